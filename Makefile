@@ -1,0 +1,60 @@
+# pinmm front door.  `make demo` and `make check` do all set-up on a fresh
+# Debian machine: they install missing packages (as root), configure, build,
+# then run the main job or the whole test suite.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
+PREFIX     ?= /usr/local
+MESON_OPTS ?=
+
+.PHONY: all deps build demo check test asan tsan install clean bench
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) -Ddebug_vm=true -Dlibdir=lib $(MESON_OPTS)
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+demo: build
+	$(BUILD)/tools/pinmm/pinmm demo
+
+test: build
+	meson test -C $(BUILD) --suite unit --suite scenario --suite stress --print-errorlogs
+
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) -Ddebug_vm=true -Db_sanitize=address,undefined -Db_lundef=false $(MESON_OPTS)
+
+asan: deps $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+	meson test -C $(ASAN_BUILD) --suite unit --suite scenario --print-errorlogs
+
+$(TSAN_BUILD)/build.ninja:
+	CC=clang meson setup $(TSAN_BUILD) -Ddebug_vm=true -Db_sanitize=thread -Db_lundef=false -Dstress_seconds=3 $(MESON_OPTS) || \
+	meson setup $(TSAN_BUILD) -Ddebug_vm=true -Db_sanitize=thread -Db_lundef=false -Dstress_seconds=3 $(MESON_OPTS)
+
+tsan: deps $(TSAN_BUILD)/build.ninja
+	ninja -C $(TSAN_BUILD)
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" meson test -C $(TSAN_BUILD) --suite stress --print-errorlogs
+
+# The whole suite: debug build, then ASan+UBSan, then the concurrent tests
+# under TSan; one closing "N passed, N failed" line over all of them.
+check: build
+	@scripts/check.sh "$(BUILD)" "$(ASAN_BUILD)" "$(TSAN_BUILD)"
+
+bench: build
+	$(BUILD)/tools/pinmm/pinmm bench --host
+
+install: deps
+	meson setup --reconfigure $(BUILD) -Dprefix=$(abspath $(PREFIX)) -Dlibdir=lib $(MESON_OPTS) 2>/dev/null || \
+	  meson setup $(BUILD) -Dprefix=$(abspath $(PREFIX)) -Dlibdir=lib $(MESON_OPTS)
+	ninja -C $(BUILD)
+	meson install -C $(BUILD) --no-rebuild
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)

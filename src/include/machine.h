@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * machine.h - struct pinmm (one simulated machine), its zones, its vmstat
+ * counters and its processes.
+ *
+ * Physical memory is one host mapping of cfg.ram + cfg.pmem bytes,
+ * MAP_NORESERVE, touched lazily; the memmap (one struct page per frame) is a
+ * second lazily-touched host mapping.  Frame @pfn lives at
+ * m->mem + (pfn << PAGE_SHIFT) and is described by m->memmap[pfn].
+ *
+ * Physical layout, low to high:  NORMAL | CMA | MOVABLE | DEVICE (pmem).
+ */
+#ifndef PINMM_MACHINE_H
+#define PINMM_MACHINE_H
+
+#include <pinmm/pinmm.h>
+#include "mm_types.h"
+
+enum zone_type {
+	ZONE_NORMAL,
+	ZONE_CMA,	/* Linux: MIGRATE_CMA pageblocks of ZONE_NORMAL (DESIGN.md) */
+	ZONE_MOVABLE,
+	ZONE_DEVICE,	/* pmem frames for DAX; not in the buddy allocator */
+	MAX_NR_ZONES
+};
+
+struct free_area {
+	struct list_head free_list;	/* heads of free blocks, PG_buddy */
+	unsigned long nr_free;		/* blocks of this order */
+};
+
+/*
+ * struct zone - a contiguous pfn range with its own buddy allocator.
+ * @lock protects @free_area and the PG_buddy/order state of free blocks.
+ */
+struct zone {
+	struct pinmm *machine;
+	enum zone_type idx;
+	const char *name;
+	unsigned long start_pfn;
+	unsigned long end_pfn;			/* exclusive */
+	struct mutex lock;
+	struct free_area free_area[NR_PAGE_ORDERS];
+	atomic_long_t nr_free;			/* free pages */
+	unsigned long managed_pages;
+};
+
+/*
+ * Event and state counters (pinmm_vmstat()).  The names in vmstat.c follow
+ * /proc/vmstat where Linux has the counter.
+ */
+enum vm_stat_item {
+	NR_FOLL_PIN_ACQUIRED,
+	NR_FOLL_PIN_RELEASED,
+	NR_FREE_PAGES,
+	NR_ANON_PAGES,			/* anonymous pages mapped */
+	NR_FILE_PAGES,			/* page-cache pages */
+	NR_SHMEM,
+	NR_ANON_THPS,
+	NR_PAGETABLE,
+	NR_DIRTY,
+	NR_WRITEBACK,
+	PGALLOC,
+	PGFREE,
+	PGFAULT,
+	PGMAJFAULT,
+	THP_FAULT_ALLOC,
+	THP_FAULT_FALLBACK,
+	THP_SPLIT_PAGE,
+	THP_SPLIT_PAGE_FAILED,
+	THP_SPLIT_PMD,
+	THP_ZERO_PAGE_ALLOC,
+	COW_FAULT,			/* write faults that copied */
+	COW_REUSE,			/* write faults that reused an exclusive page */
+	UNSHARE_FAULT,
+	ZERO_PAGE_MAPPED,
+	FORK_COW_COPY,			/* pages copied at fork because maybe pinned */
+	FORK_COW_SHARE,			/* pages shared COW at fork */
+	PGMIGRATE_SUCCESS,
+	PGMIGRATE_FAIL,
+	LONGTERM_MIGRATE,		/* pages moved out of MOVABLE/CMA for a pin */
+	COMPACT_PINNED_SKIP,
+	GUP_FAST_CALLS,
+	GUP_FAST_FALLBACK,
+	GUP_SLOW_CALLS,
+	UNPIN_NOT_PINNED,		/* unpin of something that was not pinned */
+	PINNED_PAGE_DETACHED,		/* pinned page unmapped, kept alive by its pin */
+	WARN_COUNT,			/* WARNs on this machine */
+	NR_VM_STAT_ITEMS
+};
+
+struct pinmm_vfs;
+
+/*
+ * struct pinmm - the machine.
+ * @proc_lock protects @procs and @next_pid.
+ */
+struct pinmm {
+	struct pinmm_config cfg;
+	int debug;
+	void *mem;				/* host address of pfn 0 */
+	size_t mem_bytes;
+	struct page *memmap;
+	size_t memmap_bytes;
+	unsigned long nr_pages;			/* frames, pmem included */
+	struct zone zones[MAX_NR_ZONES];
+	struct page *zero_page;			/* PG_reserved|PG_zero */
+	unsigned long zero_pfn;
+	struct folio *huge_zero_folio;		/* allocated on first use */
+	struct mutex huge_zero_lock;
+	atomic_long_t vmstat[NR_VM_STAT_ITEMS];
+	struct mutex proc_lock;
+	struct list_head procs;
+	int next_pid;
+	struct pinmm_vfs *vfs;			/* mounts, see fs.h */
+	uint64_t rng;				/* splitmix64 state from cfg.seed */
+	atomic_long_t audit_errors;
+	void *provenance;			/* pin owner records (issue 3) */
+};
+
+/*
+ * struct pinmm_proc - a process: an mm and a file table.
+ * @files is protected by @files_lock.
+ */
+struct pinmm_proc {
+	struct pinmm *machine;
+	int pid;
+	struct mm_struct *mm;
+	struct list_head node;			/* machine->procs */
+	struct mutex files_lock;
+	struct file **files;
+	int nr_files;
+	uint64_t rlimit_memlock;		/* bytes */
+	bool exited;
+};
+
+/* machine.c */
+struct pinmm *page_machine(const struct page *page);
+void pinmm_count_warn(void);
+
+/* vmstat.c */
+static inline void count_vm_events(struct pinmm *m, enum vm_stat_item item, long n)
+{
+	atomic_long_add(n, &m->vmstat[item]);
+}
+static inline void count_vm_event(struct pinmm *m, enum vm_stat_item item)
+{
+	count_vm_events(m, item, 1);
+}
+static inline void mod_vm_stat(struct pinmm *m, enum vm_stat_item item, long delta)
+{
+	atomic_long_add(delta, &m->vmstat[item]);
+}
+const char *vmstat_name(enum vm_stat_item item);
+
+/* The per-thread `current`. */
+extern __thread struct pinmm_proc *pinmm_current_proc;
+static inline struct mm_struct *current_mm(void)
+{
+	return pinmm_current_proc ? pinmm_current_proc->mm : NULL;
+}
+
+static inline struct page *pfn_to_page_m(struct pinmm *m, unsigned long pfn)
+{
+	return m->memmap + pfn;
+}
+static inline unsigned long page_to_pfn_m(struct pinmm *m, const struct page *page)
+{
+	return (unsigned long)(page - m->memmap);
+}
+static inline void *pfn_to_virt(struct pinmm *m, unsigned long pfn)
+{
+	return (char *)m->mem + (pfn << PAGE_SHIFT);
+}
+static inline bool pfn_valid_m(struct pinmm *m, unsigned long pfn)
+{
+	return pfn < m->nr_pages;
+}
+static inline enum zone_type pfn_zone_idx(struct pinmm *m, unsigned long pfn)
+{
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		if (pfn >= m->zones[z].start_pfn && pfn < m->zones[z].end_pfn)
+			return (enum zone_type)z;
+	return ZONE_NORMAL;
+}
+static inline struct zone *page_zone_m(struct pinmm *m, const struct page *page)
+{
+	return &m->zones[pfn_zone_idx(m, page_to_pfn_m(m, page))];
+}
+
+/* A deterministic per-machine random number (splitmix64). */
+uint64_t pinmm_random(struct pinmm *m);
+
+#endif /* PINMM_MACHINE_H */

@@ -1,0 +1,600 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mm.h - folio and page helpers, and the interfaces between the parts of
+ * mm: the page allocator, rmap, faults, VMAs and page tables.
+ */
+#ifndef PINMM_MM_H
+#define PINMM_MM_H
+
+#include "machine.h"
+#include "pgtable.h"
+
+/* Kernel names from <pinmm/linux.h> that mm implements inline here. */
+#undef page_folio
+#undef page_to_pfn
+#undef folio_ref_count
+#undef folio_maybe_dma_pinned
+#undef put_page
+#undef get_page
+
+/* ------------------------------------------------------------------ */
+/* Page flags                                                           */
+
+#define PAGE_FLAG_OPS(name, bit)					\
+static inline bool Page##name(const struct page *p) { return test_bit(bit, &p->flags); } \
+static inline void SetPage##name(struct page *p) { set_bit(bit, &((struct page *)p)->flags); } \
+static inline void ClearPage##name(struct page *p) { clear_bit(bit, &p->flags); } \
+static inline bool folio_test_##name(const struct folio *f) { return test_bit(bit, &f->flags); } \
+static inline void folio_set_##name(struct folio *f) { set_bit(bit, &f->flags); } \
+static inline void folio_clear_##name(struct folio *f) { clear_bit(bit, &f->flags); }
+
+PAGE_FLAG_OPS(Locked, PG_locked)
+PAGE_FLAG_OPS(Writeback, PG_writeback)
+PAGE_FLAG_OPS(Referenced, PG_referenced)
+PAGE_FLAG_OPS(Uptodate, PG_uptodate)
+PAGE_FLAG_OPS(Dirty, PG_dirty)
+PAGE_FLAG_OPS(LRU, PG_lru)
+PAGE_FLAG_OPS(Head, PG_head)
+PAGE_FLAG_OPS(Active, PG_active)
+PAGE_FLAG_OPS(Private, PG_private)
+PAGE_FLAG_OPS(Reserved, PG_reserved)
+PAGE_FLAG_OPS(SwapBacked, PG_swapbacked)
+PAGE_FLAG_OPS(AnonExclusive, PG_anon_exclusive)
+PAGE_FLAG_OPS(Buddy, PG_buddy)
+PAGE_FLAG_OPS(Table, PG_pgtable)
+PAGE_FLAG_OPS(Reclaim, PG_reclaim)
+PAGE_FLAG_OPS(Mlocked, PG_mlocked)
+PAGE_FLAG_OPS(HWPoison, PG_hwpoison)
+PAGE_FLAG_OPS(LargeRmappable, PG_large_rmappable)
+PAGE_FLAG_OPS(Isolated, PG_isolated)
+PAGE_FLAG_OPS(Poisoned, PG_poisoned)
+PAGE_FLAG_OPS(Devmap, PG_devmap)
+PAGE_FLAG_OPS(Zero, PG_zero)
+PAGE_FLAG_OPS(MappedToDisk, PG_mappedtodisk)
+
+/* ------------------------------------------------------------------ */
+/* Compound pages and folios                                            */
+
+static inline bool PageTail(const struct page *page)
+{
+	return READ_ONCE(page->compound_head) & 1;
+}
+
+static inline struct page *compound_head(const struct page *page)
+{
+	unsigned long head = READ_ONCE(page->compound_head);
+
+	if (unlikely(head & 1))
+		return (struct page *)(head - 1);
+	return (struct page *)page;
+}
+
+static inline struct folio *page_folio(const struct page *page)
+{
+	return (struct folio *)compound_head(page);
+}
+#define folio_page(folio, n) (&(folio)->page + (n))
+
+static inline bool folio_test_large(const struct folio *folio)
+{
+	return folio_test_Head(folio);
+}
+static inline unsigned int folio_order(const struct folio *folio)
+{
+	if (!folio_test_large(folio))
+		return 0;
+	return folio->_flags_1 & 0xff;
+}
+static inline unsigned long folio_nr_pages(const struct folio *folio)
+{
+	return 1UL << folio_order(folio);
+}
+static inline size_t folio_size(const struct folio *folio)
+{
+	return PAGE_SIZE << folio_order(folio);
+}
+static inline unsigned long folio_page_idx(const struct folio *folio, const struct page *page)
+{
+	return (unsigned long)(page - &folio->page);
+}
+static inline struct pinmm *folio_machine(const struct folio *folio)
+{
+	return page_machine(&folio->page);
+}
+static inline unsigned long folio_pfn(const struct folio *folio)
+{
+	return page_to_pfn_m(folio_machine(folio), &folio->page);
+}
+static inline void *folio_address(const struct folio *folio)
+{
+	struct pinmm *m = folio_machine(folio);
+	return pfn_to_virt(m, page_to_pfn_m(m, &folio->page));
+}
+static inline void *page_address(const struct page *page)
+{
+	struct pinmm *m = page_machine(page);
+	return pfn_to_virt(m, page_to_pfn_m(m, page));
+}
+static inline unsigned long page_to_pfn(const struct page *page)
+{
+	return page_to_pfn_m(page_machine(page), page);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reference counts                                                     */
+
+static inline int folio_ref_count(const struct folio *folio)
+{
+	return atomic_read(&folio->_refcount);
+}
+static inline int page_ref_count(const struct page *page)
+{
+	return atomic_read(&page->_refcount);
+}
+static inline void folio_ref_add(struct folio *folio, int nr)
+{
+	atomic_add(nr, &folio->_refcount);
+}
+static inline void folio_ref_sub(struct folio *folio, int nr)
+{
+	atomic_sub(nr, &folio->_refcount);
+}
+static inline bool folio_ref_sub_and_test(struct folio *folio, int nr)
+{
+	return atomic_sub_and_test(nr, &folio->_refcount);
+}
+/* Add @count unless the refcount is 0 (free or frozen). */
+static inline bool folio_ref_try_add(struct folio *folio, int count)
+{
+	return atomic_add_unless(&folio->_refcount, count, 0);
+}
+static inline bool folio_try_get(struct folio *folio)
+{
+	return folio_ref_try_add(folio, 1);
+}
+/* Freeze: refcount @count -> 0 only if nobody else holds a reference. */
+static inline bool folio_ref_freeze(struct folio *folio, int count)
+{
+	return atomic_cmpxchg(&folio->_refcount, count, 0) == count;
+}
+static inline void folio_ref_unfreeze(struct folio *folio, int count)
+{
+	VM_BUG_ON(folio_ref_count(folio) != 0);
+	atomic_store_explicit(&folio->_refcount, count, memory_order_release);
+}
+/* The debug check of folio_get(): refcount 0 or about to overflow. */
+static inline bool folio_ref_zero_or_close_to_overflow(const struct folio *folio)
+{
+	return ((unsigned int)folio_ref_count(folio) + 127u <= 127u);
+}
+static inline void folio_get(struct folio *folio)
+{
+	VM_BUG_ON_FOLIO(folio_ref_zero_or_close_to_overflow(folio), folio);
+	folio_ref_add(folio, 1);
+}
+void __folio_put(struct folio *folio);	/* page_alloc.c: refcount hit 0 */
+static inline void folio_put(struct folio *folio)
+{
+	if (atomic_dec_and_test(&folio->_refcount))
+		__folio_put(folio);
+}
+static inline void folio_put_refs(struct folio *folio, int refs)
+{
+	if (folio_ref_sub_and_test(folio, refs))
+		__folio_put(folio);
+}
+static inline void get_page(struct page *page) { folio_get(page_folio(page)); }
+static inline void put_page(struct page *page) { folio_put(page_folio(page)); }
+
+/* ------------------------------------------------------------------ */
+/* Pins (mm/gup.c owns the protocol; these are the queries)             */
+
+static inline bool folio_has_pincount(const struct folio *folio)
+{
+	return folio_test_large(folio);	/* 64-bit: every large folio */
+}
+bool folio_maybe_dma_pinned(struct folio *folio);	/* gup.c: honours pin.tracking */
+static inline bool page_maybe_dma_pinned(struct page *page)
+{
+	return folio_maybe_dma_pinned(page_folio(page));
+}
+static inline bool is_zero_folio(const struct folio *folio)
+{
+	return folio_test_Zero(folio);
+}
+static inline bool is_zero_page(const struct page *page)
+{
+	return PageZero(page);
+}
+
+/* ------------------------------------------------------------------ */
+/* Mapcounts                                                            */
+
+static inline int folio_large_mapcount(const struct folio *folio)
+{
+	return atomic_read(&folio->_large_mapcount) + 1;
+}
+static inline int folio_entire_mapcount(const struct folio *folio)
+{
+	return atomic_read(&folio->_entire_mapcount) + 1;
+}
+/* Mappings of this page: its own PTE mappings plus PMD mappings of its folio. */
+static inline int page_mapcount(const struct page *page)
+{
+	int mapcount = atomic_read(&page->_mapcount) + 1;
+	const struct folio *folio = page_folio(page);
+
+	if (folio_test_large(folio))
+		mapcount += folio_entire_mapcount(folio);
+	return mapcount;
+}
+/* Total mappings of the folio (each PTE and each PMD counts once). */
+static inline int folio_mapcount(const struct folio *folio)
+{
+	if (!folio_test_large(folio))
+		return atomic_read(&folio->_mapcount) + 1;
+	return folio_large_mapcount(folio);
+}
+static inline bool folio_mapped(const struct folio *folio)
+{
+	return folio_mapcount(folio) > 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Anonymous and file folios                                            */
+
+#define PAGE_MAPPING_ANON	0x1UL
+#define PAGE_MAPPING_FLAGS	0x3UL
+
+static inline bool folio_test_anon(const struct folio *folio)
+{
+	return ((unsigned long)READ_ONCE(folio->mapping) & PAGE_MAPPING_ANON) != 0;
+}
+static inline bool PageAnon(const struct page *page)
+{
+	return folio_test_anon(page_folio(page));
+}
+static inline struct anon_vma *folio_anon_vma(const struct folio *folio)
+{
+	unsigned long mapping = (unsigned long)READ_ONCE(folio->mapping);
+
+	if ((mapping & PAGE_MAPPING_FLAGS) != PAGE_MAPPING_ANON)
+		return NULL;
+	return (struct anon_vma *)(mapping - PAGE_MAPPING_ANON);
+}
+/* The file mapping, or NULL for anonymous or truncated folios. */
+static inline struct address_space *folio_mapping(const struct folio *folio)
+{
+	unsigned long mapping = (unsigned long)READ_ONCE(folio->mapping);
+
+	if (mapping & PAGE_MAPPING_FLAGS)
+		return NULL;
+	return (struct address_space *)mapping;
+}
+
+/* ------------------------------------------------------------------ */
+/* Page allocator (page_alloc.c)                                        */
+
+typedef unsigned int gfp_t;
+#define __GFP_MOVABLE	0x01u	/* user data: may come from MOVABLE and CMA */
+#define __GFP_ZERO	0x02u	/* zero the frames */
+#define __GFP_COMP	0x04u	/* set up a large folio when order > 0 */
+#define __GFP_NOWARN	0x08u
+#define __GFP_NORETRY	0x10u
+#define __GFP_ZONE_ONLY	0x20u	/* only from the zone given by __GFP_ZONE() */
+#define __GFP_ZONE(z)	((unsigned)(z) << 8)
+#define GFP_ZONE_OF(gfp) (((gfp) >> 8) & 0xff)
+#define GFP_KERNEL	0u
+#define GFP_PGTABLE	(__GFP_ZERO)
+#define GFP_HIGHUSER_MOVABLE (__GFP_MOVABLE)
+#define GFP_TRANSHUGE	(__GFP_MOVABLE | __GFP_COMP | __GFP_NOWARN | __GFP_NORETRY)
+
+/*
+ * Set while a thread runs a long-term pin (memalloc_pin_save()): allocations
+ * drop __GFP_MOVABLE so that faulted-in pages land outside MOVABLE and CMA.
+ */
+extern __thread unsigned int pinmm_memalloc_pin;
+static inline unsigned int memalloc_pin_save(void) { return pinmm_memalloc_pin++; }
+static inline void memalloc_pin_restore(unsigned int old) { pinmm_memalloc_pin = old; }
+
+/**
+ * alloc_pages() - take 2^@order contiguous frames from the buddy allocator.
+ * Context: any; takes zone->lock.
+ * Return: the first page with refcount 1 (every struct page initialised:
+ * _mapcount -1, no flags), or NULL when no zone allowed by @gfp has a block.
+ * With __GFP_COMP and order > 0 the result is the head of a large folio.
+ */
+struct page *alloc_pages(struct pinmm *m, gfp_t gfp, unsigned int order);
+struct folio *folio_alloc(struct pinmm *m, gfp_t gfp, unsigned int order);
+/**
+ * __free_pages() - drop one reference to a block from alloc_pages() (not a
+ * large folio: use folio_put()) and free it when it was the last.
+ */
+void __free_pages(struct page *page, unsigned int order);
+/* Return a block whose refcount is already 0 to the buddy allocator. */
+void free_pages_prepared(struct pinmm *m, struct page *page, unsigned int order);
+/* Zone and allocator introspection. */
+long zone_free_pages(struct pinmm *m, enum zone_type z);
+const char *zone_name(enum zone_type z);
+int page_alloc_init(struct pinmm *m);		/* boot */
+void page_alloc_exit(struct pinmm *m);
+/* Frames not in the buddy allocator that should be (leak check). */
+long page_alloc_check_leaks(struct pinmm *m, bool report);
+
+/* ------------------------------------------------------------------ */
+/* VMAs (vma.c)                                                         */
+
+struct vm_area_struct *vm_area_alloc(struct mm_struct *mm);
+struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig);
+void vm_area_free(struct vm_area_struct *vma);
+struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr);
+struct vm_area_struct *vma_lookup(struct mm_struct *mm, unsigned long addr);
+struct vm_area_struct *find_vma_intersection(struct mm_struct *mm,
+					     unsigned long start, unsigned long end);
+void vma_link(struct mm_struct *mm, struct vm_area_struct *vma);
+void vma_unlink(struct mm_struct *mm, struct vm_area_struct *vma);
+int split_vma(struct vm_area_struct *vma, unsigned long addr, int new_below);
+struct vm_area_struct *vma_try_merge(struct vm_area_struct *vma);
+static inline struct vm_area_struct *vma_next(struct vm_area_struct *vma)
+{
+	if (vma->vm_list.next == &vma->vm_mm->mmap_list)
+		return NULL;
+	return list_entry(vma->vm_list.next, struct vm_area_struct, vm_list);
+}
+static inline struct vm_area_struct *vma_prev(struct vm_area_struct *vma)
+{
+	if (vma->vm_list.prev == &vma->vm_mm->mmap_list)
+		return NULL;
+	return list_entry(vma->vm_list.prev, struct vm_area_struct, vm_list);
+}
+#define for_each_vma(mm, vma) list_for_each_entry(vma, &(mm)->mmap_list, vm_list)
+
+static inline bool vma_is_anonymous(const struct vm_area_struct *vma)
+{
+	return !vma->vm_ops;
+}
+static inline bool is_cow_mapping(vm_flags_t flags)
+{
+	return (flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE;
+}
+static inline unsigned long vma_pages(const struct vm_area_struct *vma)
+{
+	return (vma->vm_end - vma->vm_start) >> PAGE_SHIFT;
+}
+static inline pgoff_t linear_page_index(const struct vm_area_struct *vma, unsigned long addr)
+{
+	return ((addr - vma->vm_start) >> PAGE_SHIFT) + vma->vm_pgoff;
+}
+bool vma_is_shmem(const struct vm_area_struct *vma);	/* shmem.c */
+bool vma_needs_dirty_tracking(const struct vm_area_struct *vma);
+bool vma_is_fsdax(const struct vm_area_struct *vma);
+
+/* ------------------------------------------------------------------ */
+/* mm_struct lifetime and locking (mm_struct.c)                         */
+
+struct mm_struct *mm_alloc(struct pinmm *m);
+void mmget(struct mm_struct *mm);
+bool mmget_not_zero(struct mm_struct *mm);
+void mmput(struct mm_struct *mm);		/* last user: exit_mmap() */
+void mmgrab(struct mm_struct *mm);
+void mmdrop(struct mm_struct *mm);		/* last reference: free */
+void exit_mmap(struct mm_struct *mm);
+
+static inline void mmap_read_lock(struct mm_struct *mm) { down_read(&mm->mmap_lock); }
+static inline void mmap_read_unlock(struct mm_struct *mm) { up_read(&mm->mmap_lock); }
+static inline bool mmap_read_trylock(struct mm_struct *mm) { return down_read_trylock(&mm->mmap_lock); }
+static inline void mmap_write_lock(struct mm_struct *mm) { down_write(&mm->mmap_lock); }
+static inline void mmap_write_unlock(struct mm_struct *mm) { up_write(&mm->mmap_lock); }
+#define mmap_assert_locked(mm) VM_BUG_ON(!rwsem_is_locked(&(mm)->mmap_lock))
+#define mmap_assert_write_locked(mm) VM_BUG_ON(!rwsem_is_write_locked_by_me(&(mm)->mmap_lock))
+
+static inline void add_mm_counter(struct mm_struct *mm, enum mm_counter c, long v)
+{
+	atomic_long_add(v, &mm->rss[c]);
+}
+
+/* ------------------------------------------------------------------ */
+/* Faults (memory.c, huge_memory.c)                                     */
+
+typedef unsigned int vm_fault_t;
+#define VM_FAULT_OOM		0x0001
+#define VM_FAULT_SIGBUS		0x0002
+#define VM_FAULT_MAJOR		0x0004
+#define VM_FAULT_HWPOISON	0x0010
+#define VM_FAULT_SIGSEGV	0x0040
+#define VM_FAULT_NOPAGE		0x0100
+#define VM_FAULT_LOCKED		0x0200
+#define VM_FAULT_RETRY		0x0400
+#define VM_FAULT_FALLBACK	0x0800
+#define VM_FAULT_DONE_COW	0x1000
+#define VM_FAULT_COMPLETED	0x4000
+#define VM_FAULT_ERROR (VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV | VM_FAULT_HWPOISON)
+
+enum fault_flag {
+	FAULT_FLAG_WRITE = 1 << 0,
+	FAULT_FLAG_MKWRITE = 1 << 1,
+	FAULT_FLAG_ALLOW_RETRY = 1 << 2,
+	FAULT_FLAG_RETRY_NOWAIT = 1 << 3,
+	FAULT_FLAG_KILLABLE = 1 << 4,
+	FAULT_FLAG_TRIED = 1 << 5,
+	FAULT_FLAG_USER = 1 << 6,
+	FAULT_FLAG_REMOTE = 1 << 7,
+	FAULT_FLAG_INSTRUCTION = 1 << 8,
+	FAULT_FLAG_INTERRUPTIBLE = 1 << 9,
+	FAULT_FLAG_UNSHARE = 1 << 10,
+	FAULT_FLAG_ORIG_PTE_VALID = 1 << 11,
+};
+
+/*
+ * struct vm_fault - what a fault handler is told and returns.
+ * A ->fault handler returns the folio in @folio with a reference held,
+ * locked if it returns VM_FAULT_LOCKED, for the page at @pgoff.
+ */
+struct vm_fault {
+	struct vm_area_struct *vma;
+	unsigned long address;		/* page aligned */
+	unsigned long real_address;
+	pgoff_t pgoff;
+	unsigned int flags;
+	struct folio *folio;		/* ->fault result */
+	struct page *page;		/* the page within @folio */
+	pmd_t *pmd;
+	pte_t *pte;
+	pte_t orig_pte;
+	pmd_t orig_pmd;
+	spinlock_t *ptl;
+	struct folio *cow_folio;
+};
+
+struct vm_operations_struct {
+	const char *name;
+	vm_fault_t (*fault)(struct vm_fault *vmf);
+	vm_fault_t (*page_mkwrite)(struct vm_fault *vmf);
+	void (*open)(struct vm_area_struct *vma);
+	void (*close)(struct vm_area_struct *vma);
+};
+
+/**
+ * handle_mm_fault() - resolve a fault at @address in @vma.
+ * Context: mmap_lock held for reading.
+ * Return: 0 or VM_FAULT_* bits.
+ */
+vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
+			   unsigned int flags);
+/*
+ * vm_normal_page() - the struct page a present PTE maps, or NULL for special
+ * mappings (the zero page, PFN maps).
+ */
+struct page *vm_normal_page(struct vm_area_struct *vma, unsigned long addr, pte_t pte);
+struct page *vm_normal_page_pmd(struct vm_area_struct *vma, unsigned long addr, pmd_t pmd);
+bool vma_thp_allowed(struct vm_area_struct *vma, unsigned long haddr);
+
+/*
+ * Tearing down mappings (memory.c).  zap_page_range_single() unmaps
+ * [start, end) of one VMA: drops the rmap and the mapping's reference on
+ * every page (a pinned page stays alive through its pin), and frees nothing
+ * of the page tables.  free_pgtables() frees page-table pages no VMA can
+ * use any more, after an RCU grace period.
+ */
+struct zap_details { struct folio *single_folio; bool even_cows; };
+void zap_page_range_single(struct vm_area_struct *vma, unsigned long start,
+			   unsigned long end, struct zap_details *details);
+void unmap_vmas(struct vm_area_struct *vma, unsigned long start, unsigned long end);
+void free_pgtables(struct mm_struct *mm, unsigned long floor, unsigned long ceiling,
+		   unsigned long start, unsigned long end);
+/* Unmap every mapping of file pages [start, start+len) (truncate, punch). */
+void unmap_mapping_range(struct address_space *mapping, long long start,
+			 long long len, bool even_cows);
+/* change_protection(): mprotect's page-table walk. */
+long change_protection(struct vm_area_struct *vma, unsigned long start,
+		       unsigned long end, vm_flags_t newflags);
+int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma);
+pgprot_t vm_get_page_prot(vm_flags_t vm_flags);
+/* Populate pages of [start, end) as MAP_POPULATE / MADV_POPULATE_* do. */
+long populate_range(struct vm_area_struct *vma, unsigned long start,
+		    unsigned long end, bool write, bool for_madvise);
+
+/* ------------------------------------------------------------------ */
+/* THP (huge_memory.c)                                                  */
+
+void __split_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, unsigned long address);
+void split_huge_pmd_address(struct vm_area_struct *vma, unsigned long address);
+/* Split every PMD mapping that straddles start or end of [start, end). */
+void vma_adjust_trans_huge(struct vm_area_struct *vma, unsigned long start,
+			   unsigned long end);
+int split_folio(struct folio *folio);	/* -EAGAIN when pinned or busy */
+struct folio *mm_get_huge_zero_folio(struct pinmm *m);
+
+/* ------------------------------------------------------------------ */
+/* rmap (rmap.c)                                                        */
+
+struct anon_vma *anon_vma_alloc(void);
+void get_anon_vma(struct anon_vma *anon_vma);
+void put_anon_vma(struct anon_vma *anon_vma);
+int anon_vma_prepare(struct vm_area_struct *vma);
+void anon_vma_link(struct vm_area_struct *vma, struct anon_vma *anon_vma);
+void unlink_anon_vma(struct vm_area_struct *vma);
+
+void folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma,
+			     unsigned long address, bool exclusive);
+void folio_add_anon_rmap_ptes(struct folio *folio, struct page *page, int nr,
+			      struct vm_area_struct *vma, unsigned long address,
+			      bool exclusive);
+void folio_add_anon_rmap_pmd(struct folio *folio, struct vm_area_struct *vma,
+			     unsigned long address, bool exclusive);
+void folio_add_file_rmap_ptes(struct folio *folio, struct page *page, int nr,
+			      struct vm_area_struct *vma);
+void folio_add_file_rmap_pmd(struct folio *folio, struct vm_area_struct *vma);
+void folio_remove_rmap_ptes(struct folio *folio, struct page *page, int nr,
+			    struct vm_area_struct *vma);
+void folio_remove_rmap_pmd(struct folio *folio, struct vm_area_struct *vma);
+static inline void folio_add_anon_rmap_pte(struct folio *f, struct page *p,
+					   struct vm_area_struct *vma,
+					   unsigned long addr, bool excl)
+{
+	folio_add_anon_rmap_ptes(f, p, 1, vma, addr, excl);
+}
+static inline void folio_add_file_rmap_pte(struct folio *f, struct page *p,
+					   struct vm_area_struct *vma)
+{
+	folio_add_file_rmap_ptes(f, p, 1, vma);
+}
+static inline void folio_remove_rmap_pte(struct folio *f, struct page *p,
+					 struct vm_area_struct *vma)
+{
+	folio_remove_rmap_ptes(f, p, 1, vma);
+}
+/*
+ * fork: duplicate the rmap of an anonymous page for the child.  Fails with
+ * -EBUSY when the page is exclusive and maybe pinned: it must be copied.
+ */
+int folio_try_dup_anon_rmap_ptes(struct folio *folio, struct page *page, int nr,
+				 struct vm_area_struct *src_vma);
+int folio_try_dup_anon_rmap_pmd(struct folio *folio, struct page *page,
+				struct vm_area_struct *src_vma);
+/*
+ * Before write-protecting or unmapping an exclusive anon page for a purpose
+ * that makes it shared (migration entry, swap): clear PageAnonExclusive,
+ * unless it may be pinned (-EBUSY).  Pairs with GUP-fast (§6.2).
+ */
+int folio_try_share_anon_rmap_pte(struct folio *folio, struct page *page);
+int folio_try_share_anon_rmap_pmd(struct folio *folio, struct page *page);
+
+/*
+ * struct rmap_walk_control - rmap_walk() calls @rmap_one for every VMA that
+ * may map @folio, with the address the folio's first page would have there;
+ * stop early when it returns false.
+ */
+struct rmap_walk_control {
+	void *arg;
+	bool (*rmap_one)(struct folio *folio, struct vm_area_struct *vma,
+			 unsigned long address, void *arg);
+	bool (*done)(struct folio *folio);
+};
+void rmap_walk(struct folio *folio, struct rmap_walk_control *rwc);
+/* Unmap every mapping of @folio (migration, reclaim). */
+void try_to_unmap(struct folio *folio);
+/* Write-protect and clean every PTE mapping @folio; returns PTEs cleaned. */
+int folio_mkclean(struct folio *folio);
+/* Number of mappings actually found by walking rmap (auditor). */
+int folio_rmap_count_mappings(struct folio *folio);
+
+/* ------------------------------------------------------------------ */
+/* Folio lock and dirty state (filemap.c)                               */
+
+void folio_lock(struct folio *folio);
+bool folio_trylock(struct folio *folio);
+void folio_unlock(struct folio *folio);
+bool folio_mark_dirty(struct folio *folio);
+void folio_mark_accessed(struct folio *folio);
+
+/* ------------------------------------------------------------------ */
+/* Debug (debug.c)                                                      */
+
+/* Full cross-check of one mm / the whole machine; returns problems found. */
+long audit_mm(struct mm_struct *mm);
+long audit_machine(struct pinmm *m);
+/* Called at API boundaries: audits when cfg.debug >= 2. */
+void pinmm_debug_boundary(struct pinmm *m);
+
+#endif /* PINMM_MM_H */

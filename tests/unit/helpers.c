@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+#include "helpers.h"
+#include <stdlib.h>
+
+struct pinmm *test_boot(const char *kv, ...)
+{
+	struct pinmm_config cfg;
+	struct pinmm *m = NULL;
+	va_list ap;
+
+	pinmm_config_default(&cfg);
+	va_start(ap, kv);
+	for (const char *s = kv; s; s = va_arg(ap, const char *)) {
+		char key[128];
+		const char *eq = strchr(s, '=');
+		assert_non_null(eq);
+		assert_true((size_t)(eq - s) < sizeof(key));
+		memcpy(key, s, eq - s);
+		key[eq - s] = 0;
+		assert_int_equal(pinmm_config_set(&cfg, key, eq + 1), 0);
+	}
+	va_end(ap);
+	assert_int_equal(pinmm_boot(&cfg, &m), 0);
+	assert_non_null(m);
+	return m;
+}
+
+struct pinmm *test_boot_small(void)
+{
+	return test_boot("ram=256M", "debug=2", NULL);
+}
+
+struct pinmm_proc *test_proc(struct pinmm *m)
+{
+	struct pinmm_proc *p = NULL;
+	assert_int_equal(pinmm_proc_create(m, &p), 0);
+	assert_non_null(p);
+	pinmm_set_current(p);
+	return p;
+}
+
+void test_shutdown_clean(struct pinmm *m)
+{
+	pinmm_set_current(NULL);
+	assert_int_equal(pinmm_shutdown(m), 0);
+}
+
+unsigned long test_mmap_anon(struct pinmm_proc *p, size_t len)
+{
+	long a = pinmm_mmap(p, 0, len, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(a > 0);
+	return (unsigned long)a;
+}
+
+double test_stress_seconds(double dflt)
+{
+	const char *s = getenv("PINMM_STRESS_SECONDS");
+	return s ? atof(s) : dflt;
+}
+
+void test_store8(struct pinmm_proc *p, unsigned long addr, uint8_t v)
+{
+	assert_int_equal(pinmm_store(p, addr, &v, 1), 1);
+}
+
+uint8_t test_load8(struct pinmm_proc *p, unsigned long addr)
+{
+	uint8_t v = 0;
+	assert_int_equal(pinmm_load(p, addr, &v, 1), 1);
+	return v;
+}
