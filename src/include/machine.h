@@ -136,7 +136,15 @@ struct pinmm_proc {
 
 /* machine.c */
 struct pinmm *page_machine(const struct page *page);
-void pinmm_count_warn(void);
+void pinmm_count_warn(void);		/* bug.c: count a WARN, print nothing */
+/* True when WARN splats are not printed: every booted machine has cfg.quiet. */
+bool pinmm_machines_quiet(void);
+
+/* config.c: whole-configuration check at boot (-EINVAL, message on stderr). */
+int pinmm_config_validate(const struct pinmm_config *cfg);
+
+/* process.c: exit every process of @m (shutdown, before vfs_exit()). */
+void pinmm_procs_exit_all(struct pinmm *m);
 
 /* vmstat.c */
 static inline void count_vm_events(struct pinmm *m, enum vm_stat_item item, long n)

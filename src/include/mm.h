@@ -16,6 +16,8 @@
 #undef folio_maybe_dma_pinned
 #undef put_page
 #undef get_page
+#undef mmap_read_lock
+#undef mmap_read_unlock
 
 /* ------------------------------------------------------------------ */
 /* Page flags                                                           */
@@ -194,6 +196,14 @@ static inline bool folio_has_pincount(const struct folio *folio)
 	return folio_test_large(folio);	/* 64-bit: every large folio */
 }
 bool folio_maybe_dma_pinned(struct folio *folio);	/* gup.c: honours pin.tracking */
+bool folio_maybe_dma_pinned_m(struct pinmm *m, struct folio *folio);
+int folio_pincount_m(struct pinmm *m, struct folio *folio);
+bool folio_is_longterm_pinnable(struct pinmm *m, struct folio *folio);
+int try_grab_folio(struct pinmm *m, struct folio *folio, int refs, unsigned int flags);
+struct folio *try_grab_folio_fast(struct pinmm *m, struct page *page, int refs,
+				  unsigned int flags);
+void gup_put_folio(struct pinmm *m, struct folio *folio, int refs, unsigned int flags);
+void folio_add_pin(struct pinmm *m, struct folio *folio);
 static inline bool page_maybe_dma_pinned(struct page *page)
 {
 	return folio_maybe_dma_pinned(page_folio(page));
@@ -334,6 +344,7 @@ struct vm_area_struct *find_vma_intersection(struct mm_struct *mm,
 void vma_link(struct mm_struct *mm, struct vm_area_struct *vma);
 void vma_unlink(struct mm_struct *mm, struct vm_area_struct *vma);
 int split_vma(struct vm_area_struct *vma, unsigned long addr, int new_below);
+int vma_isolate_range(struct vm_area_struct *vma, unsigned long start, unsigned long end);
 struct vm_area_struct *vma_try_merge(struct vm_area_struct *vma);
 static inline struct vm_area_struct *vma_next(struct vm_area_struct *vma)
 {
@@ -379,6 +390,11 @@ void mmput(struct mm_struct *mm);		/* last user: exit_mmap() */
 void mmgrab(struct mm_struct *mm);
 void mmdrop(struct mm_struct *mm);		/* last reference: free */
 void exit_mmap(struct mm_struct *mm);
+struct mm_struct *dup_mm(struct mm_struct *oldmm, int *err);	/* fork.c */
+void remove_vma(struct vm_area_struct *vma);
+/* mmap.c */
+void vma_set_page_prot(struct vm_area_struct *vma);
+int do_munmap(struct mm_struct *mm, unsigned long start, size_t len);
 
 static inline void mmap_read_lock(struct mm_struct *mm) { down_read(&mm->mmap_lock); }
 static inline void mmap_read_unlock(struct mm_struct *mm) { up_read(&mm->mmap_lock); }
@@ -502,8 +518,17 @@ void split_huge_pmd_address(struct vm_area_struct *vma, unsigned long address);
 /* Split every PMD mapping that straddles start or end of [start, end). */
 void vma_adjust_trans_huge(struct vm_area_struct *vma, unsigned long start,
 			   unsigned long end);
-int split_folio(struct folio *folio);	/* -EAGAIN when pinned or busy */
+int split_folio(struct folio *folio);	/* migrate.c: -EAGAIN when pinned or busy */
+int migrate_folio_to(struct folio *src, struct folio *dst);
+struct folio *migrate_folio_alloc(struct folio *src, gfp_t gfp);
 struct folio *mm_get_huge_zero_folio(struct pinmm *m);
+vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf);
+vm_fault_t do_huge_pmd_wp_page(struct vm_fault *vmf);
+void zap_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, unsigned long addr);
+int copy_huge_pmd(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
+		  pmd_t *dst_pmd, pmd_t *src_pmd, unsigned long addr);
+int change_huge_pmd(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long addr,
+		    pgprot_t newprot, bool writable_ok);
 
 /* ------------------------------------------------------------------ */
 /* rmap (rmap.c)                                                        */
@@ -550,6 +575,11 @@ static inline void folio_remove_rmap_pte(struct folio *f, struct page *p,
  */
 int folio_try_dup_anon_rmap_ptes(struct folio *folio, struct page *page, int nr,
 				 struct vm_area_struct *src_vma);
+static inline int folio_try_dup_anon_rmap_pte(struct folio *folio, struct page *page,
+					      struct vm_area_struct *src_vma)
+{
+	return folio_try_dup_anon_rmap_ptes(folio, page, 1, src_vma);
+}
 int folio_try_dup_anon_rmap_pmd(struct folio *folio, struct page *page,
 				struct vm_area_struct *src_vma);
 /*

@@ -239,6 +239,9 @@ static inline void pte_unmap_unlock(pte_t *pte, spinlock_t *ptl)
 /* Allocate / free one page-table page (freed after an RCU grace period). */
 struct page *pte_alloc_one(struct mm_struct *mm);
 void pte_free_rcu(struct mm_struct *mm, struct page *pt);
+/* THP: the PTE table set aside for splitting a PMD mapping (PMD lock held). */
+void pgtable_trans_huge_deposit(struct mm_struct *mm, pmd_t *pmdp, struct page *pt);
+struct page *pgtable_trans_huge_withdraw(struct mm_struct *mm, pmd_t *pmdp);
 /* Free every page table of @mm (exit; nobody can walk it any more). */
 void free_all_pgtables(struct mm_struct *mm);
 

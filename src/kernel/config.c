@@ -1,0 +1,433 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config.c - struct pinmm_config: defaults, the key=value interface
+ * (api.md §3 plus pinmm's own keys) and the whole-configuration check run at
+ * boot (pinmm_config_validate()).
+ *
+ * Per-key checks happen in pinmm_config_set(); checks that relate keys to
+ * each other (zones must fit in ram) happen at boot, so keys may be set in
+ * any order.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "machine.h"
+#include "rcu.h"
+
+#define CFG_KiB	(1ULL << 10)
+#define CFG_MiB	(1ULL << 20)
+#define CFG_GiB	(1ULL << 30)
+#define CFG_TiB	(1ULL << 40)
+
+#define RAM_MIN		(64 * CFG_MiB)
+#define RAM_MAX		CFG_TiB
+#define RAM_ALIGN	(2 * CFG_MiB)	/* so that pmem starts PMD-aligned */
+#define PMEM_MAX	CFG_TiB
+
+/**
+ * pinmm_config_default() - fill @cfg with the documented defaults.
+ * @cfg: the configuration to fill
+ *
+ * ram 4G, no MOVABLE/CMA/pmem, thp madvise, pin.tracking bias,
+ * fs.pinned_policy linux, rlimit.memlock 8M, debug 1, seed 1.
+ * Context: any.
+ */
+void pinmm_config_default(struct pinmm_config *cfg)
+{
+	pinmm_thread_enter();
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->ram = 4 * CFG_GiB;
+	cfg->thp = PINMM_THP_MADVISE;
+	cfg->pin_tracking = PINMM_PIN_BIAS;
+	cfg->fs_policy = PINMM_FS_LINUX;
+	cfg->pinfs_size = 256 * CFG_MiB;
+	cfg->rlimit_memlock = 8 * CFG_MiB;
+	cfg->debug = 1;
+	cfg->seed = 1;
+	cfg->pin_provenance = false;
+	cfg->quiet = false;
+	cfg->holdoff_ms = 100;
+	cfg->lease_break_ms = 100;
+}
+
+enum cfg_type { T_SIZE, T_ENUM, T_BOOL, T_U64, T_INT, T_PATH, T_MEMLOCK };
+
+struct cfg_key {
+	const char *key;
+	enum cfg_type type;
+	size_t offset;
+	const char *const *names;	/* T_ENUM: values by enum value */
+	int nr_names;
+	uint64_t min, max;		/* T_SIZE, T_U64, T_INT */
+	uint64_t align;			/* T_SIZE */
+};
+
+static const char *const thp_names[] = {
+	[PINMM_THP_NEVER] = "never", [PINMM_THP_MADVISE] = "madvise",
+	[PINMM_THP_ALWAYS] = "always",
+};
+static const char *const tracking_names[] = {
+	[PINMM_PIN_BIAS] = "bias", [PINMM_PIN_EXACT] = "exact",
+	[PINMM_PIN_MAPCOUNT] = "mapcount",
+};
+static const char *const policy_names[] = {
+	[PINMM_FS_LEGACY] = "legacy", [PINMM_FS_LINUX] = "linux",
+	[PINMM_FS_HOLDOFF] = "holdoff", [PINMM_FS_BOUNCE] = "bounce",
+	[PINMM_FS_LEASE] = "lease", [PINMM_FS_BUSYBLOCKS] = "busyblocks",
+};
+
+#define OFF(f) offsetof(struct pinmm_config, f)
+static const struct cfg_key cfg_keys[] = {
+	{ "ram", T_SIZE, OFF(ram), NULL, 0, RAM_MIN, RAM_MAX, RAM_ALIGN },
+	{ "zone.movable", T_SIZE, OFF(zone_movable), NULL, 0, 0, RAM_MAX, PAGE_SIZE },
+	{ "zone.cma", T_SIZE, OFF(zone_cma), NULL, 0, 0, RAM_MAX, PAGE_SIZE },
+	{ "pmem", T_SIZE, OFF(pmem), NULL, 0, 0, PMEM_MAX, PAGE_SIZE },
+	{ "thp", T_ENUM, OFF(thp), thp_names, ARRAY_SIZE(thp_names), 0, 0, 0 },
+	{ "pin.tracking", T_ENUM, OFF(pin_tracking), tracking_names,
+	  ARRAY_SIZE(tracking_names), 0, 0, 0 },
+	{ "fs.pinned_policy", T_ENUM, OFF(fs_policy), policy_names,
+	  ARRAY_SIZE(policy_names), 0, 0, 0 },
+	{ "pinfs.image", T_PATH, OFF(pinfs_image), NULL, 0, 0, 0, 0 },
+	{ "pinfs.size", T_SIZE, OFF(pinfs_size), NULL, 0, CFG_MiB, CFG_TiB, PAGE_SIZE },
+	{ "rlimit.memlock", T_MEMLOCK, OFF(rlimit_memlock), NULL, 0, 0, 0, 0 },
+	{ "debug", T_INT, OFF(debug), NULL, 0, 0, 2, 0 },
+	{ "seed", T_U64, OFF(seed), NULL, 0, 0, UINT64_MAX, 0 },
+	{ "pin.provenance", T_BOOL, OFF(pin_provenance), NULL, 0, 0, 0, 0 },
+	{ "quiet", T_BOOL, OFF(quiet), NULL, 0, 0, 0, 0 },
+	{ "holdoff_ms", T_U64, OFF(holdoff_ms), NULL, 0, 0, 3600 * 1000, 0 },
+	{ "lease_break_ms", T_U64, OFF(lease_break_ms), NULL, 0, 0, 3600 * 1000, 0 },
+};
+#undef OFF
+
+static const char *const cfg_key_names[ARRAY_SIZE(cfg_keys) + 1] = {
+	"ram", "zone.movable", "zone.cma", "pmem", "thp", "pin.tracking",
+	"fs.pinned_policy", "pinfs.image", "pinfs.size", "rlimit.memlock",
+	"debug", "seed", "pin.provenance", "quiet", "holdoff_ms",
+	"lease_break_ms", NULL,
+};
+
+static const struct cfg_key *cfg_find(const char *key)
+{
+	if (!key)
+		return NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(cfg_keys); i++)
+		if (!strcmp(cfg_keys[i].key, key))
+			return &cfg_keys[i];
+	return NULL;
+}
+
+/* Parse an unsigned decimal (or 0x hex) integer, the whole string. */
+static bool parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!*s || !isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* "4096", "4K", "64M", "4G", "1T" (upper or lower case, optional B/iB). */
+static bool parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t mult = 1;
+
+	if (!*s || !isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return false;
+	switch (toupper((unsigned char)*end)) {
+	case 0:
+		break;
+	case 'K': mult = CFG_KiB; end++; break;
+	case 'M': mult = CFG_MiB; end++; break;
+	case 'G': mult = CFG_GiB; end++; break;
+	case 'T': mult = CFG_TiB; end++; break;
+	case 'B': break;
+	default:
+		return false;
+	}
+	if (mult != 1 && (*end == 'i' || *end == 'I') && toupper((unsigned char)end[1]) == 'B')
+		end += 2;
+	else if (toupper((unsigned char)*end) == 'B')
+		end++;
+	if (*end)
+		return false;
+	if (v > UINT64_MAX / mult)
+		return false;
+	*out = v * mult;
+	return true;
+}
+
+static bool parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "1", "on", "true", "yes" };
+	static const char *const no[] = { "0", "off", "false", "no" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (!strcasecmp(s, yes[i])) {
+			*out = true;
+			return true;
+		}
+		if (!strcasecmp(s, no[i])) {
+			*out = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+static int cfg_bad(const char *key, const char *value, const char *why)
+{
+	fprintf(stderr, "pinmm: config: bad value '%s' for key '%s': %s\n",
+		value ? value : "(null)", key, why);
+	return -EINVAL;
+}
+
+/**
+ * pinmm_config_set() - set one key of @cfg from its text form.
+ * @cfg: the configuration
+ * @key: one of pinmm_config_keys()
+ * @value: the value ("4G", "madvise", "on", ...)
+ *
+ * Checks the value on its own; how keys relate to each other (zones inside
+ * ram) is checked when the machine boots.
+ * Context: any.
+ * Return: 0; -EINVAL for an unknown key or a bad value, after printing a
+ * message naming both to stderr.
+ */
+int pinmm_config_set(struct pinmm_config *cfg, const char *key, const char *value)
+{
+	const struct cfg_key *k;
+	char *field;
+	uint64_t v;
+	bool b;
+
+	pinmm_thread_enter();
+	k = cfg_find(key);
+	if (!k) {
+		fprintf(stderr, "pinmm: config: unknown key '%s' (value '%s')\n",
+			key ? key : "(null)", value ? value : "(null)");
+		return -EINVAL;
+	}
+	if (!cfg || !value)
+		return cfg_bad(k->key, value, "no value");
+	field = (char *)cfg + k->offset;
+	switch (k->type) {
+	case T_SIZE:
+		if (!parse_size(value, &v))
+			return cfg_bad(key, value, "not a size (bytes or K/M/G/T suffix)");
+		if (v < k->min || v > k->max)
+			return cfg_bad(key, value, "out of range");
+		if (k->align && v % k->align)
+			return cfg_bad(key, value, k->align == PAGE_SIZE ?
+				       "not a multiple of 4K" : "not a multiple of 2M");
+		*(uint64_t *)(void *)field = v;
+		return 0;
+	case T_MEMLOCK:
+		if (!strcasecmp(value, "unlimited") || !strcasecmp(value, "infinity")) {
+			cfg->rlimit_memlock = PINMM_RLIM_INFINITY;
+			return 0;
+		}
+		if (!parse_size(value, &v))
+			return cfg_bad(key, value, "not a size or 'unlimited'");
+		cfg->rlimit_memlock = v;
+		return 0;
+	case T_ENUM:
+		for (int i = 0; i < k->nr_names; i++) {
+			if (!strcmp(value, k->names[i])) {
+				*(int *)(void *)field = i;
+				return 0;
+			}
+		}
+		return cfg_bad(key, value, "not one of the allowed values");
+	case T_BOOL:
+		if (!parse_bool(value, &b))
+			return cfg_bad(key, value, "not 0/1/on/off");
+		*(bool *)(void *)field = b;
+		return 0;
+	case T_U64:
+	case T_INT:
+		if (!parse_u64(value, &v))
+			return cfg_bad(key, value, "not an unsigned integer");
+		if (v < k->min || v > k->max)
+			return cfg_bad(key, value, "out of range");
+		if (k->type == T_INT)
+			*(int *)(void *)field = (int)v;
+		else
+			*(uint64_t *)(void *)field = v;
+		return 0;
+	case T_PATH:
+		if (strlen(value) >= PINMM_PATH_MAX)
+			return cfg_bad(key, value, "path too long");
+		strcpy(field, value);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* Exact binary suffix if there is one: 4294967296 -> "4G". */
+static int format_size(char *buf, size_t len, uint64_t v)
+{
+	static const char suffix[] = "KMGT";
+
+	if (v) {
+		for (int i = 3; i >= 0; i--) {
+			uint64_t unit = CFG_KiB << (10 * i);
+
+			if (v % unit == 0)
+				return snprintf(buf, len, "%" PRIu64 "%c", v / unit, suffix[i]);
+		}
+	}
+	return snprintf(buf, len, "%" PRIu64, v);
+}
+
+/**
+ * pinmm_config_get() - the text form of @key's value, which
+ * pinmm_config_set() accepts back.
+ * @cfg: the configuration
+ * @key: one of pinmm_config_keys()
+ * @buf: output buffer
+ * @len: its size
+ *
+ * Context: any.
+ * Return: length written (without the NUL), -EINVAL for an unknown key,
+ * -ERANGE if @len is too short for the value and its NUL.
+ */
+int pinmm_config_get(const struct pinmm_config *cfg, const char *key, char *buf,
+		     size_t len)
+{
+	const struct cfg_key *k = cfg_find(key);
+	const char *field;
+	char tmp[PINMM_PATH_MAX + 32];
+	int n = 0;
+
+	pinmm_thread_enter();
+	if (!k || !cfg)
+		return -EINVAL;
+	field = (const char *)cfg + k->offset;
+	switch (k->type) {
+	case T_SIZE:
+		n = format_size(tmp, sizeof(tmp), *(const uint64_t *)(const void *)field);
+		break;
+	case T_MEMLOCK:
+		if (cfg->rlimit_memlock == PINMM_RLIM_INFINITY)
+			n = snprintf(tmp, sizeof(tmp), "unlimited");
+		else
+			n = format_size(tmp, sizeof(tmp), cfg->rlimit_memlock);
+		break;
+	case T_ENUM: {
+		int i = *(const int *)(const void *)field;
+
+		n = snprintf(tmp, sizeof(tmp), "%s",
+			     i >= 0 && i < k->nr_names ? k->names[i] : "?");
+		break;
+	}
+	case T_BOOL:
+		n = snprintf(tmp, sizeof(tmp), "%d", *(const bool *)(const void *)field ? 1 : 0);
+		break;
+	case T_U64:
+		n = snprintf(tmp, sizeof(tmp), "%" PRIu64, *(const uint64_t *)(const void *)field);
+		break;
+	case T_INT:
+		n = snprintf(tmp, sizeof(tmp), "%d", *(const int *)(const void *)field);
+		break;
+	case T_PATH:
+		n = snprintf(tmp, sizeof(tmp), "%.*s", PINMM_PATH_MAX - 1, field);
+		break;
+	}
+	if (n < 0)
+		return -EINVAL;
+	if (!buf || (size_t)n >= len)
+		return -ERANGE;
+	memcpy(buf, tmp, (size_t)n + 1);
+	return n;
+}
+
+/**
+ * pinmm_config_keys() - every key pinmm_config_set() knows.
+ *
+ * Context: any.
+ * Return: a NULL-terminated static array.
+ */
+const char *const *pinmm_config_keys(void)
+{
+	pinmm_thread_enter();
+	return cfg_key_names;
+}
+
+/**
+ * pinmm_config_validate() - check a whole configuration before boot.
+ * @cfg: the configuration (filled with pinmm_config_default() and set)
+ *
+ * Every per-key rule again (the fields may have been written directly), and
+ * the relations: zone.movable + zone.cma leaves ZONE_NORMAL at least
+ * 32 MiB (page tables and kernel allocations come only from there).
+ * Context: any.
+ * Return: 0, or -EINVAL after printing the reason to stderr.
+ */
+int pinmm_config_validate(const struct pinmm_config *cfg)
+{
+	char v[64];
+
+	BUILD_BUG_ON(ARRAY_SIZE(cfg_key_names) != ARRAY_SIZE(cfg_keys) + 1);
+	for (size_t i = 0; i < ARRAY_SIZE(cfg_keys); i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+		const char *field = (const char *)cfg + k->offset;
+		uint64_t x;
+
+		switch (k->type) {
+		case T_SIZE:
+			x = *(const uint64_t *)(const void *)field;
+			if (x < k->min || x > k->max || (k->align && x % k->align)) {
+				format_size(v, sizeof(v), x);
+				return cfg_bad(k->key, v, "invalid size");
+			}
+			break;
+		case T_ENUM: {
+			int e = *(const int *)(const void *)field;
+
+			if (e < 0 || e >= k->nr_names) {
+				snprintf(v, sizeof(v), "%d", e);
+				return cfg_bad(k->key, v, "invalid value");
+			}
+			break;
+		}
+		case T_INT: {
+			int e = *(const int *)(const void *)field;
+
+			if (e < (int)k->min || e > (int)k->max) {
+				snprintf(v, sizeof(v), "%d", e);
+				return cfg_bad(k->key, v, "out of range");
+			}
+			break;
+		}
+		case T_PATH:
+			if (!memchr(field, 0, PINMM_PATH_MAX))
+				return cfg_bad(k->key, "...", "not NUL-terminated");
+			break;
+		default:
+			break;
+		}
+	}
+	if (cfg->zone_movable + cfg->zone_cma + 32 * CFG_MiB > cfg->ram) {
+		fprintf(stderr, "pinmm: config: zone.movable (%" PRIu64 ") + zone.cma (%"
+			PRIu64 ") must leave at least 32M of ram (%" PRIu64 ") to ZONE_NORMAL\n",
+			cfg->zone_movable, cfg->zone_cma, cfg->ram);
+		return -EINVAL;
+	}
+	return 0;
+}

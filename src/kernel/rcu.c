@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rcu.c - per-thread set-up: liburcu registration on first entry into the
+ * library (undone by a pthread key destructor when the thread exits), the
+ * small thread ids used for lock ownership, and init_rwsem().
+ *
+ * Does not own any RCU-protected data: the users of rcu_read_lock() and
+ * call_rcu() document their own objects.
+ */
+#include <pthread.h>
+
+#include "rcu.h"
+#include "locking.h"
+
+__thread bool pinmm_thread_registered;
+
+static pthread_key_t rcu_unregister_key;
+static pthread_once_t rcu_key_once = PTHREAD_ONCE_INIT;
+
+/* Runs at thread exit for every thread that registered itself. */
+static void rcu_thread_exit(void *arg)
+{
+	(void)arg;
+	if (pinmm_thread_registered) {
+		rcu_unregister_thread();
+		pinmm_thread_registered = false;
+	}
+}
+
+static void rcu_key_create(void)
+{
+	BUG_ON(pthread_key_create(&rcu_unregister_key, rcu_thread_exit) != 0);
+}
+
+/**
+ * __pinmm_thread_register() - register the calling thread with liburcu.
+ *
+ * Called once per thread by pinmm_thread_enter().  The registration is
+ * dropped automatically when the thread exits (pthread key destructor); the
+ * main thread stays registered until the process exits.
+ *
+ * Context: any thread not yet registered; not inside an RCU read-side
+ * critical section.
+ */
+void __pinmm_thread_register(void)
+{
+	if (pinmm_thread_registered)
+		return;
+	pthread_once(&rcu_key_once, rcu_key_create);
+	rcu_register_thread();
+	pinmm_thread_registered = true;
+	/* Any non-NULL value makes the destructor run at thread exit. */
+	BUG_ON(pthread_setspecific(rcu_unregister_key, (void *)1) != 0);
+}
+
+static _Atomic int pinmm_next_tid;
+static __thread int pinmm_cached_tid;
+
+/**
+ * pinmm_tid() - a small id of the calling thread, >= 1, never reused.
+ *
+ * Context: any; lock-free.
+ * Return: the id.
+ */
+int pinmm_tid(void)
+{
+	int tid = pinmm_cached_tid;
+
+	if (likely(tid))
+		return tid;
+	tid = atomic_fetch_add_explicit(&pinmm_next_tid, 1, memory_order_relaxed) + 1;
+	pinmm_cached_tid = tid;
+	return tid;
+}
+
+/**
+ * init_rwsem() - initialise a writer-preferring reader/writer semaphore.
+ * @sem: the semaphore
+ *
+ * Writer preference matters: with glibc's default (reader preference) a
+ * stream of faults holding mmap_lock for reading would starve munmap.
+ *
+ * Context: any; @sem is not in use.
+ */
+void init_rwsem(struct rw_semaphore *sem)
+{
+	pthread_rwlockattr_t attr;
+
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	BUG_ON(pthread_rwlock_init(&sem->lock, &attr) != 0);
+	pthread_rwlockattr_destroy(&attr);
+	atomic_store_explicit(&sem->owner, 0, memory_order_relaxed);
+	atomic_store_explicit(&sem->readers, 0, memory_order_relaxed);
+}

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vmstat.c - the names of the machine's counters and pinmm_vmstat() /
+ * pinmm_vmstat_foreach().
+ *
+ * Event and state counters live in m->vmstat[] (machine.h) and are bumped
+ * by their owners with count_vm_event()/mod_vm_stat().  This file adds the
+ * synthetic per-zone counters (free, used, managed pages) and warn_count,
+ * which is the process-wide WARN count since the machine booted
+ * (m->vmstat[WARN_COUNT] holds minus the count at boot, plus any WARN the
+ * machine counted itself).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "mm.h"
+#include "rcu.h"
+
+static const char *const vmstat_names[] = {
+	[NR_FOLL_PIN_ACQUIRED] = "nr_foll_pin_acquired",
+	[NR_FOLL_PIN_RELEASED] = "nr_foll_pin_released",
+	[NR_FREE_PAGES] = "nr_free_pages",
+	[NR_ANON_PAGES] = "nr_anon_pages",
+	[NR_FILE_PAGES] = "nr_file_pages",
+	[NR_SHMEM] = "nr_shmem",
+	[NR_ANON_THPS] = "nr_anon_transparent_hugepages",
+	[NR_PAGETABLE] = "nr_page_table_pages",
+	[NR_DIRTY] = "nr_dirty",
+	[NR_WRITEBACK] = "nr_writeback",
+	[PGALLOC] = "pgalloc",
+	[PGFREE] = "pgfree",
+	[PGFAULT] = "pgfault",
+	[PGMAJFAULT] = "pgmajfault",
+	[THP_FAULT_ALLOC] = "thp_fault_alloc",
+	[THP_FAULT_FALLBACK] = "thp_fault_fallback",
+	[THP_SPLIT_PAGE] = "thp_split_page",
+	[THP_SPLIT_PAGE_FAILED] = "thp_split_page_failed",
+	[THP_SPLIT_PMD] = "thp_split_pmd",
+	[THP_ZERO_PAGE_ALLOC] = "thp_zero_page_alloc",
+	[COW_FAULT] = "cow_fault",
+	[COW_REUSE] = "cow_reuse",
+	[UNSHARE_FAULT] = "unshare_fault",
+	[ZERO_PAGE_MAPPED] = "zero_page_mapped",
+	[FORK_COW_COPY] = "fork_cow_copy",
+	[FORK_COW_SHARE] = "fork_cow_share",
+	[PGMIGRATE_SUCCESS] = "pgmigrate_success",
+	[PGMIGRATE_FAIL] = "pgmigrate_fail",
+	[LONGTERM_MIGRATE] = "longterm_migrate",
+	[COMPACT_PINNED_SKIP] = "compact_pinned_skip",
+	[GUP_FAST_CALLS] = "gup_fast_calls",
+	[GUP_FAST_FALLBACK] = "gup_fast_fallback",
+	[GUP_SLOW_CALLS] = "gup_slow_calls",
+	[UNPIN_NOT_PINNED] = "unpin_not_pinned",
+	[PINNED_PAGE_DETACHED] = "pinned_page_detached",
+	[WARN_COUNT] = "warn_count",
+};
+/*
+ * Complete: the table is sized by its initialisers, so a missing or extra
+ * last item fails here; a gap in the middle is a NULL caught by the BUG_ON()
+ * in pinmm_vmstat() at the first lookup.
+ */
+BUILD_BUG_ON(ARRAY_SIZE(vmstat_names) != NR_VM_STAT_ITEMS);
+
+/* Synthetic per-zone counters, after the vmstat[] items. */
+enum zone_stat { ZS_FREE, ZS_USED, ZS_MANAGED, NR_ZONE_STATS };
+static const char *const zone_stat_prefix[NR_ZONE_STATS] = { "nr_free_", "nr_used_", "nr_managed_" };
+static const char *const zone_stat_names[MAX_NR_ZONES][NR_ZONE_STATS] = {
+	[ZONE_NORMAL] = { "nr_free_normal", "nr_used_normal", "nr_managed_normal" },
+	[ZONE_CMA] = { "nr_free_cma", "nr_used_cma", "nr_managed_cma" },
+	[ZONE_MOVABLE] = { "nr_free_movable", "nr_used_movable", "nr_managed_movable" },
+	[ZONE_DEVICE] = { "nr_free_device", "nr_used_device", "nr_managed_device" },
+};
+
+/**
+ * vmstat_name() - the /proc/vmstat-style name of a counter.
+ * @item: the counter
+ *
+ * Context: any.
+ * Return: the static name, or "?" for an out-of-range item.
+ */
+const char *vmstat_name(enum vm_stat_item item)
+{
+	if ((unsigned)item >= NR_VM_STAT_ITEMS || !vmstat_names[item])
+		return "?";
+	return vmstat_names[item];
+}
+
+static long vmstat_item_value(struct pinmm *m, enum vm_stat_item item)
+{
+	long v = atomic_long_read(&m->vmstat[item]);
+
+	if (item == WARN_COUNT)
+		v += pinmm_warn_count();
+	return v;
+}
+
+static long zone_stat_value(struct pinmm *m, enum zone_type z, enum zone_stat s)
+{
+	struct zone *zone = &m->zones[z];
+	long managed = (long)zone->managed_pages;
+	long nr_free = z == ZONE_DEVICE ? 0 : atomic_long_read(&zone->nr_free);
+
+	switch (s) {
+	case ZS_FREE:
+		return nr_free;
+	case ZS_USED:
+		return z == ZONE_DEVICE ? 0 : managed - nr_free;
+	default:
+		return managed;
+	}
+}
+
+/**
+ * pinmm_vmstat() - read one counter of @m by name.
+ * @m: the machine
+ * @name: a counter name (pinmm_vmstat_foreach() lists them all)
+ *
+ * Counters are read without a lock, each one atomically; two counters read
+ * one after the other need not be mutually consistent while the machine runs.
+ * Context: any.
+ * Return: the value (>= 0 for every counter except transient state
+ * counters), -ENOENT if @name is unknown, -EINVAL for NULL arguments.
+ */
+long pinmm_vmstat(struct pinmm *m, const char *name)
+{
+	pinmm_thread_enter();
+	if (!m || !name)
+		return -EINVAL;
+	for (int i = 0; i < NR_VM_STAT_ITEMS; i++) {
+		BUG_ON(!vmstat_names[i]);	/* the table must be complete */
+		if (!strcmp(name, vmstat_names[i]))
+			return vmstat_item_value(m, (enum vm_stat_item)i);
+	}
+	for (int s = 0; s < NR_ZONE_STATS; s++) {
+		size_t plen = strlen(zone_stat_prefix[s]);
+
+		if (strncmp(name, zone_stat_prefix[s], plen))
+			continue;
+		for (int z = 0; z < MAX_NR_ZONES; z++)
+			if (!strcmp(name, zone_stat_names[z][s]))
+				return zone_stat_value(m, (enum zone_type)z, (enum zone_stat)s);
+	}
+	return -ENOENT;
+}
+
+/**
+ * pinmm_vmstat_foreach() - call @fn with every counter of @m.
+ * @m: the machine
+ * @fn: called with the name, the value and @arg
+ * @arg: passed through
+ *
+ * Order: the vmstat items in enum order, then per zone (normal, cma,
+ * movable, device) its free, used and managed page counts.
+ * Context: any; @fn must not shut @m down.
+ * Return: the number of counters, -EINVAL for NULL arguments.
+ */
+int pinmm_vmstat_foreach(struct pinmm *m,
+			 void (*fn)(const char *name, long value, void *arg), void *arg)
+{
+	int n = 0;
+
+	pinmm_thread_enter();
+	if (!m || !fn)
+		return -EINVAL;
+	for (int i = 0; i < NR_VM_STAT_ITEMS; i++, n++)
+		fn(vmstat_name((enum vm_stat_item)i), vmstat_item_value(m, (enum vm_stat_item)i), arg);
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		for (int s = 0; s < NR_ZONE_STATS; s++, n++)
+			fn(zone_stat_names[z][s],
+			   zone_stat_value(m, (enum zone_type)z, (enum zone_stat)s), arg);
+	return n;
+}

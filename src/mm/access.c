@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * access.c - the simulated MMU: a process's CPU loading and storing bytes
+ * of its own memory (pinmm_load / pinmm_store).
+ *
+ * Each page of an access is translated by walking the page tables as the
+ * hardware would: a missing, non-user, protnone or (for a store) read-only
+ * entry raises a fault, resolved by handle_mm_fault() after the VMA check
+ * that the architecture's fault handler does (access_error()).  A fault
+ * that cannot be resolved is -EFAULT (SIGSEGV/SIGBUS).  The bytes are
+ * copied with the page's table lock held, so the copy is atomic with
+ * respect to unmapping, COW and migration of that page (in hardware, the
+ * TLB flush that follows a PTE change gives the same guarantee); accessed
+ * and dirty bits are set as hardware sets them.
+ */
+#include <errno.h>
+#include <string.h>
+#include "mm.h"
+#include "rcu.h"
+
+/* Does @vma allow the access at all (x86: write implies read)? */
+static bool access_error(struct vm_area_struct *vma, bool write)
+{
+	if (write)
+		return !(vma->vm_flags & VM_WRITE);
+	return !(vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC));
+}
+
+/*
+ * Copy up to the end of the page at @addr if the translation allows it.
+ * Return: bytes copied, 0 if a fault is needed.
+ */
+static size_t try_access(struct mm_struct *mm, unsigned long addr, void *buf,
+			 size_t len, bool write)
+{
+	struct pinmm *m = mm->machine;
+	pmd_t *pmd = pmd_offset_lookup(mm, addr);
+	size_t off = addr & ~PAGE_MASK, n = min(len, PAGE_SIZE - off);
+	spinlock_t *ptl;
+	pmd_t pmdval;
+	char *frame;
+
+	if (!pmd)
+		return 0;
+	pmdval = pmdp_get(pmd);
+	if (pmd_leaf(pmdval)) {
+		ptl = pmd_lock(mm, pmd);
+		pmdval = pmdp_get(pmd);
+		if (!pmd_leaf(pmdval) || !pmd_access_permitted(pmdval, write)) {
+			spin_unlock(ptl);
+			return 0;
+		}
+		pmdval = pmd_mkyoung(pmdval);
+		if (write)
+			pmdval = pmd_mkdirty(pmdval);
+		set_pmd(pmd, pmdval);
+		frame = pfn_to_virt(m, pmd_pfn(pmdval) + ((addr & ~PMD_MASK) >> PAGE_SHIFT));
+	} else {
+		pte_t *pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
+		pte_t e;
+
+		if (!pte)
+			return 0;
+		e = ptep_get(pte);
+		if (!pte_access_permitted(e, write)) {
+			pte_unmap_unlock(pte, ptl);
+			return 0;
+		}
+		e = pte_mkyoung(e);
+		if (write)
+			e = pte_mkdirty(e);
+		set_pte(pte, e);
+		frame = pfn_to_virt(m, pte_pfn(e));
+	}
+	if (write)
+		memcpy(frame + off, buf, n);
+	else
+		memcpy(buf, frame + off, n);
+	spin_unlock(ptl);
+	return n;
+}
+
+static long mmu_access(struct pinmm_proc *p, unsigned long addr, void *buf,
+		       size_t len, bool write)
+{
+	struct mm_struct *mm;
+	size_t done = 0;
+
+	pinmm_thread_enter();
+	if (!p || (!buf && len))
+		return -EINVAL;
+	if (p->exited)
+		return -ESRCH;
+	if (addr >= TASK_SIZE || len > TASK_SIZE - addr)
+		return -EFAULT;
+	mm = p->mm;
+	mmap_read_lock(mm);
+	while (done < len) {
+		unsigned long a = addr + done;
+		struct vm_area_struct *vma;
+		vm_fault_t ret;
+		size_t n;
+		int tries = 0;
+
+		n = try_access(mm, a, (char *)buf + done, len - done, write);
+		if (n) {
+			done += n;
+			continue;
+		}
+		vma = vma_lookup(mm, a);
+		if (!vma || access_error(vma, write))
+			break;
+		for (;;) {
+			ret = handle_mm_fault(vma, a, FAULT_FLAG_USER |
+					      (write ? FAULT_FLAG_WRITE : 0));
+			if (ret & VM_FAULT_ERROR)
+				goto out;
+			n = try_access(mm, a, (char *)buf + done, len - done, write);
+			if (n)
+				break;
+			if (++tries > 1000)	/* cannot make progress */
+				goto out;
+		}
+		done += n;
+	}
+out:
+	mmap_read_unlock(mm);
+	if (done < len)
+		return -EFAULT;
+	return (long)done;
+}
+
+/**
+ * pinmm_load() - the process reads @len bytes at @addr into @buf.
+ * Context: process context; takes mmap_lock for reading.
+ * Return: @len, or -EFAULT (SIGSEGV/SIGBUS at some page; earlier pages have
+ * been read), -EINVAL, -ESRCH.
+ */
+long pinmm_load(struct pinmm_proc *p, unsigned long addr, void *buf, size_t len)
+{
+	long ret = mmu_access(p, addr, buf, len, false);
+
+	if (p && !p->exited)
+		pinmm_debug_boundary(p->machine);
+	return ret;
+}
+
+/**
+ * pinmm_store() - the process writes @len bytes from @buf at @addr.
+ * Context: process context; takes mmap_lock for reading.
+ * Return: @len, or -EFAULT (earlier pages have been written), -EINVAL,
+ * -ESRCH.
+ */
+long pinmm_store(struct pinmm_proc *p, unsigned long addr, const void *buf, size_t len)
+{
+	long ret = mmu_access(p, addr, (void *)buf, len, true);
+
+	if (p && !p->exited)
+		pinmm_debug_boundary(p->machine);
+	return ret;
+}

@@ -1,0 +1,708 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memory.c - page faults at PTE level and the tearing down of mappings.
+ *
+ * handle_mm_fault() is entered with mmap_lock held for reading, by the
+ * simulated MMU (access.c) and by GUP.  Anonymous read faults map the
+ * shared zero page; write faults get a fresh zeroed page; write faults on
+ * read-only private pages copy unless the page is exclusive (or can be
+ * made so); unshare faults (GUP's read-only pins) copy a non-exclusive
+ * page but leave the new PTE read-only.  File faults go through the
+ * filesystem's ->fault and, for shared writable mappings, ->page_mkwrite.
+ *
+ * Every PTE mapping of a page holds one reference on its folio and one
+ * mapcount; zapping drops both.  A pinned page therefore outlives its last
+ * mapping (the pin is a reference): it is "detached", not freed.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include "mm.h"
+#include "fs.h"
+
+static inline pte_t mk_pte(struct page *page, pgprot_t prot)
+{
+	return pfn_pte(page_to_pfn(page), prot);
+}
+
+static enum mm_counter mm_counter_of(struct folio *folio)
+{
+	if (folio_test_anon(folio))
+		return MM_ANONPAGES;
+	if (folio_test_SwapBacked(folio))
+		return MM_SHMEMPAGES;
+	return MM_FILEPAGES;
+}
+
+/**
+ * vm_normal_page() - the page a present PTE maps.
+ * Context: PTE lock held, or a lockless walk that re-checks the entry.
+ * Return: the page, or NULL for special entries (zero page, PFN maps).
+ */
+struct page *vm_normal_page(struct vm_area_struct *vma, unsigned long addr, pte_t pte)
+{
+	struct pinmm *m = vma->vm_mm->machine;
+	unsigned long pfn = pte_pfn(pte);
+
+	if (pte_special(pte))
+		return NULL;
+	if (unlikely(!pfn_valid_m(m, pfn)))
+		return NULL;
+	return pfn_to_page_m(m, pfn);
+}
+
+struct page *vm_normal_page_pmd(struct vm_area_struct *vma, unsigned long addr, pmd_t pmd)
+{
+	struct pinmm *m = vma->vm_mm->machine;
+	unsigned long pfn = pmd_pfn(pmd);
+
+	if (pmd_special(pmd) || !pfn_valid_m(m, pfn))
+		return NULL;
+	return pfn_to_page_m(m, pfn);
+}
+
+/* A migration entry is replaced under the PTE lock when migration ends. */
+static void migration_entry_wait(struct mm_struct *mm, pmd_t *pmd, unsigned long addr)
+{
+	for (int spins = 0; ; spins++) {
+		spinlock_t *ptl;
+		pte_t *pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
+		bool still;
+
+		if (!pte)
+			return;
+		still = is_migration_entry(ptep_get(pte));
+		pte_unmap_unlock(pte, ptl);
+		if (!still)
+			return;
+		sched_yield();
+	}
+}
+
+/* Anonymous page fault on an empty PTE. */
+static vm_fault_t do_anonymous_page(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	struct pinmm *m = mm->machine;
+	struct folio *folio;
+	spinlock_t *ptl;
+	pte_t *pte, entry;
+
+	if (__pte_alloc(mm, vmf->pmd))
+		return VM_FAULT_OOM;
+
+	if (!(vmf->flags & (FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE))) {
+		/* Read fault: the shared zero page, read-only and special. */
+		entry = pte_mkspecial(pfn_pte(m->zero_pfn, vma->vm_page_prot));
+		entry = pte_wrprotect(entry);
+		pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &ptl);
+		if (!pte)
+			return 0;
+		if (pte_none(ptep_get(pte))) {
+			set_pte(pte, pte_mkyoung(entry));
+			count_vm_event(m, ZERO_PAGE_MAPPED);
+		}
+		pte_unmap_unlock(pte, ptl);
+		return 0;
+	}
+
+	if (anon_vma_prepare(vma))
+		return VM_FAULT_OOM;
+	folio = folio_alloc(m, GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0);
+	if (!folio)
+		return VM_FAULT_OOM;
+	entry = mk_pte(&folio->page, vma->vm_page_prot);
+	if (vma->vm_flags & VM_WRITE)
+		entry = pte_mkdirty(pte_mkwrite(entry));
+	entry = pte_mkyoung(entry);
+
+	pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &ptl);
+	if (!pte || !pte_none(ptep_get(pte))) {
+		if (pte)
+			pte_unmap_unlock(pte, ptl);
+		folio_put(folio);
+		return 0;
+	}
+	folio_add_new_anon_rmap(folio, vma, vmf->address, true);
+	add_mm_counter(mm, MM_ANONPAGES, 1);
+	set_pte(pte, entry);
+	pte_unmap_unlock(pte, ptl);
+	return 0;
+}
+
+/* Map @page of the locked @folio at vmf->address; consumes the fault's ref. */
+static vm_fault_t finish_fault(struct vm_fault *vmf, struct folio *folio,
+			       struct page *page, bool write, bool new_anon)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	spinlock_t *ptl;
+	pte_t *pte, entry;
+
+	if (__pte_alloc(mm, vmf->pmd))
+		return VM_FAULT_OOM;
+	pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &ptl);
+	if (!pte)
+		return VM_FAULT_NOPAGE;
+	if (!pte_none(ptep_get(pte))) {
+		pte_unmap_unlock(pte, ptl);
+		return VM_FAULT_NOPAGE;
+	}
+	entry = pte_mkyoung(mk_pte(page, vma->vm_page_prot));
+	if (write)
+		entry = pte_mkdirty(pte_mkwrite(entry));
+	if (new_anon) {
+		folio_add_new_anon_rmap(folio, vma, vmf->address, true);
+		add_mm_counter(mm, MM_ANONPAGES, 1);
+	} else {
+		folio_add_file_rmap_pte(folio, page, vma);
+		add_mm_counter(mm, mm_counter_of(folio), 1);
+	}
+	set_pte(pte, entry);
+	pte_unmap_unlock(pte, ptl);
+	return 0;
+}
+
+/* ->fault, returning a locked folio with a reference in vmf->folio. */
+static vm_fault_t __do_fault(struct vm_fault *vmf)
+{
+	vm_fault_t ret = vmf->vma->vm_ops->fault(vmf);
+
+	if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY))
+		return ret;
+	if (!(ret & VM_FAULT_LOCKED))
+		folio_lock(vmf->folio);
+	if (!vmf->page)
+		vmf->page = folio_page(vmf->folio, vmf->pgoff - vmf->folio->index);
+	return ret;
+}
+
+static vm_fault_t do_read_fault(struct vm_fault *vmf)
+{
+	vm_fault_t ret = __do_fault(vmf);
+	struct folio *folio = vmf->folio;
+
+	if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY))
+		return ret;
+	ret = finish_fault(vmf, folio, vmf->page, false, false);
+	folio_unlock(folio);
+	if (ret)
+		folio_put(folio);
+	return ret & ~VM_FAULT_NOPAGE;
+}
+
+/* Private file mapping, write fault on a hole: copy the cache page. */
+static vm_fault_t do_cow_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct pinmm *m = vma->vm_mm->machine;
+	struct folio *new, *folio;
+	vm_fault_t ret;
+
+	if (anon_vma_prepare(vma))
+		return VM_FAULT_OOM;
+	new = folio_alloc(m, GFP_HIGHUSER_MOVABLE, 0);
+	if (!new)
+		return VM_FAULT_OOM;
+	ret = __do_fault(vmf);
+	if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY)) {
+		folio_put(new);
+		return ret;
+	}
+	folio = vmf->folio;
+	memcpy(folio_address(new), page_address(vmf->page), PAGE_SIZE);
+	folio_unlock(folio);
+	folio_put(folio);
+	ret = finish_fault(vmf, new, &new->page, true, true);
+	if (ret)
+		folio_put(new);
+	else
+		count_vm_event(m, COW_FAULT);
+	return ret & ~VM_FAULT_NOPAGE;
+}
+
+/* ->page_mkwrite: called with the folio unlocked, returns it locked. */
+static vm_fault_t do_page_mkwrite(struct vm_fault *vmf, struct folio *folio)
+{
+	vm_fault_t ret;
+
+	vmf->folio = folio;
+	vmf->flags |= FAULT_FLAG_MKWRITE;
+	ret = vmf->vma->vm_ops->page_mkwrite(vmf);
+	vmf->flags &= ~FAULT_FLAG_MKWRITE;
+	if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE))
+		return ret;
+	if (!(ret & VM_FAULT_LOCKED))
+		folio_lock(folio);
+	if (!folio->mapping) {		/* truncated meanwhile */
+		folio_unlock(folio);
+		return VM_FAULT_NOPAGE;
+	}
+	return VM_FAULT_LOCKED;
+}
+
+static vm_fault_t do_shared_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	vm_fault_t ret = __do_fault(vmf), tmp;
+	struct folio *folio = vmf->folio;
+
+	if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY))
+		return ret;
+	if (vma->vm_ops->page_mkwrite) {
+		folio_unlock(folio);
+		tmp = do_page_mkwrite(vmf, folio);
+		if (tmp & (VM_FAULT_ERROR | VM_FAULT_NOPAGE)) {
+			folio_put(folio);
+			return tmp & ~VM_FAULT_NOPAGE;
+		}
+	}
+	ret = finish_fault(vmf, folio, vmf->page, true, false);
+	if (!ret)
+		folio_mark_dirty(folio);
+	folio_unlock(folio);
+	if (ret)
+		folio_put(folio);
+	return ret & ~VM_FAULT_NOPAGE;
+}
+
+static vm_fault_t do_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+
+	if (!vma->vm_ops->fault)
+		return VM_FAULT_SIGBUS;
+	if (!(vmf->flags & FAULT_FLAG_WRITE))
+		return do_read_fault(vmf);
+	if (!(vma->vm_flags & VM_SHARED))
+		return do_cow_fault(vmf);
+	return do_shared_fault(vmf);
+}
+
+/* Make the present PTE writable in place (the page is ours). */
+static void wp_page_reuse(struct vm_fault *vmf)
+{
+	pte_t entry = ptep_get(vmf->pte);
+
+	entry = pte_mkyoung(pte_mkdirty(pte_mkwrite(entry)));
+	set_pte(vmf->pte, entry);
+}
+
+/* Copy the page behind a read-only PTE into a new exclusive anon page. */
+static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct page *old_page)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	struct pinmm *m = mm->machine;
+	bool unshare = vmf->flags & FAULT_FLAG_UNSHARE;
+	struct folio *old = old_page ? page_folio(old_page) : NULL;
+	struct folio *new;
+	spinlock_t *ptl;
+	pte_t *pte, entry, cur;
+
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	if (old)
+		folio_get(old);		/* keep the source alive while copying */
+	if (anon_vma_prepare(vma))
+		goto oom;
+	new = folio_alloc(m, GFP_HIGHUSER_MOVABLE | (old ? 0 : __GFP_ZERO), 0);
+	if (!new)
+		goto oom;
+	if (old)
+		memcpy(folio_address(new), page_address(old_page), PAGE_SIZE);
+
+	pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &ptl);
+	if (!pte)
+		goto lost;
+	cur = ptep_get(pte);
+	if (pte_val(cur) != pte_val(vmf->orig_pte)) {
+		pte_unmap_unlock(pte, ptl);
+		goto lost;
+	}
+	entry = pte_mkyoung(mk_pte(&new->page, vma->vm_page_prot));
+	if (unshare) {
+		/* Keep the old write-protection and soft-dirty state. */
+		entry = pte_wrprotect(entry);
+		if (pte_soft_dirty(cur))
+			pte_val(entry) |= _PAGE_SOFT_DIRTY;
+	} else {
+		entry = pte_mkdirty(pte_mkwrite(entry));
+	}
+	cur = ptep_get_and_clear(pte);
+	folio_add_new_anon_rmap(new, vma, vmf->address, true);
+	if (old) {
+		if (!folio_test_anon(old)) {
+			add_mm_counter(mm, mm_counter_of(old), -1);
+			add_mm_counter(mm, MM_ANONPAGES, 1);
+		}
+		folio_remove_rmap_pte(old, old_page, vma);
+	} else {
+		add_mm_counter(mm, MM_ANONPAGES, 1);
+	}
+	set_pte(pte, entry);
+	pte_unmap_unlock(pte, ptl);
+	if (old) {
+		folio_put(old);		/* the old mapping's reference */
+		folio_put(old);		/* ours */
+	}
+	count_vm_event(m, unshare ? UNSHARE_FAULT : COW_FAULT);
+	return 0;
+lost:
+	folio_put(new);
+	if (old)
+		folio_put(old);
+	return 0;
+oom:
+	if (old)
+		folio_put(old);
+	return VM_FAULT_OOM;
+}
+
+/* Shared mapping write to a write-protected PTE (write-notify). */
+static vm_fault_t wp_page_shared(struct vm_fault *vmf, struct page *page)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct folio *folio = page ? page_folio(page) : NULL;
+	vm_fault_t ret;
+
+	if (!folio) {
+		wp_page_reuse(vmf);
+		pte_unmap_unlock(vmf->pte, vmf->ptl);
+		return 0;
+	}
+	folio_get(folio);
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	if (vma->vm_ops && vma->vm_ops->page_mkwrite) {
+		ret = do_page_mkwrite(vmf, folio);
+		if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE)) {
+			folio_put(folio);
+			return ret & ~VM_FAULT_NOPAGE;
+		}
+	} else {
+		folio_lock(folio);
+	}
+	vmf->pte = pte_offset_map_lock(vma->vm_mm, vmf->pmd, vmf->address, &vmf->ptl);
+	if (vmf->pte) {
+		if (pte_val(ptep_get(vmf->pte)) == pte_val(vmf->orig_pte))
+			wp_page_reuse(vmf);
+		pte_unmap_unlock(vmf->pte, vmf->ptl);
+	}
+	folio_mark_dirty(folio);
+	folio_unlock(folio);
+	folio_put(folio);
+	return 0;
+}
+
+/*
+ * do_wp_page() - write (or unshare) fault on a present, read-only PTE.
+ * Context: PTE lock held on entry; released on return.
+ */
+static vm_fault_t do_wp_page(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct pinmm *m = vma->vm_mm->machine;
+	bool unshare = vmf->flags & FAULT_FLAG_UNSHARE;
+	struct page *page = vm_normal_page(vma, vmf->address, vmf->orig_pte);
+	struct folio *folio;
+
+	if (vma->vm_flags & (VM_SHARED | VM_MAYSHARE)) {
+		if (unshare) {		/* nothing to unshare in a shared mapping */
+			pte_unmap_unlock(vmf->pte, vmf->ptl);
+			return 0;
+		}
+		return wp_page_shared(vmf, page);
+	}
+	if (page && PageAnon(page)) {
+		folio = page_folio(page);
+		if (PageAnonExclusive(page))
+			goto reuse;
+		/*
+		 * Reuse a small folio nobody else references: our mapping holds
+		 * the only reference (no other mapping, no GUP reference, no pin).
+		 */
+		if (!folio_test_large(folio) && folio_ref_count(folio) == 1 &&
+		    folio_mapcount(folio) == 1) {
+			SetPageAnonExclusive(page);
+			goto reuse;
+		}
+	} else if (unshare && !is_cow_mapping(vma->vm_flags)) {
+		pte_unmap_unlock(vmf->pte, vmf->ptl);
+		return 0;
+	}
+	return wp_page_copy(vmf, page);
+
+reuse:
+	if (!unshare) {
+		wp_page_reuse(vmf);
+		count_vm_event(m, COW_REUSE);
+	}
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	return 0;
+}
+
+static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	pte_t entry;
+
+	if (pmd_none(pmdp_get(vmf->pmd))) {
+		if (vma_is_anonymous(vma))
+			return do_anonymous_page(vmf);
+		return do_fault(vmf);
+	}
+	vmf->pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &vmf->ptl);
+	if (!vmf->pte)
+		return 0;		/* PMD changed under us: retry */
+	entry = ptep_get(vmf->pte);
+	vmf->orig_pte = entry;
+	if (pte_none(entry)) {
+		pte_unmap_unlock(vmf->pte, vmf->ptl);
+		if (vma_is_anonymous(vma))
+			return do_anonymous_page(vmf);
+		return do_fault(vmf);
+	}
+	if (!pte_present(entry)) {
+		pte_unmap_unlock(vmf->pte, vmf->ptl);
+		if (is_migration_entry(entry))
+			migration_entry_wait(mm, vmf->pmd, vmf->address);
+		return 0;
+	}
+	if (pte_protnone(entry)) {
+		/* PROT_NONE VMA: callers check VMA access before faulting. */
+		pte_unmap_unlock(vmf->pte, vmf->ptl);
+		return VM_FAULT_SIGSEGV;
+	}
+	if (vmf->flags & (FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE)) {
+		if (!pte_write(entry))
+			return do_wp_page(vmf);
+		if (vmf->flags & FAULT_FLAG_WRITE)
+			entry = pte_mkdirty(entry);
+	}
+	entry = pte_mkyoung(entry);
+	/* Only A/D bits change; a racing hardware update is harmless. */
+	set_pte(vmf->pte, entry);
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	return 0;
+}
+
+
+/**
+ * handle_mm_fault() - resolve a fault at @address in @vma.
+ * Context: mmap_lock held for reading.
+ * Return: 0 (the access may be retried), or VM_FAULT_* error bits.
+ */
+vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
+			   unsigned int flags)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct vm_fault vmf = {
+		.vma = vma,
+		.address = address & PAGE_MASK,
+		.real_address = address,
+		.flags = flags,
+		.pgoff = linear_page_index(vma, address & PAGE_MASK),
+	};
+	pmd_t pmdval;
+	vm_fault_t ret;
+
+	mmap_assert_locked(mm);
+	VM_BUG_ON((flags & FAULT_FLAG_WRITE) && (flags & FAULT_FLAG_UNSHARE));
+	count_vm_event(mm->machine, PGFAULT);
+
+	vmf.pmd = pmd_alloc(mm, address);
+	if (!vmf.pmd)
+		return VM_FAULT_OOM;
+	pmdval = pmdp_get(vmf.pmd);
+	if (pmd_none(pmdval) && vma_is_anonymous(vma) &&
+	    vma_thp_allowed(vma, address & PMD_MASK)) {
+		ret = do_huge_pmd_anonymous_page(&vmf);
+		if (!(ret & VM_FAULT_FALLBACK))
+			return ret;
+	} else if (pmd_leaf(pmdval)) {
+		vmf.orig_pmd = pmdval;
+		if ((flags & (FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE)) && !pmd_write(pmdval)) {
+			ret = do_huge_pmd_wp_page(&vmf);
+			if (!(ret & VM_FAULT_FALLBACK))
+				return ret;
+		} else {
+			spinlock_t *ptl = pmd_lock(mm, vmf.pmd);
+			pmd_t cur = pmdp_get(vmf.pmd);
+
+			if (pmd_val(cur) == pmd_val(pmdval)) {
+				cur = pmd_mkyoung(cur);
+				if (flags & FAULT_FLAG_WRITE)
+					cur = pmd_mkdirty(cur);
+				set_pmd(vmf.pmd, cur);
+			}
+			spin_unlock(ptl);
+			return 0;
+		}
+	}
+	return handle_pte_fault(&vmf);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tearing down                                                         */
+
+
+static void zap_pte_range(struct vm_area_struct *vma, pmd_t *pmd, unsigned long addr,
+			  unsigned long end, struct zap_details *details)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct pinmm *m = mm->machine;
+	spinlock_t *ptl;
+	pte_t *pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
+
+	if (!pte)
+		return;
+	for (; addr < end; addr += PAGE_SIZE, pte++) {
+		pte_t e = ptep_get(pte);
+		struct folio *folio;
+		struct page *page;
+
+		if (pte_none(e))
+			continue;
+		if (!pte_present(e)) {
+			/* Migration entry: the migrating folio has no mapping here. */
+			if (!details || details->even_cows || !vma_is_anonymous(vma))
+				pte_clear(pte);
+			continue;
+		}
+		page = vm_normal_page(vma, addr, e);
+		if (page && details && !details->even_cows && PageAnon(page))
+			continue;	/* truncation keeps private COW copies */
+		e = ptep_get_and_clear(pte);
+		if (!page)
+			continue;
+		folio = page_folio(page);
+		if (!folio_test_anon(folio) && pte_dirty(e))
+			folio_mark_dirty(folio);
+		folio_remove_rmap_pte(folio, page, vma);
+		add_mm_counter(mm, mm_counter_of(folio), -1);
+		if (folio_maybe_dma_pinned(folio))
+			count_vm_event(m, PINNED_PAGE_DETACHED);
+		folio_put(folio);
+	}
+	pte_unmap_unlock(pte, ptl);
+}
+
+/**
+ * zap_page_range_single() - unmap [start, end) of @vma.
+ * Context: mmap_lock held, or the VMA kept alive by the i_mmap lock
+ * (unmap_mapping_range).
+ */
+void zap_page_range_single(struct vm_area_struct *vma, unsigned long start,
+			   unsigned long end, struct zap_details *details)
+{
+	struct mm_struct *mm = vma->vm_mm;
+
+	start = max(start, vma->vm_start);
+	end = min(end, vma->vm_end);
+	for (unsigned long a = start; a < end; a = pmd_addr_end(a, end)) {
+		unsigned long next = pmd_addr_end(a, end);
+		pmd_t *pmd = pmd_offset_lookup(mm, a);
+		pmd_t pmdval;
+
+		if (!pmd)
+			continue;
+		pmdval = pmdp_get(pmd);
+		if (pmd_none(pmdval))
+			continue;
+		if (pmd_leaf(pmdval)) {
+			if (a == (a & PMD_MASK) && next - a == PMD_SIZE) {
+				struct page *p = vm_normal_page_pmd(vma, a, pmdval);
+				if (p && details && !details->even_cows && PageAnon(p))
+					continue;
+				zap_huge_pmd(vma, pmd, a);
+				continue;
+			}
+			__split_huge_pmd(vma, pmd, a);
+		}
+		zap_pte_range(vma, pmd, a, next, details);
+	}
+}
+
+/**
+ * unmap_vmas() - zap [start, end) in @vma and the VMAs after it.
+ * Context: mmap_lock held for writing.
+ */
+void unmap_vmas(struct vm_area_struct *vma, unsigned long start, unsigned long end)
+{
+	for (; vma && vma->vm_start < end; vma = vma_next(vma))
+		zap_page_range_single(vma, start, end, NULL);
+}
+
+/**
+ * unmap_mapping_range() - unmap file pages [start, start+len) (bytes) from
+ * every VMA mapping @mapping (truncate, hole punch, invalidation).
+ * @even_cows: also unmap private COW copies (anonymous pages).
+ * Context: may sleep; takes i_mmap_rwsem for reading and page-table locks.
+ */
+void unmap_mapping_range(struct address_space *mapping, long long start,
+			 long long len, bool even_cows)
+{
+	pgoff_t first = (pgoff_t)(start >> PAGE_SHIFT);
+	pgoff_t last = len <= 0 ? ~0UL : (pgoff_t)((start + len - 1) >> PAGE_SHIFT);
+	struct zap_details details = { .even_cows = even_cows };
+	struct vm_area_struct *vma;
+
+	down_read(&mapping->i_mmap_rwsem);
+	list_for_each_entry(vma, &mapping->i_mmap, shared_node) {
+		pgoff_t vfirst = vma->vm_pgoff, vlast = vma->vm_pgoff + vma_pages(vma) - 1;
+		unsigned long s, e;
+
+		if (first > vlast || last < vfirst)
+			continue;
+		s = vma->vm_start + ((max(first, vfirst) - vfirst) << PAGE_SHIFT);
+		e = vma->vm_start + ((min(last, vlast) - vfirst + 1) << PAGE_SHIFT);
+		zap_page_range_single(vma, s, e, &details);
+	}
+	up_read(&mapping->i_mmap_rwsem);
+}
+
+/* Is @addr mapped with at least the access asked for? */
+static bool range_page_ready(struct mm_struct *mm, unsigned long addr, bool write)
+{
+	pmd_t *pmd = pmd_offset_lookup(mm, addr);
+	pmd_t pmdval;
+	pte_t pte;
+
+	if (!pmd)
+		return false;
+	pmdval = pmdp_get(pmd);
+	if (pmd_leaf(pmdval))
+		return !write || pmd_write(pmdval);
+	if (!pmd_present(pmdval))
+		return false;
+	pte = ptep_get(pte_offset(mm, pmdval, addr));
+	return pte_present(pte) && !pte_protnone(pte) && (!write || pte_write(pte));
+}
+
+/**
+ * populate_range() - fault in [start, end) of @vma (MAP_POPULATE, mlock,
+ * MADV_POPULATE_*): write faults where @write, else read faults.
+ * Context: mmap_lock held for reading.
+ * Return: 0, -ENOMEM, -EFAULT (the fault raised SIGBUS/SIGSEGV).
+ */
+long populate_range(struct vm_area_struct *vma, unsigned long start,
+		    unsigned long end, bool write, bool for_madvise)
+{
+	struct mm_struct *mm = vma->vm_mm;
+
+	for (unsigned long a = start; a < end; a += PAGE_SIZE) {
+		vm_fault_t ret;
+
+		if (range_page_ready(mm, a, write))
+			continue;
+		ret = handle_mm_fault(vma, a, write ? FAULT_FLAG_WRITE : 0);
+		if (ret & VM_FAULT_OOM)
+			return -ENOMEM;
+		if (ret & VM_FAULT_ERROR)
+			return -EFAULT;
+		if (!range_page_ready(mm, a, write))
+			a -= PAGE_SIZE;		/* raced: fault again */
+	}
+	return 0;
+}
