@@ -1,0 +1,567 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gup.c - get_user_pages / pin_user_pages: argument validation, the slow
+ * path (VMA checks, page-table lookup under locks, faults on demand) and
+ * the exported entry points with Linux 6.x's flags, lock protocol and
+ * return conventions (../shared/spec/linux-gup-semantics.md §1, §4).
+ *
+ *   exported fn -> is_valid_gup_args -> __gup_longterm_locked (gup_longterm.c)
+ *                  -> __get_user_pages_locked -> __get_user_pages
+ *                     -> check_vma_flags, follow_page_mask, faultin_page
+ *
+ * pinmm's faults never drop mmap_lock (no I/O waits in tmpfs), so
+ * VM_FAULT_RETRY does not happen: FOLL_UNLOCKABLE only changes who takes
+ * the lock, and FOLL_NOWAIT faults complete (DESIGN.md).
+ */
+#include <errno.h>
+#include "mm.h"
+#include "gup.h"
+#include "rcu.h"
+
+/**
+ * is_valid_gup_args() - §1.3, in Linux's order.  ORs @to_set (and
+ * FOLL_UNLOCKABLE when @locked is given) into *@gup_flags_p.
+ * Context: any.
+ * Return: true if valid; false after a WARN.
+ */
+bool is_valid_gup_args(struct page **pages, int *locked, unsigned int *gup_flags_p,
+		       unsigned int to_set)
+{
+	unsigned int gup_flags = *gup_flags_p;
+
+	if (WARN_ON_ONCE(gup_flags & INTERNAL_GUP_FLAGS))
+		return false;
+	gup_flags |= to_set;
+	if (locked) {
+		if (WARN_ON_ONCE(*locked != 1))
+			return false;
+		gup_flags |= FOLL_UNLOCKABLE;
+	}
+	if (WARN_ON_ONCE((gup_flags & (FOLL_PIN | FOLL_GET)) == (FOLL_PIN | FOLL_GET)))
+		return false;
+	if (WARN_ON_ONCE(!(gup_flags & FOLL_PIN) && (gup_flags & FOLL_LONGTERM)))
+		return false;
+	if (WARN_ON_ONCE((gup_flags & (FOLL_GET | FOLL_PIN)) && !pages))
+		return false;
+	if (WARN_ON_ONCE((gup_flags & FOLL_LONGTERM) && (gup_flags & FOLL_PCI_P2PDMA)))
+		return false;
+	*gup_flags_p = gup_flags;
+	return true;
+}
+
+/* §5.4: writable long-term pins need a mapping without dirty tracking. */
+static bool writable_file_mapping_allowed(struct vm_area_struct *vma, unsigned int flags)
+{
+	if ((flags & (FOLL_PIN | FOLL_LONGTERM)) != (FOLL_PIN | FOLL_LONGTERM))
+		return true;
+	return !vma_needs_dirty_tracking(vma);
+}
+
+/**
+ * check_vma_flags() - may GUP with @gup_flags touch @vma at all?  §4.3.
+ * Context: mmap_lock held.
+ * Return: 0, -EFAULT, -EOPNOTSUPP.
+ */
+int check_vma_flags(struct vm_area_struct *vma, unsigned int gup_flags)
+{
+	vm_flags_t vm_flags = vma->vm_flags;
+	bool write = gup_flags & FOLL_WRITE;
+	bool foreign = gup_flags & FOLL_REMOTE;
+
+	(void)foreign;		/* no protection keys */
+	if (vm_flags & (VM_IO | VM_PFNMAP))
+		return -EFAULT;
+	if ((gup_flags & FOLL_ANON) && !vma_is_anonymous(vma))
+		return -EFAULT;
+	if ((gup_flags & FOLL_LONGTERM) && vma_is_fsdax(vma))
+		return -EOPNOTSUPP;
+	if (write) {
+		if (!vma_is_anonymous(vma) && !writable_file_mapping_allowed(vma, gup_flags))
+			return -EFAULT;
+		if (!(vm_flags & VM_WRITE)) {
+			if (!(gup_flags & FOLL_FORCE))
+				return -EFAULT;
+			/* Forced writes only break COW; never into shared mappings. */
+			if (!is_cow_mapping(vm_flags))
+				return -EFAULT;
+		}
+	} else if (!(vm_flags & VM_READ)) {
+		if (!(gup_flags & FOLL_FORCE))
+			return -EFAULT;
+		if (!(vm_flags & VM_MAYREAD))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+/* §4.3: may FOLL_FORCE write through this read-only entry? */
+static bool can_follow_write_common(struct page *page, struct vm_area_struct *vma,
+				    unsigned int flags)
+{
+	if (!(flags & FOLL_FORCE))
+		return false;
+	if (vma->vm_flags & (VM_MAYSHARE | VM_SHARED))
+		return false;
+	if (!(vma->vm_flags & VM_MAYWRITE))
+		return false;
+	if (vma->vm_flags & VM_WRITE)
+		return false;		/* writable VMAs take the write fault */
+	if (!page || !PageAnon(page) || !PageAnonExclusive(page))
+		return false;
+	return true;
+}
+
+static bool can_follow_write_pte(pte_t pte, struct page *page,
+				 struct vm_area_struct *vma, unsigned int flags)
+{
+	return pte_write(pte) || can_follow_write_common(page, vma, flags);
+}
+
+static bool can_follow_write_pmd(pmd_t pmd, struct page *page,
+				 struct vm_area_struct *vma, unsigned int flags)
+{
+	return pmd_write(pmd) || can_follow_write_common(page, vma, flags);
+}
+
+/**
+ * gup_must_unshare() - must a read-only pin of @page first unshare it?
+ * §4.5.  @vma is NULL for GUP-fast.
+ * Context: page-table lock held, or GUP-fast after grabbing the folio.
+ * Return: true when an unshare fault (or the slow path) is needed.
+ */
+bool gup_must_unshare(struct vm_area_struct *vma, unsigned int flags, struct page *page)
+{
+	if ((flags & (FOLL_WRITE | FOLL_PIN)) != FOLL_PIN)
+		return false;
+	if (!PageAnon(page)) {
+		if (!(flags & FOLL_LONGTERM))
+			return false;
+		if (!vma)
+			return true;
+		return is_cow_mapping(vma->vm_flags);
+	}
+	/* Pairs with the write barrier after ClearPageAnonExclusive (A3). */
+	smp_rmb();
+	return !PageAnonExclusive(page);
+}
+
+static bool gup_can_follow_protnone(struct vm_area_struct *vma, unsigned int flags)
+{
+	if (!(flags & FOLL_HONOR_NUMA_FAULT))
+		return true;
+	return !(vma->vm_flags & VM_ACCESS_FLAGS);
+}
+
+static struct page *no_page_table(struct vm_area_struct *vma, unsigned int flags)
+{
+	if ((flags & FOLL_DUMP) && (vma_is_anonymous(vma) || !vma->vm_ops->fault))
+		return ERR_PTR(-EFAULT);
+	return NULL;
+}
+
+static struct page *follow_page_pte(struct vm_area_struct *vma, unsigned long address,
+				    pmd_t *pmd, unsigned int flags)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct pinmm *m = mm->machine;
+	struct folio *folio;
+	struct page *page;
+	spinlock_t *ptl;
+	pte_t *ptep, pte;
+	int ret;
+
+	ptep = pte_offset_map_lock(mm, pmd, address, &ptl);
+	if (!ptep)
+		return no_page_table(vma, flags);
+	pte = ptep_get(ptep);
+	if (!pte_present(pte))
+		goto no_page;
+	if (pte_protnone(pte) && !gup_can_follow_protnone(vma, flags))
+		goto no_page;
+	page = vm_normal_page(vma, address, pte);
+	if ((flags & FOLL_WRITE) && !can_follow_write_pte(pte, page, vma, flags)) {
+		page = NULL;
+		goto out;
+	}
+	if (!page) {
+		if (flags & FOLL_DUMP) {
+			page = ERR_PTR(-EFAULT);
+			goto out;
+		}
+		if (pte_pfn(pte) == m->zero_pfn) {
+			page = m->zero_page;
+		} else {
+			page = ERR_PTR(-EEXIST);
+			goto out;
+		}
+	}
+	if (!pte_write(pte) && gup_must_unshare(vma, flags, page)) {
+		page = ERR_PTR(-EMLINK);
+		goto out;
+	}
+	folio = page_folio(page);
+	VM_BUG_ON_PAGE((flags & FOLL_PIN) && PageAnon(page) && !PageAnonExclusive(page), page);
+	ret = try_grab_folio(m, folio, 1, flags);
+	if (unlikely(ret)) {
+		page = ERR_PTR(ret);
+		goto out;
+	}
+	if ((flags & FOLL_TOUCH) && !is_zero_folio(folio)) {
+		if ((flags & FOLL_WRITE) && !pte_dirty(pte) && !folio_test_Dirty(folio))
+			folio_mark_dirty(folio);
+		folio_mark_accessed(folio);
+	}
+out:
+	pte_unmap_unlock(ptep, ptl);
+	return page;
+no_page:
+	pte_unmap_unlock(ptep, ptl);
+	if (!pte_none(pte))
+		return NULL;
+	return no_page_table(vma, flags);
+}
+
+static struct page *follow_huge_pmd(struct vm_area_struct *vma, unsigned long addr,
+				    pmd_t pmdval, unsigned int flags, unsigned long *page_mask)
+{
+	struct pinmm *m = vma->vm_mm->machine;
+	struct page *page = pfn_to_page_m(m, pmd_pfn(pmdval) + pte_index(addr));
+	struct folio *folio = page_folio(page);
+	int ret;
+
+	if ((flags & FOLL_WRITE) && !can_follow_write_pmd(pmdval, &folio->page, vma, flags))
+		return NULL;
+	if (pmd_special(pmdval) && (flags & FOLL_DUMP))
+		return ERR_PTR(-EFAULT);
+	if (pmd_protnone(pmdval) && !gup_can_follow_protnone(vma, flags))
+		return NULL;
+	if (!pmd_write(pmdval) && gup_must_unshare(vma, flags, &folio->page))
+		return ERR_PTR(-EMLINK);
+	VM_BUG_ON_PAGE((flags & FOLL_PIN) && folio_test_anon(folio) &&
+		       !PageAnonExclusive(&folio->page), page);
+	ret = try_grab_folio(m, folio, 1, flags);
+	if (ret)
+		return ERR_PTR(ret);
+	if ((flags & FOLL_TOUCH) && !is_zero_folio(folio)) {
+		if ((flags & FOLL_WRITE) && !pmd_dirty(pmdval) && !folio_test_Dirty(folio))
+			folio_mark_dirty(folio);
+		folio_mark_accessed(folio);
+	}
+	*page_mask = HPAGE_PMD_NR - 1;
+	return page;
+}
+
+/**
+ * follow_page_mask() - the page mapped at @address with a reference of the
+ * kind in @flags, under the page-table locks.  §4.2.
+ * Context: mmap_lock held.
+ * Return: the page; NULL when a fault is needed; ERR_PTR(-EMLINK) when an
+ * unshare fault is needed; ERR_PTR(-EEXIST) for an entry without a struct
+ * page; other ERR_PTRs.
+ */
+struct page *follow_page_mask(struct vm_area_struct *vma, unsigned long address,
+			      unsigned int flags, unsigned long *page_mask)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	pmd_t *pmd, pmdval;
+	spinlock_t *ptl;
+	struct page *page;
+
+	*page_mask = 0;
+	pmd = pmd_offset_lookup(mm, address);
+	if (!pmd)
+		return no_page_table(vma, flags);
+	pmdval = pmdp_get(pmd);
+	if (pmd_none(pmdval) || !pmd_present(pmdval))
+		return no_page_table(vma, flags);
+	if (!pmd_leaf(pmdval))
+		return follow_page_pte(vma, address, pmd, flags);
+	if (pmd_protnone(pmdval) && !gup_can_follow_protnone(vma, flags))
+		return no_page_table(vma, flags);
+
+	ptl = pmd_lock(mm, pmd);
+	pmdval = pmdp_get(pmd);
+	if (!pmd_leaf(pmdval)) {
+		spin_unlock(ptl);
+		return follow_page_pte(vma, address, pmd, flags);
+	}
+	if (flags & FOLL_SPLIT_PMD) {
+		spin_unlock(ptl);
+		__split_huge_pmd(vma, pmd, address);
+		return follow_page_pte(vma, address, pmd, flags);
+	}
+	page = follow_huge_pmd(vma, address, pmdval, flags, page_mask);
+	spin_unlock(ptl);
+	return page;
+}
+
+/**
+ * faultin_page() - fault in the page GUP could not follow.  §4.4.
+ * Context: mmap_lock held for reading.
+ * Return: 0 (look again), -EFAULT, -ENOMEM, -EHWPOISON.
+ */
+static int faultin_page(struct vm_area_struct *vma, unsigned long address,
+			unsigned int flags, bool unshare)
+{
+	unsigned int fault_flags = 0;
+	vm_fault_t ret;
+
+	if (flags & FOLL_NOFAULT)
+		return -EFAULT;
+	if (flags & FOLL_WRITE)
+		fault_flags |= FAULT_FLAG_WRITE;
+	if (flags & FOLL_REMOTE)
+		fault_flags |= FAULT_FLAG_REMOTE;
+	if (flags & FOLL_UNLOCKABLE)
+		fault_flags |= FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE;
+	if (flags & FOLL_NOWAIT)
+		fault_flags |= FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_RETRY_NOWAIT;
+	if (flags & FOLL_TRIED)
+		fault_flags |= FAULT_FLAG_TRIED;
+	if (unshare) {
+		fault_flags |= FAULT_FLAG_UNSHARE;
+		VM_BUG_ON(fault_flags & FAULT_FLAG_WRITE);
+	}
+	ret = handle_mm_fault(vma, address, fault_flags);
+	if (ret & VM_FAULT_ERROR) {
+		if (ret & VM_FAULT_OOM)
+			return -ENOMEM;
+		if (ret & VM_FAULT_HWPOISON)
+			return (flags & FOLL_HWPOISON) ? -EHWPOISON : -EFAULT;
+		return -EFAULT;
+	}
+	return 0;
+}
+
+/**
+ * __get_user_pages() - the per-page loop.  §4.2.
+ * Context: mmap_lock held for reading.
+ * Return: number of pages processed if >= 1, else the first error (or 0
+ * for nr_pages == 0).
+ */
+long __get_user_pages(struct mm_struct *mm, unsigned long start, unsigned long nr_pages,
+		      unsigned int gup_flags, struct page **pages)
+{
+	struct vm_area_struct *vma = NULL;
+	long ret = 0, i = 0;
+
+	if (!nr_pages)
+		return 0;
+	start &= PAGE_MASK;
+	VM_BUG_ON(!!pages != !!(gup_flags & (FOLL_GET | FOLL_PIN)));
+	do {
+		struct page *page;
+		unsigned long page_mask, page_increm;
+
+		if (!vma || start >= vma->vm_end) {
+			vma = vma_lookup(mm, start);
+			if (gup_flags & FOLL_MADV_POPULATE) {
+				if (!vma) {
+					ret = -ENOMEM;
+					goto out;
+				}
+				if (check_vma_flags(vma, gup_flags)) {
+					ret = -EINVAL;
+					goto out;
+				}
+			} else {
+				if (!vma) {
+					ret = -EFAULT;
+					goto out;
+				}
+				ret = check_vma_flags(vma, gup_flags);
+				if (ret)
+					goto out;
+			}
+		}
+retry:
+		page = follow_page_mask(vma, start, gup_flags, &page_mask);
+		if (!page || PTR_ERR(page) == -EMLINK) {
+			ret = faultin_page(vma, start, gup_flags, PTR_ERR(page) == -EMLINK);
+			if (!ret)
+				goto retry;
+			goto out;
+		} else if (PTR_ERR(page) == -EEXIST) {
+			if (pages) {
+				ret = -EEXIST;
+				goto out;
+			}
+			page_mask = 0;		/* no struct page: skip it */
+		} else if (IS_ERR(page)) {
+			ret = PTR_ERR(page);
+			goto out;
+		}
+		page_increm = 1 + (~(start >> PAGE_SHIFT) & page_mask);
+		if (page_increm > nr_pages)
+			page_increm = nr_pages;
+		if (pages && !IS_ERR(page)) {
+			struct folio *folio = page_folio(page);
+
+			if (page_increm > 1 &&
+			    try_grab_folio(mm->machine, folio, (int)page_increm - 1, gup_flags)) {
+				gup_put_folio(mm->machine, folio, 1, gup_flags);
+				ret = -EFAULT;
+				goto out;
+			}
+			for (unsigned long j = 0; j < page_increm; j++)
+				pages[i + j] = page + j;
+		}
+		i += page_increm;
+		start += page_increm * PAGE_SIZE;
+		nr_pages -= page_increm;
+	} while (nr_pages);
+out:
+	return i ? i : ret;
+}
+
+/**
+ * __get_user_pages_locked() - the lock protocol around __get_user_pages.
+ * §1.5.  With @locked pointing at 0 the mmap lock is taken here and
+ * released before returning (*@locked is 0 again).
+ * Context: mmap_lock held for reading unless *@locked == 0.
+ * Return: as __get_user_pages; a 0 result without FOLL_NOWAIT is -EFAULT.
+ */
+long __get_user_pages_locked(struct mm_struct *mm, unsigned long start,
+			     unsigned long nr_pages, struct page **pages,
+			     int *locked, unsigned int flags)
+{
+	bool must_unlock = false;
+	long ret;
+
+	if (!nr_pages)
+		return 0;
+	if (locked && !*locked) {
+		mmap_read_lock(mm);
+		must_unlock = true;
+		*locked = 1;
+	} else {
+		mmap_assert_locked(mm);
+	}
+	if ((flags & FOLL_PIN) && !test_bit(MMF_HAS_PINNED, &mm->flags))
+		set_bit(MMF_HAS_PINNED, &mm->flags);
+	if (pages && !(flags & FOLL_PIN))
+		flags |= FOLL_GET;
+	count_vm_event(mm->machine, GUP_SLOW_CALLS);
+	ret = __get_user_pages(mm, start, nr_pages, flags, pages);
+	if (must_unlock && *locked) {
+		mmap_read_unlock(mm);
+		*locked = 0;
+	}
+	if (WARN_ON_ONCE(ret == 0 && !(flags & FOLL_NOWAIT)))
+		return -EFAULT;
+	return ret;
+}
+
+static struct mm_struct *gup_current_mm(void)
+{
+	struct mm_struct *mm = current_mm();
+
+	WARN_ON_ONCE(!mm);
+	return mm;
+}
+
+/* ------------------------------------------------------------------ */
+/* Exported entry points (api.md §2)                                    */
+
+long pinmm_get_user_pages_remote(struct mm_struct *mm, unsigned long start,
+				 unsigned long nr_pages, unsigned int gup_flags,
+				 struct page **pages, int *locked)
+{
+	int local_locked = 1;
+
+	pinmm_thread_enter();
+	if (!mm)
+		return -EINVAL;
+	if (!is_valid_gup_args(pages, locked, &gup_flags, FOLL_TOUCH | FOLL_REMOTE))
+		return -EINVAL;
+	return __get_user_pages_locked(mm, start, nr_pages, pages,
+				       locked ? locked : &local_locked, gup_flags);
+}
+
+long pinmm_get_user_pages(unsigned long start, unsigned long nr_pages,
+			  unsigned int gup_flags, struct page **pages)
+{
+	struct mm_struct *mm;
+	int locked = 1;
+
+	pinmm_thread_enter();
+	if (!is_valid_gup_args(pages, NULL, &gup_flags, FOLL_TOUCH))
+		return -EINVAL;
+	mm = gup_current_mm();
+	if (!mm)
+		return -EFAULT;
+	return __get_user_pages_locked(mm, start, nr_pages, pages, &locked, gup_flags);
+}
+
+long pinmm_get_user_pages_unlocked(unsigned long start, unsigned long nr_pages,
+				   struct page **pages, unsigned int gup_flags)
+{
+	struct mm_struct *mm;
+	int locked = 0;
+
+	pinmm_thread_enter();
+	if (!is_valid_gup_args(pages, NULL, &gup_flags, FOLL_TOUCH | FOLL_UNLOCKABLE))
+		return -EINVAL;
+	mm = gup_current_mm();
+	if (!mm)
+		return -EFAULT;
+	return __get_user_pages_locked(mm, start, nr_pages, pages, &locked, gup_flags);
+}
+
+long pinmm_pin_user_pages_remote(struct mm_struct *mm, unsigned long start,
+				 unsigned long nr_pages, unsigned int gup_flags,
+				 struct page **pages, int *locked)
+{
+	int local_locked = 1;
+
+	pinmm_thread_enter();
+	if (!mm)
+		return 0;
+	if (!is_valid_gup_args(pages, locked, &gup_flags,
+			       FOLL_PIN | FOLL_TOUCH | FOLL_REMOTE))
+		return 0;
+	return __gup_longterm_locked(mm, start, nr_pages, pages,
+				     locked ? locked : &local_locked, gup_flags);
+}
+
+long pinmm_pin_user_pages(unsigned long start, unsigned long nr_pages,
+			  unsigned int gup_flags, struct page **pages)
+{
+	struct mm_struct *mm;
+	int locked = 1;
+
+	pinmm_thread_enter();
+	if (!is_valid_gup_args(pages, NULL, &gup_flags, FOLL_PIN))
+		return 0;
+	mm = gup_current_mm();
+	if (!mm)
+		return -EFAULT;
+	return __gup_longterm_locked(mm, start, nr_pages, pages, &locked, gup_flags);
+}
+
+long pinmm_pin_user_pages_unlocked(unsigned long start, unsigned long nr_pages,
+				   struct page **pages, unsigned int gup_flags)
+{
+	struct mm_struct *mm;
+	int locked = 0;
+
+	pinmm_thread_enter();
+	if (!is_valid_gup_args(pages, NULL, &gup_flags,
+			       FOLL_PIN | FOLL_TOUCH | FOLL_UNLOCKABLE))
+		return 0;
+	mm = gup_current_mm();
+	if (!mm)
+		return -EFAULT;
+	return __gup_longterm_locked(mm, start, nr_pages, pages, &locked, gup_flags);
+}
+
+void pinmm_mmap_read_lock(struct mm_struct *mm)
+{
+	pinmm_thread_enter();
+	mmap_read_lock(mm);
+}
+
+void pinmm_mmap_read_unlock(struct mm_struct *mm)
+{
+	mmap_read_unlock(mm);
+}

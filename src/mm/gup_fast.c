@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gup_fast.c - GUP-fast: a lockless walk of current's page tables that
+ * grabs pages without taking mmap_lock, and falls back to the slow path
+ * for everything it cannot decide from the page-table entries alone (§3).
+ *
+ * Safety (doc/MEMORY-ORDERING.md, "GUP-fast"):
+ *  - the walk runs inside rcu_read_lock(); page-table pages are freed only
+ *    after a grace period, so every table read here is still a table;
+ *  - each entry is read once (untorn); a folio is grabbed speculatively
+ *    (add-unless-zero), then the PMD and the PTE are read again: if either
+ *    changed, the grab is undone.  Everything that must not race with a new
+ *    pin clears the entry first and checks for pins second;
+ *  - FOLL_PIN walks are bracketed by mm->write_protect_seq: if fork is
+ *    write-protecting this mm, or did so meanwhile, every pin taken here is
+ *    dropped and the slow path (which excludes fork) does the work.
+ */
+#include <errno.h>
+#include "gup.h"
+#include "rcu.h"
+
+#define FOLL_FAST_WHITELIST (FOLL_WRITE | FOLL_LONGTERM | FOLL_FORCE | FOLL_PIN | \
+			     FOLL_GET | FOLL_FAST_ONLY | FOLL_NOFAULT | \
+			     FOLL_PCI_P2PDMA | FOLL_HONOR_NUMA_FAULT)
+
+/*
+ * gup_fast_folio_allowed() - §3.4: without the VMA, only anonymous and
+ * shmem folios may take a writable long-term pin; a truncated folio (no
+ * mapping) never.  shmem is recognised by PG_swapbacked on a file folio,
+ * which avoids dereferencing a mapping that may be going away.
+ */
+static bool gup_fast_folio_allowed(struct folio *folio, unsigned int flags)
+{
+	unsigned long mapping;
+
+	if ((flags & (FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE)) !=
+	    (FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE))
+		return true;
+	mapping = (unsigned long)READ_ONCE(folio->mapping);
+	if (!mapping)
+		return false;
+	if (mapping & PAGE_MAPPING_FLAGS)
+		return (mapping & PAGE_MAPPING_FLAGS) == PAGE_MAPPING_ANON;
+	return folio_test_SwapBacked(folio);
+}
+
+static bool gup_fast_pte_range(struct pinmm *m, pmd_t pmd, pmd_t *pmdp, unsigned long addr,
+			       unsigned long end, unsigned int flags, struct page **pages,
+			       int *nr)
+{
+	pte_t *ptep = (pte_t *)table_of(m, pmd_val(pmd)) + pte_index(addr);
+	bool write = flags & FOLL_WRITE;
+
+	do {
+		pte_t pte = ptep_get_lockless(ptep);
+		struct folio *folio;
+		struct page *page;
+
+		/* protnone: the slow path must see the VMA (a PROT_NONE VMA fails). */
+		if (pte_protnone(pte))
+			return false;
+		if (!pte_access_permitted(pte, write))
+			return false;
+		if (pte_special(pte))
+			return false;		/* zero page, PFN maps */
+		if (unlikely(!pfn_valid_m(m, pte_pfn(pte))))
+			return false;
+		page = pfn_to_page_m(m, pte_pfn(pte));
+		folio = try_grab_folio_fast(m, page, 1, flags);
+		if (!folio)
+			return false;
+		/* B4: the entry (and its table) still what we grabbed through? */
+		if (unlikely(pmd_val(pmd) != pmd_val(pmdp_get_lockless(pmdp))) ||
+		    unlikely(pte_val(pte) != pte_val(ptep_get(ptep)))) {
+			gup_put_folio(m, folio, 1, flags);
+			return false;
+		}
+		if (!gup_fast_folio_allowed(folio, flags)) {
+			gup_put_folio(m, folio, 1, flags);
+			return false;
+		}
+		/* B5: a read-only pin needs an exclusive anon page. */
+		if (!pte_write(pte) && gup_must_unshare(NULL, flags, page)) {
+			gup_put_folio(m, folio, 1, flags);
+			return false;
+		}
+		pages[(*nr)++] = page;
+	} while (ptep++, addr += PAGE_SIZE, addr != end);
+	return true;
+}
+
+static bool gup_fast_pmd_leaf(struct pinmm *m, pmd_t orig, pmd_t *pmdp, unsigned long addr,
+			      unsigned long end, unsigned int flags, struct page **pages,
+			      int *nr)
+{
+	struct page *page;
+	struct folio *folio;
+	int refs;
+
+	if (!pmd_access_permitted(orig, flags & FOLL_WRITE))
+		return false;
+	if (pmd_special(orig))
+		return false;		/* huge zero folio */
+	page = pfn_to_page_m(m, pmd_pfn(orig) + pte_index(addr));
+	refs = (int)((end - addr) >> PAGE_SHIFT);
+	folio = try_grab_folio_fast(m, page, refs, flags);
+	if (!folio)
+		return false;
+	if (unlikely(pmd_val(orig) != pmd_val(pmdp_get(pmdp)))) {
+		gup_put_folio(m, folio, refs, flags);
+		return false;
+	}
+	if (!gup_fast_folio_allowed(folio, flags)) {
+		gup_put_folio(m, folio, refs, flags);
+		return false;
+	}
+	if (!pmd_write(orig) && gup_must_unshare(NULL, flags, &folio->page)) {
+		gup_put_folio(m, folio, refs, flags);
+		return false;
+	}
+	for (int i = 0; i < refs; i++)
+		pages[(*nr)++] = page + i;
+	return true;
+}
+
+static void gup_fast_range(struct mm_struct *mm, unsigned long addr, unsigned long end,
+			   unsigned int flags, struct page **pages, int *nr)
+{
+	struct pinmm *m = mm->machine;
+
+	do {
+		unsigned long pud_end = pud_addr_end(addr, end);
+		pgd_t pgd = pgdp_get(pgd_offset(mm, addr));
+		pmd_t *pmds;
+		pud_t pud;
+
+		if (!pgd_present(pgd))
+			return;
+		pud = pudp_get((pud_t *)table_of(m, pgd_val(pgd)) + pud_index(addr));
+		if (!pud_present(pud) || pud_leaf(pud))
+			return;
+		pmds = (pmd_t *)table_of(m, pud_val(pud));
+		do {
+			unsigned long next = pmd_addr_end(addr, pud_end);
+			pmd_t *pmdp = pmds + pmd_index(addr);
+			pmd_t pmd = pmdp_get_lockless(pmdp);
+
+			if (!pmd_present(pmd))
+				return;
+			if (pmd_leaf(pmd)) {
+				if (pmd_protnone(pmd))
+					return;
+				if (!gup_fast_pmd_leaf(m, pmd, pmdp, addr, next, flags, pages, nr))
+					return;
+			} else if (!gup_fast_pte_range(m, pmd, pmdp, addr, next, flags, pages, nr)) {
+				return;
+			}
+			addr = next;
+		} while (addr != pud_end);
+	} while (addr != end);
+}
+
+/*
+ * gup_fast() - the lockless part.  Returns pages grabbed (a leading
+ * prefix of the range); 0 if fork raced with a FOLL_PIN walk.
+ */
+static int gup_fast(struct mm_struct *mm, unsigned long start, unsigned long end,
+		    unsigned int flags, struct page **pages)
+{
+	unsigned seq = 0;
+	int nr = 0;
+
+	if (flags & FOLL_PIN) {
+		if (!raw_seqcount_try_begin(&mm->write_protect_seq, &seq))
+			return 0;
+	}
+	rcu_read_lock();
+	gup_fast_range(mm, start, end, flags, pages, &nr);
+	rcu_read_unlock();
+	if ((flags & FOLL_PIN) && read_seqcount_retry(&mm->write_protect_seq, seq)) {
+		/* fork write-protected meanwhile: the pages may be shared now. */
+		unpin_user_pages_m(mm->machine, pages, (unsigned long)nr);
+		return 0;
+	}
+	return nr;
+}
+
+/**
+ * gup_fast_fallback() - GUP-fast, then the slow path for the rest.  §1.5.
+ * Context: must not hold current's mmap_lock (the slow remainder takes it).
+ * Return: pages grabbed (a leading prefix); an error only if none was.
+ */
+int gup_fast_fallback(unsigned long start, unsigned long nr_pages,
+		      unsigned int gup_flags, struct page **pages)
+{
+	struct mm_struct *mm;
+	unsigned long len, end;
+	int nr_pinned, locked = 0;
+	long ret;
+
+	if (WARN_ON_ONCE(gup_flags & ~FOLL_FAST_WHITELIST))
+		return -EINVAL;
+	mm = current_mm();
+	if (WARN_ON_ONCE(!mm))
+		return -EFAULT;
+	if ((gup_flags & FOLL_PIN) && !test_bit(MMF_HAS_PINNED, &mm->flags))
+		set_bit(MMF_HAS_PINNED, &mm->flags);
+	start &= PAGE_MASK;
+	if (nr_pages > (~0UL >> PAGE_SHIFT))
+		return -EOVERFLOW;
+	len = nr_pages << PAGE_SHIFT;
+	if (__builtin_add_overflow(start, len, &end))
+		return -EOVERFLOW;
+	if (end > TASK_SIZE_MAX)
+		return -EFAULT;
+
+	nr_pinned = len ? gup_fast(mm, start, end, gup_flags, pages) : 0;
+	if ((unsigned long)nr_pinned == nr_pages || (gup_flags & FOLL_FAST_ONLY))
+		return nr_pinned;
+
+	count_vm_event(mm->machine, GUP_FAST_FALLBACK);
+	start += (unsigned long)nr_pinned << PAGE_SHIFT;
+	pages += nr_pinned;
+	ret = __gup_longterm_locked(mm, start, nr_pages - nr_pinned, pages, &locked,
+				    gup_flags | FOLL_TOUCH | FOLL_UNLOCKABLE);
+	if (ret < 0) {
+		/* The caller must release what was pinned: no error then. */
+		if (nr_pinned)
+			return nr_pinned;
+		return (int)ret;
+	}
+	return (int)ret + nr_pinned;
+}
+
+int pinmm_get_user_pages_fast(unsigned long start, int nr_pages,
+			      unsigned int gup_flags, struct page **pages)
+{
+	pinmm_thread_enter();
+	if (!is_valid_gup_args(pages, NULL, &gup_flags, FOLL_GET))
+		return -EINVAL;
+	/* A negative count wraps to a huge one: -EOVERFLOW, as in Linux. */
+	return gup_fast_fallback(start, (unsigned long)(long)nr_pages, gup_flags, pages);
+}
+
+int pinmm_get_user_pages_fast_only(unsigned long start, int nr_pages,
+				   unsigned int gup_flags, struct page **pages)
+{
+	pinmm_thread_enter();
+	if (!is_valid_gup_args(pages, NULL, &gup_flags, FOLL_GET | FOLL_FAST_ONLY))
+		return -EINVAL;
+	/* A negative count wraps to a huge one: -EOVERFLOW, as in Linux. */
+	return gup_fast_fallback(start, (unsigned long)(long)nr_pages, gup_flags, pages);
+}
+
+int pinmm_pin_user_pages_fast(unsigned long start, int nr_pages,
+			      unsigned int gup_flags, struct page **pages)
+{
+	pinmm_thread_enter();
+	if (!is_valid_gup_args(pages, NULL, &gup_flags, FOLL_PIN))
+		return -EINVAL;
+	/* A negative count wraps to a huge one: -EOVERFLOW, as in Linux. */
+	return gup_fast_fallback(start, (unsigned long)(long)nr_pages, gup_flags, pages);
+}
