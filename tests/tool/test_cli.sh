@@ -1,0 +1,167 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# test_cli.sh - the pinmm tool's own contract: exit statuses (0 success,
+# 1 failed expectation or runtime failure, 2 usage or syntax error),
+# FILE:LINE in messages, syntax checked before anything runs, TAP mode,
+# stdin.  Usage: test_cli.sh PATH/TO/pinmm.  Prints TAP.
+
+PINMM=${1:?usage: test_cli.sh PATH/TO/pinmm}
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pinmm-cli.XXXXXX") || exit 1
+trap 'rm -rf "$TMP"' EXIT INT TERM
+N=0
+FAILED=0
+
+ok() {
+	N=$((N + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $N - $2"
+	else
+		echo "not ok $N - $2"
+		FAILED=$((FAILED + 1))
+		sed 's/^/# /' "$TMP/out" "$TMP/err" 2>/dev/null
+	fi
+}
+
+# run EXPECTED_STATUS DESCRIPTION ARGS...: run pinmm, check its exit status.
+run() {
+	want=$1
+	what=$2
+	shift 2
+	"$PINMM" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+	got=$?
+	[ "$got" = "$want" ]
+	ok $? "$what (exit $got, want $want)"
+}
+
+# has FILE PATTERN DESCRIPTION: the output file contains the fixed string.
+has() {
+	grep -qF -- "$2" "$TMP/$1"
+	ok $? "$3"
+}
+
+hasnt() {
+	! grep -qF -- "$2" "$TMP/$1"
+	ok $? "$3"
+}
+
+script() {
+	cat >"$TMP/$1"
+}
+
+# ---- usage ------------------------------------------------------------------
+run 0 "pinmm help" help
+has out "Usage: pinmm" "help prints usage"
+run 0 "pinmm --help" --help
+run 0 "pinmm run --help" run --help
+has out "--tap" "run --help documents --tap"
+run 0 "pinmm help commands" help commands
+has out "expect" "help commands lists expect"
+run 0 "pinmm version" version
+run 2 "no subcommand"
+run 2 "unknown subcommand" frobnicate
+has err "Try 'pinmm help'" "unknown subcommand hints at help"
+run 2 "unknown run option" run --frob x.pinmm
+run 2 "run without a file" run
+run 2 "unreadable file" run "$TMP/does-not-exist.pinmm"
+
+# ---- syntax errors: exit 2, FILE:LINE, nothing runs -------------------------
+script syntax.pinmm <<'E'
+echo SHOULD-NOT-PRINT
+# a comment
+frobnicate 1 2 3
+E
+run 2 "unknown command is a syntax error" run "$TMP/syntax.pinmm"
+has err "syntax.pinmm:3: syntax error" "syntax error names FILE:LINE"
+hasnt out "SHOULD-NOT-PRINT" "a script with a syntax error does not run at all"
+
+script string.pinmm <<'E'
+boot
+echo "unterminated
+E
+run 2 "unterminated string" run "$TMP/string.pinmm"
+has err "string.pinmm:2: syntax error: unterminated string" "unterminated string at FILE:LINE"
+
+script bind.pinmm <<'E'
+boot
+munmap 0 4K -> X
+E
+run 2 "'-> NAME' on a command without a value" run "$TMP/bind.pinmm"
+has err "bind.pinmm:2: syntax error" "bad binding names FILE:LINE"
+
+script ename.pinmm <<'E'
+expect error ENOTANERROR munmap 0 4K
+E
+run 2 "unknown error name" run "$TMP/ename.pinmm"
+
+script undef.pinmm <<'E'
+boot
+proc P
+store NOWHERE "x"
+E
+run 2 "undefined variable" run "$TMP/undef.pinmm"
+has err "undef.pinmm:3: syntax error: undefined variable 'NOWHERE'" "undefined variable named"
+
+# ---- success, failed expectations, runtime failures --------------------------
+script good.pinmm <<'E'
+boot ram=64M
+proc P
+mmap 8K -> A
+store A "hello"
+expect mem A == "hello"
+load A 5 -> X
+expect X == "hello"
+expect A+4K == A+4096
+expect error EFAULT load A+8K 1
+E
+run 0 "a passing script" run "$TMP/good.pinmm"
+has out "4 expectations, 0 failed" "summary line counts expectations"
+
+script fail.pinmm <<'E'
+boot ram=64M
+proc P
+mmap 4K -> A
+store A "hello"
+expect mem A == "HELLO"
+expect mem A == "hello"
+echo STILL-RUNNING
+E
+run 1 "a failed expectation" run "$TMP/fail.pinmm"
+has err "fail.pinmm:5: expectation failed" "failed expectation names FILE:LINE"
+has err "observed \"hello\"" "failed expectation shows what was observed"
+has out "STILL-RUNNING" "the script goes on after a failed expectation"
+
+script runtime.pinmm <<'E'
+boot ram=64M
+proc P
+mmap 4K -> A
+munmap A 4K
+load A 1
+echo NOT-REACHED
+E
+run 1 "a failing call" run "$TMP/runtime.pinmm"
+has err "runtime.pinmm:5: load: EFAULT (-14)" "runtime error names FILE:LINE, command and errno"
+hasnt out "NOT-REACHED" "a failing call stops the script"
+
+run 1 "worst status of several files" run "$TMP/good.pinmm" "$TMP/fail.pinmm"
+run 2 "syntax error beats a failure" run "$TMP/fail.pinmm" "$TMP/syntax.pinmm"
+
+# ---- TAP and stdin ------------------------------------------------------------
+run 1 "--tap with one failure" run --tap "$TMP/fail.pinmm"
+has out "not ok 1 - " "TAP: failed expectation is 'not ok'"
+has out "ok 2 - " "TAP: passing expectation is 'ok'"
+has out "1..2" "TAP: plan at the end"
+! grep -qx "STILL-RUNNING" "$TMP/out"
+ok $? "TAP: echo output is not a bare line"
+has out "# STILL-RUNNING" "TAP: echo shows as a diagnostic"
+
+run 2 "--tap with a syntax error" run --tap "$TMP/syntax.pinmm"
+has out "not ok 1 - " "TAP: a syntax error is 'not ok'"
+
+"$PINMM" run - <"$TMP/good.pinmm" >"$TMP/out" 2>"$TMP/err"
+[ $? = 0 ]
+ok $? "run - reads the script from stdin"
+has out "<stdin>" "stdin is named <stdin>"
+
+echo "1..$N"
+[ "$FAILED" = 0 ]

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c - the `pinmm` command: subcommand dispatch, usage text and the
+ * options of `pinmm run`.  Exit status: 0 ok, 1 failed expectation or
+ * runtime failure, 2 usage error.  The script language is in script*.c, the
+ * guided tour in demo.c, benchmarks in bench_cmd.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tool.h"
+
+static void usage(FILE *f)
+{
+	fputs("Usage: pinmm COMMAND [ARGS...]\n"
+	      "\n"
+	      "A userspace Linux-style memory manager built around page pinning.\n"
+	      "\n"
+	      "Commands:\n"
+	      "  run [OPTIONS] FILE...  run scenario scripts (FILE '-' is stdin)\n"
+	      "  demo                   a short guided run of the memory model\n"
+	      "  bench [ARGS...]        benchmarks (see 'pinmm bench --help')\n"
+	      "  help [run|commands]    this text, run's options, or every script command\n"
+	      "  version                print the tool and library version\n"
+	      "\n"
+	      "Exit status: 0 success, 1 a failed expectation or runtime failure,\n"
+	      "2 a usage or syntax error.  The scenario language is described in\n"
+	      "doc/SCENARIOS.md and pinmm(1); examples/ has scripts to start from.\n", f);
+}
+
+static void run_usage(FILE *f)
+{
+	fputs("Usage: pinmm run [OPTIONS] FILE...\n"
+	      "\n"
+	      "Run scenario scripts in order, each on a fresh state ('-' reads stdin).\n"
+	      "\n"
+	      "Options:\n"
+	      "  --tap          print TAP: one test point per expect line, plan at the end\n"
+	      "  -v, --verbose  echo each line before running it\n"
+	      "  -q, --quiet    no per-file summary line\n"
+	      "  -h, --help     this text\n"
+	      "\n"
+	      "A script is one command per line; '#' starts a comment.  Values are\n"
+	      "numbers (4096, 0x1000, 4K, 2M, 1G), variables and sums such as A+4K;\n"
+	      "data is \"text\" (\\n \\t \\0 \\xHH escapes), BYTE*COUNT such as 0xab*4K,\n"
+	      "or a variable set by load/pread.  A command that yields a value stores\n"
+	      "it with a trailing '-> NAME'.  [P] is an optional process name; without\n"
+	      "it the current process (last created, forked or 'use'd) is meant.\n"
+	      "\n"
+	      "Errors name FILE:LINE.  A library call that fails stops the script\n"
+	      "(exit 1) unless the line is 'expect error ENAME COMMAND...'.  A failed\n"
+	      "expect is reported and counted, the script goes on, and the exit status\n"
+	      "becomes 1.  Syntax errors are found before anything runs (exit 2).\n"
+	      "At the end a machine still booted is shut down; leaks make it fail.\n"
+	      "\n", f);
+	script_print_commands(f);
+}
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+	fputs("pinmm: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\nTry 'pinmm help' for more information.\n", stderr);
+	return EXIT_USAGE;
+}
+
+int pinmm_cmd_run(int argc, char **argv)
+{
+	struct run_opts o = { 0 };
+	int i, status = EXIT_OK;
+
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		} else if (!strcmp(a, "--tap")) {
+			o.tap = true;
+		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+			o.verbose = true;
+		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+			o.quiet = true;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			run_usage(stdout);
+			return EXIT_OK;
+		} else {
+			return bad_usage("run: unknown option '%s'", a);
+		}
+	}
+	if (i == argc)
+		return bad_usage("run: no script given%s", "");
+	for (; i < argc; i++) {
+		int rc = script_run_file(&o, argv[i]);
+
+		if (rc > status)
+			status = rc;
+	}
+	if (o.tap)
+		printf("1..%d\n", o.tap_n);
+	return status;
+}
+
+/* Replaced by bench_cmd.c when that file is built. */
+__attribute__((weak)) int pinmm_cmd_bench(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fputs("pinmm: bench: not built\n", stderr);
+	return EXIT_USAGE;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "run")) {
+		run_usage(stdout);
+		return EXIT_OK;
+	}
+	if (argc > 1 && !strcmp(argv[1], "commands")) {
+		script_print_commands(stdout);
+		return EXIT_OK;
+	}
+	if (argc > 1)
+		return bad_usage("help: no help on '%s'", argv[1]);
+	usage(stdout);
+	return EXIT_OK;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("pinmm %d.%d.%d (libpinmm %s)\n", PINMM_VERSION_MAJOR,
+	       PINMM_VERSION_MINOR, PINMM_VERSION_PATCH, pinmm_version());
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int argc, char **argv);
+	} cmds[] = {
+		{ "run", pinmm_cmd_run },
+		{ "demo", pinmm_cmd_demo },
+		{ "bench", pinmm_cmd_bench },
+		{ "help", cmd_help },
+		{ "--help", cmd_help },
+		{ "-h", cmd_help },
+		{ "version", cmd_version },
+		{ "--version", cmd_version },
+	};
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	return bad_usage("unknown command '%s'", argv[1]);
+}

@@ -1,0 +1,483 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * script.c - the scenario-script runner: lexer, syntax pre-check, the line
+ * loop, error reporting, expectation accounting and TAP output.
+ *
+ * A script is read whole and checked (lexing, command names, "-> NAME"
+ * bindings, `expect error` names) before its first line runs, so a typo on
+ * line 90 costs nothing at run time.  Each line is then dispatched to a
+ * command from the tables in script_cmds.c and friends.  Values, variables
+ * and argument parsing live in script_vars.c; the language is documented in
+ * doc/SCENARIOS.md.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "tool.h"
+
+#define MAX_TOKENS 64
+
+/* One line of a script, tokenised. */
+struct sline {
+	int no;
+	char *text;		/* comment and surrounding blanks stripped */
+	int argc;
+	char *argv[MAX_TOKENS];
+};
+
+struct sfile {
+	struct sline *lines;
+	int nlines;
+};
+
+/* ---- messages --------------------------------------------------------------- */
+
+int script_syntax(struct script *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->errmsg, sizeof(s->errmsg), fmt, ap);
+	va_end(ap);
+	return SCRIPT_SYNTAX;
+}
+
+/* Informational output; in TAP mode every line becomes a "# " diagnostic. */
+void script_out(struct script *s, const char *fmt, ...)
+{
+	char *msg = NULL, *line, *nl;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (!s->opts->tap) {
+		fputs(msg, stdout);
+	} else {
+		for (line = msg; *line; line = nl + 1) {
+			nl = strchr(line, '\n');
+			if (!nl) {
+				printf("# %s\n", line);
+				break;
+			}
+			printf("# %.*s\n", (int)(nl - line), line);
+		}
+	}
+	free(msg);
+}
+
+static void tap_point(struct script *s, bool ok, const char *what)
+{
+	s->opts->tap_n++;
+	printf("%s %d - %s:%d %s\n", ok ? "ok" : "not ok", s->opts->tap_n,
+	       s->file, s->line, what);
+}
+
+/* Record the outcome of one expectation; @detail says expected vs observed. */
+void script_check(struct script *s, bool ok, const char *detail)
+{
+	s->nexpect++;
+	if (!ok)
+		s->nfailed++;
+	if (s->opts->tap) {
+		tap_point(s, ok, s->text);
+		if (!ok && detail)
+			printf("# %s\n", detail);
+		return;
+	}
+	fflush(stdout);
+	if (!ok)
+		fprintf(stderr, "%s:%d: expectation failed: %s\n%s%s%s", s->file,
+			s->line, s->text, detail ? "    " : "", detail ? detail : "",
+			detail ? "\n" : "");
+}
+
+/* A script-level error: a syntax error or a library call that failed. */
+static void script_error(struct script *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void script_error(struct script *s, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	fprintf(stderr, "%s:%d: %s\n", s->file, s->line, msg);
+	if (s->opts->tap) {
+		s->opts->tap_n++;
+		printf("not ok %d - %s:%d: %s\n", s->opts->tap_n, s->file, s->line, msg);
+	}
+}
+
+/* ---- lexer ------------------------------------------------------------------- */
+
+/*
+ * Split @line into raw tokens (quotes kept, decoded later by the argument
+ * helpers).  A '#' outside quotes starts a comment.  Return: the number of
+ * tokens, or -1 with @err set.
+ */
+static int lex_line(char *line, char **argv, const char **err)
+{
+	char *p = line;
+	int argc = 0;
+
+	for (;;) {
+		char *start;
+		bool inq = false;
+
+		while (isspace((unsigned char)*p))
+			p++;
+		if (!*p || *p == '#')
+			return argc;
+		if (argc == MAX_TOKENS) {
+			*err = "too many words on one line";
+			goto fail;
+		}
+		start = p;
+		while (*p && (inq || (!isspace((unsigned char)*p) && *p != '#'))) {
+			if (inq && *p == '\\' && p[1])
+				p++;
+			else if (*p == '"')
+				inq = !inq;
+			p++;
+		}
+		if (inq) {
+			*err = "unterminated string";
+			goto fail;
+		}
+		argv[argc] = strndup(start, p - start);
+		if (!argv[argc]) {
+			*err = "out of memory";
+			goto fail;
+		}
+		argc++;
+	}
+fail:
+	while (argc > 0)
+		free(argv[--argc]);
+	return -1;
+}
+
+/* The text of @line without its comment, for messages and TAP lines. */
+static char *strip_comment(const char *line)
+{
+	const char *p = line, *end;
+	bool inq = false;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	for (end = p; *end && (inq || *end != '#'); end++) {
+		if (inq && *end == '\\' && end[1])
+			end++;
+		else if (*end == '"')
+			inq = !inq;
+	}
+	while (end > p && isspace((unsigned char)end[-1]))
+		end--;
+	return strndup(p, end - p);
+}
+
+/* ---- loading ----------------------------------------------------------------- */
+
+static char *slurp(const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	size_t len = 0, cap = 4096;
+	char *buf;
+
+	if (!f)
+		return NULL;
+	buf = malloc(cap);
+	while (buf) {
+		size_t n = fread(buf + len, 1, cap - len - 1, f);
+
+		len += n;
+		if (n == 0)
+			break;
+		if (cap - len - 1 == 0) {
+			char *nb = realloc(buf, cap * 2);
+
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	if (buf && ferror(f)) {
+		free(buf);
+		buf = NULL;
+	}
+	if (f != stdin)
+		fclose(f);
+	if (buf)
+		buf[len] = '\0';
+	return buf;
+}
+
+static void sfile_free(struct sfile *sf)
+{
+	for (int i = 0; i < sf->nlines; i++) {
+		for (int j = 0; j < sf->lines[i].argc; j++)
+			free(sf->lines[i].argv[j]);
+		free(sf->lines[i].text);
+	}
+	free(sf->lines);
+}
+
+/* Split @buf into lines and lex them; lexing errors are syntax errors. */
+static int sfile_parse(struct script *s, struct sfile *sf, char *buf)
+{
+	int cap = 0, bad = 0, no = 0;
+	char *line, *save = NULL;
+
+	for (line = buf; line; line = save) {
+		struct sline *sl;
+		const char *err = NULL;
+
+		save = strchr(line, '\n');
+		if (save)
+			*save++ = '\0';
+		no++;
+		if (sf->nlines == cap) {
+			struct sline *nl;
+
+			cap = cap ? cap * 2 : 64;
+			nl = realloc(sf->lines, cap * sizeof(*nl));
+			if (!nl)
+				return -ENOMEM;
+			sf->lines = nl;
+		}
+		sl = &sf->lines[sf->nlines];
+		memset(sl, 0, sizeof(*sl));
+		sl->no = no;
+		sl->argc = lex_line(line, sl->argv, &err);
+		sl->text = strip_comment(line);
+		if (sl->argc < 0) {
+			sl->argc = 0;
+			s->line = no;
+			script_error(s, "syntax error: %s", err);
+			bad++;
+		}
+		if (sl->argc == 0) {
+			free(sl->text);
+			continue;
+		}
+		sf->nlines++;
+	}
+	return bad ? SCRIPT_SYNTAX : 0;
+}
+
+/* ---- syntax pre-check --------------------------------------------------------- */
+
+static bool is_ident(const char *t)
+{
+	if (!isalpha((unsigned char)*t) && *t != '_')
+		return false;
+	while (*++t)
+		if (!isalnum((unsigned char)*t) && *t != '_')
+			return false;
+	return true;
+}
+
+/* Split off a trailing "-> NAME".  Return: new argc, or -1 if malformed. */
+static int split_bind(int argc, char **argv, const char **bind)
+{
+	*bind = NULL;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "->"))
+			continue;
+		if (i != argc - 2 || !is_ident(argv[argc - 1]))
+			return -1;
+		*bind = argv[argc - 1];
+		return i;
+	}
+	return argc;
+}
+
+/* Check the shape of one command line without running it. */
+static int precheck(struct script *s, int argc, char **argv, const char *bind)
+{
+	const struct script_cmd *c;
+
+	if (argc == 0)
+		return script_syntax(s, "missing command");
+	if (!strcmp(argv[0], "expect") && argc >= 2 && !strcmp(argv[1], "error")) {
+		if (argc < 4)
+			return script_syntax(s, "usage: expect error ENAME COMMAND...");
+		if (!errno_from_name(argv[2]))
+			return script_syntax(s, "unknown error name '%s'", argv[2]);
+		return precheck(s, argc - 3, argv + 3, bind);
+	}
+	if (!strcmp(argv[0], "expect") && argc >= 2 && !strcmp(argv[1], "ok")) {
+		if (argc < 3)
+			return script_syntax(s, "usage: expect ok COMMAND...");
+		return precheck(s, argc - 2, argv + 2, bind);
+	}
+	if (!strcmp(argv[0], "expect") && bind)
+		return script_syntax(s, "only 'expect error|ok COMMAND' may end in '-> NAME'");
+	c = script_find_cmd(argv[0]);
+	if (!c)
+		return script_syntax(s, "unknown command '%s'", argv[0]);
+	if (c->bind == BIND_NONE && bind)
+		return script_syntax(s, "%s does not produce a value (no '-> NAME')", argv[0]);
+	if (c->bind == BIND_REQUIRED && !bind)
+		return script_syntax(s, "%s needs '-> NAME' at the end; usage: %s",
+				     argv[0], c->usage);
+	return 0;
+}
+
+static int sfile_check(struct script *s, struct sfile *sf)
+{
+	int bad = 0;
+
+	for (int i = 0; i < sf->nlines; i++) {
+		struct sline *sl = &sf->lines[i];
+		const char *bind;
+		int argc = split_bind(sl->argc, sl->argv, &bind);
+
+		s->line = sl->no;
+		if (argc < 0) {
+			script_error(s, "syntax error: '->' must be followed by one NAME at the end of the line");
+			bad++;
+		} else if (precheck(s, argc, sl->argv, bind) == SCRIPT_SYNTAX) {
+			script_error(s, "syntax error: %s", s->errmsg);
+			bad++;
+		}
+	}
+	return bad ? SCRIPT_SYNTAX : 0;
+}
+
+/* ---- running ------------------------------------------------------------------ */
+
+/* Run one command (argv[0] is its name); `expect` forms recurse through here. */
+int script_dispatch(struct script *s, int argc, char **argv)
+{
+	const struct script_cmd *c = script_find_cmd(argv[0]);
+
+	if (!c)
+		return script_syntax(s, "unknown command '%s'", argv[0]);
+	if (c->bind == BIND_NONE && s->bind)
+		return script_syntax(s, "%s does not produce a value", argv[0]);
+	if (c->bind == BIND_REQUIRED && !s->bind)
+		return script_syntax(s, "%s needs '-> NAME'", argv[0]);
+	return c->fn(s, argc, argv);
+}
+
+/* Run one line.  Return: 0, EXIT_FAIL or EXIT_USAGE (the script stops). */
+static int run_line(struct script *s, struct sline *sl)
+{
+	int argc, rc;
+
+	s->line = sl->no;
+	s->text = sl->text;
+	argc = split_bind(sl->argc, sl->argv, &s->bind);
+	if (s->opts->verbose)
+		script_out(s, "%s:%d: %s\n", s->file, s->line, sl->text);
+	rc = script_dispatch(s, argc, sl->argv);
+	if (rc == 0)
+		return 0;
+	if (rc == SCRIPT_SYNTAX) {
+		script_error(s, "syntax error: %s", s->errmsg);
+		return EXIT_USAGE;
+	}
+	script_error(s, "%s: %s (%d)", sl->argv[0], pinmm_strerror(rc), rc);
+	return EXIT_FAIL;
+}
+
+/* Shut down a machine the script left running; leaks make it fail. */
+static int final_shutdown(struct script *s)
+{
+	int rc;
+
+	if (!s->m)
+		return 0;
+	rc = pinmm_shutdown(s->m);
+	s->m = NULL;
+	s->cur = NULL;
+	vars_machine_gone(s);
+	if (rc == 0)
+		return 0;
+	s->text = "(end of script)";
+	script_error(s, "shutdown at end of script: %s (%d)", pinmm_strerror(rc), rc);
+	return EXIT_FAIL;
+}
+
+static void script_free_vars(struct script *s)
+{
+	while (s->vars) {
+		struct var *v = s->vars;
+
+		s->vars = v->next;
+		var_release_pages(v);
+		free(v->data);
+		free(v->name);
+		free(v);
+	}
+}
+
+static int run_lines(struct script *s, struct sfile *sf)
+{
+	int status = EXIT_OK;
+
+	for (int i = 0; i < sf->nlines && status == EXIT_OK; i++)
+		status = run_line(s, &sf->lines[i]);
+	if (sf->nlines)
+		s->line = sf->lines[sf->nlines - 1].no;
+	if (final_shutdown(s) && status == EXIT_OK)
+		status = EXIT_FAIL;
+	if (status == EXIT_OK && s->nfailed)
+		status = EXIT_FAIL;
+	return status;
+}
+
+static void summary(struct script *s, int status)
+{
+	if (s->opts->quiet || s->opts->tap)
+		return;
+	printf("%s: %d expectation%s, %d failed%s\n", s->file, s->nexpect,
+	       s->nexpect == 1 ? "" : "s", s->nfailed,
+	       status == EXIT_USAGE ? " (script error)" :
+	       status == EXIT_FAIL && !s->nfailed ? " (runtime error)" : "");
+}
+
+int script_run_file(struct run_opts *o, const char *path)
+{
+	struct script s = { .opts = o, .file = strcmp(path, "-") ? path : "<stdin>" };
+	struct sfile sf = { 0 };
+	char *buf = slurp(path);
+	int status;
+
+	if (!buf) {
+		fprintf(stderr, "pinmm: %s: %s\n", s.file, strerror(errno ? errno : ENOMEM));
+		if (o->tap)
+			printf("not ok %d - %s: cannot read\n", ++o->tap_n, s.file);
+		return EXIT_USAGE;
+	}
+	s.text = "";
+	pinmm_config_default(&s.cfg);
+	status = sfile_parse(&s, &sf, buf);
+	if (status == 0)
+		status = sfile_check(&s, &sf);
+	if (status == SCRIPT_SYNTAX)
+		status = EXIT_USAGE;
+	else if (status < 0)
+		status = EXIT_FAIL;
+	else
+		status = run_lines(&s, &sf);
+	summary(&s, status);
+	script_free_vars(&s);
+	sfile_free(&sf);
+	free(buf);
+	return status;
+}

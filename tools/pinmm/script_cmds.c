@@ -1,0 +1,522 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * script_cmds.c - the command table of the scenario language and the
+ * commands for machines, processes and memory: boot, shutdown, audit, proc,
+ * fork, exit, use, rlimit, mmap, munmap, mprotect, madvise, store, load,
+ * touch, let and vmstat.  Files are in script_files.c, pinning in
+ * script_pin.c, expectations in script_expect.c, output in script_show.c.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tool.h"
+
+const struct name_val prot_names[] = {
+	{ "read", PROT_READ }, { "write", PROT_WRITE }, { "exec", PROT_EXEC },
+	{ "none", PROT_NONE }, { NULL, 0 },
+};
+
+const struct name_val map_names[] = {
+	{ "private", MAP_PRIVATE }, { "shared", MAP_SHARED },
+	{ "shared_validate", MAP_SHARED_VALIDATE },
+	{ "anonymous", MAP_ANONYMOUS }, { "anon", MAP_ANONYMOUS },
+	{ "fixed_noreplace", MAP_FIXED_NOREPLACE }, { "fixed", MAP_FIXED },
+	{ "populate", MAP_POPULATE }, { "noreserve", MAP_NORESERVE },
+	{ "locked", MAP_LOCKED }, { "growsdown", MAP_GROWSDOWN },
+	{ "hugetlb", MAP_HUGETLB }, { "sync", MAP_SYNC }, { NULL, 0 },
+};
+
+const struct name_val madv_names[] = {
+	{ "normal", MADV_NORMAL }, { "random", MADV_RANDOM },
+	{ "sequential", MADV_SEQUENTIAL }, { "willneed", MADV_WILLNEED },
+	{ "dontneed", MADV_DONTNEED }, { "free", MADV_FREE },
+	{ "remove", MADV_REMOVE }, { "dontfork", MADV_DONTFORK },
+	{ "dofork", MADV_DOFORK }, { "mergeable", MADV_MERGEABLE },
+	{ "unmergeable", MADV_UNMERGEABLE }, { "hugepage", MADV_HUGEPAGE },
+	{ "nohugepage", MADV_NOHUGEPAGE }, { "dontdump", MADV_DONTDUMP },
+	{ "dodump", MADV_DODUMP }, { "wipeonfork", MADV_WIPEONFORK },
+	{ "keeponfork", MADV_KEEPONFORK }, { "cold", MADV_COLD },
+	{ "pageout", MADV_PAGEOUT }, { "populate_read", MADV_POPULATE_READ },
+	{ "populate_write", MADV_POPULATE_WRITE },
+#ifdef MADV_COLLAPSE
+	{ "collapse", MADV_COLLAPSE },
+#endif
+	{ NULL, 0 },
+};
+
+/* ---- the command table ------------------------------------------------------ */
+
+const struct script_cmd *script_find_cmd(const char *name)
+{
+	static const struct script_cmd *const tables[] = {
+		script_mem_cmds, script_file_cmds, script_pin_cmds,
+		script_expect_cmds, script_show_cmds,
+	};
+
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+		for (const struct script_cmd *c = tables[t]; c->name; c++)
+			if (!strcmp(c->name, name))
+				return c;
+	return NULL;
+}
+
+void script_print_commands(FILE *f)
+{
+	static const struct {
+		const char *title;
+		const struct script_cmd *tab;
+	} groups[] = {
+		{ "Machines, processes and memory", script_mem_cmds },
+		{ "Files", script_file_cmds },
+		{ "Pinning (<pinmm/linux.h>)", script_pin_cmds },
+		{ "Expectations", script_expect_cmds },
+		{ "Output", script_show_cmds },
+	};
+
+	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+		fprintf(f, "%s:\n", groups[g].title);
+		for (const struct script_cmd *c = groups[g].tab; c->name; c++)
+			fprintf(f, "  %s\n", c->usage);
+	}
+}
+
+/* ---- small helpers ---------------------------------------------------------- */
+
+/* PROT as letters ("rw", "r-x", "none") or names ("read,write", PROT_READ|...). */
+static int arg_prot(struct script *s, const char *tok, int *prot)
+{
+	const char *p = tok;
+	long v;
+	int rc;
+
+	*prot = 0;
+	for (; *p == 'r' || *p == 'w' || *p == 'x' || *p == '-'; p++)
+		*prot |= *p == 'r' ? PROT_READ : *p == 'w' ? PROT_WRITE :
+			 *p == 'x' ? PROT_EXEC : 0;
+	if (!*p && p != tok)
+		return 0;
+	rc = arg_flags(s, tok, prot_names, "PROT_", &v);
+	*prot = (int)v;
+	return rc;
+}
+
+static int want_args(struct script *s, int got, int min, int max, const char *cmd)
+{
+	const struct script_cmd *c = script_find_cmd(cmd);
+
+	if (got < min || got > max)
+		return script_syntax(s, "usage: %s", c ? c->usage : cmd);
+	return 0;
+}
+
+/* Forget a process that has gone away (exit). */
+static void proc_gone(struct script *s, struct pinmm_proc *p)
+{
+	for (struct var *v = s->vars; v; v = v->next)
+		if (v->kind == V_PROC && v->proc == p)
+			v->proc = NULL;
+	if (s->cur == p)
+		s->cur = NULL;
+}
+
+static int new_proc_var(struct script *s, const char *name, struct pinmm_proc *p)
+{
+	struct var *v = var_set(s, name, V_PROC);
+
+	if (!v)
+		return -ENOMEM;
+	v->proc = p;
+	s->cur = p;
+	return 0;
+}
+
+static int check_new_name(struct script *s, const char *name)
+{
+	struct var *v = var_find(s, name);
+
+	for (const char *c = name; *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '_')
+			return script_syntax(s, "bad name '%s'", name);
+	if (!name[0] || isdigit((unsigned char)name[0]))
+		return script_syntax(s, "bad name '%s'", name);
+	if (v && v->kind == V_PROC && v->proc)
+		return script_syntax(s, "process %s already exists", name);
+	if (v && v->kind == V_PAGES && v->npages)
+		return script_syntax(s, "%s still holds pages; unpin or put them first", name);
+	return 0;
+}
+
+/* ---- machine -------------------------------------------------------------------- */
+
+static int cmd_boot(struct script *s, int argc, char **argv)
+{
+	int rc;
+
+	if (s->m)
+		return script_syntax(s, "a machine is already booted (shutdown first)");
+	pinmm_config_default(&s->cfg);
+	for (int i = 1; i < argc; i++) {
+		char *eq = strchr(argv[i], '=');
+		char *key;
+
+		if (!eq || eq == argv[i])
+			return script_syntax(s, "boot takes KEY=VALUE arguments, not '%s'", argv[i]);
+		key = strndup(argv[i], eq - argv[i]);
+		if (!key)
+			return -ENOMEM;
+		rc = pinmm_config_set(&s->cfg, key, eq + 1);
+		free(key);
+		if (rc)
+			return rc;
+	}
+	return pinmm_boot(&s->cfg, &s->m);
+}
+
+static int cmd_shutdown(struct script *s, int argc, char **argv)
+{
+	int rc;
+
+	if (want_args(s, argc, 1, 1, "shutdown") || script_need_machine(s))
+		return SCRIPT_SYNTAX;
+	rc = pinmm_shutdown(s->m);
+	s->m = NULL;
+	s->cur = NULL;
+	vars_machine_gone(s);
+	return rc;
+}
+
+static int cmd_audit(struct script *s, int argc, char **argv)
+{
+	int rc;
+
+	if (want_args(s, argc, 1, 1, "audit") || script_need_machine(s))
+		return SCRIPT_SYNTAX;
+	rc = pinmm_audit(s->m);
+	if (rc < 0)
+		return rc;
+	return var_bind_int(s, pinmm_audit_errors(s->m));
+}
+
+/* ---- processes ------------------------------------------------------------------ */
+
+static int cmd_proc(struct script *s, int argc, char **argv)
+{
+	struct pinmm_proc *p;
+	int rc;
+
+	if (want_args(s, argc, 2, 2, "proc") || script_need_machine(s) ||
+	    check_new_name(s, argv[1]))
+		return SCRIPT_SYNTAX;
+	rc = pinmm_proc_create(s->m, &p);
+	return rc ? rc : new_proc_var(s, argv[1], p);
+}
+
+static int cmd_fork(struct script *s, int argc, char **argv)
+{
+	struct pinmm_proc *parent, *child;
+	int i = 1, rc;
+
+	if (want_args(s, argc, 2, 3, "fork"))
+		return SCRIPT_SYNTAX;
+	if (argc == 3 && arg_proc(s, argc, argv, &i, &parent))
+		return SCRIPT_SYNTAX;
+	if (argc == 3 && i != 2)
+		return script_syntax(s, "%s is not a process", argv[1]);
+	if (argc == 2 && arg_proc(s, argc - 1, argv, &i, &parent))
+		return SCRIPT_SYNTAX;
+	if (check_new_name(s, argv[argc - 1]))
+		return SCRIPT_SYNTAX;
+	rc = pinmm_fork(parent, &child);
+	return rc ? rc : new_proc_var(s, argv[argc - 1], child);
+}
+
+static int cmd_exit(struct script *s, int argc, char **argv)
+{
+	struct pinmm_proc *p;
+	int i = 1, rc;
+
+	if (want_args(s, argc, 1, 2, "exit") || arg_proc(s, argc, argv, &i, &p))
+		return SCRIPT_SYNTAX;
+	if (i != argc)
+		return script_syntax(s, "%s is not a process", argv[i]);
+	rc = pinmm_exit(p);
+	if (rc == 0)
+		proc_gone(s, p);
+	return rc;
+}
+
+static int cmd_use(struct script *s, int argc, char **argv)
+{
+	struct pinmm_proc *p;
+	int i = 1;
+
+	if (want_args(s, argc, 2, 2, "use") || arg_proc(s, argc, argv, &i, &p))
+		return SCRIPT_SYNTAX;
+	if (i != 2)
+		return script_syntax(s, "%s is not a process", argv[1]);
+	s->cur = p;
+	pinmm_set_current(p);
+	return 0;
+}
+
+static int cmd_rlimit(struct script *s, int argc, char **argv)
+{
+	struct pinmm_proc *p;
+	const char *val;
+	long long bytes;
+	int i = 1;
+
+	if (arg_proc(s, argc, argv, &i, &p))
+		return SCRIPT_SYNTAX;
+	if (i != argc - 1 || !arg_kv(argv[i], "memlock", &val))
+		return script_syntax(s, "usage: rlimit [P] memlock=SIZE|unlimited");
+	if (!strcmp(val, "unlimited") || !strcmp(val, "infinity"))
+		bytes = (long long)PINMM_RLIM_INFINITY;
+	else if (arg_int(s, val, &bytes))
+		return SCRIPT_SYNTAX;
+	return pinmm_proc_set_rlimit_memlock(p, (uint64_t)bytes);
+}
+
+/* ---- memory ---------------------------------------------------------------------- */
+
+struct mmap_args {
+	long long len, addr, fd, off;
+	int prot;
+	long flags;
+	bool have_flags;
+};
+
+static int mmap_arg(struct script *s, const char *tok, struct mmap_args *a)
+{
+	const char *v;
+
+	if (arg_kv(tok, "len", &v))
+		return arg_int(s, v, &a->len);
+	if (arg_kv(tok, "addr", &v))
+		return arg_int(s, v, &a->addr);
+	if (arg_kv(tok, "fd", &v))
+		return arg_int(s, v, &a->fd);
+	if (arg_kv(tok, "off", &v))
+		return arg_int(s, v, &a->off);
+	if (arg_kv(tok, "prot", &v))
+		return arg_prot(s, v, &a->prot);
+	if (arg_kv(tok, "flags", &v)) {
+		a->have_flags = true;
+		return arg_flags(s, v, map_names, "MAP_", &a->flags);
+	}
+	if (strchr(tok, '='))
+		return script_syntax(s, "unknown mmap argument '%s'", tok);
+	return arg_int(s, tok, &a->len);
+}
+
+static int cmd_mmap(struct script *s, int argc, char **argv)
+{
+	struct mmap_args a = { .fd = -1, .prot = PROT_READ | PROT_WRITE, .len = -1 };
+	struct pinmm_proc *p;
+	long ret;
+	int i = 1;
+
+	if (arg_proc(s, argc, argv, &i, &p))
+		return SCRIPT_SYNTAX;
+	for (; i < argc; i++)
+		if (mmap_arg(s, argv[i], &a))
+			return SCRIPT_SYNTAX;
+	if (a.len < 0)
+		return script_syntax(s, "usage: %s", script_find_cmd("mmap")->usage);
+	if (!a.have_flags)
+		a.flags = a.fd >= 0 ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS;
+	ret = pinmm_mmap(p, (unsigned long)a.addr, (size_t)a.len, a.prot, (int)a.flags,
+			 (int)a.fd, (long)a.off);
+	if (ret < 0 && ret > -4096)
+		return (int)ret;
+	if (!s->bind && s->opts->verbose)
+		script_out(s, "  mmap -> 0x%lx\n", ret);
+	return var_bind_int(s, ret);
+}
+
+/* Shared shape of munmap/mprotect/madvise: [P] ADDR LEN [EXTRA]. */
+static int range_args(struct script *s, int argc, char **argv, bool extra,
+		      struct pinmm_proc **p, long long *addr, long long *len)
+{
+	int i = 1;
+
+	if (arg_proc(s, argc, argv, &i, p))
+		return SCRIPT_SYNTAX;
+	if (argc - i != (extra ? 3 : 2))
+		return script_syntax(s, "usage: %s", script_find_cmd(argv[0])->usage);
+	if (arg_int(s, argv[i], addr) || arg_int(s, argv[i + 1], len))
+		return SCRIPT_SYNTAX;
+	return 0;
+}
+
+static int cmd_munmap(struct script *s, int argc, char **argv)
+{
+	struct pinmm_proc *p;
+	long long addr, len;
+
+	if (range_args(s, argc, argv, false, &p, &addr, &len))
+		return SCRIPT_SYNTAX;
+	return pinmm_munmap(p, (unsigned long)addr, (size_t)len);
+}
+
+static int cmd_mprotect(struct script *s, int argc, char **argv)
+{
+	struct pinmm_proc *p;
+	long long addr, len;
+	int prot;
+
+	if (range_args(s, argc, argv, true, &p, &addr, &len) ||
+	    arg_prot(s, argv[argc - 1], &prot))
+		return SCRIPT_SYNTAX;
+	return pinmm_mprotect(p, (unsigned long)addr, (size_t)len, prot);
+}
+
+static int cmd_madvise(struct script *s, int argc, char **argv)
+{
+	struct pinmm_proc *p;
+	long long addr, len;
+	long advice;
+
+	if (range_args(s, argc, argv, true, &p, &addr, &len) ||
+	    arg_flags(s, argv[argc - 1], madv_names, "MADV_", &advice))
+		return SCRIPT_SYNTAX;
+	return pinmm_madvise(p, (unsigned long)addr, (size_t)len, (int)advice);
+}
+
+static int cmd_store(struct script *s, int argc, char **argv)
+{
+	struct pinmm_proc *p;
+	unsigned char *buf;
+	long long addr;
+	size_t len;
+	long ret;
+	int i = 1, rc;
+
+	if (arg_proc(s, argc, argv, &i, &p))
+		return SCRIPT_SYNTAX;
+	if (argc - i != 2)
+		return script_syntax(s, "usage: %s", script_find_cmd("store")->usage);
+	if (arg_int(s, argv[i], &addr))
+		return SCRIPT_SYNTAX;
+	rc = arg_data(s, argv[i + 1], &buf, &len);
+	if (rc)
+		return rc;
+	ret = pinmm_store(p, (unsigned long)addr, buf, len);
+	free(buf);
+	return ret < 0 ? (int)ret : 0;
+}
+
+static int cmd_load(struct script *s, int argc, char **argv)
+{
+	struct pinmm_proc *p;
+	unsigned char *buf;
+	long long addr, len;
+	long ret;
+	int i = 1, rc;
+
+	if (arg_proc(s, argc, argv, &i, &p))
+		return SCRIPT_SYNTAX;
+	if (argc - i != 2)
+		return script_syntax(s, "usage: %s", script_find_cmd("load")->usage);
+	if (arg_int(s, argv[i], &addr) || arg_int(s, argv[i + 1], &len))
+		return SCRIPT_SYNTAX;
+	if (len < 0 || len > (64LL << 20))
+		return script_syntax(s, "load length %lld out of range (0..64M)", len);
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		return -ENOMEM;
+	ret = pinmm_load(p, (unsigned long)addr, buf, (size_t)len);
+	rc = ret < 0 ? (int)ret : var_bind_bytes(s, buf, (size_t)ret);
+	free(buf);
+	return rc;
+}
+
+/* touch [P] ADDR LEN [read|write]: fault in every page of a range, CPU-style. */
+static int cmd_touch(struct script *s, int argc, char **argv)
+{
+	struct pinmm_proc *p;
+	long long addr, len;
+	bool write = false;
+	int i = 1;
+
+	if (arg_proc(s, argc, argv, &i, &p))
+		return SCRIPT_SYNTAX;
+	if (argc - i == 3 && (!strcmp(argv[argc - 1], "write") || !strcmp(argv[argc - 1], "read")))
+		write = !strcmp(argv[--argc], "write");
+	if (argc - i != 2 || arg_int(s, argv[i], &addr) || arg_int(s, argv[i + 1], &len))
+		return script_syntax(s, "usage: %s", script_find_cmd("touch")->usage);
+	for (long long a = addr & ~4095LL; a < addr + len; a += 4096) {
+		unsigned char b;
+		long ret = pinmm_load(p, (unsigned long)a, &b, 1);
+
+		if (ret >= 0 && write)
+			ret = pinmm_store(p, (unsigned long)a, &b, 1);
+		if (ret < 0)
+			return (int)ret;
+	}
+	return 0;
+}
+
+/* ---- values ------------------------------------------------------------------------ */
+
+static int cmd_let(struct script *s, int argc, char **argv)
+{
+	unsigned char *buf;
+	long long v;
+	size_t len;
+	int rc;
+
+	if (argc != 4 || strcmp(argv[2], "="))
+		return script_syntax(s, "usage: let NAME = VALUE");
+	if (check_new_name(s, argv[1]))
+		return SCRIPT_SYNTAX;
+	if (!arg_is_data(s, argv[3])) {
+		if (arg_int(s, argv[3], &v))
+			return SCRIPT_SYNTAX;
+		s->bind = argv[1];
+		return var_bind_int(s, v);
+	}
+	rc = arg_data(s, argv[3], &buf, &len);
+	if (rc)
+		return rc;
+	s->bind = argv[1];
+	rc = var_bind_bytes(s, buf, len);
+	free(buf);
+	return rc;
+}
+
+static int cmd_vmstat(struct script *s, int argc, char **argv)
+{
+	long v;
+
+	if (want_args(s, argc, 2, 2, "vmstat") || script_need_machine(s))
+		return SCRIPT_SYNTAX;
+	v = pinmm_vmstat(s->m, argv[1]);
+	if (v < 0)
+		return (int)v;
+	return var_bind_int(s, v);
+}
+
+const struct script_cmd script_mem_cmds[] = {
+	{ "boot", cmd_boot, BIND_NONE, "boot [KEY=VALUE...]   (ram=256M thp=always debug=2 ...)" },
+	{ "shutdown", cmd_shutdown, BIND_NONE, "shutdown" },
+	{ "audit", cmd_audit, BIND_OPTIONAL, "audit [-> ERRORS]" },
+	{ "proc", cmd_proc, BIND_NONE, "proc NAME" },
+	{ "fork", cmd_fork, BIND_NONE, "fork [PARENT] CHILD" },
+	{ "exit", cmd_exit, BIND_NONE, "exit [P]" },
+	{ "use", cmd_use, BIND_NONE, "use P" },
+	{ "rlimit", cmd_rlimit, BIND_NONE, "rlimit [P] memlock=SIZE|unlimited" },
+	{ "mmap", cmd_mmap, BIND_OPTIONAL,
+	  "mmap [P] LEN [prot=rw] [flags=private,anonymous] [addr=A] [fd=F] [off=N] [-> ADDR]" },
+	{ "munmap", cmd_munmap, BIND_NONE, "munmap [P] ADDR LEN" },
+	{ "mprotect", cmd_mprotect, BIND_NONE, "mprotect [P] ADDR LEN PROT   (r, rw, rwx, none...)" },
+	{ "madvise", cmd_madvise, BIND_NONE, "madvise [P] ADDR LEN ADVICE   (dontneed, dontfork, hugepage...)" },
+	{ "store", cmd_store, BIND_NONE, "store [P] ADDR DATA   (\"text\", 0xab*4K, a data variable)" },
+	{ "load", cmd_load, BIND_OPTIONAL, "load [P] ADDR LEN [-> X]" },
+	{ "touch", cmd_touch, BIND_NONE, "touch [P] ADDR LEN [read|write]" },
+	{ "let", cmd_let, BIND_NONE, "let NAME = VALUE" },
+	{ "vmstat", cmd_vmstat, BIND_REQUIRED, "vmstat COUNTER -> X" },
+	{ NULL, NULL, BIND_NONE, NULL },
+};

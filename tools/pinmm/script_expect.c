@@ -1,0 +1,441 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * script_expect.c - expectations of the scenario language: on values
+ * (expect X == "text"), on errors (expect error EFAULT load A 1), on page
+ * state (expect page A present !writable pincount=1), on page arrays, on
+ * vmstat counters, on memory and file contents; plus `info`, which reads one
+ * field of struct pinmm_page_info into a variable.  Each expect line is one
+ * test point: a failure is counted and reported, and the script goes on.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tool.h"
+
+enum cmp_op { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_BAD };
+
+static const char *const op_text[] = { "==", "!=", "<", "<=", ">", ">=" };
+
+static enum cmp_op parse_op(const char *t)
+{
+	if (!strcmp(t, "==") || !strcmp(t, "="))
+		return OP_EQ;
+	for (int i = OP_NE; i < OP_BAD; i++)
+		if (!strcmp(t, op_text[i]))
+			return (enum cmp_op)i;
+	return OP_BAD;
+}
+
+static bool cmp_int(long long a, enum cmp_op op, long long b)
+{
+	switch (op) {
+	case OP_EQ: return a == b;
+	case OP_NE: return a != b;
+	case OP_LT: return a < b;
+	case OP_LE: return a <= b;
+	case OP_GT: return a > b;
+	case OP_GE: return a >= b;
+	default: return false;
+	}
+}
+
+static int bad_op(struct script *s, const char *t)
+{
+	return script_syntax(s, "'%s' is not a comparison (== != < <= > >=)", t);
+}
+
+static void format_data(const unsigned char *d, size_t len, char *buf, size_t size)
+{
+	struct var tmp = { .kind = V_BYTES, .data = (unsigned char *)d, .len = len };
+
+	script_format_value(&tmp, buf, size);
+}
+
+/* Compare observed bytes with @want; equal only when lengths and bytes match. */
+static void check_data(struct script *s, const unsigned char *got, size_t glen,
+		       enum cmp_op op, const unsigned char *want, size_t wlen)
+{
+	bool eq = glen == wlen && !memcmp(got, want, wlen);
+	char g[160], w[160], detail[400];
+
+	format_data(got, glen, g, sizeof(g));
+	format_data(want, wlen, w, sizeof(w));
+	snprintf(detail, sizeof(detail), "expected %s%s, observed %s",
+		 op == OP_EQ ? "" : "not ", w, g);
+	script_check(s, op == OP_EQ ? eq : !eq, detail);
+}
+
+/* ---- expect error / expect ok ---------------------------------------------------- */
+
+static int expect_error(struct script *s, int argc, char **argv)
+{
+	int want = errno_from_name(argv[2]);
+	int rc = script_dispatch(s, argc - 3, argv + 3);
+	char detail[160];
+
+	if (rc == SCRIPT_SYNTAX)
+		return rc;
+	if (rc == 0)
+		snprintf(detail, sizeof(detail), "expected %s (%d), but %s succeeded",
+			 pinmm_strerror(-want), -want, argv[3]);
+	else
+		snprintf(detail, sizeof(detail), "expected %s (%d), observed %s (%d)",
+			 pinmm_strerror(-want), -want, pinmm_strerror(rc), rc);
+	script_check(s, rc == -want, detail);
+	return 0;
+}
+
+static int expect_ok(struct script *s, int argc, char **argv)
+{
+	int rc = script_dispatch(s, argc - 2, argv + 2);
+	char detail[160];
+
+	if (rc == SCRIPT_SYNTAX)
+		return rc;
+	snprintf(detail, sizeof(detail), "expected success, observed %s (%d)",
+		 pinmm_strerror(rc), rc);
+	script_check(s, rc == 0, detail);
+	return 0;
+}
+
+/* ---- page state ------------------------------------------------------------------- */
+
+enum field_type { F_BOOL, F_INT, F_ULONG, F_STR };
+
+static const struct page_field {
+	const char *name;
+	enum field_type type;
+	size_t off;
+} page_fields[] = {
+#define PF(n, t) { #n, t, offsetof(struct pinmm_page_info, n) }
+	PF(present, F_BOOL), PF(writable, F_BOOL), PF(anon, F_BOOL),
+	PF(anon_exclusive, F_BOOL), PF(zero_page, F_BOOL), PF(dirty, F_BOOL),
+	PF(writeback, F_BOOL), PF(lru, F_BOOL), PF(maybe_dma_pinned, F_BOOL),
+	PF(huge_mapped, F_BOOL), PF(soft_dirty, F_BOOL), PF(shmem, F_BOOL),
+	PF(pfn, F_ULONG), PF(refcount, F_INT), PF(pincount, F_INT),
+	PF(mapcount, F_INT), PF(folio_order, F_INT), PF(zone, F_STR),
+#undef PF
+	{ "pinned", F_BOOL, offsetof(struct pinmm_page_info, maybe_dma_pinned) },
+	{ NULL, F_BOOL, 0 },
+};
+
+static const struct page_field *find_field(const char *name, size_t n)
+{
+	for (const struct page_field *f = page_fields; f->name; f++)
+		if (strlen(f->name) == n && !strncmp(f->name, name, n))
+			return f;
+	return NULL;
+}
+
+static long long field_int(const struct pinmm_page_info *pi, const struct page_field *f)
+{
+	const char *base = (const char *)pi + f->off;
+
+	switch (f->type) {
+	case F_BOOL: return *(const bool *)base;
+	case F_INT: return *(const int *)base;
+	case F_ULONG: return (long long)*(const unsigned long *)base;
+	default: return 0;
+	}
+}
+
+/* One check such as "present", "!writable", "pincount>=1", "zone=movable". */
+static int page_check(struct script *s, const struct pinmm_page_info *pi,
+		      const char *tok, struct strbuf *fails)
+{
+	bool neg = tok[0] == '!';
+	const char *name = tok + neg;
+	size_t n = strcspn(name, "=!<>");
+	const struct page_field *f = find_field(name, n);
+	const char *rest = name + n;
+	size_t oplen = strspn(rest, "=!<>");
+	char opbuf[3] = "";
+	long long want, got;
+	enum cmp_op op;
+
+	if (!f)
+		return script_syntax(s, "unknown page field in '%s'", tok);
+	if (!*rest) {
+		if (f->type != F_BOOL)
+			return script_syntax(s, "'%s' needs a comparison, e.g. %s=1", tok, f->name);
+		if (field_int(pi, f) == !neg)
+			return 0;
+		sb_printf(fails, "%s%s: expected %s, observed %s", fails->len ? "; " : "",
+			  f->name, neg ? "false" : "true", neg ? "true" : "false");
+		return 0;
+	}
+	if (neg || oplen > 2)
+		return bad_op(s, tok);
+	memcpy(opbuf, rest, oplen);
+	op = parse_op(opbuf);
+	if (op == OP_BAD)
+		return bad_op(s, opbuf);
+	if (f->type == F_STR) {
+		const char *zone = pi->zone ? pi->zone : "(none)";
+		bool eq = !strcmp(zone, rest + oplen);
+
+		if (op != OP_EQ && op != OP_NE)
+			return bad_op(s, opbuf);
+		if (eq != (op == OP_EQ))
+			sb_printf(fails, "%s%s: expected %s%s, observed %s", fails->len ? "; " : "",
+				  f->name, op == OP_EQ ? "" : "not ", rest + oplen, zone);
+		return 0;
+	}
+	if (arg_int(s, rest + oplen, &want))
+		return SCRIPT_SYNTAX;
+	got = field_int(pi, f);
+	if (!cmp_int(got, op, want))
+		sb_printf(fails, "%s%s: expected %s %lld, observed %lld", fails->len ? "; " : "",
+			  f->name, op_text[op], want, got);
+	return 0;
+}
+
+static int expect_page(struct script *s, int argc, char **argv)
+{
+	struct strbuf fails = { 0 };
+	struct pinmm_page_info pi;
+	struct pinmm_proc *p;
+	long long addr;
+	int i = 2, rc;
+
+	if (arg_proc(s, argc, argv, &i, &p))
+		return SCRIPT_SYNTAX;
+	if (argc - i < 2)
+		return script_syntax(s, "usage: expect page [P] ADDR CHECK...");
+	if (arg_int(s, argv[i], &addr))
+		return SCRIPT_SYNTAX;
+	rc = pinmm_page_info(p, (unsigned long)addr, &pi);
+	if (rc)
+		return rc;
+	for (i++; i < argc; i++) {
+		rc = page_check(s, &pi, argv[i], &fails);
+		if (rc) {
+			sb_free(&fails);
+			return rc;
+		}
+	}
+	script_check(s, fails.len == 0, fails.buf);
+	sb_free(&fails);
+	return 0;
+}
+
+/* expect pages PG CHECK...: count OP N, pinned, !pinned, refcount OP N on every page. */
+static int pages_check(struct script *s, struct var *v, const char *tok, struct strbuf *fails)
+{
+	bool neg = tok[0] == '!';
+	const char *name = tok + neg;
+	size_t n = strcspn(name, "=!<>");
+	char opbuf[3] = "";
+	size_t oplen = strspn(name + n, "=!<>");
+	long long want;
+	enum cmp_op op;
+
+	if (n == 6 && !strncmp(name, "pinned", 6) && !name[n]) {
+		for (long i = 0; i < v->npages; i++)
+			if (folio_maybe_dma_pinned(page_folio(v->pages[i])) == neg) {
+				sb_printf(fails, "%spage %ld: expected %spinned", fails->len ? "; " : "",
+					  i, neg ? "not " : "");
+				break;
+			}
+		return 0;
+	}
+	if (neg || oplen == 0 || oplen > 2)
+		return script_syntax(s, "expect pages: bad check '%s'", tok);
+	memcpy(opbuf, name + n, oplen);
+	op = parse_op(opbuf);
+	if (op == OP_BAD)
+		return bad_op(s, opbuf);
+	if (arg_int(s, name + n + oplen, &want))
+		return SCRIPT_SYNTAX;
+	if (n == 5 && !strncmp(name, "count", 5)) {
+		if (!cmp_int(v->npages, op, want))
+			sb_printf(fails, "%scount: expected %s %lld, observed %ld",
+				  fails->len ? "; " : "", op_text[op], want, v->npages);
+		return 0;
+	}
+	if (n != 8 || strncmp(name, "refcount", 8))
+		return script_syntax(s, "expect pages: unknown check '%s'", tok);
+	for (long i = 0; i < v->npages; i++) {
+		int rc = folio_ref_count(page_folio(v->pages[i]));
+
+		if (!cmp_int(rc, op, want)) {
+			sb_printf(fails, "%spage %ld: refcount expected %s %lld, observed %d",
+				  fails->len ? "; " : "", i, op_text[op], want, rc);
+			break;
+		}
+	}
+	return 0;
+}
+
+static int expect_pages(struct script *s, int argc, char **argv)
+{
+	struct strbuf fails = { 0 };
+	struct var *v = argc > 2 ? var_find(s, argv[2]) : NULL;
+	int rc = 0;
+
+	if (!v || v->kind != V_PAGES || argc < 4)
+		return script_syntax(s, "usage: expect pages PG CHECK...");
+	for (int i = 3; i < argc && !rc; i++)
+		rc = pages_check(s, v, argv[i], &fails);
+	if (!rc)
+		script_check(s, fails.len == 0, fails.buf);
+	sb_free(&fails);
+	return rc;
+}
+
+/* ---- counters, memory, files, values ---------------------------------------------- */
+
+static int expect_vmstat(struct script *s, int argc, char **argv)
+{
+	enum cmp_op op;
+	long long want;
+	char detail[200];
+	long got;
+
+	if (argc != 5 || script_need_machine(s))
+		return argc != 5 ? script_syntax(s, "usage: expect vmstat NAME OP VALUE") :
+		       SCRIPT_SYNTAX;
+	op = parse_op(argv[3]);
+	if (op == OP_BAD)
+		return bad_op(s, argv[3]);
+	if (arg_int(s, argv[4], &want))
+		return SCRIPT_SYNTAX;
+	got = pinmm_vmstat(s->m, argv[2]);
+	if (got == -ENOENT)
+		return script_syntax(s, "unknown vmstat counter '%s'", argv[2]);
+	snprintf(detail, sizeof(detail), "%s: expected %s %lld, observed %ld",
+		 argv[2], op_text[op], want, got);
+	script_check(s, cmp_int(got, op, want), detail);
+	return 0;
+}
+
+/* expect mem [P] ADDR OP DATA  /  expect file [P] F OFF OP DATA */
+static int expect_bytes(struct script *s, int argc, char **argv, bool file)
+{
+	struct pinmm_proc *p;
+	unsigned char *want, *got;
+	long long a, off = 0;
+	size_t wlen;
+	enum cmp_op op;
+	long ret;
+	int i = 2, rc;
+
+	if (arg_proc(s, argc, argv, &i, &p))
+		return SCRIPT_SYNTAX;
+	if (argc - i != (file ? 4 : 3))
+		return script_syntax(s, "usage: expect %s", file ?
+				     "file [P] F OFF ==|!= DATA" : "mem [P] ADDR ==|!= DATA");
+	if (arg_int(s, argv[i], &a) || (file && arg_int(s, argv[++i], &off)))
+		return SCRIPT_SYNTAX;
+	op = parse_op(argv[i + 1]);
+	if (op != OP_EQ && op != OP_NE)
+		return bad_op(s, argv[i + 1]);
+	rc = arg_data(s, argv[i + 2], &want, &wlen);
+	if (rc)
+		return rc;
+	got = malloc(wlen + 1);
+	if (!got) {
+		free(want);
+		return -ENOMEM;
+	}
+	ret = file ? pinmm_pread(p, (int)a, got, wlen, (long)off)
+		   : pinmm_load(p, (unsigned long)a, got, wlen);
+	if (ret < 0) {
+		char detail[160];
+
+		snprintf(detail, sizeof(detail), "%s failed: %s (%ld)",
+			 file ? "pread" : "load", pinmm_strerror((int)ret), ret);
+		script_check(s, false, detail);
+	} else {
+		check_data(s, got, (size_t)ret, op, want, wlen);
+	}
+	free(got);
+	free(want);
+	return 0;
+}
+
+static int expect_value(struct script *s, int argc, char **argv)
+{
+	enum cmp_op op = argc == 4 ? parse_op(argv[2]) : OP_BAD;
+	long long a, b;
+	char detail[200];
+
+	if (argc != 4)
+		return script_syntax(s, "usage: expect VALUE OP VALUE (or expect error|ok|page|pages|vmstat|mem|file ...)");
+	if (op == OP_BAD)
+		return bad_op(s, argv[2]);
+	if (arg_is_data(s, argv[1]) || arg_is_data(s, argv[3])) {
+		unsigned char *x, *y;
+		size_t xl, yl;
+		int rc;
+
+		if (op != OP_EQ && op != OP_NE)
+			return bad_op(s, argv[2]);
+		rc = arg_data(s, argv[1], &x, &xl);
+		if (rc)
+			return rc;
+		rc = arg_data(s, argv[3], &y, &yl);
+		if (!rc)
+			check_data(s, x, xl, op, y, yl);
+		free(x);
+		free(y);
+		return rc;
+	}
+	if (arg_int(s, argv[1], &a) || arg_int(s, argv[3], &b))
+		return SCRIPT_SYNTAX;
+	snprintf(detail, sizeof(detail), "expected %s %s %lld, observed %lld",
+		 argv[1], op_text[op], b, a);
+	script_check(s, cmp_int(a, op, b), detail);
+	return 0;
+}
+
+static int cmd_expect(struct script *s, int argc, char **argv)
+{
+	const char *what = argc > 1 ? argv[1] : "";
+
+	if (!strcmp(what, "error") && argc >= 4)
+		return expect_error(s, argc, argv);
+	if (!strcmp(what, "ok") && argc >= 3)
+		return expect_ok(s, argc, argv);
+	if (!strcmp(what, "page"))
+		return expect_page(s, argc, argv);
+	if (!strcmp(what, "pages"))
+		return expect_pages(s, argc, argv);
+	if (!strcmp(what, "vmstat"))
+		return expect_vmstat(s, argc, argv);
+	if (!strcmp(what, "mem") || !strcmp(what, "file"))
+		return expect_bytes(s, argc, argv, what[0] == 'f');
+	return expect_value(s, argc, argv);
+}
+
+/* info [P] ADDR FIELD -> X: one field of pinmm_page_info into a variable. */
+static int cmd_info(struct script *s, int argc, char **argv)
+{
+	const struct page_field *f;
+	struct pinmm_page_info pi;
+	struct pinmm_proc *p;
+	long long addr;
+	int i = 1, rc;
+
+	if (arg_proc(s, argc, argv, &i, &p))
+		return SCRIPT_SYNTAX;
+	if (argc - i != 2 || arg_int(s, argv[i], &addr))
+		return script_syntax(s, "usage: info [P] ADDR FIELD -> X");
+	f = find_field(argv[i + 1], strlen(argv[i + 1]));
+	if (!f || f->type == F_STR)
+		return script_syntax(s, "'%s' is not a numeric page field", argv[i + 1]);
+	rc = pinmm_page_info(p, (unsigned long)addr, &pi);
+	return rc ? rc : var_bind_int(s, field_int(&pi, f));
+}
+
+const struct script_cmd script_expect_cmds[] = {
+	{ "expect", cmd_expect, BIND_OPTIONAL,
+	  "expect VALUE OP VALUE | expect error ENAME CMD... | expect ok CMD... |\n"
+	  "  expect page [P] ADDR CHECK... | expect pages PG CHECK... |\n"
+	  "  expect vmstat NAME OP VALUE | expect mem [P] ADDR OP DATA |\n"
+	  "  expect file [P] F OFF OP DATA" },
+	{ "info", cmd_info, BIND_REQUIRED, "info [P] ADDR FIELD -> X   (pfn, refcount, pincount...)" },
+	{ NULL, NULL, BIND_NONE, NULL },
+};

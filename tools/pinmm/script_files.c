@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * script_files.c - file commands of the scenario language: open, memfd,
+ * close, pwrite, pread, ftruncate, fallocate, fsync, unlink and fsize.
+ * File descriptors are plain integers held in variables ("-> F").
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tool.h"
+
+static const struct name_val open_names[] = {
+	{ "rdonly", O_RDONLY }, { "wronly", O_WRONLY }, { "rdwr", O_RDWR },
+	{ "creat", O_CREAT }, { "create", O_CREAT }, { "excl", O_EXCL },
+	{ "trunc", O_TRUNC }, { "append", O_APPEND }, { "direct", O_DIRECT },
+	{ "sync", O_SYNC }, { "dsync", O_DSYNC }, { "cloexec", O_CLOEXEC },
+	{ NULL, 0 },
+};
+
+static const struct name_val memfd_names[] = {
+	{ "cloexec", MFD_CLOEXEC }, { "allow_sealing", MFD_ALLOW_SEALING },
+	{ "hugetlb", MFD_HUGETLB }, { NULL, 0 },
+};
+
+static const struct name_val falloc_names[] = {
+	{ "keep_size", FALLOC_FL_KEEP_SIZE }, { "punch_hole", FALLOC_FL_PUNCH_HOLE },
+	{ "zero_range", FALLOC_FL_ZERO_RANGE }, { "collapse_range", FALLOC_FL_COLLAPSE_RANGE },
+	{ "insert_range", FALLOC_FL_INSERT_RANGE }, { "unshare_range", FALLOC_FL_UNSHARE_RANGE },
+	{ NULL, 0 },
+};
+
+static int usage(struct script *s, const char *cmd)
+{
+	return script_syntax(s, "usage: %s", script_find_cmd(cmd)->usage);
+}
+
+/* A path or name: bare word or "quoted"; the result is malloc()ed. */
+static int arg_string(struct script *s, const char *tok, char **out)
+{
+	unsigned char *buf;
+	size_t len;
+	int rc;
+
+	if (tok[0] != '"') {
+		*out = strdup(tok);
+		return *out ? 0 : -ENOMEM;
+	}
+	rc = arg_data(s, tok, &buf, &len);
+	if (rc)
+		return rc;
+	if (memchr(buf, '\0', len)) {
+		free(buf);
+		return script_syntax(s, "a path cannot contain NUL bytes");
+	}
+	buf[len] = '\0';
+	*out = (char *)buf;
+	return 0;
+}
+
+/* Common shape: [P] then exactly @n more arguments starting at *i. */
+static int proc_and(struct script *s, int argc, char **argv, int n,
+		    struct pinmm_proc **p, int *i)
+{
+	*i = 1;
+	if (arg_proc(s, argc, argv, i, p))
+		return SCRIPT_SYNTAX;
+	if (argc - *i != n)
+		return usage(s, argv[0]);
+	return 0;
+}
+
+static int bind_fd(struct script *s, int fd)
+{
+	if (fd < 0)
+		return fd;
+	if (!s->bind && s->opts->verbose)
+		script_out(s, "  fd %d\n", fd);
+	return var_bind_int(s, fd);
+}
+
+static int cmd_open(struct script *s, int argc, char **argv)
+{
+	struct pinmm_proc *p;
+	long flags = O_RDWR;
+	unsigned mode = 0644;
+	const char *v;
+	char *path;
+	int i = 1, rc;
+
+	if (arg_proc(s, argc, argv, &i, &p))
+		return SCRIPT_SYNTAX;
+	if (argc - i < 1 || argc - i > 3)
+		return usage(s, "open");
+	for (int j = i + 1; j < argc; j++) {
+		if (arg_kv(argv[j], "mode", &v)) {
+			char *end;
+
+			mode = (unsigned)strtoul(v, &end, 8);
+			if (*end || !*v)
+				return script_syntax(s, "bad octal mode '%s'", v);
+		} else if (arg_flags(s, argv[j], open_names, "O_", &flags)) {
+			return SCRIPT_SYNTAX;
+		}
+	}
+	rc = arg_string(s, argv[i], &path);
+	if (rc)
+		return rc;
+	rc = pinmm_open(p, path, (int)flags, mode);
+	free(path);
+	return bind_fd(s, rc);
+}
+
+static int cmd_memfd(struct script *s, int argc, char **argv)
+{
+	struct pinmm_proc *p;
+	long flags = 0;
+	char *name;
+	int i = 1, rc;
+
+	if (arg_proc(s, argc, argv, &i, &p))
+		return SCRIPT_SYNTAX;
+	if (argc - i < 1 || argc - i > 2)
+		return usage(s, "memfd");
+	if (argc - i == 2 && arg_flags(s, argv[i + 1], memfd_names, "MFD_", &flags))
+		return SCRIPT_SYNTAX;
+	rc = arg_string(s, argv[i], &name);
+	if (rc)
+		return rc;
+	rc = pinmm_memfd_create(p, name, (unsigned)flags);
+	free(name);
+	return bind_fd(s, rc);
+}
+
+static int cmd_close(struct script *s, int argc, char **argv)
+{
+	struct pinmm_proc *p;
+	long long fd;
+	int i;
+
+	if (proc_and(s, argc, argv, 1, &p, &i) || arg_int(s, argv[i], &fd))
+		return SCRIPT_SYNTAX;
+	return pinmm_close(p, (int)fd);
+}
+
+static int cmd_pwrite(struct script *s, int argc, char **argv)
+{
+	struct pinmm_proc *p;
+	unsigned char *buf;
+	long long fd, off;
+	size_t len;
+	long ret;
+	int i, rc;
+
+	if (proc_and(s, argc, argv, 3, &p, &i) || arg_int(s, argv[i], &fd) ||
+	    arg_int(s, argv[i + 1], &off))
+		return SCRIPT_SYNTAX;
+	rc = arg_data(s, argv[i + 2], &buf, &len);
+	if (rc)
+		return rc;
+	ret = pinmm_pwrite(p, (int)fd, buf, len, (long)off);
+	free(buf);
+	if (ret < 0)
+		return (int)ret;
+	return var_bind_int(s, ret);
+}
+
+static int cmd_pread(struct script *s, int argc, char **argv)
+{
+	struct pinmm_proc *p;
+	unsigned char *buf;
+	long long fd, off, len;
+	long ret;
+	int i, rc;
+
+	if (proc_and(s, argc, argv, 3, &p, &i) || arg_int(s, argv[i], &fd) ||
+	    arg_int(s, argv[i + 1], &off) || arg_int(s, argv[i + 2], &len))
+		return SCRIPT_SYNTAX;
+	if (len < 0 || len > (64LL << 20))
+		return script_syntax(s, "pread length %lld out of range (0..64M)", len);
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		return -ENOMEM;
+	ret = pinmm_pread(p, (int)fd, buf, (size_t)len, (long)off);
+	rc = ret < 0 ? (int)ret : var_bind_bytes(s, buf, (size_t)ret);
+	free(buf);
+	return rc;
+}
+
+static int cmd_ftruncate(struct script *s, int argc, char **argv)
+{
+	struct pinmm_proc *p;
+	long long fd, len;
+	int i;
+
+	if (proc_and(s, argc, argv, 2, &p, &i) || arg_int(s, argv[i], &fd) ||
+	    arg_int(s, argv[i + 1], &len))
+		return SCRIPT_SYNTAX;
+	return pinmm_ftruncate(p, (int)fd, (long)len);
+}
+
+static int cmd_fallocate(struct script *s, int argc, char **argv)
+{
+	struct pinmm_proc *p;
+	long long fd, off, len;
+	long mode;
+	int i;
+
+	if (proc_and(s, argc, argv, 4, &p, &i) || arg_int(s, argv[i], &fd) ||
+	    arg_flags(s, argv[i + 1], falloc_names, "FALLOC_FL_", &mode) ||
+	    arg_int(s, argv[i + 2], &off) || arg_int(s, argv[i + 3], &len))
+		return SCRIPT_SYNTAX;
+	return pinmm_fallocate(p, (int)fd, (int)mode, (long)off, (long)len);
+}
+
+static int cmd_fsync(struct script *s, int argc, char **argv)
+{
+	struct pinmm_proc *p;
+	long long fd;
+	int i;
+
+	if (proc_and(s, argc, argv, 1, &p, &i) || arg_int(s, argv[i], &fd))
+		return SCRIPT_SYNTAX;
+	return pinmm_fsync(p, (int)fd);
+}
+
+static int cmd_unlink(struct script *s, int argc, char **argv)
+{
+	struct pinmm_proc *p;
+	char *path;
+	int i, rc;
+
+	if (proc_and(s, argc, argv, 1, &p, &i))
+		return SCRIPT_SYNTAX;
+	rc = arg_string(s, argv[i], &path);
+	if (rc)
+		return rc;
+	rc = pinmm_unlink(p, path);
+	free(path);
+	return rc;
+}
+
+static int cmd_fsize(struct script *s, int argc, char **argv)
+{
+	struct pinmm_proc *p;
+	long long fd;
+	long ret;
+	int i;
+
+	if (proc_and(s, argc, argv, 1, &p, &i) || arg_int(s, argv[i], &fd))
+		return SCRIPT_SYNTAX;
+	ret = pinmm_fstat_size(p, (int)fd);
+	if (ret < 0)
+		return (int)ret;
+	return var_bind_int(s, ret);
+}
+
+const struct script_cmd script_file_cmds[] = {
+	{ "open", cmd_open, BIND_OPTIONAL, "open [P] PATH [FLAGS] [mode=0644] [-> F]   (FLAGS: rdwr,creat,trunc...)" },
+	{ "memfd", cmd_memfd, BIND_OPTIONAL, "memfd [P] NAME [cloexec,allow_sealing,hugetlb] [-> F]" },
+	{ "close", cmd_close, BIND_NONE, "close [P] F" },
+	{ "pwrite", cmd_pwrite, BIND_OPTIONAL, "pwrite [P] F OFF DATA [-> N]" },
+	{ "pread", cmd_pread, BIND_OPTIONAL, "pread [P] F OFF LEN [-> X]" },
+	{ "ftruncate", cmd_ftruncate, BIND_NONE, "ftruncate [P] F LEN" },
+	{ "fallocate", cmd_fallocate, BIND_NONE, "fallocate [P] F MODE OFF LEN   (MODE: 0, keep_size,punch_hole, zero_range...)" },
+	{ "fsync", cmd_fsync, BIND_NONE, "fsync [P] F" },
+	{ "unlink", cmd_unlink, BIND_NONE, "unlink [P] PATH" },
+	{ "fsize", cmd_fsize, BIND_REQUIRED, "fsize [P] F -> N" },
+	{ NULL, NULL, BIND_NONE, NULL },
+};

@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * script_pin.c - pinning commands of the scenario language, written as a
+ * driver would use <pinmm/linux.h>: pin and gup (every pin_user_pages* and
+ * get_user_pages* form, with the mmap lock taken where Linux requires it),
+ * unpin (unpin_user_pages*, unpin_user_page, unpin_folios), put/get
+ * (put_page/get_page), dirty (set_page_dirty_lock) and dma (device access
+ * through kmap_local_page).  A page-array variable remembers how many pins
+ * and references each of its pages holds, so releases can be checked.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tool.h"
+
+const struct name_val foll_names[] = {
+	{ "WRITE", FOLL_WRITE }, { "GET", FOLL_GET }, { "DUMP", FOLL_DUMP },
+	{ "FORCE", FOLL_FORCE }, { "NOWAIT", FOLL_NOWAIT },
+	{ "NOFAULT", FOLL_NOFAULT }, { "HWPOISON", FOLL_HWPOISON },
+	{ "ANON", FOLL_ANON }, { "LONGTERM", FOLL_LONGTERM },
+	{ "SPLIT_PMD", FOLL_SPLIT_PMD }, { "PCI_P2PDMA", FOLL_PCI_P2PDMA },
+	{ "INTERRUPTIBLE", FOLL_INTERRUPTIBLE },
+	{ "HONOR_NUMA_FAULT", FOLL_HONOR_NUMA_FAULT },
+	/* internal flags: callers must not pass them (useful to test -EINVAL) */
+	{ "TOUCH", FOLL_TOUCH }, { "TRIED", FOLL_TRIED }, { "REMOTE", FOLL_REMOTE },
+	{ "PIN", FOLL_PIN }, { "FAST_ONLY", FOLL_FAST_ONLY },
+	{ "UNLOCKABLE", FOLL_UNLOCKABLE }, { "MADV_POPULATE", FOLL_MADV_POPULATE },
+	{ NULL, 0 },
+};
+
+enum gup_variant { GUP_PLAIN, GUP_FAST, GUP_FAST_ONLY, GUP_UNLOCKED, GUP_REMOTE };
+
+struct gup_req {
+	bool pin;
+	enum gup_variant variant;
+	struct pinmm_proc *caller;	/* current while calling */
+	struct pinmm_proc *target;	/* whose memory (differs only for remote=Q) */
+	unsigned long start;
+	long nr;
+	unsigned int flags;
+};
+
+static int parse_variant(struct script *s, const char *tok, struct gup_req *r)
+{
+	const char *v;
+	struct var *q;
+
+	if (!strcmp(tok, "fast"))
+		r->variant = GUP_FAST;
+	else if (!strcmp(tok, "fast_only") && !r->pin)
+		r->variant = GUP_FAST_ONLY;
+	else if (!strcmp(tok, "unlocked"))
+		r->variant = GUP_UNLOCKED;
+	else if (!strcmp(tok, "remote"))
+		r->variant = GUP_REMOTE;
+	else if (arg_kv(tok, "remote", &v)) {
+		q = var_find(s, v);
+		if (!q || q->kind != V_PROC || !q->proc)
+			return script_syntax(s, "remote=%s: not a live process", v);
+		r->variant = GUP_REMOTE;
+		r->target = q->proc;
+	} else {
+		long flags;
+
+		if (arg_flags(s, tok, foll_names, "FOLL_", &flags))
+			return SCRIPT_SYNTAX;
+		r->flags |= (unsigned int)flags;
+	}
+	return 0;
+}
+
+static int parse_gup(struct script *s, int argc, char **argv, struct gup_req *r)
+{
+	long long start, nr;
+	struct var *old;
+	int i = 1;
+
+	if (arg_proc(s, argc, argv, &i, &r->caller))
+		return SCRIPT_SYNTAX;
+	r->target = r->caller;
+	if (argc - i < 2)
+		return script_syntax(s, "usage: %s", script_find_cmd(argv[0])->usage);
+	if (arg_int(s, argv[i], &start) || arg_int(s, argv[i + 1], &nr))
+		return SCRIPT_SYNTAX;
+	if (nr < 0 || nr > (1 << 20))
+		return script_syntax(s, "page count %lld out of range (0..1M)", nr);
+	r->start = (unsigned long)start;
+	r->nr = (long)nr;
+	for (i += 2; i < argc; i++)
+		if (parse_variant(s, argv[i], r))
+			return SCRIPT_SYNTAX;
+	old = var_find(s, s->bind);
+	if (old && old->kind == V_PAGES && old->npages)
+		return script_syntax(s, "%s still holds pages; unpin or put them first", s->bind);
+	return 0;
+}
+
+/* The locked forms need mmap_read_lock() held, as in Linux. */
+static long gup_locked(const struct gup_req *r, struct page **pages)
+{
+	struct mm_struct *mm = pinmm_proc_mm(r->target);
+	int locked = 1;
+	long ret;
+
+	mmap_read_lock(mm);
+	if (r->variant == GUP_REMOTE)
+		ret = r->pin ? pin_user_pages_remote(mm, r->start, r->nr, r->flags, pages, &locked)
+			     : get_user_pages_remote(mm, r->start, r->nr, r->flags, pages, &locked);
+	else
+		ret = r->pin ? pin_user_pages(r->start, r->nr, r->flags, pages)
+			     : get_user_pages(r->start, r->nr, r->flags, pages);
+	/* a remote GUP may drop the lock and say so through @locked */
+	if (locked)
+		mmap_read_unlock(mm);
+	return ret;
+}
+
+static long gup_call(const struct gup_req *r, struct page **pages)
+{
+	pinmm_set_current(r->caller);
+	switch (r->variant) {
+	case GUP_FAST:
+		return r->pin ? pin_user_pages_fast(r->start, (int)r->nr, r->flags, pages)
+			      : get_user_pages_fast(r->start, (int)r->nr, r->flags, pages);
+	case GUP_FAST_ONLY:
+		return get_user_pages_fast_only(r->start, (int)r->nr, r->flags, pages);
+	case GUP_UNLOCKED:
+		return r->pin ? pin_user_pages_unlocked(r->start, r->nr, pages, r->flags)
+			      : get_user_pages_unlocked(r->start, r->nr, pages, r->flags);
+	default:
+		return gup_locked(r, pages);
+	}
+}
+
+static int do_gup(struct script *s, int argc, char **argv, bool pin)
+{
+	struct gup_req r = { .pin = pin };
+	struct page **pages;
+	struct var *v;
+	long ret;
+
+	if (parse_gup(s, argc, argv, &r))
+		return SCRIPT_SYNTAX;
+	pages = calloc(r.nr ? r.nr : 1, sizeof(*pages));
+	if (!pages)
+		return -ENOMEM;
+	ret = gup_call(&r, pages);
+	if (s->cur)
+		pinmm_set_current(s->cur);
+	if (ret < 0 || !(v = var_set(s, s->bind, V_PAGES))) {
+		free(pages);
+		return ret < 0 ? (int)ret : -ENOMEM;
+	}
+	v->pages = pages;
+	v->npages = ret;
+	v->pinned = pin && ret > 0;
+	v->refs = !pin && ret > 0;
+	if (ret == 0)
+		var_release_pages(v);
+	return 0;
+}
+
+static int cmd_pin(struct script *s, int argc, char **argv)
+{
+	return do_gup(s, argc, argv, true);
+}
+
+static int cmd_gup(struct script *s, int argc, char **argv)
+{
+	return do_gup(s, argc, argv, false);
+}
+
+/* ---- releasing ------------------------------------------------------------------ */
+
+static int arg_pages(struct script *s, const char *name, struct var **out)
+{
+	struct var *v = var_find(s, name);
+
+	if (!v || v->kind != V_PAGES)
+		return script_syntax(s, "'%s' is not a page array (from pin or gup)", name);
+	if (!v->npages)
+		return script_syntax(s, "%s holds no pages", name);
+	*out = v;
+	return 0;
+}
+
+static void drop_if_unused(struct var *v)
+{
+	if (!v->pinned && v->refs == 0)
+		var_release_pages(v);
+}
+
+/* unpin_user_page() of one entry: the entry leaves the array. */
+static int unpin_one(struct script *s, struct var *v, const char *idx)
+{
+	long long i;
+
+	if (arg_int(s, idx, &i))
+		return SCRIPT_SYNTAX;
+	if (i < 0 || i >= v->npages)
+		return script_syntax(s, "page=%lld outside %s[0..%ld)", i, v->name, v->npages);
+	if (v->refs)
+		return script_syntax(s, "%s also holds references; put them first", v->name);
+	unpin_user_page(v->pages[i]);
+	memmove(&v->pages[i], &v->pages[i + 1], (v->npages - i - 1) * sizeof(*v->pages));
+	if (--v->npages == 0)
+		var_release_pages(v);
+	return 0;
+}
+
+static int unpin_folio_list(struct var *v)
+{
+	struct folio **folios = calloc(v->npages, sizeof(*folios));
+
+	if (!folios)
+		return -ENOMEM;
+	for (long i = 0; i < v->npages; i++)
+		folios[i] = page_folio(v->pages[i]);
+	unpin_folios(folios, (unsigned long)v->npages);
+	free(folios);
+	return 0;
+}
+
+static int cmd_unpin(struct script *s, int argc, char **argv)
+{
+	bool dirty = false, dirty_lock = false, range = false, folios = false;
+	struct var *v;
+	const char *idx = NULL;
+	int rc = 0;
+
+	if (argc < 2)
+		return script_syntax(s, "usage: %s", script_find_cmd("unpin")->usage);
+	if (arg_pages(s, argv[1], &v))
+		return SCRIPT_SYNTAX;
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "dirty") || !strcmp(argv[i], "clean")) {
+			dirty_lock = true;
+			dirty = argv[i][0] == 'd';
+		} else if (!strcmp(argv[i], "range")) {
+			range = true;
+		} else if (!strcmp(argv[i], "folios")) {
+			folios = true;
+		} else if (!arg_kv(argv[i], "page", &idx)) {
+			return script_syntax(s, "unpin: unknown option '%s'", argv[i]);
+		}
+	}
+	if (!v->pinned)
+		return script_syntax(s, "%s is not pinned (gup references are released with put)", v->name);
+	if (idx)
+		return unpin_one(s, v, idx);
+	if (range)
+		unpin_user_page_range_dirty_lock(v->pages[0], (unsigned long)v->npages, dirty);
+	else if (folios)
+		rc = unpin_folio_list(v);
+	else if (dirty_lock)
+		unpin_user_pages_dirty_lock(v->pages, (unsigned long)v->npages, dirty);
+	else
+		unpin_user_pages(v->pages, (unsigned long)v->npages);
+	if (rc)
+		return rc;
+	v->pinned = false;
+	drop_if_unused(v);
+	return 0;
+}
+
+static int cmd_put(struct script *s, int argc, char **argv)
+{
+	struct var *v;
+
+	if (argc != 2)
+		return script_syntax(s, "usage: %s", script_find_cmd("put")->usage);
+	if (arg_pages(s, argv[1], &v))
+		return SCRIPT_SYNTAX;
+	if (v->refs == 0)
+		return script_syntax(s, "%s holds pins, not references: use unpin", v->name);
+	for (long i = 0; i < v->npages; i++)
+		put_page(v->pages[i]);
+	v->refs--;
+	drop_if_unused(v);
+	return 0;
+}
+
+static int cmd_get(struct script *s, int argc, char **argv)
+{
+	struct var *v;
+
+	if (argc != 2)
+		return script_syntax(s, "usage: %s", script_find_cmd("get")->usage);
+	if (arg_pages(s, argv[1], &v))
+		return SCRIPT_SYNTAX;
+	for (long i = 0; i < v->npages; i++)
+		get_page(v->pages[i]);
+	v->refs++;
+	return 0;
+}
+
+static int cmd_dirty(struct script *s, int argc, char **argv)
+{
+	struct var *v;
+
+	if (argc != 2)
+		return script_syntax(s, "usage: %s", script_find_cmd("dirty")->usage);
+	if (arg_pages(s, argv[1], &v))
+		return SCRIPT_SYNTAX;
+	for (long i = 0; i < v->npages; i++)
+		set_page_dirty_lock(v->pages[i]);
+	return 0;
+}
+
+/* ---- device access ------------------------------------------------------------- */
+
+/* Copy between @buf and the pages of @v seen as one buffer from @off. */
+static void dma_copy(struct var *v, long long off, unsigned char *buf, size_t len,
+		     bool to_pages)
+{
+	while (len) {
+		long idx = (long)(off / 4096);
+		size_t in = (size_t)(off % 4096), n = 4096 - in;
+		unsigned char *kaddr;
+
+		if (n > len)
+			n = len;
+		kaddr = kmap_local_page(v->pages[idx]);
+		if (to_pages)
+			memcpy(kaddr + in, buf, n);
+		else
+			memcpy(buf, kaddr + in, n);
+		kunmap_local(kaddr);
+		buf += n;
+		off += n;
+		len -= n;
+	}
+}
+
+static int cmd_dma(struct script *s, int argc, char **argv)
+{
+	bool write = argc >= 2 && !strcmp(argv[1], "write");
+	unsigned char *buf;
+	struct var *v;
+	long long off, len;
+	size_t dlen;
+	int rc;
+
+	if (argc != 5 || (!write && strcmp(argv[1], "read")))
+		return script_syntax(s, "usage: %s", script_find_cmd("dma")->usage);
+	if (arg_pages(s, argv[2], &v) || arg_int(s, argv[3], &off))
+		return SCRIPT_SYNTAX;
+	if (write) {
+		rc = arg_data(s, argv[4], &buf, &dlen);
+		if (rc)
+			return rc;
+		len = (long long)dlen;
+	} else {
+		if (arg_int(s, argv[4], &len))
+			return SCRIPT_SYNTAX;
+		buf = malloc(len > 0 ? len : 1);
+		if (!buf)
+			return -ENOMEM;
+	}
+	if (off < 0 || len < 0 || off + len > v->npages * 4096LL) {
+		free(buf);
+		return script_syntax(s, "dma range [%lld, +%lld) outside the %ld pages of %s",
+				     off, len, v->npages, v->name);
+	}
+	dma_copy(v, off, buf, (size_t)len, write);
+	rc = write ? 0 : var_bind_bytes(s, buf, (size_t)len);
+	free(buf);
+	return rc;
+}
+
+const struct script_cmd script_pin_cmds[] = {
+	{ "pin", cmd_pin, BIND_REQUIRED,
+	  "pin [P] ADDR NPAGES [FOLL_FLAGS] [fast|unlocked|remote|remote=Q] -> PG" },
+	{ "gup", cmd_gup, BIND_REQUIRED,
+	  "gup [P] ADDR NPAGES [FOLL_FLAGS] [fast|fast_only|unlocked|remote|remote=Q] -> PG" },
+	{ "unpin", cmd_unpin, BIND_NONE, "unpin PG [dirty|clean] [range|folios|page=I]" },
+	{ "put", cmd_put, BIND_NONE, "put PG" },
+	{ "get", cmd_get, BIND_NONE, "get PG" },
+	{ "dirty", cmd_dirty, BIND_NONE, "dirty PG" },
+	{ "dma", cmd_dma, BIND_OPTIONAL, "dma write PG OFF DATA | dma read PG OFF LEN -> X" },
+	{ NULL, NULL, BIND_NONE, NULL },
+};

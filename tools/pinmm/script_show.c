@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * script_show.c - output commands of the scenario language: echo, print and
+ * show (page state as a table, vmstat counters, page arrays, the machine
+ * configuration, variables).  Also the page-table row formatter the demo
+ * uses, so the two print page state the same way.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tool.h"
+
+const char *page_table_header(void)
+{
+	return "address         pres wr anon excl zero dirty lru pinned "
+	       "      pfn   ref map pin ord zone";
+}
+
+static const char *yn(bool b)
+{
+	return b ? "yes" : "-";
+}
+
+void page_table_row(char *buf, size_t len, unsigned long addr,
+		    const struct pinmm_page_info *pi)
+{
+	if (!pi->present) {
+		snprintf(buf, len, "%#-15lx  -   (not present)", addr);
+		return;
+	}
+	snprintf(buf, len,
+		 "%#-15lx %-4s %-2s %-4s %-4s %-4s %-5s %-3s %-6s %9lx %5d %3d %3d %3d %s%s",
+		 addr, yn(pi->present), pi->writable ? "w" : "-", yn(pi->anon),
+		 yn(pi->anon_exclusive), yn(pi->zero_page), yn(pi->dirty), yn(pi->lru),
+		 yn(pi->maybe_dma_pinned), pi->pfn, pi->refcount, pi->mapcount,
+		 pi->pincount, pi->folio_order, pi->zone ? pi->zone : "-",
+		 pi->shmem ? " shmem" : pi->huge_mapped ? " pmd" : "");
+}
+
+static int cmd_echo(struct script *s, int argc, char **argv)
+{
+	struct strbuf sb = { 0 };
+
+	for (int i = 1; i < argc; i++) {
+		unsigned char *buf;
+		size_t len;
+
+		if (argv[i][0] == '"' && arg_data(s, argv[i], &buf, &len) == 0) {
+			sb_printf(&sb, "%s%.*s", i > 1 ? " " : "", (int)len, (char *)buf);
+			free(buf);
+		} else {
+			sb_printf(&sb, "%s%s", i > 1 ? " " : "", argv[i]);
+		}
+	}
+	script_out(s, "%s\n", sb.buf ? sb.buf : "");
+	sb_free(&sb);
+	return 0;
+}
+
+static int cmd_print(struct script *s, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		struct var *v = var_find(s, argv[i]);
+		char val[256];
+		long long n;
+
+		if (v) {
+			script_format_value(v, val, sizeof(val));
+		} else if (arg_is_data(s, argv[i])) {
+			unsigned char *buf;
+			size_t len;
+			struct var tmp = { .kind = V_BYTES };
+
+			if (arg_data(s, argv[i], &buf, &len))
+				return SCRIPT_SYNTAX;
+			tmp.data = buf;
+			tmp.len = len;
+			script_format_value(&tmp, val, sizeof(val));
+			free(buf);
+		} else {
+			struct var tmp = { .kind = V_INT };
+
+			if (arg_int(s, argv[i], &n))
+				return SCRIPT_SYNTAX;
+			tmp.ival = n;
+			script_format_value(&tmp, val, sizeof(val));
+		}
+		script_out(s, "%s = %s\n", argv[i], val);
+	}
+	return 0;
+}
+
+/* ---- show ------------------------------------------------------------------------ */
+
+static int show_page(struct script *s, int argc, char **argv)
+{
+	struct pinmm_proc *p;
+	long long addr, n = 1;
+	int i = 2;
+
+	if (arg_proc(s, argc, argv, &i, &p))
+		return SCRIPT_SYNTAX;
+	if (argc - i < 1 || argc - i > 2 || arg_int(s, argv[i], &addr) ||
+	    (argc - i == 2 && arg_int(s, argv[i + 1], &n)))
+		return script_syntax(s, "usage: show page [P] ADDR [NPAGES]");
+	script_out(s, "%s\n", page_table_header());
+	for (long long k = 0; k < n; k++) {
+		unsigned long a = (unsigned long)(addr + k * 4096);
+		struct pinmm_page_info pi;
+		char row[200];
+		int rc = pinmm_page_info(p, a, &pi);
+
+		if (rc == -EFAULT) {
+			script_out(s, "%#-15lx  (no vma)\n", a);
+			continue;
+		}
+		if (rc)
+			return rc;
+		page_table_row(row, sizeof(row), a, &pi);
+		script_out(s, "%s\n", row);
+	}
+	return 0;
+}
+
+struct vmstat_filter {
+	struct script *s;
+	const char *prefix;
+};
+
+static void show_counter(const char *name, long value, void *arg)
+{
+	struct vmstat_filter *f = arg;
+
+	if (!f->prefix || !strncmp(name, f->prefix, strlen(f->prefix)))
+		script_out(f->s, "%s %ld\n", name, value);
+}
+
+static int show_vmstat(struct script *s, int argc, char **argv)
+{
+	struct vmstat_filter f = { .s = s, .prefix = argc > 2 ? argv[2] : NULL };
+
+	if (argc > 3 || script_need_machine(s))
+		return argc > 3 ? script_syntax(s, "usage: show vmstat [PREFIX]") : SCRIPT_SYNTAX;
+	pinmm_vmstat_foreach(s->m, show_counter, &f);
+	return 0;
+}
+
+static int show_pages(struct script *s, int argc, char **argv)
+{
+	struct var *v = argc == 3 ? var_find(s, argv[2]) : NULL;
+	char val[128];
+
+	if (!v || v->kind != V_PAGES)
+		return script_syntax(s, "usage: show pages PG");
+	script_format_value(v, val, sizeof(val));
+	script_out(s, "%s: %s\n", v->name, val);
+	for (long i = 0; i < v->npages; i++) {
+		struct folio *f = page_folio(v->pages[i]);
+
+		script_out(s, "  [%ld] pfn %#lx folio refcount %d%s\n", i,
+			   page_to_pfn(v->pages[i]), folio_ref_count(f),
+			   folio_maybe_dma_pinned(f) ? " maybe_dma_pinned" : "");
+	}
+	return 0;
+}
+
+static int show_config(struct script *s, int argc, char **argv)
+{
+	const struct pinmm_config *cfg = s->m ? pinmm_machine_config(s->m) : &s->cfg;
+	const char *const *keys = pinmm_config_keys();
+	char val[PINMM_PATH_MAX + 1];
+
+	for (; keys && *keys; keys++) {
+		bool wanted = argc == 2;
+
+		for (int i = 2; i < argc; i++)
+			wanted |= !strcmp(argv[i], *keys);
+		if (wanted && pinmm_config_get(cfg, *keys, val, sizeof(val)) >= 0)
+			script_out(s, "%s=%s\n", *keys, val);
+	}
+	return 0;
+}
+
+static int show_vars(struct script *s)
+{
+	for (struct var *v = s->vars; v; v = v->next) {
+		char val[256];
+
+		script_format_value(v, val, sizeof(val));
+		script_out(s, "%s = %s\n", v->name, val);
+	}
+	return 0;
+}
+
+static int cmd_show(struct script *s, int argc, char **argv)
+{
+	const char *what = argc > 1 ? argv[1] : "";
+
+	if (!strcmp(what, "page"))
+		return show_page(s, argc, argv);
+	if (!strcmp(what, "vmstat"))
+		return show_vmstat(s, argc, argv);
+	if (!strcmp(what, "pages"))
+		return show_pages(s, argc, argv);
+	if (!strcmp(what, "config"))
+		return show_config(s, argc, argv);
+	if (!strcmp(what, "vars") && argc == 2)
+		return show_vars(s);
+	return script_syntax(s, "usage: %s", script_find_cmd("show")->usage);
+}
+
+const struct script_cmd script_show_cmds[] = {
+	{ "echo", cmd_echo, BIND_NONE, "echo WORDS..." },
+	{ "print", cmd_print, BIND_NONE, "print VALUE..." },
+	{ "show", cmd_show, BIND_NONE,
+	  "show page [P] ADDR [NPAGES] | show vmstat [PREFIX] | show pages PG |\n"
+	  "  show config [KEY...] | show vars" },
+	{ NULL, NULL, BIND_NONE, NULL },
+};
