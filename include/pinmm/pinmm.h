@@ -188,6 +188,64 @@ PINMM_API int pinmm_audit(struct pinmm *m);
 /** pinmm_audit_errors() - problems found by audits since boot. */
 PINMM_API long pinmm_audit_errors(struct pinmm *m);
 
+/*
+ * Moving memory (what compaction, memory offlining and CMA allocation do).
+ * Pinned folios cannot move: they are counted as failed, never moved.
+ */
+struct pinmm_migrate_stats {
+	long scanned;			/* folios looked at */
+	long migrated;			/* folios moved */
+	long failed_pinned;		/* refused: maybe DMA-pinned */
+	long failed_busy;		/* refused: other extra references */
+};
+/**
+ * pinmm_migrate_page() - move the folio mapped at @addr in @p to a free
+ * folio in zone @zone ("normal", "movable", "cma"; NULL: any other zone).
+ * Return: 0, -EFAULT (nothing mapped), -EAGAIN (pinned or busy), -ENOMEM,
+ * -EINVAL (zero page, bad zone).
+ */
+PINMM_API int pinmm_migrate_page(struct pinmm_proc *p, unsigned long addr, const char *zone);
+/**
+ * pinmm_offline_zone() - move every user folio out of @zone (memory
+ * offline, CMA allocation); pinned ones stay and are counted.
+ * Return: 0 when the zone is empty of user folios, -EBUSY otherwise.
+ */
+PINMM_API int pinmm_offline_zone(struct pinmm *m, const char *zone,
+				 struct pinmm_migrate_stats *st);
+/**
+ * pinmm_compact() - compact every zone: move folios from the top of each
+ * zone to free frames at its bottom.  Pinned folios are skipped.
+ * Return: 0, -EINVAL.
+ */
+PINMM_API int pinmm_compact(struct pinmm *m, struct pinmm_migrate_stats *st);
+/**
+ * pinmm_split_huge_page() - split the THP mapped at @addr into small
+ * folios (the debugfs split_huge_pages knob).
+ * Return: 0, -EAGAIN (pinned or busy), -EFAULT, -EINVAL (not a THP).
+ */
+PINMM_API int pinmm_split_huge_page(struct pinmm_proc *p, unsigned long addr);
+
+/*
+ * Pin provenance (boot with pin.provenance=1): one record per outstanding
+ * FOLL_PIN reference.  Zero cost when off.
+ */
+struct pinmm_pin_owner {
+	unsigned long pfn;
+	int pid;			/* process whose memory was pinned */
+	unsigned int gup_flags;		/* FOLL_* of the pinning call */
+	const void *caller;		/* return address of the pinning call */
+	char caller_name[96];		/* symbol+offset when it can be resolved */
+	uint64_t when_ns;		/* CLOCK_MONOTONIC at pin time */
+	int refs;			/* pins this record stands for */
+};
+/**
+ * pinmm_pin_owners() - call @fn for every outstanding pin record.
+ * Return: number of records, or -ENODATA when provenance is off.
+ */
+PINMM_API long pinmm_pin_owners(struct pinmm *m,
+				void (*fn)(const struct pinmm_pin_owner *o, void *arg),
+				void *arg);
+
 /** pinmm_strerror() - "EFAULT" for -EFAULT and so on; never NULL. */
 PINMM_API const char *pinmm_strerror(int err);
 /** pinmm_version() - "major.minor.patch". */

@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 
 #include "fs.h"
+#include "provenance.h"
 #include "rcu.h"
 
 /*
@@ -290,12 +291,17 @@ int pinmm_boot(const struct pinmm_config *cfg, struct pinmm **out)
 	ret = zero_page_init(m);
 	if (ret)
 		goto out_unregister;
-	ret = vfs_init(m);
+	ret = provenance_init(m);
 	if (ret)
 		goto out_zero;
+	ret = vfs_init(m);
+	if (ret)
+		goto out_prov;
 	*out = m;
 	return 0;
 
+out_prov:
+	provenance_exit(m);
 out_zero:
 	zero_page_exit(m);
 out_unregister:
@@ -349,12 +355,14 @@ int pinmm_shutdown(struct pinmm *m)
 		fprintf(stderr, "pinmm: shutdown: pins unbalanced: nr_foll_pin_acquired %ld, "
 			"nr_foll_pin_released %ld (%ld outstanding)\n",
 			acquired, released, acquired - released);
+		provenance_report(m, stderr);
 		clean = false;
 	}
 	if (!clean)
 		fprintf(stderr, "pinmm: shutdown: machine was not clean (seed %" PRIu64 ")\n",
 			m->cfg.seed);
 
+	provenance_exit(m);
 	registry_del(m);
 	page_alloc_exit(m);
 	machine_free(m);
