@@ -84,8 +84,11 @@ bool folio_maybe_dma_pinned_m(struct pinmm *m, struct folio *folio)
 	switch (tracking(m)) {
 	case PINMM_PIN_EXACT:
 		return __atomic_load_n(exact_count(folio), __ATOMIC_RELAXED) > 0;
-	case PINMM_PIN_MAPCOUNT:
-		return folio_ref_count(folio) > expected_refs(folio);
+	case PINMM_PIN_MAPCOUNT: {
+		/* Two counters, two reads: the inference races with mapping. */
+		int refs = folio_ref_count(folio);
+		return refs > expected_refs(folio);
+	}
 	default:
 		/* Unsigned: an overflowed (negative) refcount still reads pinned. */
 		return (unsigned)folio_ref_count(folio) >= GUP_PIN_COUNTING_BIAS;

@@ -21,6 +21,7 @@ static void usage(FILE *f)
 	      "  run [OPTIONS] FILE...  run scenario scripts (FILE '-' is stdin)\n"
 	      "  demo                   a short guided run of the memory model\n"
 	      "  bench [ARGS...]        benchmarks (see 'pinmm bench --help')\n"
+	      "  tracking [--json]      compare the pin-counting strategies\n"
 	      "  help [run|commands]    this text, run's options, or every script command\n"
 	      "  version                print the tool and library version\n"
 	      "\n"
@@ -145,6 +146,7 @@ int main(int argc, char **argv)
 		{ "run", pinmm_cmd_run },
 		{ "demo", pinmm_cmd_demo },
 		{ "bench", pinmm_cmd_bench },
+		{ "tracking", pinmm_cmd_tracking },
 		{ "help", cmd_help },
 		{ "--help", cmd_help },
 		{ "-h", cmd_help },

@@ -19,6 +19,10 @@
 #include <pinmm/pinmm.h>
 #include <pinmm/linux.h>
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
 /* Exit statuses of the tool. */
 enum {
 	EXIT_OK = 0,
@@ -30,6 +34,7 @@ enum {
 int pinmm_cmd_run(int argc, char **argv);
 int pinmm_cmd_demo(int argc, char **argv);
 int pinmm_cmd_bench(int argc, char **argv);	/* bench_cmd.c, weak default in main.c */
+int pinmm_cmd_tracking(int argc, char **argv);	/* tracking_cmd.c */
 
 /* Options of `pinmm run`, shared by every file of one invocation. */
 struct run_opts {
