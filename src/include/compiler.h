@@ -35,8 +35,19 @@
 #define smp_mb()	__atomic_thread_fence(__ATOMIC_SEQ_CST)
 #define smp_rmb()	__atomic_thread_fence(__ATOMIC_ACQUIRE)
 #define smp_wmb()	__atomic_thread_fence(__ATOMIC_RELEASE)
+/*
+ * Ordering around an atomic read-modify-write.  On x86-64 every locked RMW
+ * (all of atomic.h's value-returning operations and cmpxchg) is already a
+ * full barrier, so, as in Linux, these only stop the compiler; elsewhere
+ * they are full fences.
+ */
+#if defined(__x86_64__) || defined(__i386__)
+#define smp_mb__after_atomic()	__atomic_signal_fence(__ATOMIC_SEQ_CST)
+#define smp_mb__before_atomic()	__atomic_signal_fence(__ATOMIC_SEQ_CST)
+#else
 #define smp_mb__after_atomic()	smp_mb()
 #define smp_mb__before_atomic()	smp_mb()
+#endif
 
 #define container_of(ptr, type, member) \
 	((type *)(void *)((char *)(ptr) - offsetof(type, member)))

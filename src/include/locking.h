@@ -177,7 +177,8 @@ static inline bool raw_seqcount_try_begin(const seqcount_t *s, unsigned *start)
 }
 static inline bool read_seqcount_retry(const seqcount_t *s, unsigned start)
 {
-	atomic_thread_fence(memory_order_seq_cst);
+	/* smp_rmb(): the section's loads before the re-read of the count. */
+	atomic_thread_fence(memory_order_acquire);
 	return atomic_load_explicit((_Atomic unsigned *)&s->sequence, memory_order_relaxed) != start;
 }
 
