@@ -18,7 +18,6 @@
  *
  * Locking: prov->lock (a mutex, leaf) protects the hash table.
  */
-#define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
