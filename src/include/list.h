@@ -16,19 +16,24 @@ struct list_head {
 #define LIST_HEAD_INIT(name) { &(name), &(name) }
 #define LIST_HEAD(name) struct list_head name = LIST_HEAD_INIT(name)
 
+/*
+ * Pointer stores are WRITE_ONCE: a struct page's lru.next doubles as
+ * compound_head, which GUP-fast reads speculatively (READ_ONCE) on pages it
+ * holds no reference to, e.g. while they move on the buddy free lists.
+ */
 static inline void INIT_LIST_HEAD(struct list_head *list)
 {
-	list->next = list;
-	list->prev = list;
+	WRITE_ONCE(list->next, list);
+	WRITE_ONCE(list->prev, list);
 }
 
 static inline void __list_add(struct list_head *new, struct list_head *prev,
 			      struct list_head *next)
 {
-	next->prev = new;
-	new->next = next;
-	new->prev = prev;
-	prev->next = new;
+	WRITE_ONCE(next->prev, new);
+	WRITE_ONCE(new->next, next);
+	WRITE_ONCE(new->prev, prev);
+	WRITE_ONCE(prev->next, new);
 }
 
 static inline void list_add(struct list_head *new, struct list_head *head)
@@ -41,17 +46,22 @@ static inline void list_add_tail(struct list_head *new, struct list_head *head)
 	__list_add(new, head->prev, head);
 }
 
+static inline void __list_del(struct list_head *entry)
+{
+	WRITE_ONCE(entry->next->prev, entry->prev);
+	WRITE_ONCE(entry->prev->next, entry->next);
+}
+
 static inline void list_del(struct list_head *entry)
 {
-	entry->next->prev = entry->prev;
-	entry->prev->next = entry->next;
-	entry->next = entry->prev = NULL;
+	__list_del(entry);
+	WRITE_ONCE(entry->next, NULL);
+	WRITE_ONCE(entry->prev, NULL);
 }
 
 static inline void list_del_init(struct list_head *entry)
 {
-	entry->next->prev = entry->prev;
-	entry->prev->next = entry->next;
+	__list_del(entry);
 	INIT_LIST_HEAD(entry);
 }
 

@@ -85,7 +85,8 @@ static inline unsigned int folio_order(const struct folio *folio)
 {
 	if (!folio_test_large(folio))
 		return 0;
-	return folio->_flags_1 & 0xff;
+	/* page[1].flags: its own page flags are set/cleared atomically. */
+	return READ_ONCE(folio->_flags_1) & 0xff;
 }
 static inline unsigned long folio_nr_pages(const struct folio *folio)
 {
@@ -128,6 +129,15 @@ static inline unsigned long page_to_pfn(const struct page *page)
 static inline int folio_ref_count(const struct folio *folio)
 {
 	return atomic_read(&folio->_refcount);
+}
+/*
+ * The refcount with acquire ordering: for "am I the only user?" decisions
+ * (COW reuse) that must see everything the last other user did before its
+ * release (folio_put is a full barrier).
+ */
+static inline int folio_ref_count_acquire(const struct folio *folio)
+{
+	return atomic_load_explicit((atomic_t *)&folio->_refcount, memory_order_acquire);
 }
 static inline int page_ref_count(const struct page *page)
 {
@@ -524,7 +534,7 @@ struct folio *migrate_folio_alloc(struct folio *src, gfp_t gfp);
 struct folio *mm_get_huge_zero_folio(struct pinmm *m);
 vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf);
 vm_fault_t do_huge_pmd_wp_page(struct vm_fault *vmf);
-void zap_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, unsigned long addr);
+bool zap_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, unsigned long addr);
 int copy_huge_pmd(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
 		  pmd_t *dst_pmd, pmd_t *src_pmd, unsigned long addr);
 int change_huge_pmd(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long addr,

@@ -84,10 +84,16 @@ static inline unsigned long pmd_addr_end(unsigned long a, unsigned long end)
 /* One untorn read / write of an entry. */
 static inline pte_t ptep_get(const pte_t *ptep) { return __pte(__atomic_load_n(&ptep->pte, __ATOMIC_RELAXED)); }
 static inline pte_t ptep_get_lockless(const pte_t *ptep) { return ptep_get(ptep); }
-static inline pmd_t pmdp_get(const pmd_t *pmdp) { return __pmd(__atomic_load_n(&pmdp->pmd, __ATOMIC_RELAXED)); }
+/*
+ * Upper-level entries are read with acquire: a table is published by a
+ * release store of the entry pointing to it (after its contents and its
+ * split lock were initialised), so a walker that follows an entry sees the
+ * table as it was published.  Free on x86 (plain loads).
+ */
+static inline pmd_t pmdp_get(const pmd_t *pmdp) { return __pmd(__atomic_load_n(&pmdp->pmd, __ATOMIC_ACQUIRE)); }
 static inline pmd_t pmdp_get_lockless(const pmd_t *pmdp) { return pmdp_get(pmdp); }
-static inline pud_t pudp_get(const pud_t *pudp) { return __pud(__atomic_load_n(&pudp->pud, __ATOMIC_RELAXED)); }
-static inline pgd_t pgdp_get(const pgd_t *pgdp) { return __pgd(__atomic_load_n(&pgdp->pgd, __ATOMIC_RELAXED)); }
+static inline pud_t pudp_get(const pud_t *pudp) { return __pud(__atomic_load_n(&pudp->pud, __ATOMIC_ACQUIRE)); }
+static inline pgd_t pgdp_get(const pgd_t *pgdp) { return __pgd(__atomic_load_n(&pgdp->pgd, __ATOMIC_ACQUIRE)); }
 static inline void set_pte(pte_t *ptep, pte_t pte) { __atomic_store_n(&ptep->pte, pte.pte, __ATOMIC_RELEASE); }
 static inline void set_pmd(pmd_t *pmdp, pmd_t pmd) { __atomic_store_n(&pmdp->pmd, pmd.pmd, __ATOMIC_RELEASE); }
 static inline void set_pud(pud_t *pudp, pud_t pud) { __atomic_store_n(&pudp->pud, pud.pud, __ATOMIC_RELEASE); }

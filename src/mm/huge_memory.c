@@ -162,7 +162,7 @@ vm_fault_t do_huge_pmd_wp_page(struct vm_fault *vmf)
 		goto split;
 	folio = page_folio(pfn_to_page_m(mm->machine, pmd_pfn(pmd)));
 	if (!PageAnonExclusive(&folio->page)) {
-		if (folio_ref_count(folio) != 1 || folio_mapcount(folio) != 1)
+		if (folio_ref_count_acquire(folio) != 1 || folio_mapcount(folio) != 1)
 			goto split;
 		SetPageAnonExclusive(&folio->page);
 	}
@@ -263,8 +263,10 @@ void vma_adjust_trans_huge(struct vm_area_struct *vma, unsigned long start,
 /**
  * zap_huge_pmd() - unmap a whole PMD leaf.
  * Context: mmap_lock held or rmap locks; takes the PMD lock.
+ * Return: true if it did; false if the PMD is no longer a leaf (an rmap
+ * walker split it meanwhile): the caller must zap the PTEs instead.
  */
-void zap_huge_pmd(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long addr)
+bool zap_huge_pmd(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long addr)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	struct pinmm *m = mm->machine;
@@ -275,14 +277,14 @@ void zap_huge_pmd(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long addr)
 
 	if (!pmd_leaf(old)) {
 		spin_unlock(ptl);
-		return;
+		return false;
 	}
 	old = pmdp_huge_get_and_clear(pmdp);
 	pt = pgtable_trans_huge_withdraw(mm, pmdp);
 	spin_unlock(ptl);
 	pte_free_rcu(mm, pt);
 	if (pmd_special(old))
-		return;
+		return true;
 	folio = page_folio(pfn_to_page_m(m, pmd_pfn(old)));
 	if (!folio_test_anon(folio) && pmd_dirty(old))
 		folio_mark_dirty(folio);
@@ -292,6 +294,7 @@ void zap_huge_pmd(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long addr)
 	if (folio_maybe_dma_pinned(folio))
 		count_vm_event(m, PINNED_PAGE_DETACHED);
 	folio_put(folio);
+	return true;
 }
 
 /**

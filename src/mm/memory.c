@@ -421,7 +421,7 @@ static vm_fault_t do_wp_page(struct vm_fault *vmf)
 		 * Reuse a small folio nobody else references: our mapping holds
 		 * the only reference (no other mapping, no GUP reference, no pin).
 		 */
-		if (!folio_test_large(folio) && folio_ref_count(folio) == 1 &&
+		if (!folio_test_large(folio) && folio_ref_count_acquire(folio) == 1 &&
 		    folio_mapcount(folio) == 1) {
 			SetPageAnonExclusive(page);
 			goto reuse;
@@ -615,10 +615,12 @@ void zap_page_range_single(struct vm_area_struct *vma, unsigned long start,
 				struct page *p = vm_normal_page_pmd(vma, a, pmdval);
 				if (p && details && !details->even_cows && PageAnon(p))
 					continue;
-				zap_huge_pmd(vma, pmd, a);
-				continue;
+				if (zap_huge_pmd(vma, pmd, a))
+					continue;
+				/* Split by an rmap walker meanwhile: zap the PTEs. */
+			} else {
+				__split_huge_pmd(vma, pmd, a);
 			}
-			__split_huge_pmd(vma, pmd, a);
 		}
 		zap_pte_range(vma, pmd, a, next, details);
 	}

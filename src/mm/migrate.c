@@ -219,7 +219,8 @@ int migrate_folio_to(struct folio *src, struct folio *dst)
 	}
 	memcpy(folio_address(dst), folio_address(src), nr << PAGE_SHIFT);
 	dst->index = src->index;
-	dst->flags |= src->flags & move;
+	/* Atomic RMWs: others test_bit() these words concurrently. */
+	__atomic_fetch_or(&dst->flags, READ_ONCE(src->flags) & move, __ATOMIC_RELAXED);
 	dst->private = src->private;
 	if (folio_test_anon(src)) {
 		get_anon_vma(folio_anon_vma(src));
@@ -233,7 +234,7 @@ int migrate_folio_to(struct folio *src, struct folio *dst)
 		src->mapping = NULL;
 		spin_unlock(&mapping->i_pages_lock);
 	}
-	src->flags &= ~move;
+	__atomic_fetch_and(&src->flags, ~move, __ATOMIC_RELAXED);
 	src->private = NULL;
 	/* Back from 0 with just our reference; the cache's moved to dst. */
 	folio_ref_unfreeze(src, 1);
@@ -316,14 +317,14 @@ int split_folio(struct folio *folio)
 		walk_range(&r, restore_one, true);
 		goto fail;
 	}
-	keep = folio->flags & (BIT(PG_dirty) | BIT(PG_uptodate) | BIT(PG_swapbacked) |
+	keep = READ_ONCE(folio->flags) & (BIT(PG_dirty) | BIT(PG_uptodate) | BIT(PG_swapbacked) |
 			       BIT(PG_referenced) | BIT(PG_active) | BIT(PG_locked));
 	index = folio->index;
 	for (unsigned long i = nr - 1; i >= 1; i--) {
 		struct page *p = head + i;
-		unsigned long own = p->flags & BIT(PG_anon_exclusive);
+		unsigned long own = READ_ONCE(p->flags) & BIT(PG_anon_exclusive);
 
-		p->flags = keep | own;
+		WRITE_ONCE(p->flags, keep | own);
 		WRITE_ONCE(p->compound_head, 0);
 		p->lru.prev = NULL;
 		p->private = 0;
@@ -338,7 +339,8 @@ int split_folio(struct folio *folio)
 		if (i == 1)
 			break;
 	}
-	folio->flags &= ~(BIT(PG_head) | BIT(PG_large_rmappable));
+	__atomic_fetch_and(&folio->flags, ~(BIT(PG_head) | BIT(PG_large_rmappable)),
+			   __ATOMIC_RELAXED);
 	if (mapping) {
 		filemap_split_folio_entries(mapping, folio, nr);
 		spin_unlock(&mapping->i_pages_lock);

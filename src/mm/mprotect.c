@@ -81,11 +81,15 @@ long change_protection(struct vm_area_struct *vma, unsigned long start,
 			continue;
 		if (pmd_leaf(pmdval)) {
 			if (IS_ALIGNED(a, PMD_SIZE) && next - a == PMD_SIZE) {
-				pages += change_huge_pmd(vma, pmd, a, newprot,
-							 (newflags & VM_WRITE) && !(newflags & VM_SHARED));
-				continue;
+				if (change_huge_pmd(vma, pmd, a, newprot,
+						    (newflags & VM_WRITE) && !(newflags & VM_SHARED))) {
+					pages++;
+					continue;
+				}
+				/* Split by an rmap walker meanwhile: change the PTEs. */
+			} else {
+				__split_huge_pmd(vma, pmd, a);
 			}
-			__split_huge_pmd(vma, pmd, a);
 		}
 		pages += change_pte_range(vma, pmd, a, next, newprot);
 	}

@@ -95,7 +95,7 @@ static void add_to_free_list(struct zone *zone, struct page *page, unsigned int 
 	set_bit(PG_buddy, &page->flags);
 	page->private = order;
 	page->index = zeroed ? FREE_ZEROED : 0;
-	page->mapping = NULL;
+	WRITE_ONCE(page->mapping, NULL);
 	atomic_set(&page->_mapcount, -1);
 	list_add(&page->lru, &zone->free_area[order].free_list);
 	zone->free_area[order].nr_free++;
@@ -104,7 +104,9 @@ static void add_to_free_list(struct zone *zone, struct page *page, unsigned int 
 static void del_from_free_list(struct zone *zone, struct page *page, unsigned int order)
 {
 	list_del(&page->lru);
-	page->lru.next = page->lru.prev = NULL;	/* compound_head = 0: not a tail */
+	/* compound_head = 0: not a tail (read speculatively by GUP-fast) */
+	WRITE_ONCE(page->lru.next, NULL);
+	WRITE_ONCE(page->lru.prev, NULL);
 	clear_bit(PG_buddy, &page->flags);
 	page->private = 0;
 	page->index = 0;

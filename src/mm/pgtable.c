@@ -379,7 +379,7 @@ static void free_level(struct mm_struct *mm, uint64_t entry, int level)
 			/* exit_mmap zapped every leaf; only tables remain. */
 			VM_BUG_ON(!(e & _PAGE_PRESENT) || (e & _PAGE_PSE));
 			free_level(mm, e, level - 1);
-			t[i] = 0;
+			__atomic_store_n(&t[i], 0, __ATOMIC_RELAXED);
 		}
 	}
 	while (level == 2 && pt->index) {	/* leftover deposits */
@@ -404,7 +404,7 @@ void free_all_pgtables(struct mm_struct *mm)
 		if (!pgd[i])
 			continue;
 		free_level(mm, pgd[i], 3);
-		pgd[i] = 0;
+		__atomic_store_n(&pgd[i], 0, __ATOMIC_RELAXED);
 	}
 	pt = pfn_to_page_m(mm->machine, mm->pgd_pfn);
 	pte_free_rcu(mm, pt);

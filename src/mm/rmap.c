@@ -92,7 +92,8 @@ int anon_vma_prepare(struct vm_area_struct *vma)
 	struct mm_struct *mm = vma->vm_mm;
 	struct anon_vma *av;
 
-	if (likely(READ_ONCE(vma->anon_vma)))
+	/* Pairs with the smp_store_release below (another fault's install). */
+	if (likely(smp_load_acquire(&vma->anon_vma)))
 		return 0;
 	av = anon_vma_alloc();
 	if (!av)
@@ -126,7 +127,7 @@ static void anon_stat(struct folio *folio, long nr)
 static void folio_set_anon(struct folio *folio, struct vm_area_struct *vma,
 			   unsigned long address)
 {
-	struct anon_vma *av = vma->anon_vma;
+	struct anon_vma *av = smp_load_acquire(&vma->anon_vma);
 
 	VM_BUG_ON(!av);
 	get_anon_vma(av);
@@ -326,6 +327,8 @@ int folio_try_share_anon_rmap_pte(struct folio *folio, struct page *page)
 	if (folio_maybe_dma_pinned(folio))
 		return -EBUSY;
 	ClearPageAnonExclusive(page);
+	/* A3 -> A4: the cleared bit before any PTE the caller restores. */
+	smp_mb__after_atomic();
 	return 0;
 }
 
