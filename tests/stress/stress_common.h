@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stress_common.h - what the stress tests (tests/stress/stress_*.c) share:
+ * the run duration (PINMM_STRESS_SECONDS), the seed (PINMM_SEED, printed as
+ * a TAP comment so that a failing run can be repeated), a per-thread
+ * random number generator, violation reporting, and a thread barrier.
+ *
+ * Each stress test is deterministic per seed in what every thread decides
+ * to do (each thread has its own generator seeded from the run seed and
+ * its index); the interleaving of the threads is up to the host scheduler.
+ *
+ * Header-only: tests/meson.build builds each stress test from its single
+ * stress_<name>.c plus tests/unit/helpers.c.
+ */
+#ifndef PINMM_STRESS_COMMON_H
+#define PINMM_STRESS_COMMON_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include "helpers.h"
+
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+#if defined(__SANITIZE_THREAD__) || __has_feature(thread_sanitizer)
+#define STRESS_TSAN 1
+#else
+#define STRESS_TSAN 0
+#endif
+
+/* Default duration when PINMM_STRESS_SECONDS is not set (meson sets it). */
+#define STRESS_DEFAULT_SECONDS 5.0
+
+static inline double stress_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static inline double stress_seconds(void)
+{
+	double s = test_stress_seconds(STRESS_DEFAULT_SECONDS);
+
+	return s > 0 ? s : STRESS_DEFAULT_SECONDS;
+}
+
+/* The run's seed: PINMM_SEED, or one derived from the clock; printed. */
+static inline uint64_t stress_seed(const char *test)
+{
+	const char *s = getenv("PINMM_SEED");
+	uint64_t seed;
+
+	if (s && *s)
+		seed = strtoull(s, NULL, 0);
+	else
+		seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20);
+	printf("# %s: seed %llu (repeat with PINMM_SEED=%llu), %.1f s\n", test,
+	       (unsigned long long)seed, (unsigned long long)seed, stress_seconds());
+	fflush(stdout);
+	return seed;
+}
+
+/* splitmix64: one independent stream per thread. */
+struct stress_rng { uint64_t s; };
+
+static inline void stress_rng_init(struct stress_rng *r, uint64_t seed, unsigned idx)
+{
+	r->s = seed ^ (0x9e3779b97f4a7c15ULL * (idx + 1));
+}
+
+static inline uint64_t stress_rand(struct stress_rng *r)
+{
+	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* Uniform in [0, n). */
+static inline unsigned long stress_below(struct stress_rng *r, unsigned long n)
+{
+	return n ? (unsigned long)(stress_rand(r) % n) : 0;
+}
+
+/*
+ * Violations: counted, the first few printed as TAP comments; the test
+ * fails at the end if any were seen.
+ */
+static _Atomic long stress_violations;
+
+#define STRESS_MAX_REPORTS 20
+
+static __attribute__((format(printf, 3, 4), unused))
+bool stress_violation_at(const char *file, int line, const char *fmt, ...)
+{
+	long n = atomic_fetch_add(&stress_violations, 1);
+	va_list ap;
+
+	if (n < STRESS_MAX_REPORTS) {
+		flockfile(stdout);
+		printf("# VIOLATION %s:%d: ", file, line);
+		va_start(ap, fmt);
+		vprintf(fmt, ap);
+		va_end(ap);
+		printf("\n");
+		fflush(stdout);
+		funlockfile(stdout);
+	}
+	return false;
+}
+
+#define stress_violation(...) stress_violation_at(__FILE__, __LINE__, __VA_ARGS__)
+
+/* Check @cond; on failure count a violation and evaluate to false. */
+#define stress_check(cond, fmt, ...) \
+	((cond) ? true : stress_violation("%s: " fmt, #cond, ##__VA_ARGS__))
+
+/* All threads start together so that the races start at once. */
+struct stress_start {
+	pthread_barrier_t barrier;
+	_Atomic bool stop;
+	double deadline;
+};
+
+static inline void stress_start_init(struct stress_start *st, unsigned nthreads)
+{
+	pthread_barrier_init(&st->barrier, NULL, nthreads);
+	atomic_store(&st->stop, false);
+	st->deadline = 0;
+}
+
+static inline bool stress_should_stop(struct stress_start *st)
+{
+	if (atomic_load_explicit(&st->stop, memory_order_relaxed))
+		return true;
+	if (stress_now() >= st->deadline) {
+		atomic_store(&st->stop, true);
+		return true;
+	}
+	return false;
+}
+
+#if STRESS_TSAN
+/*
+ * TSan model of liburcu (TSan builds of the stress tests only).
+ *
+ * liburcu 0.13 is not instrumented: the hand-off of an object from
+ * call_rcu() to the call_rcu thread (a wait-free queue inside the library)
+ * and the grace period (membarrier + futexes) are invisible to TSan.  It
+ * then reports every access made before call_rcu() - and every lockless
+ * read made under rcu_read_lock() - as racing with the callback's free
+ * and with whatever the freed frame is reused for.  These definitions
+ * interpose the library's exported entry points (pinmm calls them through
+ * <urcu.h> without _LGPL_SOURCE, so the executable's definitions win) and
+ * tell TSan what liburcu guarantees:
+ *
+ *  - call_rcu(head, f): release on @head; the callback acquires @head
+ *    before f runs (the queue hand-off: exact, per object);
+ *  - rcu_read_unlock(): release on a global "grace period" token; each
+ *    callback, and synchronize_rcu() on return, acquire it.  This is a
+ *    superset of the real guarantee (a callback is ordered after the
+ *    readers that were running when call_rcu() was called, not after all
+ *    readers), so it can hide a race whose two accesses are separated by a
+ *    grace period; it cannot create false reports;
+ *  - rcu_barrier(): acquires a token every callback releases when done.
+ *
+ * Nothing of pinmm's own synchronisation is modelled here: its locks and
+ * atomics are instrumented.  See tests/tsan.supp for the suppressions that
+ * remain.
+ */
+#include <dlfcn.h>
+
+struct rcu_head;
+typedef void (*stress_rcu_cb_t)(struct rcu_head *);
+
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+
+void urcu_memb_read_unlock(void);
+void urcu_memb_call_rcu(struct rcu_head *head, stress_rcu_cb_t func);
+void urcu_memb_barrier(void);
+void urcu_memb_synchronize_rcu(void);
+
+static char stress_rcu_gp_token, stress_rcu_cb_token;
+
+/* One trampoline per distinct callback function (pinmm has one). */
+#define STRESS_RCU_SLOTS 8
+static _Atomic(stress_rcu_cb_t) stress_rcu_funcs[STRESS_RCU_SLOTS];
+
+#define STRESS_RCU_TRAMP(i)						\
+static void stress_rcu_tramp##i(struct rcu_head *head)			\
+{									\
+	stress_rcu_cb_t f = atomic_load_explicit(&stress_rcu_funcs[i],	\
+						 memory_order_relaxed);	\
+	__tsan_acquire(head);						\
+	__tsan_acquire(&stress_rcu_gp_token);				\
+	f(head);							\
+	__tsan_release(&stress_rcu_cb_token);				\
+}
+STRESS_RCU_TRAMP(0) STRESS_RCU_TRAMP(1) STRESS_RCU_TRAMP(2) STRESS_RCU_TRAMP(3)
+STRESS_RCU_TRAMP(4) STRESS_RCU_TRAMP(5) STRESS_RCU_TRAMP(6) STRESS_RCU_TRAMP(7)
+
+static const stress_rcu_cb_t stress_rcu_tramps[STRESS_RCU_SLOTS] = {
+	stress_rcu_tramp0, stress_rcu_tramp1, stress_rcu_tramp2, stress_rcu_tramp3,
+	stress_rcu_tramp4, stress_rcu_tramp5, stress_rcu_tramp6, stress_rcu_tramp7,
+};
+
+static void *stress_rcu_real(_Atomic(void *) *cache, const char *name)
+{
+	void *fn = atomic_load_explicit(cache, memory_order_relaxed);
+
+	if (!fn) {
+		fn = dlsym(RTLD_NEXT, name);
+		if (!fn)
+			abort();
+		atomic_store_explicit(cache, fn, memory_order_relaxed);
+	}
+	return fn;
+}
+
+static stress_rcu_cb_t stress_rcu_tramp_for(stress_rcu_cb_t func)
+{
+	for (int i = 0; i < STRESS_RCU_SLOTS; i++) {
+		stress_rcu_cb_t cur = atomic_load_explicit(&stress_rcu_funcs[i],
+							   memory_order_relaxed);
+
+		if (cur == func)
+			return stress_rcu_tramps[i];
+		if (!cur && atomic_compare_exchange_strong_explicit(&stress_rcu_funcs[i], &cur,
+				func, memory_order_relaxed, memory_order_relaxed))
+			return stress_rcu_tramps[i];
+		if (cur == func)
+			return stress_rcu_tramps[i];
+	}
+	return func;	/* out of slots: unannotated */
+}
+
+void urcu_memb_read_unlock(void)
+{
+	static _Atomic(void *) real;
+
+	__tsan_release(&stress_rcu_gp_token);
+	((void (*)(void))stress_rcu_real(&real, "urcu_memb_read_unlock"))();
+}
+
+void urcu_memb_call_rcu(struct rcu_head *head, stress_rcu_cb_t func)
+{
+	static _Atomic(void *) real;
+
+	__tsan_release(head);
+	((void (*)(struct rcu_head *, stress_rcu_cb_t))
+	 stress_rcu_real(&real, "urcu_memb_call_rcu"))(head, stress_rcu_tramp_for(func));
+}
+
+void urcu_memb_barrier(void)
+{
+	static _Atomic(void *) real;
+
+	((void (*)(void))stress_rcu_real(&real, "urcu_memb_barrier"))();
+	__tsan_acquire(&stress_rcu_cb_token);
+}
+
+void urcu_memb_synchronize_rcu(void)
+{
+	static _Atomic(void *) real;
+
+	((void (*)(void))stress_rcu_real(&real, "urcu_memb_synchronize_rcu"))();
+	__tsan_acquire(&stress_rcu_gp_token);
+}
+#endif /* STRESS_TSAN */
+
+#endif /* PINMM_STRESS_COMMON_H */
