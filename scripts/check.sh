@@ -6,7 +6,7 @@ BUILD=$1 ASAN=$2 TSAN=$3
 rc=0
 # liburcu-only suppressions for the TSan stress run (tests/tsan.supp).
 TSAN_SUPP=$(cd "$(dirname "$0")/.." && pwd)/tests/tsan.supp
-meson test -C "$BUILD" --suite unit --suite scenario --suite stress --print-errorlogs || rc=1
+meson test -C "$BUILD" --suite unit --suite scenario --suite stress --suite install --print-errorlogs || rc=1
 if [ ! -f "$ASAN/build.ninja" ]; then
 	meson setup "$ASAN" -Ddebug_vm=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null || rc=1
 fi

@@ -83,6 +83,22 @@ static struct audit_entry *audit_slot(struct audit *a, unsigned long pfn)
 	return &a->tab[i];
 }
 
+/* Lookup only: never inserts, so it is safe while iterating over a->tab. */
+static struct audit_entry *audit_find(struct audit *a, unsigned long pfn)
+{
+	size_t i;
+
+	if (!a->cap)
+		return NULL;
+	i = ((pfn + 1) * 0x9e3779b97f4a7c15ULL) & (a->cap - 1);
+	while (a->tab[i].pfn) {
+		if (a->tab[i].pfn == pfn + 1)
+			return &a->tab[i];
+		i = (i + 1) & (a->cap - 1);
+	}
+	return NULL;
+}
+
 static void audit_vmas(struct audit *a, struct mm_struct *mm)
 {
 	struct vm_area_struct *vma, *prev = NULL;
@@ -248,7 +264,11 @@ static void audit_counts(struct audit *a)
 		page = pfn_to_page_m(m, e->pfn - 1);
 		folio = page_folio(page);
 		if (e->ptes) {
-			struct audit_entry *h = audit_slot(a, page_to_pfn_m(m, &folio->page));
+			/*
+			 * audit_find(), not audit_slot(): inserting here could
+			 * grow and rehash the table under this loop (and @e).
+			 */
+			struct audit_entry *h = audit_find(a, page_to_pfn_m(m, &folio->page));
 			expect = e->ptes + (folio_test_large(folio) && h ? h->pmds : 0);
 			have = page_mapcount(page);
 			if (expect != have)

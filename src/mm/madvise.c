@@ -142,6 +142,9 @@ int pinmm_madvise(struct pinmm_proc *p, unsigned long start, size_t len, int adv
 		return -EINVAL;
 	if (!PAGE_ALIGNED(start))
 		return -EINVAL;
+	/* A length that rounds up to 0 wrapped: -EINVAL, as Linux. */
+	if (len && !PAGE_ALIGN(len))
+		return -EINVAL;
 	len = PAGE_ALIGN(len);
 	end = start + len;
 	if (end < start)

@@ -135,10 +135,11 @@ static long get_unmapped_area(struct mm_struct *mm, unsigned long addr,
 	if (len > TASK_SIZE - MMAP_MIN_ADDR)
 		return -ENOMEM;
 	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
-		if (!PAGE_ALIGNED(addr))
-			return -EINVAL;
+		/* Linux (__get_unmapped_area) checks the range, then alignment. */
 		if (addr > TASK_SIZE - len)
 			return -ENOMEM;
+		if (!PAGE_ALIGNED(addr))
+			return -EINVAL;
 		return (long)addr;
 	}
 	if (addr) {

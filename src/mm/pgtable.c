@@ -332,6 +332,13 @@ void free_pgtables(struct mm_struct *mm, unsigned long floor, unsigned long ceil
 	struct pinmm *m = mm->machine;
 
 	mmap_assert_write_locked(mm);
+	/*
+	 * Nothing can be mapped above TASK_SIZE: a ceiling there is the top
+	 * of the page tables (Linux's USER_PGTABLES_CEILING), so that the
+	 * tables of the topmost GiB and 512 GiB spans can be freed too.
+	 */
+	if (ceiling >= TASK_SIZE)
+		ceiling = PTRS_PER_PGD / 2 * PGDIR_SIZE;
 	floor = ALIGN(floor, PMD_SIZE);
 	ceiling = ALIGN_DOWN(ceiling, PMD_SIZE);
 	start = max(ALIGN_DOWN(start, PMD_SIZE), floor);
@@ -362,6 +369,20 @@ void free_pgtables(struct mm_struct *mm, unsigned long floor, unsigned long ceil
 			set_pud(pud, __pud(0));
 			pte_free_rcu(mm, pt);
 		}
+	}
+	/* Free the PUD table of each 512 GiB span left without VMAs or tables. */
+	for (unsigned long a = ALIGN_DOWN(start, PGDIR_SIZE); a < end; a += PGDIR_SIZE) {
+		pgd_t *pgd = pgd_offset(mm, a);
+		pgd_t pgdval = pgdp_get(pgd);
+
+		if (!pgd_present(pgdval))
+			continue;
+		if (a < ALIGN(floor, PGDIR_SIZE) || a + PGDIR_SIZE > ceiling)
+			continue;
+		if (!table_empty(table_of(m, pgd_val(pgdval))))
+			continue;
+		set_pgd(pgd, __pgd(0));
+		pte_free_rcu(mm, pfn_to_page_m(m, pgd_pfn(pgdval)));
 	}
 }
 
