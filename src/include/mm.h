@@ -370,6 +370,24 @@ static inline struct vm_area_struct *vma_prev(struct vm_area_struct *vma)
 }
 #define for_each_vma(mm, vma) list_for_each_entry(vma, &(mm)->mmap_list, vm_list)
 
+/*
+ * A write fault makes the entry writable only if the VMA is: a FOLL_FORCE
+ * write into a read-only private mapping breaks COW but the new page stays
+ * write-protected for the process (Linux's maybe_mkwrite()).
+ */
+static inline pte_t maybe_mkwrite(pte_t pte, const struct vm_area_struct *vma)
+{
+	if (likely(vma->vm_flags & VM_WRITE))
+		pte = pte_mkwrite(pte);
+	return pte;
+}
+static inline pmd_t maybe_pmd_mkwrite(pmd_t pmd, const struct vm_area_struct *vma)
+{
+	if (likely(vma->vm_flags & VM_WRITE))
+		pmd = pmd_mkwrite(pmd);
+	return pmd;
+}
+
 static inline bool vma_is_anonymous(const struct vm_area_struct *vma)
 {
 	return !vma->vm_ops;

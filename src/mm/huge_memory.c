@@ -167,7 +167,7 @@ vm_fault_t do_huge_pmd_wp_page(struct vm_fault *vmf)
 		SetPageAnonExclusive(&folio->page);
 	}
 	if (!unshare)
-		set_pmd(vmf->pmd, pmd_mkyoung(pmd_mkdirty(pmd_mkwrite(pmd))));
+		set_pmd(vmf->pmd, pmd_mkyoung(maybe_pmd_mkwrite(pmd_mkdirty(pmd), vma)));
 	spin_unlock(ptl);
 	return 0;
 split:

@@ -166,8 +166,12 @@ int pinmm_madvise(struct pinmm_proc *p, unsigned long start, size_t len, int adv
 			unmapped = 1;
 			break;
 		}
-		if (vma->vm_start > a)
+		if (vma->vm_start > a) {
 			unmapped = 1;
+			/* madvise_populate() stops at the first hole. */
+			if (advice == MADV_POPULATE_READ || advice == MADV_POPULATE_WRITE)
+				break;
+		}
 		s = max(a, vma->vm_start);
 		e = min(end, vma->vm_end);
 		err = madvise_vma(vma, s, e, advice);

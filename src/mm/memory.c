@@ -151,7 +151,7 @@ static vm_fault_t finish_fault(struct vm_fault *vmf, struct folio *folio,
 	}
 	entry = pte_mkyoung(mk_pte(page, vma->vm_page_prot));
 	if (write)
-		entry = pte_mkdirty(pte_mkwrite(entry));
+		entry = maybe_mkwrite(pte_mkdirty(entry), vma);
 	if (new_anon) {
 		folio_add_new_anon_rmap(folio, vma, vmf->address, true);
 		add_mm_counter(mm, MM_ANONPAGES, 1);
@@ -285,7 +285,7 @@ static void wp_page_reuse(struct vm_fault *vmf)
 {
 	pte_t entry = ptep_get(vmf->pte);
 
-	entry = pte_mkyoung(pte_mkdirty(pte_mkwrite(entry)));
+	entry = pte_mkyoung(maybe_mkwrite(pte_mkdirty(entry), vmf->vma));
 	set_pte(vmf->pte, entry);
 }
 
@@ -327,7 +327,7 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct page *old_page)
 		if (pte_soft_dirty(cur))
 			pte_val(entry) |= _PAGE_SOFT_DIRTY;
 	} else {
-		entry = pte_mkdirty(pte_mkwrite(entry));
+		entry = maybe_mkwrite(pte_mkdirty(entry), vma);
 	}
 	cur = ptep_get_and_clear(pte);
 	folio_add_new_anon_rmap(new, vma, vmf->address, true);

@@ -226,6 +226,8 @@ static long mmap_region(struct pinmm_proc *p, struct file *file, unsigned long a
 	}
 	if (mm->map_count >= MAX_MAP_COUNT)
 		return -ENOMEM;
+	if (file && (!file->f_op || !file->f_op->mmap))
+		return -ENODEV;		/* not a mappable file */
 	vma = vm_area_alloc(mm);
 	if (!vma)
 		return -ENOMEM;
@@ -236,13 +238,11 @@ static long mmap_region(struct pinmm_proc *p, struct file *file, unsigned long a
 	if (file) {
 		vma->vm_file = file;
 		get_file(file);
-		if (file->f_op && file->f_op->mmap) {
-			err = file->f_op->mmap(file, vma);
-			if (err) {
-				fput(file);
-				vm_area_free(vma);
-				return err;
-			}
+		err = file->f_op->mmap(file, vma);
+		if (err) {
+			fput(file);
+			vm_area_free(vma);
+			return err;
 		}
 	} else if (vm_flags & VM_SHARED) {
 		err = shmem_zero_setup(vma);
