@@ -24,6 +24,50 @@ extern "C" {
 
 #define PINMM_API __attribute__((visibility("default")))
 
+/*
+ * Linux's values for the constants this API takes, for programs whose
+ * feature-test macros hide them in the system headers (strict -std=c11
+ * hides MAP_ANONYMOUS, the MADV_* advice and memfd flags).
+ */
+#ifndef MAP_ANONYMOUS
+#define MAP_ANONYMOUS		0x20
+#endif
+#ifndef MAP_NORESERVE
+#define MAP_NORESERVE		0x4000
+#endif
+#ifndef MAP_POPULATE
+#define MAP_POPULATE		0x8000
+#endif
+#ifndef MAP_SHARED_VALIDATE
+#define MAP_SHARED_VALIDATE	0x03
+#endif
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE	0x100000
+#endif
+#ifndef MADV_DONTNEED
+#define MADV_DONTNEED		4
+#endif
+#ifndef MADV_DONTFORK
+#define MADV_DONTFORK		10
+#define MADV_DOFORK		11
+#endif
+#ifndef MADV_HUGEPAGE
+#define MADV_HUGEPAGE		14
+#define MADV_NOHUGEPAGE		15
+#endif
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ	22
+#define MADV_POPULATE_WRITE	23
+#endif
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC		0x0001U
+#define MFD_ALLOW_SEALING	0x0002U
+#endif
+#ifndef FALLOC_FL_KEEP_SIZE
+#define FALLOC_FL_KEEP_SIZE	0x01
+#define FALLOC_FL_PUNCH_HOLE	0x02
+#endif
+
 #define PINMM_VERSION_MAJOR 0
 #define PINMM_VERSION_MINOR 1
 #define PINMM_VERSION_PATCH 0
@@ -106,6 +150,8 @@ PINMM_API struct pinmm_proc *pinmm_current(void);
 PINMM_API int pinmm_proc_pid(struct pinmm_proc *p);
 /** pinmm_proc_machine() - the machine @p runs on. */
 PINMM_API struct pinmm *pinmm_proc_machine(struct pinmm_proc *p);
+/** pinmm_proc_pinned_vm() - pages @p has charged as long-term pinned (mm->pinned_vm). */
+PINMM_API long pinmm_proc_pinned_vm(struct pinmm_proc *p);
 /** pinmm_proc_set_rlimit_memlock() - per-process RLIMIT_MEMLOCK in bytes. */
 PINMM_API int pinmm_proc_set_rlimit_memlock(struct pinmm_proc *p, uint64_t bytes);
 

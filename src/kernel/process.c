@@ -197,6 +197,21 @@ int pinmm_proc_set_rlimit_memlock(struct pinmm_proc *p, uint64_t bytes)
 }
 
 /**
+ * pinmm_proc_pinned_vm() - pages charged to @p's mm->pinned_vm by
+ * long-term pin users (io_uring buffers, RDMA registrations).
+ * Context: any.
+ * Return: the page count, -EINVAL, -ESRCH after exit.
+ */
+long pinmm_proc_pinned_vm(struct pinmm_proc *p)
+{
+	if (!p)
+		return -EINVAL;
+	if (p->exited || !p->mm)
+		return -ESRCH;
+	return atomic_long_read(&p->mm->pinned_vm);
+}
+
+/**
  * pinmm_proc_mm() - the mm of @p, for the kernel-facing API.
  * Context: any.
  * Return: the mm, or NULL after exit.
