@@ -24,8 +24,19 @@ static inline void atomic_add(int i, atomic_t *v) { atomic_fetch_add_explicit(v,
 static inline void atomic_sub(int i, atomic_t *v) { atomic_fetch_sub_explicit(v, i, __RLX); }
 static inline void atomic_inc(atomic_t *v) { atomic_add(1, v); }
 static inline void atomic_dec(atomic_t *v) { atomic_sub(1, v); }
-static inline int atomic_add_return(int i, atomic_t *v) { return atomic_fetch_add_explicit(v, i, __SC) + i; }
-static inline int atomic_sub_return(int i, atomic_t *v) { return atomic_fetch_sub_explicit(v, i, __SC) - i; }
+/*
+ * Atomic arithmetic wraps (C11 defines it for atomics, Linux relies on it:
+ * an overflowed refcount reads negative); the returned value is computed
+ * the same way, in unsigned arithmetic, never as signed overflow.
+ */
+static inline int atomic_add_return(int i, atomic_t *v)
+{
+	return (int)((unsigned)atomic_fetch_add_explicit(v, i, __SC) + (unsigned)i);
+}
+static inline int atomic_sub_return(int i, atomic_t *v)
+{
+	return (int)((unsigned)atomic_fetch_sub_explicit(v, i, __SC) - (unsigned)i);
+}
 static inline int atomic_inc_return(atomic_t *v) { return atomic_add_return(1, v); }
 static inline int atomic_dec_return(atomic_t *v) { return atomic_sub_return(1, v); }
 static inline bool atomic_dec_and_test(atomic_t *v) { return atomic_sub_return(1, v) == 0; }
@@ -55,8 +66,14 @@ static inline void atomic_long_add(long i, atomic_long_t *v) { atomic_fetch_add_
 static inline void atomic_long_sub(long i, atomic_long_t *v) { atomic_fetch_sub_explicit(v, i, __RLX); }
 static inline void atomic_long_inc(atomic_long_t *v) { atomic_long_add(1, v); }
 static inline void atomic_long_dec(atomic_long_t *v) { atomic_long_sub(1, v); }
-static inline long atomic_long_add_return(long i, atomic_long_t *v) { return atomic_fetch_add_explicit(v, i, __SC) + i; }
-static inline long atomic_long_sub_return(long i, atomic_long_t *v) { return atomic_fetch_sub_explicit(v, i, __SC) - i; }
+static inline long atomic_long_add_return(long i, atomic_long_t *v)
+{
+	return (long)((unsigned long)atomic_fetch_add_explicit(v, i, __SC) + (unsigned long)i);
+}
+static inline long atomic_long_sub_return(long i, atomic_long_t *v)
+{
+	return (long)((unsigned long)atomic_fetch_sub_explicit(v, i, __SC) - (unsigned long)i);
+}
 
 /* Bit operations on an unsigned long word (flags). */
 static inline bool test_bit(int nr, const unsigned long *addr)

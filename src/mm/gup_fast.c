@@ -214,6 +214,7 @@ int gup_fast_fallback(unsigned long start, unsigned long nr_pages,
 	if (end > TASK_SIZE_MAX)
 		return -EFAULT;
 
+	count_vm_event(mm->machine, GUP_FAST_CALLS);
 	nr_pinned = len ? gup_fast(mm, start, end, gup_flags, pages) : 0;
 	if ((unsigned long)nr_pinned == nr_pages || (gup_flags & FOLL_FAST_ONLY))
 		return nr_pinned;
