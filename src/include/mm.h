@@ -213,6 +213,8 @@ int try_grab_folio(struct pinmm *m, struct folio *folio, int refs, unsigned int 
 struct folio *try_grab_folio_fast(struct pinmm *m, struct page *page, int refs,
 				  unsigned int flags);
 void gup_put_folio(struct pinmm *m, struct folio *folio, int refs, unsigned int flags);
+bool __gup_put_folio(struct pinmm *m, struct folio *folio, int refs, unsigned int flags,
+		     bool count);
 void folio_add_pin(struct pinmm *m, struct folio *folio);
 static inline bool page_maybe_dma_pinned(struct page *page)
 {

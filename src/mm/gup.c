@@ -16,6 +16,7 @@
 #include <errno.h>
 #include "mm.h"
 #include "gup.h"
+#include "provenance.h"
 #include "rcu.h"
 
 /**
@@ -439,6 +440,7 @@ long __get_user_pages_locked(struct mm_struct *mm, unsigned long start,
 	}
 	if ((flags & FOLL_PIN) && !test_bit(MMF_HAS_PINNED, &mm->flags))
 		set_bit(MMF_HAS_PINNED, &mm->flags);
+	pin_ctx_set(mm, flags);
 	if (pages && !(flags & FOLL_PIN))
 		flags |= FOLL_GET;
 	count_vm_event(mm->machine, GUP_SLOW_CALLS);
@@ -515,6 +517,7 @@ long pinmm_pin_user_pages_remote(struct mm_struct *mm, unsigned long start,
 	int local_locked = 1;
 
 	pinmm_thread_enter();
+	PIN_CTX_CALLER();
 	if (!mm)
 		return 0;
 	if (!is_valid_gup_args(pages, locked, &gup_flags,
@@ -531,6 +534,7 @@ long pinmm_pin_user_pages(unsigned long start, unsigned long nr_pages,
 	int locked = 1;
 
 	pinmm_thread_enter();
+	PIN_CTX_CALLER();
 	if (!is_valid_gup_args(pages, NULL, &gup_flags, FOLL_PIN))
 		return 0;
 	mm = gup_current_mm();
@@ -546,6 +550,7 @@ long pinmm_pin_user_pages_unlocked(unsigned long start, unsigned long nr_pages,
 	int locked = 0;
 
 	pinmm_thread_enter();
+	PIN_CTX_CALLER();
 	if (!is_valid_gup_args(pages, NULL, &gup_flags,
 			       FOLL_PIN | FOLL_TOUCH | FOLL_UNLOCKABLE))
 		return 0;

@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include "gup.h"
+#include "provenance.h"
 #include "rcu.h"
 
 #define FOLL_FAST_WHITELIST (FOLL_WRITE | FOLL_LONGTERM | FOLL_FORCE | FOLL_PIN | \
@@ -50,6 +51,8 @@ static bool gup_fast_pte_range(struct pinmm *m, pmd_t pmd, pmd_t *pmdp, unsigned
 {
 	pte_t *ptep = (pte_t *)table_of(m, pmd_val(pmd)) + pte_index(addr);
 	bool write = flags & FOLL_WRITE;
+	int n = *nr;		/* in a register: pages[] may alias *nr */
+	bool ok = false;
 
 	do {
 		pte_t pte = ptep_get_lockless(ptep);
@@ -58,35 +61,45 @@ static bool gup_fast_pte_range(struct pinmm *m, pmd_t pmd, pmd_t *pmdp, unsigned
 
 		/* protnone: the slow path must see the VMA (a PROT_NONE VMA fails). */
 		if (pte_protnone(pte))
-			return false;
+			goto out;
 		if (!pte_access_permitted(pte, write))
-			return false;
+			goto out;
 		if (pte_special(pte))
-			return false;		/* zero page, PFN maps */
+			goto out;		/* zero page, PFN maps */
 		if (unlikely(!pfn_valid_m(m, pte_pfn(pte))))
-			return false;
+			goto out;
 		page = pfn_to_page_m(m, pte_pfn(pte));
+		/* The struct page a few PTEs ahead: its cache line is the cost. */
+		if (likely(addr + 4 * PAGE_SIZE < end)) {
+			pte_t ahead = ptep_get_lockless(ptep + 4);
+
+			if (pte_present(ahead) && pfn_valid_m(m, pte_pfn(ahead)))
+				__builtin_prefetch(pfn_to_page_m(m, pte_pfn(ahead)), 1);
+		}
 		folio = try_grab_folio_fast(m, page, 1, flags);
 		if (!folio)
-			return false;
+			goto out;
 		/* B4: the entry (and its table) still what we grabbed through? */
 		if (unlikely(pmd_val(pmd) != pmd_val(pmdp_get_lockless(pmdp))) ||
 		    unlikely(pte_val(pte) != pte_val(ptep_get(ptep)))) {
-			gup_put_folio(m, folio, 1, flags);
-			return false;
+			__gup_put_folio(m, folio, 1, flags, false);
+			goto out;
 		}
 		if (!gup_fast_folio_allowed(folio, flags)) {
-			gup_put_folio(m, folio, 1, flags);
-			return false;
+			__gup_put_folio(m, folio, 1, flags, false);
+			goto out;
 		}
 		/* B5: a read-only pin needs an exclusive anon page. */
 		if (!pte_write(pte) && gup_must_unshare(NULL, flags, page)) {
-			gup_put_folio(m, folio, 1, flags);
-			return false;
+			__gup_put_folio(m, folio, 1, flags, false);
+			goto out;
 		}
-		pages[(*nr)++] = page;
+		pages[n++] = page;
 	} while (ptep++, addr += PAGE_SIZE, addr != end);
-	return true;
+	ok = true;
+out:
+	*nr = n;
+	return ok;
 }
 
 static bool gup_fast_pmd_leaf(struct pinmm *m, pmd_t orig, pmd_t *pmdp, unsigned long addr,
@@ -107,19 +120,24 @@ static bool gup_fast_pmd_leaf(struct pinmm *m, pmd_t orig, pmd_t *pmdp, unsigned
 	if (!folio)
 		return false;
 	if (unlikely(pmd_val(orig) != pmd_val(pmdp_get(pmdp)))) {
-		gup_put_folio(m, folio, refs, flags);
+		__gup_put_folio(m, folio, refs, flags, false);
 		return false;
 	}
 	if (!gup_fast_folio_allowed(folio, flags)) {
-		gup_put_folio(m, folio, refs, flags);
+		__gup_put_folio(m, folio, refs, flags, false);
 		return false;
 	}
 	if (!pmd_write(orig) && gup_must_unshare(NULL, flags, &folio->page)) {
-		gup_put_folio(m, folio, refs, flags);
+		__gup_put_folio(m, folio, refs, flags, false);
 		return false;
 	}
-	for (int i = 0; i < refs; i++)
-		pages[(*nr)++] = page + i;
+	{
+		struct page **out = pages + *nr;	/* pages[] may alias *nr */
+
+		for (int i = 0; i < refs; i++)
+			out[i] = page + i;
+		*nr += refs;
+	}
 	return true;
 }
 
@@ -177,6 +195,9 @@ static int gup_fast(struct mm_struct *mm, unsigned long start, unsigned long end
 	rcu_read_lock();
 	gup_fast_range(mm, start, end, flags, pages, &nr);
 	rcu_read_unlock();
+	/* One counter update per call (Linux: per-CPU node stats). */
+	if ((flags & FOLL_PIN) && nr)
+		count_vm_events(mm->machine, NR_FOLL_PIN_ACQUIRED, nr);
 	if ((flags & FOLL_PIN) && read_seqcount_retry(&mm->write_protect_seq, seq)) {
 		/* fork write-protected meanwhile: the pages may be shared now. */
 		unpin_user_pages_m(mm->machine, pages, (unsigned long)nr);
@@ -205,6 +226,7 @@ int gup_fast_fallback(unsigned long start, unsigned long nr_pages,
 		return -EFAULT;
 	if ((gup_flags & FOLL_PIN) && !test_bit(MMF_HAS_PINNED, &mm->flags))
 		set_bit(MMF_HAS_PINNED, &mm->flags);
+	pin_ctx_set(mm, gup_flags);
 	start &= PAGE_MASK;
 	if (nr_pages > (~0UL >> PAGE_SHIFT))
 		return -EOVERFLOW;
@@ -257,6 +279,7 @@ int pinmm_pin_user_pages_fast(unsigned long start, int nr_pages,
 			      unsigned int gup_flags, struct page **pages)
 {
 	pinmm_thread_enter();
+	PIN_CTX_CALLER();
 	if (!is_valid_gup_args(pages, NULL, &gup_flags, FOLL_PIN))
 		return -EINVAL;
 	/* A negative count wraps to a huge one: -EOVERFLOW, as in Linux. */

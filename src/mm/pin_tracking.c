@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <limits.h>
 #include "mm.h"
+#include "provenance.h"
 
 static inline enum pinmm_pin_tracking tracking(struct pinmm *m)
 {
@@ -105,7 +106,10 @@ bool folio_maybe_dma_pinned(struct folio *folio)
 	return folio_maybe_dma_pinned_m(folio_machine(folio), folio);
 }
 
-/* Account @refs new pins on @folio (the plain +refs is already taken). */
+/*
+ * Account @refs new pins on @folio (the plain +refs is already taken).
+ * nr_foll_pin_acquired is counted by the callers, once per GUP call.
+ */
 static void pin_account_add(struct pinmm *m, struct folio *folio, int refs)
 {
 	if (uses_pincount(m, folio)) {
@@ -122,7 +126,8 @@ static void pin_account_add(struct pinmm *m, struct folio *folio, int refs)
 			break;
 		}
 	}
-	count_vm_events(m, NR_FOLL_PIN_ACQUIRED, refs);
+	if (unlikely(m->provenance))
+		provenance_pin(m, folio, refs);
 }
 
 /**
@@ -143,6 +148,7 @@ int try_grab_folio(struct pinmm *m, struct folio *folio, int refs, unsigned int 
 			return 0;
 		folio_ref_add(folio, refs);
 		pin_account_add(m, folio, refs);
+		count_vm_events(m, NR_FOLL_PIN_ACQUIRED, refs);
 	}
 	return 0;
 }
@@ -172,7 +178,9 @@ retry:
 /**
  * try_grab_folio_fast() - GUP-fast's grab: speculative reference, then
  * the pin part; refuses FOLL_LONGTERM on folios that are not long-term
- * pinnable so that the slow path migrates them.
+ * pinnable so that the slow path migrates them.  The caller counts
+ * nr_foll_pin_acquired for what it keeps (gup_fast()), and releases what it
+ * undoes with __gup_put_folio(..., false).
  * Context: rcu_read_lock() held (the lockless walk).
  * Return: the folio, or NULL (fall back).
  */
@@ -200,7 +208,8 @@ struct folio *try_grab_folio_fast(struct pinmm *m, struct page *page, int refs,
 			folio_put_refs(folio, bias);
 			return NULL;
 		}
-		count_vm_events(m, NR_FOLL_PIN_ACQUIRED, refs);
+		if (unlikely(m->provenance))
+			provenance_pin(m, folio, refs);
 		smp_mb__after_atomic();
 		return folio;
 	}
@@ -218,18 +227,23 @@ struct folio *try_grab_folio_fast(struct pinmm *m, struct page *page, int refs,
 }
 
 /**
- * gup_put_folio() - release @refs references of kind @flags.  Releasing a
- * pin that is not there WARNs once, is counted (unpin_not_pinned) and
- * changes nothing, so that accounting is never corrupted.
+ * __gup_put_folio() - release @refs references of kind @flags.  Releasing
+ * a pin that is not there WARNs once, is counted (unpin_not_pinned) and
+ * changes nothing, so that accounting is never corrupted.  @count: add the
+ * released pins to nr_foll_pin_released here (callers that batch pass
+ * false and count what succeeded).
  * Context: any.
+ * Return: true if the references were released (false for the zero page
+ * and for pins that were not there).
  */
-void gup_put_folio(struct pinmm *m, struct folio *folio, int refs, unsigned int flags)
+bool __gup_put_folio(struct pinmm *m, struct folio *folio, int refs, unsigned int flags,
+		     bool count)
 {
 	if (flags & FOLL_PIN) {
 		int pages = refs;
 
 		if (is_zero_folio(folio))
-			return;
+			return false;
 		if (uses_pincount(m, folio)) {
 			if (WARN_ON_ONCE(atomic_read(&folio->_pincount) < refs))
 				goto not_pinned;
@@ -253,12 +267,26 @@ void gup_put_folio(struct pinmm *m, struct folio *folio, int refs, unsigned int 
 				break;
 			}
 		}
-		count_vm_events(m, NR_FOLL_PIN_RELEASED, pages);
+		if (unlikely(m->provenance))
+			provenance_unpin(m, folio, pages);
+		if (count)
+			count_vm_events(m, NR_FOLL_PIN_RELEASED, pages);
 	}
 	folio_put_refs(folio, refs);
-	return;
+	return true;
 not_pinned:
 	count_vm_event(m, UNPIN_NOT_PINNED);
+	return false;
+}
+
+/**
+ * gup_put_folio() - release @refs references of kind @flags, counting
+ * released pins.
+ * Context: any.
+ */
+void gup_put_folio(struct pinmm *m, struct folio *folio, int refs, unsigned int flags)
+{
+	__gup_put_folio(m, folio, refs, flags, true);
 }
 
 /**
