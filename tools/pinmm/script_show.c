@@ -182,6 +182,31 @@ static int show_config(struct script *s, int argc, char **argv)
 	return 0;
 }
 
+static void show_owner(const struct pinmm_pin_owner *o, void *arg)
+{
+	struct script *s = arg;
+
+	script_out(s, "  pfn %#lx: %d pin(s) by %s, pid %d, gup_flags %#x, at %.6f s\n",
+		   o->pfn, o->refs, o->caller_name, o->pid, o->gup_flags,
+		   (double)o->when_ns / 1e9);
+}
+
+/* show owners: the pin provenance records (boot with pin.provenance=1). */
+static int show_owners(struct script *s)
+{
+	long n;
+
+	if (script_need_machine(s))
+		return SCRIPT_SYNTAX;
+	script_out(s, "outstanding pins by owner:\n");
+	n = pinmm_pin_owners(s->m, show_owner, s);
+	if (n == -ENODATA)
+		script_out(s, "  (pin provenance is off: boot with pin.provenance=1)\n");
+	else if (n == 0)
+		script_out(s, "  none\n");
+	return 0;
+}
+
 static int show_vars(struct script *s)
 {
 	for (struct var *v = s->vars; v; v = v->next) {
@@ -205,6 +230,8 @@ static int cmd_show(struct script *s, int argc, char **argv)
 		return show_pages(s, argc, argv);
 	if (!strcmp(what, "config"))
 		return show_config(s, argc, argv);
+	if (!strcmp(what, "owners") && argc == 2)
+		return show_owners(s);
 	if (!strcmp(what, "vars") && argc == 2)
 		return show_vars(s);
 	return script_syntax(s, "usage: %s", script_find_cmd("show")->usage);
@@ -215,6 +242,6 @@ const struct script_cmd script_show_cmds[] = {
 	{ "print", cmd_print, BIND_NONE, "print VALUE..." },
 	{ "show", cmd_show, BIND_NONE,
 	  "show page [P] ADDR [NPAGES] | show vmstat [PREFIX] | show pages PG |\n"
-	  "  show config [KEY...] | show vars" },
+	  "  show config [KEY...] | show vars | show owners" },
 	{ NULL, NULL, BIND_NONE, NULL },
 };
