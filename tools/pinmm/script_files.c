@@ -227,7 +227,7 @@ static int cmd_fsync(struct script *s, int argc, char **argv)
 static int cmd_unlink(struct script *s, int argc, char **argv)
 {
 	struct pinmm_proc *p;
-	char *path;
+	char *path = NULL;
 	int i, rc;
 
 	if (proc_and(s, argc, argv, 1, &p, &i))

@@ -137,7 +137,7 @@ static int do_gup(struct script *s, int argc, char **argv, bool pin)
 {
 	struct gup_req r = { .pin = pin };
 	struct page **pages;
-	struct var *v;
+	struct var *v = NULL;
 	long ret;
 
 	if (parse_gup(s, argc, argv, &r))
@@ -225,7 +225,7 @@ static int unpin_folio_list(struct var *v)
 static int cmd_unpin(struct script *s, int argc, char **argv)
 {
 	bool dirty = false, dirty_lock = false, range = false, folios = false;
-	struct var *v;
+	struct var *v = NULL;
 	const char *idx = NULL;
 	int rc = 0;
 
@@ -266,7 +266,7 @@ static int cmd_unpin(struct script *s, int argc, char **argv)
 
 static int cmd_put(struct script *s, int argc, char **argv)
 {
-	struct var *v;
+	struct var *v = NULL;
 
 	if (argc != 2)
 		return script_syntax(s, "usage: %s", script_find_cmd("put")->usage);
@@ -283,7 +283,7 @@ static int cmd_put(struct script *s, int argc, char **argv)
 
 static int cmd_get(struct script *s, int argc, char **argv)
 {
-	struct var *v;
+	struct var *v = NULL;
 
 	if (argc != 2)
 		return script_syntax(s, "usage: %s", script_find_cmd("get")->usage);
@@ -297,7 +297,7 @@ static int cmd_get(struct script *s, int argc, char **argv)
 
 static int cmd_dirty(struct script *s, int argc, char **argv)
 {
-	struct var *v;
+	struct var *v = NULL;
 
 	if (argc != 2)
 		return script_syntax(s, "usage: %s", script_find_cmd("dirty")->usage);
@@ -337,7 +337,7 @@ static int cmd_dma(struct script *s, int argc, char **argv)
 {
 	bool write = argc >= 2 && !strcmp(argv[1], "write");
 	unsigned char *buf;
-	struct var *v;
+	struct var *v = NULL;
 	long long off, len;
 	size_t dlen;
 	int rc;
