@@ -108,8 +108,14 @@ again:
 			if (pte_none(pte))
 				continue;
 			if (!pte_present(pte)) {
-				/* Migration entry: both sides wait for the same folio. */
-				if (is_migration_entry(pte) && swp_type(pte) == SWP_MIGRATION_WRITE &&
+				/*
+				 * Migration entry: both sides wait for the same folio.
+				 * In a COW mapping the page is shared from now on, so a
+				 * writable or exclusive entry becomes a plain read entry
+				 * in both (else both would come back AnonExclusive and
+				 * the child's write would reuse the parent's page).
+				 */
+				if (is_migration_entry(pte) && swp_type(pte) != SWP_MIGRATION_READ &&
 				    is_cow_mapping(src_vma->vm_flags)) {
 					pte = swp_entry_to_pte(SWP_MIGRATION_READ, swp_offset(pte));
 					set_pte(src_pte, pte);

@@ -42,22 +42,9 @@
  * 60-second run (test 1 alone races for the full 60 s):
  *
  *     PINMM_STRESS_SECONDS=60 build/tests/stress_gup_fast_race
- *
- * Without pinmm_split_huge_page()/pinmm_migrate_page() in the library
- * (src/mm/compaction.c absent at build time) those two mutations are
- * skipped and a TAP comment says so.
  */
 #include "mm.h"
 #include "stress_common.h"
-
-#if defined(__has_include)
-#if __has_include("../../src/mm/compaction.c")
-#define HAVE_SPLIT_HUGE_PAGE 1
-#endif
-#endif
-#ifndef HAVE_SPLIT_HUGE_PAGE
-#define HAVE_SPLIT_HUGE_PAGE 0
-#endif
 
 #define NR_PINNERS	2
 #define NR_MUTATORS	2
@@ -496,7 +483,6 @@ static void *mutator_thread(void *arg)
 			fork_and_exit(r, &t->rng);
 			break;
 		default:
-#if HAVE_SPLIT_HUGE_PAGE
 			if (stress_below(&t->rng, 2)) {
 				e = pinmm_split_huge_page(r->p, s & PMD_MASK);
 
@@ -514,9 +500,6 @@ static void *mutator_thread(void *arg)
 				if (!e)
 					atomic_fetch_add_explicit(&r->migrate_ok, 1, memory_order_relaxed);
 			}
-#else
-			populate(r, &t->rng, s & PMD_MASK, PMD_SIZE);
-#endif
 			break;
 		}
 	}
@@ -569,10 +552,6 @@ static void run_race(const struct race_cfg *cfg, const char *tracking)
 			 "quiet=1", tracking, seedbuf, NULL);
 	r->p = test_proc(r->m);
 	setup_regions(r);
-	if (!HAVE_SPLIT_HUGE_PAGE && cfg->chaos)
-		printf("# %s: pinmm_split_huge_page/pinmm_migrate_page not in this build "
-		       "(src/mm/compaction.c absent): folio split/migrate mutation skipped\n",
-		       cfg->name);
 
 	stress_start_init(&r->st, nthreads);
 	r->st.deadline = stress_now() + secs;
