@@ -91,6 +91,8 @@ enum vm_stat_item {
 
 struct pinmm_vfs;
 
+#define NR_MMU_NOTIFY_EVENTS	8	/* enum mmu_notifier_event */
+
 /*
  * struct pinmm - the machine.
  * @proc_lock protects @procs and @next_pid.
@@ -116,6 +118,8 @@ struct pinmm {
 	uint64_t rng;				/* splitmix64 state from cfg.seed */
 	atomic_long_t audit_errors;
 	void *provenance;			/* pin owner records (issue 3) */
+	/* ->invalidate calls per enum mmu_notifier_event (mmu_notifier.c) */
+	atomic_long_t mmu_notifier_events[NR_MMU_NOTIFY_EVENTS];
 };
 
 /*

@@ -649,6 +649,57 @@ bool folio_mark_dirty(struct folio *folio);
 void folio_mark_accessed(struct folio *folio);
 
 /* ------------------------------------------------------------------ */
+/* MMU notifiers (mmu_notifier.c): every path that changes a user     */
+/* mapping brackets the change with start/end on the mm.               */
+
+#include <pinmm/mmu_notifier.h>
+/* range->flags, private: set by a start that notified; end must follow. */
+#define MMU_NOTIFIER_RANGE_ACTIVE	(1u << 31)
+
+static inline bool mm_has_notifiers(const struct mm_struct *mm)
+{
+	return __atomic_load_n(&mm->notifier_subscriptions, __ATOMIC_ACQUIRE) != NULL;
+}
+static inline void __mmu_notifier_range_init(struct mmu_notifier_range *range,
+					     enum mmu_notifier_event event, unsigned int flags,
+					     struct mm_struct *mm, unsigned long start,
+					     unsigned long end)
+{
+	range->mm = mm;
+	range->start = start;
+	range->end = end;
+	range->flags = flags;
+	range->event = event;
+	range->owner = NULL;
+	range->vma = NULL;
+}
+void mmu_notifier_range_init(struct mmu_notifier_range *range, enum mmu_notifier_event event,
+			     unsigned int flags, struct mm_struct *mm,
+			     unsigned long start, unsigned long end);
+#define mmu_notifier_range_init __mmu_notifier_range_init
+void __mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range);
+void __mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range);
+/*
+ * mmu_notifier_invalidate_range_start() - the mappings of [start, end) are
+ * about to change.  Context: may sleep: no spinlock held (mmap_lock and the
+ * rmap rwsems may be).  One load when the mm has no subscriptions.
+ */
+static inline void mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
+{
+	if (mm_has_notifiers(range->mm))
+		__mmu_notifier_invalidate_range_start(range);
+}
+/* ... and have changed.  Pairs with the start on the same range. */
+static inline void mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
+{
+	if (range->flags & MMU_NOTIFIER_RANGE_ACTIVE)
+		__mmu_notifier_invalidate_range_end(range);
+}
+/* exit_mmap(): MMU_NOTIFY_RELEASE over everything. */
+void mmu_notifier_release(struct mm_struct *mm);
+void mmu_notifier_mm_destroy(struct mm_struct *mm);	/* last mmdrop */
+
+/* ------------------------------------------------------------------ */
 /* Debug (debug.c)                                                      */
 
 /* Full cross-check of one mm / the whole machine; returns problems found. */

@@ -187,16 +187,28 @@ int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_v
 {
 	struct mm_struct *src_mm = src_vma->vm_mm;
 	bool is_cow = is_cow_mapping(src_vma->vm_flags);
+	struct mmu_notifier_range range;
 	int ret;
 
 	/* Shared file/shmem mappings re-fault in the child from the cache. */
 	if (!(src_vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP)) && !src_vma->anon_vma)
 		return 0;
-	if (is_cow)
+	/*
+	 * COW write-protects the parent's PTEs: subscriptions of the parent
+	 * re-inspect them (Linux: MMU_NOTIFY_PROTECTION_PAGE over the VMA,
+	 * before the write_protect_seq section).
+	 */
+	if (is_cow) {
+		mmu_notifier_range_init(&range, MMU_NOTIFY_PROTECTION_PAGE, 0, src_mm,
+					src_vma->vm_start, src_vma->vm_end);
+		mmu_notifier_invalidate_range_start(&range);
 		raw_write_seqcount_begin(&src_mm->write_protect_seq);
+	}
 	ret = copy_pmd_range(dst_vma, src_vma, src_vma->vm_start, src_vma->vm_end);
-	if (is_cow)
+	if (is_cow) {
 		raw_write_seqcount_end(&src_mm->write_protect_seq);
+		mmu_notifier_invalidate_range_end(&range);
+	}
 	return ret;
 }
 

@@ -179,22 +179,31 @@ split:
 /**
  * __split_huge_pmd() - replace the PMD leaf covering @address by a table of
  * 512 PTEs mapping the same pages with the same permissions.  The folio is
- * not split.  No-op if the PMD is not a leaf any more.
- * Context: mmap_lock held (or rmap locks); takes the PMD lock.
+ * not split.  No-op if the PMD is not a leaf any more.  Notifier
+ * subscriptions get MMU_NOTIFY_CLEAR over the PMD range.
+ * Context: mmap_lock held (or rmap locks), no spinlock (the notifier may
+ * sleep); takes the PMD lock.
  */
 void __split_huge_pmd(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long address)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	struct pinmm *m = mm->machine;
 	unsigned long haddr = address & PMD_MASK;
-	spinlock_t *ptl = pmd_lock(mm, pmdp);
-	pmd_t old = pmdp_get(pmdp);
+	struct mmu_notifier_range range;
+	spinlock_t *ptl;
+	pmd_t old;
 	struct page *pt;
 	pte_t *ptes;
 	uint64_t keep;
 
+	/* Linux notifies CLEAR over the PMD range, before the PMD lock. */
+	mmu_notifier_range_init(&range, MMU_NOTIFY_CLEAR, 0, mm, haddr, haddr + PMD_SIZE);
+	mmu_notifier_invalidate_range_start(&range);
+	ptl = pmd_lock(mm, pmdp);
+	old = pmdp_get(pmdp);
 	if (!pmd_leaf(old)) {
 		spin_unlock(ptl);
+		mmu_notifier_invalidate_range_end(&range);
 		return;
 	}
 	pt = pgtable_trans_huge_withdraw(mm, pmdp);
@@ -231,6 +240,7 @@ void __split_huge_pmd(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long add
 	/* The filled table is published by one release store of the PMD. */
 	set_pmd(pmdp, __pmd(((uint64_t)page_to_pfn_m(m, pt) << PAGE_SHIFT) | _PAGE_TABLE));
 	spin_unlock(ptl);
+	mmu_notifier_invalidate_range_end(&range);
 	count_vm_event(m, THP_SPLIT_PMD);
 }
 

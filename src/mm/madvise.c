@@ -87,12 +87,16 @@ static int madvise_vma(struct vm_area_struct *vma, unsigned long start,
 		       unsigned long end, int advice)
 {
 	vm_flags_t flags = vma->vm_flags;
+	struct mmu_notifier_range range;
 
 	switch (advice) {
 	case MADV_DONTNEED:
 		if (flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB))
 			return -EINVAL;
+		mmu_notifier_range_init(&range, MMU_NOTIFY_CLEAR, 0, vma->vm_mm, start, end);
+		mmu_notifier_invalidate_range_start(&range);
 		zap_page_range_single(vma, start, end, NULL);
+		mmu_notifier_invalidate_range_end(&range);
 		return 0;
 	case MADV_DONTFORK:
 		if (flags & VM_IO)

@@ -298,6 +298,7 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct page *old_page)
 	bool unshare = vmf->flags & FAULT_FLAG_UNSHARE;
 	struct folio *old = old_page ? page_folio(old_page) : NULL;
 	struct folio *new;
+	struct mmu_notifier_range range;
 	spinlock_t *ptl;
 	pte_t *pte, entry, cur;
 
@@ -312,6 +313,13 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct page *old_page)
 	if (old)
 		memcpy(folio_address(new), page_address(old_page), PAGE_SIZE);
 
+	/*
+	 * The PTE will map another page: notify before re-taking the PTE
+	 * lock (callbacks may sleep), end after dropping it.
+	 */
+	mmu_notifier_range_init(&range, MMU_NOTIFY_CLEAR, 0, mm, vmf->address,
+				vmf->address + PAGE_SIZE);
+	mmu_notifier_invalidate_range_start(&range);
 	pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &ptl);
 	if (!pte)
 		goto lost;
@@ -342,6 +350,7 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct page *old_page)
 	}
 	set_pte(pte, entry);
 	pte_unmap_unlock(pte, ptl);
+	mmu_notifier_invalidate_range_end(&range);
 	if (old) {
 		folio_put(old);		/* the old mapping's reference */
 		folio_put(old);		/* ours */
@@ -349,6 +358,7 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct page *old_page)
 	count_vm_event(m, unshare ? UNSHARE_FAULT : COW_FAULT);
 	return 0;
 lost:
+	mmu_notifier_invalidate_range_end(&range);
 	folio_put(new);
 	if (old)
 		folio_put(old);
@@ -640,6 +650,7 @@ void unmap_vmas(struct vm_area_struct *vma, unsigned long start, unsigned long e
  * unmap_mapping_range() - unmap file pages [start, start+len) (bytes) from
  * every VMA mapping @mapping (truncate, hole punch, invalidation).
  * @even_cows: also unmap private COW copies (anonymous pages).
+ * Notifier subscriptions get MMU_NOTIFY_CLEAR for each VMA range zapped.
  * Context: may sleep; takes i_mmap_rwsem for reading and page-table locks.
  */
 void unmap_mapping_range(struct address_space *mapping, long long start,
@@ -648,6 +659,7 @@ void unmap_mapping_range(struct address_space *mapping, long long start,
 	pgoff_t first = (pgoff_t)(start >> PAGE_SHIFT);
 	pgoff_t last = len <= 0 ? ~0UL : (pgoff_t)((start + len - 1) >> PAGE_SHIFT);
 	struct zap_details details = { .even_cows = even_cows };
+	struct mmu_notifier_range range;
 	struct vm_area_struct *vma;
 
 	down_read(&mapping->i_mmap_rwsem);
@@ -659,7 +671,10 @@ void unmap_mapping_range(struct address_space *mapping, long long start,
 			continue;
 		s = vma->vm_start + ((max(first, vfirst) - vfirst) << PAGE_SHIFT);
 		e = vma->vm_start + ((min(last, vlast) - vfirst + 1) << PAGE_SHIFT);
+		mmu_notifier_range_init(&range, MMU_NOTIFY_CLEAR, 0, vma->vm_mm, s, e);
+		mmu_notifier_invalidate_range_start(&range);
 		zap_page_range_single(vma, s, e, &details);
+		mmu_notifier_invalidate_range_end(&range);
 	}
 	up_read(&mapping->i_mmap_rwsem);
 }

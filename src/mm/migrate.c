@@ -43,12 +43,22 @@ static void walk_vma_range(struct vm_area_struct *vma, struct mig_range *r,
 	struct mm_struct *mm = vma->vm_mm;
 	pgoff_t vfirst = vma->vm_pgoff, vlast = vma->vm_pgoff + vma_pages(vma) - 1;
 	pgoff_t first = max(r->index, vfirst), last = min(r->index + r->nr - 1, vlast);
+	struct mmu_notifier_range range;
 	unsigned long start, end;
 
 	if (first > last)
 		return;
 	start = vma->vm_start + ((first - vfirst) << PAGE_SHIFT);
 	end = vma->vm_start + ((last - vfirst + 1) << PAGE_SHIFT);
+	/*
+	 * try_to_migrate: MMU_NOTIFY_MIGRATE over the folio's range in this
+	 * VMA (owner NULL: not a device-private migration).  Restoring
+	 * mappings (remove_migration_ptes) needs no notification.
+	 */
+	if (!want_migration) {
+		mmu_notifier_range_init(&range, MMU_NOTIFY_MIGRATE, 0, mm, start, end);
+		mmu_notifier_invalidate_range_start(&range);
+	}
 	for (unsigned long a = start; a < end && !r->failed; a = pmd_addr_end(a, end)) {
 		unsigned long next = pmd_addr_end(a, end);
 		pmd_t *pmd = pmd_offset_lookup(mm, a);
@@ -85,6 +95,8 @@ static void walk_vma_range(struct vm_area_struct *vma, struct mig_range *r,
 		}
 		pte_unmap_unlock(pte - 1, ptl);
 	}
+	if (!want_migration)
+		mmu_notifier_invalidate_range_end(&range);
 }
 
 static void walk_range(struct mig_range *r, mig_fn fn, bool want_migration)

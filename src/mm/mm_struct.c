@@ -57,6 +57,7 @@ void mmdrop(struct mm_struct *mm)
 {
 	if (atomic_dec_and_test(&mm->mm_count)) {
 		VM_BUG_ON(mm->pgd);
+		mmu_notifier_mm_destroy(mm);
 		destroy_rwsem(&mm->mmap_lock);
 		spin_lock_destroy(&mm->page_table_lock);
 		free(mm);
@@ -107,15 +108,23 @@ void remove_vma(struct vm_area_struct *vma)
 /**
  * exit_mmap() - unmap everything and free all page tables.
  * Context: the last user is gone; takes mmap_lock for writing so that
- * remote walkers (GUP remote, rmap) are excluded.
+ * remote walkers (GUP remote, rmap) are excluded.  Notifier subscriptions
+ * get MMU_NOTIFY_RELEASE first, then MMU_NOTIFY_UNMAP around the zap (a
+ * mirror that re-faulted in between must not keep the pages, as Linux's
+ * unmap_vmas()).
  */
 void exit_mmap(struct mm_struct *mm)
 {
 	struct vm_area_struct *vma, *tmp;
+	struct mmu_notifier_range range;
 
+	mmu_notifier_release(mm);
 	mmap_write_lock(mm);
+	mmu_notifier_range_init(&range, MMU_NOTIFY_UNMAP, 0, mm, 0, TASK_SIZE);
+	mmu_notifier_invalidate_range_start(&range);
 	list_for_each_entry(vma, &mm->mmap_list, vm_list)
 		zap_page_range_single(vma, vma->vm_start, vma->vm_end, NULL);
+	mmu_notifier_invalidate_range_end(&range);
 	list_for_each_entry_safe(vma, tmp, &mm->mmap_list, vm_list) {
 		vma_unlink(mm, vma);
 		remove_vma(vma);

@@ -159,7 +159,8 @@ static long get_unmapped_area(struct mm_struct *mm, unsigned long addr,
 
 /**
  * do_munmap() - unmap [start, start+len) of @mm, splitting VMAs at the
- * edges.  Pages pinned by GUP stay alive through their pins.
+ * edges.  Pages pinned by GUP stay alive through their pins; notifier
+ * subscriptions get MMU_NOTIFY_UNMAP over [start, start+len) around the zap.
  * Context: mmap_lock held for writing.
  * Return: 0 or -ENOMEM (a VMA could not be split).
  */
@@ -167,6 +168,7 @@ int do_munmap(struct mm_struct *mm, unsigned long start, size_t len)
 {
 	unsigned long end = start + len;
 	struct vm_area_struct *vma, *prev, *next, *tmp;
+	struct mmu_notifier_range range;
 	LIST_HEAD(detached);
 	unsigned long floor, ceiling;
 	int err;
@@ -191,8 +193,11 @@ int do_munmap(struct mm_struct *mm, unsigned long start, size_t len)
 	vma = find_vma(mm, start);
 	prev = vma_prev(vma);
 	floor = prev ? prev->vm_end : 0;
+	mmu_notifier_range_init(&range, MMU_NOTIFY_UNMAP, 0, mm, start, end);
+	mmu_notifier_invalidate_range_start(&range);
 	for (next = vma; next && next->vm_start < end; next = vma_next(next))
 		zap_page_range_single(next, next->vm_start, next->vm_end, NULL);
+	mmu_notifier_invalidate_range_end(&range);
 	while (vma && vma->vm_start < end) {
 		tmp = vma_next(vma);
 		vma_unlink(mm, vma);

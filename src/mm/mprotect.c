@@ -99,6 +99,7 @@ long change_protection(struct vm_area_struct *vma, unsigned long start,
 static int mprotect_fixup(struct vm_area_struct *vma, unsigned long start,
 			  unsigned long end, vm_flags_t newflags)
 {
+	struct mmu_notifier_range range;
 	int err;
 
 	if (newflags == vma->vm_flags)
@@ -108,7 +109,12 @@ static int mprotect_fixup(struct vm_area_struct *vma, unsigned long start,
 		return err;
 	vma->vm_flags = newflags;
 	vma_set_page_prot(vma);
+	/* Linux: change_pmd_range(); the VMA already carries the new flags. */
+	mmu_notifier_range_init(&range, MMU_NOTIFY_PROTECTION_VMA, 0, vma->vm_mm, start, end);
+	range.vma = vma;
+	mmu_notifier_invalidate_range_start(&range);
 	change_protection(vma, start, end, newflags);
+	mmu_notifier_invalidate_range_end(&range);
 	vma_try_merge(vma);
 	return 0;
 }

@@ -455,26 +455,60 @@ static void folio_walk_vma(struct folio *folio, struct vm_area_struct *vma,
 	}
 }
 
+/*
+ * @event: notify MMU notifier subscriptions with this event over the
+ * folio's range in each VMA walked (-1: the walk changes nothing);
+ * @shared_only: skip VMAs without VM_SHARED (folio_mkclean()).
+ */
 struct walk_arg {
 	pvmw_fn fn;
 	void *arg;
+	int event;
+	bool shared_only;
 };
 
 static bool walk_one(struct folio *folio, struct vm_area_struct *vma,
 		     unsigned long address, void *arg)
 {
 	struct walk_arg *wa = arg;
+	struct mmu_notifier_range range;
+	unsigned long start, end;
 
+	if (wa->shared_only && !(vma->vm_flags & VM_SHARED))
+		return true;
+	if (wa->event < 0) {
+		folio_walk_vma(folio, vma, address, wa->fn, wa->arg);
+		return true;
+	}
+	/*
+	 * Linux's try_to_unmap_one / page_mkclean_one: the notifier runs
+	 * before the walk takes any page-table lock (callbacks may sleep);
+	 * we hold the anon_vma or i_mmap rwsem for reading, as Linux does.
+	 */
+	start = max(address, vma->vm_start);
+	end = min(address + folio_size(folio), vma->vm_end);
+	if (start >= end)
+		return true;
+	mmu_notifier_range_init(&range, (enum mmu_notifier_event)wa->event, 0, vma->vm_mm,
+				start, end);
+	mmu_notifier_invalidate_range_start(&range);
 	folio_walk_vma(folio, vma, address, wa->fn, wa->arg);
+	mmu_notifier_invalidate_range_end(&range);
 	return true;
+}
+
+static void folio_walk_all_notify(struct folio *folio, pvmw_fn fn, void *arg, int event,
+				  bool shared_only)
+{
+	struct walk_arg wa = { fn, arg, event, shared_only };
+	struct rmap_walk_control rwc = { .arg = &wa, .rmap_one = walk_one };
+
+	rmap_walk(folio, &rwc);
 }
 
 static void folio_walk_all(struct folio *folio, pvmw_fn fn, void *arg)
 {
-	struct walk_arg wa = { fn, arg };
-	struct rmap_walk_control rwc = { .arg = &wa, .rmap_one = walk_one };
-
-	rmap_walk(folio, &rwc);
+	folio_walk_all_notify(folio, fn, arg, -1, false);
 }
 
 static bool unmap_one(struct vm_area_struct *vma, unsigned long addr,
@@ -509,14 +543,15 @@ static bool unmap_one(struct vm_area_struct *vma, unsigned long addr,
 }
 
 /**
- * try_to_unmap() - remove every mapping of @folio.
- * Context: folio locked, a folio reference held by the caller.
+ * try_to_unmap() - remove every mapping of @folio; MMU_NOTIFY_CLEAR for
+ * the folio's range in each VMA.
+ * Context: folio locked, a folio reference held by the caller; no spinlock.
  */
 void try_to_unmap(struct folio *folio)
 {
 	int count = 0;
 
-	folio_walk_all(folio, unmap_one, &count);
+	folio_walk_all_notify(folio, unmap_one, &count, MMU_NOTIFY_CLEAR, false);
 }
 
 static bool mkclean_one(struct vm_area_struct *vma, unsigned long addr,
@@ -546,8 +581,9 @@ static bool mkclean_one(struct vm_area_struct *vma, unsigned long addr,
 
 /**
  * folio_mkclean() - write-protect and clean every shared mapping of @folio,
- * so that the next write faults and re-dirties it (writeback).
- * Context: folio locked.
+ * so that the next write faults and re-dirties it (writeback);
+ * MMU_NOTIFY_PROTECTION_PAGE for the folio's range in each shared VMA.
+ * Context: folio locked; no spinlock.
  * Return: number of entries cleaned.
  */
 int folio_mkclean(struct folio *folio)
@@ -556,7 +592,7 @@ int folio_mkclean(struct folio *folio)
 
 	if (!folio_mapped(folio))
 		return 0;
-	folio_walk_all(folio, mkclean_one, &cleaned);
+	folio_walk_all_notify(folio, mkclean_one, &cleaned, MMU_NOTIFY_PROTECTION_PAGE, true);
 	return cleaned;
 }
 

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * <pinmm/mmu_notifier.h> - MMU interval notifiers and hmm_range_fault(),
+ * with Linux's names and contracts (../shared/spec/linux-gup-semantics.md
+ * §7): the "mirror, don't pin" model of on-demand paging.
+ *
+ * A driver embeds a struct mmu_interval_notifier, inserts it over a range
+ * of an mm, and mirrors the CPU page tables into its device with
+ * hmm_range_fault() under the read_begin/read_retry protocol; its
+ * ->invalidate callback runs before any mapping of the range changes.
+ */
+#ifndef PINMM_MMU_NOTIFIER_H
+#define PINMM_MMU_NOTIFIER_H
+
+#include <pinmm/linux.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum mmu_notifier_event {
+	MMU_NOTIFY_UNMAP = 0,
+	MMU_NOTIFY_CLEAR,
+	MMU_NOTIFY_PROTECTION_VMA,
+	MMU_NOTIFY_PROTECTION_PAGE,
+	MMU_NOTIFY_SOFT_DIRTY,
+	MMU_NOTIFY_RELEASE,
+	MMU_NOTIFY_MIGRATE,
+	MMU_NOTIFY_EXCLUSIVE,
+};
+
+#define MMU_NOTIFIER_RANGE_BLOCKABLE (1 << 0)
+
+struct vm_area_struct;
+
+struct mmu_notifier_range {
+	struct mm_struct *mm;
+	unsigned long start;
+	unsigned long end;		/* exclusive */
+	unsigned int flags;
+	enum mmu_notifier_event event;
+	void *owner;
+	/* MMU_NOTIFY_PROTECTION_VMA: the VMA (new flags), else NULL */
+	const struct vm_area_struct *vma;
+};
+
+struct mmu_interval_notifier;
+
+struct mmu_interval_notifier_ops {
+	/*
+	 * Called before the mappings of the range change.  Take the driver's
+	 * user lock, call mmu_interval_set_seq(sub, cur_seq), stop device
+	 * access to the intersection, return true.  Returning false is only
+	 * allowed for a range without MMU_NOTIFIER_RANGE_BLOCKABLE.
+	 */
+	bool (*invalidate)(struct mmu_interval_notifier *interval_sub,
+			   const struct mmu_notifier_range *range,
+			   unsigned long cur_seq);
+};
+
+/*
+ * struct mmu_interval_notifier - one subscription.  Embedded by drivers;
+ * every field is private to the library.
+ */
+struct mmu_interval_notifier {
+	unsigned long start;		/* first address */
+	unsigned long last;		/* last address (inclusive) */
+	const struct mmu_interval_notifier_ops *ops;
+	struct mm_struct *mm;
+	unsigned long invalidate_seq;
+	void *__node[2];		/* the mm's subscription list */
+	void *__deferred[2];		/* deferred insert/remove list */
+	int __state;
+};
+
+PINMM_API int pinmm_mmu_interval_notifier_insert(struct mmu_interval_notifier *interval_sub,
+						 struct mm_struct *mm, unsigned long start,
+						 unsigned long length,
+						 const struct mmu_interval_notifier_ops *ops);
+PINMM_API int pinmm_mmu_interval_notifier_insert_locked(struct mmu_interval_notifier *interval_sub,
+							struct mm_struct *mm, unsigned long start,
+							unsigned long length,
+							const struct mmu_interval_notifier_ops *ops);
+PINMM_API void pinmm_mmu_interval_notifier_remove(struct mmu_interval_notifier *interval_sub);
+PINMM_API unsigned long pinmm_mmu_interval_read_begin(struct mmu_interval_notifier *interval_sub);
+PINMM_API bool pinmm_mmu_interval_read_retry(struct mmu_interval_notifier *interval_sub,
+					     unsigned long seq);
+PINMM_API bool pinmm_mmu_interval_check_retry(struct mmu_interval_notifier *interval_sub,
+					      unsigned long seq);
+PINMM_API void pinmm_mmu_interval_set_seq(struct mmu_interval_notifier *interval_sub,
+					  unsigned long cur_seq);
+PINMM_API bool pinmm_mmu_notifier_range_update_to_read_only(const struct mmu_notifier_range *range);
+
+#define mmu_interval_notifier_insert		pinmm_mmu_interval_notifier_insert
+#define mmu_interval_notifier_insert_locked	pinmm_mmu_interval_notifier_insert_locked
+#define mmu_interval_notifier_remove		pinmm_mmu_interval_notifier_remove
+#define mmu_interval_read_begin			pinmm_mmu_interval_read_begin
+#define mmu_interval_read_retry			pinmm_mmu_interval_read_retry
+#define mmu_interval_check_retry		pinmm_mmu_interval_check_retry
+#define mmu_interval_set_seq			pinmm_mmu_interval_set_seq
+#define mmu_notifier_range_update_to_read_only	pinmm_mmu_notifier_range_update_to_read_only
+
+/* ---- HMM ---------------------------------------------------------------- */
+
+enum hmm_pfn_flags {
+	HMM_PFN_VALID = 1UL << 63,
+	HMM_PFN_WRITE = 1UL << 62,
+	HMM_PFN_ERROR = 1UL << 61,
+	HMM_PFN_ORDER_SHIFT = 56,
+	HMM_PFN_REQ_FAULT = HMM_PFN_VALID,
+	HMM_PFN_REQ_WRITE = HMM_PFN_WRITE,
+	HMM_PFN_FLAGS = 0xFFUL << HMM_PFN_ORDER_SHIFT,
+};
+
+/* Milliseconds drivers bound their retry loops with. */
+#define HMM_RANGE_DEFAULT_TIMEOUT 1000
+
+struct hmm_range {
+	struct mmu_interval_notifier *notifier;
+	unsigned long notifier_seq;
+	unsigned long start;		/* page aligned */
+	unsigned long end;		/* exclusive, page aligned */
+	unsigned long *hmm_pfns;	/* one per page: request in, pfn | flags out */
+	unsigned long default_flags;
+	unsigned long pfn_flags_mask;
+	void *dev_private_owner;
+};
+
+/*
+ * hmm_range_fault() - fill range->hmm_pfns with the CPU's view of the
+ * range, faulting where requested; takes no page references.
+ * Context: mmap_read_lock(range->notifier->mm) held.
+ * Return: 0, -EBUSY (an invalidation collided: retry from read_begin),
+ * -EFAULT, -EPERM (write requested on a read-only VMA), -ENOMEM, -EINVAL.
+ */
+PINMM_API int pinmm_hmm_range_fault(struct hmm_range *range);
+#define hmm_range_fault pinmm_hmm_range_fault
+
+static inline unsigned long hmm_pfn_to_pfn(unsigned long hmm_pfn)
+{
+	return hmm_pfn & ~HMM_PFN_FLAGS;
+}
+static inline unsigned int hmm_pfn_to_map_order(unsigned long hmm_pfn)
+{
+	return (hmm_pfn >> HMM_PFN_ORDER_SHIFT) & 0x1F;
+}
+/* The struct page behind a VALID entry, for the "device" to access. */
+PINMM_API struct page *pinmm_hmm_pfn_to_page(struct mm_struct *mm, unsigned long hmm_pfn);
+#define hmm_pfn_to_page pinmm_hmm_pfn_to_page
+
+/* Counters of invalidations delivered, per event (tests, the tool). */
+PINMM_API long pinmm_mmu_notifier_events(struct pinmm *m, enum mmu_notifier_event event);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PINMM_MMU_NOTIFIER_H */
