@@ -109,7 +109,10 @@ struct pinmm_config {
 	bool quiet;			/* do not print WARN splats (still counted) */
 	uint64_t holdoff_ms;		/* deadline for the holdoff policy */
 	uint64_t lease_break_ms;	/* lease-break deadline */
-	uint64_t reserved[16];
+	uint64_t writeback_interval_ms;	/* periodic writeback of pinfs, 0 = off */
+	uint64_t pinfs_fail_read;	/* pinfs.fail_io: the Nth image read fails */
+	uint64_t pinfs_fail_write;	/* ... the Nth image write fails (0 = off) */
+	uint64_t reserved[13];
 };
 
 /** pinmm_config_default() - fill @cfg with the documented defaults. */
@@ -233,6 +236,30 @@ PINMM_API int pinmm_vmstat_foreach(struct pinmm *m,
 PINMM_API int pinmm_audit(struct pinmm *m);
 /** pinmm_audit_errors() - problems found by audits since boot. */
 PINMM_API long pinmm_audit_errors(struct pinmm *m);
+
+/*
+ * The page cache of block filesystems (pinfs at /data/; tmpfs has nothing
+ * to write back or reclaim).
+ */
+/**
+ * pinmm_sync() - write every dirty file page and all metadata to storage
+ * (sync(2)); written pages are write-protected again in every mapping.
+ * Return: 0, or -EIO when some writeback failed (those pages stay dirty).
+ */
+PINMM_API int pinmm_sync(struct pinmm *m);
+/**
+ * pinmm_drop_caches() - sync, then drop every clean, unmapped page-cache
+ * page (echo 3 > /proc/sys/vm/drop_caches).
+ * Return: pages dropped, or a negative errno.
+ */
+PINMM_API long pinmm_drop_caches(struct pinmm *m);
+/**
+ * pinmm_reclaim() - reclaim up to @nr_pages clean page-cache pages,
+ * unmapping mapped ones first; dirty, under-writeback and maybe-DMA-pinned
+ * pages are skipped.
+ * Return: pages reclaimed, or a negative errno.
+ */
+PINMM_API long pinmm_reclaim(struct pinmm *m, long nr_pages);
 
 /*
  * Moving memory (what compaction, memory offlining and CMA allocation do).

@@ -33,7 +33,8 @@
  * @cfg: the configuration to fill
  *
  * ram 4G, no MOVABLE/CMA/pmem, thp madvise, pin.tracking bias,
- * fs.pinned_policy linux, rlimit.memlock 8M, debug 1, seed 1.
+ * fs.pinned_policy linux, rlimit.memlock 8M, debug 1, seed 1, no periodic
+ * writeback, no injected pinfs I/O errors.
  * Context: any.
  */
 void pinmm_config_default(struct pinmm_config *cfg)
@@ -54,7 +55,7 @@ void pinmm_config_default(struct pinmm_config *cfg)
 	cfg->lease_break_ms = 100;
 }
 
-enum cfg_type { T_SIZE, T_ENUM, T_BOOL, T_U64, T_INT, T_PATH, T_MEMLOCK };
+enum cfg_type { T_SIZE, T_ENUM, T_BOOL, T_U64, T_INT, T_PATH, T_MEMLOCK, T_FAILIO };
 
 struct cfg_key {
 	const char *key;
@@ -100,6 +101,9 @@ static const struct cfg_key cfg_keys[] = {
 	{ "quiet", T_BOOL, OFF(quiet), NULL, 0, 0, 0, 0 },
 	{ "holdoff_ms", T_U64, OFF(holdoff_ms), NULL, 0, 0, 3600 * 1000, 0 },
 	{ "lease_break_ms", T_U64, OFF(lease_break_ms), NULL, 0, 0, 3600 * 1000, 0 },
+	{ "writeback.interval_ms", T_U64, OFF(writeback_interval_ms), NULL, 0, 0,
+	  3600 * 1000, 0 },
+	{ "pinfs.fail_io", T_FAILIO, OFF(pinfs_fail_read), NULL, 0, 0, 0, 0 },
 };
 #undef OFF
 
@@ -107,7 +111,7 @@ static const char *const cfg_key_names[ARRAY_SIZE(cfg_keys) + 1] = {
 	"ram", "zone.movable", "zone.cma", "pmem", "thp", "pin.tracking",
 	"fs.pinned_policy", "pinfs.image", "pinfs.size", "rlimit.memlock",
 	"debug", "seed", "pin.provenance", "quiet", "holdoff_ms",
-	"lease_break_ms", NULL,
+	"lease_break_ms", "writeback.interval_ms", "pinfs.fail_io", NULL,
 };
 
 static const struct cfg_key *cfg_find(const char *key)
@@ -190,6 +194,37 @@ static bool parse_bool(const char *s, bool *out)
 	return false;
 }
 
+/*
+ * pinfs.fail_io: "read:N,write:N" (either part optional, "off" for none):
+ * the Nth image read / write after mount fails with EIO.
+ */
+static bool parse_failio(const char *s, uint64_t *rd, uint64_t *wr)
+{
+	char buf[128], *save = NULL, *tok;
+
+	*rd = *wr = 0;
+	if (!strcmp(s, "off") || !strcmp(s, "0") || !*s)
+		return true;
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(tok, ':');
+		uint64_t v;
+
+		if (!colon || !parse_u64(colon + 1, &v) || !v)
+			return false;
+		*colon = 0;
+		if (!strcmp(tok, "read"))
+			*rd = v;
+		else if (!strcmp(tok, "write"))
+			*wr = v;
+		else
+			return false;
+	}
+	return true;
+}
+
 static int cfg_bad(const char *key, const char *value, const char *why)
 {
 	fprintf(stderr, "pinmm: config: bad value '%s' for key '%s': %s\n",
@@ -270,6 +305,10 @@ int pinmm_config_set(struct pinmm_config *cfg, const char *key, const char *valu
 		else
 			*(uint64_t *)(void *)field = v;
 		return 0;
+	case T_FAILIO:
+		if (!parse_failio(value, &cfg->pinfs_fail_read, &cfg->pinfs_fail_write))
+			return cfg_bad(key, value, "not 'read:N,write:N' (N >= 1) or 'off'");
+		return 0;
 	case T_PATH:
 		if (strlen(value) >= PINMM_PATH_MAX)
 			return cfg_bad(key, value, "path too long");
@@ -347,6 +386,17 @@ int pinmm_config_get(const struct pinmm_config *cfg, const char *key, char *buf,
 		break;
 	case T_PATH:
 		n = snprintf(tmp, sizeof(tmp), "%.*s", PINMM_PATH_MAX - 1, field);
+		break;
+	case T_FAILIO:
+		if (!cfg->pinfs_fail_read && !cfg->pinfs_fail_write)
+			n = snprintf(tmp, sizeof(tmp), "off");
+		else if (!cfg->pinfs_fail_write)
+			n = snprintf(tmp, sizeof(tmp), "read:%" PRIu64, cfg->pinfs_fail_read);
+		else if (!cfg->pinfs_fail_read)
+			n = snprintf(tmp, sizeof(tmp), "write:%" PRIu64, cfg->pinfs_fail_write);
+		else
+			n = snprintf(tmp, sizeof(tmp), "read:%" PRIu64 ",write:%" PRIu64,
+				     cfg->pinfs_fail_read, cfg->pinfs_fail_write);
 		break;
 	}
 	if (n < 0)

@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 
 #include "fs.h"
+#include "pinfs.h"
 #include "provenance.h"
 #include "rcu.h"
 
@@ -297,9 +298,14 @@ int pinmm_boot(const struct pinmm_config *cfg, struct pinmm **out)
 	ret = vfs_init(m);
 	if (ret)
 		goto out_prov;
+	ret = pinfs_init(m);		/* /data/ when cfg.pinfs_image is set */
+	if (ret)
+		goto out_vfs;
 	*out = m;
 	return 0;
 
+out_vfs:
+	vfs_exit(m);
 out_prov:
 	provenance_exit(m);
 out_zero:

@@ -22,6 +22,7 @@ static void usage(FILE *f)
 	      "  demo                   a short guided run of the memory model\n"
 	      "  bench [ARGS...]        benchmarks (see 'pinmm bench --help')\n"
 	      "  tracking [--json]      compare the pin-counting strategies\n"
+	      "  fsck [--repair] IMAGE  check (and repair) a pinfs image\n"
 	      "  help [run|commands]    this text, run's options, or every script command\n"
 	      "  version                print the tool and library version\n"
 	      "\n"
@@ -147,6 +148,7 @@ int main(int argc, char **argv)
 		{ "demo", pinmm_cmd_demo },
 		{ "bench", pinmm_cmd_bench },
 		{ "tracking", pinmm_cmd_tracking },
+		{ "fsck", pinmm_cmd_fsck },
 		{ "help", cmd_help },
 		{ "--help", cmd_help },
 		{ "-h", cmd_help },

@@ -1,0 +1,485 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * file.c - pinfs files in the page cache: reading and writing folios
+ * from and to the image, the per-folio block mapping (the buffer-head
+ * role), write(), shared mappings with ->page_mkwrite, size changes, hole
+ * punching, fallocate and fsync.
+ *
+ * It does not own the generic page cache (filemap.c), generic writeback
+ * and reclaim (mm/page-writeback.c, mm/vmscan.c), the block map (bmap.c)
+ * or mounting (super.c).
+ *
+ * The block mapping of a folio (struct pinfs_bh in folio->private, with
+ * PG_private) is attached when the folio is first written (write(),
+ * ->page_mkwrite, or writeback of a folio that was dirtied without one)
+ * and stripped by ->release_folio when reclaim drops the clean folio, and
+ * by ->invalidate_folio when truncation removes it.  Unlike Linux's
+ * folio_attach_private() it holds no folio reference: migration and split
+ * count references exactly and move folio->private with the folio.
+ *
+ * Locking: i_rwsem (write, size changes, fallocate) > folio lock >
+ * pi->map_lock > sbi->meta_lock.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pinfs.h"
+
+static struct pinfs_sb_info *mapping_sbi(struct address_space *mapping)
+{
+	return PINFS_SB(mapping->host->i_sb);
+}
+
+/* ------------------------------------------------------------------ */
+/* The per-folio block mapping                                         */
+
+/* Attach (or update) the mapping of a locked folio to block @blk. */
+static void pinfs_folio_attach(struct folio *folio, uint32_t blk)
+{
+	struct pinfs_bh *bh = folio->private;
+
+	VM_BUG_ON_FOLIO(!folio_test_Locked(folio), folio);
+	if (!folio_test_Private(folio)) {
+		bh = calloc(1, sizeof(*bh));
+		if (!bh)
+			return;		/* writeback maps it again */
+		folio->private = bh;
+		folio_set_Private(folio);
+		pinfs_stat_inc(mapping_sbi(folio->mapping), PINMM_PINFS_PRIVATE_ATTACH);
+	}
+	bh->blocknr = blk;
+	bh->mapped = true;
+}
+
+/**
+ * pinfs_folio_detach() - strip the block mapping of a locked folio.
+ * @folio: the folio.
+ *
+ * Context: folio locked.
+ */
+void pinfs_folio_detach(struct folio *folio)
+{
+	struct address_space *mapping = folio_mapping(folio);
+
+	if (!folio_test_Private(folio))
+		return;
+	free(folio->private);
+	folio->private = NULL;
+	folio_clear_Private(folio);
+	if (mapping)
+		pinfs_stat_inc(mapping_sbi(mapping), PINMM_PINFS_PRIVATE_RELEASE);
+}
+
+/*
+ * The block of a locked folio: its attached mapping, or the block map
+ * (allocating with @create, attaching the result).  *blk is 0 for a hole.
+ */
+static int pinfs_folio_map(struct folio *folio, bool create, uint32_t *blk, bool *is_new)
+{
+	struct pinfs_inode_info *pi = PINFS_I(folio->mapping->host);
+	struct pinfs_bh *bh = folio->private;
+	int err;
+
+	if (is_new)
+		*is_new = false;
+	if (folio_test_Private(folio) && bh->mapped) {
+		*blk = bh->blocknr;
+		return 0;
+	}
+	mutex_lock(&pi->map_lock);
+	err = pinfs_get_block(pi, folio->index, create, blk, is_new);
+	mutex_unlock(&pi->map_lock);
+	if (!err && *blk && create)
+		pinfs_folio_attach(folio, *blk);
+	return err;
+}
+
+/* ------------------------------------------------------------------ */
+/* address_space_operations                                            */
+
+static int pinfs_read_folio(struct file *file, struct folio *folio)
+{
+	struct pinfs_sb_info *sbi = mapping_sbi(folio->mapping);
+	uint32_t blk;
+	int err;
+
+	(void)file;
+	VM_BUG_ON_FOLIO(folio_test_large(folio), folio);
+	err = pinfs_folio_map(folio, false, &blk, NULL);
+	if (!err && !blk)
+		memset(folio_address(folio), 0, PAGE_SIZE);
+	else if (!err)
+		err = pinfs_io(sbi, PINFS_IO_READ, folio_address(folio), blk, 1);
+	if (!err)
+		folio_set_Uptodate(folio);
+	folio_unlock(folio);
+	return err;
+}
+
+static int pinfs_writepage(struct folio *folio, struct writeback_control *wbc)
+{
+	struct address_space *mapping = folio->mapping;
+	struct pinfs_sb_info *sbi = mapping_sbi(mapping);
+	uint32_t blk;
+	int err;
+
+	(void)wbc;
+	if (folio_pos(folio) >= READ_ONCE(mapping->host->i_size))
+		return 0;		/* beyond EOF: truncation drops it */
+	/* Dirtied without its mapping (pinfs_dirty_folio() counted it): map it. */
+	err = pinfs_folio_map(folio, true, &blk, NULL);
+	if (!err)
+		err = pinfs_io(sbi, PINFS_IO_WRITE, folio_address(folio), blk, 1);
+	if (!err)
+		pinfs_stat_inc(sbi, PINMM_PINFS_WRITEBACK);
+	return err;
+}
+
+/*
+ * A folio dirtied without a block mapping is what ext4_dirty_folio() warns
+ * about (the page was cleaned and its buffers stripped while someone kept
+ * writing to it, typically through a GUP pin): count it; writeback maps it.
+ */
+static bool pinfs_dirty_folio(struct address_space *mapping, struct folio *folio)
+{
+	bool was_clean = filemap_dirty_folio(mapping, folio);
+
+	if (was_clean && !folio_test_Private(folio))
+		pinfs_stat_inc(mapping_sbi(mapping), PINMM_PINFS_DIRTY_NO_PRIVATE);
+	return was_clean;
+}
+
+static bool pinfs_release_folio(struct folio *folio)
+{
+	if (folio_test_Dirty(folio) || folio_test_Writeback(folio))
+		return false;
+	pinfs_folio_detach(folio);
+	return true;
+}
+
+static void pinfs_invalidate_folio(struct folio *folio, size_t offset, size_t len)
+{
+	if (offset == 0 && len >= folio_size(folio))
+		pinfs_folio_detach(folio);
+}
+
+const struct address_space_operations pinfs_aops = {
+	.read_folio = pinfs_read_folio,
+	.writepage = pinfs_writepage,
+	.dirty_folio = pinfs_dirty_folio,
+	.release_folio = pinfs_release_folio,
+	.invalidate_folio = pinfs_invalidate_folio,
+};
+
+/* ------------------------------------------------------------------ */
+/* Mappings                                                            */
+
+/*
+ * ->page_mkwrite: the first write to a clean page of a shared mapping.
+ * Allocate the block behind a hole now, so that a full filesystem is a
+ * SIGBUS at the store and never a failed writeback later, attach the
+ * mapping and dirty the folio (as block_page_mkwrite() does).
+ */
+static vm_fault_t pinfs_page_mkwrite(struct vm_fault *vmf)
+{
+	struct folio *folio = vmf->folio;
+	struct inode *inode = vmf->vma->vm_file->f_inode;
+	struct pinfs_sb_info *sbi = PINFS_SB(inode->i_sb);
+	bool is_new;
+	uint32_t blk;
+	int err;
+
+	pinfs_stat_inc(sbi, PINMM_PINFS_MKWRITE);
+	folio_lock(folio);
+	if (folio->mapping != inode->i_mapping ||
+	    folio_pos(folio) >= READ_ONCE(inode->i_size)) {
+		folio_unlock(folio);
+		return VM_FAULT_NOPAGE;		/* truncated meanwhile */
+	}
+	err = pinfs_folio_map(folio, true, &blk, &is_new);
+	if (err) {
+		folio_unlock(folio);
+		return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+	}
+	if (is_new)
+		pinfs_stat_inc(sbi, PINMM_PINFS_MKWRITE_ALLOC);
+	folio_mark_dirty(folio);
+	return VM_FAULT_LOCKED;
+}
+
+static const struct vm_operations_struct pinfs_vm_ops = {
+	.name = "pinfs",
+	.fault = filemap_fault,
+	.page_mkwrite = pinfs_page_mkwrite,
+};
+
+static int pinfs_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	(void)file;
+	vma->vm_ops = &pinfs_vm_ops;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* write()                                                             */
+
+/*
+ * Like generic_file_write(), with the block allocated before the copy (a
+ * full filesystem stops the write with -ENOSPC) and attached to the folio.
+ */
+static long pinfs_file_write(struct file *file, const void *buf, size_t len, long long off)
+{
+	struct address_space *mapping = file->f_mapping;
+	struct inode *inode = mapping->host;
+	size_t done = 0;
+	int err = 0;
+
+	if (!len)
+		return 0;
+	if (off >= PINFS_MAX_FILESIZE)
+		return -EFBIG;
+	if ((unsigned long long)len > (unsigned long long)(PINFS_MAX_FILESIZE - off))
+		len = (size_t)(PINFS_MAX_FILESIZE - off);
+
+	down_write(&inode->i_rwsem);
+	while (done < len) {
+		long long pos = off + (long long)done;
+		pgoff_t index = (pgoff_t)(pos >> PAGE_SHIFT);
+		size_t offset = (size_t)(pos & (PAGE_SIZE - 1));
+		size_t chunk = min(PAGE_SIZE - offset, len - done);
+		struct folio *folio;
+		bool is_new;
+		uint32_t blk;
+
+		folio = __filemap_get_folio(mapping, index, FGP_LOCK | FGP_CREAT,
+					    mapping_gfp_mask(mapping));
+		if (IS_ERR(folio)) {
+			err = (int)PTR_ERR(folio);
+			break;
+		}
+		err = pinfs_folio_map(folio, true, &blk, &is_new);
+		if (!err && !folio_test_Uptodate(folio)) {
+			if (is_new || chunk < PAGE_SIZE) {
+				if (is_new) {
+					memset(folio_address(folio), 0, PAGE_SIZE);
+					folio_set_Uptodate(folio);
+				} else {
+					err = filemap_read_folio(file, mapping, folio);
+				}
+			} else {
+				folio_set_Uptodate(folio);	/* overwritten whole */
+			}
+		}
+		if (err) {
+			folio_unlock(folio);
+			folio_put(folio);
+			if (err == -EAGAIN) {
+				err = 0;
+				continue;
+			}
+			break;
+		}
+		memcpy((char *)folio_address(folio) + offset, (const char *)buf + done, chunk);
+		folio_mark_dirty(folio);
+		folio_unlock(folio);
+		folio_put(folio);
+		done += chunk;
+		if (pos + (long long)chunk > inode->i_size)
+			WRITE_ONCE(inode->i_size, pos + (long long)chunk);
+	}
+	up_write(&inode->i_rwsem);
+	return done ? (long)done : err;
+}
+
+/* ------------------------------------------------------------------ */
+/* Size changes, holes, fallocate, fsync                               */
+
+/*
+ * Zero bytes [from, to) of one page and make that persistent: through the
+ * cache when the page has a block (read, zero, dirty); a hole with no
+ * cached page needs nothing.  i_rwsem held.
+ */
+static int pinfs_zero_partial(struct inode *inode, long long from, long long to)
+{
+	struct address_space *mapping = inode->i_mapping;
+	struct pinfs_inode_info *pi = PINFS_I(inode);
+	pgoff_t index = (pgoff_t)(from >> PAGE_SHIFT);
+	struct folio *folio;
+	uint32_t blk;
+	int err;
+
+	if (from >= to)
+		return 0;
+	mutex_lock(&pi->map_lock);
+	err = pinfs_get_block(pi, index, false, &blk, NULL);
+	mutex_unlock(&pi->map_lock);
+	if (err)
+		return err;
+	if (!blk) {
+		folio = filemap_get_folio(mapping, index);
+		if (!folio)
+			return 0;
+		folio_lock(folio);
+		if (folio->mapping == mapping && folio_test_Uptodate(folio))
+			memset((char *)folio_address(folio) + (from & (PAGE_SIZE - 1)), 0,
+			       (size_t)(to - from));
+		folio_unlock(folio);
+		folio_put(folio);
+		return 0;
+	}
+	for (;;) {
+		folio = __filemap_get_folio(mapping, index, FGP_LOCK | FGP_CREAT,
+					    mapping_gfp_mask(mapping));
+		if (IS_ERR(folio))
+			return (int)PTR_ERR(folio);
+		err = filemap_read_folio(NULL, mapping, folio);
+		if (err != -EAGAIN)
+			break;
+		folio_unlock(folio);
+		folio_put(folio);
+	}
+	if (!err) {
+		memset((char *)folio_address(folio) + (from & (PAGE_SIZE - 1)), 0,
+		       (size_t)(to - from));
+		err = pinfs_folio_map(folio, true, &blk, NULL);
+		if (!err)
+			folio_mark_dirty(folio);
+	}
+	folio_unlock(folio);
+	folio_put(folio);
+	return err;
+}
+
+/* Drop the cache over whole pages [start, end) and free their blocks. */
+static int pinfs_punch_pages(struct inode *inode, long long start, long long end)
+{
+	struct pinfs_inode_info *pi = PINFS_I(inode);
+	int err;
+
+	if (end <= start)
+		return 0;
+	truncate_inode_pages_range(inode->i_mapping, start, end - 1);
+	mutex_lock(&pi->map_lock);
+	err = pinfs_free_blocks(pi, (uint64_t)start >> PAGE_SHIFT,
+				((uint64_t)end >> PAGE_SHIFT) - 1);
+	pi->meta_dirty = true;
+	mutex_unlock(&pi->map_lock);
+	return err;
+}
+
+static int pinfs_setsize(struct inode *inode, long long size)
+{
+	struct address_space *mapping = inode->i_mapping;
+	long long old = inode->i_size, hole;
+	int err;
+
+	VM_BUG_ON(!rwsem_is_write_locked_by_me(&inode->i_rwsem));
+	if (size < 0)
+		return -EINVAL;
+	if (size > PINFS_MAX_FILESIZE)
+		return -EFBIG;
+	WRITE_ONCE(inode->i_size, size);
+	PINFS_I(inode)->meta_dirty = true;
+	if (size >= old)
+		return 0;
+	/* Filemap invariant 5: i_size first, then unmap and drop. */
+	hole = ALIGN(size, (long long)PAGE_SIZE);
+	if (hole < old)
+		unmap_mapping_range(mapping, hole, ALIGN(old, (long long)PAGE_SIZE) - hole, true);
+	err = pinfs_zero_partial(inode, size, min(hole, old));
+	truncate_inode_pages_range(mapping, size, -1);
+	mutex_lock(&PINFS_I(inode)->map_lock);
+	err = pinfs_free_blocks(PINFS_I(inode), (uint64_t)hole >> PAGE_SHIFT, UINT64_MAX) ?: err;
+	mutex_unlock(&PINFS_I(inode)->map_lock);
+	return err;
+}
+
+/* Allocate (zeroed) blocks for [off, off + len). */
+static int pinfs_falloc_alloc(struct inode *inode, long long off, long long len)
+{
+	struct pinfs_inode_info *pi = PINFS_I(inode);
+	struct pinfs_sb_info *sbi = PINFS_SB(inode->i_sb);
+	uint64_t first = (uint64_t)off >> PAGE_SHIFT;
+	uint64_t last = (uint64_t)(off + len - 1) >> PAGE_SHIFT;
+	static const uint8_t zero[PINFS_BLOCK_SIZE];
+	int err = 0;
+
+	for (uint64_t b = first; b <= last && !err; b++) {
+		bool is_new;
+		uint32_t blk;
+
+		mutex_lock(&pi->map_lock);
+		err = pinfs_get_block(pi, b, true, &blk, &is_new);
+		mutex_unlock(&pi->map_lock);
+		/* Never expose old contents of a reused block. */
+		if (!err && is_new)
+			err = pinfs_io(sbi, PINFS_IO_WRITE, (void *)zero, blk, 1);
+	}
+	return err;
+}
+
+static int pinfs_fallocate(struct inode *inode, int mode, long long off, long long len)
+{
+	long long end;
+	int err;
+
+	VM_BUG_ON(!rwsem_is_write_locked_by_me(&inode->i_rwsem));
+	if (off < 0 || len <= 0)
+		return -EINVAL;
+	if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE))
+		return -EOPNOTSUPP;
+	if (off > PINFS_MAX_FILESIZE || len > PINFS_MAX_FILESIZE - off)
+		return -EFBIG;
+	end = off + len;
+
+	if (mode & FALLOC_FL_PUNCH_HOLE) {
+		long long hs = ALIGN(off, (long long)PAGE_SIZE);
+		long long he = ALIGN_DOWN(end, (long long)PAGE_SIZE);
+
+		if (!(mode & FALLOC_FL_KEEP_SIZE))
+			return -EOPNOTSUPP;
+		if (hs > he) {		/* inside one page */
+			return pinfs_zero_partial(inode, off, end);
+		}
+		err = pinfs_zero_partial(inode, off, hs);
+		if (!err)
+			err = pinfs_zero_partial(inode, he, end);
+		return pinfs_punch_pages(inode, hs, he) ?: err;
+	}
+	err = pinfs_falloc_alloc(inode, off, len);
+	PINFS_I(inode)->meta_dirty = true;
+	if (err)
+		return err;
+	if (!(mode & FALLOC_FL_KEEP_SIZE) && end > inode->i_size)
+		WRITE_ONCE(inode->i_size, end);
+	return 0;
+}
+
+/*
+ * fsync: the file's dirty pages (each write-protected again in every
+ * mapping), its inode and indirect blocks, the allocation metadata, then
+ * fsync(2) of the image.  A writeback error is reported once.
+ */
+static int pinfs_fsync(struct inode *inode)
+{
+	int err, e;
+
+	err = filemap_write_and_wait(inode->i_mapping);
+	e = pinfs_write_inode(inode);
+	err = err ? err : e;
+	e = pinfs_sync_meta(PINFS_SB(inode->i_sb), true);
+	return err ? err : e;
+}
+
+const struct inode_operations pinfs_inode_ops = {
+	.setsize = pinfs_setsize,
+	.fallocate = pinfs_fallocate,
+	.fsync = pinfs_fsync,
+};
+
+const struct file_operations pinfs_file_ops = {
+	.read = generic_file_read,
+	.write = pinfs_file_write,
+	.mmap = pinfs_mmap,
+};

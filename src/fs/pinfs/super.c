@@ -1,0 +1,679 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * super.c - mounting pinfs: the image at boot (made with mkfs when it does
+ * not exist, checked by fsck.c when it does), the super operations (flat
+ * directory lookup, unlink, inode eviction, sync, unmount), metadata
+ * writeback, image I/O with fault injection, and the public calls of
+ * <pinmm/pinfs.h>.
+ *
+ * It does not own the on-disk encoding (disk.c), allocation (balloc.c),
+ * block maps (bmap.c), the page cache and mappings (file.c), or generic
+ * writeback and reclaim (mm/page-writeback.c, mm/vmscan.c).
+ *
+ * Inode lifetime: an in-memory inode exists while referenced (open files,
+ * mappings, unlink in progress); it is on sb->s_inodes from creation until
+ * eviction finishes.  Lookup runs under sb->s_lock and never resurrects an
+ * inode whose count reached 0: it waits for the eviction to finish, which
+ * writes the inode's pages and metadata (or, with nlink 0, frees them).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pinfs.h"
+#include "rcu.h"
+
+/* Mounted pinfs instances of every machine (for the public calls). */
+static pthread_mutex_t pinfs_mounts_lock = PTHREAD_MUTEX_INITIALIZER;
+static LIST_HEAD(pinfs_mounts);
+
+/* ------------------------------------------------------------------ */
+/* Image I/O                                                           */
+
+/* Should this operation fail on purpose? */
+static bool inject_fire(struct pinfs_inject *in)
+{
+	if (!atomic_long_read(&in->nr))
+		return false;
+	if (atomic_long_read(&in->after) > 0) {
+		atomic_long_dec(&in->after);
+		return false;
+	}
+	if (atomic_long_read(&in->nr) > 0)
+		atomic_long_dec(&in->nr);
+	return true;
+}
+
+/**
+ * pinfs_io() - read or write whole blocks of the image.
+ * @sbi: the file system.
+ * @op: PINFS_IO_READ or PINFS_IO_WRITE.
+ * @buf: nr * 4096 bytes.
+ * @blk: first block.
+ * @nr: blocks.
+ *
+ * Real pread/pwrite on the image; an injected fault fails before any byte
+ * moves.
+ *
+ * Context: may sleep; no locks needed.
+ * Return: 0 or -EIO (-ENOSPC when the host disk is full).
+ */
+int pinfs_io(struct pinfs_sb_info *sbi, enum pinfs_io_op op, void *buf, uint64_t blk,
+	     size_t nr)
+{
+	int err;
+
+	if (blk >= sbi->ds.block_count || nr > sbi->ds.block_count - blk)
+		return -EIO;
+	if (inject_fire(&sbi->inject[op])) {
+		err = -EIO;
+	} else if (op == PINFS_IO_READ) {
+		err = pinfs_read_raw(sbi->fd, buf, blk, nr);
+	} else {
+		err = pinfs_write_raw(sbi->fd, buf, blk, nr);
+	}
+	if (err)
+		pinfs_stat_inc(sbi, PINMM_PINFS_IO_ERRORS);
+	else
+		atomic_long_add((long)nr, &sbi->stat[op == PINFS_IO_READ ? PINMM_PINFS_READS :
+							  PINMM_PINFS_WRITES]);
+	return err;
+}
+
+/* ------------------------------------------------------------------ */
+/* Metadata                                                            */
+
+/**
+ * pinfs_sync_meta() - write the dirty bitmap and inode-table blocks and
+ * the super block; with @flush, fsync(2) the image.
+ * @sbi: the file system.
+ * @flush: make it durable.
+ *
+ * Context: may sleep; takes meta_lock.
+ * Return: 0 or the first error (blocks that failed stay dirty).
+ */
+int pinfs_sync_meta(struct pinfs_sb_info *sbi, bool flush)
+{
+	uint8_t buf[PINFS_BLOCK_SIZE];
+	int err = 0, e;
+
+	mutex_lock(&sbi->meta_lock);
+	for (uint32_t b = 0; b < sbi->ds.bitmap_blocks; b++) {
+		if (!sbi->bitmap_dirty[b])
+			continue;
+		e = pinfs_io(sbi, PINFS_IO_WRITE, sbi->bitmap + (size_t)b * PINFS_BLOCK_SIZE,
+			     sbi->ds.bitmap_start + b, 1);
+		if (!e)
+			sbi->bitmap_dirty[b] = false;
+		err = err ? err : e;
+	}
+	for (uint32_t b = 0; b < sbi->ds.itable_blocks; b++) {
+		if (!sbi->itable_dirty[b])
+			continue;
+		e = pinfs_io(sbi, PINFS_IO_WRITE, sbi->itable + (size_t)b * PINFS_BLOCK_SIZE,
+			     sbi->ds.itable_start + b, 1);
+		if (!e)
+			sbi->itable_dirty[b] = false;
+		err = err ? err : e;
+	}
+	if (sbi->sb_dirty) {
+		pinfs_super_encode(&sbi->ds, buf);
+		e = pinfs_io(sbi, PINFS_IO_WRITE, buf, 0, 1);
+		if (!e)
+			sbi->sb_dirty = false;
+		err = err ? err : e;
+	}
+	mutex_unlock(&sbi->meta_lock);
+	if (flush && fsync(sbi->fd))
+		err = err ? err : -EIO;
+	return err;
+}
+
+/**
+ * pinfs_write_inode() - put @inode's size, link count and block map into
+ * the inode table, writing its dirty indirect blocks.
+ * @inode: a pinfs inode.
+ *
+ * Context: may sleep; takes map_lock and meta_lock.
+ * Return: 0 or -EIO.
+ */
+int pinfs_write_inode(struct inode *inode)
+{
+	struct pinfs_inode_info *pi = PINFS_I(inode);
+	struct pinfs_sb_info *sbi = PINFS_SB(inode->i_sb);
+	struct pinfs_dinode d;
+	int err;
+
+	mutex_lock(&pi->map_lock);
+	err = pinfs_write_map(pi);
+	pinfs_read_slot(sbi, pi->slot, &d);
+	d.mode = inode->i_mode;
+	d.nlink = inode->i_nlink;
+	d.size = (uint64_t)READ_ONCE(inode->i_size);
+	memcpy(d.direct, pi->direct, sizeof(d.direct));
+	d.ind = pi->ind_blk;
+	d.dind = pi->dind_blk;
+	pinfs_write_slot(sbi, pi->slot, &d);
+	pi->meta_dirty = false;
+	mutex_unlock(&pi->map_lock);
+	return err;
+}
+
+/* ------------------------------------------------------------------ */
+/* Inodes and the directory                                            */
+
+/*
+ * The in-memory inode of table entry @slot, referenced; created from the
+ * table when there is none.  NULL with -EAGAIN when it is being evicted.
+ * s_lock held.
+ */
+static struct inode *pinfs_iget(struct super_block *sb, uint32_t slot, int *err)
+{
+	struct pinfs_sb_info *sbi = PINFS_SB(sb);
+	struct pinfs_inode_info *pi;
+	struct pinfs_dinode d;
+	struct inode *inode;
+
+	lockdep_assert_held(&sb->s_lock);
+	list_for_each_entry(inode, &sb->s_inodes, i_sb_list) {
+		pi = PINFS_I(inode);
+		if (pi->slot != slot)
+			continue;
+		if (pi->evicting || !atomic_add_unless(&inode->i_count, 1, 0)) {
+			*err = -EAGAIN;
+			return NULL;
+		}
+		return inode;
+	}
+	pi = calloc(1, sizeof(*pi));
+	if (!pi) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	pinfs_read_slot(sbi, slot, &d);
+	inode = &pi->vfs_inode;
+	inode_init(inode, sb, d.mode);
+	inode->i_ino = slot + 1;
+	inode->i_nlink = d.nlink;
+	inode->i_size = (long long)d.size;
+	inode->i_op = &pinfs_inode_ops;
+	inode->i_fop = &pinfs_file_ops;
+	inode->i_mapping->a_ops = &pinfs_aops;
+	snprintf(inode->name, sizeof(inode->name), "%s", d.name);
+	pi->slot = slot;
+	mutex_init(&pi->map_lock);
+	memcpy(pi->direct, d.direct, sizeof(pi->direct));
+	pi->ind_blk = d.ind;
+	pi->dind_blk = d.dind;
+	list_add_tail(&inode->i_sb_list, &sb->s_inodes);
+	return inode;
+}
+
+static struct inode *pinfs_lookup_once(struct super_block *sb, const char *name, int flags,
+				       unsigned int mode, int *err)
+{
+	struct pinfs_sb_info *sbi = PINFS_SB(sb);
+	struct pinfs_dinode d;
+	uint32_t slot;
+
+	*err = pinfs_find_slot(sbi, name, &slot);
+	if (!*err) {
+		if ((flags & O_CREAT) && (flags & O_EXCL)) {
+			*err = -EEXIST;
+			return NULL;
+		}
+		return pinfs_iget(sb, slot, err);
+	}
+	if (!(flags & O_CREAT))
+		return NULL;
+	*err = pinfs_new_slot(sbi, &slot);
+	if (*err)
+		return NULL;
+	memset(&d, 0, sizeof(d));
+	d.mode = S_IFREG | (mode & 07777);
+	d.nlink = 1;
+	d.generation = (uint32_t)sbi->ds.mount_count;
+	snprintf(d.name, sizeof(d.name), "%s", name);
+	pinfs_write_slot(sbi, slot, &d);
+	return pinfs_iget(sb, slot, err);
+}
+
+static struct inode *pinfs_lookup(struct super_block *sb, const char *name, int flags,
+				  unsigned int mode)
+{
+	struct inode *inode;
+	int err;
+
+	if (strlen(name) > PINFS_NAME_MAX)
+		return ERR_PTR(-ENAMETOOLONG);
+	for (;;) {
+		mutex_lock(&sb->s_lock);
+		inode = pinfs_lookup_once(sb, name, flags, mode, &err);
+		mutex_unlock(&sb->s_lock);
+		if (inode)
+			return inode;
+		if (err != -EAGAIN)
+			return ERR_PTR(err);
+		sched_yield();		/* an eviction of this inode is finishing */
+	}
+}
+
+static int pinfs_unlink(struct super_block *sb, const char *name)
+{
+	struct pinfs_sb_info *sbi = PINFS_SB(sb);
+	struct pinfs_dinode d;
+	struct inode *inode;
+	uint32_t slot;
+	int err;
+
+	for (;;) {
+		mutex_lock(&sb->s_lock);
+		err = pinfs_find_slot(sbi, name, &slot);
+		inode = err ? NULL : pinfs_iget(sb, slot, &err);
+		if (inode) {
+			/* Out of the directory now; freed with the last reference. */
+			inode->i_nlink = 0;
+			pinfs_read_slot(sbi, slot, &d);
+			d.nlink = 0;
+			pinfs_write_slot(sbi, slot, &d);
+		}
+		mutex_unlock(&sb->s_lock);
+		if (err != -EAGAIN)
+			break;
+		sched_yield();
+	}
+	if (!inode)
+		return err;
+	iput(inode);
+	return 0;
+}
+
+static void pinfs_evict_inode(struct inode *inode)
+{
+	struct pinfs_inode_info *pi = PINFS_I(inode);
+	struct super_block *sb = inode->i_sb;
+	struct pinfs_sb_info *sbi = PINFS_SB(sb);
+	int err = 0;
+
+	VM_BUG_ON(atomic_read(&inode->i_count));
+	mutex_lock(&sb->s_lock);
+	pi->evicting = true;
+	mutex_unlock(&sb->s_lock);
+
+	if (inode->i_nlink) {
+		err = filemap_write_and_wait(inode->i_mapping);
+		if (!err)
+			err = pinfs_write_inode(inode);
+		if (err)
+			fprintf(stderr, "pinmm: pinfs: %s: inode %lu \"%s\": writeback at "
+				"eviction failed (%d): unsynced data lost\n",
+				sbi->path, inode->i_ino, inode->name, err);
+	}
+	truncate_inode_pages_range(inode->i_mapping, 0, -1);
+	VM_BUG_ON(inode->i_mapping->nrpages);
+	if (!inode->i_nlink) {
+		mutex_lock(&pi->map_lock);
+		err = pinfs_free_blocks(pi, 0, UINT64_MAX);
+		mutex_unlock(&pi->map_lock);
+		if (!err)
+			pinfs_free_slot(sbi, pi->slot);
+	}
+	pinfs_drop_map(pi);
+
+	mutex_lock(&sb->s_lock);
+	list_del(&inode->i_sb_list);
+	mutex_unlock(&sb->s_lock);
+	mutex_destroy(&pi->map_lock);
+	address_space_destroy(&inode->i_data);
+	destroy_rwsem(&inode->i_rwsem);
+	free(pi);
+}
+
+static int sync_one_inode(struct inode *inode, void *arg)
+{
+	struct writeback_control wbc = { .sync_mode = WB_SYNC_ALL };
+	int err, e;
+
+	(void)arg;
+	err = filemap_writeback_range(inode->i_mapping, 0, ~0UL, &wbc);
+	e = pinfs_write_inode(inode);
+	return err ? err : e;
+}
+
+static int pinfs_sync_fs(struct super_block *sb)
+{
+	int err = sb_for_each_inode(sb, sync_one_inode, NULL), e;
+
+	e = pinfs_sync_meta(PINFS_SB(sb), true);
+	return err ? err : e;
+}
+
+static void pinfs_put_super(struct super_block *sb)
+{
+	struct pinfs_sb_info *sbi = PINFS_SB(sb);
+	struct inode *inode;
+	int err;
+
+	wb_unregister_sb(sb);
+	pthread_mutex_lock(&pinfs_mounts_lock);
+	list_del(&sbi->node);
+	pthread_mutex_unlock(&pinfs_mounts_lock);
+
+	/* Whatever is left is referenced by files nobody closed: a leak. */
+	for (;;) {
+		mutex_lock(&sb->s_lock);
+		inode = list_first_entry_or_null(&sb->s_inodes, struct inode, i_sb_list);
+		mutex_unlock(&sb->s_lock);
+		if (!inode)
+			break;
+		WARN(1, "pinfs %s: inode %lu \"%s\" still has %d references at unmount\n",
+		     sb->prefix, inode->i_ino, inode->name, atomic_read(&inode->i_count));
+		atomic_set(&inode->i_count, 0);
+		pinfs_evict_inode(inode);
+	}
+
+	err = pinfs_sync_meta(sbi, true);
+	if (!err) {
+		mutex_lock(&sbi->meta_lock);
+		sbi->ds.flags |= PINFS_SB_CLEAN;
+		sbi->sb_dirty = true;
+		mutex_unlock(&sbi->meta_lock);
+		err = pinfs_sync_meta(sbi, true);
+	}
+	if (err)
+		fprintf(stderr, "pinmm: pinfs: %s: unmount could not write metadata (%d); "
+			"the image is not clean, run 'pinmm fsck %s'\n", sbi->path, err, sbi->path);
+	close(sbi->fd);
+	free(sbi->bitmap);
+	free(sbi->bitmap_dirty);
+	free(sbi->itable);
+	free(sbi->itable_dirty);
+	mutex_destroy(&sbi->meta_lock);
+	mutex_destroy(&sb->s_lock);
+	free(sbi);
+	free(sb);
+}
+
+const struct super_operations pinfs_sops = {
+	.lookup = pinfs_lookup,
+	.unlink = pinfs_unlink,
+	.evict_inode = pinfs_evict_inode,
+	.put_super = pinfs_put_super,
+	.sync_fs = pinfs_sync_fs,
+};
+
+/* ------------------------------------------------------------------ */
+/* Mounting                                                            */
+
+/* Open the image, creating it with mkfs when it does not exist. */
+static int pinfs_open_image(const struct pinmm_config *cfg, int *fdp, bool *created)
+{
+	int fd = open(cfg->pinfs_image, O_RDWR | O_CLOEXEC);
+	int err;
+
+	*fdp = -1;
+	*created = false;
+	if (fd < 0 && errno == ENOENT) {
+		fd = open(cfg->pinfs_image, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd < 0)
+			goto host_err;
+		err = pinfs_mkfs_fd(fd, cfg->pinfs_size);
+		if (err) {
+			fprintf(stderr, "pinmm: pinfs: %s: cannot make a file system of %llu "
+				"bytes (%d)\n", cfg->pinfs_image,
+				(unsigned long long)cfg->pinfs_size, err);
+			close(fd);
+			unlink(cfg->pinfs_image);
+			return err;
+		}
+		*created = true;
+	}
+	if (fd < 0)
+		goto host_err;
+	*fdp = fd;
+	return 0;
+host_err:
+	err = -errno;
+	fprintf(stderr, "pinmm: pinfs: cannot open image %s: %s\n", cfg->pinfs_image,
+		strerror(errno));
+	return err;
+}
+
+/* Check an existing image before trusting any of it. */
+static int pinfs_validate(const struct pinmm_config *cfg, int fd,
+			  struct pinfs_fsck_result *res)
+{
+	int err;
+
+	err = pinfs_fsck_fd(fd, false, cfg->quiet ? NULL : stderr, res);
+	if (err) {
+		fprintf(stderr, "pinmm: pinfs: %s: cannot check the image (%d)\n",
+			cfg->pinfs_image, err);
+		return err;
+	}
+	if (res->fatal || res->bad_magic) {
+		fprintf(stderr, "pinmm: pinfs: %s: %s; not mounting%s\n", cfg->pinfs_image,
+			res->bad_magic ? "not a pinfs image (bad magic)" : "bad super block",
+			res->fatal ? "" : " (run 'pinmm fsck --repair')");
+		return res->bad_magic ? -EINVAL : -EUCLEAN;
+	}
+	if (res->problems) {
+		fprintf(stderr, "pinmm: pinfs: %s: %ld problem%s found; not mounting "
+			"(run 'pinmm fsck --repair %s')\n", cfg->pinfs_image, res->problems,
+			res->problems == 1 ? "" : "s", cfg->pinfs_image);
+		return -EUCLEAN;
+	}
+	return 0;
+}
+
+static int pinfs_load(struct pinfs_sb_info *sbi)
+{
+	uint8_t buf[PINFS_BLOCK_SIZE];
+	int err;
+
+	err = pinfs_read_raw(sbi->fd, buf, 0, 1);
+	if (err)
+		return err;
+	pinfs_super_decode(&sbi->ds, buf);
+	sbi->bitmap = malloc((size_t)sbi->ds.bitmap_blocks * PINFS_BLOCK_SIZE);
+	sbi->bitmap_dirty = calloc(sbi->ds.bitmap_blocks, sizeof(bool));
+	sbi->itable = malloc((size_t)sbi->ds.itable_blocks * PINFS_BLOCK_SIZE);
+	sbi->itable_dirty = calloc(sbi->ds.itable_blocks, sizeof(bool));
+	if (!sbi->bitmap || !sbi->bitmap_dirty || !sbi->itable || !sbi->itable_dirty)
+		return -ENOMEM;
+	err = pinfs_read_raw(sbi->fd, sbi->bitmap, sbi->ds.bitmap_start, sbi->ds.bitmap_blocks);
+	if (!err)
+		err = pinfs_read_raw(sbi->fd, sbi->itable, sbi->ds.itable_start,
+				     sbi->ds.itable_blocks);
+	return err;
+}
+
+/**
+ * pinfs_init() - mount the image of cfg.pinfs_image at /data/ (boot).
+ * @m: the machine, after vfs_init().
+ *
+ * A missing image is created (cfg.pinfs_size bytes); an existing one is
+ * checked in full first.  The mount marks the image not clean until
+ * unmount writes everything back.
+ *
+ * Context: boot.
+ * Return: 0 (also when no image is configured); -EINVAL for a file that
+ * is not a pinfs image; -EUCLEAN for a damaged one (message on stderr);
+ * -errno from the host; -ENOMEM.
+ */
+int pinfs_init(struct pinmm *m)
+{
+	const struct pinmm_config *cfg = &m->cfg;
+	struct pinfs_fsck_result res;
+	struct pinfs_sb_info *sbi;
+	struct super_block *sb;
+	bool created;
+	int fd, err;
+
+	if (!cfg->pinfs_image[0])
+		return 0;
+	err = pinfs_open_image(cfg, &fd, &created);
+	if (err)
+		return err;
+	if (!created) {
+		err = pinfs_validate(cfg, fd, &res);
+		if (err) {
+			close(fd);
+			return err;
+		}
+	}
+	sbi = calloc(1, sizeof(*sbi));
+	sb = calloc(1, sizeof(*sb));
+	if (!sbi || !sb) {
+		free(sbi);
+		free(sb);
+		close(fd);
+		return -ENOMEM;
+	}
+	sbi->fd = fd;
+	sbi->sb = sb;
+	snprintf(sbi->path, sizeof(sbi->path), "%s", cfg->pinfs_image);
+	mutex_init(&sbi->meta_lock);
+	INIT_LIST_HEAD(&sbi->node);
+	sb->machine = m;
+	sb->fs_name = "pinfs";
+	snprintf(sb->prefix, sizeof(sb->prefix), "/data/");
+	sb->s_op = &pinfs_sops;
+	sb->s_fs_info = sbi;
+	mutex_init(&sb->s_lock);
+	INIT_LIST_HEAD(&sb->s_inodes);
+	INIT_LIST_HEAD(&sb->s_list);
+	sb->next_ino = 1;
+
+	err = pinfs_load(sbi);
+	if (!err && !created) {
+		/* After a crash the counters in the super block are stale. */
+		sbi->ds.free_blocks = res.free_blocks;
+		sbi->ds.free_inodes = res.free_inodes;
+	}
+	if (!err) {
+		sbi->ds.flags &= ~PINFS_SB_CLEAN;
+		sbi->ds.mount_count++;
+		sbi->sb_dirty = true;
+		err = pinfs_sync_meta(sbi, true);
+	}
+	if (!err) {
+		if (cfg->pinfs_fail_read) {
+			atomic_long_set(&sbi->inject[PINFS_IO_READ].after,
+					(long)cfg->pinfs_fail_read - 1);
+			atomic_long_set(&sbi->inject[PINFS_IO_READ].nr, 1);
+		}
+		if (cfg->pinfs_fail_write) {
+			atomic_long_set(&sbi->inject[PINFS_IO_WRITE].after,
+					(long)cfg->pinfs_fail_write - 1);
+			atomic_long_set(&sbi->inject[PINFS_IO_WRITE].nr, 1);
+		}
+		err = vfs_mount(m, sb);
+	}
+	if (err) {
+		fprintf(stderr, "pinmm: pinfs: %s: mount failed (%d)\n", sbi->path, err);
+		close(fd);
+		free(sbi->bitmap);
+		free(sbi->bitmap_dirty);
+		free(sbi->itable);
+		free(sbi->itable_dirty);
+		mutex_destroy(&sbi->meta_lock);
+		mutex_destroy(&sb->s_lock);
+		free(sbi);
+		free(sb);
+		return err;
+	}
+	pthread_mutex_lock(&pinfs_mounts_lock);
+	list_add_tail(&sbi->node, &pinfs_mounts);
+	pthread_mutex_unlock(&pinfs_mounts_lock);
+	/* A failed flusher start leaves writeback to sync and fsync. */
+	if (wb_register_sb(sb, (unsigned long)cfg->writeback_interval_ms))
+		fprintf(stderr, "pinmm: pinfs: %s: no periodic writeback\n", sbi->path);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Public calls                                                        */
+
+static struct pinfs_sb_info *pinfs_of(struct pinmm *m)
+{
+	struct pinfs_sb_info *sbi;
+
+	list_for_each_entry(sbi, &pinfs_mounts, node)
+		if (sbi->sb->machine == m)
+			return sbi;
+	return NULL;
+}
+
+/**
+ * pinmm_pinfs_statfs() - sizes and counters of the pinfs of @m.
+ * @m: the machine.
+ * @st: result.
+ *
+ * Context: any thread.
+ * Return: 0; -ENOENT when no pinfs is mounted; -EINVAL for NULL.
+ */
+int pinmm_pinfs_statfs(struct pinmm *m, struct pinmm_pinfs_stat *st)
+{
+	struct pinfs_sb_info *sbi;
+
+	pinmm_thread_enter();
+	if (!m || !st)
+		return -EINVAL;
+	pthread_mutex_lock(&pinfs_mounts_lock);
+	sbi = pinfs_of(m);
+	if (sbi) {
+		memset(st, 0, sizeof(*st));
+		mutex_lock(&sbi->meta_lock);
+		st->block_size = PINFS_BLOCK_SIZE;
+		st->blocks = sbi->ds.block_count;
+		st->free_blocks = sbi->ds.free_blocks;
+		st->data_blocks = sbi->ds.block_count - sbi->ds.data_start;
+		st->inodes = sbi->ds.inode_count;
+		st->free_inodes = sbi->ds.free_inodes;
+		mutex_unlock(&sbi->meta_lock);
+		for (int i = 0; i < PINMM_PINFS_NR_STATS; i++)
+			st->events[i] = atomic_long_read(&sbi->stat[i]);
+	}
+	pthread_mutex_unlock(&pinfs_mounts_lock);
+	return sbi ? 0 : -ENOENT;
+}
+
+/**
+ * pinmm_pinfs_inject() - make image I/O of @m's pinfs fail with EIO.
+ * @m: the machine.
+ * @op: "read", "write" or "any".
+ * @after: operations that still succeed first (>= 0).
+ * @nr: failures then (-1: until the next call; 0: clear).
+ *
+ * Context: any thread.
+ * Return: 0; -ENOENT when no pinfs is mounted; -EINVAL for bad arguments.
+ */
+int pinmm_pinfs_inject(struct pinmm *m, const char *op, long after, long nr)
+{
+	struct pinfs_sb_info *sbi;
+	bool rd, wr;
+
+	pinmm_thread_enter();
+	if (!m || !op || after < 0 || nr < -1)
+		return -EINVAL;
+	rd = !strcmp(op, "read") || !strcmp(op, "any");
+	wr = !strcmp(op, "write") || !strcmp(op, "any");
+	if (!rd && !wr)
+		return -EINVAL;
+	pthread_mutex_lock(&pinfs_mounts_lock);
+	sbi = pinfs_of(m);
+	for (int i = 0; sbi && i < PINFS_IO_NR; i++) {
+		if (i == PINFS_IO_READ ? !rd : !wr)
+			continue;
+		atomic_long_set(&sbi->inject[i].nr, 0);
+		atomic_long_set(&sbi->inject[i].after, after);
+		atomic_long_set(&sbi->inject[i].nr, nr);
+	}
+	pthread_mutex_unlock(&pinfs_mounts_lock);
+	return sbi ? 0 : -ENOENT;
+}
