@@ -95,4 +95,7 @@ double host_loadavg(void);
 double bench_median(double *v, int n);
 double bench_min(const double *v, int n);
 
+/* bench_rdma.c: `pinmm bench rdma`. */
+int bench_rdma(int argc, char **argv);
+
 #endif /* PINMM_BENCH_H */

@@ -1181,6 +1181,7 @@ static void bench_usage(FILE *f)
 {
 	fputs("Usage: pinmm bench [--json] [--host | --no-host]\n"
 	      "       pinmm bench gup [OPTIONS]   (see 'pinmm bench gup --help')\n"
+	      "       pinmm bench rdma [OPTIONS]  (see 'pinmm bench rdma --help')\n"
 	      "\n"
 	      "Without a mode: the standard set, one table of every target of the\n"
 	      "issues 'Foundation' and 'Page pinning' with the figure measured, the same\n"
@@ -1210,6 +1211,8 @@ int pinmm_cmd_bench(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "gup"))
 		return cmd_gup(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "rdma"))
+		return bench_rdma(argc - 1, argv + 1);	/* bench_rdma.c */
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			json = true;
@@ -1223,7 +1226,7 @@ int pinmm_cmd_bench(int argc, char **argv)
 		} else if (argv[i][0] == '-')
 			return bench_usage_error("unknown option '%s'", argv[i]);
 		else
-			return bench_usage_error("unknown mode '%s' (modes: gup)", argv[i]);
+			return bench_usage_error("unknown mode '%s' (modes: gup, rdma)", argv[i]);
 	}
 	host_info_get(&hi);
 	nrows = 0;

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rdma_internal.h - what rdma.c (protection domains, keys, pinned regions,
+ * peers) and rdma_odp.c (on-demand regions) share.
+ *
+ * Lock order: pd->lock > rdma key table lock; odp->umem_mutex is a leaf
+ * taken by the interval notifier's ->invalidate under any mm lock, so it
+ * is never held while taking an mm lock.
+ */
+#ifndef PINMM_RDMA_INTERNAL_H
+#define PINMM_RDMA_INTERNAL_H
+
+#include <pthread.h>
+#include <pinmm/rdma.h>
+#include "mm.h"
+
+enum rdma_stat {
+	RS_READS, RS_WRITES, RS_BYTES_READ, RS_BYTES_WRITTEN,
+	RS_REFUSED, RS_BAD_KEY, RS_REVOKED, RS_WRONG_PD, RS_RANGE, RS_ACCESS, RS_FAULT,
+	RS_DEVICE_FAULTS, RS_FAULT_RETRIES, RS_INVALIDATIONS, RS_INVALIDATED_PAGES,
+	RS_MRS_REGISTERED, RS_MRS_LIVE,
+	RS_NR
+};
+
+/*
+ * struct rdma_pd - a protection domain.  Referenced by its file (until the
+ * last close) and by every peer connected to it.
+ * @lock protects @mrs and @closed.
+ */
+struct rdma_pd {
+	struct pinmm *machine;
+	atomic_t refs;
+	struct mutex lock;
+	struct list_head mrs;
+	bool closed;
+	atomic_long_t st[RS_NR];
+};
+
+struct rdma_odp;
+
+/*
+ * struct rdma_mr - one memory region.  Immutable after registration except
+ * @inflight (atomic; waited for under @lock with @cond) and @pd_node.
+ * @mm: the mm whose memory is registered (mmgrab()'d for the region's life).
+ * @mm_account: pinned regions: the mm charged in pinned_vm (mmgrab()'d).
+ */
+struct rdma_mr {
+	struct rdma_pd *pd;
+	uint32_t key;
+	uint64_t iova;
+	uint64_t length;
+	unsigned int access;
+	unsigned long npages;
+	bool writable;
+	bool remote;
+	int target_pid;
+	struct mm_struct *mm;
+	struct mm_struct *mm_account;
+	struct page **pages;
+	struct rdma_odp *odp;
+	struct list_head pd_node;
+	atomic_t inflight;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+};
+
+static inline void rdma_count(struct rdma_pd *pd, enum rdma_stat s, long n)
+{
+	atomic_long_add(n, &pd->st[s]);
+}
+
+/* rdma_odp.c */
+int rdma_odp_init(struct rdma_mr *mr);
+void rdma_odp_release(struct rdma_mr *mr);
+long rdma_odp_copy(struct rdma_mr *mr, unsigned long off, void *buf, size_t len,
+		   bool write, unsigned int hold_us);
+void rdma_odp_query(struct rdma_mr *mr, struct pinmm_rdma_mr_info *info);
+
+void rdma_hold(unsigned int us);
+
+#endif /* PINMM_RDMA_INTERNAL_H */
