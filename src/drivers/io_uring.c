@@ -181,52 +181,15 @@ static void io_ring_release(struct file *file)
 	free(ctx);
 }
 
-/* The SQ/CQ rings are not modelled: nothing to map. */
-static int io_ring_mmap(struct file *file, struct vm_area_struct *vma)
-{
-	(void)file;
-	(void)vma;
-	return -ENODEV;
-}
-
+/* The SQ/CQ rings are not modelled: there is no ->mmap (-ENODEV). */
 static const struct file_operations io_uring_fops = {
-	.mmap = io_ring_mmap,
 	.release = io_ring_release,
-};
-
-static void io_uring_evict_inode(struct inode *inode)
-{
-	free(inode);
-}
-
-static const struct super_operations io_uring_sops = {
-	.evict_inode = io_uring_evict_inode,
-};
-
-static struct super_block io_uring_sb = {
-	.fs_name = "anon_inodefs",
-	.prefix = "anon_inode:",
-	.s_op = &io_uring_sops,
 };
 
 /* The ring behind @fd in @p, with its file referenced, or an ERR_PTR. */
 static struct file *io_uring_fget(struct pinmm_proc *p, int fd)
 {
-	struct file *file;
-
-	pinmm_thread_enter();
-	if (!p)
-		return ERR_PTR(-EINVAL);
-	if (READ_ONCE(p->exited))
-		return ERR_PTR(-ESRCH);
-	file = fget(p, fd);
-	if (!file)
-		return ERR_PTR(-EBADF);
-	if (file->f_op != &io_uring_fops) {
-		fput(file);
-		return ERR_PTR(-EBADF);
-	}
-	return file;
+	return anon_inode_fget(p, fd, &io_uring_fops);
 }
 
 /**
@@ -240,7 +203,6 @@ static struct file *io_uring_fget(struct pinmm_proc *p, int fd)
 int pinmm_uring_create(struct pinmm_proc *p, unsigned int entries)
 {
 	struct io_ring_ctx *ctx;
-	struct inode *inode;
 	struct file *file;
 	int fd;
 
@@ -250,29 +212,17 @@ int pinmm_uring_create(struct pinmm_proc *p, unsigned int entries)
 	if (READ_ONCE(p->exited))
 		return -ESRCH;
 	ctx = calloc(1, sizeof(*ctx));
-	inode = calloc(1, sizeof(*inode));
-	if (!ctx || !inode) {
-		free(ctx);
-		free(inode);
+	if (!ctx)
 		return -ENOMEM;
-	}
 	ctx->machine = p->machine;
 	ctx->sq_entries = entries;
 	mutex_init(&ctx->uring_lock);
-	inode->i_mode = S_IFREG | 0600;
-	inode->i_nlink = 1;
-	atomic_set(&inode->i_count, 1);
-	inode->i_sb = &io_uring_sb;
-	inode->i_fop = &io_uring_fops;
-	strcpy(inode->name, "[io_uring]");
-	file = file_alloc(inode, O_RDWR);
+	file = anon_inode_getfile("[io_uring]", &io_uring_fops, ctx, O_RDWR);
 	if (!file) {
 		mutex_destroy(&ctx->uring_lock);
 		free(ctx);
-		free(inode);
 		return -ENOMEM;
 	}
-	file->private_data = ctx;
 	fd = files_install(p, file);
 	if (fd < 0)
 		fput(file);

@@ -176,6 +176,11 @@ struct super_block *vfs_shm_mount(struct pinmm *m);	/* internal tmpfs */
 int files_install(struct pinmm_proc *p, struct file *file);	/* lowest free fd */
 int files_close(struct pinmm_proc *p, int fd);			/* 0 or -EBADF */
 
+/* anon_inodes.c: driver objects handed to a process as descriptors */
+struct file *anon_inode_getfile(const char *name, const struct file_operations *fops,
+				void *priv, int flags);
+struct file *anon_inode_fget(struct pinmm_proc *p, int fd, const struct file_operations *fops);
+
 /* filemap.c: the page cache */
 /* Referenced folio at @index, or NULL. */
 struct folio *filemap_get_folio(struct address_space *mapping, pgoff_t index);

@@ -419,67 +419,17 @@ static void gup_test_release(struct file *file)
 	gup_test_dev_put(dev);
 }
 
-/* debugfs files cannot be mapped. */
-static int gup_test_mmap(struct file *file, struct vm_area_struct *vma)
-{
-	(void)file;
-	(void)vma;
-	return -ENODEV;
-}
-
+/* Like the debugfs file: no ->mmap (-ENODEV). */
 static const struct file_operations gup_test_fops = {
-	.mmap = gup_test_mmap,
 	.release = gup_test_release,
 };
-
-/* The inode of each open: freed with its last reference. */
-static void gup_test_evict_inode(struct inode *inode)
-{
-	free(inode);
-}
-
-static const struct super_operations gup_test_sops = {
-	.evict_inode = gup_test_evict_inode,
-};
-
-static struct super_block gup_test_sb = {
-	.fs_name = "debugfs",
-	.prefix = "/sys/kernel/debug/",
-	.s_op = &gup_test_sops,
-};
-
-static struct file *gup_test_file_alloc(struct gup_test_dev *dev)
-{
-	struct inode *inode = calloc(1, sizeof(*inode));
-	struct file *file;
-
-	if (!inode)
-		return NULL;
-	inode->i_mode = S_IFREG | 0600;
-	inode->i_nlink = 1;
-	atomic_set(&inode->i_count, 1);
-	inode->i_sb = &gup_test_sb;
-	inode->i_fop = &gup_test_fops;
-	snprintf(inode->name, sizeof(inode->name), "gup_test");
-	file = file_alloc(inode, O_RDWR);
-	if (!file) {
-		free(inode);
-		return NULL;
-	}
-	file->private_data = dev;
-	return file;
-}
 
 /* The gup_test file behind @fd in @p, referenced, or NULL. */
 static struct file *gup_test_fget(struct pinmm_proc *p, int fd)
 {
-	struct file *file = fget(p, fd);
+	struct file *file = anon_inode_fget(p, fd, &gup_test_fops);
 
-	if (file && file->f_op != &gup_test_fops) {
-		fput(file);
-		file = NULL;
-	}
-	return file;
+	return IS_ERR(file) ? NULL : file;
 }
 
 /**
@@ -503,7 +453,7 @@ int pinmm_gup_test_open(struct pinmm_proc *p)
 	dev = gup_test_dev_get(p->machine);
 	if (!dev)
 		return -ENOMEM;
-	file = gup_test_file_alloc(dev);
+	file = anon_inode_getfile("gup_test", &gup_test_fops, dev, O_RDWR);
 	if (!file) {
 		gup_test_dev_put(dev);
 		return -ENOMEM;
