@@ -112,7 +112,10 @@ struct pinmm_config {
 	uint64_t writeback_interval_ms;	/* periodic writeback of pinfs, 0 = off */
 	uint64_t pinfs_fail_read;	/* pinfs.fail_io: the Nth image read fails */
 	uint64_t pinfs_fail_write;	/* ... the Nth image write fails (0 = off) */
-	uint64_t reserved[13];
+	uint64_t dax_truncate_wait_ms;	/* DAX truncate/punch: wait for pinned frames */
+	uint64_t dio_latency_us;	/* O_DIRECT device latency per request */
+	uint64_t writeback_latency_us;	/* writeback I/O time of one page */
+	uint64_t reserved[10];
 };
 
 /** pinmm_config_default() - fill @cfg with the documented defaults. */

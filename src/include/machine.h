@@ -85,6 +85,29 @@ enum vm_stat_item {
 	GUP_SLOW_CALLS,
 	UNPIN_NOT_PINNED,		/* unpin of something that was not pinned */
 	PINNED_PAGE_DETACHED,		/* pinned page unmapped, kept alive by its pin */
+	DAX_FAULT,			/* DAX faults that mapped a pmem frame */
+	DAX_TRUNCATE_WAITS,		/* truncate/punch waited for a busy DAX frame */
+	DAX_TRUNCATE_TIMEOUTS,		/* ... and gave up at the deadline (-EBUSY) */
+	NR_DAX_BUSY,			/* state: device frames with references */
+	/* Pinned-page policies (doc/PIN-POLICIES.md, src/mm/pin_policy.c) */
+	PINNED_DIRTY_NO_BLOCKS,		/* pinned page dirtied without its block mapping */
+	LOST_BYTES,			/* bytes a device wrote that can never reach disk */
+	TORN_WRITES,			/* writebacks whose page changed during the I/O */
+	TORN_BYTES,			/* ... bytes that changed */
+	HOLDOFF_STALLS,			/* waits for a pin to be released */
+	HOLDOFF_STALL_NS,		/* ... time spent waiting */
+	HOLDOFF_TIMEOUTS,		/* ... that reached the deadline */
+	BOUNCE_PAGES,			/* pinned pages written back from a stable copy */
+	BOUNCE_BYTES,
+	LEASE_BREAKS,			/* layout leases broken (truncate, punch) */
+	LEASE_REVOCATIONS,		/* ... not released in time: pins fenced */
+	LEASE_FENCED_WRITES,		/* device writes dropped on fenced pins */
+	LEASE_FENCED_BYTES,
+	BUSY_BLOCKS,			/* blocks kept allocated under pinned pages (state) */
+	BUSY_BLOCKS_RELEASED,		/* ... freed at the last unpin */
+	DIO_READS,			/* O_DIRECT requests completed */
+	DIO_WRITES,
+	DIO_BYTES,
 	WARN_COUNT,			/* WARNs on this machine */
 	NR_VM_STAT_ITEMS
 };
@@ -149,6 +172,8 @@ int pinmm_config_validate(const struct pinmm_config *cfg);
 
 /* process.c: exit every process of @m (shutdown, before vfs_exit()). */
 void pinmm_procs_exit_all(struct pinmm *m);
+/* drivers/rdma.c: reap the RDMA peers of @m left running (shutdown, first). */
+void rdma_shutdown(struct pinmm *m);
 
 /* vmstat.c */
 static inline void count_vm_events(struct pinmm *m, enum vm_stat_item item, long n)

@@ -184,6 +184,17 @@ static inline void folio_get(struct folio *folio)
 	VM_BUG_ON_FOLIO(folio_ref_zero_or_close_to_overflow(folio), folio);
 	folio_ref_add(folio, 1);
 }
+/*
+ * struct folio_orphan - a page-cache folio that leaves the cache still
+ * owning filesystem state keeps PG_private, and folio->private then starts
+ * with this: the final put calls ->free_folio (pinfs busyblocks policy:
+ * blocks stay allocated under a pinned, truncated page until it is freed).
+ * Filesystems that set PG_private put it first in their private struct.
+ */
+struct folio_orphan {
+	void (*free_folio)(struct folio *folio, struct folio_orphan *o);
+};
+
 void __folio_put(struct folio *folio);	/* page_alloc.c: refcount hit 0 */
 static inline void folio_put(struct folio *folio)
 {

@@ -112,7 +112,10 @@ struct pinfs_inject {
  * struct pinfs_sb_info - a mounted pinfs.
  * @meta_lock protects @bitmap, @bitmap_dirty, @itable, @itable_dirty and
  * the free counters in @ds.  Nests inside pinfs_inode_info.map_lock.
- * @fd: the image, opened O_RDWR; pread/pwrite need no lock.
+ * @fd: the image, opened O_RDWR; pread/pwrite need no lock.  -1 for DAX.
+ * @pmem/@pmem_pfn/@dax: DAX mode (fs/pinfs/dax.c): the "image" is the pmem
+ * region, block b is frame @pmem_pfn + b at host address @pmem + b * 4096;
+ * pinfs_io() copies to and from it.  Set at mount, read-only afterwards.
  */
 struct pinfs_sb_info {
 	struct super_block *sb;
@@ -129,6 +132,11 @@ struct pinfs_sb_info {
 	struct pinfs_inject inject[PINFS_IO_NR];
 	atomic_long_t stat[PINMM_PINFS_NR_STATS];
 	struct list_head node;		/* pinfs_mounts */
+	struct list_head busy_list;	/* busy.c: struct pinfs_bh, meta_lock */
+	struct pinfs_dio_engine *dio;	/* dio.c: started at the first O_DIRECT request */
+	uint8_t *pmem;
+	unsigned long pmem_pfn;
+	bool dax;
 };
 
 /*
@@ -147,6 +155,10 @@ struct pinfs_ind {
  * (page_mkwrite, writepage) and under i_rwsem; it nests outside meta_lock.
  * @slot: index in the inode table (the inode number is slot + 1).
  * @evicting: set when i_count reached 0 and eviction runs; lookup waits.
+ * @dax_sem (DAX only; Linux's mapping->invalidate_lock): read by faults
+ * while they look up a block and map its frame, written by truncate, hole
+ * punch and eviction while they unmap, wait for frames to go idle and free
+ * blocks.  Below mmap_lock and i_rwsem, above map_lock and i_mmap_rwsem.
  */
 struct pinfs_inode_info {
 	struct inode vfs_inode;
@@ -158,6 +170,7 @@ struct pinfs_inode_info {
 	struct pinfs_ind **dleaf;	/* PINFS_PTRS entries once dind is loaded */
 	bool meta_dirty;
 	bool evicting;
+	struct rw_semaphore dax_sem;
 };
 
 static inline struct pinfs_inode_info *PINFS_I(struct inode *inode)
@@ -172,10 +185,20 @@ static inline struct pinfs_sb_info *PINFS_SB(struct super_block *sb)
 /*
  * struct pinfs_bh - the per-page block mapping (the buffer-head role),
  * folio->private with PG_private, changed under the folio lock.
+ * @orphan must come first (mm.h: the final put of a folio that left the
+ * cache with PG_private calls orphan.free_folio).
+ * @busy, @orphaned, @sbi, @busy_node: busyblocks policy (busy.c) - the
+ * folio was truncated while pinned and @blocknr stays allocated until its
+ * last unpin; @orphaned once the file freed the block (under meta_lock).
  */
 struct pinfs_bh {
+	struct folio_orphan orphan;
 	uint32_t blocknr;
 	bool mapped;
+	bool busy;
+	bool orphaned;
+	struct pinfs_sb_info *sbi;
+	struct list_head busy_node;	/* sbi->busy_list */
 };
 
 static inline void pinfs_stat_inc(struct pinfs_sb_info *sbi, enum pinmm_pinfs_stat_item i)
@@ -184,7 +207,10 @@ static inline void pinfs_stat_inc(struct pinfs_sb_info *sbi, enum pinmm_pinfs_st
 }
 
 /* super.c */
-int pinfs_init(struct pinmm *m);		/* boot: mount cfg.pinfs_image at /data/ */
+int pinfs_init(struct pinmm *m);	/* boot: cfg.pinfs_image at /data/, pmem at /dax/ */
+/* Mount @sbi (fd or pmem set) at @prefix; frees @sbi on failure. */
+int pinfs_fill_super(struct pinmm *m, struct pinfs_sb_info *sbi, const char *prefix,
+		     const struct pinfs_fsck_result *res);
 int pinfs_io(struct pinfs_sb_info *sbi, enum pinfs_io_op op, void *buf, uint64_t blk,
 	     size_t nr);
 int pinfs_write_inode(struct inode *inode);
@@ -213,5 +239,19 @@ extern const struct inode_operations pinfs_inode_ops;
 extern const struct file_operations pinfs_file_ops;
 extern const struct address_space_operations pinfs_aops;
 void pinfs_folio_detach(struct folio *folio);
+
+/* busy.c: blocks under pinned truncated folios (busyblocks policy) */
+bool pinfs_busy_hold(struct folio *folio);		/* folio locked */
+bool pinfs_busy_claim_locked(struct pinfs_sb_info *sbi, uint32_t blk);	/* meta_lock */
+void pinfs_busy_forget(struct pinfs_sb_info *sbi);	/* unmount */
+
+/* dio.c: O_DIRECT */
+void pinfs_dio_stop(struct pinfs_sb_info *sbi);		/* unmount */
+long pinfs_dio_rw_host(struct file *file, void *buf, size_t len, long long off, bool write);
+
+/* dax.c: DAX mode on the pmem region (doc/PINFS.md, "DAX") */
+int pinfs_dax_init(struct pinmm *m);		/* boot: mount pmem at /dax/ */
+void pinfs_dax_setup_inode(struct inode *inode);
+int pinfs_dax_evict_inode(struct inode *inode);
 
 #endif /* PINMM_PINFS_H */

@@ -28,12 +28,16 @@ enum writeback_sync_modes {
  * @nr_written: folios written (out).
  * @nr_failed: folios whose ->writepage failed; they stay dirty (out).
  * @nr_skipped: folios writeback_folio_may_skip() kept back (out).
+ * @bounce: set by writeback_folio() for the duration of one ->writepage:
+ *	write these bytes (a stable copy of the folio, bounce policy) instead
+ *	of the folio's own.
  */
 struct writeback_control {
 	enum writeback_sync_modes sync_mode;
 	long nr_written;
 	long nr_failed;
 	long nr_skipped;
+	const void *bounce;
 };
 
 /* page-writeback.c */

@@ -34,7 +34,7 @@
  *
  * ram 4G, no MOVABLE/CMA/pmem, thp madvise, pin.tracking bias,
  * fs.pinned_policy linux, rlimit.memlock 8M, debug 1, seed 1, no periodic
- * writeback, no injected pinfs I/O errors.
+ * writeback, no injected pinfs I/O errors, dax.truncate_wait_ms 1000.
  * Context: any.
  */
 void pinmm_config_default(struct pinmm_config *cfg)
@@ -53,6 +53,7 @@ void pinmm_config_default(struct pinmm_config *cfg)
 	cfg->quiet = false;
 	cfg->holdoff_ms = 100;
 	cfg->lease_break_ms = 100;
+	cfg->dax_truncate_wait_ms = 1000;
 }
 
 enum cfg_type { T_SIZE, T_ENUM, T_BOOL, T_U64, T_INT, T_PATH, T_MEMLOCK, T_FAILIO };
@@ -104,6 +105,10 @@ static const struct cfg_key cfg_keys[] = {
 	{ "writeback.interval_ms", T_U64, OFF(writeback_interval_ms), NULL, 0, 0,
 	  3600 * 1000, 0 },
 	{ "pinfs.fail_io", T_FAILIO, OFF(pinfs_fail_read), NULL, 0, 0, 0, 0 },
+	{ "dax.truncate_wait_ms", T_U64, OFF(dax_truncate_wait_ms), NULL, 0, 0, 3600 * 1000, 0 },
+	{ "dio.latency_us", T_U64, OFF(dio_latency_us), NULL, 0, 0, 10 * 1000 * 1000, 0 },
+	{ "writeback.latency_us", T_U64, OFF(writeback_latency_us), NULL, 0, 0,
+	  10 * 1000 * 1000, 0 },
 };
 #undef OFF
 
@@ -111,7 +116,8 @@ static const char *const cfg_key_names[ARRAY_SIZE(cfg_keys) + 1] = {
 	"ram", "zone.movable", "zone.cma", "pmem", "thp", "pin.tracking",
 	"fs.pinned_policy", "pinfs.image", "pinfs.size", "rlimit.memlock",
 	"debug", "seed", "pin.provenance", "quiet", "holdoff_ms",
-	"lease_break_ms", "writeback.interval_ms", "pinfs.fail_io", NULL,
+	"lease_break_ms", "writeback.interval_ms", "pinfs.fail_io", "dax.truncate_wait_ms",
+	"dio.latency_us", "writeback.latency_us", NULL,
 };
 
 static const struct cfg_key *cfg_find(const char *key)

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "gup.h"
+#include "pin_policy.h"
 #include "rcu.h"
 
 static int zone_by_name(const char *name)
@@ -93,6 +94,8 @@ int pinmm_migrate_page(struct pinmm_proc *p, unsigned long addr, const char *zon
 		ret = -EINVAL;
 		goto out;
 	}
+	/* fs.pinned_policy=holdoff: wait for the pin first (pin_policy.c). */
+	pin_policy_holdoff_wait(folio, HOLDOFF_MIGRATE);
 	dst = migrate_to_zone(p->machine, folio, z,
 			      pfn_zone_idx(p->machine, folio_pfn(folio)));
 	if (IS_ERR(dst)) {

@@ -16,6 +16,8 @@
 #include <errno.h>
 #include "mm.h"
 #include "gup.h"
+#include "dax.h"
+#include "pin_policy.h"
 #include "provenance.h"
 #include "rcu.h"
 
@@ -61,7 +63,8 @@ static bool writable_file_mapping_allowed(struct vm_area_struct *vma, unsigned i
 /**
  * check_vma_flags() - may GUP with @gup_flags touch @vma at all?  §4.3.
  * Context: mmap_lock held.
- * Return: 0, -EFAULT, -EOPNOTSUPP.
+ * Return: 0, -EFAULT, -EOPNOTSUPP (FOLL_LONGTERM on fsdax, unless
+ * fs.pinned_policy is "lease").
  */
 int check_vma_flags(struct vm_area_struct *vma, unsigned int gup_flags)
 {
@@ -74,11 +77,22 @@ int check_vma_flags(struct vm_area_struct *vma, unsigned int gup_flags)
 		return -EFAULT;
 	if ((gup_flags & FOLL_ANON) && !vma_is_anonymous(vma))
 		return -EFAULT;
-	if ((gup_flags & FOLL_LONGTERM) && vma_is_fsdax(vma))
+	/*
+	 * fsdax: the pinned page is the storage itself and truncate would
+	 * have to wait for the pin (§5.3).  The lease policy (a layout lease
+	 * the filesystem can break) is the one way to allow it.
+	 */
+	if ((gup_flags & FOLL_LONGTERM) && vma_is_fsdax(vma) &&
+	    !dax_longterm_pin_allowed(vma->vm_mm->machine))
 		return -EOPNOTSUPP;
 	if (write) {
-		if (!vma_is_anonymous(vma) && !writable_file_mapping_allowed(vma, gup_flags))
-			return -EFAULT;
+		if (!vma_is_anonymous(vma) && !writable_file_mapping_allowed(vma, gup_flags)) {
+			/* fs.pinned_policy: legacy allows, lease needs one (pin_policy.c). */
+			int err = pin_policy_longterm_file_write(vma, gup_flags);
+
+			if (err)
+				return err;
+		}
 		if (!(vm_flags & VM_WRITE)) {
 			if (!(gup_flags & FOLL_FORCE))
 				return -EFAULT;

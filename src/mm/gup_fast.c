@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include "gup.h"
+#include "dax.h"
 #include "provenance.h"
 #include "rcu.h"
 
@@ -66,6 +67,9 @@ static bool gup_fast_pte_range(struct pinmm *m, pmd_t pmd, pmd_t *pmdp, unsigned
 			goto out;
 		if (pte_special(pte))
 			goto out;		/* zero page, PFN maps */
+		/* fsdax: only the slow path can apply the VMA rules (§3.3). */
+		if (pte_devmap(pte) && (flags & FOLL_LONGTERM))
+			goto out;
 		if (unlikely(!pfn_valid_m(m, pte_pfn(pte))))
 			goto out;
 		page = pfn_to_page_m(m, pte_pfn(pte));
@@ -114,6 +118,8 @@ static bool gup_fast_pmd_leaf(struct pinmm *m, pmd_t orig, pmd_t *pmdp, unsigned
 		return false;
 	if (pmd_special(orig))
 		return false;		/* huge zero folio */
+	if (pmd_devmap(orig) && (flags & FOLL_LONGTERM))
+		return false;		/* fsdax: the slow path decides */
 	page = pfn_to_page_m(m, pmd_pfn(orig) + pte_index(addr));
 	refs = (int)((end - addr) >> PAGE_SHIFT);
 	folio = try_grab_folio_fast(m, page, refs, flags);

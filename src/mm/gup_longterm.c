@@ -12,8 +12,23 @@
 #include <sched.h>
 #include <stdlib.h>
 #include "gup.h"
+#include "dax.h"
 
 #define NR_MAX_MIGRATE_RETRY 10
+
+/*
+ * May @folio stay where it is under a long-term pin?  fsdax frames are not
+ * long-term pinnable (folio_is_longterm_pinnable()) and cannot migrate
+ * either (they are the file's storage): check_vma_flags() refuses the pin
+ * before any is taken, unless the lease policy allows it; then they are
+ * left alone here.
+ */
+static bool longterm_pin_may_stay(struct pinmm *m, struct folio *folio)
+{
+	if (folio_is_longterm_pinnable(m, folio))
+		return true;
+	return folio_is_fsdax(folio) && dax_longterm_pin_allowed(m);
+}
 
 /*
  * check_and_migrate_movable_pages() - keep the pins if every folio may be
@@ -35,7 +50,7 @@ static long check_and_migrate_movable_pages(struct pinmm *m, unsigned long nr,
 		if (folio == prev)
 			continue;
 		prev = folio;
-		if (!folio_is_longterm_pinnable(m, folio))
+		if (!longterm_pin_may_stay(m, folio))
 			nr_movable++;
 	}
 	if (!nr_movable)
@@ -50,7 +65,7 @@ static long check_and_migrate_movable_pages(struct pinmm *m, unsigned long nr,
 		if (folio == prev)
 			continue;
 		prev = folio;
-		if (!folio_is_longterm_pinnable(m, folio) && movable) {
+		if (!longterm_pin_may_stay(m, folio) && movable) {
 			folio_get(folio);	/* the isolation reference */
 			movable[nr_movable++] = folio;
 		}

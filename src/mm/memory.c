@@ -38,6 +38,8 @@ static enum mm_counter mm_counter_of(struct folio *folio)
  * vm_normal_page() - the page a present PTE maps.
  * Context: PTE lock held, or a lockless walk that re-checks the entry.
  * Return: the page, or NULL for special entries (zero page, PFN maps).
+ * A devmap entry (fsdax frame) is not special: its struct page is returned
+ * and handled like any file page (reference and mapcount per mapping).
  */
 struct page *vm_normal_page(struct vm_area_struct *vma, unsigned long addr, pte_t pte)
 {

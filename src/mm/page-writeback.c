@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "pin_policy.h"
 #include "rcu.h"
 #include "writeback.h"
 
@@ -99,8 +100,12 @@ int writeback_folio(struct folio *folio, struct writeback_control *wbc)
 	struct address_space *mapping;
 	struct pinmm *m = folio_machine(folio);
 	long nr = (long)folio_nr_pages(folio);
+	struct pin_wb_ctx pctx;
 	int err;
 
+	/* holdoff: wait (unlocked: the unpin takes the folio lock) for the pin. */
+	if (folio_test_Dirty(folio))
+		pin_policy_holdoff_wait(folio, HOLDOFF_WRITEBACK);
 	if (wbc->sync_mode == WB_SYNC_NONE) {
 		if (!folio_trylock(folio))
 			return 0;
@@ -125,7 +130,10 @@ int writeback_folio(struct folio *folio, struct writeback_control *wbc)
 	folio_set_Writeback(folio);
 	mod_vm_stat(m, NR_WRITEBACK, nr);
 
+	/* bounce: a stable copy; otherwise torn-write detection (pin_policy.c). */
+	pin_policy_writeback_begin(folio, &pctx, wbc);
 	err = mapping->a_ops->writepage(folio, wbc);
+	pin_policy_writeback_end(folio, &pctx, wbc, err);
 	if (err) {
 		folio_mark_dirty(folio);
 		mapping_set_error(mapping, err);

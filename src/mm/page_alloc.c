@@ -38,6 +38,7 @@
 #include <sys/mman.h>
 
 #include "mm.h"
+#include "dax.h"
 
 __thread unsigned int pinmm_memalloc_pin;
 
@@ -471,7 +472,8 @@ void __free_pages(struct page *page, unsigned int order)
  * @folio: the folio
  *
  * Drops the anon_vma reference of an anonymous folio, clears the mapping and
- * returns the frames to the buddy allocator.  Reserved folios (the zero
+ * returns the frames to the buddy allocator.  A ZONE_DEVICE (fsdax) frame
+ * goes idle instead: free_zone_device_folio().  Reserved folios (the zero
  * page) are never freed this way.
  * Context: any; the folio is unmapped; takes zone->lock.
  */
@@ -481,6 +483,11 @@ void __folio_put(struct folio *folio)
 
 	VM_BUG_ON_FOLIO(folio_ref_count(folio) != 0, folio);
 	VM_BUG_ON_FOLIO(folio_mapped(folio), folio);
+	/* fsdax: the frame goes idle, keeping its owner (mm/dax.c). */
+	if (folio_is_zone_device(folio)) {
+		free_zone_device_folio(folio);
+		return;
+	}
 	if (WARN(folio_test_Reserved(folio), "page_alloc: final put of reserved pfn %#lx",
 		 folio_pfn(folio)))
 		return;
@@ -492,6 +499,15 @@ void __folio_put(struct folio *folio)
 			put_anon_vma(anon_vma);
 	} else {
 		WRITE_ONCE(folio->mapping, NULL);
+		/* Left the cache still owning fs state (struct folio_orphan). */
+		if (unlikely(folio_test_Private(folio))) {
+			struct folio_orphan *o = folio->private;
+
+			folio->private = NULL;
+			folio_clear_Private(folio);
+			if (o && o->free_folio)
+				o->free_folio(folio, o);
+		}
 	}
 	free_pages_prepared(m, &folio->page, folio_order(folio));
 }
@@ -636,7 +652,7 @@ static long report_zone_leaks(struct pinmm *m, struct zone *zone, int *budget)
 
 /**
  * page_alloc_check_leaks() - count frames of the buddy zones that are not
- * in the free lists.
+ * in the free lists, plus device (pmem) frames that are not idle.
  * @m: the machine
  * @report: print every allocated range and the state of its frames (the
  *          first LEAK_REPORT_MAX folios/pages in detail) to stderr
@@ -686,5 +702,7 @@ long page_alloc_check_leaks(struct pinmm *m, bool report)
 	}
 	if (report && leaked && budget <= 0)
 		fprintf(stderr, "pinmm: leak: (detail limited to %d entries)\n", LEAK_REPORT_MAX);
+	/* Device frames are never free: they must be idle (refcount 0). */
+	leaked += dax_check_device_leaks(m, report);
 	return leaked;
 }

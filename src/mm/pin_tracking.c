@@ -26,6 +26,7 @@
 #include <limits.h>
 #include "mm.h"
 #include "provenance.h"
+#include "pin_policy.h"
 
 static inline enum pinmm_pin_tracking tracking(struct pinmm *m)
 {
@@ -271,6 +272,10 @@ bool __gup_put_folio(struct pinmm *m, struct folio *folio, int refs, unsigned in
 			provenance_unpin(m, folio, pages);
 		if (count)
 			count_vm_events(m, NR_FOLL_PIN_RELEASED, pages);
+		folio_put_refs(folio, refs);
+		/* fs.pinned_policy=holdoff: wake a waiter (address only). */
+		pin_policy_unpin_notify(folio);
+		return true;
 	}
 	folio_put_refs(folio, refs);
 	return true;

@@ -23,6 +23,7 @@
  */
 #include <errno.h>
 
+#include "pin_policy.h"
 #include "rcu.h"
 #include "writeback.h"
 
@@ -35,6 +36,9 @@ static bool reclaim_may_drop(struct folio *folio)
 {
 	if (folio_test_Dirty(folio) || folio_test_Writeback(folio))
 		return false;
+	/* legacy (pre-5.7): a pin is a plain reference; reclaim cannot tell. */
+	if (!pin_policy_reclaim_sees_pins(folio_machine(folio)))
+		return true;
 	return !folio_maybe_dma_pinned(folio);
 }
 
@@ -53,6 +57,8 @@ static bool reclaim_folio(struct address_space *mapping, struct folio *folio,
 {
 	bool dropped = false;
 
+	/* holdoff: wait for the pin (unlocked) before deciding. */
+	pin_policy_holdoff_wait(folio, HOLDOFF_RECLAIM);
 	if (!folio_trylock(folio))
 		return false;
 	if (folio->mapping != mapping || !reclaim_may_drop(folio))

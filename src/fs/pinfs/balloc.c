@@ -100,6 +100,11 @@ int pinfs_new_block(struct pinfs_sb_info *sbi, uint32_t *blk)
 void pinfs_free_block(struct pinfs_sb_info *sbi, uint32_t blk)
 {
 	mutex_lock(&sbi->meta_lock);
+	/* busyblocks: a pinned truncated page still owns it (busy.c). */
+	if (pinfs_busy_claim_locked(sbi, blk)) {
+		mutex_unlock(&sbi->meta_lock);
+		return;
+	}
 	if (WARN(!pinfs_block_valid(sbi, blk) || !bit_test(sbi->bitmap, blk),
 		 "pinfs: freeing bad or free block %u\n", blk)) {
 		mutex_unlock(&sbi->meta_lock);

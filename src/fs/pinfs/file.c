@@ -23,7 +23,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "pin_policy.h"
 #include "pinfs.h"
 
 static struct pinfs_sb_info *mapping_sbi(struct address_space *mapping)
@@ -117,6 +119,32 @@ static int pinfs_read_folio(struct file *file, struct folio *folio)
 	return err;
 }
 
+/*
+ * Write one block from @src.  With writeback.latency_us the device reads
+ * the page in two halves with the I/O time between them, as DMA streams a
+ * page: a pin holder's write that lands meanwhile tears the block on disk
+ * (pin_policy.c detects it).
+ */
+static int pinfs_write_streamed(struct pinfs_sb_info *sbi, const void *src, uint32_t blk)
+{
+	uint64_t lat = sbi->sb->machine->cfg.writeback_latency_us;
+	size_t half = PINFS_BLOCK_SIZE / 2;
+	uint8_t *buf;
+	int err;
+
+	if (!lat)
+		return pinfs_io(sbi, PINFS_IO_WRITE, (void *)src, blk, 1);
+	buf = malloc(PINFS_BLOCK_SIZE);
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, src, half);
+	usleep((useconds_t)lat);
+	memcpy(buf + half, (const uint8_t *)src + half, half);
+	err = pinfs_io(sbi, PINFS_IO_WRITE, buf, blk, 1);
+	free(buf);
+	return err;
+}
+
 static int pinfs_writepage(struct folio *folio, struct writeback_control *wbc)
 {
 	struct address_space *mapping = folio->mapping;
@@ -124,13 +152,21 @@ static int pinfs_writepage(struct folio *folio, struct writeback_control *wbc)
 	uint32_t blk;
 	int err;
 
-	(void)wbc;
 	if (folio_pos(folio) >= READ_ONCE(mapping->host->i_size))
 		return 0;		/* beyond EOF: truncation drops it */
+	/*
+	 * legacy (pre-5.7): a folio dirtied without its block mapping was
+	 * cleaned and stripped behind a pin; ext4 of the time BUGs or skips
+	 * it.  pinfs skips it: the data is lost (counted in lost_bytes when
+	 * it was dirtied, pin_policy_report_no_blocks()).
+	 */
+	if (!folio_test_Private(folio) && fs_pinned_policy(sbi->sb->machine) == PINMM_FS_LEGACY)
+		return 0;
 	/* Dirtied without its mapping (pinfs_dirty_folio() counted it): map it. */
 	err = pinfs_folio_map(folio, true, &blk, NULL);
 	if (!err)
-		err = pinfs_io(sbi, PINFS_IO_WRITE, folio_address(folio), blk, 1);
+		err = pinfs_write_streamed(sbi, wbc->bounce ? wbc->bounce : folio_address(folio),
+					   blk);
 	if (!err)
 		pinfs_stat_inc(sbi, PINMM_PINFS_WRITEBACK);
 	return err;
@@ -145,8 +181,12 @@ static bool pinfs_dirty_folio(struct address_space *mapping, struct folio *folio
 {
 	bool was_clean = filemap_dirty_folio(mapping, folio);
 
-	if (was_clean && !folio_test_Private(folio))
+	if (was_clean && !folio_test_Private(folio)) {
 		pinfs_stat_inc(mapping_sbi(mapping), PINMM_PINFS_DIRTY_NO_PRIVATE);
+		/* Kara's failure when a pin holder dirtied it (legacy: data lost). */
+		if (folio_maybe_dma_pinned(folio))
+			pin_policy_report_no_blocks(mapping, folio);
+	}
 	return was_clean;
 }
 
@@ -160,7 +200,8 @@ static bool pinfs_release_folio(struct folio *folio)
 
 static void pinfs_invalidate_folio(struct folio *folio, size_t offset, size_t len)
 {
-	if (offset == 0 && len >= folio_size(folio))
+	/* busyblocks: a pinned folio keeps its block until the last unpin. */
+	if (offset == 0 && len >= folio_size(folio) && !pinfs_busy_hold(folio))
 		pinfs_folio_detach(folio);
 }
 
@@ -351,6 +392,42 @@ static int pinfs_zero_partial(struct inode *inode, long long from, long long to)
 	return err;
 }
 
+/*
+ * The blocks behind bytes [start, end) are about to leave the file
+ * (truncate, punch): lease policy - break the leases on the file and wait
+ * (pin_lease.c); holdoff - wait for each pinned cached page of the range
+ * to be released, up to the deadline (pin_policy.c).  i_rwsem held.
+ */
+static void pinfs_layout_change(struct inode *inode, long long start, long long end,
+				const char *why)
+{
+	struct address_space *mapping = inode->i_mapping;
+	pgoff_t index = (pgoff_t)(start >> PAGE_SHIFT);
+	pgoff_t last = end <= 0 ? 0 : (pgoff_t)((end - 1) >> PAGE_SHIFT);
+
+	if (end <= start)
+		return;
+	lease_break_wait(inode, why);
+	if (fs_pinned_policy(inode->i_sb->machine) != PINMM_FS_HOLDOFF)
+		return;
+	for (;;) {
+		struct folio *folio;
+
+		spin_lock(&mapping->i_pages_lock);
+		folio = page_index_next(&mapping->i_pages, &index, last);
+		if (folio && !folio_try_get(folio))
+			folio = NULL;
+		spin_unlock(&mapping->i_pages_lock);
+		if (!folio)
+			break;
+		pin_policy_holdoff_wait(folio, HOLDOFF_TRUNCATE);
+		index = folio->index + folio_nr_pages(folio);
+		folio_put(folio);
+		if (!index || index > last)
+			break;
+	}
+}
+
 /* Drop the cache over whole pages [start, end) and free their blocks. */
 static int pinfs_punch_pages(struct inode *inode, long long start, long long end)
 {
@@ -359,6 +436,7 @@ static int pinfs_punch_pages(struct inode *inode, long long start, long long end
 
 	if (end <= start)
 		return 0;
+	pinfs_layout_change(inode, start, end, "hole punch");
 	truncate_inode_pages_range(inode->i_mapping, start, end - 1);
 	mutex_lock(&pi->map_lock);
 	err = pinfs_free_blocks(pi, (uint64_t)start >> PAGE_SHIFT,
@@ -385,6 +463,7 @@ static int pinfs_setsize(struct inode *inode, long long size)
 		return 0;
 	/* Filemap invariant 5: i_size first, then unmap and drop. */
 	hole = ALIGN(size, (long long)PAGE_SIZE);
+	pinfs_layout_change(inode, hole, ALIGN(old, (long long)PAGE_SIZE), "truncate");
 	if (hole < old)
 		unmap_mapping_range(mapping, hole, ALIGN(old, (long long)PAGE_SIZE) - hole, true);
 	err = pinfs_zero_partial(inode, size, min(hole, old));
@@ -478,8 +557,23 @@ const struct inode_operations pinfs_inode_ops = {
 	.fsync = pinfs_fsync,
 };
 
+/* O_DIRECT descriptors: uncached block I/O with host buffers (dio.c). */
+static long pinfs_read(struct file *file, void *buf, size_t len, long long off)
+{
+	if (file->f_flags & O_DIRECT)
+		return pinfs_dio_rw_host(file, buf, len, off, false);
+	return generic_file_read(file, buf, len, off);
+}
+
+static long pinfs_write(struct file *file, const void *buf, size_t len, long long off)
+{
+	if (file->f_flags & O_DIRECT)
+		return pinfs_dio_rw_host(file, (void *)buf, len, off, true);
+	return pinfs_file_write(file, buf, len, off);
+}
+
 const struct file_operations pinfs_file_ops = {
-	.read = generic_file_read,
-	.write = pinfs_file_write,
+	.read = pinfs_read,
+	.write = pinfs_write,
 	.mmap = pinfs_mmap,
 };

@@ -57,7 +57,7 @@ static bool inject_fire(struct pinfs_inject *in)
  * @nr: blocks.
  *
  * Real pread/pwrite on the image; an injected fault fails before any byte
- * moves.
+ * moves.  In DAX mode a copy to or from the pmem frames (no injection).
  *
  * Context: may sleep; no locks needed.
  * Return: 0 or -EIO (-ENOSPC when the host disk is full).
@@ -69,7 +69,15 @@ int pinfs_io(struct pinfs_sb_info *sbi, enum pinfs_io_op op, void *buf, uint64_t
 
 	if (blk >= sbi->ds.block_count || nr > sbi->ds.block_count - blk)
 		return -EIO;
-	if (inject_fire(&sbi->inject[op])) {
+	if (sbi->pmem) {
+		void *at = sbi->pmem + (blk << PINFS_BLOCK_SHIFT);
+
+		if (op == PINFS_IO_READ)
+			memcpy(buf, at, nr * PINFS_BLOCK_SIZE);
+		else
+			memcpy(at, buf, nr * PINFS_BLOCK_SIZE);
+		err = 0;
+	} else if (inject_fire(&sbi->inject[op])) {
 		err = -EIO;
 	} else if (op == PINFS_IO_READ) {
 		err = pinfs_read_raw(sbi->fd, buf, blk, nr);
@@ -128,7 +136,7 @@ int pinfs_sync_meta(struct pinfs_sb_info *sbi, bool flush)
 		err = err ? err : e;
 	}
 	mutex_unlock(&sbi->meta_lock);
-	if (flush && fsync(sbi->fd))
+	if (flush && sbi->fd >= 0 && fsync(sbi->fd))
 		err = err ? err : -EIO;
 	return err;
 }
@@ -206,6 +214,9 @@ static struct inode *pinfs_iget(struct super_block *sb, uint32_t slot, int *err)
 	snprintf(inode->name, sizeof(inode->name), "%s", d.name);
 	pi->slot = slot;
 	mutex_init(&pi->map_lock);
+	init_rwsem(&pi->dax_sem);
+	if (sbi->dax)
+		pinfs_dax_setup_inode(inode);
 	memcpy(pi->direct, d.direct, sizeof(pi->direct));
 	pi->ind_blk = d.ind;
 	pi->dind_blk = d.dind;
@@ -297,7 +308,7 @@ static void pinfs_evict_inode(struct inode *inode)
 	struct pinfs_inode_info *pi = PINFS_I(inode);
 	struct super_block *sb = inode->i_sb;
 	struct pinfs_sb_info *sbi = PINFS_SB(sb);
-	int err = 0;
+	int err = 0, dax_err = 0;
 
 	VM_BUG_ON(atomic_read(&inode->i_count));
 	mutex_lock(&sb->s_lock);
@@ -315,7 +326,9 @@ static void pinfs_evict_inode(struct inode *inode)
 	}
 	truncate_inode_pages_range(inode->i_mapping, 0, -1);
 	VM_BUG_ON(inode->i_mapping->nrpages);
-	if (!inode->i_nlink) {
+	if (sbi->dax)		/* frames disowned; busy ones keep their blocks */
+		dax_err = pinfs_dax_evict_inode(inode);
+	if (!inode->i_nlink && !dax_err) {
 		mutex_lock(&pi->map_lock);
 		err = pinfs_free_blocks(pi, 0, UINT64_MAX);
 		mutex_unlock(&pi->map_lock);
@@ -328,6 +341,7 @@ static void pinfs_evict_inode(struct inode *inode)
 	list_del(&inode->i_sb_list);
 	mutex_unlock(&sb->s_lock);
 	mutex_destroy(&pi->map_lock);
+	destroy_rwsem(&pi->dax_sem);
 	address_space_destroy(&inode->i_data);
 	destroy_rwsem(&inode->i_rwsem);
 	free(pi);
@@ -358,6 +372,7 @@ static void pinfs_put_super(struct super_block *sb)
 	struct inode *inode;
 	int err;
 
+	pinfs_dio_stop(sbi);		/* O_DIRECT requests finish first */
 	wb_unregister_sb(sb);
 	pthread_mutex_lock(&pinfs_mounts_lock);
 	list_del(&sbi->node);
@@ -387,7 +402,9 @@ static void pinfs_put_super(struct super_block *sb)
 	if (err)
 		fprintf(stderr, "pinmm: pinfs: %s: unmount could not write metadata (%d); "
 			"the image is not clean, run 'pinmm fsck %s'\n", sbi->path, err, sbi->path);
-	close(sbi->fd);
+	pinfs_busy_forget(sbi);		/* pins outlive the mount: a leak */
+	if (sbi->fd >= 0)
+		close(sbi->fd);
 	free(sbi->bitmap);
 	free(sbi->bitmap_dirty);
 	free(sbi->itable);
@@ -470,12 +487,21 @@ static int pinfs_validate(const struct pinmm_config *cfg, int fd,
 	return 0;
 }
 
+/* Blocks at mount, before pinfs_io() is usable (no statistics, no injection). */
+static int pinfs_load_raw(struct pinfs_sb_info *sbi, void *buf, uint64_t blk, size_t nr)
+{
+	if (!sbi->pmem)
+		return pinfs_read_raw(sbi->fd, buf, blk, nr);
+	memcpy(buf, sbi->pmem + (blk << PINFS_BLOCK_SHIFT), nr * PINFS_BLOCK_SIZE);
+	return 0;
+}
+
 static int pinfs_load(struct pinfs_sb_info *sbi)
 {
 	uint8_t buf[PINFS_BLOCK_SIZE];
 	int err;
 
-	err = pinfs_read_raw(sbi->fd, buf, 0, 1);
+	err = pinfs_load_raw(sbi, buf, 0, 1);
 	if (err)
 		return err;
 	pinfs_super_decode(&sbi->ds, buf);
@@ -485,63 +511,49 @@ static int pinfs_load(struct pinfs_sb_info *sbi)
 	sbi->itable_dirty = calloc(sbi->ds.itable_blocks, sizeof(bool));
 	if (!sbi->bitmap || !sbi->bitmap_dirty || !sbi->itable || !sbi->itable_dirty)
 		return -ENOMEM;
-	err = pinfs_read_raw(sbi->fd, sbi->bitmap, sbi->ds.bitmap_start, sbi->ds.bitmap_blocks);
+	err = pinfs_load_raw(sbi, sbi->bitmap, sbi->ds.bitmap_start, sbi->ds.bitmap_blocks);
 	if (!err)
-		err = pinfs_read_raw(sbi->fd, sbi->itable, sbi->ds.itable_start,
+		err = pinfs_load_raw(sbi, sbi->itable, sbi->ds.itable_start,
 				     sbi->ds.itable_blocks);
 	return err;
 }
 
 /**
- * pinfs_init() - mount the image of cfg.pinfs_image at /data/ (boot).
+ * pinfs_fill_super() - mount the file system of @sbi at @prefix.
  * @m: the machine, after vfs_init().
+ * @sbi: a new super block info with @fd (image) or @pmem (DAX) and @path
+ *       set; freed (and @fd closed) when the mount fails.
+ * @prefix: the mount point ("/data/", "/dax/").
+ * @res: the checker's counts for an existing image (stale super block
+ *       counters after a crash), or NULL for a fresh file system.
  *
- * A missing image is created (cfg.pinfs_size bytes); an existing one is
- * checked in full first.  The mount marks the image not clean until
- * unmount writes everything back.
+ * Loads the metadata, marks the file system not clean until unmount,
+ * mounts it and (not for DAX, which has no page cache) starts the flusher.
  *
  * Context: boot.
- * Return: 0 (also when no image is configured); -EINVAL for a file that
- * is not a pinfs image; -EUCLEAN for a damaged one (message on stderr);
- * -errno from the host; -ENOMEM.
+ * Return: 0, -ENOMEM, -EIO, or an error of vfs_mount().
  */
-int pinfs_init(struct pinmm *m)
+int pinfs_fill_super(struct pinmm *m, struct pinfs_sb_info *sbi, const char *prefix,
+		     const struct pinfs_fsck_result *res)
 {
 	const struct pinmm_config *cfg = &m->cfg;
-	struct pinfs_fsck_result res;
-	struct pinfs_sb_info *sbi;
 	struct super_block *sb;
-	bool created;
-	int fd, err;
+	int err;
 
-	if (!cfg->pinfs_image[0])
-		return 0;
-	err = pinfs_open_image(cfg, &fd, &created);
-	if (err)
-		return err;
-	if (!created) {
-		err = pinfs_validate(cfg, fd, &res);
-		if (err) {
-			close(fd);
-			return err;
-		}
-	}
-	sbi = calloc(1, sizeof(*sbi));
 	sb = calloc(1, sizeof(*sb));
-	if (!sbi || !sb) {
+	if (!sb) {
+		if (sbi->fd >= 0)
+			close(sbi->fd);
 		free(sbi);
-		free(sb);
-		close(fd);
 		return -ENOMEM;
 	}
-	sbi->fd = fd;
 	sbi->sb = sb;
-	snprintf(sbi->path, sizeof(sbi->path), "%s", cfg->pinfs_image);
 	mutex_init(&sbi->meta_lock);
 	INIT_LIST_HEAD(&sbi->node);
+	INIT_LIST_HEAD(&sbi->busy_list);
 	sb->machine = m;
 	sb->fs_name = "pinfs";
-	snprintf(sb->prefix, sizeof(sb->prefix), "/data/");
+	snprintf(sb->prefix, sizeof(sb->prefix), "%s", prefix);
 	sb->s_op = &pinfs_sops;
 	sb->s_fs_info = sbi;
 	mutex_init(&sb->s_lock);
@@ -550,10 +562,10 @@ int pinfs_init(struct pinmm *m)
 	sb->next_ino = 1;
 
 	err = pinfs_load(sbi);
-	if (!err && !created) {
+	if (!err && res) {
 		/* After a crash the counters in the super block are stale. */
-		sbi->ds.free_blocks = res.free_blocks;
-		sbi->ds.free_inodes = res.free_inodes;
+		sbi->ds.free_blocks = res->free_blocks;
+		sbi->ds.free_inodes = res->free_inodes;
 	}
 	if (!err) {
 		sbi->ds.flags &= ~PINFS_SB_CLEAN;
@@ -562,12 +574,12 @@ int pinfs_init(struct pinmm *m)
 		err = pinfs_sync_meta(sbi, true);
 	}
 	if (!err) {
-		if (cfg->pinfs_fail_read) {
+		if (cfg->pinfs_fail_read && !sbi->dax) {
 			atomic_long_set(&sbi->inject[PINFS_IO_READ].after,
 					(long)cfg->pinfs_fail_read - 1);
 			atomic_long_set(&sbi->inject[PINFS_IO_READ].nr, 1);
 		}
-		if (cfg->pinfs_fail_write) {
+		if (cfg->pinfs_fail_write && !sbi->dax) {
 			atomic_long_set(&sbi->inject[PINFS_IO_WRITE].after,
 					(long)cfg->pinfs_fail_write - 1);
 			atomic_long_set(&sbi->inject[PINFS_IO_WRITE].nr, 1);
@@ -576,7 +588,8 @@ int pinfs_init(struct pinmm *m)
 	}
 	if (err) {
 		fprintf(stderr, "pinmm: pinfs: %s: mount failed (%d)\n", sbi->path, err);
-		close(fd);
+		if (sbi->fd >= 0)
+			close(sbi->fd);
 		free(sbi->bitmap);
 		free(sbi->bitmap_dirty);
 		free(sbi->itable);
@@ -591,9 +604,63 @@ int pinfs_init(struct pinmm *m)
 	list_add_tail(&sbi->node, &pinfs_mounts);
 	pthread_mutex_unlock(&pinfs_mounts_lock);
 	/* A failed flusher start leaves writeback to sync and fsync. */
-	if (wb_register_sb(sb, (unsigned long)cfg->writeback_interval_ms))
+	if (!sbi->dax && wb_register_sb(sb, (unsigned long)cfg->writeback_interval_ms))
 		fprintf(stderr, "pinmm: pinfs: %s: no periodic writeback\n", sbi->path);
 	return 0;
+}
+
+/* Mount cfg.pinfs_image at /data/. */
+static int pinfs_image_init(struct pinmm *m)
+{
+	const struct pinmm_config *cfg = &m->cfg;
+	struct pinfs_fsck_result res;
+	struct pinfs_sb_info *sbi;
+	bool created;
+	int fd, err;
+
+	err = pinfs_open_image(cfg, &fd, &created);
+	if (err)
+		return err;
+	if (!created) {
+		err = pinfs_validate(cfg, fd, &res);
+		if (err) {
+			close(fd);
+			return err;
+		}
+	}
+	sbi = calloc(1, sizeof(*sbi));
+	if (!sbi) {
+		close(fd);
+		return -ENOMEM;
+	}
+	sbi->fd = fd;
+	snprintf(sbi->path, sizeof(sbi->path), "%s", cfg->pinfs_image);
+	return pinfs_fill_super(m, sbi, "/data/", created ? NULL : &res);
+}
+
+/**
+ * pinfs_init() - mount the image of cfg.pinfs_image at /data/ and, when
+ * cfg.pmem is set, a fresh DAX pinfs on the pmem region at /dax/ (boot).
+ * @m: the machine, after vfs_init().
+ *
+ * A missing image is created (cfg.pinfs_size bytes); an existing one is
+ * checked in full first.  The mount marks the image not clean until
+ * unmount writes everything back.
+ *
+ * Context: boot.
+ * Return: 0 (also when neither is configured); -EINVAL for a file that
+ * is not a pinfs image or a pmem region too small; -EUCLEAN for a damaged
+ * image (message on stderr); -errno from the host; -ENOMEM.
+ */
+int pinfs_init(struct pinmm *m)
+{
+	int err = 0;
+
+	if (m->cfg.pinfs_image[0])
+		err = pinfs_image_init(m);
+	if (!err)
+		err = pinfs_dax_init(m);
+	return err;
 }
 
 /* ------------------------------------------------------------------ */

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * <pinmm/lease.h> - layout leases for long-term pins of file pages (the
+ * fs.pinned_policy=lease boot option), and the "device" side of pinned
+ * pages: pinmm_dma_write()/pinmm_dma_read().
+ *
+ * The lease is the 2019 proposal (Weiny's F_LAYOUT RFC with Kara's rules;
+ * never merged in Linux): a long-term pin of pages of a pinfs file needs a
+ * lease on that file; truncate, hole punch and block reallocation break the
+ * lease; the holder gets a callback and cfg.lease_break_ms (machine clock)
+ * to release it; a holder that does not is revoked and its pins are
+ * fenced: later device writes through them are dropped and counted.
+ * doc/PIN-POLICIES.md describes the protocol.
+ */
+#ifndef PINMM_LEASE_H
+#define PINMM_LEASE_H
+
+#include <pinmm/pinmm.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct page;
+struct pinmm_lease;
+
+/* pinmm_lease_state() */
+enum pinmm_lease_state {
+	PINMM_LEASE_ACTIVE,	/* pins may be taken */
+	PINMM_LEASE_BREAKING,	/* broken: release before the deadline */
+	PINMM_LEASE_REVOKED,	/* deadline passed: pins fenced */
+};
+
+typedef void (*pinmm_lease_break_fn)(struct pinmm_lease *l, void *arg);
+
+/**
+ * pinmm_lease_get() - take a layout lease on the pinfs file behind @fd.
+ * @p: the process that will pin (its memory maps the file).
+ * @fd: a descriptor of a file on /data/.
+ * @break_fn: called once when the lease is broken (from the thread that
+ *	truncates or punches, holding no pinmm lock: it may call
+ *	pinmm_lease_put() directly); may be NULL.
+ * @arg: passed to @break_fn.
+ * @out: the lease.
+ * Return: 0; -EOPNOTSUPP (policy is not lease), -EBADF, -EINVAL (not a
+ * pinfs file, NULL argument), -ENOMEM, -ESRCH.
+ */
+PINMM_API int pinmm_lease_get(struct pinmm_proc *p, int fd, pinmm_lease_break_fn break_fn,
+			      void *arg, struct pinmm_lease **out);
+/**
+ * pinmm_lease_put() - release the lease and every pin taken under it
+ * (dirtying the pages, unless the lease was revoked).  A breaker waiting
+ * for this lease proceeds at once.  @l is freed.
+ * Return: 0, -EINVAL (NULL).
+ */
+PINMM_API int pinmm_lease_put(struct pinmm_lease *l);
+/**
+ * pinmm_pin_user_pages_leased() - FOLL_PIN|FOLL_LONGTERM pin of @nr_pages
+ * pages at @start of the lease holder's memory, all of them pages of the
+ * leased file (a MAP_SHARED mapping of it; writable ones are allowed).
+ * The pins belong to the lease: pinmm_lease_put() releases them; do not
+ * unpin them yourself.
+ * @gup_flags: FOLL_WRITE and other caller flags; FOLL_LONGTERM is implied.
+ * Return: pages pinned (as pin_user_pages()), -EAGAIN (lease broken or
+ * revoked), -EINVAL (a page is not of the leased file), or GUP's errors.
+ */
+PINMM_API long pinmm_pin_user_pages_leased(struct pinmm_lease *l, unsigned long start,
+					   unsigned long nr_pages, unsigned int gup_flags,
+					   struct page **pages);
+/** pinmm_lease_state() - enum pinmm_lease_state, or -EINVAL. */
+PINMM_API int pinmm_lease_state(struct pinmm_lease *l);
+
+/**
+ * pinmm_dma_write() - a device writes @len bytes at @off into a pinned page.
+ * The way every pinned-page user of pinmm (the O_DIRECT engine, RDMA
+ * peers, tests) stores into a page behind the CPU's back.
+ * Return: 0; -EPERM when the page's pin was fenced by a lease revocation
+ * (the write is dropped and counted: lease_fenced_writes/bytes); -EINVAL
+ * (NULL, @off + @len beyond the page).
+ */
+PINMM_API int pinmm_dma_write(struct page *page, size_t off, const void *buf, size_t len);
+/** pinmm_dma_read() - a device reads from a pinned page; 0 or -EINVAL. */
+PINMM_API int pinmm_dma_read(struct page *page, size_t off, void *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PINMM_LEASE_H */

@@ -1,0 +1,394 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pin_lease.c - layout leases for long-term pins of file pages, lease
+ * breaking with a deadline, revocation with fencing, and the device side
+ * of pinned pages (pinmm_dma_write/read).
+ *
+ * The issue: "lease — a long-term pin of file pages requires a layout
+ * lease (the 2019 proposal: the pinning call takes or is handed a lease
+ * object tied to the file). Truncate, hole punch and block reallocation
+ * break the lease: the holder gets a callback and a deadline in the
+ * machine's clock; a holder that does not release in time is revoked and
+ * its pins are fenced — later device writes through them are dropped and
+ * counted, and never reach blocks that now belong to someone else."
+ *
+ * Kara's rules of 2019 are followed: the lease is mandatory (under this
+ * policy GUP refuses a writable long-term pin of a pinfs file without one,
+ * -EPERM), it is held until every pin taken under it is released (the
+ * lease owns its pins: pinmm_lease_put() releases them), and pins are
+ * tracked per lease.  Breaking is a notification plus a deadline
+ * (Chinner): truncate does not fail, it waits, then revokes.
+ *
+ * It does not own the GUP check (gup.c calls pin_policy.c, which asks
+ * lease_covers_vma()), truncation (pinfs calls lease_break_wait()), or
+ * pin counting.
+ *
+ * Locking: lease_lock (a leaf mutex) protects lease_list and every lease's
+ * @state, @deadline_ns and @pins/@nr_pins; lease_cond is signalled when a
+ * lease is released.  No callback runs under it.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <pinmm/lease.h>
+#include <pinmm/linux.h>
+
+#include "pin_policy.h"
+#include "rcu.h"
+
+enum { LEASE_RELEASED = 3 };	/* after enum pinmm_lease_state */
+
+struct pinmm_lease {
+	struct pinmm *m;
+	struct pinmm_proc *p;
+	struct file *file;		/* referenced */
+	struct inode *inode;
+	pinmm_lease_break_fn break_fn;
+	void *arg;
+	int state;			/* lease_lock */
+	uint64_t deadline_ns;		/* lease_lock; while BREAKING */
+	struct page **pins;		/* lease_lock */
+	unsigned long nr_pins, cap;
+	atomic_t refs;			/* holder + breakers in progress */
+	struct list_head node;		/* lease_list */
+};
+
+static pthread_mutex_t lease_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t lease_cond;
+static pthread_once_t lease_once = PTHREAD_ONCE_INIT;
+static LIST_HEAD(lease_list);
+static atomic_t nr_revoked;		/* revoked leases still holding pins */
+static __thread struct pinmm_lease *lease_current;
+
+static void lease_init_once(void)
+{
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&lease_cond, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
+static void lease_unref(struct pinmm_lease *l)
+{
+	if (!atomic_dec_and_test(&l->refs))
+		return;
+	fput(l->file);
+	free(l->pins);
+	free(l);
+}
+
+/**
+ * pinmm_lease_get() - see <pinmm/lease.h>.
+ * Context: any thread.
+ */
+int pinmm_lease_get(struct pinmm_proc *p, int fd, pinmm_lease_break_fn break_fn,
+		    void *arg, struct pinmm_lease **out)
+{
+	const struct address_space_operations *aops;
+	struct pinmm_lease *l;
+	struct file *file;
+
+	pinmm_thread_enter();
+	pthread_once(&lease_once, lease_init_once);
+	if (!p || !out)
+		return -EINVAL;
+	if (p->exited)
+		return -ESRCH;
+	if (fs_pinned_policy(p->machine) != PINMM_FS_LEASE)
+		return -EOPNOTSUPP;
+	file = fget(p, fd);
+	if (!file)
+		return -EBADF;
+	aops = file->f_mapping->a_ops;
+	if (shmem_mapping(file->f_mapping) || !aops || !aops->writepage) {
+		fput(file);
+		return -EINVAL;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		fput(file);
+		return -ENOMEM;
+	}
+	l->m = p->machine;
+	l->p = p;
+	l->file = file;
+	l->inode = file->f_inode;
+	l->break_fn = break_fn;
+	l->arg = arg;
+	l->state = PINMM_LEASE_ACTIVE;
+	atomic_set(&l->refs, 1);
+	pthread_mutex_lock(&lease_lock);
+	list_add_tail(&l->node, &lease_list);
+	pthread_mutex_unlock(&lease_lock);
+	*out = l;
+	return 0;
+}
+
+/**
+ * pinmm_lease_put() - see <pinmm/lease.h>.
+ * Context: any thread, also from the lease's break callback.
+ */
+int pinmm_lease_put(struct pinmm_lease *l)
+{
+	struct page **pins;
+	unsigned long nr;
+	bool revoked;
+
+	pinmm_thread_enter();
+	if (!l)
+		return -EINVAL;
+	pthread_mutex_lock(&lease_lock);
+	if (l->state == LEASE_RELEASED) {
+		pthread_mutex_unlock(&lease_lock);
+		return -EINVAL;
+	}
+	revoked = l->state == PINMM_LEASE_REVOKED;
+	l->state = LEASE_RELEASED;
+	pins = l->pins;
+	nr = l->nr_pins;
+	l->pins = NULL;
+	l->nr_pins = l->cap = 0;
+	list_del_init(&l->node);
+	if (revoked)
+		atomic_dec(&nr_revoked);
+	pthread_cond_broadcast(&lease_cond);
+	pthread_mutex_unlock(&lease_lock);
+
+	/* A fenced page's contents are nobody's: do not dirty it. */
+	if (nr)
+		pinmm_unpin_user_pages_dirty_lock(pins, nr, !revoked);
+	free(pins);
+	lease_unref(l);
+	return 0;
+}
+
+/**
+ * pinmm_lease_state() - see <pinmm/lease.h>.
+ * Context: any thread.
+ */
+int pinmm_lease_state(struct pinmm_lease *l)
+{
+	int s;
+
+	if (!l)
+		return -EINVAL;
+	pthread_mutex_lock(&lease_lock);
+	s = l->state;
+	pthread_mutex_unlock(&lease_lock);
+	return s;
+}
+
+/* Remember @nr pins in @l; false without memory. */
+static bool lease_add_pins(struct pinmm_lease *l, struct page **pages, unsigned long nr)
+{
+	if (l->nr_pins + nr > l->cap) {
+		unsigned long cap = max(l->cap * 2, l->nr_pins + nr);
+		struct page **n = realloc(l->pins, cap * sizeof(*n));
+
+		if (!n)
+			return false;
+		l->pins = n;
+		l->cap = cap;
+	}
+	memcpy(l->pins + l->nr_pins, pages, nr * sizeof(*pages));
+	l->nr_pins += nr;
+	return true;
+}
+
+/**
+ * pinmm_pin_user_pages_leased() - see <pinmm/lease.h>.
+ * Context: any thread; runs GUP as the lease holder's process.
+ */
+long pinmm_pin_user_pages_leased(struct pinmm_lease *l, unsigned long start,
+				 unsigned long nr_pages, unsigned int gup_flags,
+				 struct page **pages)
+{
+	struct pinmm_proc *saved;
+	long ret;
+	int state;
+
+	pinmm_thread_enter();
+	if (!l || !pages)
+		return -EINVAL;
+	state = pinmm_lease_state(l);
+	if (state != PINMM_LEASE_ACTIVE)
+		return state < 0 ? state : -EAGAIN;
+	saved = pinmm_current();
+	pinmm_set_current(l->p);
+	lease_current = l;
+	pinmm_mmap_read_lock(pinmm_proc_mm(l->p));
+	ret = pinmm_pin_user_pages(start, nr_pages, gup_flags | FOLL_LONGTERM, pages);
+	pinmm_mmap_read_unlock(pinmm_proc_mm(l->p));
+	lease_current = NULL;
+	pinmm_set_current(saved);
+	if (ret <= 0)
+		return ret;
+	for (long i = 0; i < ret; i++) {
+		if (pinmm_page_folio(pages[i])->mapping != l->inode->i_mapping) {
+			pinmm_unpin_user_pages(pages, (unsigned long)ret);
+			return -EINVAL;
+		}
+	}
+	pthread_mutex_lock(&lease_lock);
+	if (!lease_add_pins(l, pages, (unsigned long)ret)) {
+		pthread_mutex_unlock(&lease_lock);
+		pinmm_unpin_user_pages(pages, (unsigned long)ret);
+		return -ENOMEM;
+	}
+	pthread_mutex_unlock(&lease_lock);
+	return ret;
+}
+
+/**
+ * lease_covers_vma() - is this thread inside pinmm_pin_user_pages_leased()
+ * for a lease on @vma's file?
+ * @vma: a shared file mapping.
+ *
+ * Context: mmap_lock held (by GUP on this thread).
+ * Return: true if so.
+ */
+bool lease_covers_vma(struct vm_area_struct *vma)
+{
+	return lease_current && vma->vm_file && vma->vm_file->f_inode == lease_current->inode;
+}
+
+/**
+ * lease_break_wait() - break every lease on @inode and wait.
+ * @inode: the file whose layout changes (truncate, punch, reallocation).
+ * @why: for the message.
+ *
+ * Each active lease goes BREAKING (lease_breaks) with a deadline of
+ * cfg.lease_break_ms on the machine clock and its callback runs (here, no
+ * lock held).  Then wait until each is released; one still held at its
+ * deadline is revoked (lease_revocations): its pins are fenced, so device
+ * writes through them are dropped from now on.  The caller then changes
+ * the layout.  No-op unless the policy is lease.
+ *
+ * Context: may sleep; i_rwsem held for writing; no folio lock.
+ */
+void lease_break_wait(struct inode *inode, const char *why)
+{
+	struct pinmm *m = inode->i_sb->machine;
+	struct pinmm_lease **brk = NULL, *l;
+	size_t nr = 0, cap = 0;
+
+	if (fs_pinned_policy(m) != PINMM_FS_LEASE)
+		return;
+	pthread_once(&lease_once, lease_init_once);
+	pthread_mutex_lock(&lease_lock);
+	list_for_each_entry(l, &lease_list, node) {
+		if (l->inode != inode || l->state != PINMM_LEASE_ACTIVE)
+			continue;
+		if (nr == cap) {
+			size_t ncap = cap ? cap * 2 : 4;
+			struct pinmm_lease **n = realloc(brk, ncap * sizeof(*n));
+
+			if (!n)
+				break;		/* the rest stay unbroken */
+			brk = n;
+			cap = ncap;
+		}
+		l->state = PINMM_LEASE_BREAKING;
+		l->deadline_ns = pin_policy_now_ns() + m->cfg.lease_break_ms * 1000000ull;
+		atomic_inc(&l->refs);
+		brk[nr++] = l;
+		count_vm_event(m, LEASE_BREAKS);
+	}
+	pthread_mutex_unlock(&lease_lock);
+
+	for (size_t i = 0; i < nr; i++)
+		if (brk[i]->break_fn)
+			brk[i]->break_fn(brk[i], brk[i]->arg);
+
+	pthread_mutex_lock(&lease_lock);
+	for (size_t i = 0; i < nr; i++) {
+		l = brk[i];
+		while (l->state == PINMM_LEASE_BREAKING) {
+			struct timespec ts;
+
+			if (pin_policy_now_ns() >= l->deadline_ns) {
+				l->state = PINMM_LEASE_REVOKED;
+				atomic_inc(&nr_revoked);
+				count_vm_event(m, LEASE_REVOCATIONS);
+				fprintf(stderr, "pinmm: lease: %s of %s: holder (pid %d) did not "
+					"release in %llu ms; revoked, %lu pins fenced\n", why,
+					inode->name, l->p->pid,
+					(unsigned long long)m->cfg.lease_break_ms, l->nr_pins);
+				break;
+			}
+			ts.tv_sec = (time_t)(l->deadline_ns / 1000000000ull);
+			ts.tv_nsec = (long)(l->deadline_ns % 1000000000ull);
+			pthread_cond_timedwait(&lease_cond, &lease_lock, &ts);
+		}
+	}
+	pthread_mutex_unlock(&lease_lock);
+	for (size_t i = 0; i < nr; i++)
+		lease_unref(brk[i]);
+	free(brk);
+}
+
+/**
+ * lease_page_fenced() - is @page pinned by a revoked lease?
+ * @m: its machine.
+ * @page: the page a device is about to write.
+ *
+ * Context: any; takes lease_lock only while a revoked lease exists.
+ * Return: true if device writes to @page must be dropped.
+ */
+bool lease_page_fenced(struct pinmm *m, struct page *page)
+{
+	struct pinmm_lease *l;
+	bool fenced = false;
+
+	if (!atomic_read(&nr_revoked))
+		return false;
+	pthread_mutex_lock(&lease_lock);
+	list_for_each_entry(l, &lease_list, node) {
+		if (l->m != m || l->state != PINMM_LEASE_REVOKED)
+			continue;
+		for (unsigned long i = 0; i < l->nr_pins && !fenced; i++)
+			fenced = l->pins[i] == page;
+		if (fenced)
+			break;
+	}
+	pthread_mutex_unlock(&lease_lock);
+	return fenced;
+}
+
+/**
+ * pinmm_dma_write() - see <pinmm/lease.h>.
+ * Context: any thread (a device).
+ */
+int pinmm_dma_write(struct page *page, size_t off, const void *buf, size_t len)
+{
+	struct pinmm *m;
+
+	if (!page || (!buf && len) || off > PAGE_SIZE || len > PAGE_SIZE - off)
+		return -EINVAL;
+	m = page_machine(page);
+	if (lease_page_fenced(m, page)) {
+		count_vm_event(m, LEASE_FENCED_WRITES);
+		count_vm_events(m, LEASE_FENCED_BYTES, (long)len);
+		return -EPERM;
+	}
+	memcpy((char *)page_address(page) + off, buf, len);
+	return 0;
+}
+
+/**
+ * pinmm_dma_read() - see <pinmm/lease.h>.
+ * Context: any thread (a device).
+ */
+int pinmm_dma_read(struct page *page, size_t off, void *buf, size_t len)
+{
+	if (!page || (!buf && len) || off > PAGE_SIZE || len > PAGE_SIZE - off)
+		return -EINVAL;
+	memcpy(buf, (const char *)page_address(page) + off, len);
+	return 0;
+}

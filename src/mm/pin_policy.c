@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pin_policy.c - the pinned-page policies of fs.pinned_policy, where they
+ * act on mm paths: holdoff waits (with a hashed wait queue woken by the
+ * unpin path), torn-write detection and bounce copies around ->writepage,
+ * the report of Kara's failure, and the writable long-term pin rule.
+ *
+ * The issue, quoted per policy (doc/PIN-POLICIES.md has the details):
+ *
+ *  legacy   "pre-5.7 Linux: pins are plain references and nothing tells
+ *           them apart ... Kara's failure must reproduce: a DIO read into
+ *           a MAP_SHARED file mapping while reclaim cleans the page and
+ *           strips its block mapping, then the release dirties a page with
+ *           no blocks. pinmm detects and reports it (counter, message, lost
+ *           bytes) and does not crash."
+ *  linux    "today's Linux: reclaim leaves maybe-pinned folios and their
+ *           private state alone (Linux 6.4+); writeback still writes pinned
+ *           pages. Detect torn writes (the page changed while its I/O was
+ *           in flight) and count them."
+ *  holdoff  "writeback, reclaim, migration and unmapping wait for pinned
+ *           pages to be released, up to a deadline (cfg.holdoff_ms); report
+ *           the stalls"
+ *  bounce   "writeback of a maybe-pinned page writes a stable copy; never
+ *           torn; report bounce bytes"
+ *  lease    see pin_lease.c;  busyblocks  see src/fs/pinfs/busy.c.
+ *
+ * It does not own the decisions' call sites (page-writeback.c, vmscan.c,
+ * migrate/compaction, gup.c, pinfs), leases (pin_lease.c) or pin counting
+ * (pin_tracking.c, which calls pin_policy_unpin_notify()).
+ *
+ * Locking: holdoff_wq[i].lock protects nothing but the sleep/wake-up
+ * handshake of its bucket (like folio_wait_table); it is a leaf lock.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pin_policy.h"
+
+uint64_t pin_policy_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ------------------------------------------------------------------ */
+/* holdoff: a hashed wait queue keyed by folio, like folio_wait_table   */
+
+#define HOLDOFF_WQ_BITS	6
+#define HOLDOFF_WQ_SIZE	(1u << HOLDOFF_WQ_BITS)
+/* Re-check at least this often: mapcount tracking can miss a wake-up. */
+#define HOLDOFF_POLL_NS	(10ull * 1000 * 1000)
+
+struct holdoff_wq {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;		/* CLOCK_MONOTONIC */
+};
+
+static struct holdoff_wq holdoff_wq[HOLDOFF_WQ_SIZE];
+static pthread_once_t holdoff_once = PTHREAD_ONCE_INIT;
+atomic_t pin_policy_holdoff_waiters;
+
+static void holdoff_wq_init(void)
+{
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	for (unsigned int i = 0; i < HOLDOFF_WQ_SIZE; i++) {
+		pthread_mutex_init(&holdoff_wq[i].lock, NULL);
+		pthread_cond_init(&holdoff_wq[i].cond, &ca);
+	}
+	pthread_condattr_destroy(&ca);
+}
+
+static struct holdoff_wq *holdoff_bucket(const struct folio *folio)
+{
+	uintptr_t h = (uintptr_t)folio / sizeof(struct page);
+
+	h ^= h >> HOLDOFF_WQ_BITS;
+	return &holdoff_wq[h & (HOLDOFF_WQ_SIZE - 1)];
+}
+
+/**
+ * __pin_policy_unpin_wake() - wake whoever waits for @folio's pins.
+ * @folio: the folio whose pins were just released (may be freed already:
+ *	only its address is used).
+ *
+ * Context: any; no lock needed.  Called through pin_policy_unpin_notify()
+ * only while a holdoff waiter exists.
+ */
+void __pin_policy_unpin_wake(const struct folio *folio)
+{
+	struct holdoff_wq *wq;
+
+	pthread_once(&holdoff_once, holdoff_wq_init);
+	wq = holdoff_bucket(folio);
+	pthread_mutex_lock(&wq->lock);
+	pthread_cond_broadcast(&wq->cond);
+	pthread_mutex_unlock(&wq->lock);
+}
+
+static const char *const holdoff_what[] = {
+	[HOLDOFF_WRITEBACK] = "writeback", [HOLDOFF_RECLAIM] = "reclaim",
+	[HOLDOFF_MIGRATE] = "migration", [HOLDOFF_TRUNCATE] = "truncate",
+};
+
+/**
+ * pin_policy_holdoff_wait() - holdoff: wait for @folio's pins to go.
+ * @folio: a folio the caller holds a reference to (not locked: the pin
+ *	holder's unpin_user_pages_dirty_lock() takes the folio lock).
+ * @why: the waiting path, for the report.
+ *
+ * Under fs.pinned_policy=holdoff a maybe-pinned folio makes the caller
+ * sleep until the last pin is released or cfg.holdoff_ms passed; each wait
+ * counts holdoff_stalls and its time in holdoff_stall_ns; reaching the
+ * deadline counts holdoff_timeouts and prints one line, and the caller then
+ * proceeds as the linux policy does.
+ *
+ * Context: may sleep; no spinlock, no folio lock held.
+ * Return: true if @folio is not (or no longer) maybe pinned, or the policy
+ * is not holdoff; false at the deadline.
+ */
+bool pin_policy_holdoff_wait(struct folio *folio, enum holdoff_reason why)
+{
+	struct pinmm *m = folio_machine(folio);
+	uint64_t start, deadline, now;
+	struct holdoff_wq *wq;
+	bool timed_out = false;
+
+	if (fs_pinned_policy(m) != PINMM_FS_HOLDOFF || !folio_maybe_dma_pinned(folio))
+		return true;
+	pthread_once(&holdoff_once, holdoff_wq_init);
+	wq = holdoff_bucket(folio);
+	start = pin_policy_now_ns();
+	deadline = start + m->cfg.holdoff_ms * 1000000ull;
+
+	atomic_inc(&pin_policy_holdoff_waiters);
+	/* Pairs with the unpin: either it sees the waiter or we see the put. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&wq->lock);
+	while (folio_maybe_dma_pinned(folio)) {
+		struct timespec ts;
+		uint64_t until;
+
+		now = pin_policy_now_ns();
+		if (now >= deadline) {
+			timed_out = true;
+			break;
+		}
+		until = min(deadline, now + HOLDOFF_POLL_NS);
+		ts.tv_sec = (time_t)(until / 1000000000ull);
+		ts.tv_nsec = (long)(until % 1000000000ull);
+		pthread_cond_timedwait(&wq->cond, &wq->lock, &ts);
+	}
+	pthread_mutex_unlock(&wq->lock);
+	atomic_dec(&pin_policy_holdoff_waiters);
+
+	now = pin_policy_now_ns();
+	count_vm_event(m, HOLDOFF_STALLS);
+	count_vm_events(m, HOLDOFF_STALL_NS, (long)(now - start));
+	if (timed_out) {
+		count_vm_event(m, HOLDOFF_TIMEOUTS);
+		fprintf(stderr, "pinmm: holdoff: %s of pinned pfn %#lx gave up after %llu ms "
+			"(pin still held); proceeding\n", holdoff_what[why], folio_pfn(folio),
+			(unsigned long long)m->cfg.holdoff_ms);
+	}
+	return !timed_out;
+}
+
+/* ------------------------------------------------------------------ */
+/* writeback: torn-write detection and bounce copies                    */
+
+/**
+ * pin_policy_writeback_begin() - before ->writepage of a locked folio.
+ * @folio: locked, PG_writeback set.
+ * @c: per-call state, filled here.
+ * @wbc: the pass; wbc->bounce is set under the bounce policy.
+ *
+ * Only maybe-pinned folios are looked at: after folio_mkclean() no CPU
+ * store can change the page without faulting into ->page_mkwrite (which
+ * waits for the folio lock), so only a pin holder's device can.
+ *
+ * Context: folio locked; may allocate.
+ */
+void pin_policy_writeback_begin(struct folio *folio, struct pin_wb_ctx *c,
+				struct writeback_control *wbc)
+{
+	struct pinmm *m = folio_machine(folio);
+	size_t size = folio_size(folio);
+
+	c->bounce = NULL;
+	c->snap = NULL;
+	if (!folio_maybe_dma_pinned(folio))
+		return;
+	if (fs_pinned_policy(m) == PINMM_FS_BOUNCE) {
+		c->bounce = malloc(size);
+		if (c->bounce) {
+			memcpy(c->bounce, folio_address(folio), size);
+			wbc->bounce = c->bounce;
+			count_vm_events(m, BOUNCE_PAGES, (long)folio_nr_pages(folio));
+			count_vm_events(m, BOUNCE_BYTES, (long)size);
+			return;
+		}
+		/* No memory for a copy: fall through to detection. */
+	}
+	c->snap = malloc(size);
+	if (c->snap)
+		memcpy(c->snap, folio_address(folio), size);
+}
+
+/**
+ * pin_policy_writeback_end() - after ->writepage: count a torn write.
+ * @folio: the folio, still locked.
+ * @c: the state of pin_policy_writeback_begin().
+ * @wbc: the pass (wbc->bounce is cleared).
+ * @err: ->writepage's result; a failed write tore nothing on disk.
+ *
+ * A torn write is a page whose contents changed while its I/O was in
+ * flight: the image holds a mix of old and new bytes.  Counts torn_writes
+ * and the changed bytes in torn_bytes, and prints one line.
+ *
+ * Context: folio locked.
+ */
+void pin_policy_writeback_end(struct folio *folio, struct pin_wb_ctx *c,
+			      struct writeback_control *wbc, int err)
+{
+	struct pinmm *m = folio_machine(folio);
+
+	wbc->bounce = NULL;
+	free(c->bounce);
+	c->bounce = NULL;
+	if (c->snap) {
+		const uint8_t *a = c->snap, *b = folio_address(folio);
+		size_t size = folio_size(folio), diff = 0;
+
+		for (size_t i = 0; i < size; i++)
+			diff += a[i] != b[i];
+		if (diff && !err) {
+			struct address_space *mapping = folio_mapping(folio);
+
+			count_vm_event(m, TORN_WRITES);
+			count_vm_events(m, TORN_BYTES, (long)diff);
+			fprintf(stderr, "pinmm: torn write: %s offset %lld: %zu bytes changed by a "
+				"pin holder while the page was being written\n",
+				mapping ? mapping->host->name : "?", folio_pos(folio), diff);
+		}
+		free(c->snap);
+		c->snap = NULL;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* legacy: Kara's failure                                               */
+
+/**
+ * pin_policy_report_no_blocks() - a folio was dirtied without its block
+ * mapping while maybe pinned (Kara, January 2018).
+ * @mapping: its address space.
+ * @folio: the folio (locked by the dirtier, as set_page_dirty_lock()).
+ *
+ * Counts pinned_dirty_no_blocks and prints the file and offset.  Under the
+ * legacy policy the filesystem cannot write such a page (pre-5.7 ext4
+ * BUGs or skips it; pinfs skips it), so the bytes the device wrote are
+ * added to lost_bytes.
+ *
+ * Context: folio locked.
+ */
+void pin_policy_report_no_blocks(struct address_space *mapping, struct folio *folio)
+{
+	struct pinmm *m = folio_machine(folio);
+	bool legacy = fs_pinned_policy(m) == PINMM_FS_LEGACY;
+
+	count_vm_event(m, PINNED_DIRTY_NO_BLOCKS);
+	if (legacy)
+		count_vm_events(m, LOST_BYTES, (long)folio_size(folio));
+	fprintf(stderr, "pinmm: %s: pinned page of %s at offset %lld dirtied without its "
+		"block mapping%s\n", legacy ? "legacy" : "pinfs", mapping->host->name,
+		folio_pos(folio),
+		legacy ? ": its data can never reach disk (lost)" : "; writeback maps it again");
+}
+
+/* ------------------------------------------------------------------ */
+/* GUP: writable long-term pins of dirty-tracked shared file mappings   */
+
+/**
+ * pin_policy_longterm_file_write() - may this writable long-term pin of
+ * a dirty-tracked shared file mapping go ahead?  (§5.4)
+ * @vma: the mapping (vma_needs_dirty_tracking() is true).
+ * @gup_flags: FOLL_PIN|FOLL_LONGTERM|FOLL_WRITE and others.
+ *
+ * legacy: yes (before Linux 6.5 nothing refused them);
+ * lease: only inside pinmm_pin_user_pages_leased() for a lease on this
+ * file, else -EPERM (Weiny's 2019 RFC); every other policy: -EFAULT as
+ * Linux 6.5+ (io_uring registration and gup_test go through here too).
+ *
+ * Context: mmap_lock held.
+ * Return: 0, -EFAULT or -EPERM.
+ */
+int pin_policy_longterm_file_write(struct vm_area_struct *vma, unsigned int gup_flags)
+{
+	(void)gup_flags;
+	switch (fs_pinned_policy(vma->vm_mm->machine)) {
+	case PINMM_FS_LEGACY:
+		return 0;
+	case PINMM_FS_LEASE:
+		return lease_covers_vma(vma) ? 0 : -EPERM;
+	default:
+		return -EFAULT;
+	}
+}
