@@ -294,10 +294,13 @@ void pin_policy_report_no_blocks(struct address_space *mapping, struct folio *fo
  * @vma: the mapping (vma_needs_dirty_tracking() is true).
  * @gup_flags: FOLL_PIN|FOLL_LONGTERM|FOLL_WRITE and others.
  *
- * legacy: yes (before Linux 6.5 nothing refused them);
+ * linux: -EFAULT, Linux 6.5+'s answer (io_uring registration and
+ * gup_test go through here too);
  * lease: only inside pinmm_pin_user_pages_leased() for a lease on this
- * file, else -EPERM (Weiny's 2019 RFC); every other policy: -EFAULT as
- * Linux 6.5+ (io_uring registration and gup_test go through here too).
+ * file, else -EPERM (Weiny's 2019 RFC);
+ * legacy (before 6.5 nothing refused them), holdoff, bounce and
+ * busyblocks: yes - those designs are answers for pinned file pages,
+ * long-term ones included, so the pin goes ahead and the policy copes.
  *
  * Context: mmap_lock held.
  * Return: 0, -EFAULT or -EPERM.
@@ -306,11 +309,11 @@ int pin_policy_longterm_file_write(struct vm_area_struct *vma, unsigned int gup_
 {
 	(void)gup_flags;
 	switch (fs_pinned_policy(vma->vm_mm->machine)) {
-	case PINMM_FS_LEGACY:
-		return 0;
+	case PINMM_FS_LINUX:
+		return -EFAULT;
 	case PINMM_FS_LEASE:
 		return lease_covers_vma(vma) ? 0 : -EPERM;
 	default:
-		return -EFAULT;
+		return 0;
 	}
 }

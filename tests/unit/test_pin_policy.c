@@ -729,6 +729,14 @@ static void test_longterm_rule_legacy(void **state)
 	longterm_rule(((struct tdir *)*state)->img, "legacy", 1);
 }
 
+/* The 2018-19 designs let long-term pins of file pages coexist. */
+static void test_longterm_rule_holdoff_bounce_busyblocks(void **state)
+{
+	longterm_rule(((struct tdir *)*state)->img, "holdoff", 1);
+	longterm_rule(((struct tdir *)*state)->img, "bounce", 1);
+	longterm_rule(((struct tdir *)*state)->img, "busyblocks", 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -747,6 +755,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_busyblocks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_longterm_rule_linux, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_longterm_rule_legacy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_longterm_rule_holdoff_bounce_busyblocks,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
