@@ -272,8 +272,10 @@ struct pinmm_rdma_peer_stats {
 /**
  * pinmm_rdma_peer_start() - start a peer thread against @pd of @p.
  * The peer keeps the protection domain's state (not its descriptor) alive;
- * after the descriptor's last close its operations are refused.  Stop
- * every peer before pinmm_shutdown().
+ * after the descriptor's last close its operations are refused.
+ * pinmm_shutdown() stops and frees the peers of its machine still running
+ * (their handles are invalid afterwards); stop or wait for a peer first to
+ * read its final counters.
  * Context: any thread.
  * Return: 0; -EINVAL (@cfg: NULL, empty window, @write_pct), -EBADF,
  * -ESRCH, -ENOMEM, -EAGAIN (thread creation).

@@ -11,7 +11,9 @@
  * the PD's state, never on the file, so a PD whose owner exited keeps
  * answering its peers with refusals (-EKEYREVOKED).
  *
- * Keys: one table for the whole library (keys are unique across machines).
+ * Keys: one table for the whole library, not one per machine: keys are
+ * unique across machines, and a key of one machine presented to a PD of
+ * another is refused as a key of another PD (-EPERM).
  * A key is (slot index << 8) | 8-bit variant, as an mlx5 mkey is; the
  * variant changes on every reuse of a slot, and each slot remembers which
  * variants it issued, so a deregistered key is told from one that never
@@ -438,6 +440,23 @@ static int rdma_pin_remote(struct rdma_mr *mr, unsigned int gup_flags)
 	return ret;
 }
 
+/*
+ * The mm of @t with an mm_users reference (mmget_not_zero()), or NULL once
+ * @t has exited.  pinmm_exit() claims a process under the machine's
+ * proc_lock before tearing it down, and do_exit() clears @t->mm under it,
+ * so a process seen alive under the lock still owns a live mm.
+ */
+static struct mm_struct *rdma_target_mm(struct pinmm_proc *t)
+{
+	struct mm_struct *mm = NULL;
+
+	mutex_lock(&t->machine->proc_lock);
+	if (!t->exited && t->mm && mmget_not_zero(t->mm))
+		mm = t->mm;
+	mutex_unlock(&t->machine->proc_lock);
+	return mm;
+}
+
 static int rdma_reg(struct pinmm_proc *p, int pdfd, struct pinmm_proc *target,
 		    unsigned long addr, size_t len, unsigned int access,
 		    struct pinmm_rdma_mr_info *out, bool remote)
@@ -461,15 +480,15 @@ static int rdma_reg(struct pinmm_proc *p, int pdfd, struct pinmm_proc *target,
 		ret = -EINVAL;
 	if (ret)
 		goto out_fput;
-	tmm = READ_ONCE(target->mm);
-	if (READ_ONCE(target->exited) || !tmm) {
+	tmm = rdma_target_mm(target);
+	if (!tmm) {
 		ret = -ESRCH;
 		goto out_fput;
 	}
 	mr = calloc(1, sizeof(*mr));
 	if (!mr) {
 		ret = -ENOMEM;
-		goto out_fput;
+		goto out_mmput;
 	}
 	mr->pd = pd;
 	mr->iova = addr;
@@ -526,7 +545,7 @@ static int rdma_reg(struct pinmm_proc *p, int pdfd, struct pinmm_proc *target,
 		if (ret) {
 			rdma_count(pd, RS_MRS_LIVE, 1);	/* destroy drops it */
 			rdma_mr_destroy(mr);
-			goto out_fput;
+			goto out_mmput;
 		}
 	} else {
 		if (mr->odp) {
@@ -546,6 +565,7 @@ static int rdma_reg(struct pinmm_proc *p, int pdfd, struct pinmm_proc *target,
 			.target_pid = mr->target_pid,
 			.mapped_pages = mr->odp ? 0 : mr->npages,
 		};
+	mmput(tmm);
 	fput(file);
 	pinmm_debug_boundary(p->machine);
 	return 0;
@@ -556,6 +576,8 @@ out_free:
 	pthread_cond_destroy(&mr->cond);
 	pthread_mutex_destroy(&mr->lock);
 	free(mr);
+out_mmput:
+	mmput(tmm);
 out_fput:
 	fput(file);
 	pinmm_debug_boundary(p->machine);
@@ -868,8 +890,15 @@ long pinmm_rdma_remote_read(struct pinmm_proc *p, int pd, uint32_t rkey, uint64_
 /* ------------------------------------------------------------------ */
 /* Peers                                                                */
 
+/*
+ * struct pinmm_rdma_peer - one peer thread.  @node links it on
+ * rdma_peers.list (under rdma_peers.lock) from start until the caller's
+ * stop or wait, or until the shutdown of @machine reaps it.
+ */
 struct pinmm_rdma_peer {
 	struct rdma_pd *pd;
+	struct pinmm *machine;
+	struct list_head node;
 	struct pinmm_rdma_peer_cfg cfg;
 	pthread_t thread;
 	atomic_bool stop;
@@ -879,6 +908,26 @@ struct pinmm_rdma_peer {
 	struct timespec t0, t1;
 	unsigned char *buf;
 };
+
+/* Every peer not yet stopped, of every machine. */
+static struct {
+	pthread_mutex_t lock;
+	struct list_head list;
+} rdma_peers = { PTHREAD_MUTEX_INITIALIZER, LIST_HEAD_INIT(rdma_peers.list) };
+
+static void rdma_peer_link(struct pinmm_rdma_peer *peer)
+{
+	pthread_mutex_lock(&rdma_peers.lock);
+	list_add_tail(&peer->node, &rdma_peers.list);
+	pthread_mutex_unlock(&rdma_peers.lock);
+}
+
+static void rdma_peer_unlink(struct pinmm_rdma_peer *peer)
+{
+	pthread_mutex_lock(&rdma_peers.lock);
+	list_del_init(&peer->node);
+	pthread_mutex_unlock(&rdma_peers.lock);
+}
 
 static double ts_diff(const struct timespec *a, const struct timespec *b)
 {
@@ -895,7 +944,6 @@ static void *rdma_peer_thread(void *arg)
 	int filled = -1;
 
 	pinmm_thread_enter();
-	clock_gettime(CLOCK_MONOTONIC, &peer->t0);
 	for (long i = 0; !atomic_load_explicit(&peer->stop, memory_order_relaxed); i++) {
 		size_t n = (size_t)min((uint64_t)cfg->op_size, cfg->length - off);
 		bool write;
@@ -977,14 +1025,19 @@ int pinmm_rdma_peer_start(struct pinmm_proc *p, int pd, const struct pinmm_rdma_
 		return -ENOMEM;
 	}
 	peer->pd = d;
+	peer->machine = d->machine;
+	INIT_LIST_HEAD(&peer->node);
 	atomic_inc(&d->refs);
 	fput(file);
+	/* Here, not in the thread: progress() reads it without a lock. */
+	clock_gettime(CLOCK_MONOTONIC, &peer->t0);
 	if (pthread_create(&peer->thread, NULL, rdma_peer_thread, peer)) {
 		rdma_pd_put(d);
 		free(peer->buf);
 		free(peer);
 		return -EAGAIN;
 	}
+	rdma_peer_link(peer);
 	*out = peer;
 	return 0;
 }
@@ -1018,6 +1071,17 @@ int pinmm_rdma_peer_progress(struct pinmm_rdma_peer *peer, struct pinmm_rdma_pee
 	return 0;
 }
 
+/* Join a peer told to stop (or finishing on its own), report, free it. */
+static void rdma_peer_reap(struct pinmm_rdma_peer *peer, struct pinmm_rdma_peer_stats *out)
+{
+	pthread_join(peer->thread, NULL);
+	if (out)
+		pinmm_rdma_peer_progress(peer, out);
+	rdma_pd_put(peer->pd);
+	free(peer->buf);
+	free(peer);
+}
+
 /**
  * pinmm_rdma_peer_stop() - stop, join, report and free @peer.
  * @peer: the peer.
@@ -1030,13 +1094,9 @@ int pinmm_rdma_peer_stop(struct pinmm_rdma_peer *peer, struct pinmm_rdma_peer_st
 {
 	if (!peer)
 		return -EINVAL;
+	rdma_peer_unlink(peer);
 	atomic_store(&peer->stop, true);
-	pthread_join(peer->thread, NULL);
-	if (out)
-		pinmm_rdma_peer_progress(peer, out);
-	rdma_pd_put(peer->pd);
-	free(peer->buf);
-	free(peer);
+	rdma_peer_reap(peer, out);
 	return 0;
 }
 
@@ -1053,11 +1113,32 @@ int pinmm_rdma_peer_wait(struct pinmm_rdma_peer *peer, struct pinmm_rdma_peer_st
 {
 	if (!peer || (!peer->cfg.max_ops && !peer->cfg.stop_on_error))
 		return -EINVAL;
-	pthread_join(peer->thread, NULL);
-	if (out)
-		pinmm_rdma_peer_progress(peer, out);
-	rdma_pd_put(peer->pd);
-	free(peer->buf);
-	free(peer);
+	rdma_peer_unlink(peer);
+	rdma_peer_reap(peer, out);
 	return 0;
+}
+
+/**
+ * rdma_shutdown() - machine shutdown: stop and reap every peer of @m the
+ * caller left running, before the processes exit (their PDs' last closes
+ * then deregister every region).  A peer handle is invalid afterwards.
+ * @m: the machine being shut down.
+ *
+ * Context: pinmm_shutdown(); no other thread uses @m.
+ */
+void rdma_shutdown(struct pinmm *m)
+{
+	struct pinmm_rdma_peer *peer, *tmp;
+	LIST_HEAD(reap);
+
+	pthread_mutex_lock(&rdma_peers.lock);
+	list_for_each_entry_safe(peer, tmp, &rdma_peers.list, node)
+		if (peer->machine == m)
+			list_move_tail(&peer->node, &reap);
+	pthread_mutex_unlock(&rdma_peers.lock);
+	list_for_each_entry_safe(peer, tmp, &reap, node) {
+		list_del_init(&peer->node);
+		atomic_store(&peer->stop, true);
+		rdma_peer_reap(peer, NULL);
+	}
 }

@@ -339,6 +339,7 @@ int pinmm_shutdown(struct pinmm *m)
 	pinmm_thread_enter();
 	if (!m)
 		return -EINVAL;
+	rdma_shutdown(m);
 	pinmm_procs_exit_all(m);
 	vfs_exit(m);
 	rcu_barrier();

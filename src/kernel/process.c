@@ -104,13 +104,24 @@ int pinmm_fork(struct pinmm_proc *parent, struct pinmm_proc **child)
 	return 0;
 }
 
+/*
+ * Tear @p down.  @exited is set and @mm cleared under proc_lock, which
+ * is what a reader of another process's mm (RDMA remote registration)
+ * takes: a process seen alive under it has a live mm.
+ */
 static void do_exit(struct pinmm_proc *p)
 {
+	struct pinmm *m = p->machine;
+
+	mutex_lock(&m->proc_lock);
+	p->exited = true;	/* pinmm_exit() claimed it already; shutdown did not */
+	mutex_unlock(&m->proc_lock);
 	files_close_all(p);
 	p->mm->owner = NULL;
 	mmput(p->mm);
+	mutex_lock(&m->proc_lock);
 	p->mm = NULL;
-	p->exited = true;
+	mutex_unlock(&m->proc_lock);
 }
 
 /**

@@ -453,6 +453,46 @@ static void test_peer_and_exit(void **state)
 	test_shutdown_clean(m);
 }
 
+/*
+ * Peers left running at shutdown: pinmm_shutdown() stops and frees them
+ * before the processes exit (ASan/LSan would report their memory).  One
+ * peer is stopped by hand first; the others are mid-operation (hold_us).
+ */
+static void test_shutdown_reaps_peers(void **state)
+{
+	struct pinmm *m = gh_boot0();
+	struct pinmm_proc *p = test_proc(m);
+	unsigned long a = test_mmap_anon(p, 16 * PG);
+	struct pinmm_rdma_mr_info mr, odp;
+	struct pinmm_rdma_peer *peer[4];
+	struct pinmm_rdma_peer_stats ps;
+	int pd = pinmm_rdma_alloc_pd(p);
+	(void)state;
+
+	assert_int_equal(pinmm_rdma_reg_mr(p, pd, a, 8 * PG, RW, &mr), 0);
+	assert_int_equal(pinmm_rdma_reg_mr(p, pd, a + 8 * PG, 8 * PG, RW | IB_ACCESS_ON_DEMAND,
+					   &odp), 0);
+	for (int i = 0; i < 4; i++) {
+		/* disjoint windows: concurrent DMA to the same bytes is a real race */
+		struct pinmm_rdma_peer_cfg cfg = {
+			.rkey = i & 1 ? odp.rkey : mr.rkey,
+			.iova = (i & 1 ? a + 8 * PG : a) + (unsigned long)(i >> 1) * 4 * PG,
+			.length = 4 * PG, .op_size = 700, .write_pct = 50, .seed = (uint64_t)i + 1,
+			.hold_us = i == 3 ? 200 : 0,
+		};
+		assert_int_equal(pinmm_rdma_peer_start(p, pd, &cfg, &peer[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		do {
+			assert_int_equal(pinmm_rdma_peer_progress(peer[i], &ps), 0);
+		} while (ps.ops < 20);
+	}
+	assert_int_equal(pinmm_rdma_peer_stop(peer[0], &ps), 0);
+	assert_true(ps.ops >= 20 && ps.refused == 0);
+	/* peer[1..3] still run: shutdown reaps them, then deregisters. */
+	test_shutdown_clean(m);
+}
+
 /* THP-backed regions; shutdown with regions still registered is clean. */
 static void test_thp_and_shutdown(void **state)
 {
@@ -497,6 +537,7 @@ int main(void)
 		cmocka_unit_test(test_dereg_waits_inflight),
 		cmocka_unit_test(test_peer_and_exit),
 		cmocka_unit_test(test_thp_and_shutdown),
+		cmocka_unit_test(test_shutdown_reaps_peers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -429,7 +429,7 @@ static void test_odp_concurrent_invalidations(void **state)
 	assert_true(inv.rounds > 0);
 	assert_true(st.invalidations > 0);
 	assert_true(st.device_faults >= npages);
-	print_message("ops %ld, invalidator rounds %ld, invalidations %ld, faults %ld, retries %ld\n",
+	print_message("# ops %ld, invalidator rounds %ld, invalidations %ld, faults %ld, retries %ld\n",
 		      ps.ops, inv.rounds, st.invalidations, st.device_faults, st.fault_retries);
 	assert_int_equal(pins_out(m), 0);
 	assert_int_equal(pinmm_audit(m), 0);

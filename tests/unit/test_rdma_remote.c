@@ -9,6 +9,8 @@
  */
 #include "gup_helpers.h"
 #include <pinmm/rdma.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #define RW (IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | IB_ACCESS_REMOTE_READ)
 
@@ -180,6 +182,79 @@ static void test_remote_shutdown(void **state)
 	test_shutdown_clean(m);
 }
 
+struct exit_race {
+	struct pinmm_proc *b;
+	atomic_int ready, go;
+	int delay;		/* spins before the exit: moves the race window */
+};
+
+static void *exit_thread(void *arg)
+{
+	struct exit_race *r = arg;
+
+	atomic_store(&r->ready, 1);
+	while (!atomic_load(&r->go))
+		;
+	for (volatile int i = 0; i < r->delay; i++)
+		;
+	assert_int_equal(pinmm_exit(r->b), 0);
+	return NULL;
+}
+
+/*
+ * Remote registration racing the target's exit: the registration reads the
+ * target's mm under the machine's proc_lock with mmget_not_zero(), so it
+ * either pins a live address space (-> pages detached at exit, freed by
+ * deregistration) or answers -ESRCH; never a freed mm (ASan, TSan).
+ */
+static void test_remote_reg_races_exit(void **state)
+{
+	struct pinmm *m = gh_boot0();
+	struct pinmm_proc *a = test_proc(m);
+	int pd = pinmm_rdma_alloc_pd(a);
+	int won = 0, lost = 0;
+	(void)state;
+
+	for (int iter = 0; iter < 200; iter++) {
+		struct exit_race r = { .b = new_proc(m), .delay = iter & 2 ? iter * 40 : 0 };
+		unsigned long buf = test_mmap_anon(r.b, 4 * PG);
+		unsigned int acc = iter & 1 ? RW | IB_ACCESS_ON_DEMAND : RW;
+		struct pinmm_rdma_mr_info mr;
+		pthread_t t;
+		int ret;
+
+		test_store8(r.b, buf, 7);
+		assert_int_equal(pthread_create(&t, NULL, exit_thread, &r), 0);
+		while (!atomic_load(&r.ready))
+			;
+		atomic_store(&r.go, 1);
+		for (volatile int i = 0; i < (iter & 2 ? 0 : iter * 40); i++)
+			;
+		ret = pinmm_rdma_reg_mr_remote(a, pd, r.b, buf, 4 * PG, acc, &mr);
+		pthread_join(t, NULL);
+		if (ret == 0) {
+			char c = 0;
+
+			won++;
+			/* Pinned: the detached pages still hold the data. */
+			if (!(acc & IB_ACCESS_ON_DEMAND)) {
+				assert_int_equal(pinmm_rdma_remote_read(a, pd, mr.rkey, buf, &c, 1), 1);
+				assert_int_equal(c, 7);
+			}
+			assert_int_equal(pinmm_rdma_dereg_mr(a, pd, mr.lkey), 0);
+		} else {
+			/* -EFAULT: the VMAs were already gone (ODP check, pin). */
+			assert_true(ret == -ESRCH || ret == -EFAULT);
+			lost++;
+		}
+		assert_int_equal(pins_out(m), 0);
+	}
+	print_message("# registrations won %d, refused %d\n", won, lost);
+	assert_int_equal(pinmm_proc_pinned_vm(a), 0);
+	assert_int_equal(pinmm_audit(m), 0);
+	test_shutdown_clean(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -188,6 +263,7 @@ int main(void)
 		cmocka_unit_test(test_remote_target_exit),
 		cmocka_unit_test(test_remote_owner_exit),
 		cmocka_unit_test(test_remote_shutdown),
+		cmocka_unit_test(test_remote_reg_races_exit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

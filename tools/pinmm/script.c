@@ -402,6 +402,7 @@ static int final_shutdown(struct script *s)
 
 	if (!s->m)
 		return 0;
+	script_rdma_machine_gone(s, false);
 	rc = pinmm_shutdown(s->m);
 	s->m = NULL;
 	s->cur = NULL;
@@ -476,6 +477,7 @@ int script_run_file(struct run_opts *o, const char *path)
 	else
 		status = run_lines(&s, &sf);
 	summary(&s, status);
+	script_rdma_machine_gone(&s, true);
 	script_free_vars(&s);
 	sfile_free(&sf);
 	free(buf);

@@ -52,7 +52,7 @@ const struct script_cmd *script_find_cmd(const char *name)
 {
 	static const struct script_cmd *const tables[] = {
 		script_mem_cmds, script_file_cmds, script_pin_cmds,
-		script_expect_cmds, script_show_cmds,
+		script_expect_cmds, script_show_cmds, script_rdma_cmds,
 	};
 
 	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
@@ -73,6 +73,8 @@ void script_print_commands(FILE *f)
 		{ "Pinning (<pinmm/linux.h>)", script_pin_cmds },
 		{ "Expectations", script_expect_cmds },
 		{ "Output", script_show_cmds },
+		{ "RDMA and MMU notifiers (<pinmm/rdma.h>, <pinmm/mmu_notifier.h>)",
+		  script_rdma_cmds },
 	};
 
 	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
@@ -180,6 +182,7 @@ static int cmd_shutdown(struct script *s, int argc, char **argv)
 
 	if (want_args(s, argc, 1, 1, "shutdown") || script_need_machine(s))
 		return SCRIPT_SYNTAX;
+	script_rdma_machine_gone(s, false);
 	rc = pinmm_shutdown(s->m);
 	s->m = NULL;
 	s->cur = NULL;

@@ -407,6 +407,8 @@ static int cmd_expect(struct script *s, int argc, char **argv)
 		return expect_vmstat(s, argc, argv);
 	if (!strcmp(what, "mem") || !strcmp(what, "file"))
 		return expect_bytes(s, argc, argv, what[0] == 'f');
+	if (script_rdma_owns(argc, argv))
+		return script_rdma_expect(s, argc, argv);
 	return expect_value(s, argc, argv);
 }
 
@@ -435,7 +437,8 @@ const struct script_cmd script_expect_cmds[] = {
 	  "expect VALUE OP VALUE | expect error ENAME CMD... | expect ok CMD... |\n"
 	  "  expect page [P] ADDR CHECK... | expect pages PG CHECK... |\n"
 	  "  expect vmstat NAME OP VALUE | expect mem [P] ADDR OP DATA |\n"
-	  "  expect file [P] F OFF OP DATA" },
+	  "  expect file [P] F OFF OP DATA | expect mr MR CHECK... |\n"
+	  "  expect pd [P] PD CHECK... | expect peer PEER CHECK... | expect notifier N CHECK..." },
 	{ "info", cmd_info, BIND_REQUIRED, "info [P] ADDR FIELD -> X   (pfn, refcount, pincount...)" },
 	{ NULL, NULL, BIND_NONE, NULL },
 };

@@ -222,6 +222,8 @@ static int cmd_show(struct script *s, int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "";
 
+	if (script_rdma_owns(argc, argv))
+		return script_rdma_show(s, argc, argv);
 	if (!strcmp(what, "page"))
 		return show_page(s, argc, argv);
 	if (!strcmp(what, "vmstat"))
@@ -242,6 +244,7 @@ const struct script_cmd script_show_cmds[] = {
 	{ "print", cmd_print, BIND_NONE, "print VALUE..." },
 	{ "show", cmd_show, BIND_NONE,
 	  "show page [P] ADDR [NPAGES] | show vmstat [PREFIX] | show pages PG |\n"
-	  "  show config [KEY...] | show vars | show owners" },
+	  "  show config [KEY...] | show vars | show owners |\n"
+	  "  show mr MR | show pd [P] PD | show peer PEER | show notifier N" },
 	{ NULL, NULL, BIND_NONE, NULL },
 };

@@ -83,6 +83,7 @@ struct script {
 	struct pinmm *m;	/* the booted machine, or NULL */
 	struct pinmm_proc *cur;	/* the current process, or NULL */
 	struct var *vars;
+	struct rdma_objs *rdma;	/* MRs, peers, notifiers (script_rdma.c) */
 	int nexpect;		/* expectations checked */
 	int nfailed;		/* expectations failed */
 	char errmsg[512];	/* message of the last syntax error */
@@ -106,14 +107,22 @@ struct script_cmd {
 	const char *usage;
 };
 
-/* The command tables (script_cmds.c, _files.c, _pin.c, _expect.c, _show.c). */
+/* The command tables (script_cmds.c, _files.c, _pin.c, _expect.c, _show.c, _rdma.c). */
 extern const struct script_cmd script_mem_cmds[];
 extern const struct script_cmd script_file_cmds[];
 extern const struct script_cmd script_pin_cmds[];
 extern const struct script_cmd script_expect_cmds[];
 extern const struct script_cmd script_show_cmds[];
+extern const struct script_cmd script_rdma_cmds[];
 const struct script_cmd *script_find_cmd(const char *name);
 void script_print_commands(FILE *f);
+
+/* RDMA and notifier objects (script_rdma.c). */
+struct rdma_objs;
+void script_rdma_machine_gone(struct script *s, bool final);
+bool script_rdma_owns(int argc, char **argv);
+int script_rdma_show(struct script *s, int argc, char **argv);
+int script_rdma_expect(struct script *s, int argc, char **argv);
 
 /* ---- helpers (script.c) --------------------------------------------------- */
 
