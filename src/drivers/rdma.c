@@ -43,6 +43,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <pinmm/lease.h>
 #include "rdma_internal.h"
 #include "gup.h"
 #include "fs.h"
@@ -237,51 +238,15 @@ static void rdma_pd_release(struct file *file)
 	rdma_pd_put(pd);
 }
 
-static int rdma_pd_mmap(struct file *file, struct vm_area_struct *vma)
-{
-	(void)file;
-	(void)vma;
-	return -ENODEV;
-}
-
+/* A PD cannot be mapped: no ->mmap (-ENODEV). */
 static const struct file_operations rdma_pd_fops = {
-	.mmap = rdma_pd_mmap,
 	.release = rdma_pd_release,
-};
-
-static void rdma_evict_inode(struct inode *inode)
-{
-	free(inode);
-}
-
-static const struct super_operations rdma_sops = {
-	.evict_inode = rdma_evict_inode,
-};
-
-static struct super_block rdma_sb = {
-	.fs_name = "anon_inodefs",
-	.prefix = "anon_inode:",
-	.s_op = &rdma_sops,
 };
 
 /* The PD behind @fd of @p, its file referenced, or an ERR_PTR. */
 static struct file *rdma_pd_fget(struct pinmm_proc *p, int fd)
 {
-	struct file *file;
-
-	pinmm_thread_enter();
-	if (!p)
-		return ERR_PTR(-EINVAL);
-	if (READ_ONCE(p->exited))
-		return ERR_PTR(-ESRCH);
-	file = fget(p, fd);
-	if (!file)
-		return ERR_PTR(-EBADF);
-	if (file->f_op != &rdma_pd_fops) {
-		fput(file);
-		return ERR_PTR(-EBADF);
-	}
-	return file;
+	return anon_inode_fget(p, fd, &rdma_pd_fops);
 }
 
 /**
@@ -294,7 +259,6 @@ static struct file *rdma_pd_fget(struct pinmm_proc *p, int fd)
 int pinmm_rdma_alloc_pd(struct pinmm_proc *p)
 {
 	struct rdma_pd *pd;
-	struct inode *inode;
 	struct file *file;
 	int fd;
 
@@ -304,33 +268,22 @@ int pinmm_rdma_alloc_pd(struct pinmm_proc *p)
 	if (READ_ONCE(p->exited))
 		return -ESRCH;
 	pd = calloc(1, sizeof(*pd));
-	inode = calloc(1, sizeof(*inode));
-	if (!pd || !inode)
-		goto nomem;
+	if (!pd)
+		return -ENOMEM;
 	pd->machine = p->machine;
 	atomic_set(&pd->refs, 1);
 	mutex_init(&pd->lock);
 	INIT_LIST_HEAD(&pd->mrs);
-	inode->i_mode = S_IFREG | 0600;
-	inode->i_nlink = 1;
-	atomic_set(&inode->i_count, 1);
-	inode->i_sb = &rdma_sb;
-	inode->i_fop = &rdma_pd_fops;
-	strcpy(inode->name, "[infinibandevent]");
-	file = file_alloc(inode, O_RDWR);
+	file = anon_inode_getfile("[infinibandevent]", &rdma_pd_fops, pd, O_RDWR);
 	if (!file) {
 		mutex_destroy(&pd->lock);
-		goto nomem;
+		free(pd);
+		return -ENOMEM;
 	}
-	file->private_data = pd;
 	fd = files_install(p, file);
 	if (fd < 0)
 		fput(file);
 	return fd;
-nomem:
-	free(pd);
-	free(inode);
-	return -ENOMEM;
 }
 
 /**
@@ -756,7 +709,13 @@ void rdma_hold(unsigned int us)
 		nanosleep(&ts, NULL);
 }
 
-/* Pinned region: copy through the pinned pages, DMA-style. */
+/*
+ * Pinned region: the "device" moves the bytes through the pinned pages.
+ * Writes go through pinmm_dma_write(), so that a page whose layout lease
+ * was revoked (fs.pinned_policy=lease) is fenced: the write is dropped,
+ * counted there, and the operation fails with -EIO as a remote access
+ * error would.
+ */
 static long rdma_umem_copy(struct rdma_mr *mr, unsigned long off, void *buf, size_t len,
 			   bool write, unsigned int hold_us)
 {
@@ -766,13 +725,14 @@ static long rdma_umem_copy(struct rdma_mr *mr, unsigned long off, void *buf, siz
 		unsigned long boff = off + done;
 		size_t poff = boff & ~PAGE_MASK;
 		size_t chunk = min(len - done, PAGE_SIZE - poff);
-		char *kaddr = kmap_local_page(mr->pages[boff >> PAGE_SHIFT]);
+		struct page *page = mr->pages[boff >> PAGE_SHIFT];
 
-		if (write)
-			memcpy(kaddr + poff, (char *)buf + done, chunk);
-		else
-			memcpy((char *)buf + done, kaddr + poff, chunk);
-		kunmap_local(kaddr);
+		if (write) {
+			if (pinmm_dma_write(page, poff, (char *)buf + done, chunk))
+				return -EIO;
+		} else {
+			pinmm_dma_read(page, poff, (char *)buf + done, chunk);
+		}
 		if (!done)
 			rdma_hold(hold_us);
 		done += chunk;
