@@ -3,7 +3,8 @@
  * main.c - the `pinmm` command: subcommand dispatch, usage text and the
  * options of `pinmm run`.  Exit status: 0 ok, 1 failed expectation or
  * runtime failure, 2 usage error.  The script language is in script*.c, the
- * guided tour in demo.c, benchmarks in bench_cmd.c.
+ * policy table of `pinmm demo` in demo_table.c, the guided tour in demo.c,
+ * benchmarks in bench_cmd.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@ static void usage(FILE *f)
 	      "\n"
 	      "Commands:\n"
 	      "  run [OPTIONS] FILE...  run scenario scripts (FILE '-' is stdin)\n"
-	      "  demo                   a short guided run of the memory model\n"
+	      "  demo [OPTIONS]         the pinned-page policy table (--tour: guided tour)\n"
 	      "  bench [ARGS...]        benchmarks (see 'pinmm bench --help')\n"
 	      "  tracking [--json]      compare the pin-counting strategies\n"
 	      "  fsck [--repair] IMAGE  check (and repair) a pinfs image\n"
@@ -145,7 +146,7 @@ int main(int argc, char **argv)
 		int (*fn)(int argc, char **argv);
 	} cmds[] = {
 		{ "run", pinmm_cmd_run },
-		{ "demo", pinmm_cmd_demo },
+		{ "demo", pinmm_cmd_demo_table },
 		{ "bench", pinmm_cmd_bench },
 		{ "tracking", pinmm_cmd_tracking },
 		{ "fsck", pinmm_cmd_fsck },

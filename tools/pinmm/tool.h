@@ -32,7 +32,8 @@ enum {
 
 /* Subcommands. */
 int pinmm_cmd_run(int argc, char **argv);
-int pinmm_cmd_demo(int argc, char **argv);
+int pinmm_cmd_demo(int argc, char **argv);		/* demo.c: the guided tour */
+int pinmm_cmd_demo_table(int argc, char **argv);	/* demo_table.c: `pinmm demo` */
 int pinmm_cmd_bench(int argc, char **argv);	/* bench_cmd.c, weak default in main.c */
 int pinmm_cmd_tracking(int argc, char **argv);	/* tracking_cmd.c */
 int pinmm_cmd_fsck(int argc, char **argv);	/* fsck_cmd.c */
