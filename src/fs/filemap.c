@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "fs.h"
+#include "pin_policy.h"
 
 /* ------------------------------------------------------------------ */
 /* The folio lock                                                      */
@@ -388,6 +389,11 @@ void filemap_remove_folio(struct folio *folio)
 	VM_BUG_ON_FOLIO(!mapping || folio_test_anon(folio), folio);
 
 	folio_clear_dirty_for_io(folio);
+	/* Data a legacy writeback had to skip never reached disk. */
+	if (unlikely(folio_test_NoDisk(folio))) {
+		folio_clear_NoDisk(folio);
+		pin_policy_data_lost(folio);
+	}
 
 	spin_lock(&mapping->i_pages_lock);
 	for (unsigned long i = 0; i < nr; i++) {

@@ -163,6 +163,12 @@ struct pinmm_proc {
 
 /* machine.c */
 struct pinmm *page_machine(const struct page *page);
+/*
+ * pr_diag() - a runtime diagnostic of machine @m ("pinmm: " + message) on
+ * stderr, unless the machine was booted with quiet=1.  Boot errors and
+ * leak reports are printed unconditionally, not through this.
+ */
+__attribute__((format(printf, 2, 3))) void pr_diag(struct pinmm *m, const char *fmt, ...);
 void pinmm_count_warn(void);		/* bug.c: count a WARN, print nothing */
 /* True when WARN splats are not printed: every booted machine has cfg.quiet. */
 bool pinmm_machines_quiet(void);

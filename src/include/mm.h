@@ -53,6 +53,7 @@ PAGE_FLAG_OPS(Poisoned, PG_poisoned)
 PAGE_FLAG_OPS(Devmap, PG_devmap)
 PAGE_FLAG_OPS(Zero, PG_zero)
 PAGE_FLAG_OPS(MappedToDisk, PG_mappedtodisk)
+PAGE_FLAG_OPS(NoDisk, PG_nodisk)
 
 /* ------------------------------------------------------------------ */
 /* Compound pages and folios                                            */

@@ -87,6 +87,7 @@ enum pageflags {
 	PG_devmap,		/* ZONE_DEVICE (pmem) frame */
 	PG_zero,		/* the shared zero page / huge zero folio */
 	PG_mappedtodisk,	/* all blocks of the page are allocated */
+	PG_nodisk,		/* legacy: dirty data writeback had to skip */
 	__NR_PAGEFLAGS
 };
 

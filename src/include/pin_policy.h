@@ -74,6 +74,7 @@ void pin_policy_writeback_end(struct folio *folio, struct pin_wb_ctx *c,
  * under legacy accounts @folio's bytes as lost.
  */
 void pin_policy_report_no_blocks(struct address_space *mapping, struct folio *folio);
+void pin_policy_data_lost(struct folio *folio);
 
 /*
  * GUP: a FOLL_PIN|FOLL_LONGTERM|FOLL_WRITE pin of a dirty-tracked shared

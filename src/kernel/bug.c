@@ -201,3 +201,19 @@ void dump_page(const struct page *page, const char *reason)
 	if (reason)
 		fprintf(stderr, "  page dumped because: %s\n", reason);
 }
+
+/**
+ * pr_diag() - see machine.h.
+ * Context: any.
+ */
+void pr_diag(struct pinmm *m, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (m && m->cfg.quiet)
+		return;
+	va_start(ap, fmt);
+	fputs("pinmm: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}

@@ -215,7 +215,7 @@ int migrate_folio_to(struct folio *src, struct folio *dst)
 	int expected = 1 + (mapping ? (int)nr : 0);
 	const unsigned long move = BIT(PG_dirty) | BIT(PG_uptodate) | BIT(PG_swapbacked) |
 				   BIT(PG_referenced) | BIT(PG_active) | BIT(PG_private) |
-				   BIT(PG_mappedtodisk);
+				   BIT(PG_mappedtodisk) | BIT(PG_nodisk);
 
 	VM_BUG_ON(folio_nr_pages(dst) != nr);
 	if (try_to_migrate(src, &r))

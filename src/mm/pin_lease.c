@@ -316,7 +316,7 @@ void lease_break_wait(struct inode *inode, const char *why)
 				l->state = PINMM_LEASE_REVOKED;
 				atomic_inc(&nr_revoked);
 				count_vm_event(m, LEASE_REVOCATIONS);
-				fprintf(stderr, "pinmm: lease: %s of %s: holder (pid %d) did not "
+				pr_diag(m, "lease: %s of %s: holder (pid %d) did not "
 					"release in %llu ms; revoked, %lu pins fenced\n", why,
 					inode->name, l->p->pid,
 					(unsigned long long)m->cfg.lease_break_ms, l->nr_pins);

@@ -166,7 +166,7 @@ bool pin_policy_holdoff_wait(struct folio *folio, enum holdoff_reason why)
 	count_vm_events(m, HOLDOFF_STALL_NS, (long)(now - start));
 	if (timed_out) {
 		count_vm_event(m, HOLDOFF_TIMEOUTS);
-		fprintf(stderr, "pinmm: holdoff: %s of pinned pfn %#lx gave up after %llu ms "
+		pr_diag(m, "holdoff: %s of pinned pfn %#lx gave up after %llu ms "
 			"(pin still held); proceeding\n", holdoff_what[why], folio_pfn(folio),
 			(unsigned long long)m->cfg.holdoff_ms);
 	}
@@ -246,7 +246,7 @@ void pin_policy_writeback_end(struct folio *folio, struct pin_wb_ctx *c,
 
 			count_vm_event(m, TORN_WRITES);
 			count_vm_events(m, TORN_BYTES, (long)diff);
-			fprintf(stderr, "pinmm: torn write: %s offset %lld: %zu bytes changed by a "
+			pr_diag(m, "torn write: %s offset %lld: %zu bytes changed by a "
 				"pin holder while the page was being written\n",
 				mapping ? mapping->host->name : "?", folio_pos(folio), diff);
 		}
@@ -266,8 +266,9 @@ void pin_policy_writeback_end(struct folio *folio, struct pin_wb_ctx *c,
  *
  * Counts pinned_dirty_no_blocks and prints the file and offset.  Under the
  * legacy policy the filesystem cannot write such a page (pre-5.7 ext4
- * BUGs or skips it; pinfs skips it), so the bytes the device wrote are
- * added to lost_bytes.
+ * BUGs or skips it; pinfs skips it): its data is lost if the page then
+ * leaves the page cache without a later write fault having mapped its
+ * blocks again; that is when lost_bytes counts it (pin_policy_data_lost()).
  *
  * Context: folio locked.
  */
@@ -277,12 +278,25 @@ void pin_policy_report_no_blocks(struct address_space *mapping, struct folio *fo
 	bool legacy = fs_pinned_policy(m) == PINMM_FS_LEGACY;
 
 	count_vm_event(m, PINNED_DIRTY_NO_BLOCKS);
-	if (legacy)
-		count_vm_events(m, LOST_BYTES, (long)folio_size(folio));
-	fprintf(stderr, "pinmm: %s: pinned page of %s at offset %lld dirtied without its "
+	pr_diag(m, "%s: pinned page of %s at offset %lld dirtied without its "
 		"block mapping%s\n", legacy ? "legacy" : "pinfs", mapping->host->name,
 		folio_pos(folio),
-		legacy ? ": its data can never reach disk (lost)" : "; writeback maps it again");
+		legacy ? ": writeback cannot write it" : "; writeback maps it again");
+}
+
+/**
+ * pin_policy_data_lost() - a folio whose dirty data writeback had to skip
+ * (legacy: no block mapping) leaves the page cache without having been
+ * written since: those bytes are lost for good.
+ * Context: folio locked, being removed from its mapping.
+ */
+void pin_policy_data_lost(struct folio *folio)
+{
+	struct pinmm *m = folio_machine(folio);
+
+	count_vm_events(m, LOST_BYTES, (long)folio_size(folio));
+	pr_diag(m, "legacy: pfn %#lx left the page cache with data that never reached "
+		"disk (%zu bytes lost)\n", folio_pfn(folio), folio_size(folio));
 }
 
 /* ------------------------------------------------------------------ */

@@ -130,7 +130,7 @@ void pinfs_busy_forget(struct pinfs_sb_info *sbi)
 
 	mutex_lock(&sbi->meta_lock);
 	list_for_each_entry_safe(bh, tmp, &sbi->busy_list, busy_node) {
-		fprintf(stderr, "pinmm: pinfs: %s: block %u still busy under a pinned page at "
+		pr_diag(sbi->sb->machine, "pinfs: %s: block %u still busy under a pinned page at "
 			"unmount\n", sbi->path, bh->blocknr);
 		list_del_init(&bh->busy_node);
 		bh->sbi = NULL;

@@ -473,7 +473,7 @@ int pinfs_dax_evict_inode(struct inode *inode)
 	if (!inode->i_nlink) {
 		err = dax_break_layouts(inode, 0, UINT64_MAX);
 		if (err)
-			fprintf(stderr, "pinmm: pinfs: /dax/%s: a pinned frame outlived the "
+			pr_diag(inode->i_sb->machine, "pinfs: /dax/%s: a pinned frame outlived the "
 				"file; its blocks stay allocated\n", inode->name);
 	}
 	dax_disown_range(inode, 0, UINT64_MAX, true);

@@ -157,18 +157,23 @@ static int pinfs_writepage(struct folio *folio, struct writeback_control *wbc)
 	/*
 	 * legacy (pre-5.7): a folio dirtied without its block mapping was
 	 * cleaned and stripped behind a pin; ext4 of the time BUGs or skips
-	 * it.  pinfs skips it: the data is lost (counted in lost_bytes when
-	 * it was dirtied, pin_policy_report_no_blocks()).
+	 * it.  pinfs skips it: the page is clean now but its data is not on
+	 * disk (PG_nodisk); it is lost unless a write fault maps the blocks
+	 * again before the page leaves the cache (pin_policy_data_lost()).
 	 */
-	if (!folio_test_Private(folio) && fs_pinned_policy(sbi->sb->machine) == PINMM_FS_LEGACY)
+	if (!folio_test_Private(folio) && fs_pinned_policy(sbi->sb->machine) == PINMM_FS_LEGACY) {
+		folio_set_NoDisk(folio);
 		return 0;
+	}
 	/* Dirtied without its mapping (pinfs_dirty_folio() counted it): map it. */
 	err = pinfs_folio_map(folio, true, &blk, NULL);
 	if (!err)
 		err = pinfs_write_streamed(sbi, wbc->bounce ? wbc->bounce : folio_address(folio),
 					   blk);
-	if (!err)
+	if (!err) {
+		folio_clear_NoDisk(folio);
 		pinfs_stat_inc(sbi, PINMM_PINFS_WRITEBACK);
+	}
 	return err;
 }
 

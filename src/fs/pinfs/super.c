@@ -320,7 +320,7 @@ static void pinfs_evict_inode(struct inode *inode)
 		if (!err)
 			err = pinfs_write_inode(inode);
 		if (err)
-			fprintf(stderr, "pinmm: pinfs: %s: inode %lu \"%s\": writeback at "
+			pr_diag(sbi->sb->machine, "pinfs: %s: inode %lu \"%s\": writeback at "
 				"eviction failed (%d): unsynced data lost\n",
 				sbi->path, inode->i_ino, inode->name, err);
 	}
