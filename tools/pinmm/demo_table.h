@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * demo_table.h - what the demo's workload (demo_table.c) and its report
+ * (demo_report.c) share: the geometry of the victim file, the cases, the
+ * policies, and one result per policy x case.
+ */
+#ifndef PINMM_DEMO_TABLE_H
+#define PINMM_DEMO_TABLE_H
+
+#include <stdbool.h>
+#include "oracle.h"
+
+#define PG	4096UL
+#define NPG	8UL		/* victim file: pages [0, NC) CPU, [NC, NPG) device */
+#define NC	2UL
+#define ND	(NPG - NC)
+#define CUT	(NPG - 2)	/* truncate cuts [CUT, NPG) */
+#define SLACK	96		/* free blocks left by the ballast file */
+
+enum dcase { C_DIO, C_RDMA, C_ODP, NR_CASES };
+enum event { E_WRITEBACK, E_RECLAIM, E_PUNCH, E_TRUNCATE, NR_EVENTS };
+
+extern const char *const policies[];
+#define NR_POLICIES 6
+extern const char *const case_names[];
+extern const char *const case_titles[];
+
+struct dt_opts {
+	bool json, quick, check, verbose;
+	const char *policy, *dcase;
+	int iters;
+};
+
+struct dt_result {
+	int policy, dcase;
+	bool ran;
+	int refused;			/* registration refused: its errno */
+	int error;			/* a step failed: its errno */
+	char errwhat[96];
+	char note[64];
+	struct oracle_report rep;
+	long ctr_lost, no_blocks, torn_writes, torn_bytes, stalls, stall_ns, timeouts;
+	long bounce_bytes, breaks, revocations, fenced, fenced_bytes, busy_now, busy_released;
+	long dev_bytes, dev_writes, dev_dropped, dev_refused, odp_faults, odp_inval;
+	double seconds, max_op_ms;
+	int fsck;
+	long messages;			/* lines the library printed on stderr */
+	long filler_pages;		/* pages the filler wrote into freed blocks */
+};
+
+/* demo_report.c */
+void demo_print_table(const struct dt_opts *opt, const struct dt_result *res, int dcase);
+void demo_print_json(const struct dt_result *res, int n);
+int demo_verdicts(const struct dt_result *res, bool print);
+
+#endif /* PINMM_DEMO_TABLE_H */
