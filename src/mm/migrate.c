@@ -278,6 +278,9 @@ struct folio *migrate_folio_alloc(struct folio *src, gfp_t gfp)
 
 	if (is_zero_folio(src) || folio_test_Reserved(src))
 		return ERR_PTR(-EINVAL);
+	/* fsdax frames are the storage itself: they never move. */
+	if (pfn_zone_idx(m, folio_pfn(src)) == ZONE_DEVICE)
+		return ERR_PTR(-EBUSY);
 	dst = order ? folio_alloc(m, gfp | __GFP_COMP, order) : folio_alloc(m, gfp, 0);
 	if (!dst)
 		return ERR_PTR(-ENOMEM);

@@ -127,6 +127,9 @@ static void test_dax_mmap_shared(void **state)
 	/* And a write() is seen through the mapping. */
 	assert_int_equal(pinmm_pwrite(p, fd, "by-write", 9, 3 * PG), 9);
 	gh_expect(p, addr + 3 * PG, "by-write");
+	/* The frame is the storage: it never migrates. */
+	assert_int_equal(pinmm_migrate_page(p, addr + PG, "normal"), -EBUSY);
+	assert_int_equal(gh_info(p, addr + PG).pfn, info.pfn);
 	assert_int_equal(pinmm_audit(m), 0);
 	assert_int_equal(pinmm_munmap(p, addr, 4 * PG), 0);
 	assert_int_equal(gh_vm(m, "nr_dax_busy"), 0);
