@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "helpers.h"
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 struct pinmm *test_boot(const char *kv, ...)
 {
@@ -69,4 +71,26 @@ uint8_t test_load8(struct pinmm_proc *p, unsigned long addr)
 	uint8_t v = 0;
 	assert_int_equal(pinmm_load(p, addr, &v, 1), 1);
 	return v;
+}
+
+int test_imgdir_setup(void **state)
+{
+	struct test_imgdir *t = calloc(1, sizeof(*t));
+
+	assert_non_null(t);
+	strcpy(t->dir, "/tmp/pinmm-test-XXXXXX");
+	assert_non_null(mkdtemp(t->dir));
+	snprintf(t->img, sizeof(t->img), "%s/img", t->dir);
+	*state = t;
+	return 0;
+}
+
+int test_imgdir_teardown(void **state)
+{
+	struct test_imgdir *t = *state;
+
+	unlink(t->img);
+	rmdir(t->dir);
+	free(t);
+	return 0;
 }

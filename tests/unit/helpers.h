@@ -40,4 +40,16 @@ double test_stress_seconds(double dflt);
 void test_store8(struct pinmm_proc *p, unsigned long addr, uint8_t v);
 uint8_t test_load8(struct pinmm_proc *p, unsigned long addr);
 
+/*
+ * A temporary directory holding a pinfs image path, for cmocka
+ * setup/teardown: *state becomes a struct test_imgdir; the image file and
+ * the directory are removed at teardown.
+ */
+struct test_imgdir {
+	char dir[64];
+	char img[128];
+};
+int test_imgdir_setup(void **state);
+int test_imgdir_teardown(void **state);
+
 #endif

@@ -20,32 +20,6 @@
 
 #define PG 4096UL
 
-struct tdir {
-	char dir[64];
-	char img[128];
-};
-
-static int setup(void **state)
-{
-	struct tdir *t = calloc(1, sizeof(*t));
-
-	assert_non_null(t);
-	strcpy(t->dir, "/tmp/pinmm-dio-XXXXXX");
-	assert_non_null(mkdtemp(t->dir));
-	snprintf(t->img, sizeof(t->img), "%s/img", t->dir);
-	*state = t;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct tdir *t = *state;
-
-	unlink(t->img);
-	rmdir(t->dir);
-	free(t);
-	return 0;
-}
 
 static struct pinmm *boot_dio(const char *img, const char *latency_us)
 {
@@ -79,7 +53,7 @@ static void pins_balanced(struct pinmm *m)
 
 static void test_dio_write_read(void **state)
 {
-	struct tdir *t = *state;
+	struct test_imgdir *t = *state;
 	struct pinmm *m = boot_dio(t->img, "0");
 	struct pinmm_proc *p = test_proc(m);
 	size_t len = 4 * PG;
@@ -118,7 +92,7 @@ static void test_dio_write_read(void **state)
 
 static void test_dio_errors(void **state)
 {
-	struct tdir *t = *state;
+	struct test_imgdir *t = *state;
 	struct pinmm *m = boot_dio(t->img, "0");
 	struct pinmm_proc *p = test_proc(m);
 	unsigned long a = test_mmap_anon(p, 4 * PG);
@@ -161,7 +135,7 @@ static void test_dio_errors(void **state)
 /* The cache is flushed before a DIO read and invalidated after a write. */
 static void test_dio_cache_coherence(void **state)
 {
-	struct tdir *t = *state;
+	struct test_imgdir *t = *state;
 	struct pinmm *m = boot_dio(t->img, "0");
 	struct pinmm_proc *p = test_proc(m);
 	unsigned long a = test_mmap_anon(p, 2 * PG);
@@ -204,7 +178,7 @@ static void test_dio_cache_coherence(void **state)
 
 static void test_dio_read_eof_and_hole(void **state)
 {
-	struct tdir *t = *state;
+	struct test_imgdir *t = *state;
 	struct pinmm *m = boot_dio(t->img, "0");
 	struct pinmm_proc *p = test_proc(m);
 	unsigned long a = test_mmap_anon(p, 4 * PG);
@@ -245,7 +219,7 @@ static void test_dio_read_eof_and_hole(void **state)
  */
 static void test_dio_async_overlap_and_dirty(void **state)
 {
-	struct tdir *t = *state;
+	struct test_imgdir *t = *state;
 	struct pinmm *m = boot_dio(t->img, "200000");
 	struct pinmm_proc *p = test_proc(m);
 	char *x = malloc(PG), *y = malloc(PG), *got = malloc(PG);
@@ -301,7 +275,7 @@ static void test_dio_async_overlap_and_dirty(void **state)
  * target file waits for the requests in flight (the inode_dio_wait role). */
 static void test_dio_many_and_truncate(void **state)
 {
-	struct tdir *t = *state;
+	struct test_imgdir *t = *state;
 	struct pinmm *m = boot_dio(t->img, "20000");
 	struct pinmm_proc *p = test_proc(m);
 	enum { N = 8 };
@@ -332,12 +306,12 @@ static void test_dio_many_and_truncate(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_dio_write_read, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dio_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dio_cache_coherence, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dio_read_eof_and_hole, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dio_async_overlap_and_dirty, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dio_many_and_truncate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dio_write_read, test_imgdir_setup, test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_dio_errors, test_imgdir_setup, test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_dio_cache_coherence, test_imgdir_setup, test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_dio_read_eof_and_hole, test_imgdir_setup, test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_dio_async_overlap_and_dirty, test_imgdir_setup, test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_dio_many_and_truncate, test_imgdir_setup, test_imgdir_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,32 +27,6 @@
 
 #define PG 4096UL
 
-struct tdir {
-	char dir[64];
-	char img[128];
-};
-
-static int setup(void **state)
-{
-	struct tdir *t = calloc(1, sizeof(*t));
-
-	assert_non_null(t);
-	strcpy(t->dir, "/tmp/pinmm-policy-XXXXXX");
-	assert_non_null(mkdtemp(t->dir));
-	snprintf(t->img, sizeof(t->img), "%s/img", t->dir);
-	*state = t;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct tdir *t = *state;
-
-	unlink(t->img);
-	rmdir(t->dir);
-	free(t);
-	return 0;
-}
 
 /* Boot on @img with fs.pinned_policy=@policy and "key", "value" pairs. */
 static struct pinmm *boot_policy(const char *img, const char *policy, ...)
@@ -219,7 +193,7 @@ static bool kara_sequence(struct pinmm *m, struct pinmm_proc *p, long *reclaimed
 
 static void test_legacy_kara_failure(void **state)
 {
-	struct tdir *t = *state;
+	struct test_imgdir *t = *state;
 	struct pinmm *m = boot_policy(t->img, "legacy", "dio.latency_us", "300000", NULL);
 	struct pinmm_proc *p = test_proc(m);
 	long reclaimed;
@@ -235,7 +209,7 @@ static void test_legacy_kara_failure(void **state)
 
 static void test_linux_kara_safe(void **state)
 {
-	struct tdir *t = *state;
+	struct test_imgdir *t = *state;
 	struct pinmm *m = boot_policy(t->img, "linux", "dio.latency_us", "300000", NULL);
 	struct pinmm_proc *p = test_proc(m);
 	long reclaimed;
@@ -293,7 +267,7 @@ static long torn_sequence(struct pinmm *m, struct pinmm_proc *p, bool *image_tor
 
 static void test_linux_torn_write(void **state)
 {
-	struct tdir *t = *state;
+	struct test_imgdir *t = *state;
 	struct pinmm *m = boot_policy(t->img, "linux", "dio.latency_us", "50000",
 				      "writeback.latency_us", "300000", NULL);
 	struct pinmm_proc *p = test_proc(m);
@@ -311,7 +285,7 @@ static void test_linux_torn_write(void **state)
 
 static void test_bounce_never_torn(void **state)
 {
-	struct tdir *t = *state;
+	struct test_imgdir *t = *state;
 	struct pinmm *m = boot_policy(t->img, "bounce", "dio.latency_us", "50000",
 				      "writeback.latency_us", "300000", NULL);
 	struct pinmm_proc *p = test_proc(m);
@@ -331,7 +305,7 @@ static void test_bounce_never_torn(void **state)
 /* linux: reclaim leaves a pinned page and its block mapping alone. */
 static void test_linux_reclaim_skips_pinned(void **state)
 {
-	struct tdir *t = *state;
+	struct test_imgdir *t = *state;
 	struct pinmm *m = boot_policy(t->img, "linux", NULL);
 	struct pinmm_proc *p = test_proc(m);
 	struct pinmm_page_info pi;
@@ -381,7 +355,7 @@ static void unpin_after(struct unpinner *u, struct page *page, int ms)
 
 static void test_holdoff_writeback_waits(void **state)
 {
-	struct tdir *t = *state;
+	struct test_imgdir *t = *state;
 	struct pinmm *m = boot_policy(t->img, "holdoff", "holdoff_ms", "5000", NULL);
 	struct pinmm_proc *p = test_proc(m);
 	struct unpinner u;
@@ -411,7 +385,7 @@ static void test_holdoff_writeback_waits(void **state)
 
 static void test_holdoff_deadline(void **state)
 {
-	struct tdir *t = *state;
+	struct test_imgdir *t = *state;
 	struct pinmm *m = boot_policy(t->img, "holdoff", "holdoff_ms", "100", NULL);
 	struct pinmm_proc *p = test_proc(m);
 	struct page *pg;
@@ -435,7 +409,7 @@ static void test_holdoff_deadline(void **state)
 
 static void test_holdoff_reclaim_migrate_truncate(void **state)
 {
-	struct tdir *t = *state;
+	struct test_imgdir *t = *state;
 	struct pinmm *m = boot_policy(t->img, "holdoff", "holdoff_ms", "5000",
 				      "zone.movable", "64M", NULL);
 	struct pinmm_proc *p = test_proc(m);
@@ -506,7 +480,7 @@ static void on_break(struct pinmm_lease *l, void *arg)
 
 static void test_lease_required_and_released_in_time(void **state)
 {
-	struct tdir *t = *state;
+	struct test_imgdir *t = *state;
 	struct pinmm *m = boot_policy(t->img, "lease", "lease_break_ms", "2000", NULL);
 	struct pinmm_proc *p = test_proc(m);
 	struct brk b = { .release = true };
@@ -542,7 +516,7 @@ static void test_lease_required_and_released_in_time(void **state)
 
 static void test_lease_revoked_and_fenced(void **state)
 {
-	struct tdir *t = *state;
+	struct test_imgdir *t = *state;
 	struct pinmm *m = boot_policy(t->img, "lease", "lease_break_ms", "100", NULL);
 	struct pinmm_proc *p = test_proc(m);
 	struct brk b = { .release = false };
@@ -614,7 +588,7 @@ static uint64_t free_blocks(struct pinmm *m)
 
 static void test_busyblocks(void **state)
 {
-	struct tdir *t = *state;
+	struct test_imgdir *t = *state;
 	struct pinmm *m = boot_policy(t->img, "busyblocks", NULL);
 	struct pinmm_proc *p = test_proc(m);
 	char *orig = malloc(PG), *late = malloc(PG), *other = malloc(16 * PG);
@@ -721,42 +695,42 @@ static void longterm_rule(const char *img, const char *policy, long want_shared_
 
 static void test_longterm_rule_linux(void **state)
 {
-	longterm_rule(((struct tdir *)*state)->img, "linux", -EFAULT);
+	longterm_rule(((struct test_imgdir *)*state)->img, "linux", -EFAULT);
 }
 
 static void test_longterm_rule_legacy(void **state)
 {
-	longterm_rule(((struct tdir *)*state)->img, "legacy", 1);
+	longterm_rule(((struct test_imgdir *)*state)->img, "legacy", 1);
 }
 
 /* The 2018-19 designs let long-term pins of file pages coexist. */
 static void test_longterm_rule_holdoff_bounce_busyblocks(void **state)
 {
-	longterm_rule(((struct tdir *)*state)->img, "holdoff", 1);
-	longterm_rule(((struct tdir *)*state)->img, "bounce", 1);
-	longterm_rule(((struct tdir *)*state)->img, "busyblocks", 1);
+	longterm_rule(((struct test_imgdir *)*state)->img, "holdoff", 1);
+	longterm_rule(((struct test_imgdir *)*state)->img, "bounce", 1);
+	longterm_rule(((struct test_imgdir *)*state)->img, "busyblocks", 1);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_legacy_kara_failure, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_linux_kara_safe, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_linux_torn_write, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bounce_never_torn, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_linux_reclaim_skips_pinned, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_holdoff_writeback_waits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_holdoff_deadline, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_holdoff_reclaim_migrate_truncate, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_lease_required_and_released_in_time, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_lease_revoked_and_fenced, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_busyblocks, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_longterm_rule_linux, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_longterm_rule_legacy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_legacy_kara_failure, test_imgdir_setup, test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_linux_kara_safe, test_imgdir_setup, test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_linux_torn_write, test_imgdir_setup, test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_bounce_never_torn, test_imgdir_setup, test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_linux_reclaim_skips_pinned, test_imgdir_setup, test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_holdoff_writeback_waits, test_imgdir_setup, test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_holdoff_deadline, test_imgdir_setup, test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_holdoff_reclaim_migrate_truncate, test_imgdir_setup,
+						test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_lease_required_and_released_in_time, test_imgdir_setup,
+						test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_lease_revoked_and_fenced, test_imgdir_setup, test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_busyblocks, test_imgdir_setup, test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_longterm_rule_linux, test_imgdir_setup, test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_longterm_rule_legacy, test_imgdir_setup, test_imgdir_teardown),
 		cmocka_unit_test_setup_teardown(test_longterm_rule_holdoff_bounce_busyblocks,
-						setup, teardown),
+						test_imgdir_setup, test_imgdir_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

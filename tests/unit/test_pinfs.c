@@ -19,32 +19,6 @@
 #include <pinmm/linux.h>
 #include <pinmm/pinfs.h>
 
-struct tdir {
-	char dir[64];
-	char img[128];
-};
-
-static int setup(void **state)
-{
-	struct tdir *t = calloc(1, sizeof(*t));
-
-	assert_non_null(t);
-	strcpy(t->dir, "/tmp/pinfs-test-XXXXXX");
-	assert_non_null(mkdtemp(t->dir));
-	snprintf(t->img, sizeof(t->img), "%s/img", t->dir);
-	*state = t;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct tdir *t = *state;
-
-	unlink(t->img);
-	rmdir(t->dir);
-	free(t);
-	return 0;
-}
 
 static int boot_img(const char *img, const char *size, struct pinmm **out)
 {
@@ -118,7 +92,7 @@ static void fill(char *buf, size_t len, unsigned seed)
 
 static void test_rw_unlink_persist(void **state)
 {
-	struct tdir *t = *state;
+	struct test_imgdir *t = *state;
 	static char wbuf[40000], rbuf[40000];
 	struct pinmm *m = boot_ok(t->img, NULL);
 	struct pinmm_proc *p = test_proc(m);
@@ -168,7 +142,7 @@ static void test_rw_unlink_persist(void **state)
 
 static void test_mmap_shared_writeback(void **state)
 {
-	struct tdir *t = *state;
+	struct test_imgdir *t = *state;
 	static const char msg1[] = "pinfs-shared-mapping-first";
 	static const char msg2[] = "PINFS-SHARED-MAPPING-AGAIN";
 	struct pinmm *m = boot_ok(t->img, NULL);
@@ -231,7 +205,7 @@ static void test_mmap_shared_writeback(void **state)
 
 static void test_mmap_private(void **state)
 {
-	struct tdir *t = *state;
+	struct test_imgdir *t = *state;
 	static const char secret[] = "private-cow-copy-never-on-disk";
 	static char buf[4096];
 	struct pinmm *m = boot_ok(t->img, NULL);
@@ -262,7 +236,7 @@ static void test_mmap_private(void **state)
 
 static void test_truncate_punch(void **state)
 {
-	struct tdir *t = *state;
+	struct test_imgdir *t = *state;
 	static char buf[20 * 4096], rbuf[4096];
 	struct pinmm *m = boot_ok(t->img, NULL);
 	struct pinmm_proc *p = test_proc(m);
@@ -311,7 +285,7 @@ static void test_truncate_punch(void **state)
 
 static void test_enospc(void **state)
 {
-	struct tdir *t = *state;
+	struct test_imgdir *t = *state;
 	static char buf[4096];
 	struct pinmm *m = boot_ok(t->img, "1M");
 	struct pinmm_proc *p = test_proc(m);
@@ -348,7 +322,7 @@ static void test_enospc(void **state)
 
 static void test_eio_injection(void **state)
 {
-	struct tdir *t = *state;
+	struct test_imgdir *t = *state;
 	static char a[8192], b[8192], r[8192];
 	struct pinmm *m = boot_ok(t->img, NULL);
 	struct pinmm_proc *p = test_proc(m);
@@ -403,7 +377,7 @@ static void test_eio_injection(void **state)
 
 static void test_fail_io_config(void **state)
 {
-	struct tdir *t = *state;
+	struct test_imgdir *t = *state;
 	struct pinmm_config cfg;
 	struct pinmm *m = NULL;
 	struct pinmm_proc *p;
@@ -498,7 +472,7 @@ static void expect_bad_then_repair(const char *img, int boot_err)
 
 static void test_corrupt_images(void **state)
 {
-	struct tdir *t = *state;
+	struct test_imgdir *t = *state;
 	struct pinmm *m;
 	off_t ino;
 	uint32_t ind;
@@ -546,7 +520,7 @@ static void test_corrupt_images(void **state)
 
 static void test_reclaim(void **state)
 {
-	struct tdir *t = *state;
+	struct test_imgdir *t = *state;
 	static char buf[4 * 4096];
 	struct pinmm *m = boot_ok(t->img, NULL);
 	struct pinmm_proc *p = test_proc(m);
@@ -621,15 +595,15 @@ static void test_no_pinfs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_rw_unlink_persist, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mmap_shared_writeback, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mmap_private, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_truncate_punch, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_enospc, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_eio_injection, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fail_io_config, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_corrupt_images, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reclaim, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rw_unlink_persist, test_imgdir_setup, test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_mmap_shared_writeback, test_imgdir_setup, test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_mmap_private, test_imgdir_setup, test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_truncate_punch, test_imgdir_setup, test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_enospc, test_imgdir_setup, test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_eio_injection, test_imgdir_setup, test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_fail_io_config, test_imgdir_setup, test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_images, test_imgdir_setup, test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_reclaim, test_imgdir_setup, test_imgdir_teardown),
 		cmocka_unit_test(test_no_pinfs),
 	};
 
