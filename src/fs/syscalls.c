@@ -51,6 +51,16 @@ static int install_or_put(struct pinmm_proc *p, struct file *file)
 	return fd;
 }
 
+/* A user path: present and shorter than PINMM_PATH_MAX. */
+static int path_check(const char *path)
+{
+	if (!path)
+		return -EFAULT;
+	if (strnlen(path, PINMM_PATH_MAX) >= PINMM_PATH_MAX)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
 /**
  * pinmm_open() - open a file of the machine's namespace.
  * @p: the process.
@@ -71,10 +81,9 @@ int pinmm_open(struct pinmm_proc *p, const char *path, int flags, unsigned mode)
 	err = proc_check(p);
 	if (err)
 		return err;
-	if (!path)
-		return -EFAULT;
-	if (strnlen(path, PINMM_PATH_MAX) >= PINMM_PATH_MAX)
-		return -ENAMETOOLONG;
+	err = path_check(path);
+	if (err)
+		return err;
 	return install_or_put(p, vfs_open(p->machine, path, flags, mode));
 }
 
@@ -323,10 +332,9 @@ int pinmm_unlink(struct pinmm_proc *p, const char *path)
 	err = proc_check(p);
 	if (err)
 		return err;
-	if (!path)
-		return -EFAULT;
-	if (strnlen(path, PINMM_PATH_MAX) >= PINMM_PATH_MAX)
-		return -ENAMETOOLONG;
+	err = path_check(path);
+	if (err)
+		return err;
 	return vfs_unlink(p->machine, path);
 }
 

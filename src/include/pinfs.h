@@ -254,4 +254,6 @@ int pinfs_dax_init(struct pinmm *m);		/* boot: mount pmem at /dax/ */
 void pinfs_dax_setup_inode(struct inode *inode);
 int pinfs_dax_evict_inode(struct inode *inode);
 
+int pinfs_fallocate_check(struct inode *inode, int mode, long long off, long long len);
+
 #endif /* PINMM_PINFS_H */

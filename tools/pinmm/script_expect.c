@@ -14,11 +14,10 @@
 
 #include "tool.h"
 
-enum cmp_op { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_BAD };
+const char *const op_text[] = { "==", "!=", "<", "<=", ">", ">=" };
 
-static const char *const op_text[] = { "==", "!=", "<", "<=", ">", ">=" };
-
-static enum cmp_op parse_op(const char *t)
+/* parse_op() - "==" (or "="), "!=", "<", "<=", ">", ">="; OP_BAD otherwise. */
+enum cmp_op parse_op(const char *t)
 {
 	if (!strcmp(t, "==") || !strcmp(t, "="))
 		return OP_EQ;
@@ -28,7 +27,8 @@ static enum cmp_op parse_op(const char *t)
 	return OP_BAD;
 }
 
-static bool cmp_int(long long a, enum cmp_op op, long long b)
+/* cmp_int() - a OP b. */
+bool cmp_int(long long a, enum cmp_op op, long long b)
 {
 	switch (op) {
 	case OP_EQ: return a == b;

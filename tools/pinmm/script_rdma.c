@@ -194,32 +194,6 @@ void script_rdma_machine_gone(struct script *s, bool final)
 
 /* ---- checks: NAME, !NAME, NAME OP VALUE ------------------------------------------ */
 
-enum cmp_op { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_BAD };
-
-static const char *const op_text[] = { "==", "!=", "<", "<=", ">", ">=" };
-
-static enum cmp_op parse_op(const char *t)
-{
-	if (!strcmp(t, "==") || !strcmp(t, "="))
-		return OP_EQ;
-	for (int i = OP_NE; i < OP_BAD; i++)
-		if (!strcmp(t, op_text[i]))
-			return (enum cmp_op)i;
-	return OP_BAD;
-}
-
-static bool cmp_int(long long a, enum cmp_op op, long long b)
-{
-	switch (op) {
-	case OP_EQ: return a == b;
-	case OP_NE: return a != b;
-	case OP_LT: return a < b;
-	case OP_LE: return a <= b;
-	case OP_GT: return a > b;
-	case OP_GE: return a >= b;
-	default: return false;
-	}
-}
 
 /* One observable of an object: a number, or a name (str != NULL). */
 struct field {

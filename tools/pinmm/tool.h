@@ -23,6 +23,12 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #endif
 
+/* Comparisons of expect lines (script_expect.c), shared by every command group. */
+enum cmp_op { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_BAD };
+extern const char *const op_text[];
+enum cmp_op parse_op(const char *t);
+bool cmp_int(long long a, enum cmp_op op, long long b);
+
 /* Exit statuses of the tool. */
 enum {
 	EXIT_OK = 0,

@@ -359,13 +359,9 @@ static int pinfs_dax_fallocate(struct inode *inode, int mode, long long off, lon
 	long long end;
 	int err = 0;
 
-	VM_BUG_ON(!rwsem_is_write_locked_by_me(&inode->i_rwsem));
-	if (off < 0 || len <= 0)
-		return -EINVAL;
-	if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE))
-		return -EOPNOTSUPP;
-	if (off > PINFS_MAX_FILESIZE || len > PINFS_MAX_FILESIZE - off)
-		return -EFBIG;
+	err = pinfs_fallocate_check(inode, mode, off, len);
+	if (err)
+		return err;
 	end = off + len;
 
 	if (mode & FALLOC_FL_PUNCH_HOLE) {

@@ -503,11 +503,15 @@ static int pinfs_falloc_alloc(struct inode *inode, long long off, long long len)
 	return err;
 }
 
-static int pinfs_fallocate(struct inode *inode, int mode, long long off, long long len)
+/**
+ * pinfs_fallocate_check() - fallocate's argument checks, shared by the
+ * page-cache and DAX forms.
+ * Context: i_rwsem held for writing.
+ * Return: 0, -EINVAL (negative offset, empty range), -EOPNOTSUPP (modes
+ * other than KEEP_SIZE and PUNCH_HOLE), -EFBIG (past the largest file).
+ */
+int pinfs_fallocate_check(struct inode *inode, int mode, long long off, long long len)
 {
-	long long end;
-	int err;
-
 	VM_BUG_ON(!rwsem_is_write_locked_by_me(&inode->i_rwsem));
 	if (off < 0 || len <= 0)
 		return -EINVAL;
@@ -515,6 +519,17 @@ static int pinfs_fallocate(struct inode *inode, int mode, long long off, long lo
 		return -EOPNOTSUPP;
 	if (off > PINFS_MAX_FILESIZE || len > PINFS_MAX_FILESIZE - off)
 		return -EFBIG;
+	return 0;
+}
+
+static int pinfs_fallocate(struct inode *inode, int mode, long long off, long long len)
+{
+	long long end;
+	int err;
+
+	err = pinfs_fallocate_check(inode, mode, off, len);
+	if (err)
+		return err;
 	end = off + len;
 
 	if (mode & FALLOC_FL_PUNCH_HOLE) {
