@@ -11,6 +11,9 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/pinmm-cli.XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT INT TERM
 N=0
 FAILED=0
+# A regression that prints without bound must fail the test, not fill the disk:
+# no file any test here writes is larger than 20 MiB (SIGXFSZ past that).
+ulimit -f 40960
 
 ok() {
 	N=$((N + 1))
@@ -162,6 +165,84 @@ has out "not ok 1 - " "TAP: a syntax error is 'not ok'"
 [ $? = 0 ]
 ok $? "run - reads the script from stdin"
 has out "<stdin>" "stdin is named <stdin>"
+
+# ---- the runner's own limits: hostile input is an error at FILE:LINE --------
+script ovf_add.pinmm <<'E'
+let X = 9223372036854775807+1
+E
+run 2 "signed overflow in '+' is an error" run "$TMP/ovf_add.pinmm"
+has err "ovf_add.pinmm:1: syntax error: arithmetic overflow in '+'" "overflow in '+' names FILE:LINE"
+
+script ovf_div.pinmm <<'E'
+let M = -9223372036854775807-1
+let R = M%-1
+expect R == 0
+let Q = M/-1
+E
+run 2 "LLONG_MIN / -1 is an error, not SIGFPE" run "$TMP/ovf_div.pinmm"
+has err "ovf_div.pinmm:4: syntax error: arithmetic overflow in '/'" "LLONG_MIN / -1 names FILE:LINE"
+hasnt err "ovf_div.pinmm:3" "LLONG_MIN % -1 is 0"
+
+script ovf_mul.pinmm <<'E'
+let X = 4G*4G*4G
+E
+run 2 "signed overflow in '*' is an error" run "$TMP/ovf_mul.pinmm"
+has err "arithmetic overflow in '*'" "overflow in '*' is named"
+
+script ovf_neg.pinmm <<'E'
+let M = -9223372036854775807-1
+let N = -M
+E
+run 2 "negating LLONG_MIN is an error" run "$TMP/ovf_neg.pinmm"
+has err "ovf_neg.pinmm:2: syntax error: arithmetic overflow in unary minus" "unary minus overflow named"
+
+script ovf_suffix.pinmm <<'E'
+let X = 0x7fffffffffffT
+E
+run 2 "a suffix that shifts a number out of range is an error" run "$TMP/ovf_suffix.pinmm"
+has err "arithmetic overflow: number out of range" "suffix overflow named"
+
+python3 -c "print('let X = ' + '(' * 200000 + '1' + ')' * 200000)" >"$TMP/nest.pinmm"
+run 2 "deep nesting is refused, not a stack overflow" run "$TMP/nest.pinmm"
+has err "nest.pinmm:1: syntax error: expression nested more than 64 deep" "nesting limit named"
+python3 -c "print('let X = ' + '-' * 200000 + '1')" >"$TMP/neg.pinmm"
+run 2 "deep unary minus is refused" run "$TMP/neg.pinmm"
+
+script dma_far.pinmm <<'E'
+boot ram=64M
+proc P
+mmap 4K -> A
+store A "x"
+pin A 1 FOLL_WRITE -> PG
+dma write PG 9223372036854775800 "abcdefgh"
+E
+run 2 "dma offset near LLONG_MAX is refused, not a crash" run "$TMP/dma_far.pinmm"
+has err "dma_far.pinmm:6: syntax error: dma range" "dma range error names FILE:LINE"
+
+script dma_bigread.pinmm <<'E'
+boot ram=64M
+proc P
+mmap 4K -> A
+pin A 1 -> PG
+dma read PG 0 1T -> X
+E
+run 2 "dma read longer than the pages is refused before allocating" run "$TMP/dma_bigread.pinmm"
+has err "dma_bigread.pinmm:5: syntax error: dma range" "dma read range named"
+
+script show_big.pinmm <<'E'
+boot ram=64M
+proc P
+show page 0 1T
+E
+run 2 "show page has a bound" run "$TMP/show_big.pinmm"
+has err "show_big.pinmm:3: syntax error: show page prints 1 to 4096 pages" "show page bound named"
+
+script touch_far.pinmm <<'E'
+boot ram=64M
+proc P
+touch 9223372036854771712 8K
+E
+run 2 "touch range that wraps is refused" run "$TMP/touch_far.pinmm"
 
 echo "1..$N"
 [ "$FAILED" = 0 ]

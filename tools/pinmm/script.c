@@ -470,10 +470,12 @@ int script_run_file(struct run_opts *o, const char *path)
 	status = sfile_parse(&s, &sf, buf);
 	if (status == 0)
 		status = sfile_check(&s, &sf);
-	if (status == SCRIPT_SYNTAX)
+	if (status == SCRIPT_SYNTAX) {
 		status = EXIT_USAGE;
-	else if (status < 0)
+	} else if (status < 0) {
+		script_error(&s, "%s while reading the script", pinmm_strerror(status));
 		status = EXIT_FAIL;
+	}
 	else
 		status = run_lines(&s, &sf);
 	summary(&s, status);

@@ -8,6 +8,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -450,6 +451,8 @@ static int cmd_touch(struct script *s, int argc, char **argv)
 		write = !strcmp(argv[--argc], "write");
 	if (argc - i != 2 || arg_int(s, argv[i], &addr) || arg_int(s, argv[i + 1], &len))
 		return script_syntax(s, "usage: %s", script_find_cmd("touch")->usage);
+	if (addr < 0 || len < 0 || len > LLONG_MAX - addr)
+		return script_syntax(s, "touch range [%lld, +%lld) out of range", addr, len);
 	for (long long a = addr & ~4095LL; a < addr + len; a += 4096) {
 		unsigned char b;
 		long ret = pinmm_load(p, (unsigned long)a, &b, 1);

@@ -148,9 +148,20 @@ static int do_gup(struct script *s, int argc, char **argv, bool pin)
 	ret = gup_call(&r, pages);
 	if (s->cur)
 		pinmm_set_current(s->cur);
-	if (ret < 0 || !(v = var_set(s, s->bind, V_PAGES))) {
+	if (ret < 0) {
 		free(pages);
-		return ret < 0 ? (int)ret : -ENOMEM;
+		return (int)ret;
+	}
+	v = var_set(s, s->bind, V_PAGES);
+	if (!v) {
+		/* nowhere to keep them: give back what was taken, leak nothing */
+		if (pin)
+			unpin_user_pages(pages, (unsigned long)ret);
+		else
+			for (long k = 0; k < ret; k++)
+				put_page(pages[k]);
+		free(pages);
+		return -ENOMEM;
 	}
 	v->pages = pages;
 	v->npages = ret;
@@ -354,14 +365,19 @@ static int cmd_dma(struct script *s, int argc, char **argv)
 	} else {
 		if (arg_int(s, argv[4], &len))
 			return SCRIPT_SYNTAX;
-		buf = malloc(len > 0 ? len : 1);
-		if (!buf)
-			return -ENOMEM;
+		buf = NULL;
 	}
-	if (off < 0 || len < 0 || off + len > v->npages * 4096LL) {
+	/* Written so that no operand near LLONG_MAX can wrap the comparison. */
+	if (off < 0 || len < 0 || off > v->npages * 4096LL ||
+	    len > v->npages * 4096LL - off) {
 		free(buf);
 		return script_syntax(s, "dma range [%lld, +%lld) outside the %ld pages of %s",
 				     off, len, v->npages, v->name);
+	}
+	if (!write) {
+		buf = malloc(len > 0 ? (size_t)len : 1);
+		if (!buf)
+			return -ENOMEM;
 	}
 	dma_copy(v, off, buf, (size_t)len, write);
 	rc = write ? 0 : var_bind_bytes(s, buf, (size_t)len);

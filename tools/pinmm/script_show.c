@@ -6,10 +6,14 @@
  * uses, so the two print page state the same way.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tool.h"
+
+/* The most rows one `show page` prints (16 MiB of 4 KiB pages). */
+#define SHOW_PAGE_MAX 4096
 
 const char *page_table_header(void)
 {
@@ -72,8 +76,10 @@ static int cmd_print(struct script *s, int argc, char **argv)
 			size_t len;
 			struct var tmp = { .kind = V_BYTES };
 
-			if (arg_data(s, argv[i], &buf, &len))
-				return SCRIPT_SYNTAX;
+			int rc = arg_data(s, argv[i], &buf, &len);
+
+			if (rc)
+				return rc;
 			tmp.data = buf;
 			tmp.len = len;
 			script_format_value(&tmp, val, sizeof(val));
@@ -104,6 +110,11 @@ static int show_page(struct script *s, int argc, char **argv)
 	if (argc - i < 1 || argc - i > 2 || arg_int(s, argv[i], &addr) ||
 	    (argc - i == 2 && arg_int(s, argv[i + 1], &n)))
 		return script_syntax(s, "usage: show page [P] ADDR [NPAGES]");
+	if (n < 1 || n > SHOW_PAGE_MAX)
+		return script_syntax(s, "show page prints 1 to %d pages, not %lld",
+				     SHOW_PAGE_MAX, n);
+	if (addr < 0 || addr > LLONG_MAX - n * 4096)
+		return script_syntax(s, "show page range at %lld out of range", addr);
 	script_out(s, "%s\n", page_table_header());
 	for (long long k = 0; k < n; k++) {
 		unsigned long a = (unsigned long)(addr + k * 4096);

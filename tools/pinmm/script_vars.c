@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * script_vars.c - values of the scenario language: variables, integer
- * expressions (decimal/hex numbers with K/M/G suffixes, + - * / and
+ * expressions (decimal/hex numbers with K/M/G/T suffixes, + - * / % and
  * parentheses over variables), data arguments ("text", BYTE*COUNT, a data
  * variable), flag words (FOLL_WRITE|FOLL_LONGTERM, private,anonymous) and
  * error names.  No library state lives here beyond what variables point to.
+ *
+ * Expressions are evaluated in signed 64-bit arithmetic that never wraps:
+ * a result outside [LLONG_MIN, LLONG_MAX] (including LLONG_MIN / -1 and a
+ * suffix that shifts a number out of range) is an "arithmetic overflow"
+ * error at the script's FILE:LINE, and nesting deeper than EXPR_MAX_DEPTH
+ * (parentheses or unary minus) is refused instead of exhausting the stack.
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -219,10 +226,14 @@ int arg_proc(struct script *s, int argc, char **argv, int *i, struct pinmm_proc 
 
 /* ---- integer expressions ------------------------------------------------------- */
 
+/* How deeply parentheses and unary minus may nest (the message says 64). */
+#define EXPR_MAX_DEPTH 64
+
 struct expr {
 	struct script *s;
 	const char *p;
 	int err;
+	int depth;
 };
 
 static const struct {
@@ -250,20 +261,24 @@ static long long expr_number(struct expr *e)
 	unsigned long long v;
 	int base = (e->p[0] == '0' && (e->p[1] == 'x' || e->p[1] == 'X')) ? 16 : 10;
 
+	int shift = 0;
+
 	errno = 0;
 	v = strtoull(e->p, &end, base);
 	if (errno)
 		return expr_fail(e, "number out of range: %s", e->p);
 	switch (*end) {
-	case 'K': case 'k': v <<= 10; end++; break;
-	case 'M': case 'm': v <<= 20; end++; break;
-	case 'G': case 'g': v <<= 30; end++; break;
-	case 'T': case 't': v <<= 40; end++; break;
+	case 'K': case 'k': shift = 10; end++; break;
+	case 'M': case 'm': shift = 20; end++; break;
+	case 'G': case 'g': shift = 30; end++; break;
+	case 'T': case 't': shift = 40; end++; break;
 	}
 	if (isalnum((unsigned char)*end) || *end == '_')
 		return expr_fail(e, "bad number near '%s'", e->p);
+	if (v > ((unsigned long long)LLONG_MAX >> shift))
+		return expr_fail(e, "arithmetic overflow: number out of range: %s", e->p);
 	e->p = end;
-	return (long long)v;
+	return (long long)(v << shift);
 }
 
 static long long expr_name(struct expr *e)
@@ -299,17 +314,76 @@ static long long expr_name(struct expr *e)
 	}
 }
 
+/* The checked operations: 0 and *res, or -ERANGE when the result does not fit. */
+static int checked_add(long long a, long long b, long long *res)
+{
+	if ((b > 0 && a > LLONG_MAX - b) || (b < 0 && a < LLONG_MIN - b))
+		return -ERANGE;
+	*res = a + b;
+	return 0;
+}
+
+static int checked_sub(long long a, long long b, long long *res)
+{
+	if ((b < 0 && a > LLONG_MAX + b) || (b > 0 && a < LLONG_MIN + b))
+		return -ERANGE;
+	*res = a - b;
+	return 0;
+}
+
+static int checked_mul(long long a, long long b, long long *res)
+{
+	if (a && b) {
+		if (a > 0 ? (b > 0 ? a > LLONG_MAX / b : b < LLONG_MIN / a)
+			  : (b > 0 ? a < LLONG_MIN / b : a < LLONG_MAX / b))
+			return -ERANGE;
+	}
+	*res = a * b;
+	return 0;
+}
+
+/* Division truncates toward zero, as C's; % -1 is 0 (no trap on LLONG_MIN). */
+static int checked_div(long long a, long long b, bool mod, long long *res)
+{
+	if (b == -1) {
+		if (mod) {
+			*res = 0;
+			return 0;
+		}
+		return checked_sub(0, a, res);
+	}
+	*res = mod ? a % b : a / b;
+	return 0;
+}
+
+static long long expr_overflow(struct expr *e, const char *what)
+{
+	return expr_fail(e, "arithmetic overflow in %s", what);
+}
+
 static long long expr_atom(struct expr *e)
 {
 	long long v;
 
+	if (*e->p == '-' || *e->p == '(') {
+		if (++e->depth > EXPR_MAX_DEPTH)
+			return expr_fail(e, "expression nested more than 64 deep at '%.20s'",
+					 e->p);
+	}
 	if (*e->p == '-') {
 		e->p++;
-		return -expr_atom(e);
+		v = expr_atom(e);
+		e->depth--;
+		if (!e->err && checked_sub(0, v, &v))
+			return expr_overflow(e, "unary minus");
+		return v;
 	}
 	if (*e->p == '(') {
 		e->p++;
 		v = expr_sum(e);
+		e->depth--;
+		if (e->err)
+			return 0;
 		if (*e->p != ')')
 			return expr_fail(e, "missing ')' in '%s'", e->p);
 		e->p++;
@@ -330,13 +404,15 @@ static long long expr_product(struct expr *e)
 	while (!e->err && (*e->p == '*' || *e->p == '/' || *e->p == '%')) {
 		char op = *e->p++;
 		long long r = expr_atom(e);
+		int rc;
 
-		if (op == '*')
-			v *= r;
-		else if (r == 0)
+		if (e->err)
+			return 0;
+		if (op != '*' && r == 0)
 			return expr_fail(e, "division by zero%s", "");
-		else
-			v = op == '/' ? v / r : v % r;
+		rc = op == '*' ? checked_mul(v, r, &v) : checked_div(v, r, op == '%', &v);
+		if (rc)
+			return expr_overflow(e, op == '*' ? "'*'" : op == '/' ? "'/'" : "'%'");
 	}
 	return v;
 }
@@ -349,7 +425,10 @@ static long long expr_sum(struct expr *e)
 		char op = *e->p++;
 		long long r = expr_product(e);
 
-		v = op == '+' ? v + r : v - r;
+		if (e->err)
+			return 0;
+		if (op == '+' ? checked_add(v, r, &v) : checked_sub(v, r, &v))
+			return expr_overflow(e, op == '+' ? "'+'" : "'-'");
 	}
 	return v;
 }
