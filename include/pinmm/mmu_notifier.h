@@ -102,15 +102,18 @@ PINMM_API bool pinmm_mmu_notifier_range_update_to_read_only(const struct mmu_not
 
 /* ---- HMM ---------------------------------------------------------------- */
 
-enum hmm_pfn_flags {
-	HMM_PFN_VALID = 1UL << 63,
-	HMM_PFN_WRITE = 1UL << 62,
-	HMM_PFN_ERROR = 1UL << 61,
-	HMM_PFN_ORDER_SHIFT = 56,
-	HMM_PFN_REQ_FAULT = HMM_PFN_VALID,
-	HMM_PFN_REQ_WRITE = HMM_PFN_WRITE,
-	HMM_PFN_FLAGS = 0xFFUL << HMM_PFN_ORDER_SHIFT,
-};
+/*
+ * The bits of an hmm_pfns[] entry (Linux's enum hmm_pfn_flags).  Macros, not
+ * an enum: ISO C limits enumerators to the range of int, and these use the
+ * top bits of an unsigned long.
+ */
+#define HMM_PFN_VALID		(1UL << 63)
+#define HMM_PFN_WRITE		(1UL << 62)
+#define HMM_PFN_ERROR		(1UL << 61)
+#define HMM_PFN_ORDER_SHIFT	56
+#define HMM_PFN_REQ_FAULT	HMM_PFN_VALID
+#define HMM_PFN_REQ_WRITE	HMM_PFN_WRITE
+#define HMM_PFN_FLAGS		(0xFFUL << HMM_PFN_ORDER_SHIFT)
 
 /* Milliseconds drivers bound their retry loops with. */
 #define HMM_RANGE_DEFAULT_TIMEOUT 1000
