@@ -41,6 +41,9 @@ struct pinmm_dio;
  * @len: bytes, a non-zero multiple of 4096, at most 1 GiB.
  * @off: file offset, a multiple of 4096.
  * @out: the request; pass it to pinmm_dio_wait() exactly once.
+ *
+ * Context: any thread; does not wait for the transfer (it may wait for
+ *	writeback of dirty cached pages of the range, as Linux's DIO does).
  * Return: 0; -EINVAL (alignment, @rw, not O_DIRECT, not pinfs, NULL),
  * -EBADF, -ESRCH, -EFAULT (the buffer cannot be pinned: nothing is left
  * pinned), -ENOMEM.
@@ -50,11 +53,20 @@ PINMM_API long pinmm_dio_submit(struct pinmm_proc *p, int fd, int rw, unsigned l
 /**
  * pinmm_dio_wait() - wait for @d, release its pins (dirtying the pages of
  * a READ) and free it.
+ * @d: a request from pinmm_dio_submit(), not yet waited for.
+ *
+ * Context: any thread; sleeps until the transfer completes.
  * Return: bytes transferred (a READ stops at EOF), or -errno (-EIO, -ENOSPC,
  * -EPERM when a fenced page dropped the device's write).
  */
 PINMM_API long pinmm_dio_wait(struct pinmm_dio *d);
-/** pinmm_dio_done() - 1 if @d has completed (wait will not block), 0, -EINVAL. */
+/**
+ * pinmm_dio_done() - has @d completed (so that pinmm_dio_wait() will not block)?
+ * @d: a request not yet waited for.
+ *
+ * Context: any thread; does not wait for the transfer.
+ * Return: 1 when complete, 0 when still in flight, -EINVAL for a NULL @d.
+ */
 PINMM_API int pinmm_dio_done(struct pinmm_dio *d);
 
 #ifdef __cplusplus

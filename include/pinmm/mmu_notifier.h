@@ -73,22 +73,99 @@ struct mmu_interval_notifier {
 	int __state;
 };
 
+/**
+ * mmu_interval_notifier_insert() - subscribe to invalidations of a range.
+ * @interval_sub: the caller's subscription (embedded in its object).
+ * @mm: the address space; the caller holds an mm_users reference.
+ * @start: first address of the range.
+ * @length: bytes in the range (not zero).
+ * @ops: ->invalidate, called before any mapping of the range changes.
+ *
+ * The subscription joins the mm's list when no invalidation is running;
+ * until read_begin/read_retry succeed, no mirror of the range is valid.
+ *
+ * Context: may sleep; takes @mm's mmap_lock for writing on the first
+ *	subscription of the mm; must not hold it.
+ * Return: 0, -EOVERFLOW (zero @length or a wrapping range), -EINVAL
+ *	(@mm has no users left), -ENOMEM.
+ */
 PINMM_API int pinmm_mmu_interval_notifier_insert(struct mmu_interval_notifier *interval_sub,
 						 struct mm_struct *mm, unsigned long start,
 						 unsigned long length,
 						 const struct mmu_interval_notifier_ops *ops);
+/**
+ * mmu_interval_notifier_insert_locked() - mmu_interval_notifier_insert()
+ * for a caller that already holds @mm's mmap_lock for writing.
+ * @interval_sub: the subscription.
+ * @mm: the address space (mm_users reference held).
+ * @start: first address.
+ * @length: bytes (not zero).
+ * @ops: the callbacks.
+ *
+ * Context: @mm's mmap_lock held for writing.
+ * Return: as mmu_interval_notifier_insert().
+ */
 PINMM_API int pinmm_mmu_interval_notifier_insert_locked(struct mmu_interval_notifier *interval_sub,
 							struct mm_struct *mm, unsigned long start,
 							unsigned long length,
 							const struct mmu_interval_notifier_ops *ops);
+/**
+ * mmu_interval_notifier_remove() - unsubscribe; afterwards no callback of
+ * @interval_sub runs or will run, and the mm reference insert took is dropped.
+ * @interval_sub: an inserted subscription (also valid after the mm exited).
+ *
+ * Context: may sleep (waits for running invalidations); never from an
+ *	->invalidate callback.
+ */
 PINMM_API void pinmm_mmu_interval_notifier_remove(struct mmu_interval_notifier *interval_sub);
+/**
+ * mmu_interval_read_begin() - start reading the CPU page tables of the range.
+ * @interval_sub: the subscription.
+ *
+ * Context: may sleep: waits while an invalidation of this subscription is
+ *	running; hold no lock that ->invalidate takes.
+ * Return: the sequence number to pass to mmu_interval_read_retry().
+ */
 PINMM_API unsigned long pinmm_mmu_interval_read_begin(struct mmu_interval_notifier *interval_sub);
+/**
+ * mmu_interval_read_retry() - did an invalidation start since read_begin?
+ * @interval_sub: the subscription.
+ * @seq: what mmu_interval_read_begin() returned.
+ *
+ * Context: the driver's user lock held (the lock its ->invalidate takes),
+ *	so that a false answer stays true until the lock is dropped.
+ * Return: true when the mirror must be rebuilt from read_begin.
+ */
 PINMM_API bool pinmm_mmu_interval_read_retry(struct mmu_interval_notifier *interval_sub,
 					     unsigned long seq);
+/**
+ * mmu_interval_check_retry() - the same test without the user lock.
+ * @interval_sub: the subscription.
+ * @seq: what mmu_interval_read_begin() returned.
+ *
+ * Context: any thread.
+ * Return: true (reliably) when a retry is needed; false is only a hint.
+ */
 PINMM_API bool pinmm_mmu_interval_check_retry(struct mmu_interval_notifier *interval_sub,
 					      unsigned long seq);
+/**
+ * mmu_interval_set_seq() - record, from ->invalidate, that the range changes.
+ * @interval_sub: the subscription being invalidated.
+ * @cur_seq: the value ->invalidate was given.
+ *
+ * Context: inside ->invalidate, under the driver's user lock.
+ */
 PINMM_API void pinmm_mmu_interval_set_seq(struct mmu_interval_notifier *interval_sub,
 					  unsigned long cur_seq);
+/**
+ * mmu_notifier_range_update_to_read_only() - is this invalidation only a
+ * write-protection of the range?
+ * @range: the range ->invalidate was given.
+ *
+ * Context: inside ->invalidate.
+ * Return: true iff @range is MMU_NOTIFY_PROTECTION_VMA and the VMA's new
+ *	flags are not writable.
+ */
 PINMM_API bool pinmm_mmu_notifier_range_update_to_read_only(const struct mmu_notifier_range *range);
 
 #define mmu_interval_notifier_insert		pinmm_mmu_interval_notifier_insert
@@ -129,10 +206,12 @@ struct hmm_range {
 	void *dev_private_owner;
 };
 
-/*
+/**
  * hmm_range_fault() - fill range->hmm_pfns with the CPU's view of the
  * range, faulting where requested; takes no page references.
- * Context: mmap_read_lock(range->notifier->mm) held.
+ * @range: the range, its notifier and notifier_seq from read_begin.
+ *
+ * Context: mmap_read_lock(range->notifier->mm) held; may fault (sleep).
  * Return: 0, -EBUSY (an invalidation collided: retry from read_begin),
  * -EFAULT, -EPERM (write requested on a read-only VMA), -ENOMEM, -EINVAL.
  */
@@ -148,10 +227,27 @@ static inline unsigned int hmm_pfn_to_map_order(unsigned long hmm_pfn)
 	return (hmm_pfn >> HMM_PFN_ORDER_SHIFT) & 0x1F;
 }
 /* The struct page behind a VALID entry, for the "device" to access. */
+/**
+ * hmm_pfn_to_page() - the struct page behind a VALID hmm_pfns[] entry.
+ * @mm: the mirrored mm (pinmm needs it to find the machine; Linux does not).
+ * @hmm_pfn: an entry filled by hmm_range_fault().
+ *
+ * Context: the driver's user lock held with read_retry() false, or the
+ *	device otherwise excluded from the range's invalidations.
+ * Return: the page, or NULL when @hmm_pfn is not VALID or out of range.
+ */
 PINMM_API struct page *pinmm_hmm_pfn_to_page(struct mm_struct *mm, unsigned long hmm_pfn);
 #define hmm_pfn_to_page pinmm_hmm_pfn_to_page
 
 /* Counters of invalidations delivered, per event (tests, the tool). */
+/**
+ * pinmm_mmu_notifier_events() - invalidations delivered so far for @event.
+ * @m: the machine.
+ * @event: an enum mmu_notifier_event.
+ *
+ * Context: any thread.
+ * Return: the count, or -EINVAL for an unknown event.
+ */
 PINMM_API long pinmm_mmu_notifier_events(struct pinmm *m, enum mmu_notifier_event event);
 
 #ifdef __cplusplus
