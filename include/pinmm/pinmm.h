@@ -118,24 +118,66 @@ struct pinmm_config {
 	uint64_t reserved[10];
 };
 
-/** pinmm_config_default() - fill @cfg with the documented defaults. */
+/**
+ * pinmm_config_default() - fill @cfg with the documented defaults.
+ * @cfg: the configuration to fill
+ *
+ * ram 4G, no MOVABLE/CMA/pmem, thp madvise, pin.tracking bias,
+ * fs.pinned_policy linux, rlimit.memlock 8M, debug 1, seed 1, no periodic
+ * writeback, no injected pinfs I/O errors, dax.truncate_wait_ms 1000.
+ * Context: any.
+ */
 PINMM_API void pinmm_config_default(struct pinmm_config *cfg);
 /**
- * pinmm_config_set() - set one key ("ram", "zone.movable", "thp", ...).
- * Return: 0, or -EINVAL for an unknown key or a bad value (a message naming
- * the key and the value is printed to stderr).
+ * pinmm_config_set() - set one key of @cfg from its text form.
+ * @cfg: the configuration
+ * @key: one of pinmm_config_keys()
+ * @value: the value ("4G", "madvise", "on", ...)
+ *
+ * Checks the value on its own; how keys relate to each other (zones inside
+ * ram) is checked when the machine boots.
+ * Context: any.
+ * Return: 0; -EINVAL for an unknown key or a bad value, after printing a
+ * message naming both to stderr.
  */
 PINMM_API int pinmm_config_set(struct pinmm_config *cfg, const char *key,
 			       const char *value);
 /**
- * pinmm_config_get() - format the value of @key into @buf.
- * Return: length written, -EINVAL for an unknown key, -ERANGE if @len is short.
+ * pinmm_config_get() - the text form of @key's value, which
+ * pinmm_config_set() accepts back.
+ * @cfg: the configuration
+ * @key: one of pinmm_config_keys()
+ * @buf: output buffer
+ * @len: its size
+ *
+ * Context: any.
+ * Return: length written (without the NUL), -EINVAL for an unknown key,
+ * -ERANGE if @len is too short for the value and its NUL.
  */
 PINMM_API int pinmm_config_get(const struct pinmm_config *cfg, const char *key,
 			       char *buf, size_t len);
-/** pinmm_config_keys() - NULL-terminated array of every known key. */
+/**
+ * pinmm_config_keys() - every key pinmm_config_set() knows.
+ *
+ * Context: any.
+ * Return: a NULL-terminated static array.
+ */
 PINMM_API const char *const *pinmm_config_keys(void);
 
+/**
+ * pinmm_boot() - boot a machine described by @cfg.
+ * @cfg: a configuration from pinmm_config_default() and pinmm_config_set()
+ * @out: receives the machine
+ *
+ * Layout, low to high pfn: NORMAL | CMA | MOVABLE (together cfg.ram) |
+ * DEVICE (cfg.pmem).  Only host address space is reserved; a 16 GiB machine
+ * boots in milliseconds.
+ * Context: any thread.
+ * Return: 0; -EINVAL for a NULL argument or an invalid configuration (a
+ * message on stderr), -ENOMEM when the host refuses the reservation,
+ * -ENOSPC with PINMM_MAX_MACHINES machines already booted, or an error of
+ * vfs_init().
+ */
 PINMM_API int pinmm_boot(const struct pinmm_config *cfg, struct pinmm **out);
 /**
  * pinmm_shutdown() - exit every process and tear the machine down.
@@ -144,7 +186,13 @@ PINMM_API int pinmm_boot(const struct pinmm_config *cfg, struct pinmm **out);
  * way.
  */
 PINMM_API int pinmm_shutdown(struct pinmm *m);
-/** pinmm_machine_config() - the configuration the machine was booted with. */
+/**
+ * pinmm_machine_config() - the configuration @m was booted with.
+ * @m: the machine
+ *
+ * Context: any.
+ * Return: a pointer valid until pinmm_shutdown(); NULL for a NULL @m.
+ */
 PINMM_API const struct pinmm_config *pinmm_machine_config(struct pinmm *m);
 
 PINMM_API int pinmm_proc_create(struct pinmm *m, struct pinmm_proc **out);
@@ -152,39 +200,231 @@ PINMM_API int pinmm_fork(struct pinmm_proc *parent, struct pinmm_proc **child);
 PINMM_API int pinmm_exit(struct pinmm_proc *p);
 PINMM_API void pinmm_set_current(struct pinmm_proc *p);
 PINMM_API struct pinmm_proc *pinmm_current(void);
-/** pinmm_proc_pid() - the process id (>= 1) of @p. */
+/**
+ * pinmm_proc_pid() - the process id of @p.
+ * @p: the process.
+ *
+ * Context: any thread.
+ * Return: the pid (>= 1), -EINVAL for NULL.
+ */
 PINMM_API int pinmm_proc_pid(struct pinmm_proc *p);
-/** pinmm_proc_machine() - the machine @p runs on. */
+/**
+ * pinmm_proc_machine() - the machine @p runs on.
+ * @p: the process.
+ *
+ * Context: any thread.
+ * Return: the machine, NULL for NULL.
+ */
 PINMM_API struct pinmm *pinmm_proc_machine(struct pinmm_proc *p);
-/** pinmm_proc_pinned_vm() - pages @p has charged as long-term pinned (mm->pinned_vm). */
+/**
+ * pinmm_proc_pinned_vm() - pages charged to @p's mm->pinned_vm by
+ * long-term pin users (io_uring buffers, RDMA registrations).
+ * @p: the process.
+ *
+ * Context: any.
+ * Return: the page count, -EINVAL, -ESRCH after exit.
+ */
 PINMM_API long pinmm_proc_pinned_vm(struct pinmm_proc *p);
-/** pinmm_proc_set_rlimit_memlock() - per-process RLIMIT_MEMLOCK in bytes. */
+/**
+ * pinmm_proc_set_rlimit_memlock() - RLIMIT_MEMLOCK of @p, in bytes.
+ * @p: the process.
+ * @bytes: the limit, or PINMM_RLIM_INFINITY.
+ *
+ * Context: any.
+ * Return: 0, -EINVAL.
+ */
 PINMM_API int pinmm_proc_set_rlimit_memlock(struct pinmm_proc *p, uint64_t bytes);
 
+/**
+ * pinmm_mmap() - mmap(2) for process @p.
+ * @p: the process.
+ * @addr: a hint, or the exact address with MAP_FIXED / MAP_FIXED_NOREPLACE.
+ * @len: bytes (rounded up to whole pages).
+ * @prot: PROT_* bits.
+ * @flags: MAP_PRIVATE or MAP_SHARED (or MAP_SHARED_VALIDATE) with
+ *	MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_POPULATE, ...
+ * @fd: a descriptor for a file mapping, -1 for anonymous memory.
+ * @off: file offset, page aligned.
+ *
+ * Context: process context; takes the mmap_lock.
+ * Return: the address, or -EINVAL (zero length, unaligned offset or fixed
+ * address, no or two mapping types), -ENOMEM (no room), -EEXIST
+ * (MAP_FIXED_NOREPLACE over a mapping), -EBADF, -EACCES (file access mode),
+ * -EOVERFLOW (offset + length wraps), -EOPNOTSUPP (unknown flags with
+ * MAP_SHARED_VALIDATE), -ESRCH (exited process).
+ */
 PINMM_API long pinmm_mmap(struct pinmm_proc *p, unsigned long addr, size_t len,
 			  int prot, int flags, int fd, long off);
+/**
+ * pinmm_munmap() - munmap(2) for process @p.
+ * @p: the process.
+ * @addr: page-aligned start.
+ * @len: bytes (rounded up to whole pages); unmapped holes are fine.
+ *
+ * Context: process context; takes the mmap_lock for writing.
+ * Return: 0, -EINVAL (unaligned, zero length, beyond the user range),
+ * -ENOMEM, -ESRCH.
+ */
 PINMM_API int pinmm_munmap(struct pinmm_proc *p, unsigned long addr, size_t len);
+/**
+ * pinmm_mprotect() - mprotect(2) for process @p.
+ * @p: the process.
+ * @addr: page-aligned start.
+ * @len: bytes (rounded up); the whole range must be mapped.
+ * @prot: PROT_NONE or PROT_READ/PROT_WRITE/PROT_EXEC bits.
+ *
+ * Context: process context; takes the mmap_lock for writing.
+ * Return: 0, -EINVAL (unaligned start, unknown prot bits), -ENOMEM (part of
+ * the range unmapped, or it wraps), -EACCES (permission the mapping can
+ * never have, e.g. PROT_WRITE on a read-only shared file), -ESRCH.
+ */
 PINMM_API int pinmm_mprotect(struct pinmm_proc *p, unsigned long addr, size_t len,
 			     int prot);
+/**
+ * pinmm_madvise() - madvise(2) for process @p.
+ * @p: the process.
+ * @addr: page-aligned start.
+ * @len: bytes (rounded up).
+ * @advice: MADV_DONTNEED, MADV_DONTFORK/DOFORK, MADV_HUGEPAGE/NOHUGEPAGE,
+ *	MADV_POPULATE_READ/WRITE, ...
+ *
+ * Context: process context; takes mmap_lock (for writing for advice that
+ * changes VMA flags).
+ * Return: 0; -EINVAL (unaligned start, unknown advice, range wraps, advice
+ * not applicable to the mapping); -ENOMEM (part of the range is unmapped:
+ * the advice was still applied to the mapped parts); -EFAULT (populating
+ * faulted with SIGBUS/SIGSEGV); -ESRCH.
+ */
 PINMM_API int pinmm_madvise(struct pinmm_proc *p, unsigned long addr, size_t len,
 			    int advice);
 
+/**
+ * pinmm_open() - open a file of the machine's namespace.
+ * @p: the process.
+ * @path: absolute path in the machine's namespace: /dev/shm/NAME and
+ *	/tmp/NAME (tmpfs), /data/NAME (pinfs, when pinfs.image is set),
+ *	/dax/NAME (pinfs in DAX mode, when pmem is set).
+ * @flags: O_RDONLY, O_WRONLY or O_RDWR, with O_CREAT, O_EXCL, O_TRUNC.
+ * @mode: stored with a new file, not enforced.
+ *
+ * Context: any thread.
+ * Return: the lowest free descriptor; -EINVAL (NULL @p, bad access mode),
+ * -ESRCH (exited), -EFAULT (NULL @path), -ENOENT, -EEXIST, -EISDIR,
+ * -ENAMETOOLONG, -EMFILE, -ENOMEM.
+ */
 PINMM_API int pinmm_open(struct pinmm_proc *p, const char *path, int flags,
 			 unsigned mode);
+/**
+ * pinmm_memfd_create() - an anonymous tmpfs file, opened read-write.
+ * @p: the process.
+ * @name: for debugging; the file is called "memfd:<name>".
+ * @flags: MFD_CLOEXEC, MFD_ALLOW_SEALING.
+ *
+ * Context: any thread.
+ * Return: the descriptor; -EINVAL (NULL @p, other flags, name over 249
+ * bytes), -ESRCH, -EFAULT (NULL @name), -EMFILE, -ENOMEM.
+ */
 PINMM_API int pinmm_memfd_create(struct pinmm_proc *p, const char *name,
 				 unsigned flags);
+/**
+ * pinmm_close() - close a descriptor.
+ * @p: the process.
+ * @fd: the descriptor.
+ *
+ * Mappings of the file stay valid; the file goes with its last reference.
+ *
+ * Context: any thread.
+ * Return: 0; -EINVAL (NULL @p), -ESRCH, -EBADF.
+ */
 PINMM_API int pinmm_close(struct pinmm_proc *p, int fd);
+/**
+ * pinmm_pread() - read from a file at an offset.
+ * @p: the process.
+ * @fd: a descriptor open for reading.
+ * @buf: destination (host memory).
+ * @len: bytes wanted (at most MAX_RW_COUNT are read).
+ * @off: file offset.
+ *
+ * Holes read as zeroes; reading stops at EOF.
+ *
+ * Context: any thread.
+ * Return: bytes read (0 at EOF or for @len 0); -EINVAL (NULL @p, negative
+ * @off), -ESRCH, -EBADF (bad @fd, not open for reading), -EFAULT (NULL
+ * @buf), -EIO, -ENOMEM.
+ */
 PINMM_API long pinmm_pread(struct pinmm_proc *p, int fd, void *buf, size_t len,
 			   long off);
+/**
+ * pinmm_pwrite() - write to a file at an offset.
+ * @p: the process.
+ * @fd: a descriptor open for writing.
+ * @buf: source (host memory).
+ * @len: bytes to write (at most MAX_RW_COUNT are written).
+ * @off: file offset; the file grows to cover what was written.
+ *
+ * Context: any thread.
+ * Return: bytes written (0 for @len 0); -EINVAL (NULL @p, negative @off),
+ * -ESRCH, -EBADF (bad @fd, not open for writing), -EFAULT (NULL @buf),
+ * -EFBIG, -ENOSPC.
+ */
 PINMM_API long pinmm_pwrite(struct pinmm_proc *p, int fd, const void *buf,
 			    size_t len, long off);
+/**
+ * pinmm_ftruncate() - set the size of a file.
+ * @p: the process.
+ * @fd: a descriptor open for writing.
+ * @len: the new size; pages beyond it are dropped and unmapped, a partial
+ *	last page is zeroed past @len.
+ *
+ * Context: any thread.
+ * Return: 0; -EINVAL (NULL @p, negative @len, @fd not open for writing),
+ * -ESRCH, -EBADF, -EFBIG.
+ */
 PINMM_API int pinmm_ftruncate(struct pinmm_proc *p, int fd, long len);
+/**
+ * pinmm_fallocate() - allocate or punch out file space.
+ * @p: the process.
+ * @fd: a descriptor open for writing.
+ * @mode: 0, FALLOC_FL_KEEP_SIZE, or FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE.
+ * @off: first byte.
+ * @len: bytes (> 0).
+ *
+ * Context: any thread.
+ * Return: 0; -EINVAL (NULL @p, negative @off, @len <= 0), -ESRCH, -EBADF
+ * (bad @fd, not open for writing), -EFBIG, -EOPNOTSUPP (other modes),
+ * -ENOSPC.
+ */
 PINMM_API int pinmm_fallocate(struct pinmm_proc *p, int fd, int mode, long off,
 			      long len);
+/**
+ * pinmm_fsync() - write a file's dirty pages back (nothing to do on tmpfs).
+ * @p: the process.
+ * @fd: the descriptor.
+ *
+ * Context: any thread.
+ * Return: 0; -EINVAL (NULL @p), -ESRCH, -EBADF, -EIO.
+ */
 PINMM_API int pinmm_fsync(struct pinmm_proc *p, int fd);
-/** pinmm_unlink() - remove a name from a tmpfs directory. */
+/**
+ * pinmm_unlink() - remove a name from a directory (tmpfs or pinfs).
+ * @p: the process.
+ * @path: absolute path.
+ *
+ * Open descriptors and mappings of the file keep working.
+ *
+ * Context: any thread.
+ * Return: 0; -EINVAL (NULL @p), -ESRCH, -EFAULT (NULL @path), -ENOENT,
+ * -EISDIR, -ENAMETOOLONG, -EPERM (the filesystem cannot unlink).
+ */
 PINMM_API int pinmm_unlink(struct pinmm_proc *p, const char *path);
-/** pinmm_fstat_size() - current size of the file behind @fd. */
+/**
+ * pinmm_fstat_size() - the current size of the file behind @fd.
+ * @p: the process.
+ * @fd: the descriptor.
+ *
+ * Context: any thread.
+ * Return: the size in bytes; -EINVAL (NULL @p), -ESRCH, -EBADF.
+ */
 PINMM_API long pinmm_fstat_size(struct pinmm_proc *p, int fd);
 
 /*
@@ -192,8 +432,30 @@ PINMM_API long pinmm_fstat_size(struct pinmm_proc *p, int fd);
  * Return: bytes moved, or -EFAULT where a real process would get SIGSEGV or
  * SIGBUS (bytes before the faulting page have been moved).
  */
+/**
+ * pinmm_load() - the process reads @len bytes at @addr into @buf.
+ * @p: the process (its CPU, through the simulated MMU: faults as needed).
+ * @addr: user address.
+ * @buf: host memory receiving the bytes.
+ * @len: bytes.
+ *
+ * Context: process context; takes mmap_lock for reading.
+ * Return: @len, or -EFAULT (SIGSEGV/SIGBUS at some page; earlier pages have
+ * been read), -EINVAL, -ESRCH.
+ */
 PINMM_API long pinmm_load(struct pinmm_proc *p, unsigned long addr, void *buf,
 			  size_t len);
+/**
+ * pinmm_store() - the process writes @len bytes from @buf at @addr.
+ * @p: the process (write faults, COW and dirty tracking as a CPU store).
+ * @addr: user address.
+ * @buf: host memory holding the bytes.
+ * @len: bytes.
+ *
+ * Context: process context; takes mmap_lock for reading.
+ * Return: @len, or -EFAULT (earlier pages have been written), -EINVAL,
+ * -ESRCH.
+ */
 PINMM_API long pinmm_store(struct pinmm_proc *p, unsigned long addr,
 			   const void *buf, size_t len);
 
@@ -215,29 +477,62 @@ struct pinmm_page_info {
 	bool shmem;			/* tmpfs / shared anonymous page */
 };
 /**
- * pinmm_page_info() - what a user can observe about the page at @addr.
- * Return: 0 (also for an unmapped address: present is then false), -EFAULT
- * when @addr is outside every VMA, -EINVAL for a NULL @out.
+ * pinmm_page_info() - the state of the page mapped at @addr in @p.
+ * @p: the process.
+ * @addr: user address (any byte of the page).
+ * @out: filled with what a user could observe (pagemap, kpageflags,
+ *	kpagecount and the folio's counts).
+ *
+ * Context: process context; takes mmap_lock for reading and the page's
+ * table lock.
+ * Return: 0 (present is false for an unpopulated address inside a VMA),
+ * -EFAULT when no VMA covers @addr, -EINVAL for NULL arguments, -ESRCH.
  */
 PINMM_API int pinmm_page_info(struct pinmm_proc *p, unsigned long addr,
 			      struct pinmm_page_info *out);
-/** pinmm_vmstat() - a named counter; -ENOENT if the name is unknown. */
+/**
+ * pinmm_vmstat() - read one counter of @m by name.
+ * @m: the machine
+ * @name: a counter name (pinmm_vmstat_foreach() lists them all)
+ *
+ * Counters are read without a lock, each one atomically; two counters read
+ * one after the other need not be mutually consistent while the machine runs.
+ * Context: any.
+ * Return: the value (>= 0 for every counter except transient state
+ * counters), -ENOENT if @name is unknown, -EINVAL for NULL arguments.
+ */
 PINMM_API long pinmm_vmstat(struct pinmm *m, const char *name);
 /**
- * pinmm_vmstat_foreach() - call @fn for every counter, in a stable order.
- * Return: number of counters.
+ * pinmm_vmstat_foreach() - call @fn with every counter of @m.
+ * @m: the machine
+ * @fn: called with the name, the value and @arg
+ * @arg: passed through
+ *
+ * Order: the vmstat items in enum order, then per zone (normal, cma,
+ * movable, device) its free, used and managed page counts.
+ * Context: any; @fn must not shut @m down.
+ * Return: the number of counters, -EINVAL for NULL arguments.
  */
 PINMM_API int pinmm_vmstat_foreach(struct pinmm *m,
 				   void (*fn)(const char *name, long value, void *arg),
 				   void *arg);
 /**
- * pinmm_audit() - cross-check VMAs, page tables, rmap, refcounts and
- * mapcounts of the whole machine now.  Problems are printed to stderr.
- * Return: 0 if consistent, -EUCLEAN with the number of problems otherwise
- * (see pinmm_audit_errors()).
+ * pinmm_audit() - cross-check the whole machine now (audit_machine()).
+ * @m: the machine
+ *
+ * Problems are printed to stderr and added to pinmm_audit_errors() (by
+ * audit_machine()).
+ * Context: any thread; takes the locks of every process in turn.
+ * Return: 0 if consistent, -EUCLEAN if problems were found, -EINVAL for NULL.
  */
 PINMM_API int pinmm_audit(struct pinmm *m);
-/** pinmm_audit_errors() - problems found by audits since boot. */
+/**
+ * pinmm_audit_errors() - problems found by audits of @m since boot.
+ * @m: the machine
+ *
+ * Context: any.
+ * Return: the count, -EINVAL for NULL.
+ */
 PINMM_API long pinmm_audit_errors(struct pinmm *m);
 
 /*
@@ -245,22 +540,35 @@ PINMM_API long pinmm_audit_errors(struct pinmm *m);
  * to write back or reclaim).
  */
 /**
- * pinmm_sync() - write every dirty file page and all metadata to storage
- * (sync(2)); written pages are write-protected again in every mapping.
- * Return: 0, or -EIO when some writeback failed (those pages stay dirty).
+ * pinmm_sync() - sync(2): write back every filesystem of @m.
+ * @m: the machine.
+ *
+ * Context: any thread.
+ * Return: 0, -EIO when some writeback failed (those folios stay dirty), or
+ * -EINVAL for NULL.
  */
 PINMM_API int pinmm_sync(struct pinmm *m);
 /**
- * pinmm_drop_caches() - sync, then drop every clean, unmapped page-cache
- * page (echo 3 > /proc/sys/vm/drop_caches).
- * Return: pages dropped, or a negative errno.
+ * pinmm_drop_caches() - sync, then drop every clean unmapped cache page.
+ * @m: the machine.
+ *
+ * As "echo 3 > /proc/sys/vm/drop_caches": mapped and pinned pages stay.
+ *
+ * Context: any thread.
+ * Return: pages dropped; -EIO when the sync failed (the clean pages are
+ * dropped all the same, the dirty ones stay); -EINVAL.
  */
 PINMM_API long pinmm_drop_caches(struct pinmm *m);
 /**
- * pinmm_reclaim() - reclaim up to @nr_pages clean page-cache pages,
- * unmapping mapped ones first; dirty, under-writeback and maybe-DMA-pinned
- * pages are skipped.
- * Return: pages reclaimed, or a negative errno.
+ * pinmm_reclaim() - reclaim up to @nr_pages clean page-cache pages.
+ * @m: the machine.
+ * @nr_pages: pages wanted (> 0).
+ *
+ * Mapped clean pages are unmapped first; dirty, under-writeback and
+ * maybe-DMA-pinned pages are skipped.
+ *
+ * Context: any thread.
+ * Return: pages reclaimed, or -EINVAL.
  */
 PINMM_API long pinmm_reclaim(struct pinmm *m, long nr_pages);
 
@@ -275,29 +583,31 @@ struct pinmm_migrate_stats {
 	long failed_busy;		/* refused: other extra references */
 };
 /**
- * pinmm_migrate_page() - move the folio mapped at @addr in @p to a free
- * folio in zone @zone ("normal", "movable", "cma"; NULL: any other zone).
+ * pinmm_migrate_page() - move the folio mapped at @addr to zone @zone.
+ * Context: process context; takes @p's mmap_lock for reading.
  * Return: 0, -EFAULT (nothing mapped), -EAGAIN (pinned or busy), -ENOMEM,
- * -EINVAL (zero page, bad zone).
+ * -EINVAL (zero page, bad zone, NULL process), -ESRCH.
  */
 PINMM_API int pinmm_migrate_page(struct pinmm_proc *p, unsigned long addr, const char *zone);
 /**
- * pinmm_offline_zone() - move every user folio out of @zone (memory
- * offline, CMA allocation); pinned ones stay and are counted.
- * Return: 0 when the zone is empty of user folios, -EBUSY otherwise.
+ * pinmm_offline_zone() - move every user folio out of @zone.
+ * Context: any thread; takes zone and rmap locks, never mmap_lock.
+ * Return: 0 when no user folio is left in the zone, -EBUSY when some could
+ * not move (pinned or busy), -EINVAL for a bad zone name.
  */
 PINMM_API int pinmm_offline_zone(struct pinmm *m, const char *zone,
 				 struct pinmm_migrate_stats *st);
 /**
- * pinmm_compact() - compact every zone: move folios from the top of each
- * zone to free frames at its bottom.  Pinned folios are skipped.
- * Return: 0, -EINVAL.
+ * pinmm_compact() - compact every zone of @m.
+ * Context: any thread.
+ * Return: 0, or -EINVAL for a NULL machine.
  */
 PINMM_API int pinmm_compact(struct pinmm *m, struct pinmm_migrate_stats *st);
 /**
- * pinmm_split_huge_page() - split the THP mapped at @addr into small
- * folios (the debugfs split_huge_pages knob).
- * Return: 0, -EAGAIN (pinned or busy), -EFAULT, -EINVAL (not a THP).
+ * pinmm_split_huge_page() - split the THP mapped at @addr.
+ * Context: process context; takes @p's mmap_lock for reading.
+ * Return: 0, -EAGAIN (pinned or busy), -EFAULT (nothing mapped), -EINVAL
+ * (not a large folio), -ESRCH.
  */
 PINMM_API int pinmm_split_huge_page(struct pinmm_proc *p, unsigned long addr);
 
@@ -316,15 +626,29 @@ struct pinmm_pin_owner {
 };
 /**
  * pinmm_pin_owners() - call @fn for every outstanding pin record.
- * Return: number of records, or -ENODATA when provenance is off.
+ * Context: any thread; @fn runs with the record table locked and must not
+ * pin or unpin.
+ * Return: number of records, -ENODATA when provenance is off, -EINVAL.
  */
 PINMM_API long pinmm_pin_owners(struct pinmm *m,
 				void (*fn)(const struct pinmm_pin_owner *o, void *arg),
 				void *arg);
 
-/** pinmm_strerror() - "EFAULT" for -EFAULT and so on; never NULL. */
+/**
+ * pinmm_strerror() - the errno name of a library return value.
+ * @err: a negative errno (a positive errno is accepted too)
+ *
+ * Context: any; the result is a static string.
+ * Return: "EFAULT" for -EFAULT, "OK" for 0, "E?" for unknown values; never
+ * NULL.
+ */
 PINMM_API const char *pinmm_strerror(int err);
-/** pinmm_version() - "major.minor.patch". */
+/**
+ * pinmm_version() - the library version.
+ *
+ * Context: any.
+ * Return: "major.minor.patch", a static string.
+ */
 PINMM_API const char *pinmm_version(void);
 
 #ifdef __cplusplus
