@@ -56,7 +56,10 @@ PINMM_API int pinmm_uring_create(struct pinmm_proc *p, unsigned int entries);
  * -EINVAL (@nr), -EFAULT (NULL @iov, NULL base with a length, length 0 or
  * over 1 GiB, a page that cannot be pinned: unmapped, PROT_NONE, or a
  * writable shared mapping of a regular filesystem), -EOVERFLOW (range wraps),
- * -ENOMEM (RLIMIT_MEMLOCK exceeded, out of memory), -ESRCH.
+ * -ENOMEM (RLIMIT_MEMLOCK exceeded, out of memory), -ESRCH, -EOPNOTSUPP
+ * (a /dax/ mapping, outside fs.pinned_policy=lease), -EPERM (lease policy:
+ * a pinfs mapping whose long-term pin needs a layout lease; a registration
+ * cannot carry one).
  */
 PINMM_API int pinmm_uring_register_buffers(struct pinmm_proc *p, int ring,
 					   const struct iovec *iov, unsigned int nr);

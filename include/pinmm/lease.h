@@ -6,8 +6,9 @@
  *
  * The lease is the 2019 proposal (Weiny's F_LAYOUT RFC with Kara's rules;
  * never merged in Linux): a long-term pin of pages of a pinfs file needs a
- * lease on that file; truncate, hole punch and block reallocation break the
- * lease; the holder gets a callback and cfg.lease_break_ms (machine clock)
+ * lease on that file - a writable pin of a page-cache file on /data/, any
+ * long-term pin of a DAX file on /dax/; truncate, hole punch and block
+ * reallocation break the lease (on both mounts); the holder gets a callback and cfg.lease_break_ms (machine clock)
  * to release it; a holder that does not is revoked and its pins are
  * fenced: later device writes through them are dropped and counted.
  * doc/PIN-POLICIES.md describes the protocol.
@@ -36,14 +37,15 @@ typedef void (*pinmm_lease_break_fn)(struct pinmm_lease *l, void *arg);
 /**
  * pinmm_lease_get() - take a layout lease on the pinfs file behind @fd.
  * @p: the process that will pin (its memory maps the file).
- * @fd: a descriptor of a file on /data/.
+ * @fd: a descriptor of a pinfs file, on /data/ or /dax/.
  * @break_fn: called once when the lease is broken (from the thread that
  *	truncates or punches, holding no pinmm lock: it may call
  *	pinmm_lease_put() directly); may be NULL.
  * @arg: passed to @break_fn.
  * @out: the lease.
  * Return: 0; -EOPNOTSUPP (policy is not lease), -EBADF, -EINVAL (not a
- * pinfs file, NULL argument), -ENOMEM, -ESRCH.
+ * pinfs file - e.g. tmpfs, whose layout nobody breaks -, NULL argument),
+ * -ENOMEM, -ESRCH.
  */
 PINMM_API int pinmm_lease_get(struct pinmm_proc *p, int fd, pinmm_lease_break_fn break_fn,
 			      void *arg, struct pinmm_lease **out);
@@ -57,7 +59,8 @@ PINMM_API int pinmm_lease_put(struct pinmm_lease *l);
 /**
  * pinmm_pin_user_pages_leased() - FOLL_PIN|FOLL_LONGTERM pin of @nr_pages
  * pages at @start of the lease holder's memory, all of them pages of the
- * leased file (a MAP_SHARED mapping of it; writable ones are allowed).
+ * leased file (a MAP_SHARED mapping of it, or for /dax/ the frames
+ * themselves; writable ones are allowed).
  * The pins belong to the lease: pinmm_lease_put() releases them; do not
  * unpin them yourself.
  * @gup_flags: FOLL_WRITE and other caller flags; FOLL_LONGTERM is implied.

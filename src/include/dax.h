@@ -14,8 +14,9 @@
  * it idle again through free_zone_device_folio(), never the buddy
  * allocator.  A frame's @mapping/@index change only while no one can grab
  * it: at the fault that grabs it (same values for every racer) or with
- * dax_sem held for writing and the frame idle (or pinned and being
- * disowned at eviction).
+ * dax_sem held for writing and the frame not busy (dax_frame_busy(): idle,
+ * or pinned only by revoked layout leases, whose device writes are fenced)
+ * or pinned and being disowned at eviction.
  */
 #ifndef PINMM_DAX_H
 #define PINMM_DAX_H
@@ -39,7 +40,10 @@ static inline bool folio_is_fsdax(const struct folio *folio)
 	return folio_is_zone_device(folio) && folio_test_Devmap(folio);
 }
 
-/* May FOLL_LONGTERM pin fsdax pages?  Only under the lease policy. */
+/*
+ * May FOLL_LONGTERM pins of fsdax pages exist?  Only under the lease
+ * policy, and then only pins taken under a lease (pin_policy.c).
+ */
 static inline bool dax_longterm_pin_allowed(const struct pinmm *m)
 {
 	return m->cfg.fs_policy == PINMM_FS_LEASE;
@@ -52,6 +56,7 @@ struct folio *dax_grab_frame(struct pinmm *m, unsigned long pfn,
 			     struct address_space *mapping, pgoff_t index);
 vm_fault_t dax_insert_folio(struct vm_fault *vmf, struct folio *folio, bool write);
 void dax_deadline(struct timespec *ts, uint64_t ms);
+bool dax_frame_busy(struct folio *folio);
 int dax_wait_folio_idle(struct folio *folio, const struct timespec *deadline);
 long dax_check_device_leaks(struct pinmm *m, bool report);
 

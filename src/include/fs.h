@@ -42,6 +42,8 @@ struct address_space_operations {
 #define AS_SHMEM	0	/* mapping->flags: tmpfs / shared anon */
 #define AS_UNEVICTABLE	1
 #define AS_DAX		2
+/* 3, 4: AS_EIO, AS_ENOSPC (writeback.h) */
+#define AS_LAYOUT_LEASE	5	/* truncate/punch break layout leases (pin_lease.c) */
 
 /*
  * struct address_space - the page cache of one inode.

@@ -77,21 +77,29 @@ void pin_policy_report_no_blocks(struct address_space *mapping, struct folio *fo
 void pin_policy_data_lost(struct folio *folio);
 
 /*
- * GUP: a FOLL_PIN|FOLL_LONGTERM|FOLL_WRITE pin of a dirty-tracked shared
- * file mapping (§5.4).  Return: 0 when the policy allows it (legacy; lease
- * with a lease on the file), -EFAULT (linux and the others), -EPERM
- * (lease policy without a lease).
+ * GUP: a FOLL_LONGTERM pin of an fsdax mapping (§5.3), or a
+ * FOLL_PIN|FOLL_LONGTERM|FOLL_WRITE pin of a dirty-tracked shared file
+ * mapping (§5.4).  Return: 0 when the policy allows it (lease with a lease
+ * on the file; legacy and the others for the page cache), -EOPNOTSUPP
+ * (fsdax outside the lease policy), -EFAULT (page cache under linux),
+ * -EPERM (lease policy without a lease).
  */
-int pin_policy_longterm_file_write(struct vm_area_struct *vma, unsigned int gup_flags);
+int pin_policy_longterm_file(struct vm_area_struct *vma, unsigned int gup_flags);
 
 /* pin_lease.c */
 /* Is a pinmm_pin_user_pages_leased() call for @vma's file running here? */
 bool lease_covers_vma(struct vm_area_struct *vma);
 /*
- * Truncate, hole punch, block reallocation of @inode: break every lease
- * on it and wait for release or revoke at the deadline.  i_rwsem held.
+ * Truncate, hole punch, block reallocation of @inode (page cache or DAX):
+ * break every lease on it and wait for release or revoke at the deadline.
+ * i_rwsem held.
  */
 void lease_break_wait(struct inode *inode, const char *why);
-bool lease_page_fenced(struct pinmm *m, struct page *page);
+/* Pins that revoked leases hold on @page (their device writes are dropped). */
+unsigned long lease_fenced_pins(struct pinmm *m, struct page *page);
+static inline bool lease_page_fenced(struct pinmm *m, struct page *page)
+{
+	return lease_fenced_pins(m, page) != 0;
+}
 
 #endif /* PINMM_PIN_POLICY_H */

@@ -3,12 +3,14 @@
  * dax.c - the memory-management side of fsdax: device (pmem) frames used
  * directly as file pages.  Grabbing an idle frame for a fault, inserting
  * it with a devmap PTE, the final put that makes it idle again (never the
- * buddy allocator), waiting for a busy frame to go idle with a deadline
+ * buddy allocator), whether a frame's block may be freed (idle, or pinned
+ * only through revoked layout leases), waiting for that with a deadline
  * (dax_layout_busy_page() + wait_page_idle()), and the shutdown check of
  * device frames.
  *
  * It does not own the filesystem side (fs/pinfs/dax.c: block mapping,
- * read/write, truncate), the generic fault code (memory.c) or GUP.
+ * read/write, truncate), the generic fault code (memory.c), GUP, or leases
+ * (pin_lease.c: breaking them, fencing revoked pins).
  *
  * Frame states and the rules for @mapping/@index: see dax.h.  The number
  * of busy frames is the state counter NR_DAX_BUSY ("nr_dax_busy"): +1 on
@@ -21,6 +23,7 @@
 
 #include "dax.h"
 #include "fs.h"
+#include "pin_policy.h"
 
 /**
  * free_zone_device_folio() - the last reference to a device frame is gone.
@@ -57,8 +60,9 @@ void free_zone_device_folio(struct folio *folio)
  *
  * The memmap of the region is never initialised at boot (it reads as
  * zero, which is not a valid page: _mapcount must be -1); PG_devmap marks
- * a prepared frame.  Later allocations of the block find it prepared and
- * idle (a busy frame's block is never freed).
+ * a prepared frame.  Later allocations of the block find it prepared, and
+ * idle - or still referenced by the fenced pins of a revoked lease
+ * (dax_frame_busy()), which the new owner's references simply join.
  *
  * Context: the block was just allocated (pi->map_lock held): nobody else
  * can reach the frame.
@@ -185,9 +189,36 @@ static bool deadline_passed(const struct timespec *d)
 }
 
 /**
- * dax_wait_folio_idle() - wait until nobody references the device frame
- * (Linux: ___wait_var_event(page refcount == 0), killable there; here
- * bounded by @deadline).
+ * dax_frame_busy() - may a device still reach the block behind @folio?
+ * @folio: a device frame.
+ *
+ * An idle frame (refcount 0) is not busy.  Neither is, under the lease
+ * policy, a frame all of whose pins belong to revoked leases: they are
+ * fenced (pinmm_dma_write() drops their writes), so the block may be
+ * freed and reused while the revoked holder still references the frame -
+ * the DAX form of a truncated page-cache folio that a revoked lease still
+ * pins.  Other references (a GUP reference, a pin outside the lease)
+ * keep the frame busy.
+ *
+ * Context: any; stable only while no new reference can appear (the range
+ * unmapped, dax_sem held for writing).
+ * Return: true if the block must not be freed yet.
+ */
+bool dax_frame_busy(struct folio *folio)
+{
+	struct pinmm *m = folio_machine(folio);
+	unsigned long fenced;
+
+	if (!folio_ref_count_acquire(folio))
+		return false;
+	fenced = lease_fenced_pins(m, &folio->page);
+	return !fenced || (unsigned long)folio_pincount_m(m, folio) > fenced;
+}
+
+/**
+ * dax_wait_folio_idle() - wait until no device can reach the device frame
+ * any more (dax_frame_busy(); Linux: ___wait_var_event(page refcount == 0),
+ * killable there; here bounded by @deadline).
  * @folio: a device frame that is no longer mapped (so no new reference
  *         can appear: faults are excluded by dax_sem, GUP-fast finds no
  *         entry and folio_try_get() fails on 0).
@@ -196,13 +227,13 @@ static bool deadline_passed(const struct timespec *d)
  * Polls every 200 us; the unpinning thread does not wake anybody.
  *
  * Context: may sleep; dax_sem held for writing.
- * Return: 0 when idle, -EBUSY at the deadline.
+ * Return: 0 when idle (or fenced), -EBUSY at the deadline.
  */
 int dax_wait_folio_idle(struct folio *folio, const struct timespec *deadline)
 {
 	const struct timespec tick = { 0, 200 * 1000 };
 
-	while (folio_ref_count_acquire(folio)) {
+	while (dax_frame_busy(folio)) {
 		if (deadline_passed(deadline))
 			return -EBUSY;
 		nanosleep(&tick, NULL);

@@ -16,7 +16,6 @@
 #include <errno.h>
 #include "mm.h"
 #include "gup.h"
-#include "dax.h"
 #include "pin_policy.h"
 #include "provenance.h"
 #include "rcu.h"
@@ -60,11 +59,28 @@ static bool writable_file_mapping_allowed(struct vm_area_struct *vma, unsigned i
 	return !vma_needs_dirty_tracking(vma);
 }
 
+/*
+ * Long-term pins of file pages that the filesystem may free or move under
+ * them: any on fsdax (the pinned page is the block itself and truncate
+ * would have to wait for the pin, §5.3), writable ones of dirty-tracked
+ * mappings (§5.4).  fs.pinned_policy decides them (pin_policy.c).
+ */
+static bool longterm_file_pin(struct vm_area_struct *vma, unsigned int flags)
+{
+	if (!(flags & FOLL_LONGTERM))
+		return false;
+	if (vma_is_fsdax(vma))
+		return true;
+	return (flags & FOLL_WRITE) && !vma_is_anonymous(vma) &&
+	       !writable_file_mapping_allowed(vma, flags);
+}
+
 /**
  * check_vma_flags() - may GUP with @gup_flags touch @vma at all?  §4.3.
  * Context: mmap_lock held.
  * Return: 0, -EFAULT, -EOPNOTSUPP (FOLL_LONGTERM on fsdax, unless
- * fs.pinned_policy is "lease").
+ * fs.pinned_policy is "lease"), -EPERM (lease policy: a long-term file
+ * pin without a lease).
  */
 int check_vma_flags(struct vm_area_struct *vma, unsigned int gup_flags)
 {
@@ -77,22 +93,14 @@ int check_vma_flags(struct vm_area_struct *vma, unsigned int gup_flags)
 		return -EFAULT;
 	if ((gup_flags & FOLL_ANON) && !vma_is_anonymous(vma))
 		return -EFAULT;
-	/*
-	 * fsdax: the pinned page is the storage itself and truncate would
-	 * have to wait for the pin (§5.3).  The lease policy (a layout lease
-	 * the filesystem can break) is the one way to allow it.
-	 */
-	if ((gup_flags & FOLL_LONGTERM) && vma_is_fsdax(vma) &&
-	    !dax_longterm_pin_allowed(vma->vm_mm->machine))
-		return -EOPNOTSUPP;
-	if (write) {
-		if (!vma_is_anonymous(vma) && !writable_file_mapping_allowed(vma, gup_flags)) {
-			/* fs.pinned_policy: legacy allows, lease needs one (pin_policy.c). */
-			int err = pin_policy_longterm_file_write(vma, gup_flags);
+	/* fs.pinned_policy: fsdax needs a lease, the page cache depends. */
+	if (longterm_file_pin(vma, gup_flags)) {
+		int err = pin_policy_longterm_file(vma, gup_flags);
 
-			if (err)
-				return err;
-		}
+		if (err)
+			return err;
+	}
+	if (write) {
 		if (!(vm_flags & VM_WRITE)) {
 			if (!(gup_flags & FOLL_FORCE))
 				return -EFAULT;

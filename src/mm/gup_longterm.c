@@ -20,8 +20,8 @@
  * May @folio stay where it is under a long-term pin?  fsdax frames are not
  * long-term pinnable (folio_is_longterm_pinnable()) and cannot migrate
  * either (they are the file's storage): check_vma_flags() refuses the pin
- * before any is taken, unless the lease policy allows it; then they are
- * left alone here.
+ * before any is taken, unless a layout lease covers it (lease policy);
+ * then they are left alone here.
  */
 static bool longterm_pin_may_stay(struct pinmm *m, struct folio *folio)
 {

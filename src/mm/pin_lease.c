@@ -12,16 +12,24 @@
  * its pins are fenced — later device writes through them are dropped and
  * counted, and never reach blocks that now belong to someone else."
  *
+ * One mechanism for every kind of file page: the lease knows a file, its
+ * pins and its state, never whether the file is in the page cache (/data/)
+ * or on pmem (/dax/, fsdax, where Weiny proposed it).  A file can be
+ * leased when its filesystem breaks leases before changing the layout
+ * (AS_LAYOUT_LEASE on its mapping).
+ *
  * Kara's rules of 2019 are followed: the lease is mandatory (under this
- * policy GUP refuses a writable long-term pin of a pinfs file without one,
- * -EPERM), it is held until every pin taken under it is released (the
- * lease owns its pins: pinmm_lease_put() releases them), and pins are
- * tracked per lease.  Breaking is a notification plus a deadline
- * (Chinner): truncate does not fail, it waits, then revokes.
+ * policy GUP refuses a writable long-term pin of a pinfs file, and any
+ * long-term pin of a DAX file, without one: -EPERM), it is held until
+ * every pin taken under it is released (the lease owns its pins:
+ * pinmm_lease_put() releases them), and pins are tracked per lease.
+ * Breaking is a notification plus a deadline (Chinner): truncate does not
+ * fail, it waits, then revokes.
  *
  * It does not own the GUP check (gup.c calls pin_policy.c, which asks
- * lease_covers_vma()), truncation (pinfs calls lease_break_wait()), or
- * pin counting.
+ * lease_covers_vma()), truncation (pinfs calls lease_break_wait() for both
+ * of its mounts; DAX then asks lease_fenced_pins() whether a frame still
+ * pinned may be freed), or pin counting.
  *
  * Locking: lease_lock (a leaf mutex) protects lease_list and every lease's
  * @state, @deadline_ns and @pins/@nr_pins; lease_cond is signalled when a
@@ -90,7 +98,6 @@ static void lease_unref(struct pinmm_lease *l)
 int pinmm_lease_get(struct pinmm_proc *p, int fd, pinmm_lease_break_fn break_fn,
 		    void *arg, struct pinmm_lease **out)
 {
-	const struct address_space_operations *aops;
 	struct pinmm_lease *l;
 	struct file *file;
 
@@ -105,8 +112,7 @@ int pinmm_lease_get(struct pinmm_proc *p, int fd, pinmm_lease_break_fn break_fn,
 	file = fget(p, fd);
 	if (!file)
 		return -EBADF;
-	aops = file->f_mapping->a_ops;
-	if (shmem_mapping(file->f_mapping) || !aops || !aops->writepage) {
+	if (!test_bit(AS_LAYOUT_LEASE, &file->f_mapping->flags)) {
 		fput(file);
 		return -EINVAL;
 	}
@@ -247,20 +253,24 @@ long pinmm_pin_user_pages_leased(struct pinmm_lease *l, unsigned long start,
 
 /**
  * lease_covers_vma() - is this thread inside pinmm_pin_user_pages_leased()
- * for a lease on @vma's file?
- * @vma: a shared file mapping.
+ * for a lease on @vma's file, held by the process whose memory @vma is?
+ * @vma: a file mapping (page cache or fsdax).
  *
  * Context: mmap_lock held (by GUP on this thread).
  * Return: true if so.
  */
 bool lease_covers_vma(struct vm_area_struct *vma)
 {
-	return lease_current && vma->vm_file && vma->vm_file->f_inode == lease_current->inode;
+	struct pinmm_lease *l = lease_current;
+
+	return l && vma->vm_file && vma->vm_file->f_inode == l->inode &&
+	       vma->vm_mm == pinmm_proc_mm(l->p);
 }
 
 /**
  * lease_break_wait() - break every lease on @inode and wait.
- * @inode: the file whose layout changes (truncate, punch, reallocation).
+ * @inode: the file whose layout changes (truncate, punch, reallocation),
+ *	in the page cache or on pmem alike.
  * @why: for the message.
  *
  * Each active lease goes BREAKING (lease_breaks) with a deadline of
@@ -268,7 +278,8 @@ bool lease_covers_vma(struct vm_area_struct *vma)
  * lock held).  Then wait until each is released; one still held at its
  * deadline is revoked (lease_revocations): its pins are fenced, so device
  * writes through them are dropped from now on.  The caller then changes
- * the layout.  No-op unless the policy is lease.
+ * the layout (a DAX caller may free the blocks under fenced frames:
+ * lease_fenced_pins()).  No-op unless the policy is lease.
  *
  * Context: may sleep; i_rwsem held for writing; no folio lock.
  */
@@ -334,31 +345,34 @@ void lease_break_wait(struct inode *inode, const char *why)
 }
 
 /**
- * lease_page_fenced() - is @page pinned by a revoked lease?
+ * lease_fenced_pins() - how many pins do revoked leases hold on @page?
  * @m: its machine.
- * @page: the page a device is about to write.
+ * @page: the page a device is about to write, or a DAX frame whose block
+ *	truncate wants to free.
+ *
+ * Device writes through a fenced pin are dropped (pinmm_dma_write()), so a
+ * frame whose every pin is fenced can no longer be written by the pin
+ * holders: DAX may free and reuse its block (mm/dax.c).
  *
  * Context: any; takes lease_lock only while a revoked lease exists.
- * Return: true if device writes to @page must be dropped.
+ * Return: the number of such pins (0: not fenced).
  */
-bool lease_page_fenced(struct pinmm *m, struct page *page)
+unsigned long lease_fenced_pins(struct pinmm *m, struct page *page)
 {
 	struct pinmm_lease *l;
-	bool fenced = false;
+	unsigned long pins = 0;
 
 	if (!atomic_read(&nr_revoked))
-		return false;
+		return 0;
 	pthread_mutex_lock(&lease_lock);
 	list_for_each_entry(l, &lease_list, node) {
 		if (l->m != m || l->state != PINMM_LEASE_REVOKED)
 			continue;
-		for (unsigned long i = 0; i < l->nr_pins && !fenced; i++)
-			fenced = l->pins[i] == page;
-		if (fenced)
-			break;
+		for (unsigned long i = 0; i < l->nr_pins; i++)
+			pins += l->pins[i] == page;
 	}
 	pthread_mutex_unlock(&lease_lock);
-	return fenced;
+	return pins;
 }
 
 /**

@@ -3,7 +3,7 @@
  * pin_policy.c - the pinned-page policies of fs.pinned_policy, where they
  * act on mm paths: holdoff waits (with a hashed wait queue woken by the
  * unpin path), torn-write detection and bounce copies around ->writepage,
- * the report of Kara's failure, and the writable long-term pin rule.
+ * the report of Kara's failure, and the long-term file pin rule.
  *
  * The issue, quoted per policy (doc/PIN-POLICIES.md has the details):
  *
@@ -300,34 +300,43 @@ void pin_policy_data_lost(struct folio *folio)
 }
 
 /* ------------------------------------------------------------------ */
-/* GUP: writable long-term pins of dirty-tracked shared file mappings   */
+/* GUP: long-term pins of file pages the filesystem may move or free    */
 
 /**
- * pin_policy_longterm_file_write() - may this writable long-term pin of
- * a dirty-tracked shared file mapping go ahead?  (§5.4)
- * @vma: the mapping (vma_needs_dirty_tracking() is true).
- * @gup_flags: FOLL_PIN|FOLL_LONGTERM|FOLL_WRITE and others.
+ * pin_policy_longterm_file() - may this long-term pin of a file mapping
+ * go ahead?  The one place fs.pinned_policy decides it, for both kinds of
+ * file page (§5.3, §5.4).
+ * @vma: an fsdax mapping (any FOLL_LONGTERM pin: the pinned page is the
+ *	block itself), or a dirty-tracked shared file mapping
+ *	(vma_needs_dirty_tracking(); FOLL_PIN|FOLL_LONGTERM|FOLL_WRITE).
+ * @gup_flags: the pin's flags.
  *
+ * lease: only inside pinmm_pin_user_pages_leased() for a lease on this
+ * file held by the pinning process, else -EPERM (Weiny's 2019 RFC; on
+ * fsdax read-only pins too, because a read-only pin of a DAX page holds
+ * the block as much as a writable one does);
+ * every other policy refuses fsdax with -EOPNOTSUPP (Linux: nothing can
+ * break a long-term pin of a DAX page), and for the page cache:
  * linux: -EFAULT, Linux 6.5+'s answer (io_uring registration and
  * gup_test go through here too);
- * lease: only inside pinmm_pin_user_pages_leased() for a lease on this
- * file, else -EPERM (Weiny's 2019 RFC);
  * legacy (before 6.5 nothing refused them), holdoff, bounce and
  * busyblocks: yes - those designs are answers for pinned file pages,
  * long-term ones included, so the pin goes ahead and the policy copes.
  *
  * Context: mmap_lock held.
- * Return: 0, -EFAULT or -EPERM.
+ * Return: 0, -EFAULT, -EOPNOTSUPP or -EPERM.
  */
-int pin_policy_longterm_file_write(struct vm_area_struct *vma, unsigned int gup_flags)
+int pin_policy_longterm_file(struct vm_area_struct *vma, unsigned int gup_flags)
 {
+	bool dax = vma_is_fsdax(vma);
+
 	(void)gup_flags;
 	switch (fs_pinned_policy(vma->vm_mm->machine)) {
-	case PINMM_FS_LINUX:
-		return -EFAULT;
 	case PINMM_FS_LEASE:
 		return lease_covers_vma(vma) ? 0 : -EPERM;
+	case PINMM_FS_LINUX:
+		return dax ? -EOPNOTSUPP : -EFAULT;
 	default:
-		return 0;
+		return dax ? -EOPNOTSUPP : 0;
 	}
 }

@@ -3,70 +3,20 @@
  * test_dax.c - pinfs in DAX mode at /dax/ on the pmem region: file pages
  * are the device frames themselves (no page cache), faults map them with
  * devmap entries, truncate and hole punch wait for pinned frames up to
- * dax.truncate_wait_ms, FOLL_LONGTERM is refused unless the lease policy
- * is on, GUP-fast leaves long-term pins of devmap pages to the slow path,
- * private mappings copy on write, and shutdown finds every frame idle.
+ * dax.truncate_wait_ms, FOLL_LONGTERM is refused (under the lease policy
+ * it needs a lease: test_dax_lease.c), GUP-fast leaves long-term pins of
+ * devmap pages to the slow path, private mappings copy on write, and
+ * shutdown finds every frame idle.
  */
-#include "gup_helpers.h"
+#include "dax_helpers.h"
 
-#include <fcntl.h>
 #include <pthread.h>
-#include <time.h>
 #include <unistd.h>
-
-#include <pinmm/pinfs.h>
-
-#define RAM_PAGES	(256 * MiB / PG)
-#define PMEM_PAGES	(64 * MiB / PG)
 
 static struct pinmm *dax_boot(const char *extra)
 {
 	return extra ? test_boot("ram=256M", "debug=2", "quiet=1", "pmem=64M", extra, NULL) :
 		       test_boot("ram=256M", "debug=2", "quiet=1", "pmem=64M", NULL);
-}
-
-static bool pfn_in_pmem(unsigned long pfn)
-{
-	return pfn >= RAM_PAGES && pfn < RAM_PAGES + PMEM_PAGES;
-}
-
-static uint64_t free_blocks(struct pinmm *m)
-{
-	struct pinmm_pinfs_stat st;
-
-	assert_int_equal(pinmm_pinfs_statfs(m, &st), 0);
-	return st.free_blocks;
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-/* A /dax/ file of @pages pages (written), mapped shared RW at *addr. */
-static int dax_file(struct pinmm_proc *p, const char *name, int pages, unsigned long *addr)
-{
-	char path[64], buf[4096];
-	int fd;
-
-	snprintf(path, sizeof(path), "/dax/%s", name);
-	fd = pinmm_open(p, path, O_CREAT | O_RDWR, 0644);
-	assert_true(fd >= 0);
-	for (int i = 0; i < pages; i++) {
-		memset(buf, 'a' + i, sizeof(buf));
-		assert_int_equal(pinmm_pwrite(p, fd, buf, sizeof(buf), (long)i * 4096), 4096);
-	}
-	if (addr) {
-		long a = pinmm_mmap(p, 0, (size_t)pages * PG, PROT_READ | PROT_WRITE, MAP_SHARED,
-				    fd, 0);
-
-		assert_true(a > 0);
-		*addr = (unsigned long)a;
-	}
-	return fd;
 }
 
 static void test_dax_read_write(void **state)
@@ -276,31 +226,6 @@ static void test_dax_longterm_refused(void **state)
 	test_shutdown_clean(m);
 }
 
-static void test_dax_longterm_lease(void **state)
-{
-	struct pinmm *m = dax_boot("fs.pinned_policy=lease");
-	struct pinmm_proc *p = test_proc(m);
-	struct page *pages[2];
-	unsigned long addr;
-	int fd;
-
-	(void)state;
-	fd = dax_file(p, "lease", 2, &addr);
-	assert_int_equal(pin_user_pages_fast(addr, 2, FOLL_WRITE | FOLL_LONGTERM, pages), 2);
-	for (int i = 0; i < 2; i++) {
-		assert_true(pfn_in_pmem(page_to_pfn(pages[i])));	/* not migrated */
-		assert_true(folio_maybe_dma_pinned(page_folio(pages[i])));
-	}
-	assert_int_equal(gh_vm(m, "longterm_migrate"), 0);
-	unpin_user_pages(pages, 2);
-	assert_int_equal(gh_pup(p, addr, 1, FOLL_LONGTERM, pages), 1);
-	assert_true(pfn_in_pmem(page_to_pfn(pages[0])));
-	unpin_user_page(pages[0]);
-	assert_int_equal(pinmm_munmap(p, addr, 2 * PG), 0);
-	assert_int_equal(pinmm_close(p, fd), 0);
-	test_shutdown_clean(m);
-}
-
 static void test_dax_gup_fast_pins_devmap(void **state)
 {
 	struct pinmm *m = dax_boot(NULL);
@@ -442,7 +367,6 @@ int main(void)
 		cmocka_unit_test(test_dax_truncate_waits_for_pin),
 		cmocka_unit_test(test_dax_truncate_deadline),
 		cmocka_unit_test(test_dax_longterm_refused),
-		cmocka_unit_test(test_dax_longterm_lease),
 		cmocka_unit_test(test_dax_gup_fast_pins_devmap),
 		cmocka_unit_test(test_dax_private_cow),
 		cmocka_unit_test(test_dax_fork_shared),

@@ -4,9 +4,11 @@
  * (cfg.pmem), mounted at /dax/, whose file pages are the storage frames
  * themselves.  No page cache: ->fault maps the block's ZONE_DEVICE frame
  * with a devmap PTE, read(2)/write(2) copy to and from the frames, and
- * truncate / hole punch unmap, then wait (with a deadline) for pinned
- * frames to go idle before the blocks are freed (Linux: fs/dax.c,
- * ext4/xfs break_layouts).
+ * truncate / hole punch break the file's layout leases (lease policy, the
+ * same break/revoke as the page cache: pin_lease.c), unmap, then wait
+ * (with a deadline) for pinned frames to go idle - or fenced by a revoked
+ * lease - before the blocks are freed (Linux: fs/dax.c, ext4/xfs
+ * break_layouts).
  *
  * The on-pmem format is pinfs's own: block b of the file system is frame
  * zones[ZONE_DEVICE].start_pfn + b, and metadata goes through pinfs_io(),
@@ -28,6 +30,7 @@
 
 #include "pinfs.h"
 #include "dax.h"
+#include "pin_policy.h"
 
 static struct pinfs_sb_info *inode_sbi(struct inode *inode)
 {
@@ -213,7 +216,8 @@ static long pinfs_dax_write(struct file *file, const void *buf, size_t len, long
 /* Breaking layouts: truncate, hole punch, eviction                    */
 
 /*
- * Wait for every frame behind file pages [first, last] to go idle; the
+ * Wait for every frame behind file pages [first, last] to go idle (or be
+ * held only by fenced pins of revoked leases: dax_frame_busy()); the
  * range is unmapped first (private COW copies too) and faults are held
  * off by dax_sem, so only GUP references and pins can remain.  The
  * deadline is cfg.dax.truncate_wait_ms for the whole range.  dax_sem held
@@ -241,7 +245,7 @@ static int dax_break_layouts(struct inode *inode, uint64_t first, uint64_t last)
 		if (dax_get_block(inode, lblk, false, &blk) || !blk)
 			continue;
 		folio = dax_block_folio(sbi, blk);
-		if (!folio_ref_count_acquire(folio))
+		if (!dax_frame_busy(folio))
 			continue;
 		if (!waited) {
 			count_vm_event(m, DAX_TRUNCATE_WAITS);
@@ -257,9 +261,10 @@ static int dax_break_layouts(struct inode *inode, uint64_t first, uint64_t last)
 
 /*
  * The frames behind file pages [first, last] stop being this file's pages
- * (their blocks are about to be freed, or the inode to go away).  Busy
- * frames (@force, eviction) lose their mapping too, like a truncated
- * page-cache folio that is still pinned.  dax_sem held for writing.
+ * (their blocks are about to be freed, or the inode to go away).  Frames
+ * still pinned by a revoked lease, and busy frames with @force (eviction),
+ * lose their mapping too, like a truncated page-cache folio that is still
+ * pinned.  dax_sem held for writing.
  */
 static void dax_disown_range(struct inode *inode, uint64_t first, uint64_t last, bool force)
 {
@@ -277,7 +282,7 @@ static void dax_disown_range(struct inode *inode, uint64_t first, uint64_t last,
 		folio = dax_block_folio(sbi, blk);
 		if (READ_ONCE(folio->mapping) != inode->i_mapping)
 			continue;
-		if (!force && folio_ref_count_acquire(folio))
+		if (!force && dax_frame_busy(folio))
 			continue;
 		WRITE_ONCE(folio->mapping, NULL);
 		folio->index = 0;
@@ -314,11 +319,12 @@ static int dax_free_pages(struct inode *inode, uint64_t first, uint64_t last)
 }
 
 /*
- * ->setsize.  Shrinking: with faults held off, unmap and wait for the
- * frames past the new end to go idle; at the deadline fail with -EBUSY
- * and change nothing (Linux waits, killably, for as long as it takes).
- * Then the new size, the partial page zeroed in its frame, the blocks
- * freed.
+ * ->setsize.  Shrinking whole pages away first breaks the file's layout
+ * leases (lease policy: release or revoke at the deadline, as for the
+ * page cache).  Then, with faults held off, unmap and wait for the frames
+ * past the new end to go idle; at the deadline fail with -EBUSY and change
+ * nothing (Linux waits, killably, for as long as it takes).  Then the new
+ * size, the partial page zeroed in its frame, the blocks freed.
  */
 static int pinfs_dax_setsize(struct inode *inode, long long size)
 {
@@ -337,6 +343,8 @@ static int pinfs_dax_setsize(struct inode *inode, long long size)
 		return 0;
 	}
 	hole = ALIGN(size, (long long)PAGE_SIZE);
+	if (hole < ALIGN(old, (long long)PAGE_SIZE))
+		lease_break_wait(inode, "truncate");
 	down_write(&pi->dax_sem);
 	err = dax_break_layouts(inode, (uint64_t)hole >> PAGE_SHIFT, UINT64_MAX);
 	if (err) {
@@ -370,6 +378,8 @@ static int pinfs_dax_fallocate(struct inode *inode, int mode, long long off, lon
 
 		if (!(mode & FALLOC_FL_KEEP_SIZE))
 			return -EOPNOTSUPP;
+		if (hs < he)
+			lease_break_wait(inode, "hole punch");
 		down_write(&pi->dax_sem);
 		if (hs < he)
 			err = dax_break_layouts(inode, (uint64_t)hs >> PAGE_SHIFT,

@@ -211,6 +211,8 @@ static struct inode *pinfs_iget(struct super_block *sb, uint32_t slot, int *err)
 	inode->i_op = &pinfs_inode_ops;
 	inode->i_fop = &pinfs_file_ops;
 	inode->i_mapping->a_ops = &pinfs_aops;
+	/* Both mounts break leases in truncate and punch (file.c, dax.c). */
+	set_bit(AS_LAYOUT_LEASE, &inode->i_mapping->flags);
 	snprintf(inode->name, sizeof(inode->name), "%s", d.name);
 	pi->slot = slot;
 	mutex_init(&pi->map_lock);
