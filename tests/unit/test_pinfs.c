@@ -495,14 +495,9 @@ static void test_corrupt_images(void **state)
 	put_le32_at(t->img, (off_t)ind * 4096 + 4, ind);
 	expect_bad_then_repair(t->img, -EUCLEAN);
 
-	/* Two files sharing a block, a leaked block, a truncated image. */
+	/* Two files sharing a block, a leaked block. */
 	ino = make_image(t->img, 3);
 	put_le32_at(t->img, ino + 16 + 8, (uint32_t)le64_at(t->img, ino + 16) & 0xffffffffu);
-	expect_bad_then_repair(t->img, -EUCLEAN);
-	make_image(t->img, 3);
-	fd = open(t->img, O_RDWR);
-	assert_int_equal(ftruncate(fd, 1024 * 1024), 0);
-	close(fd);
 	expect_bad_then_repair(t->img, -EUCLEAN);
 
 	/* Not a pinfs image at all: refused, and fsck cannot help. */
@@ -513,6 +508,113 @@ static void test_corrupt_images(void **state)
 	assert_int_equal(boot_img(t->img, NULL, &m), -EINVAL);
 	assert_int_equal(pinfs_check_image(t->img, true, NULL), -EUCLEAN);
 	assert_int_equal(pinfs_check_image("/nonexistent/pinfs.img", false, NULL), -ENOENT);
+}
+
+static off_t file_size(const char *img)
+{
+	struct stat st;
+
+	assert_int_equal(stat(img, &st), 0);
+	return st.st_size;
+}
+
+/*
+ * An image smaller than its super block says (truncated, or a forged super
+ * block) is refused by mount and by fsck, and --repair leaves it as it is:
+ * fsck never grows an image (it used to extend a forged 4 KiB image to the
+ * 16 TiB its super block claimed, spending seconds and gigabytes first).
+ */
+static void test_image_smaller_than_super(void **state)
+{
+	struct test_imgdir *t = *state;
+	uint8_t sb[4096];
+	struct pinmm *m;
+	int fd;
+
+	make_image(t->img, 3);
+	fd = open(t->img, O_RDWR);
+	assert_int_equal(ftruncate(fd, 1024 * 1024), 0);
+	close(fd);
+	assert_int_equal(boot_img(t->img, NULL, &m), -EUCLEAN);
+	assert_null(m);
+	assert_int_equal(pinfs_check_image(t->img, false, NULL), -EUCLEAN);
+	assert_int_equal(pinfs_check_image(t->img, true, NULL), -EUCLEAN);
+	assert_int_equal(file_size(t->img), 1024 * 1024);
+
+	/*
+	 * A forged super block in a 4 KiB file: a consistent layout for
+	 * 2^32 - 16 blocks (valid magic, geometry and checksum).
+	 */
+	make_image(t->img, 1);
+	fd = open(t->img, O_RDWR);
+	assert_int_equal(pread(fd, sb, sizeof(sb), 0), (ssize_t)sizeof(sb));
+	{
+		struct pinfs_forged { uint64_t blocks; } forged = { 0xfffffff0ull };
+		uint64_t inodes = 1u << 20, bitmap = (forged.blocks + 32767) / 32768;
+		uint64_t itable_start = 1 + bitmap, itable_blocks = inodes / 16;
+		uint64_t data_start = itable_start + itable_blocks;
+
+		for (int i = 0; i < 8; i++) {
+			sb[16 + i] = (uint8_t)(forged.blocks >> (8 * i));
+			sb[40 + i] = (uint8_t)(itable_start >> (8 * i));
+			sb[56 + i] = (uint8_t)(data_start >> (8 * i));
+		}
+		for (int i = 0; i < 4; i++) {
+			sb[24 + i] = (uint8_t)(inodes >> (8 * i));
+			sb[28 + i] = (uint8_t)(bitmap >> (8 * i));
+			sb[48 + i] = (uint8_t)(itable_blocks >> (8 * i));
+		}
+	}
+	assert_int_equal(ftruncate(fd, 0), 0);
+	assert_int_equal(pwrite(fd, sb, sizeof(sb), 0), (ssize_t)sizeof(sb));
+	close(fd);
+	/* the checksum is stale: fsck would fix it, so the layout is what is judged */
+	assert_int_equal(pinfs_check_image(t->img, false, NULL), -EUCLEAN);
+	assert_int_equal(pinfs_check_image(t->img, true, NULL), -EUCLEAN);
+	assert_int_equal(file_size(t->img), 4096);
+	assert_int_equal(boot_img(t->img, NULL, &m), -EUCLEAN);
+	assert_int_equal(file_size(t->img), 4096);
+}
+
+/*
+ * fsck renames a nameless or duplicate entry "ino<N>"; when a file already
+ * has that name the repair must pick another, or the duplicate survives
+ * every repair and mount refuses the image forever.
+ */
+static void test_repair_name_collision(void **state)
+{
+	struct test_imgdir *t = *state;
+	struct pinmm *m;
+	struct pinmm_proc *p;
+	off_t itable;
+	int fd;
+
+	unlink(t->img);
+	m = boot_ok(t->img, NULL);
+	p = test_proc(m);
+	fd = pinmm_open(p, "/data/ino2", O_RDWR | O_CREAT, 0600);	/* slot 0 */
+	assert_true(fd >= 0);
+	assert_int_equal(pinmm_close(p, fd), 0);
+	fd = pinmm_open(p, "/data/b", O_RDWR | O_CREAT, 0600);	/* slot 1, inode 2 */
+	assert_true(fd >= 0);
+	assert_int_equal(pinmm_close(p, fd), 0);
+	test_shutdown_clean(m);
+	assert_int_equal(pinfs_check_image(t->img, false, NULL), 0);
+
+	/* Inode 2 loses its name: the repair's "ino2" is taken by inode 1. */
+	itable = (off_t)(le64_at(t->img, 40) * 4096);
+	put_le32_at(t->img, itable + 256 + 80, 0);
+	assert_true(pinfs_check_image(t->img, true, NULL) > 0);
+	assert_int_equal(pinfs_check_image(t->img, false, NULL), 0);
+	m = boot_ok(t->img, NULL);
+	p = test_proc(m);
+	fd = pinmm_open(p, "/data/ino2", O_RDONLY, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(pinmm_close(p, fd), 0);
+	fd = pinmm_open(p, "/data/ino2.1", O_RDONLY, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(pinmm_close(p, fd), 0);
+	test_shutdown_clean(m);
 }
 
 /* ------------------------------------------------------------------ */
@@ -599,6 +701,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mmap_shared_writeback, test_imgdir_setup, test_imgdir_teardown),
 		cmocka_unit_test_setup_teardown(test_mmap_private, test_imgdir_setup, test_imgdir_teardown),
 		cmocka_unit_test_setup_teardown(test_truncate_punch, test_imgdir_setup, test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_image_smaller_than_super, test_imgdir_setup,
+						test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_repair_name_collision, test_imgdir_setup,
+						test_imgdir_teardown),
 		cmocka_unit_test_setup_teardown(test_enospc, test_imgdir_setup, test_imgdir_teardown),
 		cmocka_unit_test_setup_teardown(test_eio_injection, test_imgdir_setup, test_imgdir_teardown),
 		cmocka_unit_test_setup_teardown(test_fail_io_config, test_imgdir_setup, test_imgdir_teardown),

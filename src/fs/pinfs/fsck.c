@@ -138,11 +138,19 @@ static int check_super(struct fsck *f, uint8_t *buf, bool *write_sb)
 		problem(f, "super block: %s", why);
 		return 0;
 	}
+	/*
+	 * Before anything is sized by the super block: a file system larger
+	 * than its image is refused, as e2fsck refuses a device smaller than
+	 * its super block.  Repairing it would mean growing the image to a
+	 * size only the (possibly forged) super block vouches for, so fsck
+	 * never does; every later allocation is thereby bounded by the image
+	 * (at most one byte per block the image holds).
+	 */
 	if (f->file_blocks < s->block_count) {
-		problem(f, "image truncated: %llu of %llu blocks present",
+		f->res->fatal = true;
+		problem(f, "image truncated or super block corrupt: the image holds %llu blocks, "
+			"the super block describes %llu (fsck does not grow an image)",
 			(unsigned long long)f->file_blocks, (unsigned long long)s->block_count);
-		if (f->repair && ftruncate(f->fd, (off_t)(s->block_count << PINFS_BLOCK_SHIFT)))
-			return -errno;
 	}
 	return 0;
 }
@@ -259,8 +267,14 @@ static int check_inode(struct fsck *f, uint32_t slot)
 	} else if (!d.name[0] || !name_add(f, d.name)) {
 		problem(f, "%s: %s name", who, d.name[0] ? "duplicate" : "empty");
 		if (f->repair) {
+			/*
+			 * "ino<N>" may itself be taken (another file may be
+			 * called that): add ".<k>" until the name is new, so
+			 * that one repair always converges.
+			 */
 			snprintf(d.name, sizeof(d.name), "ino%u", slot + 1);
-			name_add(f, d.name);
+			for (unsigned int k = 1; !name_add(f, d.name); k++)
+				snprintf(d.name, sizeof(d.name), "ino%u.%u", slot + 1, k);
 			changed = true;
 		}
 	}
