@@ -43,6 +43,8 @@ typedef void (*pinmm_lease_break_fn)(struct pinmm_lease *l, void *arg);
  *	pinmm_lease_put() directly); may be NULL.
  * @arg: passed to @break_fn.
  * @out: the lease.
+ *
+ * Context: any thread.
  * Return: 0; -EOPNOTSUPP (policy is not lease), -EBADF, -EINVAL (not a
  * pinfs file - e.g. tmpfs, whose layout nobody breaks -, NULL argument),
  * -ENOMEM, -ESRCH.
@@ -53,6 +55,9 @@ PINMM_API int pinmm_lease_get(struct pinmm_proc *p, int fd, pinmm_lease_break_fn
  * pinmm_lease_put() - release the lease and every pin taken under it
  * (dirtying the pages, unless the lease was revoked).  A breaker waiting
  * for this lease proceeds at once.  @l is freed.
+ * @l: the lease.
+ *
+ * Context: any thread, also from the lease's own break callback.
  * Return: 0, -EINVAL (NULL).
  */
 PINMM_API int pinmm_lease_put(struct pinmm_lease *l);
@@ -63,26 +68,56 @@ PINMM_API int pinmm_lease_put(struct pinmm_lease *l);
  * themselves; writable ones are allowed).
  * The pins belong to the lease: pinmm_lease_put() releases them; do not
  * unpin them yourself.
+ * @l: the lease.
+ * @start: first user address in the holder's memory.
+ * @nr_pages: how many pages.
  * @gup_flags: FOLL_WRITE and other caller flags; FOLL_LONGTERM is implied.
+ * @pages: receives the pages.
+ *
+ * Context: any thread, not holding the holder's mmap_lock: GUP runs as the
+ *	lease holder's process, taking its mmap_lock for reading.
  * Return: pages pinned (as pin_user_pages()), -EAGAIN (lease broken or
  * revoked), -EINVAL (a page is not of the leased file), or GUP's errors.
  */
 PINMM_API long pinmm_pin_user_pages_leased(struct pinmm_lease *l, unsigned long start,
 					   unsigned long nr_pages, unsigned int gup_flags,
 					   struct page **pages);
-/** pinmm_lease_state() - enum pinmm_lease_state, or -EINVAL. */
+/**
+ * pinmm_lease_state() - where the lease is in its life.
+ * @l: the lease.
+ *
+ * Context: any thread; a snapshot (a break may start right after).
+ * Return: an enum pinmm_lease_state, or -EINVAL for NULL.
+ */
 PINMM_API int pinmm_lease_state(struct pinmm_lease *l);
 
 /**
  * pinmm_dma_write() - a device writes @len bytes at @off into a pinned page.
  * The way every pinned-page user of pinmm (the O_DIRECT engine, RDMA
  * peers, tests) stores into a page behind the CPU's back.
+ * @page: a pinned page.
+ * @off: byte offset in the page.
+ * @buf: the bytes.
+ * @len: how many; @off + @len at most 4096.
+ *
+ * Context: any thread (a device); does not sleep.
  * Return: 0; -EPERM when the page's pin was fenced by a lease revocation
  * (the write is dropped and counted: lease_fenced_writes/bytes); -EINVAL
  * (NULL, @off + @len beyond the page).
  */
 PINMM_API int pinmm_dma_write(struct page *page, size_t off, const void *buf, size_t len);
-/** pinmm_dma_read() - a device reads from a pinned page; 0 or -EINVAL. */
+/**
+ * pinmm_dma_read() - a device reads @len bytes at @off of a pinned page.
+ * @page: a pinned page.
+ * @off: byte offset in the page.
+ * @buf: receives the bytes.
+ * @len: how many; @off + @len at most 4096.
+ *
+ * Reads are not fenced: a revoked pin still reads the page (PIN-POLICIES.md).
+ *
+ * Context: any thread (a device); does not sleep.
+ * Return: 0, -EINVAL (NULL, @off + @len beyond the page).
+ */
 PINMM_API int pinmm_dma_read(struct page *page, size_t off, void *buf, size_t len);
 
 #ifdef __cplusplus
