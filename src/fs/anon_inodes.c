@@ -42,7 +42,7 @@ static struct super_block anon_inode_sb = {
 struct file *anon_inode_getfile(const char *name, const struct file_operations *fops,
 				void *priv, int flags)
 {
-	struct inode *inode = calloc(1, sizeof(*inode));
+	struct inode *inode = kzalloc(sizeof(*inode));
 	struct file *file;
 
 	if (!inode)

@@ -59,7 +59,7 @@ static unsigned int pi_offset(pgoff_t index, unsigned int level)
 
 static struct pi_node *pi_node_alloc(void)
 {
-	return calloc(1, sizeof(struct pi_node));
+	return kzalloc(sizeof(struct pi_node));
 }
 
 /**

@@ -65,7 +65,7 @@ bool vma_is_shmem(const struct vm_area_struct *vma)
 static struct inode *shmem_new_inode(struct super_block *sb, const char *name,
 				     unsigned int mode, bool linked)
 {
-	struct inode *inode = calloc(1, sizeof(*inode));
+	struct inode *inode = kzalloc(sizeof(*inode));
 
 	lockdep_assert_held(&sb->s_lock);
 	if (!inode)
@@ -340,7 +340,7 @@ struct super_block *shmem_fill_super(struct pinmm *m, const char *prefix)
 
 	if (strlen(prefix) >= sizeof(sb->prefix))
 		return ERR_PTR(-ENAMETOOLONG);
-	sb = calloc(1, sizeof(*sb));
+	sb = kzalloc(sizeof(*sb));
 	if (!sb)
 		return ERR_PTR(-ENOMEM);
 	sb->machine = m;

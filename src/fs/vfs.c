@@ -104,7 +104,7 @@ void iput(struct inode *inode)
  */
 struct file *file_alloc(struct inode *inode, int flags)
 {
-	struct file *file = calloc(1, sizeof(*file));
+	struct file *file = kzalloc(sizeof(*file));
 
 	if (!file)
 		return NULL;
@@ -318,7 +318,7 @@ int vfs_unlink(struct pinmm *m, const char *path)
 int vfs_init(struct pinmm *m)
 {
 	static const char *const tmpfs_prefixes[] = { "/dev/shm/", "/tmp/" };
-	struct pinmm_vfs *vfs = calloc(1, sizeof(*vfs));
+	struct pinmm_vfs *vfs = kzalloc(sizeof(*vfs));
 	struct super_block *sb;
 
 	if (!vfs)
@@ -404,7 +404,7 @@ int files_install(struct pinmm_proc *p, struct file *file)
 
 		if (nr > NR_OPEN_MAX)
 			nr = NR_OPEN_MAX;
-		files = realloc(p->files, (size_t)nr * sizeof(*files));
+		files = krealloc(p->files, (size_t)nr * sizeof(*files));
 		if (!files) {
 			err = -ENOMEM;
 			goto out;
@@ -488,7 +488,7 @@ int files_dup(struct pinmm_proc *dst, struct pinmm_proc *src)
 	mutex_lock(&src->files_lock);
 	nr = src->nr_files;
 	if (nr) {
-		files = malloc((size_t)nr * sizeof(*files));
+		files = kmalloc((size_t)nr * sizeof(*files));
 		if (!files) {
 			mutex_unlock(&src->files_lock);
 			return -ENOMEM;

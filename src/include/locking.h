@@ -60,6 +60,9 @@ struct mutex {
 	pthread_mutex_t lock;
 	_Atomic int owner;
 };
+/* A statically initialised mutex, as Linux's DEFINE_MUTEX(). */
+#define DEFINE_MUTEX(name) struct mutex name = { .lock = PTHREAD_MUTEX_INITIALIZER }
+
 static inline void mutex_init(struct mutex *m)
 {
 	pthread_mutex_init(&m->lock, NULL);

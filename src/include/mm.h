@@ -6,6 +6,7 @@
 #ifndef PINMM_MM_H
 #define PINMM_MM_H
 
+#include "fault_inject.h"
 #include "machine.h"
 #include "pgtable.h"
 
@@ -338,8 +339,15 @@ static inline void memalloc_pin_restore(unsigned int old) { pinmm_memalloc_pin =
  * _mapcount -1, no flags), or NULL when no zone allowed by @gfp has a block.
  * With __GFP_COMP and order > 0 the result is the head of a large folio.
  */
-struct page *alloc_pages(struct pinmm *m, gfp_t gfp, unsigned int order);
-struct folio *folio_alloc(struct pinmm *m, gfp_t gfp, unsigned int order);
+struct page *__alloc_pages(struct pinmm *m, gfp_t gfp, unsigned int order,
+			   struct fail_site *site);
+struct folio *__folio_alloc(struct pinmm *m, gfp_t gfp, unsigned int order,
+			    struct fail_site *site);
+/* Each caller is its own fault-injection site (fault_inject.h). */
+#define alloc_pages(m, gfp, order) \
+	__alloc_pages((m), (gfp), (order), FAIL_SITE("page_alloc"))
+#define folio_alloc(m, gfp, order) \
+	__folio_alloc((m), (gfp), (order), FAIL_SITE("page_alloc"))
 /**
  * __free_pages() - drop one reference to a block from alloc_pages() (not a
  * large folio: use folio_put()) and free it when it was the last.

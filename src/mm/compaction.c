@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fault_inject.h"
 #include "gup.h"
 #include "pin_policy.h"
 #include "rcu.h"
@@ -207,12 +208,12 @@ static void compact_zone(struct pinmm *m, struct zone *zn, struct pinmm_migrate_
 
 	/* Collect candidates bottom-up, then move them top-down. */
 	cap = 1024;
-	list = malloc(cap * sizeof(*list));
+	list = kmalloc(cap * sizeof(*list));
 	if (!list)
 		return;
 	while ((folio = zone_next_folio(m, zn, &pfn))) {
 		if (n == cap) {
-			struct folio **nl = realloc(list, 2 * cap * sizeof(*list));
+			struct folio **nl = krealloc(list, 2 * cap * sizeof(*list));
 			if (!nl) {
 				folio_put(folio);
 				break;

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
+#include "fault_inject.h"
 #include "gup.h"
 #include "dax.h"
 
@@ -56,7 +57,7 @@ static long check_and_migrate_movable_pages(struct pinmm *m, unsigned long nr,
 	if (!nr_movable)
 		return 0;
 
-	movable = calloc(nr_movable, sizeof(*movable));
+	movable = kcalloc(nr_movable, sizeof(*movable));
 	nr_movable = 0;
 	prev = NULL;
 	for (unsigned long i = 0; i < nr; i++) {

@@ -165,7 +165,7 @@ static long __gup_test_ioctl(struct pinmm_proc *p, unsigned long cmd, struct gup
 	nr_pages = gup->size / PAGE_SIZE;
 	if (nr_pages > KVMALLOC_MAX / sizeof(void *))
 		return -ENOMEM;
-	pages = calloc(nr_pages ? nr_pages : 1, sizeof(void *));
+	pages = kcalloc(nr_pages ? nr_pages : 1, sizeof(void *));
 	if (!pages)
 		return -ENOMEM;
 
@@ -281,7 +281,7 @@ static long pin_longterm_test_start(struct gup_test_dev *dev, struct pinmm_proc 
 		return -EINVAL;
 	if (nr_pages > KVMALLOC_MAX / sizeof(void *))
 		return -ENOMEM;
-	pages = calloc(nr_pages, sizeof(void *));
+	pages = kcalloc(nr_pages, sizeof(void *));
 	if (!pages)
 		return -ENOMEM;
 
@@ -380,7 +380,7 @@ static struct gup_test_dev *gup_test_dev_get(struct pinmm *m)
 			goto out;
 		}
 	}
-	dev = calloc(1, sizeof(*dev));
+	dev = kzalloc(sizeof(*dev));
 	if (dev) {
 		dev->machine = m;
 		dev->users = 1;

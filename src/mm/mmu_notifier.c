@@ -337,7 +337,7 @@ static int mmu_notifier_register(struct mm_struct *mm)
 	mmap_assert_write_locked(mm);
 	if (mm_subs(mm))
 		return 0;
-	subs = calloc(1, sizeof(*subs));
+	subs = kzalloc(sizeof(*subs));
 	if (!subs)
 		return -ENOMEM;
 	pthread_mutex_init(&subs->lock, NULL);

@@ -276,12 +276,13 @@ static int gfp_zonelist(gfp_t gfp, enum zone_type zl[MAX_NR_ZONES])
 }
 
 /**
- * alloc_pages() - take 2^@order contiguous frames from the buddy allocator.
+ * __alloc_pages() - take 2^@order contiguous frames from the buddy allocator.
  * @m: the machine
  * @gfp: __GFP_* flags: __GFP_MOVABLE (MOVABLE, then CMA, then NORMAL; ignored
  *       while pinmm_memalloc_pin is set), __GFP_ZONE_ONLY|__GFP_ZONE(z) (one
  *       zone), __GFP_ZERO, __GFP_COMP (a large folio when @order > 0)
  * @order: 0..MAX_PAGE_ORDER
+ * @site: the caller's fault-injection site (the alloc_pages() macro)
  *
  * Every struct page of the block is initialised (no flags, no mapping,
  * _mapcount -1, refcount 0) and the first page gets refcount 1.
@@ -289,7 +290,8 @@ static int gfp_zonelist(gfp_t gfp, enum zone_type zl[MAX_NR_ZONES])
  * Return: the first page, or NULL when no allowed zone has a free block of
  * @order (or @order is too large).
  */
-struct page *alloc_pages(struct pinmm *m, gfp_t gfp, unsigned int order)
+struct page *__alloc_pages(struct pinmm *m, gfp_t gfp, unsigned int order,
+			   struct fail_site *site)
 {
 	enum zone_type zl[MAX_NR_ZONES];
 	struct page *page = NULL;
@@ -299,6 +301,9 @@ struct page *alloc_pages(struct pinmm *m, gfp_t gfp, unsigned int order)
 	int n;
 
 	if (order > MAX_PAGE_ORDER)
+		return NULL;
+	/* fail_page_alloc: the caller sees exactly an exhausted allocator */
+	if (should_fail(site))
 		return NULL;
 	n = gfp_zonelist(gfp, zl);
 	for (int i = 0; i < n && !page; i++) {
@@ -332,17 +337,19 @@ struct page *alloc_pages(struct pinmm *m, gfp_t gfp, unsigned int order)
 }
 
 /**
- * folio_alloc() - alloc_pages() with __GFP_COMP: a folio of 2^@order pages.
+ * __folio_alloc() - alloc_pages() with __GFP_COMP: a folio of 2^@order pages.
  * @m: the machine
  * @gfp: as for alloc_pages()
  * @order: 0..MAX_PAGE_ORDER
+ * @site: the caller's fault-injection site (the folio_alloc() macro)
  *
  * Context: any; takes zone->lock.
  * Return: the folio with refcount 1, or NULL.
  */
-struct folio *folio_alloc(struct pinmm *m, gfp_t gfp, unsigned int order)
+struct folio *__folio_alloc(struct pinmm *m, gfp_t gfp, unsigned int order,
+			    struct fail_site *site)
 {
-	return (struct folio *)alloc_pages(m, gfp | __GFP_COMP, order);
+	return (struct folio *)__alloc_pages(m, gfp | __GFP_COMP, order, site);
 }
 
 /*

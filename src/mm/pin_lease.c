@@ -45,6 +45,7 @@
 #include <pinmm/lease.h>
 #include <pinmm/linux.h>
 
+#include "fault_inject.h"
 #include "pin_policy.h"
 #include "rcu.h"
 
@@ -116,7 +117,7 @@ int pinmm_lease_get(struct pinmm_proc *p, int fd, pinmm_lease_break_fn break_fn,
 		fput(file);
 		return -EINVAL;
 	}
-	l = calloc(1, sizeof(*l));
+	l = kzalloc(sizeof(*l));
 	if (!l) {
 		fput(file);
 		return -ENOMEM;
@@ -195,7 +196,7 @@ static bool lease_add_pins(struct pinmm_lease *l, struct page **pages, unsigned 
 {
 	if (l->nr_pins + nr > l->cap) {
 		unsigned long cap = max(l->cap * 2, l->nr_pins + nr);
-		struct page **n = realloc(l->pins, cap * sizeof(*n));
+		struct page **n = krealloc(l->pins, cap * sizeof(*n));
 
 		if (!n)
 			return false;
@@ -298,7 +299,7 @@ void lease_break_wait(struct inode *inode, const char *why)
 			continue;
 		if (nr == cap) {
 			size_t ncap = cap ? cap * 2 : 4;
-			struct pinmm_lease **n = realloc(brk, ncap * sizeof(*n));
+			struct pinmm_lease **n = krealloc(brk, ncap * sizeof(*n));
 
 			if (!n)
 				break;		/* the rest stay unbroken */

@@ -72,7 +72,7 @@ int provenance_init(struct pinmm *m)
 
 	if (!m->cfg.pin_provenance)
 		return 0;
-	prov = calloc(1, sizeof(*prov));
+	prov = kzalloc(sizeof(*prov));
 	if (!prov)
 		return -ENOMEM;
 	mutex_init(&prov->lock);
@@ -118,7 +118,7 @@ void provenance_pin(struct pinmm *m, struct folio *folio, int refs)
 		    r->flags == ctx->flags)
 			break;
 	if (!r) {
-		r = calloc(1, sizeof(*r));
+		r = kzalloc(sizeof(*r));
 		if (!r) {
 			mutex_unlock(&prov->lock);
 			return;		/* a lost record, never lost accounting */

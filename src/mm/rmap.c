@@ -28,7 +28,7 @@
 
 struct anon_vma *anon_vma_alloc(void)
 {
-	struct anon_vma *av = calloc(1, sizeof(*av));
+	struct anon_vma *av = kzalloc(sizeof(*av));
 
 	if (!av)
 		return NULL;

@@ -21,7 +21,7 @@
  */
 struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
 {
-	struct vm_area_struct *vma = calloc(1, sizeof(*vma));
+	struct vm_area_struct *vma = kzalloc(sizeof(*vma));
 
 	if (!vma)
 		return NULL;
@@ -41,7 +41,7 @@ struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
  */
 struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig)
 {
-	struct vm_area_struct *vma = malloc(sizeof(*vma));
+	struct vm_area_struct *vma = kmalloc(sizeof(*vma));
 
 	if (!vma)
 		return NULL;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault_inject.h"
 #include "pinfs.h"
 
 static struct pinfs_sb_info *pi_sbi(struct pinfs_inode_info *pi)
@@ -37,7 +38,7 @@ static int ind_load(struct pinfs_inode_info *pi, uint32_t *blkp, struct pinfs_in
 		return 0;
 	if (!*blkp && !create)
 		return 0;
-	ind = calloc(1, sizeof(*ind));
+	ind = kzalloc(sizeof(*ind));
 	if (!ind)
 		return -ENOMEM;
 	if (!*blkp) {
@@ -129,7 +130,7 @@ static int map_slot(struct pinfs_inode_info *pi, uint64_t lblk, bool create,
 	if (err || !pi->dind)
 		return err;
 	if (!pi->dleaf) {
-		pi->dleaf = calloc(PINFS_PTRS, sizeof(*pi->dleaf));
+		pi->dleaf = kcalloc(PINFS_PTRS, sizeof(*pi->dleaf));
 		if (!pi->dleaf)
 			return -ENOMEM;
 	}
@@ -267,7 +268,7 @@ int pinfs_free_blocks(struct pinfs_inode_info *pi, uint64_t first, uint64_t last
 
 		e = ind_load(pi, &pi->dind_blk, &pi->dind, false);
 		if (!e && !pi->dleaf) {
-			pi->dleaf = calloc(PINFS_PTRS, sizeof(*pi->dleaf));
+			pi->dleaf = kcalloc(PINFS_PTRS, sizeof(*pi->dleaf));
 			if (!pi->dleaf)
 				e = -ENOMEM;
 		}

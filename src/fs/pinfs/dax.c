@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault_inject.h"
 #include "pinfs.h"
 #include "dax.h"
 #include "pin_policy.h"
@@ -534,7 +535,7 @@ int pinfs_dax_init(struct pinmm *m)
 			"a DAX file system\n", (unsigned long long)blocks);
 		return err;
 	}
-	sbi = calloc(1, sizeof(*sbi));
+	sbi = kzalloc(sizeof(*sbi));
 	if (!sbi)
 		return -ENOMEM;
 	sbi->fd = -1;

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fault_inject.c - the decision behind should_fail() (fault_inject.h) and
+ * the public calls of <pinmm/fault.h>.
+ *
+ * State:
+ *  - fail_nth_countdown (thread-local): 0 disarmed; N > 0 means the Nth
+ *    should_fail() of this thread from now fails.  Only its own thread
+ *    touches it.
+ *  - fail_attr (library-wide): probability in parts per million, remaining
+ *    failures (times), the generator state and the filter.  Written under
+ *    fail_attr_lock; read on the failure path under the same lock (the
+ *    generator must advance atomically with the decision, for a seed to
+ *    give one sequence).  fail_attr_armed is its lock-free summary, read
+ *    relaxed by should_fail(): a stale answer only delays arming or
+ *    disarming by a call.
+ *  - the sites: the "pinmm_fail_sites" section, delimited by the
+ *    __start_/__stop_ symbols the linker defines for it.
+ *
+ * Counting is per site (relaxed atomics) and in fail_total.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pinmm/fault.h>
+#include "fault_inject.h"
+#include "locking.h"
+#include "machine.h"
+#include "rcu.h"
+
+_Thread_local long fail_nth_countdown;
+int fail_attr_armed;
+
+#define FAIL_FILTER_MAX 64
+
+static struct {
+	uint32_t ppm;			/* probability, parts per million */
+	long times;			/* failures left; -1: no limit */
+	uint64_t rng;			/* xorshift64* state, never 0 */
+	char filter[FAIL_FILTER_MAX];
+} fail_attr = { .times = -1, .rng = 0x9e3779b97f4a7c15ull };
+static DEFINE_MUTEX(fail_attr_lock);
+static long fail_total;
+
+/* Defined by the linker for the section FAIL_SITE() places sites in. */
+extern struct fail_site __start_pinmm_fail_sites[] __attribute__((weak));
+extern struct fail_site __stop_pinmm_fail_sites[] __attribute__((weak));
+
+static uint64_t fail_rand(void)
+{
+	uint64_t x = fail_attr.rng;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	fail_attr.rng = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+static bool site_matches(const struct fail_site *site, const char *filter)
+{
+	return !filter[0] || strstr(site->kind, filter) || strstr(site->file, filter) ||
+	       strstr(site->func, filter);
+}
+
+/* The attribute path: filter, times, probability.  Called with the lock. */
+static bool attr_should_fail(const struct fail_site *site)
+{
+	if (!fail_attr.ppm || !fail_attr.times || !site_matches(site, fail_attr.filter))
+		return false;
+	if (fail_rand() % 1000000u >= fail_attr.ppm)
+		return false;
+	if (fail_attr.times > 0 && --fail_attr.times == 0)
+		__atomic_store_n(&fail_attr_armed, 0, __ATOMIC_RELAXED);
+	return true;
+}
+
+/**
+ * __should_fail() - the slow path of should_fail(): something is armed.
+ * @site: the site being evaluated.
+ *
+ * Context: any thread; takes fail_attr_lock when attributes are armed.
+ * Return: true to inject a failure at @site.
+ */
+bool __should_fail(struct fail_site *site)
+{
+	bool fail = false;
+
+	if (fail_nth_countdown > 0 && --fail_nth_countdown == 0)
+		fail = true;
+	if (!fail && __atomic_load_n(&fail_attr_armed, __ATOMIC_RELAXED)) {
+		mutex_lock(&fail_attr_lock);
+		fail = attr_should_fail(site);
+		mutex_unlock(&fail_attr_lock);
+	}
+	if (fail) {
+		__atomic_fetch_add(&site->failed, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&fail_total, 1, __ATOMIC_RELAXED);
+	}
+	return fail;
+}
+
+/**
+ * pinmm_fail_nth_set() - see <pinmm/fault.h>.
+ * Context: any thread; affects only the calling thread.
+ */
+int pinmm_fail_nth_set(long nth)
+{
+	if (nth < 0)
+		return -EINVAL;
+	fail_nth_countdown = nth;
+	return 0;
+}
+
+/**
+ * pinmm_fail_nth_get() - see <pinmm/fault.h>.
+ * Context: any thread.
+ */
+long pinmm_fail_nth_get(void)
+{
+	return fail_nth_countdown;
+}
+
+static int parse_long(const char *value, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (!value || !*value)
+		return -EINVAL;
+	errno = 0;
+	v = strtol(value, &end, 0);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* Parse "12.5" (percent) into parts per million. */
+static int parse_percent(const char *value, uint32_t *ppm)
+{
+	char *end;
+	double v;
+
+	if (!value || !*value)
+		return -EINVAL;
+	errno = 0;
+	v = strtod(value, &end);
+	if (errno || *end || !(v >= 0.0 && v <= 100.0))
+		return -EINVAL;
+	*ppm = (uint32_t)(v * 10000.0 + 0.5);
+	return 0;
+}
+
+/**
+ * pinmm_fail_configure() - see <pinmm/fault.h>.
+ * Context: any thread; takes fail_attr_lock.
+ */
+int pinmm_fail_configure(const char *key, const char *value)
+{
+	uint32_t ppm;
+	long v;
+	int err = 0;
+
+	if (!key || !value)
+		return -EINVAL;
+	mutex_lock(&fail_attr_lock);
+	if (!strcmp(key, "fail.probability")) {
+		err = parse_percent(value, &ppm);
+		if (!err)
+			fail_attr.ppm = ppm;
+	} else if (!strcmp(key, "fail.times")) {
+		err = parse_long(value, -1, LONG_MAX, &v);
+		if (!err)
+			fail_attr.times = v;
+	} else if (!strcmp(key, "fail.seed")) {
+		err = parse_long(value, 0, LONG_MAX, &v);
+		if (!err)
+			fail_attr.rng = (uint64_t)v * 0x9e3779b97f4a7c15ull + 1;
+	} else if (!strcmp(key, "fail.filter")) {
+		if (strlen(value) >= sizeof(fail_attr.filter))
+			err = -EINVAL;
+		else
+			strcpy(fail_attr.filter, value);
+	} else {
+		err = -EINVAL;
+	}
+	__atomic_store_n(&fail_attr_armed, fail_attr.ppm && fail_attr.times != 0,
+			 __ATOMIC_RELAXED);
+	mutex_unlock(&fail_attr_lock);
+	return err;
+}
+
+/**
+ * pinmm_fail_sites() - see <pinmm/fault.h>.
+ * Context: any thread.
+ */
+long pinmm_fail_sites(void (*fn)(const struct pinmm_fail_site *site, void *arg), void *arg)
+{
+	long n = 0;
+
+	if (!__start_pinmm_fail_sites)
+		return 0;
+	for (struct fail_site *s = __start_pinmm_fail_sites; s < __stop_pinmm_fail_sites; s++) {
+		struct pinmm_fail_site out = {
+			.kind = s->kind, .file = s->file, .func = s->func, .line = s->line,
+			.calls = __atomic_load_n(&s->calls, __ATOMIC_RELAXED),
+			.failed = __atomic_load_n(&s->failed, __ATOMIC_RELAXED),
+		};
+
+		if (fn)
+			fn(&out, arg);
+		n++;
+	}
+	return n;
+}
+
+/**
+ * pinmm_fail_injected() - see <pinmm/fault.h>.
+ * Context: any thread.
+ */
+long pinmm_fail_injected(void)
+{
+	return __atomic_load_n(&fail_total, __ATOMIC_RELAXED);
+}
+
+/**
+ * pinmm_fail_reset() - see <pinmm/fault.h>.
+ * Context: any thread; no other thread inside the library.
+ */
+void pinmm_fail_reset(void)
+{
+	mutex_lock(&fail_attr_lock);
+	fail_attr.ppm = 0;
+	fail_attr.times = -1;
+	fail_attr.filter[0] = '\0';
+	__atomic_store_n(&fail_attr_armed, 0, __ATOMIC_RELAXED);
+	mutex_unlock(&fail_attr_lock);
+	fail_nth_countdown = 0;
+	__atomic_store_n(&fail_total, 0, __ATOMIC_RELAXED);
+	if (!__start_pinmm_fail_sites)
+		return;
+	for (struct fail_site *s = __start_pinmm_fail_sites; s < __stop_pinmm_fail_sites; s++) {
+		__atomic_store_n(&s->calls, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->failed, 0, __ATOMIC_RELAXED);
+	}
+}
