@@ -81,6 +81,13 @@ enum pinmm_fs_policy {
 	PINMM_FS_LEGACY, PINMM_FS_LINUX, PINMM_FS_HOLDOFF,
 	PINMM_FS_BOUNCE, PINMM_FS_LEASE, PINMM_FS_BUSYBLOCKS,
 };
+/*
+ * pinfs.dirty_no_blocks: what pinfs writeback does with a dirty page that
+ * lost its block mapping (doc/PINFS.md): map the block again, as the
+ * generic block_write_full_page() path does, or BUG as ext4 of 2011-2023
+ * did in page_buffers() (pinmm records the oops; the data is dropped).
+ */
+enum pinmm_pinfs_no_blocks { PINMM_NOBLK_REMAP, PINMM_NOBLK_BUG };
 
 #define PINMM_PATH_MAX 1024
 #define PINMM_RLIM_INFINITY (~0ULL)
@@ -115,7 +122,9 @@ struct pinmm_config {
 	uint64_t dax_truncate_wait_ms;	/* DAX truncate/punch: wait for pinned frames */
 	uint64_t dio_latency_us;	/* O_DIRECT device latency per request */
 	uint64_t writeback_latency_us;	/* writeback I/O time of one page */
-	uint64_t reserved[10];
+	enum pinmm_pinfs_no_blocks pinfs_no_blocks;	/* pinfs.dirty_no_blocks */
+	uint32_t reserved32;
+	uint64_t reserved[9];
 };
 
 /**

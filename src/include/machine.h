@@ -109,6 +109,7 @@ enum vm_stat_item {
 	DIO_WRITES,
 	DIO_BYTES,
 	WARN_COUNT,			/* WARNs on this machine */
+	OOPS,				/* BUG()s recorded by pinmm_oops() */
 	NR_VM_STAT_ITEMS
 };
 
@@ -169,6 +170,12 @@ struct pinmm *page_machine(const struct page *page);
  * leak reports are printed unconditionally, not through this.
  */
 __attribute__((format(printf, 2, 3))) void pr_diag(struct pinmm *m, const char *fmt, ...);
+/*
+ * pinmm_oops() - a kernel BUG() that the model records instead of
+ * aborting (bug.c): counts vmstat "oops", prints one line unless quiet.
+ */
+__attribute__((format(printf, 4, 5))) void pinmm_oops(struct pinmm *m, const char *file,
+						       int line, const char *fmt, ...);
 void pinmm_count_warn(void);		/* bug.c: count a WARN, print nothing */
 /* True when WARN splats are not printed: every booted machine has cfg.quiet. */
 bool pinmm_machines_quiet(void);

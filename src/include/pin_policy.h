@@ -55,9 +55,16 @@ static inline bool pin_policy_reclaim_sees_pins(struct pinmm *m)
 }
 
 /*
+ * A device write unit (pinmm_dma_write()): copy @len bytes into @page,
+ * atomic for the bounce copy and the torn-write snapshot.
+ */
+void pin_policy_dma_copy(struct page *page, size_t off, const void *buf, size_t len);
+
+/*
  * writeback: around ->writepage.  bounce: hand ->writepage a stable copy
- * of a maybe-pinned folio (wbc->bounce); other policies: snapshot a
- * maybe-pinned folio and count a torn write when it changed during I/O.
+ * of a maybe-pinned folio (wbc->bounce); every policy: snapshot what
+ * ->writepage reads from a maybe-pinned folio and count a torn write when
+ * it changed during I/O.
  */
 struct pin_wb_ctx {
 	void *bounce;
@@ -70,8 +77,9 @@ void pin_policy_writeback_end(struct folio *folio, struct pin_wb_ctx *c,
 
 /*
  * Kara's failure: a (maybe pinned) folio of @mapping was dirtied while it
- * had no block mapping.  Counts pinned_dirty_no_blocks, prints a line, and
- * under legacy accounts @folio's bytes as lost.
+ * had no block mapping: counts pinned_dirty_no_blocks, prints a line.
+ * pin_policy_data_lost(): a folio whose data the filesystem dropped
+ * (PG_nodisk) leaves the cache: counts lost_bytes.
  */
 void pin_policy_report_no_blocks(struct address_space *mapping, struct folio *folio);
 void pin_policy_data_lost(struct folio *folio);

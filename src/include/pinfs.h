@@ -116,6 +116,8 @@ struct pinfs_inject {
  * @pmem/@pmem_pfn/@dax: DAX mode (fs/pinfs/dax.c): the "image" is the pmem
  * region, block b is frame @pmem_pfn + b at host address @pmem + b * 4096;
  * pinfs_io() copies to and from it.  Set at mount, read-only afterwards.
+ * @no_blocks: the pinfs.dirty_no_blocks mount option (file.c,
+ * pinfs_writepage()); set at mount, read-only afterwards.
  */
 struct pinfs_sb_info {
 	struct super_block *sb;
@@ -137,6 +139,7 @@ struct pinfs_sb_info {
 	uint8_t *pmem;
 	unsigned long pmem_pfn;
 	bool dax;
+	enum pinmm_pinfs_no_blocks no_blocks;
 };
 
 /*

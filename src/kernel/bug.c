@@ -82,6 +82,36 @@ void pinmm_warn_fmt(const char *file, int line, const char *fmt, ...)
 }
 
 /**
+ * pinmm_oops() - record a BUG() of machine @m that the model survives.
+ * @m: the machine.
+ * @file: source file of the BUG
+ * @line: its line
+ * @fmt: what the kernel would have printed, printf-style
+ *
+ * Where Linux hits a BUG() that pinmm models as a behaviour (pinfs with
+ * pinfs.dirty_no_blocks=bug: ext4's page_buffers() on a page without
+ * buffers), the kernel would oops and the writeback thread would die with
+ * the page locked.  pinmm counts vmstat "oops", prints "pinmm: oops: kernel
+ * BUG at ..." (unless cfg.quiet) and returns: the caller goes on as the
+ * data would, never reaching disk (doc/DESIGN.md).
+ *
+ * Context: any.
+ */
+void pinmm_oops(struct pinmm *m, const char *file, int line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	count_vm_event(m, OOPS);
+	if (m->cfg.quiet)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "pinmm: oops: kernel BUG at %s:%d: %s\n", file, line, msg);
+}
+
+/**
  * pinmm_warn_count() - WARNs counted since the process started.
  *
  * Context: any.

@@ -34,7 +34,8 @@
  *
  * ram 4G, no MOVABLE/CMA/pmem, thp madvise, pin.tracking bias,
  * fs.pinned_policy linux, rlimit.memlock 8M, debug 1, seed 1, no periodic
- * writeback, no injected pinfs I/O errors, dax.truncate_wait_ms 1000.
+ * writeback, no injected pinfs I/O errors, dax.truncate_wait_ms 1000,
+ * pinfs.dirty_no_blocks remap.
  * Context: any.
  */
 void pinmm_config_default(struct pinmm_config *cfg)
@@ -81,6 +82,9 @@ static const char *const policy_names[] = {
 	[PINMM_FS_HOLDOFF] = "holdoff", [PINMM_FS_BOUNCE] = "bounce",
 	[PINMM_FS_LEASE] = "lease", [PINMM_FS_BUSYBLOCKS] = "busyblocks",
 };
+static const char *const no_blocks_names[] = {
+	[PINMM_NOBLK_REMAP] = "remap", [PINMM_NOBLK_BUG] = "bug",
+};
 
 #define OFF(f) offsetof(struct pinmm_config, f)
 static const struct cfg_key cfg_keys[] = {
@@ -109,6 +113,8 @@ static const struct cfg_key cfg_keys[] = {
 	{ "dio.latency_us", T_U64, OFF(dio_latency_us), NULL, 0, 0, 10 * 1000 * 1000, 0 },
 	{ "writeback.latency_us", T_U64, OFF(writeback_latency_us), NULL, 0, 0,
 	  10 * 1000 * 1000, 0 },
+	{ "pinfs.dirty_no_blocks", T_ENUM, OFF(pinfs_no_blocks), no_blocks_names,
+	  ARRAY_SIZE(no_blocks_names), 0, 0, 0 },
 };
 #undef OFF
 
@@ -117,7 +123,7 @@ static const char *const cfg_key_names[ARRAY_SIZE(cfg_keys) + 1] = {
 	"fs.pinned_policy", "pinfs.image", "pinfs.size", "rlimit.memlock",
 	"debug", "seed", "pin.provenance", "quiet", "holdoff_ms",
 	"lease_break_ms", "writeback.interval_ms", "pinfs.fail_io", "dax.truncate_wait_ms",
-	"dio.latency_us", "writeback.latency_us", NULL,
+	"dio.latency_us", "writeback.latency_us", "pinfs.dirty_no_blocks", NULL,
 };
 
 static const struct cfg_key *cfg_find(const char *key)

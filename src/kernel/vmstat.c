@@ -75,6 +75,7 @@ static const char *const vmstat_names[] = {
 	[DIO_WRITES] = "dio_writes",
 	[DIO_BYTES] = "dio_bytes",
 	[WARN_COUNT] = "warn_count",
+	[OOPS] = "oops",
 };
 /*
  * Complete: the table is sized by its initialisers, so a missing or extra

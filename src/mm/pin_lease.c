@@ -392,7 +392,7 @@ int pinmm_dma_write(struct page *page, size_t off, const void *buf, size_t len)
 		count_vm_events(m, LEASE_FENCED_BYTES, (long)len);
 		return -EPERM;
 	}
-	memcpy((char *)page_address(page) + off, buf, len);
+	pin_policy_dma_copy(page, off, buf, len);	/* one device write unit */
 	return 0;
 }
 

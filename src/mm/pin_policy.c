@@ -2,8 +2,9 @@
 /*
  * pin_policy.c - the pinned-page policies of fs.pinned_policy, where they
  * act on mm paths: holdoff waits (with a hashed wait queue woken by the
- * unpin path), torn-write detection and bounce copies around ->writepage,
- * the report of Kara's failure, and the long-term file pin rule.
+ * unpin path), device write units, torn-write detection and bounce copies
+ * around ->writepage, the report of Kara's failure, and the long-term
+ * file pin rule.
  *
  * The issue, quoted per policy (doc/PIN-POLICIES.md has the details):
  *
@@ -30,6 +31,8 @@
  *
  * Locking: holdoff_wq[i].lock protects nothing but the sleep/wake-up
  * handshake of its bucket (like folio_wait_table); it is a leaf lock.
+ * dwu_lock[i] makes one device write unit into a page of its bucket
+ * atomic for the bounce copy and the torn-write snapshot; a leaf lock.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -174,6 +177,74 @@ bool pin_policy_holdoff_wait(struct folio *folio, enum holdoff_reason why)
 }
 
 /* ------------------------------------------------------------------ */
+/* device write units                                                   */
+
+/*
+ * A device write unit is one pinmm_dma_write() into one page (a DIO
+ * completion, an RDMA peer's write, a leased device): a device writes a
+ * page as a whole.  Each page hashes to one of dwu_lock[]; the unit's copy
+ * and every reader that must see a page as one state of its units (the
+ * bounce copy, the torn-write snapshot) take it.  It is a leaf lock held
+ * only across a memcpy of at most one page.
+ */
+#define DWU_BITS	6
+#define DWU_SIZE	(1u << DWU_BITS)
+
+static spinlock_t dwu_lock[DWU_SIZE];
+static pthread_once_t dwu_once = PTHREAD_ONCE_INIT;
+
+static void dwu_init(void)
+{
+	for (unsigned int i = 0; i < DWU_SIZE; i++)
+		spin_lock_init(&dwu_lock[i]);
+}
+
+static spinlock_t *dwu_lock_of(const struct page *page)
+{
+	uintptr_t h = (uintptr_t)page / sizeof(struct page);
+
+	pthread_once(&dwu_once, dwu_init);
+	h ^= h >> DWU_BITS;
+	return &dwu_lock[h & (DWU_SIZE - 1)];
+}
+
+/**
+ * pin_policy_dma_copy() - one device write unit: @len bytes of @buf at
+ * @off of @page, atomic with respect to pin_policy_stable_copy().
+ * @page: a page the device holds (pinned, or faulted in for ODP).
+ * @off: offset in the page.
+ * @buf: the data.
+ * @len: bytes; @off + @len <= PAGE_SIZE (the caller checked).
+ *
+ * Context: any; takes the page's device-write-unit lock (a leaf).
+ */
+void pin_policy_dma_copy(struct page *page, size_t off, const void *buf, size_t len)
+{
+	spinlock_t *l = dwu_lock_of(page);
+
+	spin_lock(l);
+	memcpy((char *)page_address(page) + off, buf, len);
+	spin_unlock(l);
+}
+
+/*
+ * Copy @folio to @dst page by page, each page between device write units
+ * (never half of one): what a bounce buffer must hold, and what the torn
+ * write detector compares with.
+ */
+static void pin_policy_stable_copy(struct folio *folio, void *dst)
+{
+	for (unsigned long i = 0; i < folio_nr_pages(folio); i++) {
+		struct page *page = folio_page(folio, i);
+		spinlock_t *l = dwu_lock_of(page);
+
+		spin_lock(l);
+		memcpy((char *)dst + i * PAGE_SIZE, page_address(page), PAGE_SIZE);
+		spin_unlock(l);
+	}
+}
+
+/* ------------------------------------------------------------------ */
 /* writeback: torn-write detection and bounce copies                    */
 
 /**
@@ -184,7 +255,11 @@ bool pin_policy_holdoff_wait(struct folio *folio, enum holdoff_reason why)
  *
  * Only maybe-pinned folios are looked at: after folio_mkclean() no CPU
  * store can change the page without faulting into ->page_mkwrite (which
- * waits for the folio lock), so only a pin holder's device can.
+ * waits for the folio lock), so only a pin holder's device can.  Under
+ * bounce ->writepage gets a stable copy, taken between device write units
+ * (pin_policy_stable_copy()).  Under every policy the detector snapshots
+ * the bytes ->writepage is about to read -- the page, or the bounce copy
+ * -- for pin_policy_writeback_end() to compare.
  *
  * Context: folio locked; may allocate.
  */
@@ -201,17 +276,18 @@ void pin_policy_writeback_begin(struct folio *folio, struct pin_wb_ctx *c,
 	if (fs_pinned_policy(m) == PINMM_FS_BOUNCE) {
 		c->bounce = malloc(size);
 		if (c->bounce) {
-			memcpy(c->bounce, folio_address(folio), size);
+			pin_policy_stable_copy(folio, c->bounce);
 			wbc->bounce = c->bounce;
 			count_vm_events(m, BOUNCE_PAGES, (long)folio_nr_pages(folio));
 			count_vm_events(m, BOUNCE_BYTES, (long)size);
-			return;
 		}
-		/* No memory for a copy: fall through to detection. */
+		/* No memory for a copy: the page itself is written, and watched. */
 	}
 	c->snap = malloc(size);
-	if (c->snap)
-		memcpy(c->snap, folio_address(folio), size);
+	if (c->snap && c->bounce)
+		memcpy(c->snap, c->bounce, size);	/* the I/O source */
+	else if (c->snap)
+		pin_policy_stable_copy(folio, c->snap);
 }
 
 /**
@@ -221,9 +297,10 @@ void pin_policy_writeback_begin(struct folio *folio, struct pin_wb_ctx *c,
  * @wbc: the pass (wbc->bounce is cleared).
  * @err: ->writepage's result; a failed write tore nothing on disk.
  *
- * A torn write is a page whose contents changed while its I/O was in
- * flight: the image holds a mix of old and new bytes.  Counts torn_writes
- * and the changed bytes in torn_bytes, and prints one line.
+ * A torn write is an I/O whose source (the page, or its bounce copy)
+ * changed while the I/O was in flight: the image holds a mix of old and
+ * new bytes.  Counts torn_writes and the changed bytes in torn_bytes, and
+ * prints one line.
  *
  * Context: folio locked.
  */
@@ -231,28 +308,30 @@ void pin_policy_writeback_end(struct folio *folio, struct pin_wb_ctx *c,
 			      struct writeback_control *wbc, int err)
 {
 	struct pinmm *m = folio_machine(folio);
+	const uint8_t *src = c->bounce ? c->bounce : folio_address(folio);
 
 	wbc->bounce = NULL;
-	free(c->bounce);
-	c->bounce = NULL;
 	if (c->snap) {
-		const uint8_t *a = c->snap, *b = folio_address(folio);
+		const uint8_t *a = c->snap;
 		size_t size = folio_size(folio), diff = 0;
 
 		for (size_t i = 0; i < size; i++)
-			diff += a[i] != b[i];
+			diff += a[i] != src[i];
 		if (diff && !err) {
 			struct address_space *mapping = folio_mapping(folio);
 
 			count_vm_event(m, TORN_WRITES);
 			count_vm_events(m, TORN_BYTES, (long)diff);
 			pr_diag(m, "torn write: %s offset %lld: %zu bytes changed by a "
-				"pin holder while the page was being written\n",
-				mapping ? mapping->host->name : "?", folio_pos(folio), diff);
+				"pin holder while the page was being written%s\n",
+				mapping ? mapping->host->name : "?", folio_pos(folio), diff,
+				c->bounce ? " (bounce copy)" : "");
 		}
 		free(c->snap);
 		c->snap = NULL;
 	}
+	free(c->bounce);
+	c->bounce = NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -264,30 +343,28 @@ void pin_policy_writeback_end(struct folio *folio, struct pin_wb_ctx *c,
  * @mapping: its address space.
  * @folio: the folio (locked by the dirtier, as set_page_dirty_lock()).
  *
- * Counts pinned_dirty_no_blocks and prints the file and offset.  Under the
- * legacy policy the filesystem cannot write such a page (pre-5.7 ext4
- * BUGs or skips it; pinfs skips it): its data is lost if the page then
- * leaves the page cache without a later write fault having mapped its
- * blocks again; that is when lost_bytes counts it (pin_policy_data_lost()).
+ * Counts pinned_dirty_no_blocks and prints the file and offset.  What
+ * writeback then does with the folio is the filesystem's business (pinfs:
+ * the pinfs.dirty_no_blocks mount option); data that never reaches disk is
+ * counted by pin_policy_data_lost() when the folio leaves the cache.
  *
  * Context: folio locked.
  */
 void pin_policy_report_no_blocks(struct address_space *mapping, struct folio *folio)
 {
 	struct pinmm *m = folio_machine(folio);
-	bool legacy = fs_pinned_policy(m) == PINMM_FS_LEGACY;
 
 	count_vm_event(m, PINNED_DIRTY_NO_BLOCKS);
-	pr_diag(m, "%s: pinned page of %s at offset %lld dirtied without its "
-		"block mapping%s\n", legacy ? "legacy" : "pinfs", mapping->host->name,
-		folio_pos(folio),
-		legacy ? ": writeback cannot write it" : "; writeback maps it again");
+	pr_diag(m, "pinned page of %s at offset %lld dirtied without its block mapping\n",
+		mapping->host->name, folio_pos(folio));
 }
 
 /**
- * pin_policy_data_lost() - a folio whose dirty data writeback had to skip
- * (legacy: no block mapping) leaves the page cache without having been
- * written since: those bytes are lost for good.
+ * pin_policy_data_lost() - a folio whose dirty data writeback did not
+ * write (PG_nodisk: the filesystem dropped it) leaves the page cache
+ * without having been written since: those bytes are lost for good.
+ * @folio: the folio.
+ *
  * Context: folio locked, being removed from its mapping.
  */
 void pin_policy_data_lost(struct folio *folio)
@@ -295,7 +372,7 @@ void pin_policy_data_lost(struct folio *folio)
 	struct pinmm *m = folio_machine(folio);
 
 	count_vm_events(m, LOST_BYTES, (long)folio_size(folio));
-	pr_diag(m, "legacy: pfn %#lx left the page cache with data that never reached "
+	pr_diag(m, "pfn %#lx left the page cache with data that never reached "
 		"disk (%zu bytes lost)\n", folio_pfn(folio), folio_size(folio));
 }
 

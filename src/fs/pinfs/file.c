@@ -145,6 +145,38 @@ static int pinfs_write_streamed(struct pinfs_sb_info *sbi, const void *src, uint
 	return err;
 }
 
+/*
+ * A dirty folio without its block mapping: it was cleaned and stripped
+ * (->release_folio) while someone kept a reference and wrote to it, then
+ * dirtied behind the filesystem's back (Kara, 2018).  What happens now is
+ * the pinfs.dirty_no_blocks mount option:
+ *
+ *  remap  the generic block path (block_write_full_page() creating the
+ *         buffers and calling get_block): look the block up again,
+ *         allocating a hole, and write the page;
+ *  bug    ext4 from 2011 to 2023: ext4_writepage() and
+ *         mpage_prepare_extent_to_map() call page_buffers(), which BUGs
+ *         on a page without buffers.  pinmm records the oops and the page
+ *         leaves writeback clean without its data reaching disk
+ *         (PG_nodisk): the data is lost when the page leaves the cache
+ *         before a write fault maps it again (pin_policy_data_lost()).
+ *
+ * Return: true when writeback must not write @folio (bug).
+ */
+static bool pinfs_writepage_no_blocks(struct pinfs_sb_info *sbi, struct folio *folio)
+{
+	struct inode *inode = folio->mapping->host;
+
+	if (sbi->no_blocks != PINMM_NOBLK_BUG)
+		return false;
+	pinmm_oops(sbi->sb->machine, __FILE__, __LINE__,
+		   "pinfs_writepage: page_buffers() of %s offset %lld: dirty page without "
+		   "buffers (pinfs.dirty_no_blocks=bug); its %zu bytes never reach disk",
+		   inode->name, folio_pos(folio), folio_size(folio));
+	folio_set_NoDisk(folio);
+	return true;
+}
+
 static int pinfs_writepage(struct folio *folio, struct writeback_control *wbc)
 {
 	struct address_space *mapping = folio->mapping;
@@ -154,18 +186,9 @@ static int pinfs_writepage(struct folio *folio, struct writeback_control *wbc)
 
 	if (folio_pos(folio) >= READ_ONCE(mapping->host->i_size))
 		return 0;		/* beyond EOF: truncation drops it */
-	/*
-	 * legacy (pre-5.7): a folio dirtied without its block mapping was
-	 * cleaned and stripped behind a pin; ext4 of the time BUGs or skips
-	 * it.  pinfs skips it: the page is clean now but its data is not on
-	 * disk (PG_nodisk); it is lost unless a write fault maps the blocks
-	 * again before the page leaves the cache (pin_policy_data_lost()).
-	 */
-	if (!folio_test_Private(folio) && fs_pinned_policy(sbi->sb->machine) == PINMM_FS_LEGACY) {
-		folio_set_NoDisk(folio);
+	if (!folio_test_Private(folio) && pinfs_writepage_no_blocks(sbi, folio))
 		return 0;
-	}
-	/* Dirtied without its mapping (pinfs_dirty_folio() counted it): map it. */
+	/* remap, or a folio with its mapping: the block, allocated if a hole. */
 	err = pinfs_folio_map(folio, true, &blk, NULL);
 	if (!err)
 		err = pinfs_write_streamed(sbi, wbc->bounce ? wbc->bounce : folio_address(folio),
@@ -188,7 +211,7 @@ static bool pinfs_dirty_folio(struct address_space *mapping, struct folio *folio
 
 	if (was_clean && !folio_test_Private(folio)) {
 		pinfs_stat_inc(mapping_sbi(mapping), PINMM_PINFS_DIRTY_NO_PRIVATE);
-		/* Kara's failure when a pin holder dirtied it (legacy: data lost). */
+		/* Kara's failure when a pin holder dirtied it. */
 		if (folio_maybe_dma_pinned(folio))
 			pin_policy_report_no_blocks(mapping, folio);
 	}

@@ -550,6 +550,7 @@ int pinfs_fill_super(struct pinmm *m, struct pinfs_sb_info *sbi, const char *pre
 		return -ENOMEM;
 	}
 	sbi->sb = sb;
+	sbi->no_blocks = cfg->pinfs_no_blocks;
 	mutex_init(&sbi->meta_lock);
 	INIT_LIST_HEAD(&sbi->node);
 	INIT_LIST_HEAD(&sbi->busy_list);
