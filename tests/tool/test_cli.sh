@@ -243,6 +243,17 @@ proc P
 touch 9223372036854771712 8K
 E
 run 2 "touch range that wraps is refused" run "$TMP/touch_far.pinmm"
+# ---- pinmm demo: the oracle and the verdicts (doc/DEMO.md) ---------------------
+run 0 "demo --oracle-selftest" demo --oracle-selftest
+has out "orphaned" "the oracle counts acknowledged writes into orphaned pages"
+
+# linux refuses the RDMA registration: never a PASS, and not a failure either.
+run 0 "demo linux/rdma --check" demo --quick --check --json --policy linux --case rdma
+has out '"verdict": "refused"' "linux/rdma: verdict refused (JSON)"
+hasnt out '"verdict": "PASS"' "linux/rdma: no PASS for a case that did not run"
+run 0 "demo linux/rdma table" demo --quick --policy linux --case rdma
+has out "refused, as Linux does: linux/rdma" "linux/rdma: 'refused, as Linux does'"
+hasnt out "PASS linux/rdma" "linux/rdma: not printed as PASS"
 
 echo "1..$N"
 [ "$FAILED" = 0 ]

@@ -67,7 +67,7 @@ static int fail(struct run *r, int rc, const char *what)
 	return r->res->error;
 }
 
-static int boot(struct run *r, int policy, bool latencies)
+static int boot(struct run *r, int row, bool latencies)
 {
 	/* dio.latency_us, writeback.latency_us: see dio_iteration() */
 	static const char *lat[NR_CASES][2] = { { "60000", "25000" }, { "0", "10000" },
@@ -85,7 +85,8 @@ static int boot(struct run *r, int policy, bool latencies)
 	    (rc = pinmm_config_set(&cfg, "quiet", "1")) ||
 	    (rc = pinmm_config_set(&cfg, "pinfs.image", r->img)) ||
 	    (rc = pinmm_config_set(&cfg, "pinfs.size", "8M")) ||
-	    (rc = pinmm_config_set(&cfg, "fs.pinned_policy", policies[policy])) ||
+	    (rc = pinmm_config_set(&cfg, "fs.pinned_policy", demo_rows[row].policy)) ||
+	    (rc = pinmm_config_set(&cfg, "pinfs.dirty_no_blocks", demo_rows[row].no_blocks)) ||
 	    (rc = pinmm_config_set(&cfg, "holdoff_ms", hold)) ||
 	    (rc = pinmm_config_set(&cfg, "lease_break_ms", r->opt->quick ? "20" : "40")) ||
 	    (latencies && (rc = pinmm_config_set(&cfg, "dio.latency_us", l[r->dcase][0]))) ||
@@ -430,7 +431,7 @@ static int dev_setup(struct run *r)
 	r->pd = pinmm_rdma_alloc_pd(r->p);
 	if (r->pd < 0)
 		return fail(r, r->pd, "alloc_pd");
-	if (r->dcase == C_RDMA && !strcmp(policies[r->res->policy], "lease")) {
+	if (r->dcase == C_RDMA && !strcmp(demo_rows[r->res->row].policy, "lease")) {
 		/* rdma.h has no lease-aware registration: what does reg_mr say? */
 		rc = pinmm_rdma_reg_mr(r->p, r->pd, r->vmap + NC * PG, ND * PG,
 				       IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE, &mi);
@@ -501,7 +502,7 @@ static int device_iteration(struct run *r, int i)
 
 /* ---- one run: boot, workload, release, sync, reboot, check ------------------------ */
 
-static void run_workload(const struct dt_opts *opt, int policy, enum dcase dcase,
+static void run_workload(const struct dt_opts *opt, int row, enum dcase dcase,
 			 struct dt_result *res);
 
 static long ctr(struct pinmm *m, const char *name)
@@ -524,6 +525,7 @@ static void read_counters(struct run *r)
 	pinmm_drop_caches(m);
 	s->ctr_lost = ctr(m, "lost_bytes");
 	s->no_blocks = ctr(m, "pinned_dirty_no_blocks");
+	s->oops = ctr(m, "oops");
 	s->torn_writes = ctr(m, "torn_writes");
 	s->torn_bytes = ctr(m, "torn_bytes");
 	s->stalls = ctr(m, "holdoff_stalls");
@@ -657,17 +659,17 @@ static long restore_stderr(FILE *tmp, int saved)
 	return lines;
 }
 
-static void run_one(const struct dt_opts *opt, int policy, enum dcase dcase,
+static void run_one(const struct dt_opts *opt, int row, enum dcase dcase,
 		    struct dt_result *res)
 {
 	FILE *tmp = NULL;
 	int saved = opt->verbose ? -1 : quiet_stderr(&tmp);
 
-	run_workload(opt, policy, dcase, res);
+	run_workload(opt, row, dcase, res);
 	res->messages = restore_stderr(tmp, saved);
 }
 
-static void run_workload(const struct dt_opts *opt, int policy, enum dcase dcase,
+static void run_workload(const struct dt_opts *opt, int row, enum dcase dcase,
 			 struct dt_result *res)
 {
 	struct run r = { .opt = opt, .res = res, .dcase = dcase, .vfd = -1, .sfd = -1,
@@ -676,7 +678,7 @@ static void run_workload(const struct dt_opts *opt, int policy, enum dcase dcase
 	int rc;
 
 	memset(res, 0, sizeof(*res));
-	res->policy = policy;
+	res->row = row;
 	res->dcase = dcase;
 	res->ran = true;
 	res->fsck = -1;
@@ -689,7 +691,7 @@ static void run_workload(const struct dt_opts *opt, int policy, enum dcase dcase
 		goto out_free;
 	}
 	snprintf(r.img, sizeof(r.img), "%s/pinfs.img", r.dir);
-	if ((rc = boot(&r, policy, true))) {
+	if ((rc = boot(&r, row, true))) {
 		fail(&r, rc, "boot");
 		goto out_img;
 	}
@@ -712,7 +714,7 @@ out_down:
 	close_files(&r);
 	shutdown_machine(&r, "shutdown");
 	/* A real remount: a new machine on the same image. */
-	if (!res->error && !(rc = boot(&r, policy, false))) {
+	if (!res->error && !(rc = boot(&r, row, false))) {
 		rc = oracle_check(r.o, r.p, &res->rep);
 		if (rc)
 			fail(&r, rc, "oracle read-back");
@@ -740,12 +742,21 @@ static void usage(FILE *f)
 	      "\n"
 	      "The three pinned-page users (dio, rdma, odp) against writeback, reclaim, hole\n"
 	      "punch and truncate under each fs.pinned_policy (legacy, linux, holdoff, bounce,\n"
-	      "lease, busyblocks); the integrity oracle checks every byte after a remount.\n"
+	      "lease, busyblocks; legacy once per pinfs.dirty_no_blocks option, bug and remap);\n"
+	      "the integrity oracle checks every byte after a remount.\n"
 	      "  --quick    fewer iterations, shorter latencies (CI)\n"
 	      "  --check    exit 1 unless the promises hold (see doc/DEMO.md)\n"
 	      "  --json     machine-readable rows instead of tables\n"
 	      "  --verbose  list the oracle's first problems per row\n"
 	      "  --tour     the guided tour of the memory model instead\n", f);
+}
+
+static bool row_of_policy(const char *policy)
+{
+	for (int i = 0; i < NR_ROWS; i++)
+		if (!strcmp(demo_rows[i].policy, policy))
+			return true;
+	return false;
 }
 
 static int index_of(const char *const *names, int n, const char *name)
@@ -759,8 +770,8 @@ static int index_of(const char *const *names, int n, const char *name)
 int pinmm_cmd_demo_table(int argc, char **argv)
 {
 	struct dt_opts opt = { 0 };
-	struct dt_result res[NR_POLICIES * NR_CASES];
-	int pol = -1, cs = -1, bad;
+	struct dt_result res[NR_ROWS * NR_CASES];
+	int cs = -1, bad;
 	double t0 = now_ms();
 
 	for (int i = 1; i < argc; i++) {
@@ -780,7 +791,7 @@ int pinmm_cmd_demo_table(int argc, char **argv)
 			opt.verbose = true;
 		} else if (!strcmp(a, "--policy") && i + 1 < argc) {
 			opt.policy = argv[++i];
-			if ((pol = index_of(policies, NR_POLICIES, opt.policy)) < 0) {
+			if (!row_of_policy(opt.policy)) {
 				fprintf(stderr, "pinmm demo: unknown policy '%s'\n", opt.policy);
 				return EXIT_USAGE;
 			}
@@ -807,7 +818,9 @@ int pinmm_cmd_demo_table(int argc, char **argv)
 		       "written by a remote peer at any time (long-term pin) and an on-demand (ODP)\n"
 		       "region that pins nothing and follows MMU notifiers -- run over a MAP_SHARED\n"
 		       "file on pinfs while writeback, reclaim, hole punch and truncate happen, once\n"
-		       "under each answer the kernel community proposed (fs.pinned_policy).  Every\n"
+		       "under each answer the kernel community proposed (fs.pinned_policy; legacy\n"
+		       "twice, once per answer of the filesystem to a dirty page without blocks,\n"
+		       "pinfs.dirty_no_blocks: bug as ext4, remap as the generic block path).  Every\n"
 		       "byte written is self-describing; after sync, shutdown and a fresh boot on the\n"
 		       "same image an oracle reads it all back and counts lost, torn and misplaced\n"
 		       "bytes.  doc/DEMO.md explains each column.  (%d iterations per run%s)\n",
@@ -818,8 +831,8 @@ int pinmm_cmd_demo_table(int argc, char **argv)
 	for (int c = 0; c < NR_CASES; c++) {
 		if (cs >= 0 && c != cs)
 			continue;
-		for (int p = 0; p < NR_POLICIES; p++)
-			if (pol < 0 || p == pol)
+		for (int p = 0; p < NR_ROWS; p++)
+			if (!opt.policy || !strcmp(demo_rows[p].policy, opt.policy))
 				run_one(&opt, p, (enum dcase)c, &res[p * NR_CASES + c]);
 		if (!opt.json) {
 			demo_print_table(&opt, res, c);
@@ -827,15 +840,15 @@ int pinmm_cmd_demo_table(int argc, char **argv)
 		}
 	}
 	if (opt.json) {
-		demo_print_json(res, NR_POLICIES * NR_CASES);
+		demo_print_json(res, NR_ROWS * NR_CASES);
 		bad = demo_verdicts(res, false);
 	} else {
 		long msgs = 0;
 
-		for (int i = 0; i < NR_POLICIES * NR_CASES; i++)
+		for (int i = 0; i < NR_ROWS * NR_CASES; i++)
 			msgs += res[i].messages;
 		if (msgs)
-			printf("\n(%ld diagnostic lines of the library -- torn writes, holdoff timeouts,\n"
+			printf("\n(%ld diagnostic lines of the library -- torn writes, holdoff timeouts, oopses,\n"
 			       "revocations, Kara's failure -- were kept off the screen; --verbose shows "
 			       "them.)\n", msgs);
 		printf("\nVerdicts (the promises of the issue):\n");

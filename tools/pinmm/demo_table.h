@@ -2,7 +2,7 @@
 /*
  * demo_table.h - what the demo's workload (demo_table.c) and its report
  * (demo_report.c) share: the geometry of the victim file, the cases, the
- * policies, and one result per policy x case.
+ * rows (a policy and a pinfs mount option), and one result per row x case.
  */
 #ifndef PINMM_DEMO_TABLE_H
 #define PINMM_DEMO_TABLE_H
@@ -20,8 +20,16 @@
 enum dcase { C_DIO, C_RDMA, C_ODP, NR_CASES };
 enum event { E_WRITEBACK, E_RECLAIM, E_PUNCH, E_TRUNCATE, NR_EVENTS };
 
-extern const char *const policies[];
-#define NR_POLICIES 6
+/*
+ * A row of the tables: fs.pinned_policy and the pinfs mount option
+ * pinfs.dirty_no_blocks (what writeback does with a dirty page that lost
+ * its blocks: doc/PINFS.md).  legacy runs with both options.
+ */
+struct demo_row {
+	const char *policy, *no_blocks;
+};
+extern const struct demo_row demo_rows[];
+#define NR_ROWS 7
 extern const char *const case_names[];
 extern const char *const case_titles[];
 
@@ -32,14 +40,14 @@ struct dt_opts {
 };
 
 struct dt_result {
-	int policy, dcase;
+	int row, dcase;
 	bool ran;
 	int refused;			/* registration refused: its errno */
 	int error;			/* a step failed: its errno */
 	char errwhat[96];
 	char note[64];
 	struct oracle_report rep;
-	long ctr_lost, no_blocks, torn_writes, torn_bytes, stalls, stall_ns, timeouts;
+	long ctr_lost, no_blocks, oops, torn_writes, torn_bytes, stalls, stall_ns, timeouts;
 	long bounce_bytes, breaks, revocations, fenced, fenced_bytes, busy_now, busy_released;
 	long dev_bytes, dev_writes, dev_dropped, dev_refused, odp_faults, odp_inval;
 	double seconds, max_op_ms;
@@ -51,6 +59,7 @@ struct dt_result {
 /* demo_report.c */
 void demo_print_table(const struct dt_opts *opt, const struct dt_result *res, int dcase);
 void demo_print_json(const struct dt_result *res, int n);
+/* Verdicts; returns the failed ones (a refusal Linux makes is not one). */
 int demo_verdicts(const struct dt_result *res, bool print);
 
 #endif /* PINMM_DEMO_TABLE_H */

@@ -18,6 +18,11 @@
  * A page whose right-tag words carry more than one generation is torn: the
  * write units are whole pages, so a mix is half of one and half of another;
  * its torn bytes are the words not of the newest generation in it.
+ *
+ * A write acknowledged to its writer but not expected to persist because
+ * the page was truncated or punched after the writer got hold of it (and
+ * not dropped by a fence) landed in an orphaned page: it is counted per
+ * file (orphan_writes) and reported, not excused.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,6 +55,7 @@ struct shadow_file {
 	char path[128];
 	int fid;
 	unsigned long npages;	/* expected size */
+	long orphan_writes;	/* acknowledged writes into pages the file had cut */
 	unsigned long cap;
 	struct shadow_page *pg;
 };
@@ -193,6 +199,14 @@ void oracle_wrote(struct oracle *o, int fid, unsigned long page, uint64_t word,
 		   (pin_epoch == ORACLE_NOW || s->evt_epoch == 0 ||
 		    (s->evt_epoch != PENDING && pin_epoch >= s->evt_epoch)) &&
 		   (pin_epoch == ORACLE_NOW || page < f->npages);
+	/*
+	 * Acknowledged, yet the page it reached is no longer the file's: a
+	 * cut or punch of it began and ended after the writer got hold of
+	 * it, before the write was acknowledged: an orphaned page.
+	 */
+	if (!(flags & ORACLE_DROPPED) && pin_epoch != ORACLE_NOW && s->evt_epoch &&
+	    s->evt_epoch != PENDING && pin_epoch < s->evt_epoch)
+		f->orphan_writes++;
 	if (expected && (!s->exp || W_GEN(word) >= W_GEN(s->exp))) {
 		s->exp = word;
 		if (page >= f->npages)
@@ -348,6 +362,8 @@ void oracle_check_buf(struct oracle *o, int fid, const void *data, size_t size,
 		return;
 	}
 	pthread_mutex_lock(&o->lock);
+	r->orphan_writes += f->orphan_writes;
+	r->orphan_bytes += f->orphan_writes * (long)ORACLE_PAGE;
 	npages = (size + ORACLE_PAGE - 1) / ORACLE_PAGE;
 	if (f->npages > npages)
 		npages = f->npages;
@@ -421,10 +437,11 @@ int oracle_check(struct oracle *o, struct pinmm_proc *p, struct oracle_report *r
 void oracle_report_print(FILE *f, const struct oracle_report *r, const char *indent)
 {
 	fprintf(f, "%soracle: %ld files, %ld pages: lost %ld B (%ld pages), torn %ld pages "
-		"(%ld B), misplaced %ld B (%ld pages), unexpected-but-present %ld B%s\n",
+		"(%ld B), misplaced %ld B (%ld pages), unexpected-but-present %ld B, "
+		"acknowledged into orphaned pages %ld writes (%ld B)%s\n",
 		indent, r->files, r->pages, r->lost_bytes, r->lost_pages, r->torn_pages,
 		r->torn_bytes, r->misplaced_bytes, r->misplaced_pages, r->unexpected_bytes,
-		r->read_errors ? ", READ ERRORS" : "");
+		r->orphan_writes, r->orphan_bytes, r->read_errors ? ", READ ERRORS" : "");
 	for (int i = 0; i < r->nproblems; i++)
 		fprintf(f, "%s  %s\n", indent, r->problems[i]);
 }
@@ -512,6 +529,10 @@ int oracle_selftest(FILE *out)
 	bad |= expect(out, "A misplaced pages (3, 7)", r.misplaced_pages, 2);
 	bad |= expect(out, "A misplaced bytes", r.misplaced_bytes, 2 * 4096);
 	bad |= expect(out, "A unexpected bytes (page 5)", r.unexpected_bytes, 4096);
+	bad |= expect(out, "A acknowledged writes into orphaned pages (page 5)",
+		      r.orphan_writes, 1);
+	bad |= expect(out, "A orphaned bytes", r.orphan_bytes, 4096);
+	bad |= expect(out, "B orphaned writes (the fenced one was dropped)", rb.orphan_writes, 0);
 	bad |= expect(out, "B lost", rb.lost_bytes, 0);
 	bad |= expect(out, "B misplaced (the fenced write)", rb.misplaced_bytes, 4096);
 	bad |= expect(out, "B torn", rb.torn_pages, 0);
@@ -531,7 +552,7 @@ int oracle_selftest(FILE *out)
 	bad |= expect(out, "A short file: page 5 missing but not expected", r.lost_pages, 3);
 	if (out && !bad)
 		fprintf(out, "oracle selftest: ok (lost, torn, misplaced, unexpected, "
-			"truncate, short file)\n");
+			"orphaned, truncate, short file)\n");
 	oracle_free(o);
 	free(img);
 	free(bimg);

@@ -53,6 +53,7 @@ struct oracle_report {
 	long torn_pages, torn_bytes;	/* one page, words of different write units */
 	long misplaced_bytes, misplaced_pages;	/* another file/page, or never written here */
 	long unexpected_bytes;		/* writes not expected to persist that did */
+	long orphan_writes, orphan_bytes;	/* acknowledged writes into orphaned pages */
 	long read_errors;		/* files that could not be read */
 	int nproblems;
 	char problems[4][224];		/* the first few, for humans */
@@ -88,7 +89,8 @@ uint64_t oracle_word_for(struct oracle *o, int fid, unsigned long page,
  *	it, registered it, faulted it); ORACLE_NOW when it pinned nothing.  A
  *	layout change (truncate, punch) of the page that ended after that
  *	epoch means the write went to a page the file no longer has: it is
- *	recorded as not expected to persist.
+ *	recorded as not expected to persist, and counted as an acknowledged
+ *	write into an orphaned page (orphan_writes) unless ORACLE_DROPPED.
  * @flags: ORACLE_DROPPED.
  */
 void oracle_wrote(struct oracle *o, int fid, unsigned long page, uint64_t word,
