@@ -58,7 +58,7 @@ static struct audit_entry *audit_slot(struct audit *a, unsigned long pfn)
 
 	if (a->used * 2 >= a->cap) {
 		size_t ncap = a->cap ? a->cap * 2 : 1024;
-		struct audit_entry *nt = calloc(ncap, sizeof(*nt));
+		struct audit_entry *nt = kcalloc(ncap, sizeof(*nt));
 		if (!nt)
 			return NULL;
 		for (size_t j = 0; j < a->cap; j++) {

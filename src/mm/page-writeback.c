@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "fault_inject.h"
 #include "pin_policy.h"
 #include "rcu.h"
 #include "writeback.h"
@@ -284,7 +285,7 @@ static void *wb_flusher(void *arg)
  */
 int wb_register_sb(struct super_block *sb, unsigned long interval_ms)
 {
-	struct bdi_writeback *wb = calloc(1, sizeof(*wb));
+	struct bdi_writeback *wb = kzalloc(sizeof(*wb));
 	int err = 0;
 
 	if (!wb)
@@ -388,7 +389,7 @@ int sb_for_each_inode(struct super_block *sb, int (*fn)(struct inode *inode, voi
 	list_for_each_entry(inode, &sb->s_inodes, i_sb_list) {
 		if (nr == cap) {
 			size_t ncap = cap ? cap * 2 : 16;
-			struct inode **n = realloc(inodes, ncap * sizeof(*n));
+			struct inode **n = krealloc(inodes, ncap * sizeof(*n));
 
 			if (!n) {
 				err = -ENOMEM;

@@ -41,6 +41,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fault_inject.h"
 #include "pin_policy.h"
 
 uint64_t pin_policy_now_ns(void)
@@ -274,7 +275,7 @@ void pin_policy_writeback_begin(struct folio *folio, struct pin_wb_ctx *c,
 	if (!folio_maybe_dma_pinned(folio))
 		return;
 	if (fs_pinned_policy(m) == PINMM_FS_BOUNCE) {
-		c->bounce = malloc(size);
+		c->bounce = kmalloc(size);
 		if (c->bounce) {
 			pin_policy_stable_copy(folio, c->bounce);
 			wbc->bounce = c->bounce;
@@ -283,7 +284,7 @@ void pin_policy_writeback_begin(struct folio *folio, struct pin_wb_ctx *c,
 		}
 		/* No memory for a copy: the page itself is written, and watched. */
 	}
-	c->snap = malloc(size);
+	c->snap = kmalloc(size);
 	if (c->snap && c->bounce)
 		memcpy(c->snap, c->bounce, size);	/* the I/O source */
 	else if (c->snap)

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fault_inject.h"
 #include "pinfs.h"
 
 /* ------------------------------------------------------------------ */
@@ -338,7 +339,7 @@ int pinfs_mkfs_fd(int fd, uint64_t bytes)
 		return -EINVAL;
 	if (ftruncate(fd, 0) || ftruncate(fd, (off_t)(s.block_count << PINFS_BLOCK_SHIFT)))
 		return -EIO;
-	buf = calloc(1, PINFS_BLOCK_SIZE);
+	buf = kcalloc(1, PINFS_BLOCK_SIZE);
 	if (!buf)
 		return -ENOMEM;
 	/* Bitmap: blocks [0, data_start) are in use. */

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fault_inject.h"
 #include "pin_policy.h"
 #include "pinfs.h"
 
@@ -43,7 +44,7 @@ static void pinfs_folio_attach(struct folio *folio, uint32_t blk)
 
 	VM_BUG_ON_FOLIO(!folio_test_Locked(folio), folio);
 	if (!folio_test_Private(folio)) {
-		bh = calloc(1, sizeof(*bh));
+		bh = kzalloc(sizeof(*bh));
 		if (!bh)
 			return;		/* writeback maps it again */
 		folio->private = bh;
@@ -134,7 +135,7 @@ static int pinfs_write_streamed(struct pinfs_sb_info *sbi, const void *src, uint
 
 	if (!lat)
 		return pinfs_io(sbi, PINFS_IO_WRITE, (void *)src, blk, 1);
-	buf = malloc(PINFS_BLOCK_SIZE);
+	buf = kmalloc(PINFS_BLOCK_SIZE);
 	if (!buf)
 		return -ENOMEM;
 	memcpy(buf, src, half);

@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fault_inject.h"
 #include "pinfs.h"
 
 #define FSCK_REPORT_MAX	64		/* problem lines printed, then a summary */
@@ -48,6 +49,7 @@ struct fsck {
 	bool *itable_dirty;
 	char **names;			/* open-addressing set of names in use */
 	size_t names_cap;
+	bool oom;			/* a name could not be recorded */
 };
 
 static void problem(struct fsck *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -209,7 +211,7 @@ static void put32(uint8_t *p, uint32_t v)
  */
 static int check_ind(struct fsck *f, uint32_t blk, int depth, const char *who)
 {
-	uint8_t *raw = malloc(PINFS_BLOCK_SIZE);
+	uint8_t *raw = kmalloc(PINFS_BLOCK_SIZE);
 	bool changed = false;
 	int err;
 
@@ -237,7 +239,9 @@ static bool name_add(struct fsck *f, const char *name)
 
 	for (size_t i = h % f->names_cap;; i = (i + 1) % f->names_cap) {
 		if (!f->names[i]) {
-			f->names[i] = strdup(name);
+			f->names[i] = kstrdup(name);
+			/* out of memory: the check cannot finish (-ENOMEM) */
+			f->oom |= !f->names[i];
 			return true;
 		}
 		if (!strcmp(f->names[i], name))
@@ -394,12 +398,12 @@ int pinfs_fsck_fd(int fd, bool repair, FILE *report, struct pinfs_fsck_result *r
 	err = check_super(&f, sbuf, &write_sb);
 	if (err || res->fatal)
 		return err;
-	f.refs = calloc(f.ds.block_count, 1);
-	f.bitmap = malloc((size_t)f.ds.bitmap_blocks * PINFS_BLOCK_SIZE);
-	f.itable = malloc((size_t)f.ds.itable_blocks * PINFS_BLOCK_SIZE);
-	f.itable_dirty = calloc(f.ds.itable_blocks, sizeof(bool));
+	f.refs = kcalloc(f.ds.block_count, 1);
+	f.bitmap = kmalloc((size_t)f.ds.bitmap_blocks * PINFS_BLOCK_SIZE);
+	f.itable = kmalloc((size_t)f.ds.itable_blocks * PINFS_BLOCK_SIZE);
+	f.itable_dirty = kcalloc(f.ds.itable_blocks, sizeof(bool));
 	f.names_cap = (size_t)f.ds.inode_count * 2 + 1;
-	f.names = calloc(f.names_cap, sizeof(*f.names));
+	f.names = kcalloc(f.names_cap, sizeof(*f.names));
 	if (!f.refs || !f.bitmap || !f.itable || !f.itable_dirty || !f.names) {
 		fsck_free(&f);
 		return -ENOMEM;
@@ -409,8 +413,11 @@ int pinfs_fsck_fd(int fd, bool repair, FILE *report, struct pinfs_fsck_result *r
 		err = read_blocks(&f, f.itable, f.ds.itable_start, f.ds.itable_blocks);
 	memset(f.refs, 1, f.ds.data_start);	/* super block, bitmap, inode table */
 
-	for (uint32_t i = 0; !err && i < f.ds.inode_count; i++)
+	for (uint32_t i = 0; !err && i < f.ds.inode_count; i++) {
 		err = check_inode(&f, i);
+		if (!err && f.oom)
+			err = -ENOMEM;
+	}
 	for (uint32_t i = 0; !err && i < f.ds.inode_count; i++)
 		used += f.itable[(size_t)i * PINFS_INODE_SIZE] ||
 			f.itable[(size_t)i * PINFS_INODE_SIZE + 1] ||

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fault_inject.h"
 #include "pinfs.h"
 #include "rcu.h"
 
@@ -56,8 +57,9 @@ static bool inject_fire(struct pinfs_inject *in)
  * @blk: first block.
  * @nr: blocks.
  *
- * Real pread/pwrite on the image; an injected fault fails before any byte
- * moves.  In DAX mode a copy to or from the pmem frames (no injection).
+ * Real pread/pwrite on the image; an injected fault (pinfs.fail_io, or the
+ * "pinfs_io" fault-injection sites, one for reads and one for writes) fails
+ * before any byte moves.  In DAX mode a copy to or from the pmem frames (no injection).
  *
  * Context: may sleep; no locks needed.
  * Return: 0 or -EIO (-ENOSPC when the host disk is full).
@@ -77,7 +79,9 @@ int pinfs_io(struct pinfs_sb_info *sbi, enum pinfs_io_op op, void *buf, uint64_t
 		else
 			memcpy(at, buf, nr * PINFS_BLOCK_SIZE);
 		err = 0;
-	} else if (inject_fire(&sbi->inject[op])) {
+	} else if (inject_fire(&sbi->inject[op]) ||
+		   should_fail(op == PINFS_IO_READ ? FAIL_SITE("pinfs_io") :
+						     FAIL_SITE("pinfs_io"))) {
 		err = -EIO;
 	} else if (op == PINFS_IO_READ) {
 		err = pinfs_read_raw(sbi->fd, buf, blk, nr);
@@ -197,7 +201,7 @@ static struct inode *pinfs_iget(struct super_block *sb, uint32_t slot, int *err)
 		}
 		return inode;
 	}
-	pi = calloc(1, sizeof(*pi));
+	pi = kzalloc(sizeof(*pi));
 	if (!pi) {
 		*err = -ENOMEM;
 		return NULL;
@@ -507,10 +511,10 @@ static int pinfs_load(struct pinfs_sb_info *sbi)
 	if (err)
 		return err;
 	pinfs_super_decode(&sbi->ds, buf);
-	sbi->bitmap = malloc((size_t)sbi->ds.bitmap_blocks * PINFS_BLOCK_SIZE);
-	sbi->bitmap_dirty = calloc(sbi->ds.bitmap_blocks, sizeof(bool));
-	sbi->itable = malloc((size_t)sbi->ds.itable_blocks * PINFS_BLOCK_SIZE);
-	sbi->itable_dirty = calloc(sbi->ds.itable_blocks, sizeof(bool));
+	sbi->bitmap = kmalloc((size_t)sbi->ds.bitmap_blocks * PINFS_BLOCK_SIZE);
+	sbi->bitmap_dirty = kcalloc(sbi->ds.bitmap_blocks, sizeof(bool));
+	sbi->itable = kmalloc((size_t)sbi->ds.itable_blocks * PINFS_BLOCK_SIZE);
+	sbi->itable_dirty = kcalloc(sbi->ds.itable_blocks, sizeof(bool));
 	if (!sbi->bitmap || !sbi->bitmap_dirty || !sbi->itable || !sbi->itable_dirty)
 		return -ENOMEM;
 	err = pinfs_load_raw(sbi, sbi->bitmap, sbi->ds.bitmap_start, sbi->ds.bitmap_blocks);
@@ -542,7 +546,7 @@ int pinfs_fill_super(struct pinmm *m, struct pinfs_sb_info *sbi, const char *pre
 	struct super_block *sb;
 	int err;
 
-	sb = calloc(1, sizeof(*sb));
+	sb = kzalloc(sizeof(*sb));
 	if (!sb) {
 		if (sbi->fd >= 0)
 			close(sbi->fd);
@@ -631,7 +635,7 @@ static int pinfs_image_init(struct pinmm *m)
 			return err;
 		}
 	}
-	sbi = calloc(1, sizeof(*sbi));
+	sbi = kzalloc(sizeof(*sbi));
 	if (!sbi) {
 		close(fd);
 		return -ENOMEM;
