@@ -410,6 +410,68 @@ static void test_fail_io_config(void **state)
 	test_shutdown_clean(m);
 }
 
+/*
+ * A punch or truncate whose partial-page read fails changes nothing: before
+ * the fix the punch freed the middle before failing on the head page, and
+ * the truncate changed the size and never zeroed the tail (the old bytes
+ * came back when the file grew again, also after a remount).
+ */
+static void test_failed_partial_read_changes_nothing(void **state)
+{
+	struct test_imgdir *t = *state;
+	static char buf[4 * 4096], back[4 * 4096];
+	struct pinmm *m = boot_ok(t->img, NULL);
+	struct pinmm_proc *p = test_proc(m);
+	int fd;
+
+	fill(buf, sizeof(buf), 11);
+	fd = pinmm_open(p, "/data/pp", O_RDWR | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(pinmm_pwrite(p, fd, buf, sizeof(buf), 0), sizeof(buf));
+	assert_int_equal(pinmm_fsync(p, fd), 0);
+
+	/* Punch [100, 3 pages + 100): the head page's read fails. */
+	assert_true(pinmm_drop_caches(m) >= 0);
+	assert_int_equal(pinmm_pinfs_inject(m, "read", 0, 1), 0);
+	assert_int_equal(pinmm_fallocate(p, fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					 100, 3 * 4096), -EIO);
+	assert_int_equal(pinmm_pinfs_inject(m, "read", 0, 0), 0);
+	assert_int_equal(pinmm_pread(p, fd, back, sizeof(back), 0), sizeof(back));
+	assert_memory_equal(back, buf, sizeof(buf));
+
+	/* Truncate to 1 page + 10: the read of page 1 fails. */
+	assert_int_equal(pinmm_fsync(p, fd), 0);
+	assert_true(pinmm_drop_caches(m) >= 0);
+	assert_int_equal(pinmm_pinfs_inject(m, "read", 0, 1), 0);
+	assert_int_equal(pinmm_ftruncate(p, fd, 4096 + 10), -EIO);
+	assert_int_equal(pinmm_pinfs_inject(m, "read", 0, 0), 0);
+	assert_int_equal(pinmm_fstat_size(p, fd), sizeof(buf));
+	assert_int_equal(pinmm_pread(p, fd, back, sizeof(back), 0), sizeof(back));
+	assert_memory_equal(back, buf, sizeof(buf));
+
+	/* Done for real, then grown again: the cut tail reads as zeroes. */
+	assert_int_equal(pinmm_ftruncate(p, fd, 4096 + 10), 0);
+	assert_int_equal(pinmm_ftruncate(p, fd, 2 * 4096), 0);
+	assert_int_equal(pinmm_pread(p, fd, back, 2 * 4096, 0), 2 * 4096);
+	assert_memory_equal(back, buf, 4096 + 10);
+	for (size_t i = 4096 + 10; i < 2 * 4096; i++)
+		assert_int_equal(back[i], 0);
+	assert_int_equal(pinmm_close(p, fd), 0);
+	test_shutdown_clean(m);
+
+	/* ... and after a remount. */
+	m = boot_ok(t->img, NULL);
+	p = test_proc(m);
+	fd = pinmm_open(p, "/data/pp", O_RDONLY, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(pinmm_pread(p, fd, back, 2 * 4096, 0), 2 * 4096);
+	assert_memory_equal(back, buf, 4096 + 10);
+	for (size_t i = 4096 + 10; i < 2 * 4096; i++)
+		assert_int_equal(back[i], 0);
+	assert_int_equal(pinmm_close(p, fd), 0);
+	test_shutdown_clean(m);
+}
+
 /* ------------------------------------------------------------------ */
 /* Corrupt images                                                      */
 
@@ -701,6 +763,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mmap_shared_writeback, test_imgdir_setup, test_imgdir_teardown),
 		cmocka_unit_test_setup_teardown(test_mmap_private, test_imgdir_setup, test_imgdir_teardown),
 		cmocka_unit_test_setup_teardown(test_truncate_punch, test_imgdir_setup, test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_failed_partial_read_changes_nothing,
+						test_imgdir_setup, test_imgdir_teardown),
 		cmocka_unit_test_setup_teardown(test_image_smaller_than_super, test_imgdir_setup,
 						test_imgdir_teardown),
 		cmocka_unit_test_setup_teardown(test_repair_name_collision, test_imgdir_setup,

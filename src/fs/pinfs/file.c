@@ -366,11 +366,26 @@ static long pinfs_file_write(struct file *file, const void *buf, size_t len, lon
 /* Size changes, holes, fallocate, fsync                               */
 
 /*
- * Zero bytes [from, to) of one page and make that persistent: through the
- * cache when the page has a block (read, zero, dirty); a hole with no
- * cached page needs nothing.  i_rwsem held.
+ * Zeroing part of one page (truncate to a size inside a page, the ends of a
+ * hole punch) is done in two steps, so that an operation whose read fails
+ * changes nothing:
+ *   prepare - everything that can fail: look the block up, read the page
+ *             into the cache and give it a block; returns the folio
+ *             unlocked with a reference (NULL when the bytes are in a hole
+ *             with nothing cached: nothing to zero);
+ *   commit  - cannot fail (short of a second read of a page reclaim took
+ *             meanwhile): zero the bytes and dirty the page.
+ * i_rwsem held for writing across both.  The folio is not kept locked in
+ * between: a lease break or holdoff wait may run between the two, and a
+ * pin holder releasing its pins locks the folio to dirty it.
  */
-static int pinfs_zero_partial(struct inode *inode, long long from, long long to)
+struct pinfs_partial {
+	struct folio *folio;	/* NULL: nothing to zero */
+	long long from, to;
+};
+
+static int pinfs_partial_prepare(struct inode *inode, long long from, long long to,
+				 struct pinfs_partial *pp)
 {
 	struct address_space *mapping = inode->i_mapping;
 	struct pinfs_inode_info *pi = PINFS_I(inode);
@@ -379,6 +394,9 @@ static int pinfs_zero_partial(struct inode *inode, long long from, long long to)
 	uint32_t blk;
 	int err;
 
+	pp->folio = NULL;
+	pp->from = from;
+	pp->to = to;
 	if (from >= to)
 		return 0;
 	mutex_lock(&pi->map_lock);
@@ -387,15 +405,8 @@ static int pinfs_zero_partial(struct inode *inode, long long from, long long to)
 	if (err)
 		return err;
 	if (!blk) {
-		folio = filemap_get_folio(mapping, index);
-		if (!folio)
-			return 0;
-		folio_lock(folio);
-		if (folio->mapping == mapping && folio_test_Uptodate(folio))
-			memset((char *)folio_address(folio) + (from & (PAGE_SIZE - 1)), 0,
-			       (size_t)(to - from));
-		folio_unlock(folio);
-		folio_put(folio);
+		/* a hole: only a cached (never written back) page has bytes */
+		pp->folio = filemap_get_folio(mapping, index);
 		return 0;
 	}
 	for (;;) {
@@ -409,16 +420,64 @@ static int pinfs_zero_partial(struct inode *inode, long long from, long long to)
 		folio_unlock(folio);
 		folio_put(folio);
 	}
-	if (!err) {
-		memset((char *)folio_address(folio) + (from & (PAGE_SIZE - 1)), 0,
-		       (size_t)(to - from));
+	if (!err)
 		err = pinfs_folio_map(folio, true, &blk, NULL);
-		if (!err)
+	folio_unlock(folio);
+	if (err) {
+		folio_put(folio);
+		return err;
+	}
+	pp->folio = folio;
+	return 0;
+}
+
+/* Drop a prepared partial page unused (the operation failed elsewhere). */
+static void pinfs_partial_abort(struct pinfs_partial *pp)
+{
+	if (pp->folio)
+		folio_put(pp->folio);
+	pp->folio = NULL;
+}
+
+static int pinfs_zero_partial(struct inode *inode, long long from, long long to);
+
+static int pinfs_partial_commit(struct inode *inode, struct pinfs_partial *pp)
+{
+	struct address_space *mapping = inode->i_mapping;
+	struct folio *folio = pp->folio;
+	bool done = false;
+
+	if (!folio)
+		return 0;
+	folio_lock(folio);
+	if (folio->mapping == mapping && folio_test_Uptodate(folio)) {
+		memset((char *)folio_address(folio) + (pp->from & (PAGE_SIZE - 1)), 0,
+		       (size_t)(pp->to - pp->from));
+		/* a page of a hole that was only cached stays a clean hole */
+		if (folio->private)
 			folio_mark_dirty(folio);
+		done = true;
 	}
 	folio_unlock(folio);
 	folio_put(folio);
-	return err;
+	pp->folio = NULL;
+	/* reclaim took the page meanwhile: it is on disk, zero it there */
+	return done ? 0 : pinfs_zero_partial(inode, pp->from, pp->to);
+}
+
+/*
+ * Zero bytes [from, to) of one page and make that persistent: through the
+ * cache when the page has a block (read, zero, dirty); a hole with no
+ * cached page needs nothing.  i_rwsem held.
+ */
+static int pinfs_zero_partial(struct inode *inode, long long from, long long to)
+{
+	struct pinfs_partial pp;
+	int err = pinfs_partial_prepare(inode, from, to, &pp);
+
+	if (err)
+		return err;
+	return pinfs_partial_commit(inode, &pp);
 }
 
 /*
@@ -475,10 +534,17 @@ static int pinfs_punch_pages(struct inode *inode, long long start, long long end
 	return err;
 }
 
+/*
+ * Truncate or extend.  A shrink reads the page that the new size cuts first:
+ * if that read fails, -EIO with nothing changed (the size, the cache and
+ * the blocks stay as they were); otherwise it finishes, so the tail of that
+ * page is zero on disk before any later extension can expose it.
+ */
 static int pinfs_setsize(struct inode *inode, long long size)
 {
 	struct address_space *mapping = inode->i_mapping;
 	long long old = inode->i_size, hole;
+	struct pinfs_partial pp = { NULL, 0, 0 };
 	int err;
 
 	VM_BUG_ON(!rwsem_is_write_locked_by_me(&inode->i_rwsem));
@@ -486,16 +552,21 @@ static int pinfs_setsize(struct inode *inode, long long size)
 		return -EINVAL;
 	if (size > PINFS_MAX_FILESIZE)
 		return -EFBIG;
+	hole = ALIGN(size, (long long)PAGE_SIZE);
+	if (size < old) {
+		err = pinfs_partial_prepare(inode, size, min(hole, old), &pp);
+		if (err)
+			return err;
+	}
 	WRITE_ONCE(inode->i_size, size);
 	PINFS_I(inode)->meta_dirty = true;
 	if (size >= old)
 		return 0;
 	/* Filemap invariant 5: i_size first, then unmap and drop. */
-	hole = ALIGN(size, (long long)PAGE_SIZE);
 	pinfs_layout_change(inode, hole, ALIGN(old, (long long)PAGE_SIZE), "truncate");
 	if (hole < old)
 		unmap_mapping_range(mapping, hole, ALIGN(old, (long long)PAGE_SIZE) - hole, true);
-	err = pinfs_zero_partial(inode, size, min(hole, old));
+	err = pinfs_partial_commit(inode, &pp);
 	truncate_inode_pages_range(mapping, size, -1);
 	mutex_lock(&PINFS_I(inode)->map_lock);
 	err = pinfs_free_blocks(PINFS_I(inode), (uint64_t)hole >> PAGE_SHIFT, UINT64_MAX) ?: err;
@@ -559,15 +630,26 @@ static int pinfs_fallocate(struct inode *inode, int mode, long long off, long lo
 	if (mode & FALLOC_FL_PUNCH_HOLE) {
 		long long hs = ALIGN(off, (long long)PAGE_SIZE);
 		long long he = ALIGN_DOWN(end, (long long)PAGE_SIZE);
+		struct pinfs_partial head, tail;
 
 		if (!(mode & FALLOC_FL_KEEP_SIZE))
 			return -EOPNOTSUPP;
-		if (hs > he) {		/* inside one page */
+		if (hs > he)		/* inside one page */
 			return pinfs_zero_partial(inode, off, end);
+		/*
+		 * Read both partial pages before changing anything: a failed
+		 * read leaves the file as it was, with no middle punched.
+		 */
+		err = pinfs_partial_prepare(inode, off, hs, &head);
+		if (err)
+			return err;
+		err = pinfs_partial_prepare(inode, he, end, &tail);
+		if (err) {
+			pinfs_partial_abort(&head);
+			return err;
 		}
-		err = pinfs_zero_partial(inode, off, hs);
-		if (!err)
-			err = pinfs_zero_partial(inode, he, end);
+		err = pinfs_partial_commit(inode, &head);
+		err = pinfs_partial_commit(inode, &tail) ?: err;
 		return pinfs_punch_pages(inode, hs, he) ?: err;
 	}
 	err = pinfs_falloc_alloc(inode, off, len);
