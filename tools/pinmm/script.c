@@ -435,6 +435,8 @@ static int run_lines(struct script *s, struct sfile *sf)
 		status = run_line(s, &sf->lines[i]);
 	if (sf->nlines)
 		s->line = sf->lines[sf->nlines - 1].no;
+	if (status != EXIT_OK && s->m)
+		script_release_pages(s);
 	if (final_shutdown(s) && status == EXIT_OK)
 		status = EXIT_FAIL;
 	if (status == EXIT_OK && s->nfailed)

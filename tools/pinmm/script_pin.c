@@ -275,6 +275,25 @@ static int cmd_unpin(struct script *s, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * A script that stops on an error gives back the pins and references its
+ * page variables hold, so that the final shutdown reports the error and not
+ * a cascade of leaks that only the early stop caused.
+ */
+void script_release_pages(struct script *s)
+{
+	for (struct var *v = s->vars; v; v = v->next) {
+		if (v->kind != V_PAGES || !v->npages)
+			continue;
+		if (v->pinned)
+			unpin_user_pages(v->pages, (unsigned long)v->npages);
+		for (; v->refs > 0; v->refs--)
+			for (long i = 0; i < v->npages; i++)
+				put_page(v->pages[i]);
+		var_release_pages(v);
+	}
+}
+
 static int cmd_put(struct script *s, int argc, char **argv)
 {
 	struct var *v = NULL;

@@ -145,6 +145,8 @@ struct var *var_set(struct script *s, const char *name, enum var_kind kind);
 int var_bind_int(struct script *s, long long v);
 int var_bind_bytes(struct script *s, const unsigned char *buf, size_t len);
 void var_release_pages(struct var *v);
+/* script_pin.c: unpin/put what page variables hold (a script stopped early). */
+void script_release_pages(struct script *s);
 void vars_machine_gone(struct script *s);
 void script_format_value(const struct var *v, char *buf, size_t len);
 
