@@ -590,6 +590,64 @@ int filemap_read_folio(struct file *file, struct address_space *mapping,
 	return 0;
 }
 
+/*
+ * Does a fault on a folio of @mapping that is missing or not uptodate have
+ * to wait for storage?  Only when the filesystem reads folios in (pinfs);
+ * tmpfs and friends get a zeroed folio and never wait.
+ */
+static bool mapping_reads_storage(const struct address_space *mapping)
+{
+	return mapping->a_ops && mapping->a_ops->read_folio;
+}
+
+/*
+ * The fault is about to wait (for storage, or for a folio lock someone
+ * else holds).  On the first attempt of a fault that allows a retry, and
+ * unless it asked not to wait at all, release mmap_lock for the wait: the
+ * fault will then end in VM_FAULT_RETRY and be repeated with
+ * FAULT_FLAG_TRIED, which never releases it again.  The file stays
+ * referenced across the wait (vmf->vma may be gone once the lock is
+ * dropped; only @fpin, its mapping and inode are used after that).
+ *
+ * Return: @fpin when already released; else the referenced file when
+ * mmap_lock was released now, or NULL when it is still held.
+ */
+static struct file *maybe_unlock_mmap_for_io(struct vm_fault *vmf, struct file *fpin)
+{
+	unsigned int flags = vmf->flags;
+
+	if (fpin)
+		return fpin;
+	if ((flags & FAULT_FLAG_ALLOW_RETRY) &&
+	    !(flags & (FAULT_FLAG_TRIED | FAULT_FLAG_RETRY_NOWAIT))) {
+		struct mm_struct *mm = vmf->vma->vm_mm;
+
+		fpin = vmf->vma->vm_file;
+		get_file(fpin);
+		mmap_read_unlock(mm);		/* step R1 (doc/LOCKING.md) */
+	}
+	return fpin;
+}
+
+/*
+ * Lock a cached @folio for the fault.  When it is locked by someone else
+ * (a read in flight, truncation, writeback preparing it): with
+ * FAULT_FLAG_RETRY_NOWAIT give up at once, mmap_lock still held; else wait,
+ * releasing mmap_lock first when the fault allows it.
+ * Return: true with the folio locked; false (not locked) for NOWAIT.
+ */
+static bool lock_folio_maybe_drop_mmap(struct vm_fault *vmf, struct folio *folio,
+				       struct file **fpin)
+{
+	if (folio_trylock(folio))
+		return true;
+	if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)
+		return false;
+	*fpin = maybe_unlock_mmap_for_io(vmf, *fpin);
+	folio_lock(folio);
+	return true;
+}
+
 /**
  * filemap_fault() - the generic ->fault: the page-cache folio at vmf->pgoff.
  * @vmf: the fault; vmf->vma->vm_file is the file.
@@ -598,37 +656,64 @@ int filemap_read_folio(struct file *file, struct address_space *mapping,
  * read fault; other filesystems: read through ->read_folio, counted as a
  * major fault).
  *
- * Context: mmap_lock held for reading; may sleep.
+ * Waiting follows Linux's retry protocol for filesystems that read from
+ * storage (tmpfs never waits for storage and keeps mmap_lock throughout):
+ *  - FAULT_FLAG_RETRY_NOWAIT: a folio that would have to be read, or that
+ *    is locked by someone else, is not waited for: VM_FAULT_RETRY with
+ *    mmap_lock still held and nothing read (Linux would start readahead:
+ *    doc/DESIGN.md);
+ *  - FAULT_FLAG_ALLOW_RETRY without FAULT_FLAG_TRIED: mmap_lock is released
+ *    before the wait, the folio is read (or its lock waited for) into the
+ *    cache, and the fault returns VM_FAULT_RETRY with mmap_lock released;
+ *    the caller faults again with FAULT_FLAG_TRIED and finds it cached;
+ *  - otherwise the read happens with mmap_lock held.
+ *
+ * Context: mmap_lock held for reading; released on VM_FAULT_RETRY unless
+ * FAULT_FLAG_RETRY_NOWAIT was set.  May sleep.
  * Return: VM_FAULT_LOCKED with vmf->folio referenced, locked and uptodate
- * and vmf->page set; VM_FAULT_SIGBUS at or beyond EOF or on a read error;
- * VM_FAULT_OOM.
+ * and vmf->page set; VM_FAULT_RETRY (see above); VM_FAULT_SIGBUS at or
+ * beyond EOF or on a read error; VM_FAULT_OOM.  VM_FAULT_MAJOR is or-ed in
+ * when the folio was not cached.
  */
 vm_fault_t filemap_fault(struct vm_fault *vmf)
 {
 	struct file *file = vmf->vma->vm_file;
 	struct address_space *mapping = file->f_mapping;
 	struct inode *inode = mapping->host;
+	bool io = mapping_reads_storage(mapping);
 	pgoff_t index = vmf->pgoff;
+	struct file *fpin = NULL;
 	vm_fault_t ret = 0;
 	struct folio *folio;
 	int err;
 
 retry:
 	if ((long long)index >= DIV_ROUND_UP(READ_ONCE(inode->i_size), (long long)PAGE_SIZE))
-		return VM_FAULT_SIGBUS;
+		goto sigbus;
 
 	folio = filemap_get_folio(mapping, index);
 	if (!folio) {
-		folio = __filemap_get_folio(mapping, index, FGP_LOCK | FGP_CREAT,
-					    mapping_gfp_mask(mapping));
-		if (IS_ERR(folio))
-			return VM_FAULT_OOM;
-		if (!folio_test_Uptodate(folio) && !shmem_mapping(mapping)) {
+		if (!shmem_mapping(mapping) && !(ret & VM_FAULT_MAJOR)) {
 			count_vm_event(mapping_machine(mapping), PGMAJFAULT);
 			ret |= VM_FAULT_MAJOR;
 		}
-	} else {
+		if (io) {
+			if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)
+				goto out_retry;
+			fpin = maybe_unlock_mmap_for_io(vmf, fpin);
+		}
+		folio = __filemap_get_folio(mapping, index, FGP_LOCK | FGP_CREAT,
+					    mapping_gfp_mask(mapping));
+		if (IS_ERR(folio)) {
+			if (fpin)
+				goto out_retry;
+			return VM_FAULT_OOM;
+		}
+	} else if (!io) {
 		folio_lock(folio);
+	} else if (!lock_folio_maybe_drop_mmap(vmf, folio, &fpin)) {
+		folio_put(folio);
+		goto out_retry;
 	}
 
 	if (unlikely(folio->mapping != mapping)) {
@@ -637,13 +722,29 @@ retry:
 		folio_put(folio);
 		goto retry;
 	}
+	if (io && !folio_test_Uptodate(folio)) {
+		if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT) {
+			folio_unlock(folio);
+			folio_put(folio);
+			goto out_retry;
+		}
+		fpin = maybe_unlock_mmap_for_io(vmf, fpin);
+	}
 	err = filemap_read_folio(file, mapping, folio);
 	if (err) {
 		folio_unlock(folio);
 		folio_put(folio);
 		if (err == -EAGAIN)
 			goto retry;
+		if (fpin)
+			goto out_retry;	/* the retry reads again, and fails for good */
 		return VM_FAULT_SIGBUS;
+	}
+	if (fpin) {
+		/* The folio is cached and uptodate now: let the caller retry. */
+		folio_unlock(folio);
+		folio_put(folio);
+		goto out_retry;
 	}
 	/* Invariant 5: truncation may have lowered i_size meanwhile. */
 	if ((long long)index >= DIV_ROUND_UP(READ_ONCE(inode->i_size), (long long)PAGE_SIZE)) {
@@ -656,6 +757,15 @@ retry:
 	vmf->folio = folio;
 	vmf->page = folio_page(folio, index - folio->index);
 	return ret | VM_FAULT_LOCKED;
+
+sigbus:
+	if (!fpin)
+		return VM_FAULT_SIGBUS;
+out_retry:
+	/* mmap_lock is released unless FAULT_FLAG_RETRY_NOWAIT (step R2). */
+	if (fpin)
+		fput(fpin);
+	return ret | VM_FAULT_RETRY;
 }
 
 /* ------------------------------------------------------------------ */

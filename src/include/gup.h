@@ -16,7 +16,7 @@ bool gup_must_unshare(struct vm_area_struct *vma, unsigned int flags, struct pag
 struct page *follow_page_mask(struct vm_area_struct *vma, unsigned long address,
 			      unsigned int flags, unsigned long *page_mask);
 long __get_user_pages(struct mm_struct *mm, unsigned long start, unsigned long nr_pages,
-		      unsigned int gup_flags, struct page **pages);
+		      unsigned int gup_flags, struct page **pages, int *locked);
 long __get_user_pages_locked(struct mm_struct *mm, unsigned long start,
 			     unsigned long nr_pages, struct page **pages,
 			     int *locked, unsigned int flags);

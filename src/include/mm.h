@@ -522,7 +522,9 @@ struct vm_operations_struct {
 
 /**
  * handle_mm_fault() - resolve a fault at @address in @vma.
- * Context: mmap_lock held for reading.
+ * Context: mmap_lock held for reading; released when the result has
+ * VM_FAULT_RETRY and @flags have FAULT_FLAG_ALLOW_RETRY without
+ * FAULT_FLAG_RETRY_NOWAIT (memory.c).
  * Return: 0 or VM_FAULT_* bits.
  */
 vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,

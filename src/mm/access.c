@@ -6,7 +6,10 @@
  * Each page of an access is translated by walking the page tables as the
  * hardware would: a missing, non-user, protnone or (for a store) read-only
  * entry raises a fault, resolved by handle_mm_fault() after the VMA check
- * that the architecture's fault handler does (access_error()).  A fault
+ * that the architecture's fault handler does (access_error()).  As that
+ * handler does, faults may release mmap_lock to wait for storage
+ * (FAULT_FLAG_ALLOW_RETRY); on VM_FAULT_RETRY the lock is retaken, the VMA
+ * looked up again and the fault repeated with FAULT_FLAG_TRIED.  A fault
  * that cannot be resolved is -EFAULT (SIGSEGV/SIGBUS).  The bytes are
  * copied with the page's table lock held, so the copy is atomic with
  * respect to unmapping, COW and migration of that page (in hardware, the
@@ -98,6 +101,7 @@ static long mmu_access(struct pinmm_proc *p, unsigned long addr, void *buf,
 	while (done < len) {
 		unsigned long a = addr + done;
 		struct vm_area_struct *vma;
+		unsigned int flags;
 		vm_fault_t ret;
 		size_t n;
 		int tries = 0;
@@ -107,12 +111,19 @@ static long mmu_access(struct pinmm_proc *p, unsigned long addr, void *buf,
 			done += n;
 			continue;
 		}
-		vma = vma_lookup(mm, a);
-		if (!vma || access_error(vma, write))
-			break;
+		flags = FAULT_FLAG_USER | FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE |
+			(write ? FAULT_FLAG_WRITE : 0);
 		for (;;) {
-			ret = handle_mm_fault(vma, a, FAULT_FLAG_USER |
-					      (write ? FAULT_FLAG_WRITE : 0));
+			vma = vma_lookup(mm, a);
+			if (!vma || access_error(vma, write))
+				goto out;
+			ret = handle_mm_fault(vma, a, flags);
+			if (ret & VM_FAULT_RETRY) {
+				/* mmap_lock was released: retake, look again (R3). */
+				flags |= FAULT_FLAG_TRIED;
+				mmap_read_lock(mm);
+				continue;
+			}
 			if (ret & VM_FAULT_ERROR)
 				goto out;
 			n = try_access(mm, a, (char *)buf + done, len - done, write);

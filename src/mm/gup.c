@@ -9,9 +9,13 @@
  *                  -> __get_user_pages_locked -> __get_user_pages
  *                     -> check_vma_flags, follow_page_mask, faultin_page
  *
- * pinmm's faults never drop mmap_lock (no I/O waits in tmpfs), so
- * VM_FAULT_RETRY does not happen: FOLL_UNLOCKABLE only changes who takes
- * the lock, and FOLL_NOWAIT faults complete (DESIGN.md).
+ * A fault that has to wait for storage (pinfs) may release mmap_lock and
+ * answer VM_FAULT_RETRY: only when GUP allowed it (FOLL_UNLOCKABLE: the
+ * _unlocked forms, GUP-fast's slow remainder, a caller's @locked), after
+ * which __get_user_pages_locked() retakes the lock and faults that page
+ * again with FOLL_TRIED, and *locked tells the caller the lock was dropped.
+ * FOLL_NOWAIT faults never wait: such a page is not returned
+ * (doc/LOCKING.md, "mmap_lock in the fault path").
  */
 #include <errno.h>
 #include "mm.h"
@@ -320,11 +324,14 @@ struct page *follow_page_mask(struct vm_area_struct *vma, unsigned long address,
 
 /**
  * faultin_page() - fault in the page GUP could not follow.  §4.4.
- * Context: mmap_lock held for reading.
- * Return: 0 (look again), -EFAULT, -ENOMEM, -EHWPOISON.
+ * @locked: set to 0 when the fault released mmap_lock.
+ * Context: mmap_lock held for reading; released when *@locked becomes 0.
+ * Return: 0 (look again), -EBUSY (VM_FAULT_RETRY: the page is not there
+ * yet; mmap_lock released unless FOLL_NOWAIT), -EFAULT, -ENOMEM,
+ * -EHWPOISON.
  */
 static int faultin_page(struct vm_area_struct *vma, unsigned long address,
-			unsigned int flags, bool unshare)
+			unsigned int flags, bool unshare, int *locked)
 {
 	unsigned int fault_flags = 0;
 	vm_fault_t ret;
@@ -353,17 +360,24 @@ static int faultin_page(struct vm_area_struct *vma, unsigned long address,
 			return (flags & FOLL_HWPOISON) ? -EHWPOISON : -EFAULT;
 		return -EFAULT;
 	}
+	if (ret & VM_FAULT_RETRY) {
+		/* @vma may be gone now: only *locked is touched. */
+		if (!(fault_flags & FAULT_FLAG_RETRY_NOWAIT))
+			*locked = 0;
+		return -EBUSY;
+	}
 	return 0;
 }
 
 /**
  * __get_user_pages() - the per-page loop.  §4.2.
- * Context: mmap_lock held for reading.
+ * @locked: set to 0 when a fault released mmap_lock (the loop stops there).
+ * Context: mmap_lock held for reading; released when *@locked becomes 0.
  * Return: number of pages processed if >= 1, else the first error (or 0
- * for nr_pages == 0).
+ * for nr_pages == 0, or when the first page's fault asked for a retry).
  */
 long __get_user_pages(struct mm_struct *mm, unsigned long start, unsigned long nr_pages,
-		      unsigned int gup_flags, struct page **pages)
+		      unsigned int gup_flags, struct page **pages, int *locked)
 {
 	struct vm_area_struct *vma = NULL;
 	long ret = 0, i = 0;
@@ -400,9 +414,12 @@ long __get_user_pages(struct mm_struct *mm, unsigned long start, unsigned long n
 retry:
 		page = follow_page_mask(vma, start, gup_flags, &page_mask);
 		if (!page || PTR_ERR(page) == -EMLINK) {
-			ret = faultin_page(vma, start, gup_flags, PTR_ERR(page) == -EMLINK);
+			ret = faultin_page(vma, start, gup_flags, PTR_ERR(page) == -EMLINK,
+					   locked);
 			if (!ret)
 				goto retry;
+			if (ret == -EBUSY)
+				ret = 0;	/* not an error: a retry (or NOWAIT) */
 			goto out;
 		} else if (PTR_ERR(page) == -EEXIST) {
 			if (pages) {
@@ -437,10 +454,33 @@ out:
 	return i ? i : ret;
 }
 
+/*
+ * A fault released mmap_lock after @done pages: retake it and fault the page
+ * that asked for the retry with FOLL_TRIED (which never releases it again
+ * in pinmm's handlers; the loop covers a handler that would).
+ * Return: 1, or an error / 0 from __get_user_pages(); mmap_lock held.
+ */
+static long gup_retry_one(struct mm_struct *mm, unsigned long start, unsigned int flags,
+			  struct page **pages, int *locked)
+{
+	long ret;
+
+	do {
+		mmap_read_lock(mm);		/* step R3 (doc/LOCKING.md) */
+		*locked = 1;
+		ret = __get_user_pages(mm, start, 1, flags | FOLL_TRIED, pages, locked);
+		VM_BUG_ON(!*locked && ret != 0);
+	} while (!*locked);
+	return ret;
+}
+
 /**
  * __get_user_pages_locked() - the lock protocol around __get_user_pages.
  * §1.5.  With @locked pointing at 0 the mmap lock is taken here and
- * released before returning (*@locked is 0 again).
+ * released before returning (*@locked is 0 again).  With FOLL_UNLOCKABLE
+ * a fault may release the lock to wait for storage; the range is then
+ * finished with the lock retaken here, and released before returning:
+ * *@locked is 0 when the caller no longer holds it.
  * Context: mmap_lock held for reading unless *@locked == 0.
  * Return: as __get_user_pages; a 0 result without FOLL_NOWAIT is -EFAULT.
  */
@@ -449,11 +489,11 @@ long __get_user_pages_locked(struct mm_struct *mm, unsigned long start,
 			     int *locked, unsigned int flags)
 {
 	bool must_unlock = false;
-	long ret;
+	long ret, pages_done = 0;
 
 	if (!nr_pages)
 		return 0;
-	if (locked && !*locked) {
+	if (!*locked) {
 		mmap_read_lock(mm);
 		must_unlock = true;
 		*locked = 1;
@@ -466,14 +506,52 @@ long __get_user_pages_locked(struct mm_struct *mm, unsigned long start,
 	if (pages && !(flags & FOLL_PIN))
 		flags |= FOLL_GET;
 	count_vm_event(mm->machine, GUP_SLOW_CALLS);
-	ret = __get_user_pages(mm, start, nr_pages, flags, pages);
+	for (;;) {
+		ret = __get_user_pages(mm, start, nr_pages, flags, pages, locked);
+		if (!(flags & FOLL_UNLOCKABLE)) {
+			pages_done = ret;	/* no fault was allowed to drop the lock */
+			break;
+		}
+		/* A released lock comes with the pages before it, never an error. */
+		VM_BUG_ON(!*locked && (ret < 0 || (unsigned long)ret >= nr_pages));
+		if (ret > 0) {
+			nr_pages -= (unsigned long)ret;
+			pages_done += ret;
+			if (!nr_pages)
+				break;
+		}
+		if (*locked) {
+			/* An error or a FOLL_NOWAIT page: stop here. */
+			if (!pages_done)
+				pages_done = ret;
+			break;
+		}
+		/* The lock was released: move to the page that asked for the retry. */
+		if (pages)
+			pages += ret;
+		start += (unsigned long)ret << PAGE_SHIFT;
+		must_unlock = true;
+		ret = gup_retry_one(mm, start, flags, pages, locked);
+		if (ret != 1) {
+			if (!pages_done)
+				pages_done = ret;
+			break;
+		}
+		nr_pages--;
+		pages_done++;
+		if (!nr_pages)
+			break;
+		if (pages)
+			pages++;
+		start += PAGE_SIZE;
+	}
 	if (must_unlock && *locked) {
 		mmap_read_unlock(mm);
 		*locked = 0;
 	}
-	if (WARN_ON_ONCE(ret == 0 && !(flags & FOLL_NOWAIT)))
+	if (WARN_ON_ONCE(pages_done == 0 && !(flags & FOLL_NOWAIT)))
 		return -EFAULT;
-	return ret;
+	return pages_done;
 }
 
 static struct mm_struct *gup_current_mm(void)

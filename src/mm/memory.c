@@ -3,7 +3,8 @@
  * memory.c - page faults at PTE level and the tearing down of mappings.
  *
  * handle_mm_fault() is entered with mmap_lock held for reading, by the
- * simulated MMU (access.c) and by GUP.  Anonymous read faults map the
+ * simulated MMU (access.c) and by GUP; a file fault allowed to retry may
+ * return VM_FAULT_RETRY with it released (filemap_fault()).  Anonymous read faults map the
  * shared zero page; write faults get a fresh zeroed page; write faults on
  * read-only private pages copy unless the page is exclusive (or can be
  * made so); unshare faults (GUP's read-only pins) copy a non-exclusive
@@ -502,8 +503,15 @@ static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 
 /**
  * handle_mm_fault() - resolve a fault at @address in @vma.
- * Context: mmap_lock held for reading.
- * Return: 0 (the access may be retried), or VM_FAULT_* error bits.
+ * @flags: FAULT_FLAG_*.  With FAULT_FLAG_ALLOW_RETRY a file fault that has
+ *	to wait for storage may release mmap_lock for the wait (not with
+ *	FAULT_FLAG_TRIED or FAULT_FLAG_RETRY_NOWAIT: filemap_fault()).
+ * Context: mmap_lock held for reading.  Released on return when the
+ * result has VM_FAULT_RETRY and @flags lack FAULT_FLAG_RETRY_NOWAIT: then
+ * @vma may be gone, and the caller retakes the lock, looks the VMA up
+ * again and faults again with FAULT_FLAG_TRIED.
+ * Return: 0 (the access may be retried), VM_FAULT_RETRY, or VM_FAULT_*
+ * error bits.
  */
 vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
 			   unsigned int flags)
