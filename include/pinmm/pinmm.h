@@ -437,6 +437,41 @@ PINMM_API int pinmm_unlink(struct pinmm_proc *p, const char *path);
 PINMM_API long pinmm_fstat_size(struct pinmm_proc *p, int fd);
 
 /*
+ * Filesystem magic numbers, the f_type of struct pinmm_statfs.  tmpfs and
+ * anon_inodefs have Linux's values (<linux/magic.h>); pinfs's is its
+ * on-disk super block magic ("PNFS"), in /data/ and in DAX mode at /dax/.
+ */
+#define PINMM_TMPFS_MAGIC		0x01021994	/* /dev/shm, /tmp, memfd */
+#define PINMM_PINFS_MAGIC		0x53464e50	/* /data/, /dax/ */
+#define PINMM_ANON_INODE_FS_MAGIC	0x09041934	/* io_uring, gup_test, ... */
+
+/*
+ * struct pinmm_statfs - what fstatfs(2) says about a file's filesystem.
+ * Sizes in @f_bsize units; a filesystem without a size or inode limit
+ * (tmpfs here) reports 0 blocks and 0 files, as Linux's tmpfs does then.
+ */
+struct pinmm_statfs {
+	long f_type;			/* PINMM_*_MAGIC */
+	long f_bsize;			/* block size in bytes */
+	uint64_t f_blocks;		/* blocks in the filesystem */
+	uint64_t f_bfree;		/* free blocks */
+	uint64_t f_bavail;		/* free blocks an unprivileged user may use */
+	uint64_t f_files;		/* inodes */
+	uint64_t f_ffree;		/* free inodes */
+	long f_namelen;			/* longest file name */
+};
+/**
+ * pinmm_fstatfs() - fstatfs(2): the filesystem of the file behind @fd.
+ * @p: the process.
+ * @fd: an open descriptor of @p (any file: tmpfs, pinfs, anonymous inode).
+ * @buf: the result.
+ *
+ * Context: any thread.
+ * Return: 0; -EINVAL (NULL @p), -ESRCH (exited), -EBADF, -EFAULT (NULL @buf).
+ */
+PINMM_API int pinmm_fstatfs(struct pinmm_proc *p, int fd, struct pinmm_statfs *buf);
+
+/*
  * The process's CPU touching its own memory through the simulated MMU.
  * Return: bytes moved, or -EFAULT where a real process would get SIGSEGV or
  * SIGBUS (bytes before the faulting page have been moved).

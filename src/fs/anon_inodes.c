@@ -25,6 +25,7 @@ static const struct super_operations anon_inode_sops = {
 
 static struct super_block anon_inode_sb = {
 	.fs_name = "anon_inodefs",
+	.s_magic = PINMM_ANON_INODE_FS_MAGIC,
 	.prefix = "anon_inode:",
 	.s_op = &anon_inode_sops,
 };

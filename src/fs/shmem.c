@@ -345,6 +345,7 @@ struct super_block *shmem_fill_super(struct pinmm *m, const char *prefix)
 		return ERR_PTR(-ENOMEM);
 	sb->machine = m;
 	sb->fs_name = "tmpfs";
+	sb->s_magic = PINMM_TMPFS_MAGIC;
 	snprintf(sb->prefix, sizeof(sb->prefix), "%s", prefix);
 	sb->s_op = &shmem_sops;
 	mutex_init(&sb->s_lock);

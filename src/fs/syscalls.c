@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * syscalls.c - the file "system calls" of <pinmm/pinmm.h>: open, close,
- * memfd_create, pread, pwrite, ftruncate, fallocate, fsync, unlink and
- * fstat_size.
+ * memfd_create, pread, pwrite, ftruncate, fallocate, fsync, unlink,
+ * fstat_size and fstatfs.
  *
  * This file owns argument checking and the errno a caller sees (Linux's,
  * in Linux's order of checks where it matters), and takes i_rwsem around
@@ -26,6 +26,23 @@ static int proc_check(struct pinmm_proc *p)
 	if (READ_ONCE(p->exited))
 		return -ESRCH;
 	return 0;
+}
+
+/*
+ * The file behind @fd of a live @p, referenced: the common start of the
+ * descriptor calls.  Return: the file, or ERR_PTR(-EINVAL, -ESRCH, -EBADF).
+ */
+static struct file *proc_fget(struct pinmm_proc *p, int fd)
+{
+	struct file *file;
+	int err;
+
+	pinmm_thread_enter();
+	err = proc_check(p);
+	if (err)
+		return ERR_PTR(err);
+	file = fget(p, fd);
+	return file ? file : ERR_PTR(-EBADF);
 }
 
 static bool file_readable(const struct file *file)
@@ -295,17 +312,12 @@ int pinmm_fallocate(struct pinmm_proc *p, int fd, int mode, long off, long len)
  */
 int pinmm_fsync(struct pinmm_proc *p, int fd)
 {
-	struct file *file;
+	struct file *file = proc_fget(p, fd);
 	struct inode *inode;
-	int err;
+	int err = 0;
 
-	pinmm_thread_enter();
-	err = proc_check(p);
-	if (err)
-		return err;
-	file = fget(p, fd);
-	if (!file)
-		return -EBADF;
+	if (IS_ERR(file))
+		return (int)PTR_ERR(file);
 	inode = file->f_inode;
 	if (inode->i_op && inode->i_op->fsync)
 		err = inode->i_op->fsync(inode);
@@ -348,18 +360,36 @@ int pinmm_unlink(struct pinmm_proc *p, const char *path)
  */
 long pinmm_fstat_size(struct pinmm_proc *p, int fd)
 {
-	struct file *file;
+	struct file *file = proc_fget(p, fd);
 	long size;
-	int err;
 
-	pinmm_thread_enter();
-	err = proc_check(p);
-	if (err)
-		return err;
-	file = fget(p, fd);
-	if (!file)
-		return -EBADF;
+	if (IS_ERR(file))
+		return PTR_ERR(file);
 	size = (long)READ_ONCE(file->f_inode->i_size);
 	fput(file);
 	return size;
+}
+
+/**
+ * pinmm_fstatfs() - fstatfs(2): the filesystem of the file behind @fd.
+ * @p: the process.
+ * @fd: the descriptor.
+ * @buf: the result (vfs_statfs()).
+ *
+ * Context: any thread.
+ * Return: 0; -EINVAL (NULL @p), -ESRCH, -EBADF, -EFAULT (NULL @buf).
+ */
+int pinmm_fstatfs(struct pinmm_proc *p, int fd, struct pinmm_statfs *buf)
+{
+	struct file *file = proc_fget(p, fd);
+
+	if (IS_ERR(file))
+		return (int)PTR_ERR(file);
+	if (!buf) {
+		fput(file);
+		return -EFAULT;
+	}
+	vfs_statfs(file->f_inode->i_sb, buf);
+	fput(file);
+	return 0;
 }

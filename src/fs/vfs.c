@@ -189,6 +189,25 @@ int vfs_mount(struct pinmm *m, struct super_block *sb)
  * Context: any, between vfs_init() and vfs_exit().
  * Return: its super block, or NULL before vfs_init().
  */
+/**
+ * vfs_statfs() - what statfs says about @sb.
+ * @sb: a mounted (or internal) super block.
+ * @buf: filled in: f_type from sb->s_magic, a page-sized block and 255-byte
+ *	names unless the filesystem's ->statfs says otherwise, and its sizes
+ *	(0 when it has no limit).
+ *
+ * Context: may sleep (->statfs takes filesystem locks).
+ */
+void vfs_statfs(struct super_block *sb, struct pinmm_statfs *buf)
+{
+	memset(buf, 0, sizeof(*buf));
+	buf->f_type = (long)sb->s_magic;
+	buf->f_bsize = (long)PAGE_SIZE;
+	buf->f_namelen = 255;
+	if (sb->s_op && sb->s_op->statfs)
+		sb->s_op->statfs(sb, buf);
+}
+
 struct super_block *vfs_shm_mount(struct pinmm *m)
 {
 	return m->vfs ? m->vfs->shm_sb : NULL;

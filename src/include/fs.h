@@ -125,6 +125,8 @@ struct super_operations {
 	/* Last reference to @inode dropped: free it and its pages. */
 	void (*evict_inode)(struct inode *inode);
 	void (*put_super)(struct super_block *sb);
+	/* Optional: fill in sizes; vfs_statfs() set f_type, f_bsize, f_namelen. */
+	void (*statfs)(struct super_block *sb, struct pinmm_statfs *buf);
 	int (*sync_fs)(struct super_block *sb);
 };
 
@@ -135,6 +137,7 @@ struct super_operations {
 struct super_block {
 	struct pinmm *machine;
 	const char *fs_name;
+	unsigned long s_magic;		/* PINMM_*_MAGIC, for statfs (constant) */
 	char prefix[64];
 	const struct super_operations *s_op;
 	struct mutex s_lock;
@@ -175,6 +178,7 @@ void files_close_all(struct pinmm_proc *p);			/* exit */
 struct file *fget(struct pinmm_proc *p, int fd);	/* referenced, or NULL */
 int vfs_unlink(struct pinmm *m, const char *path);
 struct super_block *vfs_shm_mount(struct pinmm *m);	/* internal tmpfs */
+void vfs_statfs(struct super_block *sb, struct pinmm_statfs *buf);	/* fstatfs() */
 int files_install(struct pinmm_proc *p, struct file *file);	/* lowest free fd */
 int files_close(struct pinmm_proc *p, int fd);			/* 0 or -EBADF */
 

@@ -10,11 +10,12 @@
  * buffer registration, which always pins R/W.
  *
  * Files: memfd and tmpfile() are tmpfs here; the "local tmpfile" is created
- * with mkstemp() in the local directory, which on pinmm is the block
+ * with mkstemp() in the current directory, which on pinmm is the block
  * filesystem pinfs at /data/ (a regular filesystem with writeback, expected
- * to refuse R/W shared long-term pins with -EFAULT).  pinfs is not there
- * yet: opening /data/ fails and those cases are reported as SKIP until it
- * is mounted (pinfs.image).  pinmm has no hugetlb: not run.
+ * to refuse R/W shared long-term pins with -EFAULT, as ext4/xfs/btrfs do
+ * in the original).  The machine is booted with pinfs on a temporary image
+ * so that those cases run.  As in the original, the filesystem type comes
+ * from fstatfs() (pinmm_fstatfs()).  pinmm has no hugetlb: not run.
  *
  * pinmm addition: the same matrix on anonymous memory (private and shared
  * anonymous), where every long-term pin is allowed.
@@ -24,6 +25,18 @@
 static size_t pagesize;
 static int nr_hugetlbsizes;
 static int gup_fd;
+
+static long get_fs_type(int fd)
+{
+	struct statfs fs;
+	int ret;
+
+	do {
+		ret = fstatfs(fd, &fs);
+	} while (ret && errno == EINTR);
+
+	return ret ? 0 : fs.f_type;
+}
 
 static bool fs_is_unknown(long fs_type)
 {
@@ -250,15 +263,14 @@ close:
 
 static void run_with_local_tmpfile(test_fn fn, const char *desc)
 {
-	char filename[] = "/data/gup_longterm_tmpfile_XXXXXX";
+	char filename[] = "gup_longterm_tmpfile_XXXXXX";
 	int fd;
 
 	ksft_print_msg("[RUN] %s ... with local tmpfile\n", desc);
 
 	fd = mkstemp(filename);
 	if (fd < 0) {
-		/* No pinfs mounted at /data/ (pinfs.image unset). */
-		ksft_test_result_skip("mkstemp() failed (%s)\n", pinmm_strerror(-errno));
+		ksft_test_result_fail("mkstemp() failed (%s)\n", pinmm_strerror(-errno));
 		return;
 	}
 
@@ -392,8 +404,10 @@ static int tests_per_test_case(void)
 
 int main(int argc, char **argv)
 {
-	static const char *const machine[] = {
-		"ram", "256M", "debug", "2", "quiet", "1", NULL,
+	/* The local directory is pinfs, on a temporary image. */
+	const char *const machine[] = {
+		"ram", "256M", "debug", "2", "quiet", "1",
+		"pinfs.image", ksft_pinfs_image(), "pinfs.size", "16M", NULL,
 	};
 	int i;
 

@@ -16,7 +16,9 @@
  *     original's code does not run: the children of these tests only wait
  *     to be told to exit, so wait() is pinmm_exit() of the last child;
  *   - tmpfile() and mkstemp() create files on the machine's file systems
- *     (/tmp is tmpfs; the local directory is pinfs at /data when mounted).
+ *     (/tmp is tmpfs; the current directory is /data/, pinfs, on a host
+ *     image that ksft_pinfs_image() creates and ksft_finished() removes),
+ *     and fstatfs() asks the machine which filesystem a descriptor is on.
  * Output is TAP 13 (kselftest format) on stdout; meson reads it.
  */
 #ifndef PINMM_KSELFTEST_H
@@ -30,6 +32,7 @@
 #include <string.h>
 #include <errno.h>
 #include <assert.h>
+#include <unistd.h>
 #include <sys/uio.h>
 #include <pinmm/pinmm.h>
 #include <pinmm/gup_test.h>
@@ -49,14 +52,16 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #endif
 
-#define TMPFS_MAGIC		0x01021994
-#define PINFS_MAGIC		0x50494e46	/* a regular, writeback filesystem */
+/* <linux/magic.h> */
+#define TMPFS_MAGIC		PINMM_TMPFS_MAGIC
+#define PINFS_MAGIC		PINMM_PINFS_MAGIC	/* a regular, writeback filesystem */
 
 static struct pinmm *ksft_machine;
 static struct pinmm_proc *self;
 static struct pinmm_proc *ksft_last_child;
 static int ksft_nr, ksft_cnt[5];
 static char ksft_desc[512];
+static char ksft_imgdir[64], ksft_image[96];
 
 static void ksft_print_header(void)
 {
@@ -144,11 +149,31 @@ static void ksft_boot(const char *const *kv)
 	pinmm_set_current(self);
 }
 
+/*
+ * A fresh host path for the pinfs image (config key pinfs.image: the
+ * machine formats it at boot), in a new temporary directory.
+ */
+static const char *ksft_pinfs_image(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(ksft_imgdir, sizeof(ksft_imgdir), "%s/pinmm-ksft-XXXXXX",
+		 tmp && strlen(tmp) < 40 ? tmp : "/tmp");
+	if (!mkdtemp(ksft_imgdir))
+		abort();
+	snprintf(ksft_image, sizeof(ksft_image), "%s/pinfs.img", ksft_imgdir);
+	return ksft_image;
+}
+
 /* The last line: the machine shuts down clean (no leaked page, no pin). */
 static int ksft_finished(void)
 {
 	pinmm_set_current(NULL);
 	ksft_test_result(pinmm_shutdown(ksft_machine) == 0, "pinmm_shutdown() clean");
+	if (ksft_image[0]) {
+		unlink(ksft_image);
+		rmdir(ksft_imgdir);
+	}
 	printf("# Totals: pass:%d fail:%d xfail:%d xpass:%d skip:%d error:0\n",
 	       ksft_cnt[KSFT_PASS], ksft_cnt[KSFT_FAIL], ksft_cnt[KSFT_XFAIL],
 	       ksft_cnt[KSFT_XPASS], ksft_cnt[KSFT_SKIP]);
@@ -341,29 +366,18 @@ static long ksft_ioctl(int fd, unsigned long cmd, ...)
 			      pinmm_gup_test_ioctl(fd, cmd));
 }
 
-/* Files: tmpfile() on tmpfs, mkstemp() in the "local" directory (pinfs). */
+/* Files: tmpfile() on tmpfs, mkstemp() in the current directory (pinfs). */
 typedef struct { int fd; char path[64]; } KSFT_FILE;
-static int ksft_fd_magic[1024];
-
-static int ksft_open_tmp(const char *dir, long magic, char *path, size_t len)
-{
-	static int seq;
-	int fd;
-
-	snprintf(path, len, "%sksft_tmpfile_%d", dir, ++seq);
-	fd = pinmm_open(self, path, O_RDWR | O_CREAT | O_EXCL, 0600);
-	if (fd >= 0 && fd < (int)ARRAY_SIZE(ksft_fd_magic))
-		ksft_fd_magic[fd] = (int)magic;
-	return fd;
-}
+#define KSFT_CWD	"/data/"
 
 static KSFT_FILE *ksft_tmpfile(void)
 {
 	static KSFT_FILE files[8];
-	static int next;
+	static int next, seq;
 	KSFT_FILE *f = &files[next++ % ARRAY_SIZE(files)];
 
-	f->fd = ksft_open_tmp("/tmp/", TMPFS_MAGIC, f->path, sizeof(f->path));
+	snprintf(f->path, sizeof(f->path), "/tmp/ksft_tmpfile_%d", ++seq);
+	f->fd = pinmm_open(self, f->path, O_RDWR | O_CREAT | O_EXCL, 0600);
 	if (f->fd < 0) {
 		errno = -f->fd;
 		return NULL;
@@ -374,38 +388,45 @@ static KSFT_FILE *ksft_tmpfile(void)
 #define fileno(f)	((f)->fd)
 #define fclose(f)	ksft_close((f)->fd)
 
-static size_t min_size(size_t a, size_t b)
+/* @name as an absolute path: relative names are in KSFT_CWD. */
+static int ksft_abspath(const char *name, char *path, size_t len)
 {
-	return a < b ? a : b;
+	int n = snprintf(path, len, "%s%s", name[0] == '/' ? "" : KSFT_CWD, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-/* mkstemp() in the current directory: pinfs at /data/ when mounted. */
+/* mkstemp(): the trailing XXXXXX of @tmpl becomes a new file's suffix. */
 static int ksft_mkstemp(char *tmpl)
 {
-	char path[64];
-	int fd = ksft_open_tmp("/data/", PINFS_MAGIC, path, sizeof(path));
-
+	static unsigned int seq;
 	size_t n = strlen(tmpl);
+	char path[128];
+	int fd = -EEXIST;
 
-	if (fd < 0)
-		return (int)ksft_err(fd);
-	/* The name the caller gets back (truncated to its template). */
-	memcpy(tmpl, path, min_size(n, strlen(path)));
-	tmpl[min_size(n, strlen(path))] = 0;
-	return fd;
+	if (n < 6 || strcmp(tmpl + n - 6, "XXXXXX"))
+		return (int)ksft_err(-EINVAL);
+	for (int tries = 0; fd == -EEXIST && tries < 100; tries++) {
+		snprintf(tmpl + n - 6, 7, "%06u", ++seq % 1000000);
+		fd = ksft_abspath(tmpl, path, sizeof(path));
+		if (!fd)
+			fd = pinmm_open(self, path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	}
+	return (int)ksft_err(fd);
 }
 
-static int ksft_unlink(const char *path)
+static int ksft_unlink(const char *name)
 {
-	return (int)ksft_err(pinmm_unlink(self, path));
+	char path[128];
+	int err = ksft_abspath(name, path, sizeof(path));
+
+	return (int)ksft_err(err ? err : pinmm_unlink(self, path));
 }
 
-/* fstatfs()->f_type: memfds are tmpfs too. */
-static long get_fs_type(int fd)
+/* fstatfs() and its struct statfs. */
+static int ksft_fstatfs(int fd, struct pinmm_statfs *buf)
 {
-	if (fd >= 0 && fd < (int)ARRAY_SIZE(ksft_fd_magic) && ksft_fd_magic[fd])
-		return ksft_fd_magic[fd];
-	return TMPFS_MAGIC;
+	return (int)ksft_err(pinmm_fstatfs(self, fd, buf));
 }
 
 /* ------------------------------------------------------------------ */
@@ -522,6 +543,8 @@ static void io_uring_cqe_seen(struct io_uring *ring, struct io_uring_cqe *cqe)
 #define tmpfile		ksft_tmpfile
 #define mkstemp		ksft_mkstemp
 #define unlink		ksft_unlink
+#define fstatfs		ksft_fstatfs
+#define statfs		pinmm_statfs
 #define FILE		KSFT_FILE
 
 #endif /* PINMM_KSELFTEST_H */

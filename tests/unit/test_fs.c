@@ -2,14 +2,17 @@
 /*
  * Description: the VFS, tmpfs and the page cache through the file calls of
  * <pinmm/pinmm.h> (open, pread/pwrite, ftruncate, fallocate, unlink, fd
- * tables), plus the internals with no public handle: the page index radix
- * tree, the folio lock and partial truncation of a large folio.
+ * tables, fstatfs), plus the internals with no public handle: the page
+ * index radix tree, the folio lock and partial truncation of a large folio.
  */
 #include "helpers.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+#include <pinmm/io_uring.h>
+#include <pinmm/pinfs.h>
 
 #include "fs.h"
 
@@ -640,6 +643,88 @@ static void test_truncate_large_folio(void **state)
 	test_shutdown_clean(m);
 }
 
+/* ------------------------------------------------------------------ */
+/* fstatfs                                                             */
+
+/* fstatfs() of a new file at @path. */
+static struct pinmm_statfs statfs_of_new(struct pinmm_proc *p, const char *path)
+{
+	struct pinmm_statfs st;
+	int fd = pinmm_open(p, path, O_RDWR | O_CREAT, 0600);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pinmm_fstatfs(p, fd, &st), 0);
+	assert_int_equal(pinmm_close(p, fd), 0);
+	return st;
+}
+
+/* Each filesystem reports its own magic; pinfs its sizes. */
+static void test_fstatfs(void **state)
+{
+	struct test_imgdir *t = *state;
+	struct pinmm_pinfs_stat ps;
+	struct pinmm_statfs st;
+	struct pinmm_proc *p, *child;
+	char image[160];
+	struct pinmm *m;
+	int fd;
+
+	snprintf(image, sizeof(image), "pinfs.image=%s", t->img);
+	m = test_boot("ram=256M", "debug=2", "quiet=1", "pmem=16M", image, "pinfs.size=8M",
+		      NULL);
+	p = test_proc(m);
+
+	fd = pinmm_memfd_create(p, "x", 0);
+	assert_true(fd >= 0);
+	memset(&st, 0xff, sizeof(st));
+	assert_int_equal(pinmm_fstatfs(p, fd, &st), 0);
+	assert_int_equal(st.f_type, PINMM_TMPFS_MAGIC);
+	assert_int_equal(st.f_bsize, PG);
+	assert_int_equal(st.f_blocks, 0);	/* no size limit, as Linux says */
+	assert_int_equal(st.f_namelen, 255);
+	assert_int_equal(pinmm_close(p, fd), 0);
+
+	assert_int_equal(statfs_of_new(p, "/tmp/t").f_type, PINMM_TMPFS_MAGIC);
+
+	fd = pinmm_open(p, "/data/d", O_RDWR | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(pinmm_pwrite(p, fd, "abc", 3, 0), 3);
+	assert_int_equal(pinmm_fstatfs(p, fd, &st), 0);
+	assert_int_equal(pinmm_pinfs_statfs(m, &ps), 0);
+	assert_int_equal(st.f_type, PINMM_PINFS_MAGIC);
+	assert_int_equal(st.f_bsize, ps.block_size);
+	assert_int_equal(st.f_blocks, ps.blocks);
+	assert_int_equal(st.f_bfree, ps.free_blocks);
+	assert_int_equal(st.f_bavail, ps.free_blocks);
+	assert_int_equal(st.f_files, ps.inodes);
+	assert_int_equal(st.f_ffree, ps.free_inodes);
+	assert_true(st.f_bfree < st.f_blocks && st.f_ffree < st.f_files);
+	assert_int_equal(st.f_namelen, 175);
+	assert_int_equal(pinmm_close(p, fd), 0);
+
+	st = statfs_of_new(p, "/dax/x");
+	assert_int_equal(st.f_type, PINMM_PINFS_MAGIC);
+	assert_int_equal(st.f_blocks, 16 * MiB / PG);	/* the pmem region */
+
+	fd = pinmm_uring_create(p, 1);
+	assert_true(fd >= 0);
+	assert_int_equal(pinmm_fstatfs(p, fd, &st), 0);
+	assert_int_equal(st.f_type, PINMM_ANON_INODE_FS_MAGIC);
+
+	/* Bad input: an error, nothing written. */
+	memset(&st, 0x5a, sizeof(st));
+	assert_int_equal(pinmm_fstatfs(p, fd, NULL), -EFAULT);
+	assert_int_equal(pinmm_fstatfs(p, 999, &st), -EBADF);
+	assert_int_equal(pinmm_fstatfs(p, -1, &st), -EBADF);
+	assert_int_equal(pinmm_fstatfs(NULL, fd, &st), -EINVAL);
+	assert_int_equal(pinmm_fork(p, &child), 0);
+	assert_int_equal(pinmm_exit(child), 0);
+	assert_int_equal(pinmm_fstatfs(child, fd, &st), -ESRCH);
+	assert_int_equal(st.f_type, 0x5a5a5a5a5a5a5a5aL);
+	assert_int_equal(pinmm_uring_destroy(p, fd), 0);
+	test_shutdown_clean(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -657,6 +742,8 @@ int main(void)
 		cmocka_unit_test(test_page_index),
 		cmocka_unit_test(test_folio_lock),
 		cmocka_unit_test(test_truncate_large_folio),
+		cmocka_unit_test_setup_teardown(test_fstatfs, test_imgdir_setup,
+						test_imgdir_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

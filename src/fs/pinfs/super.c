@@ -421,7 +421,25 @@ static void pinfs_put_super(struct super_block *sb)
 	free(sb);
 }
 
+/* ->statfs: the counters of the super block. */
+static void pinfs_statfs(struct super_block *sb, struct pinmm_statfs *buf)
+{
+	struct pinfs_sb_info *sbi = PINFS_SB(sb);
+
+	_Static_assert(PINMM_PINFS_MAGIC == PINFS_MAGIC, "statfs f_type is the disk magic");
+	buf->f_bsize = PINFS_BLOCK_SIZE;
+	buf->f_namelen = PINFS_NAME_MAX;
+	mutex_lock(&sbi->meta_lock);
+	buf->f_blocks = sbi->ds.block_count;
+	buf->f_bfree = sbi->ds.free_blocks;
+	buf->f_bavail = sbi->ds.free_blocks;
+	buf->f_files = sbi->ds.inode_count;
+	buf->f_ffree = sbi->ds.free_inodes;
+	mutex_unlock(&sbi->meta_lock);
+}
+
 const struct super_operations pinfs_sops = {
+	.statfs = pinfs_statfs,
 	.lookup = pinfs_lookup,
 	.unlink = pinfs_unlink,
 	.evict_inode = pinfs_evict_inode,
@@ -560,6 +578,7 @@ int pinfs_fill_super(struct pinmm *m, struct pinfs_sb_info *sbi, const char *pre
 	INIT_LIST_HEAD(&sbi->busy_list);
 	sb->machine = m;
 	sb->fs_name = "pinfs";
+	sb->s_magic = PINMM_PINFS_MAGIC;
 	snprintf(sb->prefix, sizeof(sb->prefix), "%s", prefix);
 	sb->s_op = &pinfs_sops;
 	sb->s_fs_info = sbi;
