@@ -624,7 +624,7 @@ static struct file *maybe_unlock_mmap_for_io(struct vm_fault *vmf, struct file *
 
 		fpin = vmf->vma->vm_file;
 		get_file(fpin);
-		mmap_read_unlock(mm);		/* step R1 (doc/LOCKING.md) */
+		mmap_read_unlock(mm);		/* step F1 (doc/LOCKING.md) */
 	}
 	return fpin;
 }
@@ -762,7 +762,7 @@ sigbus:
 	if (!fpin)
 		return VM_FAULT_SIGBUS;
 out_retry:
-	/* mmap_lock is released unless FAULT_FLAG_RETRY_NOWAIT (step R2). */
+	/* Step F2 (doc/LOCKING.md): mmap_lock released unless RETRY_NOWAIT. */
 	if (fpin)
 		fput(fpin);
 	return ret | VM_FAULT_RETRY;

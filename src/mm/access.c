@@ -119,7 +119,7 @@ static long mmu_access(struct pinmm_proc *p, unsigned long addr, void *buf,
 				goto out;
 			ret = handle_mm_fault(vma, a, flags);
 			if (ret & VM_FAULT_RETRY) {
-				/* mmap_lock was released: retake, look again (R3). */
+				/* mmap_lock was released: retake, look again (F3). */
 				flags |= FAULT_FLAG_TRIED;
 				mmap_read_lock(mm);
 				continue;

@@ -466,7 +466,7 @@ static long gup_retry_one(struct mm_struct *mm, unsigned long start, unsigned in
 	long ret;
 
 	do {
-		mmap_read_lock(mm);		/* step R3 (doc/LOCKING.md) */
+		mmap_read_lock(mm);		/* step F3 (doc/LOCKING.md) */
 		*locked = 1;
 		ret = __get_user_pages(mm, start, 1, flags | FOLL_TRIED, pages, locked);
 		VM_BUG_ON(!*locked && ret != 0);
