@@ -267,6 +267,9 @@ static void test_fast_fallback(void **state)
 	struct env e;
 
 	env_init(&e, state, MAP_SHARED);
+	/* The _fast_only form never faults: nothing, and nothing read. */
+	assert_int_equal(get_user_pages_fast_only(e.addr, NPG, 0, pg), 0);
+	expect_counts(&e, 0, 0, 0);
 	assert_int_equal(get_user_pages_fast(e.addr, NPG, 0, pg), NPG);
 	assert_false(mmap_locked(&e));
 	expect_counts(&e, 2 * NPG, NPG, NPG);
@@ -323,6 +326,7 @@ struct locker {
 	struct env *e;
 	unsigned int flags;
 	bool unlocked_form;
+	bool load;		/* pinmm_load() instead of GUP */
 	long ret;
 	atomic_bool done;
 };
@@ -347,17 +351,21 @@ static double now_s(void)
 static void *gup_thread(void *arg)
 {
 	struct locker *l = arg;
-	struct page *page;
+	struct page *page = NULL;
 
 	pinmm_set_current(l->e->p);
-	if (l->unlocked_form) {
+	if (l->load) {
+		char c;
+
+		l->ret = pinmm_load(l->e->p, l->e->addr, &c, 1);
+	} else if (l->unlocked_form) {
 		l->ret = get_user_pages_unlocked(l->e->addr, 1, &page, l->flags);
 	} else {
 		mmap_read_lock(l->e->mm);
 		l->ret = get_user_pages(l->e->addr, 1, l->flags, &page);
 		mmap_read_unlock(l->e->mm);
 	}
-	if (l->ret == 1)
+	if (page && l->ret == 1)
 		put_page(page);
 	pinmm_set_current(NULL);
 	atomic_store(&l->done, true);
@@ -434,6 +442,48 @@ static void test_locked_folio_nowait(void **state)
 	env_done(&e);
 }
 
+/*
+ * The VMA goes away while the fault waits without mmap_lock: the retry
+ * looks it up again and fails cleanly (-EFAULT), for GUP and the MMU.
+ */
+static void vma_gone_during_wait(void **state, bool load)
+{
+	struct locker l = { .unlocked_form = true, .load = load };
+	struct folio *folio;
+	pthread_t th;
+	struct env e;
+	bool released;
+	long faults;
+
+	env_init(&e, state, MAP_SHARED);
+	l.e = &e;
+	folio = lock_cached_folio(&e);
+	faults = gh_vm(e.m, "pgfault");
+	assert_int_equal(pthread_create(&th, NULL, gup_thread, &l), 0);
+	assert_true(WAIT_UNTIL(gh_vm(e.m, "pgfault") > faults));
+	released = WAIT_UNTIL(!rwsem_is_locked(&e.mm->mmap_lock));
+	if (released)
+		assert_int_equal(pinmm_munmap(e.p, e.addr, NPG * PG), 0);
+	assert_false(atomic_load(&l.done));
+	folio_unlock(folio);
+	folio_put(folio);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_true(released);
+	assert_int_equal(l.ret, -EFAULT);
+	/* env_done()'s munmap of nothing is fine too. */
+	env_done(&e);
+}
+
+static void test_vma_gone_gup(void **state)
+{
+	vma_gone_during_wait(state, false);
+}
+
+static void test_vma_gone_load(void **state)
+{
+	vma_gone_during_wait(state, true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -460,6 +510,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_locked_folio_drops_mmap_lock,
 						test_imgdir_setup, test_imgdir_teardown),
 		cmocka_unit_test_setup_teardown(test_locked_folio_nowait,
+						test_imgdir_setup, test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_vma_gone_gup,
+						test_imgdir_setup, test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_vma_gone_load,
 						test_imgdir_setup, test_imgdir_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
