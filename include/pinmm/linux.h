@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * <pinmm/linux.h> - the kernel-facing API with Linux's names
- * (../shared/spec/api.md §2).
+ * (doc/API.md §2).
  *
  * Driver-style code (a DIO path, an RDMA registration, an ODP mirror)
  * includes this header and reads like kernel code.  Each Linux name is a

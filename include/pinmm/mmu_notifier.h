@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * <pinmm/mmu_notifier.h> - MMU interval notifiers and hmm_range_fault(),
- * with Linux's names and contracts (../shared/spec/linux-gup-semantics.md
+ * with Linux's names and contracts (doc/GUP-SEMANTICS.md
  * §7): the "mirror, don't pin" model of on-demand paging.
  *
  * A driver embeds a struct mmu_interval_notifier, inserts it over a range

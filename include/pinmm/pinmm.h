@@ -2,7 +2,7 @@
 /*
  * <pinmm/pinmm.h> - the machine, processes, "syscalls" and introspection.
  *
- * This header is the public contract of libpinmm (../shared/spec/api.md §1).
+ * This header is the public contract of libpinmm (doc/API.md §1).
  * Every function returns >= 0 on success (0, a count or an address) and a
  * negative errno on failure; the library never sets errno.  Every function is
  * thread-safe unless its comment says otherwise, and a calling thread needs no

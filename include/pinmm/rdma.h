@@ -3,7 +3,7 @@
  * <pinmm/rdma.h> - a verbs-like RDMA model: protection domains, memory
  * regions over user memory, lkeys and rkeys, and remote peers that read
  * and write registered memory at any time (the ib_umem / ib_uverbs and
- * ib_umem_odp users of Linux, ../shared/spec/linux-gup-semantics.md §5,
+ * ib_umem_odp users of Linux, doc/GUP-SEMANTICS.md §5,
  * §7 and §8.1).
  *
  * A protection domain is a descriptor in the process's file table (as

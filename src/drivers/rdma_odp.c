@@ -7,7 +7,7 @@
  * own translation table for the region, odp->pfns[], one hmm pfn per page
  * (HMM_PFN_VALID | HMM_PFN_WRITE | pfn), guarded by odp->umem_mutex, the
  * driver's "user lock" of the interval-notifier protocol
- * (../shared/spec/linux-gup-semantics.md §7.2, §7.3):
+ * (doc/GUP-SEMANTICS.md §7.2, §7.3):
  *
  *  - a remote access looks its page up under umem_mutex; a missing entry
  *    (or a read-only one for a write) is a device page fault: read_begin,

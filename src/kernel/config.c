@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * config.c - struct pinmm_config: defaults, the key=value interface
- * (api.md §3 plus pinmm's own keys) and the whole-configuration check run at
+ * (doc/API.md §3 plus pinmm's own keys) and the whole-configuration check run at
  * boot (pinmm_config_validate()).
  *
  * Per-key checks happen in pinmm_config_set(); checks that relate keys to

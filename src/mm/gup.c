@@ -3,7 +3,7 @@
  * gup.c - get_user_pages / pin_user_pages: argument validation, the slow
  * path (VMA checks, page-table lookup under locks, faults on demand) and
  * the exported entry points with Linux 6.x's flags, lock protocol and
- * return conventions (../shared/spec/linux-gup-semantics.md §1, §4).
+ * return conventions (doc/GUP-SEMANTICS.md §1, §4).
  *
  *   exported fn -> is_valid_gup_args -> __gup_longterm_locked (gup_longterm.c)
  *                  -> __get_user_pages_locked -> __get_user_pages
@@ -563,7 +563,7 @@ static struct mm_struct *gup_current_mm(void)
 }
 
 /* ------------------------------------------------------------------ */
-/* Exported entry points (api.md §2)                                    */
+/* Exported entry points (doc/API.md §2)                                    */
 
 long pinmm_get_user_pages_remote(struct mm_struct *mm, unsigned long start,
 				 unsigned long nr_pages, unsigned int gup_flags,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hmm.c - hmm_range_fault() (spec §7.3): snapshot the CPU page tables of a
+ * hmm.c - hmm_range_fault() (doc/GUP-SEMANTICS.md §7.3): snapshot the CPU page tables of a
  * range into an array of "hmm pfns" for a device mirror, faulting pages in
  * where the caller asks, without taking any page reference or pin.  The
  * result is valid only until the next invalidation of the driver's interval

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mmu_notifier.c - MMU interval notifiers (spec §7.2): the per-mm
+ * mmu_notifier.c - MMU interval notifiers (doc/GUP-SEMANTICS.md §7.2): the per-mm
  * "collision-retry lock that allows many writers" that lets a device
  * mirror CPU page tables without pinning.
  *

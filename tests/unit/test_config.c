@@ -181,7 +181,7 @@ static void test_keys_roundtrip(void **state)
 	assert_memory_equal(&cfg, &copy, sizeof(cfg));
 	assert_int_equal(n, 22);	/* + dax.truncate_wait_ms, dio.latency_us, writeback.latency_us,
 					   pinfs.dirty_no_blocks */
-	/* every key of api.md §3 is there */
+	/* every key of doc/API.md §3 is there */
 	{
 		static const char *const want[] = { "ram", "zone.movable", "zone.cma", "pmem",
 			"thp", "pin.tracking", "fs.pinned_policy", "pinfs.image", "pinfs.size",

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Description: GUP conformance, pin accounting (linux-gup-semantics.md §2,
+ * Description: GUP conformance, pin accounting (doc/GUP-SEMANTICS.md §2,
  * §1.6).  GUP_PIN_COUNTING_BIAS on small folios, exact per-page _pincount
  * on THPs, nr_foll_pin_acquired/released per page, the zero page that is
  * never pinned, FOLL_GET that never counts, unpinning what was not pinned

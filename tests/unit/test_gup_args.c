@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Description: GUP conformance, bad input (linux-gup-semantics.md §1.3-§1.5,
+ * Description: GUP conformance, bad input (doc/GUP-SEMANTICS.md §1.3-§1.5,
  * §4.3).  Every exported get/pin entry point is called with illegal flag
  * combinations, NULL arrays, a *locked that is not 1, flags outside the
  * GUP-fast whitelist, overflowing and out-of-range ranges, holes, PROT_NONE

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Description: GUP conformance, GUP-fast (linux-gup-semantics.md §3).
+ * Description: GUP conformance, GUP-fast (doc/GUP-SEMANTICS.md §3).
  * Populated anon memory is pinned without the slow path; unpopulated,
  * zero-page, read-only-for-write and non-exclusive read-only entries are
  * handed to the slow path which still returns the right pages;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Description: GUP conformance, fork with pinned pages
- * (linux-gup-semantics.md §6.1, the cow.c selftest checks).  A maybe-pinned
+ * (doc/GUP-SEMANTICS.md §6.1, the cow.c selftest checks).  A maybe-pinned
  * exclusive anon page is copied for the child at fork and the parent keeps
  * its pinned page writable and exclusive; writes by the parent (and by the
  * device) stay coherent with the pin, writes by the child never show

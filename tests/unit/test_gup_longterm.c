@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Description: GUP conformance, FOLL_LONGTERM (linux-gup-semantics.md §5,
+ * Description: GUP conformance, FOLL_LONGTERM (doc/GUP-SEMANTICS.md §5,
  * §6.4, §6.5).  With ZONE_MOVABLE or a CMA area configured, user pages land
  * there; a long-term pin migrates them to ZONE_NORMAL first (new pfn, data
  * preserved, the process sees the same page as the pin), short-term pins

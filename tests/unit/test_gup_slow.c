@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Description: GUP conformance, the slow path (linux-gup-semantics.md §4).
+ * Description: GUP conformance, the slow path (doc/GUP-SEMANTICS.md §4).
  * Faults on demand, COW breaking by write pins after fork, the unshare
  * fault of read-only pins on shared anon pages (and no copy for exclusive
  * ones), FOLL_LONGTERM read-only pins in COW mappings (zero page, MAP_PRIVATE

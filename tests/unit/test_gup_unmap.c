@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Description: GUP conformance, unmapping under a pin
- * (linux-gup-semantics.md §6.8, §6.9).  munmap, MADV_DONTNEED, exit and
+ * (doc/GUP-SEMANTICS.md §6.8, §6.9).  munmap, MADV_DONTNEED, exit and
  * truncate remove the mapping even though the page is pinned; the pin keeps
  * the old page alive (refcount keeps the pin, pinned_page_detached counts
  * it), the process re-faults a new zero-filled page, device writes through

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Description: hmm_range_fault() (spec §7.3) and a small mirror driver that
+ * Description: hmm_range_fault() (doc/GUP-SEMANTICS.md §7.3) and a small mirror driver that
  * follows Documentation/mm/hmm.rst: read_begin, mmap_read_lock,
  * hmm_range_fault, -EBUSY retry, driver lock + read_retry, then program
  * the "device" page table; its ->invalidate clears the device entries under

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Description: MMU interval notifiers (spec §7.2): the per-mm sequence
+ * Description: MMU interval notifiers (doc/GUP-SEMANTICS.md §7.2): the per-mm sequence
  * (even when idle, odd while an invalidation of some subscription runs),
  * read_begin/read_retry collisions, inserts and removes deferred while
  * an invalidation runs in another thread, insert's errors, and one

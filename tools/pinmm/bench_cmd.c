@@ -7,7 +7,7 @@
  *                                        target, measured, host, ratio, verdict
  *   pinmm bench gup [OPTIONS]            a gup_test-equivalent run
  *
- * The gup mode does what the kernel's gup_test does (spec §8.2): boot a
+ * The gup mode does what the kernel's gup_test does (doc/GUP-SEMANTICS.md §8.2): boot a
  * machine (debug=0, thp as -t), create a process, map the region, pre-fault
  * it with one store per page, then for each repeat acquire it in chunks of
  * -n pages per call through the chosen API (mmap_read_lock held for the
