@@ -45,13 +45,18 @@ for doc in doc/GUP-SEMANTICS.md doc/API.md doc/BACKGROUND.md; do
 	[ -f "$doc" ] || { echo "Bail out! $doc is missing"; exit 1; }
 done
 find src include tools tests -type f \( -name '*.c' -o -name '*.h' -o -name '*.sh' \
-	-o -name '*.py' -o -name 'meson.build' \) 2>/dev/null | sort |
-while IFS= read -r f; do
-	# Drop citations of the other documents before looking for bare ones.
-	sed -E 's/GUP-SEMANTICS\.md §/§/g; s/[A-Z][A-Z-]*\.md §[0-9.]+//g' "$f" |
-		grep -n -o '§[0-9][0-9]*\(\.[0-9][0-9]*\)*' |
-		sed "s|^|$f:|"
-done >"$tmp/cites"
+	-o -name '*.py' -o -name 'meson.build' \) 2>/dev/null | sort >"$tmp/files"
+# One awk over every file: drop citations of the other documents (checked
+# below), then print "file:line:§N.M" for each bare citation.
+xargs awk '{
+	line = $0
+	gsub(/GUP-SEMANTICS\.md §/, "§", line)
+	gsub(/[A-Z][A-Z-]*\.md §[0-9.]+/, "", line)
+	while (match(line, /§[0-9]+(\.[0-9]+)*/)) {
+		print FILENAME ":" FNR ":" substr(line, RSTART, RLENGTH)
+		line = substr(line, RSTART + RLENGTH)
+	}
+}' <"$tmp/files" >"$tmp/cites"
 # Then every explicit "X.md §N" citation, in the code and in doc/.
 find src include tools tests doc README.md -type f 2>/dev/null | sort |
 	xargs grep -n -o -E '[A-Z][A-Z-]*\.md §[0-9]+(\.[0-9]+)*' -- 2>/dev/null >"$tmp/other"

@@ -10,7 +10,7 @@
 #include "mm.h"
 
 #define PG 4096UL
-#define USER_TOP 0x7ffffffff000UL	/* TASK_SIZE of api.md */
+#define USER_TOP 0x7ffffffff000UL	/* TASK_SIZE (doc/API.md §5) */
 
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
