@@ -91,6 +91,9 @@ for p in pages:
 
 groff = shutil.which("groff")
 man = shutil.which("man")
+# A locale the host lacks makes man(1) complain on stderr: use C.
+env = dict(os.environ, LC_ALL="C", LANG="C", MANPAGER="cat", PAGER="cat",
+           MANWIDTH="80")
 for p in pages:
     path = os.path.join(mandir, p)
     if not groff:
@@ -98,15 +101,13 @@ for p in pages:
         continue
     r = subprocess.run([groff, "-man", "-z", "-ww", path],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       universal_newlines=True)
+                       universal_newlines=True, env=env)
     diag = (r.stderr or "").strip()
     ok = r.returncode == 0 and not diag
     if ok and man:
         r = subprocess.run([man, "--warnings", "-l", path],
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                           universal_newlines=True,
-                           env=dict(os.environ, MANPAGER="cat", PAGER="cat",
-                                    MANWIDTH="80"))
+                           universal_newlines=True, env=env)
         diag = (r.stderr or "").strip()
         ok = r.returncode == 0 and not diag
     add(ok, "man/%s formats cleanly" % p, diag)
