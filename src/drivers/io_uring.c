@@ -10,13 +10,16 @@
  * exit (files_close_all()), or the exit of a child that inherited it.
  *
  * Registration (io_sqe_buffers_register): each iovec is validated as
- * io_buffer_validate() does, its pages are pinned with
- * pin_user_pages(FOLL_WRITE | FOLL_LONGTERM) under mmap_read_lock of the
- * registering process (a short pin is undone and is -EFAULT), and the pages
+ * io_buffer_validate() does, its pages are pinned as io_pin_pages() pins
+ * them, with pin_user_pages_fast(FOLL_WRITE | FOLL_LONGTERM) running as the
+ * registering process (a short pin is undone and is -EFAULT), the pages
  * are charged to that process's mm->pinned_vm against its RLIMIT_MEMLOCK
- * (account_pinned_vm(), -ENOMEM).  Unlike Linux, a huge page shared by two
- * buffers is charged twice (Linux's io_buffer_account_pin() charges a
- * compound page once per registration).
+ * (account_pinned_vm(), -ENOMEM), and the buffer keeps a bio_vec per page
+ * while the page array of the pin call is freed.  Unlike Linux, a huge page
+ * shared by two buffers is charged twice (Linux's io_buffer_account_pin()
+ * charges a compound page once per registration), and the pages of a large
+ * folio are not coalesced into one bio_vec (io_coalesce_buffer()): every
+ * page keeps its own pin and its own bio_vec.
  *
  * I/O: a fixed read or write looks up the buffer, checks that [addr,
  * addr + len) lies inside it (io_import_fixed(): -EFAULT), and copies
@@ -42,13 +45,20 @@
  * struct io_mapped_ubuf - one registered buffer.
  * @ubuf, @len: the user range.
  * @nr_pages: pages pinned, covering [ubuf & PAGE_MASK, PAGE_ALIGN(ubuf+len)).
+ * @bvec: one bio_vec per pinned page, as Linux's imu->bvec[] (not coalesced).
  * @written: per page, a fixed read wrote into it (unpin dirty).
  */
+struct bio_vec {
+	struct page *bv_page;
+	unsigned int bv_len;
+	unsigned int bv_offset;
+};
+
 struct io_mapped_ubuf {
 	unsigned long ubuf;
 	size_t len;
 	unsigned long nr_pages;
-	struct page **pages;
+	struct bio_vec *bvec;
 	bool *written;
 };
 
@@ -72,11 +82,11 @@ static void io_buffer_unmap(struct io_mapped_ubuf *imu)
 {
 	for (unsigned long i = 0; i < imu->nr_pages; i++) {
 		if (imu->written[i])
-			unpin_user_pages_dirty_lock(&imu->pages[i], 1, true);
+			unpin_user_pages_dirty_lock(&imu->bvec[i].bv_page, 1, true);
 		else
-			unpin_user_page(imu->pages[i]);
+			unpin_user_page(imu->bvec[i].bv_page);
 	}
-	free(imu->pages);
+	free(imu->bvec);
 	free(imu->written);
 	free(imu);
 }
@@ -116,7 +126,7 @@ static int io_buffer_validate(const struct iovec *iov)
 
 /*
  * Pin and charge one buffer (io_sqe_buffer_register()).  Runs as @p (its
- * current) with @p's mmap_lock held for reading.
+ * current); GUP-fast takes @p's mmap_lock itself when it falls back.
  */
 static int io_sqe_buffer_register(struct io_ring_ctx *ctx, struct pinmm_proc *p,
 				  const struct iovec *iov, struct io_mapped_ubuf **pimu)
@@ -125,6 +135,7 @@ static int io_sqe_buffer_register(struct io_ring_ctx *ctx, struct pinmm_proc *p,
 	unsigned long start = ubuf >> PAGE_SHIFT;
 	unsigned long end = (ubuf + iov->iov_len + PAGE_SIZE - 1) >> PAGE_SHIFT;
 	struct io_mapped_ubuf *imu;
+	struct page **pages = NULL;
 	long pinned;
 	int ret;
 
@@ -137,31 +148,43 @@ static int io_sqe_buffer_register(struct io_ring_ctx *ctx, struct pinmm_proc *p,
 	imu->ubuf = ubuf;
 	imu->len = iov->iov_len;
 	imu->nr_pages = end - start;
-	imu->pages = calloc(imu->nr_pages, sizeof(*imu->pages));
+	pages = calloc(imu->nr_pages, sizeof(*pages));
+	imu->bvec = calloc(imu->nr_pages, sizeof(*imu->bvec));
 	imu->written = calloc(imu->nr_pages, sizeof(*imu->written));
-	if (!imu->pages || !imu->written) {
+	if (!pages || !imu->bvec || !imu->written) {
 		ret = -ENOMEM;
 		goto free;
 	}
-	pinned = pin_user_pages(ubuf & PAGE_MASK, imu->nr_pages, FOLL_WRITE | FOLL_LONGTERM,
-				imu->pages);
+	/* io_validate_user_buf_range() bounds nr_pages by IORING_MAX_BUFFER_SIZE. */
+	pinned = pin_user_pages_fast(ubuf & PAGE_MASK, (int)imu->nr_pages,
+				     FOLL_WRITE | FOLL_LONGTERM, pages);
 	if (pinned != (long)imu->nr_pages) {
 		/* io_pin_pages(): a short pin is undone; the error is -EFAULT. */
 		if (pinned > 0)
-			unpin_user_pages(imu->pages, (unsigned long)pinned);
+			unpin_user_pages(pages, (unsigned long)pinned);
 		ret = pinned < 0 ? (int)pinned : -EFAULT;
 		goto free;
 	}
 	ret = account_pinned_vm(p, imu->nr_pages);
 	if (ret) {
-		unpin_user_pages(imu->pages, imu->nr_pages);
+		unpin_user_pages(pages, imu->nr_pages);
 		goto free;
 	}
 	ctx->acct_pages += imu->nr_pages;
+	for (unsigned long i = 0; i < imu->nr_pages; i++) {
+		size_t off = i ? 0 : ubuf & ~PAGE_MASK;
+		size_t left = iov->iov_len + (ubuf & ~PAGE_MASK) - (i << PAGE_SHIFT) - off;
+
+		imu->bvec[i].bv_page = pages[i];
+		imu->bvec[i].bv_offset = (unsigned int)off;
+		imu->bvec[i].bv_len = (unsigned int)min(left, PAGE_SIZE - off);
+	}
+	free(pages);
 	*pimu = imu;
 	return 0;
 free:
-	free(imu->pages);
+	free(pages);
+	free(imu->bvec);
 	free(imu->written);
 	free(imu);
 	return ret;
@@ -236,7 +259,7 @@ int pinmm_uring_create(struct pinmm_proc *p, unsigned int entries)
  * @iov: the buffers (addresses in @p).
  * @nr: 1..IORING_MAX_REG_BUFFERS.
  *
- * Context: any thread; takes @p's mmap_lock for reading.
+ * Context: any thread; GUP-fast takes @p's mmap_lock for reading when it falls back.
  * Return: 0 or -errno (see <pinmm/io_uring.h>); all or nothing.
  */
 int pinmm_uring_register_buffers(struct pinmm_proc *p, int ring,
@@ -274,7 +297,6 @@ int pinmm_uring_register_buffers(struct pinmm_proc *p, int ring,
 
 	/* The registration runs as a syscall of @p. */
 	pinmm_current_proc = p;
-	mmap_read_lock(p->mm);
 	for (unsigned int i = 0; i < nr; i++, ctx->nr_user_bufs++) {
 		ret = io_buffer_validate(&iov[i]);
 		if (ret)
@@ -283,7 +305,6 @@ int pinmm_uring_register_buffers(struct pinmm_proc *p, int ring,
 		if (ret)
 			break;
 	}
-	mmap_read_unlock(p->mm);
 	pinmm_current_proc = saved;
 	if (ret)
 		io_sqe_buffers_unregister(ctx);
@@ -383,7 +404,7 @@ static long io_rw_fixed(struct pinmm_proc *p, int ring, int fd, unsigned int buf
 		unsigned long idx = boff >> PAGE_SHIFT;
 		size_t poff = boff & ~PAGE_MASK;
 		size_t chunk = min(len - done, PAGE_SIZE - poff);
-		char *kaddr = kmap_local_page(imu->pages[idx]);
+		char *kaddr = kmap_local_page(imu->bvec[idx].bv_page);
 		long n;
 
 		if (write)
