@@ -26,8 +26,10 @@ run() {
 		return 0
 	fi
 	echo "pinmm: check: FAILED: $*" >&2
-	echo "pinmm: check: the last 40 lines of $log:" >&2
-	tail -n 40 "$log" | sed 's/^/    /' >&2
+	echo "pinmm: check: its errors, from $log:" >&2
+	grep -E 'error|FAILED|cannot find|undefined reference' "$log" | tail -n 15 | sed 's/^/    /' >&2
+	echo "pinmm: check: the last 20 lines of $log:" >&2
+	tail -n 20 "$log" | sed 's/^/    /' >&2
 	rc=1
 	return 1
 }
