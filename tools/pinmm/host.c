@@ -330,6 +330,21 @@ static const char *uring_reason(int err, char *buf, size_t len)
 	}
 }
 
+static int host_reg(void *ring, const struct iovec *iov, unsigned int nr)
+{
+	int ret = io_uring_register_buffers(ring, iov, nr);
+
+	return ret < 0 ? ret : 0;
+}
+
+static void host_unreg(void *ring)
+{
+	io_uring_unregister_buffers(ring);
+}
+
+/* The timing loops are bench_uring.c's, shared with pinmm's side. */
+static const struct uring_side host_side = { .reg = host_reg, .unreg = host_unreg };
+
 static void fill_iov(char *a, size_t bytes, struct iovec *iov, unsigned *nr)
 {
 	unsigned n = 0;
@@ -393,22 +408,10 @@ void host_uring_pin(size_t bytes, bool thp, int repeats, struct host_pin *r)
 	if (rel0 >= 0 && rel1 >= 0)
 		r->pins_released = rel1 - rel0;
 
-	for (int i = 0; i < repeats; i++) {
-		uint64_t t0 = bench_now_ns(), t1;
-
-		ret = io_uring_register_buffers(&ring, iov, nr);
-		t1 = bench_now_ns();
-		if (ret < 0) {
-			snprintf(r->why, sizeof(r->why), "%s", uring_reason(ret, tmp, sizeof(tmp)));
-			goto out;
-		}
-		r->reg_ns[i] = t1 - t0;
-		t0 = bench_now_ns();
-		io_uring_unregister_buffers(&ring);
-		r->unreg_ns[i] = bench_now_ns() - t0;
-	}
-	r->repeats = repeats;
-	r->ok = true;
+	ret = uring_time_repeats(&host_side, &ring, iov, nr, repeats, r);
+	if (ret)
+		snprintf(r->why, sizeof(r->why), "%s", uring_reason(ret, tmp, sizeof(tmp)));
+	r->ok = !ret;
 out:
 	munmap(base, maplen);
 	io_uring_queue_exit(&ring);
@@ -421,7 +424,6 @@ void host_uring_pin_small(int calls, struct host_pin *r, double *reg_ns_per_call
 	void *base;
 	size_t maplen;
 	char *a, tmp[96];
-	uint64_t treg = 0, t0, t1;
 	int ret;
 
 	memset(r, 0, sizeof(*r));
@@ -442,25 +444,10 @@ void host_uring_pin_small(int calls, struct host_pin *r, double *reg_ns_per_call
 	host_touch(a, HOST_PAGE);
 	iov.iov_base = a;
 	iov.iov_len = HOST_PAGE;
-	for (int i = -calls / 10 - 1; i < calls; i++) {	/* the first tenth warms up */
-		t0 = bench_now_ns();
-		ret = io_uring_register_buffers(&ring, &iov, 1);
-		t1 = bench_now_ns();
-		if (ret < 0) {
-			snprintf(r->why, sizeof(r->why), "%s", uring_reason(ret, tmp, sizeof(tmp)));
-			goto out;
-		}
-		io_uring_unregister_buffers(&ring);
-		if (i >= 0) {
-			treg += t1 - t0;
-			r->unreg_ns[0] += bench_now_ns() - t1;
-		}
-	}
-	r->reg_ns[0] = treg;
-	r->repeats = 1;
-	*reg_ns_per_call = (double)treg / calls;
-	r->ok = true;
-out:
+	ret = uring_time_small(&host_side, &ring, &iov, calls, r, reg_ns_per_call);
+	if (ret)
+		snprintf(r->why, sizeof(r->why), "%s", uring_reason(ret, tmp, sizeof(tmp)));
+	r->ok = !ret;
 	munmap(base, maplen);
 	io_uring_queue_exit(&ring);
 }
@@ -470,8 +457,7 @@ struct uring_thread {
 	char *a;
 	size_t bytes;
 	int repeats;
-	int err;
-	uint64_t start[16], end[16];
+	struct uring_times times;
 };
 
 static void *uring_thread_fn(void *arg)
@@ -483,25 +469,9 @@ static void *uring_thread_fn(void *arg)
 	int ret = io_uring_queue_init(8, &ring, 0);
 	bool inited = ret >= 0;
 
-	t->err = ret < 0 ? ret : 0;
+	t->times.err = ret < 0 ? ret : 0;
 	fill_iov(t->a, t->bytes, iov, &nr);
-	for (int i = -1; i < t->repeats; i++) {		/* -1: warm-up */
-		uint64_t t0;
-
-		pthread_barrier_wait(t->bar);
-		t0 = bench_now_ns();
-		if (!t->err) {
-			ret = io_uring_register_buffers(&ring, iov, nr);
-			if (ret < 0)
-				t->err = ret;
-			else
-				io_uring_unregister_buffers(&ring);
-		}
-		if (i >= 0) {
-			t->start[i] = t0;
-			t->end[i] = bench_now_ns();
-		}
-	}
+	uring_time_thread(&host_side, &ring, t->bar, iov, nr, t->repeats, &t->times);
 	if (inited)
 		io_uring_queue_exit(&ring);
 	return NULL;
@@ -511,6 +481,7 @@ void host_uring_pin_threads(size_t bytes, int nthreads, int repeats,
 			    struct host_pin *r, uint64_t *wall_ns)
 {
 	struct uring_thread t[64];
+	struct uring_times *times[64];
 	pthread_t tid[64];
 	pthread_barrier_t bar;
 	void *base;
@@ -554,26 +525,14 @@ void host_uring_pin_threads(size_t bytes, int nthreads, int repeats,
 		pthread_join(tid[i], NULL);
 	pthread_barrier_destroy(&bar);
 	for (int i = 0; i < nthreads; i++) {
-		if (t[i].err < 0) {
+		if (t[i].times.err < 0) {
 			snprintf(r->why, sizeof(r->why), "%s",
-				 uring_reason(t[i].err, tmp, sizeof(tmp)));
+				 uring_reason(t[i].times.err, tmp, sizeof(tmp)));
 			goto out;
 		}
+		times[i] = &t[i].times;
 	}
-	for (int k = 0; k < repeats; k++) {
-		uint64_t s = t[0].start[k], e = t[0].end[k];
-
-		for (int i = 1; i < nthreads; i++) {
-			if (t[i].start[k] < s)
-				s = t[i].start[k];
-			if (t[i].end[k] > e)
-				e = t[i].end[k];
-		}
-		r->reg_ns[k] = e - s;
-		if (!*wall_ns || e - s < *wall_ns)
-			*wall_ns = e - s;
-	}
-	r->repeats = repeats;
+	*wall_ns = uring_time_wall(times, nthreads, repeats, r);
 	r->ok = true;
 out:
 	munmap(base, maplen);
