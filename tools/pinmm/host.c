@@ -16,7 +16,8 @@
  * Nothing here fakes a figure: when io_uring is missing (not built with
  * liburing, ENOSYS, EPERM) or RLIMIT_MEMLOCK is too low and cannot be
  * raised, the result says "unavailable" and why.
- * Does not own: the simulated side and the output (bench_cmd.c).
+ * Does not own: the simulated side and the output (bench_*.c), nor the
+ * timing loops, which bench_uring.c shares with pinmm's side.
  */
 #include <errno.h>
 #include <pthread.h>
