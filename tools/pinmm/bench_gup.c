@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bench_gup.c - `pinmm bench gup`: a gup_test-equivalent run (spec §8.2).
+ * bench_gup.c - `pinmm bench gup`: a gup_test-equivalent run (doc/GUP-SEMANTICS.md §8.2).
  *
  * It does what the kernel's gup_test does: boot a machine (debug=0, thp as
  * -t), create a process, map the region, pre-fault it with one store per
