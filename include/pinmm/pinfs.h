@@ -46,6 +46,10 @@ struct pinmm_pinfs_stat {
 
 /**
  * pinmm_pinfs_statfs() - sizes and counters of the pinfs mounted at /data/.
+ * @m: the machine.
+ * @st: filled with the sizes and the event counters.
+ *
+ * Context: any thread; a snapshot.
  * Return: 0; -ENOENT when no pinfs is mounted; -EINVAL for NULL.
  */
 PINMM_API int pinmm_pinfs_statfs(struct pinmm *m, struct pinmm_pinfs_stat *st);
@@ -54,7 +58,10 @@ PINMM_API int pinmm_pinfs_statfs(struct pinmm *m, struct pinmm_pinfs_stat *st);
  * pinmm_pinfs_inject() - make image I/O fail with EIO.
  * @op: "read", "write" or "any".
  * @after: this many further operations of that kind succeed first.
+ * @m: the machine.
  * @nr: then this many fail; -1 until the next call; 0 clears the fault.
+ *
+ * Context: any thread; affects every thread's image I/O from the next one.
  * Return: 0; -ENOENT (no pinfs), -EINVAL.
  */
 PINMM_API int pinmm_pinfs_inject(struct pinmm *m, const char *op, long after, long nr);
@@ -65,9 +72,16 @@ PINMM_API int pinmm_pinfs_inject(struct pinmm *m, const char *op, long after, lo
  * @repair: fix what can be fixed: clear bad pointers, free orphans,
  *	rebuild the bitmap and counters, mark the image clean.
  * @report: one line per problem, or NULL for silence.
+ *
+ * Cost is bounded by the image: an image smaller than its super block says
+ * is refused (-EUCLEAN) before anything is sized by the super block, and
+ * a repair never grows the file.
+ *
+ * Context: any thread, no machine needed; the image must not be mounted.
  * Return: 0 clean; the number of problems found (> 0; with @repair they
  * were fixed); -EUCLEAN when the file is not a usable pinfs image (bad
- * magic or layout); -errno when it cannot be opened or read.
+ * magic or layout, or smaller than its super block says); -ENOMEM;
+ * -errno when it cannot be opened or read.
  */
 PINMM_API int pinfs_check_image(const char *path, bool repair, FILE *report);
 
