@@ -141,7 +141,7 @@ static int rdma_mr_get(struct rdma_pd *pd, uint32_t key, struct rdma_mr **out)
 			ret = -EPERM;
 			goto out;
 		}
-		atomic_inc(&s->mr->inflight);
+		atomic_inc(&s->mr->inflight);	/* (1) only while the key is live */
 		*out = s->mr;
 	} else {
 		ret = s->issued[gen / 64] & (1ULL << (gen % 64)) ? -EKEYREVOKED : -ENOKEY;
@@ -151,13 +151,30 @@ out:
 	return ret;
 }
 
+void (*_Atomic rdma_last_put_hook)(void);
+
+/*
+ * Drop an in-flight reference (doc/MEMORY-ORDERING.md, "RDMA region
+ * in-flight references").  Only the last reference is dropped under
+ * @mr->lock: rdma_mr_destroy() reads zero under that lock, so by the time
+ * it can free @mr the last putter has unlocked it and touches it no more.
+ */
 static void rdma_mr_put(struct rdma_mr *mr)
 {
+	void (*hook)(void);
+
+	/* (3a) not the last reference: the count cannot reach zero here. */
+	if (atomic_add_unless(&mr->inflight, -1, 1))
+		return;
+	/* (3b) perhaps the last one: decrement, wake and unlock under the lock. */
+	pthread_mutex_lock(&mr->lock);
 	if (atomic_dec_and_test(&mr->inflight)) {
-		pthread_mutex_lock(&mr->lock);
 		pthread_cond_broadcast(&mr->cond);
-		pthread_mutex_unlock(&mr->lock);
+		hook = atomic_load(&rdma_last_put_hook);
+		if (hook)
+			hook();
 	}
+	pthread_mutex_unlock(&mr->lock);	/* (3c) the putter's last touch */
 }
 
 /* ------------------------------------------------------------------ */
@@ -186,11 +203,11 @@ static void rdma_mr_destroy(struct rdma_mr *mr)
 {
 	struct rdma_pd *pd = mr->pd;
 
-	rdma_key_free(mr);
-	pthread_mutex_lock(&mr->lock);
+	rdma_key_free(mr);			/* (2) no new reference from here on */
+	pthread_mutex_lock(&mr->lock);		/* (4) zero is read under the lock */
 	while (atomic_read(&mr->inflight))
 		pthread_cond_wait(&mr->cond, &mr->lock);
-	pthread_mutex_unlock(&mr->lock);
+	pthread_mutex_unlock(&mr->lock);	/* (5) the last putter is gone */
 	if (mr->odp) {
 		rdma_odp_release(mr);
 	} else {

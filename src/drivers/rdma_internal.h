@@ -40,7 +40,9 @@ struct rdma_odp;
 
 /*
  * struct rdma_mr - one memory region.  Immutable after registration except
- * @inflight (atomic; waited for under @lock with @cond) and @pd_node.
+ * @inflight and @pd_node.  @inflight is raised under the key table lock
+ * while the key is live; its last reference is dropped under @lock, where
+ * rdma_mr_destroy() waits for zero on @cond (doc/MEMORY-ORDERING.md).
  * @mm: the mm whose memory is registered (mmgrab()'d for the region's life).
  * @mm_account: pinned regions: the mm charged in pinned_vm (mmgrab()'d).
  */
@@ -77,5 +79,13 @@ long rdma_odp_copy(struct rdma_mr *mr, unsigned long off, void *buf, size_t len,
 void rdma_odp_query(struct rdma_mr *mr, struct pinmm_rdma_mr_info *info);
 
 void rdma_hold(unsigned int us);
+
+/*
+ * Test-only injection point: when set, the putter that drops a region's
+ * last in-flight reference calls it just before its final access to the
+ * region (the unlock of @lock).  tests/unit/test_rdma.c uses it to check
+ * that deregistration cannot free the region before that access.
+ */
+extern void (*_Atomic rdma_last_put_hook)(void);
 
 #endif /* PINMM_RDMA_INTERNAL_H */

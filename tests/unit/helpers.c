@@ -2,6 +2,7 @@
 #include "helpers.h"
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 struct pinmm *test_boot(const char *kv, ...)
@@ -59,6 +60,46 @@ double test_stress_seconds(double dflt)
 {
 	const char *s = getenv("PINMM_STRESS_SECONDS");
 	return s ? atof(s) : dflt;
+}
+
+double test_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+void test_poll_pause(void)
+{
+	struct timespec ts = { .tv_nsec = 100000 };
+
+	nanosleep(&ts, NULL);
+}
+
+bool test_expired(double deadline_ms, const char *what)
+{
+	if (test_now_ms() <= deadline_ms)
+		return false;
+	fprintf(stderr, "# timed out waiting for %s\n", what);
+	return true;
+}
+
+void test_join(pthread_t t, unsigned int ms, const char *what, void **ret)
+{
+	struct timespec ts;
+	int err;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	err = pthread_timedjoin_np(t, ret, &ts);
+	if (err)
+		fail_msg("%s: thread not finished after %u ms (%s)", what, ms, strerror(err));
 }
 
 void test_store8(struct pinmm_proc *p, unsigned long addr, uint8_t v)

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <cmocka.h>
 #include <pinmm/pinmm.h>
@@ -39,6 +40,46 @@ double test_stress_seconds(double dflt);
 /* One byte through the MMU; asserts success. */
 void test_store8(struct pinmm_proc *p, unsigned long addr, uint8_t v);
 uint8_t test_load8(struct pinmm_proc *p, unsigned long addr);
+
+/*
+ * Deadlines for every wait of a test (no test may hang until meson's
+ * timeout).  TEST_WAIT_MS is the default: generous, so that only a real
+ * hang trips it, also under ASan/TSan on a loaded machine.
+ */
+#define TEST_WAIT_MS 60000
+/* CLOCK_MONOTONIC in milliseconds. */
+double test_now_ms(void);
+/* The pause between two polls of a wait (about 100 us). */
+void test_poll_pause(void);
+/*
+ * TEST_WAIT_UNTIL() - poll @cond (an expression, re-evaluated each time)
+ * until it holds; fail the test with "timed out after @ms ms waiting for
+ * @what" if it does not.  Only from the test's own thread (cmocka fails
+ * by longjmp); other threads use test_expired().
+ */
+#define TEST_WAIT_UNTIL(cond, ms, what)						\
+	do {									\
+		double wu_end_ = test_now_ms() + (ms);				\
+		while (!(cond)) {						\
+			if (test_now_ms() > wu_end_)				\
+				fail_msg("timed out after %d ms waiting for %s",	\
+					 (int)(ms), (what));			\
+			test_poll_pause();					\
+		}								\
+	} while (0)
+/*
+ * test_expired() - for a thread other than the test's: true (after
+ * printing "# timed out waiting for @what" on stderr) once the
+ * test_now_ms() time @deadline_ms has passed.  The thread then gives up
+ * and reports the failure to the test thread, which asserts on it.
+ */
+bool test_expired(double deadline_ms, const char *what);
+/*
+ * test_join() - pthread_join() @t within @ms milliseconds, else fail the
+ * test naming @what (the thread is left behind; the process ends soon).
+ * Its return value is stored in *@ret when @ret is not NULL.
+ */
+void test_join(pthread_t t, unsigned int ms, const char *what, void **ret);
 
 /*
  * A temporary directory holding a pinfs image path, for cmocka

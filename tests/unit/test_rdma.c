@@ -10,7 +10,9 @@
 #include "gup_helpers.h"
 #include <pinmm/rdma.h>
 #include <time.h>
+#include <stdatomic.h>
 #include "mm.h"		/* only to mark a VMA VM_IO: there is no public way */
+#include "../../src/drivers/rdma_internal.h"	/* rdma_last_put_hook */
 
 #define RW (IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | IB_ACCESS_REMOTE_READ)
 
@@ -26,6 +28,11 @@ static double now_s(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
+
+/* Wait (with a deadline) until @peer has completed @n operations. */
+#define PEER_WAIT_OPS(peer, ps, n, what)						\
+	TEST_WAIT_UNTIL((assert_int_equal(pinmm_rdma_peer_progress((peer), &(ps)), 0),	\
+			 (ps).ops >= (n)), TEST_WAIT_MS, (what))
 
 static struct pinmm_rdma_stats pd_stats(struct pinmm_proc *p, int pd)
 {
@@ -393,15 +400,13 @@ static void test_dereg_waits_inflight(void **state)
 		.write_pct = 100, .max_ops = 1, .hold_us = 300000, .pattern = 0xee,
 	};
 	assert_int_equal(pinmm_rdma_peer_start(p, pd, &cfg, &peer), 0);
-	t0 = now_s();
-	do {
-		assert_int_equal(pinmm_rdma_query_mr(p, pd, mr.lkey, &q), 0);
-		assert_true(now_s() - t0 < 5);
-	} while (!q.inflight);
+	TEST_WAIT_UNTIL((assert_int_equal(pinmm_rdma_query_mr(p, pd, mr.lkey, &q), 0),
+			 q.inflight), TEST_WAIT_MS, "the peer's operation in flight");
 	t0 = now_s();
 	assert_int_equal(pinmm_rdma_dereg_mr(p, pd, mr.lkey), 0);
 	t1 = now_s();
 	assert_true(t1 - t0 > 0.1);		/* it waited for the operation */
+	PEER_WAIT_OPS(peer, ps, 1, "the peer's one operation");
 	assert_int_equal(pinmm_rdma_peer_wait(peer, &ps), 0);
 	assert_int_equal(ps.ops, 1);
 	assert_int_equal(ps.refused, 0);
@@ -409,6 +414,70 @@ static void test_dereg_waits_inflight(void **state)
 	assert_int_equal(test_load8(p, a), 0xee);
 	assert_int_equal(test_load8(p, a + 2 * PG - 1), 0xee);
 	assert_int_equal(test_load8(p, a + 2 * PG), 0);
+	assert_int_equal(pins_out(m), 0);
+	test_shutdown_clean(m);
+}
+
+/*
+ * The last in-flight reference against deregistration (issue "Trustworthy
+ * results", item 1).  rdma_last_put_hook stops the putter of the last
+ * reference just before its final access to the region; deregistration
+ * runs meanwhile.  It must not return (and free the region) before that
+ * access: the hook waits up to 200 ms for it to return, and records
+ * whether it did.  Before the fix the count reached zero outside the
+ * region's lock, deregistration freed the region at once, and the putter
+ * then locked freed memory (ASan: heap-use-after-free; otherwise a hang
+ * in about one run in ten under MALLOC_PERTURB_).
+ */
+static struct {
+	atomic_bool armed, in_window, dereg_done, freed_early, hook_done;
+} lp;
+
+static void last_put_hook(void)
+{
+	double end = test_now_ms() + 200;
+
+	if (!atomic_exchange(&lp.armed, false))
+		return;
+	atomic_store(&lp.in_window, true);
+	while (!atomic_load(&lp.dereg_done) && test_now_ms() < end)
+		test_poll_pause();
+	atomic_store(&lp.freed_early, atomic_load(&lp.dereg_done));
+	atomic_store(&lp.hook_done, true);
+}
+
+static void test_dereg_vs_last_put(void **state)
+{
+	struct pinmm *m = gh_boot0();
+	struct pinmm_proc *p = test_proc(m);
+	unsigned long a = test_mmap_anon(p, 4 * PG);
+	struct pinmm_rdma_mr_info mr;
+	struct pinmm_rdma_peer *peer;
+	struct pinmm_rdma_peer_stats ps;
+	int pd = pinmm_rdma_alloc_pd(p);
+	(void)state;
+
+	memset(&lp, 0, sizeof(lp));
+	atomic_store(&lp.armed, true);
+	atomic_store(&rdma_last_put_hook, last_put_hook);
+	assert_int_equal(pinmm_rdma_reg_mr(p, pd, a, 4 * PG, RW, &mr), 0);
+	struct pinmm_rdma_peer_cfg cfg = {
+		.rkey = mr.rkey, .iova = a, .length = 4 * PG, .op_size = PG,
+		.write_pct = 100, .max_ops = 1, .pattern = 0x5a,
+	};
+	assert_int_equal(pinmm_rdma_peer_start(p, pd, &cfg, &peer), 0);
+	TEST_WAIT_UNTIL(atomic_load(&lp.in_window), TEST_WAIT_MS,
+			"the peer's last put of its operation");
+	assert_int_equal(pinmm_rdma_dereg_mr(p, pd, mr.lkey), 0);
+	atomic_store(&lp.dereg_done, true);
+	TEST_WAIT_UNTIL(atomic_load(&lp.hook_done), TEST_WAIT_MS, "the putter's hook");
+	atomic_store(&rdma_last_put_hook, NULL);
+	if (atomic_load(&lp.freed_early))
+		fail_msg("deregistration freed the region before its last putter was done with it");
+	PEER_WAIT_OPS(peer, ps, 1, "the peer's one operation");
+	assert_int_equal(pinmm_rdma_peer_wait(peer, &ps), 0);
+	assert_int_equal(ps.refused, 0);
+	assert_int_equal(test_load8(p, a), 0x5a);
 	assert_int_equal(pins_out(m), 0);
 	test_shutdown_clean(m);
 }
@@ -434,19 +503,14 @@ static void test_peer_and_exit(void **state)
 		.write_pct = 70, .seed = 42,
 	};
 	assert_int_equal(pinmm_rdma_peer_start(p, pd, &cfg, &peer), 0);
-	do {
-		assert_int_equal(pinmm_rdma_peer_progress(peer, &ps), 0);
-	} while (ps.ops < 2000);
+	PEER_WAIT_OPS(peer, ps, 2000, "2000 peer operations");
 	assert_int_equal(pinmm_munmap(p, a, 32 * PG), 0);
-	do {
-		assert_int_equal(pinmm_rdma_peer_progress(peer, &ps), 0);
-	} while (ps.ops < 4000);
+	PEER_WAIT_OPS(peer, ps, 4000, "4000 peer operations after munmap");
 	assert_int_equal(ps.refused, 0);
 	assert_int_equal(pinmm_exit(p), 0);
 	assert_int_equal(pins_out(m), 0);
-	do {
-		assert_int_equal(pinmm_rdma_peer_progress(peer, &ps), 0);
-	} while (ps.refused < 10);
+	TEST_WAIT_UNTIL((assert_int_equal(pinmm_rdma_peer_progress(peer, &ps), 0),
+			 ps.refused >= 10), TEST_WAIT_MS, "10 refusals after the exit");
 	assert_int_equal(pinmm_rdma_peer_stop(peer, &ps), 0);
 	assert_int_equal(ps.last_error, EKEYREVOKED);
 	assert_true(ps.reads > 0 && ps.writes > 0);
@@ -483,9 +547,7 @@ static void test_shutdown_reaps_peers(void **state)
 		assert_int_equal(pinmm_rdma_peer_start(p, pd, &cfg, &peer[i]), 0);
 	}
 	for (int i = 0; i < 4; i++) {
-		do {
-			assert_int_equal(pinmm_rdma_peer_progress(peer[i], &ps), 0);
-		} while (ps.ops < 20);
+		PEER_WAIT_OPS(peer[i], ps, 20, "20 operations of each peer");
 	}
 	assert_int_equal(pinmm_rdma_peer_stop(peer[0], &ps), 0);
 	assert_true(ps.ops >= 20 && ps.refused == 0);
@@ -535,6 +597,7 @@ int main(void)
 		cmocka_unit_test(test_survives_munmap),
 		cmocka_unit_test(test_survives_fork),
 		cmocka_unit_test(test_dereg_waits_inflight),
+		cmocka_unit_test(test_dereg_vs_last_put),
 		cmocka_unit_test(test_peer_and_exit),
 		cmocka_unit_test(test_thp_and_shutdown),
 		cmocka_unit_test(test_shutdown_reaps_peers),
