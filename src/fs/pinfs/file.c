@@ -197,6 +197,8 @@ static int pinfs_writepage(struct folio *folio, struct writeback_control *wbc)
 	if (!err) {
 		folio_clear_NoDisk(folio);
 		pinfs_stat_inc(sbi, PINMM_PINFS_WRITEBACK);
+	} else {
+		pinfs_stat_inc(sbi, PINMM_PINFS_WB_ERRORS);
 	}
 	return err;
 }
