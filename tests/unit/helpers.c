@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "helpers.h"
+#include <pinmm/dio.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -85,10 +86,9 @@ bool test_expired(double deadline_ms, const char *what)
 	return true;
 }
 
-void test_join(pthread_t t, unsigned int ms, const char *what, void **ret)
+int test_timedjoin(pthread_t t, unsigned int ms, void **ret)
 {
 	struct timespec ts;
-	int err;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += ms / 1000;
@@ -97,9 +97,13 @@ void test_join(pthread_t t, unsigned int ms, const char *what, void **ret)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000;
 	}
-	err = pthread_timedjoin_np(t, ret, &ts);
-	if (err)
-		fail_msg("%s: thread not finished after %u ms (%s)", what, ms, strerror(err));
+	return pthread_timedjoin_np(t, ret, &ts);
+}
+
+long test_dio_wait(struct pinmm_dio *d)
+{
+	TEST_WAIT_UNTIL(pinmm_dio_done(d) != 0, TEST_WAIT_MS, "a direct I/O request to complete");
+	return pinmm_dio_wait(d);
 }
 
 void test_store8(struct pinmm_proc *p, unsigned long addr, uint8_t v)

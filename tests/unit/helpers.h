@@ -74,12 +74,25 @@ void test_poll_pause(void);
  * and reports the failure to the test thread, which asserts on it.
  */
 bool test_expired(double deadline_ms, const char *what);
+/* pthread_join() @t within @ms milliseconds: 0, or the errno (ETIMEDOUT). */
+int test_timedjoin(pthread_t t, unsigned int ms, void **ret);
 /*
- * test_join() - pthread_join() @t within @ms milliseconds, else fail the
- * test naming @what (the thread is left behind; the process ends soon).
- * Its return value is stored in *@ret when @ret is not NULL.
+ * TEST_JOIN() - join thread @t within TEST_WAIT_MS, else fail the test
+ * naming @what (the thread is left behind; the process ends soon).
  */
-void test_join(pthread_t t, unsigned int ms, const char *what, void **ret);
+#define TEST_JOIN(t, what)							\
+	do {									\
+		int tj_ = test_timedjoin((t), TEST_WAIT_MS, NULL);		\
+		if (tj_)							\
+			fail_msg("%s: thread not finished after %d ms (%s)",	\
+				 (what), TEST_WAIT_MS, strerror(tj_));		\
+	} while (0)
+struct pinmm_dio;
+/*
+ * test_dio_wait() - pinmm_dio_wait() once the request completed, failing
+ * the test if it does not within TEST_WAIT_MS.
+ */
+long test_dio_wait(struct pinmm_dio *d);
 
 /*
  * A temporary directory holding a pinfs image path, for cmocka

@@ -281,7 +281,7 @@ static void test_threads(void **state)
 		assert_int_equal(pthread_create(&th[i], NULL, thread_fn, &args[i]), 0);
 	}
 	for (int i = 0; i < 8; i++)
-		assert_int_equal(pthread_join(th[i], NULL), 0);
+		TEST_JOIN(th[i], "a thread of test_threads");
 	for (int i = 0; i < 8; i++) {
 		assert_true(args[i].tid >= 1);
 		assert_int_not_equal(args[i].tid, pinmm_tid());

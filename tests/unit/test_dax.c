@@ -153,7 +153,7 @@ static void test_dax_truncate_waits_for_pin(void **state)
 	t0 = now_ms();
 	assert_int_equal(pinmm_ftruncate(p, fd, 0), 0);
 	assert_true(now_ms() - t0 >= 40);
-	assert_int_equal(pthread_join(th, NULL), 0);
+	TEST_JOIN(th, "the delayed unpinner");
 	assert_int_equal(gh_vm(m, "dax_truncate_waits"), 1);
 	assert_int_equal(gh_vm(m, "dax_truncate_timeouts"), 0);
 	assert_int_equal(free_blocks(m), free0);

@@ -67,7 +67,7 @@ static void test_dio_write_read(void **state)
 	fill(src, len, 1);
 	assert_int_equal(pinmm_store(p, a, src, len), (long)len);
 	assert_int_equal(pinmm_dio_submit(p, fd, PINMM_DIO_WRITE, a, len, 0, &d), 0);
-	assert_int_equal(pinmm_dio_wait(d), (long)len);
+	assert_int_equal(test_dio_wait(d), (long)len);
 	assert_int_equal(pinmm_fstat_size(p, fd), (long)len);
 	/* Buffered reader sees it: the write went to the blocks. */
 	assert_int_equal(pinmm_pread(p, bfd, got, len, 0), (long)len);
@@ -75,7 +75,7 @@ static void test_dio_write_read(void **state)
 
 	/* Read two pages at offset 4096 into another buffer. */
 	assert_int_equal(pinmm_dio_submit(p, fd, PINMM_DIO_READ, b, 2 * PG, (long)PG, &d), 0);
-	assert_int_equal(pinmm_dio_wait(d), (long)(2 * PG));
+	assert_int_equal(test_dio_wait(d), (long)(2 * PG));
 	assert_int_equal(pinmm_load(p, b, got, 2 * PG), (long)(2 * PG));
 	assert_memory_equal(got, src + PG, 2 * PG);
 	assert_int_equal(pinmm_vmstat(m, "dio_reads"), 1);
@@ -149,14 +149,14 @@ static void test_dio_cache_coherence(void **state)
 	/* Buffered write: dirty in the cache only. */
 	assert_int_equal(pinmm_pwrite(p, bfd, x, 2 * PG, 0), (long)(2 * PG));
 	assert_int_equal(pinmm_dio_submit(p, fd, PINMM_DIO_READ, a, 2 * PG, 0, &d), 0);
-	assert_int_equal(pinmm_dio_wait(d), (long)(2 * PG));
+	assert_int_equal(test_dio_wait(d), (long)(2 * PG));
 	assert_int_equal(pinmm_load(p, a, got, 2 * PG), (long)(2 * PG));
 	assert_memory_equal(got, x, 2 * PG);
 	/* The cache holds x; a DIO write of y must not leave it stale. */
 	assert_int_equal(pinmm_pread(p, bfd, got, 2 * PG, 0), (long)(2 * PG));
 	assert_int_equal(pinmm_store(p, a, y, 2 * PG), (long)(2 * PG));
 	assert_int_equal(pinmm_dio_submit(p, fd, PINMM_DIO_WRITE, a, 2 * PG, 0, &d), 0);
-	assert_int_equal(pinmm_dio_wait(d), (long)(2 * PG));
+	assert_int_equal(test_dio_wait(d), (long)(2 * PG));
 	assert_int_equal(pinmm_pread(p, bfd, got, 2 * PG, 0), (long)(2 * PG));
 	assert_memory_equal(got, y, 2 * PG);
 	/* Synchronous O_DIRECT pread with a host buffer. */
@@ -190,16 +190,16 @@ static void test_dio_read_eof_and_hole(void **state)
 	fill(x, 6000, 4);
 	assert_int_equal(pinmm_pwrite(p, bfd, x, 6000, 0), 6000);
 	assert_int_equal(pinmm_dio_submit(p, fd, PINMM_DIO_READ, a, 4 * PG, 0, &d), 0);
-	assert_int_equal(pinmm_dio_wait(d), 6000);
+	assert_int_equal(test_dio_wait(d), 6000);
 	assert_int_equal(pinmm_load(p, a, got, 6000), 6000);
 	assert_memory_equal(got, x, 6000);
 	/* At EOF: 0 bytes. */
 	assert_int_equal(pinmm_dio_submit(p, fd, PINMM_DIO_READ, a, PG, 8 * (long)PG, &d), 0);
-	assert_int_equal(pinmm_dio_wait(d), 0);
+	assert_int_equal(test_dio_wait(d), 0);
 	/* A hole reads as zeroes. */
 	assert_int_equal(pinmm_ftruncate(p, bfd, 16 * (long)PG), 0);
 	assert_int_equal(pinmm_dio_submit(p, fd, PINMM_DIO_READ, a, PG, 10 * (long)PG, &d), 0);
-	assert_int_equal(pinmm_dio_wait(d), (long)PG);
+	assert_int_equal(test_dio_wait(d), (long)PG);
 	assert_int_equal(pinmm_load(p, a, got, PG), (long)PG);
 	for (size_t i = 0; i < PG; i++)
 		assert_int_equal(got[i], 0);
@@ -248,7 +248,7 @@ static void test_dio_async_overlap_and_dirty(void **state)
 	assert_int_equal(pinmm_sync(m), 0);
 	assert_true(pinmm_reclaim(m, 1000) >= 0);
 	assert_int_equal(pinmm_dio_done(d), 0);
-	assert_int_equal(pinmm_dio_wait(d), (long)PG);
+	assert_int_equal(test_dio_wait(d), (long)PG);
 	pins_balanced(m);
 	/* Released dirty: the page reaches the file through writeback. */
 	assert_int_equal(pinmm_page_info(p, a, &pi), 0);
@@ -292,7 +292,7 @@ static void test_dio_many_and_truncate(void **state)
 	/* Waits for the writes in flight that hold i_rwsem. */
 	assert_int_equal(pinmm_ftruncate(p, fd, (long)(N * PG)), 0);
 	for (int i = 0; i < N; i++)
-		assert_int_equal(pinmm_dio_wait(d[i]), (long)PG);
+		assert_int_equal(test_dio_wait(d[i]), (long)PG);
 	assert_int_equal(pinmm_pread(p, fd, got, N * PG, 0), (long)(N * PG));
 	assert_memory_equal(got, x, N * PG);
 	pins_balanced(m);

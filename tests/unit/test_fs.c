@@ -451,7 +451,7 @@ static void test_io_truncate_race(void **state)
 	usleep(300 * 1000);
 	stop = true;
 	for (int i = 0; i < 5; i++)
-		pthread_join(t[i], NULL);
+		TEST_JOIN(t[i], "an I/O racer after the stop");
 	assert_int_equal(pinmm_audit(m), 0);
 	assert_int_equal(pinmm_ftruncate(p, fd, 0), 0);
 	assert_int_equal(pinmm_vmstat(m, "nr_shmem"), 0);
@@ -580,7 +580,7 @@ static void test_folio_lock(void **state)
 	for (int i = 0; i < 4; i++)
 		pthread_create(&t[i], NULL, lock_worker, &a);
 	for (int i = 0; i < 4; i++)
-		pthread_join(t[i], NULL);
+		TEST_JOIN(t[i], "a folio_lock() worker");
 	assert_int_equal(counter, 4 * 20000);
 	assert_false(folio_test_Locked(folio));
 

@@ -477,7 +477,7 @@ static void test_mirror_race(void **state)
 		if (ret)
 			r.errors++;
 	}
-	pthread_join(th, NULL);
+	TEST_JOIN(th, "the HMM racer after the stop");
 	assert_int_equal(r.errors, 0);
 	/* Quiescent: the device sees exactly the CPU's last value. */
 	assert_int_equal(mirror_read(&mr, a), 199);

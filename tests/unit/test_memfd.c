@@ -318,7 +318,7 @@ static void test_fault_truncate_race(void **state)
 	usleep(300 * 1000);
 	stop = true;
 	for (int i = 0; i < 4; i++)
-		pthread_join(t[i], NULL);
+		TEST_JOIN(t[i], "a memfd racer after the stop");
 	assert_int_equal(pinmm_audit(m), 0);
 	assert_int_equal(pinmm_munmap(p, (unsigned long)addr, 8 * PG), 0);
 	assert_int_equal(pinmm_close(p, fd), 0);

@@ -56,8 +56,12 @@ static bool rec_invalidate(struct mmu_interval_notifier *sub,
 	r->n++;
 	pthread_mutex_unlock(&r->lock);
 	if (r->block) {
+		double end = test_now_ms() + TEST_WAIT_MS;
+
 		__atomic_store_n(&r->entered, 1, __ATOMIC_SEQ_CST);
-		while (!__atomic_load_n(&r->release, __ATOMIC_SEQ_CST))
+		/* On a deadline the callback gives up; the test then fails. */
+		while (!__atomic_load_n(&r->release, __ATOMIC_SEQ_CST) &&
+		       !test_expired(end, "the test to release a blocked callback"))
 			usleep(1000);
 	}
 	return true;
@@ -198,9 +202,8 @@ static void *remove_thread(void *arg)
 
 static void wait_flag(volatile int *f)
 {
-	for (int i = 0; i < 10000 && !__atomic_load_n(f, __ATOMIC_SEQ_CST); i++)
-		usleep(1000);
-	assert_true(__atomic_load_n(f, __ATOMIC_SEQ_CST));
+	TEST_WAIT_UNTIL(__atomic_load_n(f, __ATOMIC_SEQ_CST), TEST_WAIT_MS,
+			"the blocking callback to be entered");
 }
 
 static void test_seq_concurrent(void **state)
@@ -249,9 +252,9 @@ static void test_seq_concurrent(void **state)
 	assert_false(__atomic_load_n(&tu.done, __ATOMIC_SEQ_CST));
 
 	__atomic_store_n(&blk.release, 1, __ATOMIC_SEQ_CST);
-	pthread_join(th_u, NULL);
-	pthread_join(th_r, NULL);
-	pthread_join(th_g, NULL);
+	TEST_JOIN(th_u, "the munmap once the callback is released");
+	TEST_JOIN(th_r, "read_begin once the invalidation ended");
+	TEST_JOIN(th_g, "the remove once the invalidation ended");
 	assert_true(tu.done && tr.done && tg.done);
 	assert_int_equal(tu.ret, 0);
 	/* The reader collided with the invalidation. */
@@ -300,7 +303,7 @@ static void test_deferred_cancel(void **state)
 	mmu_interval_notifier_remove(&tmp.sub);
 	assert_false(__atomic_load_n(&tu.done, __ATOMIC_SEQ_CST));
 	__atomic_store_n(&blk.release, 1, __ATOMIC_SEQ_CST);
-	pthread_join(th_u, NULL);
+	TEST_JOIN(th_u, "the munmap once the callback is released");
 	assert_int_equal(tmp.n, 0);
 	mmu_interval_notifier_remove(&blk.sub);
 	test_shutdown_clean(m);

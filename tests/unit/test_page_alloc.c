@@ -417,7 +417,7 @@ static void test_concurrent(void **state)
 		assert_int_equal(pthread_create(&th[i], NULL, race_fn, &args[i]), 0);
 	}
 	for (int i = 0; i < 4; i++)
-		assert_int_equal(pthread_join(th[i], NULL), 0);
+		TEST_JOIN(th[i], "an allocator thread");
 	take_snap(m, &after);
 	assert_memory_equal(&before, &after, sizeof(before));
 	check_balance(m);

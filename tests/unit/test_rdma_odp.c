@@ -414,12 +414,14 @@ static void test_odp_concurrent_invalidations(void **state)
 		.write_pct = 100, .max_ops = (long)sweeps * npages * 4, .stop_on_error = true,
 	};
 	assert_int_equal(pthread_create(&t, NULL, invalidate_thread, &inv), 0);
-	while (atomic_load(&inv.rounds) < 2)
-		sched_yield();
+	TEST_WAIT_UNTIL(atomic_load(&inv.rounds) >= 2, TEST_WAIT_MS, "two invalidation rounds");
 	assert_int_equal(pinmm_rdma_peer_start(p, pd, &cfg, &peer), 0);
+	/* The peer ends after max_ops, or at its first refusal (stop_on_error). */
+	TEST_WAIT_UNTIL((assert_int_equal(pinmm_rdma_peer_progress(peer, &ps), 0),
+			 ps.ops >= cfg.max_ops || ps.refused), TEST_WAIT_MS, "the peer's sweeps");
 	assert_int_equal(pinmm_rdma_peer_wait(peer, &ps), 0);
 	atomic_store(&inv.stop, true);
-	pthread_join(t, NULL);
+	TEST_JOIN(t, "the invalidating thread after the stop");
 	assert_int_equal(ps.refused, 0);
 	assert_int_equal(ps.sweeps, sweeps);
 	for (int i = 0; i < npages; i++)

@@ -116,9 +116,8 @@ static void test_remote_target_exit(void **state)
 	assert_int_equal(pinmm_exit(b), 0);
 	assert_true(gh_vm(m, "pinned_page_detached") - detached >= 16);
 	assert_int_equal(pins_out(m), 16);
-	do {
-		assert_int_equal(pinmm_rdma_peer_progress(peer, &ps), 0);
-	} while (ps.ops < 5000);
+	TEST_WAIT_UNTIL((assert_int_equal(pinmm_rdma_peer_progress(peer, &ps), 0),
+			 ps.ops >= 5000), TEST_WAIT_MS, "5000 peer operations on detached pages");
 	assert_int_equal(pinmm_rdma_peer_stop(peer, &ps), 0);
 	assert_int_equal(ps.refused, 0);
 
@@ -191,10 +190,12 @@ struct exit_race {
 static void *exit_thread(void *arg)
 {
 	struct exit_race *r = arg;
+	double end = test_now_ms() + TEST_WAIT_MS;
 
 	atomic_store(&r->ready, 1);
-	while (!atomic_load(&r->go))
-		;
+	while (!atomic_load(&r->go))		/* spins: the race window is narrow */
+		if (test_expired(end, "the go signal of the exit race"))
+			break;
 	for (volatile int i = 0; i < r->delay; i++)
 		;
 	assert_int_equal(pinmm_exit(r->b), 0);
@@ -225,13 +226,12 @@ static void test_remote_reg_races_exit(void **state)
 
 		test_store8(r.b, buf, 7);
 		assert_int_equal(pthread_create(&t, NULL, exit_thread, &r), 0);
-		while (!atomic_load(&r.ready))
-			;
+		TEST_WAIT_UNTIL(atomic_load(&r.ready), TEST_WAIT_MS, "the exiting thread to start");
 		atomic_store(&r.go, 1);
 		for (volatile int i = 0; i < (iter & 2 ? 0 : iter * 40); i++)
 			;
 		ret = pinmm_rdma_reg_mr_remote(a, pd, r.b, buf, 4 * PG, acc, &mr);
-		pthread_join(t, NULL);
+		TEST_JOIN(t, "the exiting thread");
 		if (ret == 0) {
 			char c = 0;
 
