@@ -21,7 +21,9 @@
  * run (free-page balance); pins balance, pinmm_audit() == 0 and
  * pinmm_shutdown() == 0.
  *
- * Duration: PINMM_STRESS_SECONDS (default 5); seed: PINMM_SEED.
+ * Duration: PINMM_STRESS_SECONDS (default 5), longer (at most 60 s more)
+ * until each race of stress_run()'s event list has happened; seed:
+ * PINMM_SEED.
  */
 #include "mm.h"
 #include "rcu.h"
@@ -227,7 +229,7 @@ static void test_alloc_race(void **state)
 	pt0 = pinmm_vmstat(r->m, "nr_page_table_pages");
 
 	stress_start_init(&r->st, NTHREADS);
-	r->st.deadline = stress_now() + stress_seconds();
+	r->st.deadline = stress_now() + stress_seconds() + STRESS_EXTRA_SECONDS;
 	for (unsigned i = 0; i < NTHREADS; i++) {
 		w[i].r = r;
 		w[i].idx = i < NR_MAPPERS ? i : i - NR_MAPPERS;
@@ -238,8 +240,17 @@ static void test_alloc_race(void **state)
 						proc_thread, &w[i]), 0);
 	}
 	t0 = stress_now();
-	for (unsigned i = 0; i < NTHREADS; i++)
-		pthread_join(tids[i], NULL);
+	{
+		/* The races this test exists for. */
+		const struct stress_event ev[] = {
+			{ "slot unmaps (page tables freed by RCU)", &r->unmaps },
+			{ "GUP-fast walks", &r->walks },
+			{ "forks", &r->forks },
+			{ "process exits", &r->procs },
+			{ "thp_fault_alloc", NULL, r->m },
+		};
+		stress_run(&r->st, stress_seconds(), tids, NTHREADS, ev, ARRAY_SIZE(ev));
+	}
 	rcu_barrier();		/* every table freed by call_rcu is back */
 	free1 = pinmm_vmstat(r->m, "nr_free_pages");
 	pt1 = pinmm_vmstat(r->m, "nr_page_table_pages");

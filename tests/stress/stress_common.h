@@ -16,6 +16,7 @@
 #define PINMM_STRESS_COMMON_H
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +146,86 @@ static inline bool stress_should_stop(struct stress_start *st)
 		return true;
 	}
 	return false;
+}
+
+/*
+ * The races a stress test exists for must actually happen, or a green run
+ * proves nothing.  A test names each one as an event: a counter and what
+ * it counts.  stress_run() lets the threads race for the run's duration
+ * and then, if some event has not happened yet, for up to
+ * STRESS_EXTRA_SECONDS more (a slow TSan run, an unlucky seed); then it
+ * stops them, joins them with a deadline, and stress_check()s that every
+ * event happened at least once.
+ */
+#define STRESS_EXTRA_SECONDS 60.0
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+/* Grace, past the stop, for a thread to finish its iteration and exit. */
+#define STRESS_JOIN_MS 60000
+
+/*
+ * An event: @counter (the test's own) or, when it is NULL, the vmstat
+ * counter @what of @m.
+ */
+struct stress_event {
+	const char *what;
+	_Atomic long *counter;
+	struct pinmm *m;
+};
+
+static inline long stress_event_count(const struct stress_event *ev)
+{
+	return ev->counter ? atomic_load(ev->counter) : pinmm_vmstat(ev->m, ev->what);
+}
+
+static inline bool stress_events_happened(const struct stress_event *ev, unsigned n,
+					  bool report)
+{
+	bool all = true;
+
+	for (unsigned i = 0; i < n; i++) {
+		long c = stress_event_count(&ev[i]);
+
+		if (c > 0)
+			continue;
+		all = false;
+		if (report)
+			stress_violation("the race this test exists for did not happen: "
+					 "%s = %ld after the run", ev[i].what, c);
+	}
+	return all;
+}
+
+/*
+ * stress_run() - from the test's thread, after creating @n threads @tids
+ * that poll stress_should_stop(@st), whose deadline the test set to
+ * stress_now() + @secs + STRESS_EXTRA_SECONDS (a backstop) before creating
+ * them: wait @secs seconds, then until every event of @ev happened (at most
+ * STRESS_EXTRA_SECONDS more), stop and join the threads (one that does not
+ * end within STRESS_JOIN_MS fails the test), and count a violation for
+ * each event that never happened.
+ */
+static inline void stress_run(struct stress_start *st, double secs, pthread_t *tids,
+			      unsigned n, const struct stress_event *ev, unsigned nev)
+{
+	double t0 = stress_now();
+	struct timespec tick = { .tv_nsec = 10 * 1000 * 1000 };
+
+	while (!atomic_load(&st->stop) && stress_now() < t0 + secs)
+		nanosleep(&tick, NULL);
+	while (!atomic_load(&st->stop) && !stress_events_happened(ev, nev, false) &&
+	       stress_now() < t0 + secs + STRESS_EXTRA_SECONDS)
+		nanosleep(&tick, NULL);
+	atomic_store(&st->stop, true);
+	for (unsigned i = 0; i < n; i++) {
+		int err = test_timedjoin(tids[i], STRESS_JOIN_MS, NULL);
+
+		if (err)
+			fail_msg("stress thread %u not finished %d ms after the stop (%s)",
+				 i, STRESS_JOIN_MS, strerror(err));
+	}
+	stress_events_happened(ev, nev, true);
 }
 
 #if STRESS_TSAN

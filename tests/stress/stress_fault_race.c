@@ -17,7 +17,9 @@
  * mapcount > 0; at the end pinmm_audit() == 0, the pin counters balance and
  * pinmm_shutdown() == 0.
  *
- * Duration: PINMM_STRESS_SECONDS (default 5); seed: PINMM_SEED.
+ * Duration: PINMM_STRESS_SECONDS (default 5), longer (at most 60 s more)
+ * until each race of stress_run()'s event list has happened; seed:
+ * PINMM_SEED.
  */
 #include <pinmm/linux.h>
 #include "stress_common.h"
@@ -266,7 +268,7 @@ static void test_fault_race(void **state)
 					       MADV_HUGEPAGE), 0);
 	}
 	stress_start_init(&r->st, NTHREADS);
-	r->st.deadline = stress_now() + stress_seconds();
+	r->st.deadline = stress_now() + stress_seconds() + STRESS_EXTRA_SECONDS;
 	for (unsigned i = 0; i < NTHREADS; i++) {
 		o[i].r = r;
 		o[i].idx = i;
@@ -280,8 +282,20 @@ static void test_fault_race(void **state)
 						&o[i]), 0);
 	}
 	t0 = stress_now();
-	for (unsigned i = 0; i < NTHREADS; i++)
-		pthread_join(tids[i], NULL);
+	{
+		/* The races this test exists for. */
+		const struct stress_event ev[] = {
+			{ "MADV_DONTNEEDs", &r->dontneeds },
+			{ "remaps", &r->remaps },
+			{ "fork snapshot checks", &r->snapshot_checks },
+			{ "whole-process forks", &r->forks },
+			{ "probes", &r->probes },
+			{ "cow_fault", NULL, r->m },
+			{ "thp_fault_alloc", NULL, r->m },
+			{ "thp_split_pmd", NULL, r->m },
+		};
+		stress_run(&r->st, stress_seconds(), tids, NTHREADS, ev, ARRAY_SIZE(ev));
+	}
 
 	acquired = pinmm_vmstat(r->m, "nr_foll_pin_acquired");
 	released = pinmm_vmstat(r->m, "nr_foll_pin_released");

@@ -38,8 +38,9 @@
  *
  * Duration: test 1 (bias pin tracking) runs PINMM_STRESS_SECONDS (default
  * 5); test 2 (fork_vs_pin) and test 3 (test 1 again with exact pin
- * tracking) a third of that each.  Seed: PINMM_SEED.  The issue's
- * 60-second run (test 1 alone races for the full 60 s):
+ * tracking) a third of that each; each runs on (at most 60 s more) until
+ * every race of its stress_run() event list has happened.  Seed:
+ * PINMM_SEED.  The issue's 60-second run (test 1 alone races for the full 60 s):
  *
  *     PINMM_STRESS_SECONDS=60 build/tests/stress_gup_fast_race
  */
@@ -554,7 +555,7 @@ static void run_race(const struct race_cfg *cfg, const char *tracking)
 	setup_regions(r);
 
 	stress_start_init(&r->st, nthreads);
-	r->st.deadline = stress_now() + secs;
+	r->st.deadline = stress_now() + secs + STRESS_EXTRA_SECONDS;
 	for (unsigned i = 0; i < nthreads; i++) {
 		args[i].r = r;
 		args[i].idx = i < cfg->nr_pinners ? i : i - cfg->nr_pinners;
@@ -564,8 +565,25 @@ static void run_race(const struct race_cfg *cfg, const char *tracking)
 						&args[i]), 0);
 	}
 	t0 = stress_now();
-	for (unsigned i = 0; i < nthreads; i++)
-		pthread_join(tids[i], NULL);
+	{
+		/* The races this test exists for (chaos: the first eight). */
+		const struct stress_event ev[] = {
+			{ "remaps", &r->remaps },
+			{ "mprotects", &r->mprotects },
+			{ "MADV_DONTNEEDs", &r->dontneeds },
+			{ "successful migrations", &r->migrate_ok },
+			{ "gup_fast_fallback", NULL, r->m },
+			{ "thp_split_pmd", NULL, r->m },
+			{ "thp_split_page", NULL, r->m },
+			{ "longterm_migrate", NULL, r->m },
+			{ "forks", &r->forks },
+			{ "held-pin checks", &r->held_checks },
+			{ "coherence checks", &r->coherence_checks },
+		};
+		unsigned first = cfg->chaos ? 0 : 8;
+
+		stress_run(&r->st, secs, tids, nthreads, ev + first, ARRAY_SIZE(ev) - first);
+	}
 
 	acquired = vmstat(r->m, "nr_foll_pin_acquired");
 	released = vmstat(r->m, "nr_foll_pin_released");
