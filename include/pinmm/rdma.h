@@ -301,6 +301,10 @@ PINMM_API int pinmm_rdma_peer_stop(struct pinmm_rdma_peer *peer,
 				   struct pinmm_rdma_peer_stats *out);
 /**
  * pinmm_rdma_peer_progress() - the peer's counters so far, while it runs.
+ * @peer: a running (or finished, not yet waited for) peer.
+ * @out: a snapshot of its counters.
+ *
+ * Context: any thread; does not wait for the peer.
  * Return: 0; -EINVAL.
  */
 PINMM_API int pinmm_rdma_peer_progress(struct pinmm_rdma_peer *peer,
