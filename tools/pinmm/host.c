@@ -219,6 +219,7 @@ int host_fault_in(size_t bytes, bool thp, uint64_t *ns)
 struct spin_arg {
 	pthread_barrier_t *bar;
 	uint64_t ns;
+	unsigned long sink;	/* the loop's result, so that it is not dead code */
 };
 
 static void *spin_fn(void *arg)
@@ -233,12 +234,13 @@ static void *spin_fn(void *arg)
 	for (unsigned long i = 0; i < 100000000UL; i++)
 		x += i;
 	a->ns = bench_now_ns() - t0;
+	a->sink = x;
 	return NULL;
 }
 
 double host_cpu_scaling(void)
 {
-	struct spin_arg one = { NULL, 0 }, two[2];
+	struct spin_arg one = { NULL, 0, 0 }, two[2];
 	pthread_barrier_t bar;
 	pthread_t tid[2];
 	uint64_t best1 = 0, best2 = 0;
