@@ -206,6 +206,13 @@ PINMM_API const struct pinmm_config *pinmm_machine_config(struct pinmm *m);
 
 PINMM_API int pinmm_proc_create(struct pinmm *m, struct pinmm_proc **out);
 PINMM_API int pinmm_fork(struct pinmm_proc *parent, struct pinmm_proc **child);
+/**
+ * pinmm_exit() - the process exits: files closed, address space torn down
+ * once the calls still running on it (on other threads) have returned.
+ * Later calls on @p, or on a thread whose current process is @p, answer
+ * -ESRCH; the handle stays valid until pinmm_shutdown().
+ * Return: 0, -EINVAL, -ESRCH (already exited).
+ */
 PINMM_API int pinmm_exit(struct pinmm_proc *p);
 PINMM_API void pinmm_set_current(struct pinmm_proc *p);
 PINMM_API struct pinmm_proc *pinmm_current(void);

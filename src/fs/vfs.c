@@ -407,13 +407,19 @@ void vfs_exit(struct pinmm *m)
  * @file: the file; on success the slot owns the caller's reference.
  *
  * Context: takes p->files_lock.
- * Return: the descriptor, -EMFILE (table full) or -ENOMEM.
+ * Return: the descriptor, -EMFILE (table full), -ENOMEM, or -ESRCH when
+ * @p has exited (its table is closed: the file would never be put).
  */
 int files_install(struct pinmm_proc *p, struct file *file)
 {
 	int fd, err = -EMFILE;
 
 	mutex_lock(&p->files_lock);
+	/* exit sets p->exited before files_close_all() takes this lock. */
+	if (READ_ONCE(p->exited)) {
+		err = -ESRCH;
+		goto out;
+	}
 	for (fd = 0; fd < p->nr_files; fd++)
 		if (!p->files[fd])
 			goto found;

@@ -203,7 +203,11 @@ static inline void mod_vm_stat(struct pinmm *m, enum vm_stat_item item, long del
 }
 const char *vmstat_name(enum vm_stat_item item);
 
-/* The per-thread `current`. */
+/*
+ * The per-thread `current`.  current_mm() takes no reference: code that
+ * does not hold the mm's mmap_lock or an mm_users reference must use
+ * get_current_mm() (mm.h; doc/DESIGN.md §8).
+ */
 extern __thread struct pinmm_proc *pinmm_current_proc;
 static inline struct mm_struct *current_mm(void)
 {

@@ -3,10 +3,19 @@
  * process.c - processes: creation, fork, exit and the per-thread
  * `current` that <pinmm/linux.h> acts on.
  *
- * A process is an mm plus a file table.  pinmm_exit() tears both down but
- * keeps the struct pinmm_proc (marked exited, every call on it answers
- * -ESRCH) until the machine shuts down, so that a stale pointer held by a
- * user program never turns into a use-after-free.
+ * A process is an mm plus a file table.  pinmm_exit() closes the files and
+ * drops the process's own mm_users reference; the address space is torn
+ * down by the last mmput(), which may come later from a call still running
+ * on another thread.  The struct pinmm_proc is kept (marked exited, every
+ * call on it answers -ESRCH) until the machine shuts down, and it keeps an
+ * mm_count reference on its mm for that long, so that @p->mm never
+ * changes and never dangles (doc/DESIGN.md "Process and mm lifetimes").
+ *
+ * Every call that works on a process's memory runs as a syscall of that
+ * process: it takes an mm_users reference with get_proc_mm() (for
+ * `current`, get_current_mm()) on entry and drops it with mmput() on
+ * return, so a concurrent pinmm_exit() never frees the address space under
+ * a fault, a GUP walk or a load.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -59,6 +68,7 @@ int pinmm_proc_create(struct pinmm *m, struct pinmm_proc **out)
 		return -ENOMEM;
 	}
 	p->mm->owner = p;
+	mmgrab(p->mm);		/* @p->mm stays valid memory until @p is freed */
 	proc_register(m, p);
 	*out = p;
 	return 0;
@@ -67,67 +77,130 @@ int pinmm_proc_create(struct pinmm *m, struct pinmm_proc **out)
 /**
  * pinmm_fork() - a child of @parent: COW copy of private memory, shared
  * MAP_SHARED memory, the same open files; VM_DONTCOPY ranges left out.
- * Context: any thread; takes @parent's mmap_lock for writing.
+ * Context: any thread; takes @parent's mmap_lock for writing and holds an
+ * mm_users reference on @parent's mm (a concurrent exit of @parent waits
+ * for the copy to finish before the parent's memory is torn down).
  * Return: 0, -EINVAL, -ESRCH, -ENOMEM.
  */
 int pinmm_fork(struct pinmm_proc *parent, struct pinmm_proc **child)
 {
+	struct mm_struct *oldmm;
 	struct pinmm_proc *p;
 	int err = 0;
 
 	pinmm_thread_enter();
 	if (!parent || !child)
 		return -EINVAL;
-	if (parent->exited)
+	oldmm = get_proc_mm(parent);
+	if (!oldmm)
 		return -ESRCH;
 	p = proc_alloc(parent->machine);
-	if (!p)
-		return -ENOMEM;
-	p->rlimit_memlock = parent->rlimit_memlock;
-	p->mm = dup_mm(parent->mm, &err);
-	if (!p->mm) {
-		mutex_destroy(&p->files_lock);
-		free(p);
-		return err;
+	if (!p) {
+		err = -ENOMEM;
+		goto out;
 	}
+	p->rlimit_memlock = parent->rlimit_memlock;
+	p->mm = dup_mm(oldmm, &err);
+	if (!p->mm)
+		goto free_proc;
 	p->mm->owner = p;
 	err = files_dup(p, parent);
 	if (err) {
 		mmput(p->mm);
-		mutex_destroy(&p->files_lock);
-		free(p);
-		return err;
+		goto free_proc;
 	}
+	mmgrab(p->mm);
 	proc_register(parent->machine, p);
 	*child = p;
+	mmput(oldmm);
 	pinmm_debug_boundary(parent->machine);
 	return 0;
+
+free_proc:
+	mutex_destroy(&p->files_lock);
+	free(p);
+out:
+	mmput(oldmm);
+	return err;
 }
 
 /*
- * Tear @p down.  @exited is set and @mm cleared under proc_lock, which
- * is what a reader of another process's mm (RDMA remote registration)
- * takes: a process seen alive under it has a live mm.
+ * Tear @p down.  @exited is set under proc_lock first, so that new calls
+ * answer -ESRCH; then the files are closed and the process's own mm_users
+ * reference dropped.  A call that got its reference before that keeps the
+ * address space alive until it returns: its mmput() is then the last and
+ * runs exit_mmap().  @p->mm itself (the structure) stays, see the header.
  */
 static void do_exit(struct pinmm_proc *p)
 {
 	struct pinmm *m = p->machine;
 
+	/* MEMORY-ORDERING.md (j) exit 1 (pinmm_exit() claimed it already). */
 	mutex_lock(&m->proc_lock);
-	p->exited = true;	/* pinmm_exit() claimed it already; shutdown did not */
+	WRITE_ONCE(p->exited, true);
 	mutex_unlock(&m->proc_lock);
-	files_close_all(p);
-	p->mm->owner = NULL;
-	mmput(p->mm);
-	mutex_lock(&m->proc_lock);
-	p->mm = NULL;
-	mutex_unlock(&m->proc_lock);
+	files_close_all(p);	/* (j) exit 2 */
+	mmput(p->mm);		/* (j) exit 3: the last user tears it down */
+}
+
+/**
+ * get_proc_mm() - an mm_users reference on @p's address space, Linux's
+ * get_task_mm(): what a call on @p holds while it uses @p's memory.
+ * @p: the process; the caller keeps it valid (pinmm_proc structures live
+ * until shutdown).
+ *
+ * Context: any; lock-free.  The reference is dropped with mmput(), which
+ * must not be called with the mm's mmap_lock held.
+ * Return: @p's mm, or NULL when @p has exited (or its last user is tearing
+ * the address space down).
+ */
+struct mm_struct *get_proc_mm(struct pinmm_proc *p)
+{
+	/* MEMORY-ORDERING.md (j) caller 1: a fast refusal; mm_users decides. */
+	if (READ_ONCE(p->exited))
+		return NULL;
+	/* (j) caller 2: p->mm is immutable and mm_count-pinned by @p. */
+	if (!mmget_not_zero(p->mm))
+		return NULL;
+	return p->mm;
+}
+
+/**
+ * get_current_mm() - get_proc_mm() of the calling thread's `current`.
+ * @err: set to -EFAULT when the thread has no current process, -ESRCH
+ * when it has exited.
+ *
+ * Context: any thread.
+ * Return: the mm with an mm_users reference (drop it with mmput()), or
+ * NULL with *@err set.
+ */
+struct mm_struct *get_current_mm(int *err)
+{
+	struct pinmm_proc *p = pinmm_current_proc;
+	struct mm_struct *mm;
+
+	if (!p) {
+		*err = -EFAULT;
+		return NULL;
+	}
+	mm = get_proc_mm(p);
+	if (!mm)
+		*err = -ESRCH;
+	return mm;
 }
 
 /**
  * pinmm_exit() - the process exits: its files are closed and its address
  * space torn down (pinned pages survive until unpinned).
- * Context: any thread.
+ * @p: the process.
+ *
+ * Calls on @p that are running on other threads keep the address space
+ * until they return (the last of them tears it down); calls that start
+ * later, on the handle or on a thread whose `current` is @p, answer
+ * -ESRCH.  The handle itself stays valid until pinmm_shutdown().
+ *
+ * Context: any thread; must not hold a lock of @p's mm.  If @p is the
+ * calling thread's `current`, the thread has no current process after.
  * Return: 0, -EINVAL, -ESRCH (already exited).
  */
 int pinmm_exit(struct pinmm_proc *p)
@@ -143,7 +216,7 @@ int pinmm_exit(struct pinmm_proc *p)
 		mutex_unlock(&m->proc_lock);
 		return -ESRCH;
 	}
-	p->exited = true;	/* claim it: a racing exit answers -ESRCH */
+	WRITE_ONCE(p->exited, true);	/* claim it: a racing exit answers -ESRCH */
 	mutex_unlock(&m->proc_lock);
 	do_exit(p);
 	if (pinmm_current_proc == p)
@@ -166,6 +239,7 @@ void pinmm_procs_exit_all(struct pinmm *m)
 			do_exit(p);
 	list_for_each_entry_safe(p, tmp, &m->procs, node) {
 		list_del(&p->node);
+		mmdrop(p->mm);
 		mutex_destroy(&p->files_lock);
 		free(p->files);
 		free(p);
@@ -217,17 +291,19 @@ long pinmm_proc_pinned_vm(struct pinmm_proc *p)
 {
 	if (!p)
 		return -EINVAL;
-	if (p->exited || !p->mm)
+	if (READ_ONCE(p->exited))
 		return -ESRCH;
 	return atomic_long_read(&p->mm->pinned_vm);
 }
 
 /**
  * pinmm_proc_mm() - the mm of @p, for the kernel-facing API.
- * Context: any.
+ * Context: any.  No reference is taken: the structure stays valid until
+ * shutdown, but the address space is torn down when @p exits unless the
+ * caller holds an mm_users reference.
  * Return: the mm, or NULL after exit.
  */
 struct mm_struct *pinmm_proc_mm(struct pinmm_proc *p)
 {
-	return p ? p->mm : NULL;
+	return p && !READ_ONCE(p->exited) ? p->mm : NULL;
 }

@@ -92,11 +92,11 @@ static long mmu_access(struct pinmm_proc *p, unsigned long addr, void *buf,
 	pinmm_thread_enter();
 	if (!p || (!buf && len))
 		return -EINVAL;
-	if (p->exited)
-		return -ESRCH;
 	if (addr >= TASK_SIZE || len > TASK_SIZE - addr)
-		return -EFAULT;
-	mm = p->mm;
+		return READ_ONCE(p->exited) ? -ESRCH : -EFAULT;
+	mm = get_proc_mm(p);	/* a pinmm_exit() meanwhile cannot free it */
+	if (!mm)
+		return -ESRCH;
 	mmap_read_lock(mm);
 	while (done < len) {
 		unsigned long a = addr + done;
@@ -136,6 +136,7 @@ static long mmu_access(struct pinmm_proc *p, unsigned long addr, void *buf,
 	}
 out:
 	mmap_read_unlock(mm);
+	mmput(mm);
 	if (done < len)
 		return -EFAULT;
 	return (long)done;
@@ -151,7 +152,7 @@ long pinmm_load(struct pinmm_proc *p, unsigned long addr, void *buf, size_t len)
 {
 	long ret = mmu_access(p, addr, buf, len, false);
 
-	if (p && !p->exited)
+	if (p && !READ_ONCE(p->exited))
 		pinmm_debug_boundary(p->machine);
 	return ret;
 }
@@ -166,7 +167,7 @@ long pinmm_store(struct pinmm_proc *p, unsigned long addr, const void *buf, size
 {
 	long ret = mmu_access(p, addr, (void *)buf, len, true);
 
-	if (p && !p->exited)
+	if (p && !READ_ONCE(p->exited))
 		pinmm_debug_boundary(p->machine);
 	return ret;
 }

@@ -78,12 +78,14 @@ int pinmm_migrate_page(struct pinmm_proc *p, unsigned long addr, const char *zon
 	pinmm_thread_enter();
 	if (!p)
 		return -EINVAL;
-	if (p->exited)
+	if (READ_ONCE(p->exited))
 		return -ESRCH;
 	if (zone && (z = zone_by_name(zone)) < 0)
 		return -EINVAL;
 	if (z == ZONE_DEVICE)
 		return -EINVAL;
+	if (!get_proc_mm(p))	/* held for the call: exit cannot free it */
+		return -ESRCH;
 	mmap_read_lock(p->mm);
 	folio = folio_at(p, addr);
 	if (IS_ERR(folio)) {
@@ -107,6 +109,7 @@ int pinmm_migrate_page(struct pinmm_proc *p, unsigned long addr, const char *zon
 	}
 out:
 	mmap_read_unlock(p->mm);
+	mmput(p->mm);
 	pinmm_debug_boundary(p->machine);
 	return ret;
 }
@@ -296,7 +299,9 @@ int pinmm_split_huge_page(struct pinmm_proc *p, unsigned long addr)
 	pinmm_thread_enter();
 	if (!p)
 		return -EINVAL;
-	if (p->exited)
+	if (READ_ONCE(p->exited))
+		return -ESRCH;
+	if (!get_proc_mm(p))	/* held for the call: exit cannot free it */
 		return -ESRCH;
 	mmap_read_lock(p->mm);
 	folio = folio_at(p, addr);
@@ -315,6 +320,7 @@ int pinmm_split_huge_page(struct pinmm_proc *p, unsigned long addr)
 	folio_put(folio);
 out:
 	mmap_read_unlock(p->mm);
+	mmput(p->mm);
 	pinmm_debug_boundary(p->machine);
 	return ret;
 }

@@ -300,33 +300,52 @@ long audit_mm(struct mm_struct *mm)
 }
 
 /**
- * audit_machine() - check every live process of @m, and mapcounts across
- * all of them.
- * Context: process context; takes every live mm's mmap_lock for writing.
+ * audit_machine() - check every address space of @m that is not torn
+ * down, and mapcounts across all of them.
+ * Context: process context; takes the mmap_lock of every mm that has users
+ * for writing.
  * Return: problems found (also added to the machine's audit error count).
  */
 long audit_machine(struct pinmm *m)
 {
 	struct audit a = { .m = m };
+	struct mm_struct **mms = NULL;
 	struct pinmm_proc *p;
+	size_t n = 0, nr = 0;
 
 	pthread_mutex_lock(&audit_mutex);
 	mutex_lock(&m->proc_lock);
 	list_for_each_entry(p, &m->procs, node)
-		if (!p->exited)
-			mmap_write_lock(p->mm);
-	list_for_each_entry(p, &m->procs, node) {
-		if (p->exited)
+		nr++;
+	mms = calloc(nr ? nr : 1, sizeof(*mms));
+	if (!mms) {
+		mutex_unlock(&m->proc_lock);
+		pthread_mutex_unlock(&audit_mutex);
+		return 0;
+	}
+	/*
+	 * An exited process's mm stays mapped while a call still holds it
+	 * (process.c): audit what has users, not what p->exited says.  An mm
+	 * whose last user is tearing it down is skipped; under its write lock
+	 * a NULL pgd means exit_mmap() has run.
+	 */
+	list_for_each_entry(p, &m->procs, node)
+		if (atomic_read(&p->mm->mm_users) > 0)
+			mms[n++] = p->mm;
+	for (size_t i = 0; i < n; i++)
+		mmap_write_lock(mms[i]);
+	for (size_t i = 0; i < n; i++) {
+		if (!mms[i]->pgd)
 			continue;
-		audit_vmas(&a, p->mm);
-		audit_pgtables(&a, p->mm);
+		audit_vmas(&a, mms[i]);
+		audit_pgtables(&a, mms[i]);
 	}
 	audit_counts(&a);
-	list_for_each_entry(p, &m->procs, node)
-		if (!p->exited)
-			mmap_write_unlock(p->mm);
+	for (size_t i = 0; i < n; i++)
+		mmap_write_unlock(mms[i]);
 	mutex_unlock(&m->proc_lock);
 	pthread_mutex_unlock(&audit_mutex);
+	free(mms);
 	free(a.tab);
 	if (a.problems)
 		atomic_long_add(a.problems, &m->audit_errors);

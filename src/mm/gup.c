@@ -554,12 +554,26 @@ long __get_user_pages_locked(struct mm_struct *mm, unsigned long start,
 	return pages_done;
 }
 
-static struct mm_struct *gup_current_mm(void)
+/*
+ * current's mm for one call.  A variant that takes mmap_lock itself (@get)
+ * holds an mm_users reference (get_current_mm()) so that a pinmm_exit() on
+ * another thread cannot tear the mm down under the walk; a variant called
+ * with mmap_lock held needs none, the caller's lock excludes exit_mmap()
+ * (and mmput() must not run under it).  doc/DESIGN.md, "Process and mm
+ * lifetimes".
+ */
+static struct mm_struct *gup_current_mm(int *err, bool get)
 {
-	struct mm_struct *mm = current_mm();
+	struct pinmm_proc *p = pinmm_current_proc;
+	struct mm_struct *mm;
 
-	WARN_ON_ONCE(!mm);
-	return mm;
+	if (get) {
+		mm = get_current_mm(err);
+		WARN_ON_ONCE(!mm && *err == -EFAULT);
+		return mm;
+	}
+	*err = WARN_ON_ONCE(!p) ? -EFAULT : -ESRCH;
+	return p && !READ_ONCE(p->exited) ? p->mm : NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -584,14 +598,14 @@ long pinmm_get_user_pages(unsigned long start, unsigned long nr_pages,
 			  unsigned int gup_flags, struct page **pages)
 {
 	struct mm_struct *mm;
-	int locked = 1;
+	int locked = 1, err;
 
 	pinmm_thread_enter();
 	if (!is_valid_gup_args(pages, NULL, &gup_flags, FOLL_TOUCH))
 		return -EINVAL;
-	mm = gup_current_mm();
+	mm = gup_current_mm(&err, false);
 	if (!mm)
-		return -EFAULT;
+		return err;
 	return __get_user_pages_locked(mm, start, nr_pages, pages, &locked, gup_flags);
 }
 
@@ -599,15 +613,18 @@ long pinmm_get_user_pages_unlocked(unsigned long start, unsigned long nr_pages,
 				   struct page **pages, unsigned int gup_flags)
 {
 	struct mm_struct *mm;
-	int locked = 0;
+	int locked = 0, err;
+	long ret;
 
 	pinmm_thread_enter();
 	if (!is_valid_gup_args(pages, NULL, &gup_flags, FOLL_TOUCH | FOLL_UNLOCKABLE))
 		return -EINVAL;
-	mm = gup_current_mm();
+	mm = gup_current_mm(&err, true);
 	if (!mm)
-		return -EFAULT;
-	return __get_user_pages_locked(mm, start, nr_pages, pages, &locked, gup_flags);
+		return err;
+	ret = __get_user_pages_locked(mm, start, nr_pages, pages, &locked, gup_flags);
+	mmput(mm);
+	return ret;
 }
 
 long pinmm_pin_user_pages_remote(struct mm_struct *mm, unsigned long start,
@@ -631,15 +648,15 @@ long pinmm_pin_user_pages(unsigned long start, unsigned long nr_pages,
 			  unsigned int gup_flags, struct page **pages)
 {
 	struct mm_struct *mm;
-	int locked = 1;
+	int locked = 1, err;
 
 	pinmm_thread_enter();
 	PIN_CTX_CALLER();
 	if (!is_valid_gup_args(pages, NULL, &gup_flags, FOLL_PIN))
 		return 0;
-	mm = gup_current_mm();
+	mm = gup_current_mm(&err, false);
 	if (!mm)
-		return -EFAULT;
+		return err;
 	return __gup_longterm_locked(mm, start, nr_pages, pages, &locked, gup_flags);
 }
 
@@ -647,17 +664,20 @@ long pinmm_pin_user_pages_unlocked(unsigned long start, unsigned long nr_pages,
 				   struct page **pages, unsigned int gup_flags)
 {
 	struct mm_struct *mm;
-	int locked = 0;
+	int locked = 0, err;
+	long ret;
 
 	pinmm_thread_enter();
 	PIN_CTX_CALLER();
 	if (!is_valid_gup_args(pages, NULL, &gup_flags,
 			       FOLL_PIN | FOLL_TOUCH | FOLL_UNLOCKABLE))
 		return 0;
-	mm = gup_current_mm();
+	mm = gup_current_mm(&err, true);
 	if (!mm)
-		return -EFAULT;
-	return __gup_longterm_locked(mm, start, nr_pages, pages, &locked, gup_flags);
+		return err;
+	ret = __gup_longterm_locked(mm, start, nr_pages, pages, &locked, gup_flags);
+	mmput(mm);
+	return ret;
 }
 
 void pinmm_mmap_read_lock(struct mm_struct *mm)

@@ -212,24 +212,15 @@ static int gup_fast(struct mm_struct *mm, unsigned long start, unsigned long end
 	return nr;
 }
 
-/**
- * gup_fast_fallback() - GUP-fast, then the slow path for the rest.  §1.5.
- * Context: must not hold current's mmap_lock (the slow remainder takes it).
- * Return: pages grabbed (a leading prefix); an error only if none was.
- */
-int gup_fast_fallback(unsigned long start, unsigned long nr_pages,
-		      unsigned int gup_flags, struct page **pages)
+/* gup_fast_fallback() on @mm, which the caller holds a reference on. */
+static int gup_fast_fallback_mm(struct mm_struct *mm, unsigned long start,
+				unsigned long nr_pages, unsigned int gup_flags,
+				struct page **pages)
 {
-	struct mm_struct *mm;
 	unsigned long len, end;
 	int nr_pinned, locked = 0;
 	long ret;
 
-	if (WARN_ON_ONCE(gup_flags & ~FOLL_FAST_WHITELIST))
-		return -EINVAL;
-	mm = current_mm();
-	if (WARN_ON_ONCE(!mm))
-		return -EFAULT;
 	if ((gup_flags & FOLL_PIN) && !test_bit(MMF_HAS_PINNED, &mm->flags))
 		set_bit(MMF_HAS_PINNED, &mm->flags);
 	pin_ctx_set(mm, gup_flags);
@@ -259,6 +250,32 @@ int gup_fast_fallback(unsigned long start, unsigned long nr_pages,
 		return (int)ret;
 	}
 	return (int)ret + nr_pinned;
+}
+
+/**
+ * gup_fast_fallback() - GUP-fast, then the slow path for the rest.  §1.5.
+ * Context: must not hold current's mmap_lock (the slow remainder takes it,
+ * and the mm_users reference this call holds on current's mm is dropped
+ * on return, which may tear an exited process's mm down).
+ * Return: pages grabbed (a leading prefix); an error only if none was;
+ * -ESRCH when current has exited.
+ */
+int gup_fast_fallback(unsigned long start, unsigned long nr_pages,
+		      unsigned int gup_flags, struct page **pages)
+{
+	struct mm_struct *mm;
+	int ret;
+
+	if (WARN_ON_ONCE(gup_flags & ~FOLL_FAST_WHITELIST))
+		return -EINVAL;
+	mm = get_current_mm(&ret);
+	if (!mm) {
+		WARN_ON_ONCE(ret == -EFAULT);
+		return ret;
+	}
+	ret = gup_fast_fallback_mm(mm, start, nr_pages, gup_flags, pages);
+	mmput(mm);
+	return ret;
 }
 
 int pinmm_get_user_pages_fast(unsigned long start, int nr_pages,

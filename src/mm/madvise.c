@@ -140,7 +140,7 @@ int pinmm_madvise(struct pinmm_proc *p, unsigned long start, size_t len, int adv
 	pinmm_thread_enter();
 	if (!p)
 		return -EINVAL;
-	if (p->exited)
+	if (READ_ONCE(p->exited))
 		return -ESRCH;
 	if (!madvise_known(advice))
 		return -EINVAL;
@@ -156,7 +156,9 @@ int pinmm_madvise(struct pinmm_proc *p, unsigned long start, size_t len, int adv
 	if (end == start)
 		return 0;
 
-	mm = p->mm;
+	mm = get_proc_mm(p);	/* held for the call: exit cannot free it */
+	if (!mm)
+		return -ESRCH;
 	write = madvise_write_lock(advice);
 	if (write)
 		mmap_write_lock(mm);
@@ -187,6 +189,7 @@ int pinmm_madvise(struct pinmm_proc *p, unsigned long start, size_t len, int adv
 		mmap_write_unlock(mm);
 	else
 		mmap_read_unlock(mm);
+	mmput(mm);
 	pinmm_debug_boundary(p->machine);
 	if (err)
 		return err;

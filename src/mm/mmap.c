@@ -287,7 +287,7 @@ long pinmm_mmap(struct pinmm_proc *p, unsigned long addr, size_t len, int prot,
 	pinmm_thread_enter();
 	if (!p)
 		return -EINVAL;
-	if (p->exited)
+	if (READ_ONCE(p->exited))
 		return -ESRCH;
 	if (!len)
 		return -EINVAL;
@@ -338,6 +338,10 @@ long pinmm_mmap(struct pinmm_proc *p, unsigned long addr, size_t len, int prot,
 	if (flags & MAP_LOCKED)
 		vm_flags |= VM_LOCKED;
 
+	if (!get_proc_mm(p)) {	/* held for the call: exit cannot free it */
+		ret = -ESRCH;
+		goto out_file;
+	}
 	mmap_write_lock(p->mm);
 	ret = get_unmapped_area(p->mm, addr, len, flags,
 				!file && !(vm_flags & VM_SHARED));
@@ -366,6 +370,7 @@ long pinmm_mmap(struct pinmm_proc *p, unsigned long addr, size_t len, int prot,
 		}
 		mmap_read_unlock(p->mm);
 	}
+	mmput(p->mm);
 	pinmm_debug_boundary(p->machine);
 out_file:
 	if (file)
@@ -386,16 +391,19 @@ int pinmm_munmap(struct pinmm_proc *p, unsigned long addr, size_t len)
 	pinmm_thread_enter();
 	if (!p)
 		return -EINVAL;
-	if (p->exited)
+	if (READ_ONCE(p->exited))
 		return -ESRCH;
 	if (!PAGE_ALIGNED(addr) || addr > TASK_SIZE || len > TASK_SIZE - addr)
 		return -EINVAL;
 	len = PAGE_ALIGN(len);
 	if (!len)
 		return -EINVAL;
+	if (!get_proc_mm(p))	/* held for the call: exit cannot free it */
+		return -ESRCH;
 	mmap_write_lock(p->mm);
 	ret = do_munmap(p->mm, addr, len);
 	mmap_write_unlock(p->mm);
+	mmput(p->mm);
 	pinmm_debug_boundary(p->machine);
 	return ret;
 }

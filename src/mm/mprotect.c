@@ -136,7 +136,7 @@ int pinmm_mprotect(struct pinmm_proc *p, unsigned long start, size_t len, int pr
 	pinmm_thread_enter();
 	if (!p)
 		return -EINVAL;
-	if (p->exited)
+	if (READ_ONCE(p->exited))
 		return -ESRCH;
 	if (!PAGE_ALIGNED(start))
 		return -EINVAL;
@@ -149,7 +149,9 @@ int pinmm_mprotect(struct pinmm_proc *p, unsigned long start, size_t len, int pr
 	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
 		return -EINVAL;
 
-	mm = p->mm;
+	mm = get_proc_mm(p);	/* held for the call: exit cannot free it */
+	if (!mm)
+		return -ESRCH;
 	mmap_write_lock(mm);
 	vma = find_vma(mm, start);
 	if (!vma || vma->vm_start > start) {
@@ -180,6 +182,7 @@ int pinmm_mprotect(struct pinmm_proc *p, unsigned long start, size_t len, int pr
 	}
 out:
 	mmap_write_unlock(mm);
+	mmput(mm);
 	pinmm_debug_boundary(p->machine);
 	return err;
 }

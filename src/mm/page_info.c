@@ -47,13 +47,15 @@ int pinmm_page_info(struct pinmm_proc *p, unsigned long addr, struct pinmm_page_
 	pinmm_thread_enter();
 	if (!p || !out)
 		return -EINVAL;
-	if (p->exited)
+	if (READ_ONCE(p->exited))
 		return -ESRCH;
 	memset(out, 0, sizeof(*out));
 	out->zone = "";
 	if (addr >= TASK_SIZE)
 		return -EFAULT;
-	mm = p->mm;
+	mm = get_proc_mm(p);	/* held for the call: exit cannot free it */
+	if (!mm)
+		return -ESRCH;
 	m = mm->machine;
 	mmap_read_lock(mm);
 	vma = vma_lookup(mm, addr);
@@ -102,5 +104,6 @@ int pinmm_page_info(struct pinmm_proc *p, unsigned long addr, struct pinmm_page_
 	}
 out:
 	mmap_read_unlock(mm);
+	mmput(mm);
 	return ret;
 }
