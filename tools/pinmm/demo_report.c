@@ -77,15 +77,17 @@ static enum verdict verdict(const struct dt_result *s, char *what, size_t len)
 	if (legacy && s->dcase == C_DIO && !strcmp(nb, "bug")) {
 		ok = s->no_blocks > 0 && s->oops > 0 && s->rep.lost_bytes > 0;
 		snprintf(what, len, "%s/dio: Kara's failure (pinned_dirty_no_blocks %ld), the oops "
-			 "(%ld) and data loss (oracle: %ld B lost)", pol, s->no_blocks, s->oops,
-			 s->rep.lost_bytes);
+			 "(%ld) and data loss (oracle: %ld B lost) [reclaim windows missed and "
+			 "rerun: %ld]", pol, s->no_blocks, s->oops, s->rep.lost_bytes,
+			 s->missed_windows);
 	} else if (legacy && s->dcase == C_DIO) {
 		ok = s->no_blocks > 0 && !s->oops && !s->rep.misplaced_bytes &&
 		     !s->rep.lost_bytes && !s->rep.torn_pages;
 		snprintf(what, len, "%s/dio: Kara's failure (pinned_dirty_no_blocks %ld), "
-			 "no oops (%ld), nothing lost (%ld B), misplaced (%ld B) or torn (%ld)", pol,
+			 "no oops (%ld), nothing lost (%ld B), misplaced (%ld B) or torn (%ld)"
+			 " [reclaim windows missed and rerun: %ld]", pol,
 			 s->no_blocks, s->oops, s->rep.lost_bytes, s->rep.misplaced_bytes,
-			 s->rep.torn_pages);
+			 s->rep.torn_pages, s->missed_windows);
 	} else if (!legacy || s->dcase == C_ODP) {
 		ok = !s->rep.misplaced_bytes && !s->rep.lost_bytes && !s->rep.torn_pages;
 		snprintf(what, len, "%s/%s: no misplaced (%ld B), lost (%ld B) or torn (%ld pages) "

@@ -53,6 +53,7 @@ struct dt_result {
 	double seconds, max_op_ms;
 	int fsck;
 	long messages;			/* lines the library printed on stderr */
+	long missed_windows;		/* DIO iterations run again: the event missed the DIO */
 	long filler_pages;		/* pages the filler wrote into freed blocks */
 };
 
