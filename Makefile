@@ -7,6 +7,10 @@ ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 PREFIX     ?= /usr/local
 MESON_OPTS ?=
+# CI (.ci/run sets CI=true) builds with -Werror: a warning fails the run.
+ifeq ($(CI),true)
+MESON_OPTS += -Dwerror=true
+endif
 
 .PHONY: all deps build demo check test asan tsan install clean bench
 
@@ -47,7 +51,7 @@ tsan: deps $(TSAN_BUILD)/build.ninja
 # The whole suite: debug build, then ASan+UBSan, then the concurrent tests
 # under TSan; one closing "N passed, N failed" line over all of them.
 check: build
-	@scripts/check.sh "$(BUILD)" "$(ASAN_BUILD)" "$(TSAN_BUILD)"
+	@MESON_OPTS="$(MESON_OPTS)" scripts/check.sh "$(BUILD)" "$(ASAN_BUILD)" "$(TSAN_BUILD)"
 
 bench: build
 	$(BUILD)/tools/pinmm/pinmm bench --host

@@ -46,7 +46,7 @@ say "[2/3] ASan+UBSan build ($ASAN) ..."
 ok=1
 if [ ! -f "$ASAN/build.ninja" ]; then
 	run "$LOGS/check-asan-setup.log" meson setup "$ASAN" -Ddebug_vm=true \
-		-Db_sanitize=address,undefined -Db_lundef=false || ok=0
+		-Db_sanitize=address,undefined -Db_lundef=false ${MESON_OPTS:-} || ok=0
 fi
 [ $ok = 1 ] && { run "$LOGS/check-asan-build.log" ninja -C "$ASAN" || ok=0; }
 if [ $ok = 1 ]; then
@@ -58,7 +58,7 @@ say "[3/3] TSan build ($TSAN, clang) ..."
 ok=1
 if [ ! -f "$TSAN/build.ninja" ]; then
 	run "$LOGS/check-tsan-setup.log" env CC=clang meson setup "$TSAN" -Ddebug_vm=true \
-		-Db_sanitize=thread -Db_lundef=false -Dstress_seconds=3 || ok=0
+		-Db_sanitize=thread -Db_lundef=false -Dstress_seconds=3 ${MESON_OPTS:-} || ok=0
 fi
 [ $ok = 1 ] && { run "$LOGS/check-tsan-build.log" ninja -C "$TSAN" || ok=0; }
 if [ $ok = 1 ]; then
