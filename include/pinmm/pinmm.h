@@ -190,9 +190,16 @@ PINMM_API const char *const *pinmm_config_keys(void);
 PINMM_API int pinmm_boot(const struct pinmm_config *cfg, struct pinmm **out);
 /**
  * pinmm_shutdown() - exit every process and tear the machine down.
+ * @m: the machine; no other thread may use it any more.
+ *
+ * Processes exit, filesystems unmount (writing back what is dirty), RCU
+ * callbacks run, then the audit: every frame must be free and
+ * nr_foll_pin_acquired == nr_foll_pin_released.
+ *
+ * Context: any thread, holding no lock of the machine.
  * Return: 0 when every frame is free and every pin released; otherwise
- * -EBUSY after printing a leak report to stderr.  The machine is gone either
- * way.
+ * -EBUSY after printing a leak report to stderr; -EINVAL for NULL.  The
+ * machine is gone either way.
  */
 PINMM_API int pinmm_shutdown(struct pinmm *m);
 /**
@@ -204,17 +211,57 @@ PINMM_API int pinmm_shutdown(struct pinmm *m);
  */
 PINMM_API const struct pinmm_config *pinmm_machine_config(struct pinmm *m);
 
+/**
+ * pinmm_proc_create() - a new process with an empty address space and file
+ * table.
+ * @m: the machine.
+ * @out: receives the process; the handle stays valid until pinmm_shutdown().
+ *
+ * Context: any thread.
+ * Return: 0, -EINVAL (NULL argument), -ENOMEM.
+ */
 PINMM_API int pinmm_proc_create(struct pinmm *m, struct pinmm_proc **out);
+/**
+ * pinmm_fork() - fork(2): a child of @parent.
+ * @parent: the process that forks.
+ * @child: receives the child.
+ *
+ * Private memory is copied on write (a page that may be DMA-pinned is copied
+ * for the child at once, as Linux does), MAP_SHARED memory is shared, open
+ * files are shared, MADV_DONTFORK ranges are left out.
+ *
+ * Context: any thread; takes @parent's mmap_lock for writing and holds a
+ *	reference on its mm, so a concurrent pinmm_exit() of @parent waits for
+ *	the copy before the parent's memory is torn down.
+ * Return: 0, -EINVAL, -ESRCH (@parent has exited), -ENOMEM.
+ */
 PINMM_API int pinmm_fork(struct pinmm_proc *parent, struct pinmm_proc **child);
 /**
  * pinmm_exit() - the process exits: files closed, address space torn down
  * once the calls still running on it (on other threads) have returned.
  * Later calls on @p, or on a thread whose current process is @p, answer
  * -ESRCH; the handle stays valid until pinmm_shutdown().
+ * @p: the process.
+ *
+ * Context: any thread, also one whose current process is @p (the calls it
+ *	then makes answer -ESRCH).
  * Return: 0, -EINVAL, -ESRCH (already exited).
  */
 PINMM_API int pinmm_exit(struct pinmm_proc *p);
+/**
+ * pinmm_set_current() - make @p the calling thread's current process, the
+ * one the <pinmm/linux.h> calls act on (Linux's current->mm).
+ * @p: the process, or NULL for none.
+ *
+ * Context: any thread; affects only the calling thread.
+ */
 PINMM_API void pinmm_set_current(struct pinmm_proc *p);
+/**
+ * pinmm_current() - the calling thread's current process.
+ *
+ * Context: any thread.
+ * Return: the process set by pinmm_set_current(), or NULL.
+ */
 PINMM_API struct pinmm_proc *pinmm_current(void);
 /**
  * pinmm_proc_pid() - the process id of @p.
