@@ -12,7 +12,7 @@ ifeq ($(CI),true)
 MESON_OPTS += -Dwerror=true
 endif
 
-.PHONY: all deps build demo check test asan tsan install clean bench
+.PHONY: all deps build demo check test asan tsan install clean bench faultcheck
 
 all: build
 
@@ -52,6 +52,12 @@ tsan: deps $(TSAN_BUILD)/build.ninja
 # under TSan; one closing "N passed, N failed" line over all of them.
 check: build
 	@MESON_OPTS="$(MESON_OPTS)" scripts/check.sh "$(BUILD)" "$(ASAN_BUILD)" "$(TSAN_BUILD)"
+
+# The fail-nth sweep (doc/FAULT-INJECTION.md) under ASan+UBSan, where a
+# host-memory leak on an error path fails too; prints every site.
+faultcheck: deps $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD) tests/fault_sweep
+	PINMM_FAULT_SITES=1 ASAN_OPTIONS=detect_leaks=1 $(ASAN_BUILD)/tests/fault_sweep
 
 bench: build
 	$(BUILD)/tools/pinmm/pinmm bench --host
