@@ -24,6 +24,7 @@ static void usage(FILE *f)
 	      "  bench [ARGS...]        benchmarks (see 'pinmm bench --help')\n"
 	      "  tracking [--json]      compare the pin-counting strategies\n"
 	      "  fsck [--repair] IMAGE  check (and repair) a pinfs image\n"
+	      "  torture [OPTIONS]      every operation at once, with an oracle\n"
 	      "  help [run|commands]    this text, run's options, or every script command\n"
 	      "  version                print the tool and library version\n"
 	      "\n"
@@ -150,6 +151,7 @@ int main(int argc, char **argv)
 		{ "bench", pinmm_cmd_bench },
 		{ "tracking", pinmm_cmd_tracking },
 		{ "fsck", pinmm_cmd_fsck },
+		{ "torture", pinmm_cmd_torture },
 		{ "help", cmd_help },
 		{ "--help", cmd_help },
 		{ "-h", cmd_help },
