@@ -154,8 +154,11 @@ struct pinfs_ind {
 /*
  * struct pinfs_inode_info - an in-memory pinfs inode.
  * @map_lock protects the block map: @direct, @ind_blk, @dind_blk and the
- * loaded indirect blocks (@ind, @dind, @dleaf).  Taken under the folio lock
- * (page_mkwrite, writepage) and under i_rwsem; it nests outside meta_lock.
+ * loaded indirect blocks (@ind, @dind, @dleaf), and @meta_dirty (set by
+ * size and block-map changes, cleared by pinfs_write_inode(); use
+ * pinfs_mark_meta_dirty() where map_lock is not held).  Taken under the
+ * folio lock (page_mkwrite, writepage) and under i_rwsem; it nests outside
+ * meta_lock.
  * @slot: index in the inode table (the inode number is slot + 1).
  * @evicting: set when i_count reached 0 and eviction runs; lookup waits.
  * @dax_sem (DAX only; Linux's mapping->invalidate_lock): read by faults
@@ -179,6 +182,14 @@ struct pinfs_inode_info {
 static inline struct pinfs_inode_info *PINFS_I(struct inode *inode)
 {
 	return container_of(inode, struct pinfs_inode_info, vfs_inode);
+}
+
+/* Set @pi->meta_dirty under @pi->map_lock (not held by the caller). */
+static inline void pinfs_mark_meta_dirty(struct pinfs_inode_info *pi)
+{
+	mutex_lock(&pi->map_lock);
+	pi->meta_dirty = true;
+	mutex_unlock(&pi->map_lock);
 }
 static inline struct pinfs_sb_info *PINFS_SB(struct super_block *sb)
 {

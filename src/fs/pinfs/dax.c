@@ -208,7 +208,7 @@ static long pinfs_dax_write(struct file *file, const void *buf, size_t len, long
 		if (pos + (long long)chunk > inode->i_size)
 			WRITE_ONCE(inode->i_size, pos + (long long)chunk);
 	}
-	PINFS_I(inode)->meta_dirty = true;
+	pinfs_mark_meta_dirty(PINFS_I(inode));
 	up_write(&inode->i_rwsem);
 	return done ? (long)done : err;
 }
@@ -340,7 +340,7 @@ static int pinfs_dax_setsize(struct inode *inode, long long size)
 		return -EFBIG;
 	if (size >= old) {
 		WRITE_ONCE(inode->i_size, size);
-		pi->meta_dirty = true;
+		pinfs_mark_meta_dirty(pi);
 		return 0;
 	}
 	hole = ALIGN(size, (long long)PAGE_SIZE);
@@ -356,7 +356,7 @@ static int pinfs_dax_setsize(struct inode *inode, long long size)
 	/* Disown while i_size still covers the range, then shrink. */
 	dax_disown_range(inode, (uint64_t)hole >> PAGE_SHIFT, UINT64_MAX, false);
 	WRITE_ONCE(inode->i_size, size);
-	pi->meta_dirty = true;
+	pinfs_mark_meta_dirty(pi);
 	err = dax_free_pages(inode, (uint64_t)hole >> PAGE_SHIFT, UINT64_MAX) ?: err;
 	up_write(&pi->dax_sem);
 	return err;
@@ -404,7 +404,7 @@ static int pinfs_dax_fallocate(struct inode *inode, int mode, long long off, lon
 		if (err)
 			break;
 	}
-	pi->meta_dirty = true;
+	pinfs_mark_meta_dirty(pi);
 	if (err)
 		return err;
 	if (!(mode & FALLOC_FL_KEEP_SIZE) && end > inode->i_size)

@@ -561,7 +561,7 @@ static int pinfs_setsize(struct inode *inode, long long size)
 			return err;
 	}
 	WRITE_ONCE(inode->i_size, size);
-	PINFS_I(inode)->meta_dirty = true;
+	pinfs_mark_meta_dirty(PINFS_I(inode));
 	if (size >= old)
 		return 0;
 	/* Filemap invariant 5: i_size first, then unmap and drop. */
@@ -655,7 +655,7 @@ static int pinfs_fallocate(struct inode *inode, int mode, long long off, long lo
 		return pinfs_punch_pages(inode, hs, he) ?: err;
 	}
 	err = pinfs_falloc_alloc(inode, off, len);
-	PINFS_I(inode)->meta_dirty = true;
+	pinfs_mark_meta_dirty(PINFS_I(inode));
 	if (err)
 		return err;
 	if (!(mode & FALLOC_FL_KEEP_SIZE) && end > inode->i_size)
