@@ -286,9 +286,22 @@ struct folio *migrate_folio_alloc(struct folio *src, gfp_t gfp)
 		return ERR_PTR(-ENOMEM);
 	if (order)
 		folio_set_LargeRmappable(dst);
+	/*
+	 * Lock the new folio before it gets an index and a mapping, as
+	 * Linux's migrate_folio_unmap() does: a pfn scanner (compaction,
+	 * zone offlining) that takes a reference on it half-built then waits
+	 * in folio_lock() for the move to finish, instead of reading ->index
+	 * and ->mapping while they are written.  A trylock: a fresh folio is
+	 * locked by nobody, and a scanner only locks folios with a mapping.
+	 */
+	if (!folio_trylock(dst)) {
+		folio_put(dst);
+		return ERR_PTR(-EAGAIN);
+	}
 	folio_lock(src);
 	err = migrate_folio_to(src, dst);
 	folio_unlock(src);
+	folio_unlock(dst);
 	if (err) {
 		folio_put(dst);
 		return ERR_PTR(err);
