@@ -49,6 +49,13 @@
  */
 #define RSS_BOUND(t)	((16L << 20) + (long)(t)->nthreads * (5L << 20))
 #define WARMUP_MS	10000
+/*
+ * The warm-up ends at the first checkpoint after a quarter of the run, at
+ * least WARMUP_MS; the bound is only checked on runs of RSS_MIN_RUN_MS or
+ * more, since a shorter run is still growing into its working set (and
+ * under TSan, into the shadow memory of what it touches).
+ */
+#define RSS_MIN_RUN_MS	60000
 
 const char *const tt_op_name[TO_NR] = {
 	[TO_LOAD] = "load", [TO_STORE] = "store", [TO_FORK] = "fork",
@@ -215,7 +222,7 @@ static void record_rss(struct torture *t, long t0)
 		return;
 	if (!t->rss_first)
 		t->rss_first = rss;
-	if (!t->rss_base && now_ms() - t0 >= (t->duration_ms < 4 * WARMUP_MS ?
+	if (!t->rss_base && now_ms() - t0 >= (t->duration_ms > 4 * WARMUP_MS ?
 					       t->duration_ms / 4 : WARMUP_MS))
 		t->rss_base = rss;
 	tt_set(&t->rss_last, rss);
@@ -532,7 +539,8 @@ static int run(struct torture *t)
 	check_pins(t, "end");
 	if ((rc = pinmm_audit(t->m)))
 		tt_violation(t, "final pinmm_audit() returned %s", pinmm_strerror(rc));
-	if (t->rss_base && t->rss_last - t->rss_base > RSS_BOUND(t))
+	if (t->duration_ms >= RSS_MIN_RUN_MS && t->rss_base &&
+	    t->rss_last - t->rss_base > RSS_BOUND(t))
 		tt_violation(t, "host RSS grew by %.1f MiB after warm-up (bound %.1f MiB)",
 			     (t->rss_last - t->rss_base) / 1048576.0, RSS_BOUND(t) / 1048576.0);
 	if (t->duration_ms >= 3000)
