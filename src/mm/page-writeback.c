@@ -173,7 +173,8 @@ static struct folio *next_cached_folio(struct address_space *mapping, pgoff_t *i
 
 /**
  * filemap_writeback_range() - write back the dirty folios of page offsets
- * [@start, @end] of @mapping.
+ * [@start, @end] of @mapping; with WB_SYNC_ALL also wait for the folios of
+ * the range that another pass is writing back.
  * @mapping: the address space.
  * @start: first page offset.
  * @end: last page offset (inclusive; ~0UL for all).
@@ -191,14 +192,25 @@ int filemap_writeback_range(struct address_space *mapping, pgoff_t start, pgoff_
 	struct folio *folio;
 	int err = 0;
 
-	if (!atomic_long_read(&mapping->nr_dirty))
+	/*
+	 * Data integrity (WB_SYNC_ALL) must also wait for folios another
+	 * pass is writing back: they are clean already but their bytes are
+	 * not on the device yet (Linux: write_cache_pages() waits on them and
+	 * filemap_write_and_wait_range() waits for the range).  A writeback
+	 * here runs whole under the folio lock, so taking the lock waits.
+	 */
+	if (wbc->sync_mode != WB_SYNC_ALL && !atomic_long_read(&mapping->nr_dirty))
 		return 0;
 	while ((folio = next_cached_folio(mapping, &index, end))) {
 		pgoff_t next = folio->index + folio_nr_pages(folio);
 		int e = 0;
 
-		if (folio_test_Dirty(folio))
+		if (folio_test_Dirty(folio)) {
 			e = writeback_folio(folio, wbc);
+		} else if (wbc->sync_mode == WB_SYNC_ALL) {
+			folio_lock(folio);
+			folio_unlock(folio);
+		}
 		folio_put(folio);
 		err = err ? err : e;
 		if (next <= index || next == 0 || next > end)

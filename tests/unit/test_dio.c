@@ -10,6 +10,7 @@
 #include "helpers.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -21,7 +22,8 @@
 #define PG 4096UL
 
 
-static struct pinmm *boot_dio(const char *img, const char *latency_us)
+static struct pinmm *boot_dio_wb(const char *img, const char *latency_us,
+				 const char *wb_latency_us)
 {
 	struct pinmm_config cfg;
 	struct pinmm *m;
@@ -33,8 +35,14 @@ static struct pinmm *boot_dio(const char *img, const char *latency_us)
 	assert_int_equal(pinmm_config_set(&cfg, "pinfs.image", img), 0);
 	assert_int_equal(pinmm_config_set(&cfg, "pinfs.size", "8M"), 0);
 	assert_int_equal(pinmm_config_set(&cfg, "dio.latency_us", latency_us), 0);
+	assert_int_equal(pinmm_config_set(&cfg, "writeback.latency_us", wb_latency_us), 0);
 	assert_int_equal(pinmm_boot(&cfg, &m), 0);
 	return m;
+}
+
+static struct pinmm *boot_dio(const char *img, const char *latency_us)
+{
+	return boot_dio_wb(img, latency_us, "0");
 }
 
 static void fill(char *buf, size_t len, unsigned seed)
@@ -303,6 +311,61 @@ static void test_dio_many_and_truncate(void **state)
 	test_shutdown_clean(m);
 }
 
+struct sync_arg {
+	struct pinmm *m;
+	int rc;
+};
+
+static void *sync_thread(void *arg)
+{
+	struct sync_arg *s = arg;
+
+	s->rc = pinmm_sync(s->m);
+	return NULL;
+}
+
+/*
+ * An O_DIRECT read must wait for a writeback of its range that another
+ * thread (sync) has already started: the page is clean then, but its
+ * bytes are not on the image yet (found by `pinmm torture`: the read
+ * returned the old block, zeroes).
+ */
+static void test_dio_read_waits_for_writeback(void **state)
+{
+	struct test_imgdir *t = *state;
+	struct pinmm *m = boot_dio_wb(t->img, "0", "300000");
+	struct pinmm_proc *p = test_proc(m);
+	unsigned long a = test_mmap_anon(p, PG);
+	char *x = malloc(PG), *got = malloc(PG);
+	struct sync_arg s = { .m = m, .rc = -1 };
+	struct pinmm_dio *d;
+	pthread_t th;
+	int fd = pinmm_open(p, "/data/w", O_RDWR | O_CREAT | O_DIRECT, 0644);
+	int bfd = pinmm_open(p, "/data/w", O_RDWR, 0);
+
+	assert_true(fd >= 0 && bfd >= 0);
+	fill(x, PG, 5);
+	assert_int_equal(pinmm_pwrite(p, bfd, x, PG, 0), (long)PG);
+	assert_int_equal(pthread_create(&th, NULL, sync_thread, &s), 0);
+	/* The sync's write of the page takes 300 ms: wait until it is in it. */
+	for (int i = 0; i < 2000 && pinmm_vmstat(m, "nr_writeback") <= 0; i++)
+		usleep(1000);
+	assert_true(pinmm_vmstat(m, "nr_writeback") > 0);
+	assert_int_equal(pinmm_dio_submit(p, fd, PINMM_DIO_READ, a, PG, 0, &d), 0);
+	assert_int_equal(pinmm_dio_wait(d), (long)PG);
+	assert_int_equal(pinmm_load(p, a, got, PG), (long)PG);
+	assert_memory_equal(got, x, PG);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(s.rc, 0);
+	pins_balanced(m);
+
+	free(x);
+	free(got);
+	assert_int_equal(pinmm_close(p, fd), 0);
+	assert_int_equal(pinmm_close(p, bfd), 0);
+	test_shutdown_clean(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +375,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dio_read_eof_and_hole, test_imgdir_setup, test_imgdir_teardown),
 		cmocka_unit_test_setup_teardown(test_dio_async_overlap_and_dirty, test_imgdir_setup, test_imgdir_teardown),
 		cmocka_unit_test_setup_teardown(test_dio_many_and_truncate, test_imgdir_setup, test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_dio_read_waits_for_writeback, test_imgdir_setup,
+						test_imgdir_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
