@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include <pinmm/linux.h>
+#include <pinmm/lease.h>
 #include <pinmm/pinfs.h>
 
 
@@ -473,6 +474,75 @@ static void test_failed_partial_read_changes_nothing(void **state)
 	test_shutdown_clean(m);
 }
 
+/*
+ * Between reading the page a truncate cuts and zeroing its tail, reclaim can
+ * strip the page's block mapping (release_folio runs before reclaim sees
+ * the truncate's reference, as in Linux).  The zeroes must still reach the
+ * disk: before the fix they were left in a clean page and the old bytes
+ * came back after drop_caches.  The lease break callback, which runs
+ * between the two steps, is where the reclaim is made to happen.
+ */
+struct strip_ctx {
+	struct pinmm *m;
+	struct pinmm_lease *l;
+	long reclaimed;
+};
+
+static void strip_on_break(struct pinmm_lease *l, void *arg)
+{
+	struct strip_ctx *c = arg;
+
+	c->reclaimed = pinmm_reclaim(c->m, 1L << 20);
+	assert_int_equal(pinmm_lease_put(l), 0);
+	c->l = NULL;
+}
+
+static void test_truncate_tail_zeroed_after_strip(void **state)
+{
+	struct test_imgdir *t = *state;
+	static char buf[3 * 4096], back[2 * 4096];
+	struct strip_ctx c = { 0 };
+	struct pinmm_config cfg;
+	struct pinmm_proc *p;
+	struct pinmm *m;
+	int fd;
+
+	pinmm_config_default(&cfg);
+	assert_int_equal(pinmm_config_set(&cfg, "ram", "256M"), 0);
+	assert_int_equal(pinmm_config_set(&cfg, "quiet", "1"), 0);
+	assert_int_equal(pinmm_config_set(&cfg, "pinfs.image", t->img), 0);
+	assert_int_equal(pinmm_config_set(&cfg, "pinfs.size", "8M"), 0);
+	assert_int_equal(pinmm_config_set(&cfg, "fs.pinned_policy", "lease"), 0);
+	assert_int_equal(pinmm_boot(&cfg, &m), 0);
+	p = test_proc(m);
+	c.m = m;
+	memset(buf, 0x6b, sizeof(buf));
+	fd = pinmm_open(p, "/data/strip", O_RDWR | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(pinmm_pwrite(p, fd, buf, sizeof(buf), 0), sizeof(buf));
+	assert_int_equal(pinmm_fsync(p, fd), 0);
+	assert_true(pinmm_drop_caches(m) >= 0);
+	assert_int_equal(pinmm_lease_get(p, fd, strip_on_break, &c, &c.l), 0);
+
+	/* page 2 leaves the file (a lease break), page 1 is cut at 10 */
+	assert_int_equal(pinmm_ftruncate(p, fd, 4096 + 10), 0);
+	assert_null(c.l);			/* the break ran ... */
+	assert_true(c.reclaimed >= 0);		/* ... and reclaim with it */
+	assert_int_equal(pinmm_fsync(p, fd), 0);
+	assert_true(pinmm_drop_caches(m) >= 0);
+	assert_int_equal(pinmm_ftruncate(p, fd, 2 * 4096), 0);
+	assert_int_equal(pinmm_pread(p, fd, back, sizeof(back), 0), sizeof(back));
+	assert_memory_equal(back, buf, 4096 + 10);
+	for (size_t i = 4096 + 10; i < sizeof(back); i++)
+		if (back[i]) {
+			print_error("byte %zu is %#x after the truncate, not 0\n", i,
+				    (unsigned char)back[i]);
+			fail();
+		}
+	assert_int_equal(pinmm_close(p, fd), 0);
+	test_shutdown_clean(m);
+}
+
 /* ------------------------------------------------------------------ */
 /* Corrupt images                                                      */
 
@@ -765,6 +835,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mmap_private, test_imgdir_setup, test_imgdir_teardown),
 		cmocka_unit_test_setup_teardown(test_truncate_punch, test_imgdir_setup, test_imgdir_teardown),
 		cmocka_unit_test_setup_teardown(test_failed_partial_read_changes_nothing,
+						test_imgdir_setup, test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_truncate_tail_zeroed_after_strip,
 						test_imgdir_setup, test_imgdir_teardown),
 		cmocka_unit_test_setup_teardown(test_image_smaller_than_super, test_imgdir_setup,
 						test_imgdir_teardown),

@@ -375,8 +375,10 @@ static long pinfs_file_write(struct file *file, const void *buf, size_t len, lon
  *             into the cache and give it a block; returns the folio
  *             unlocked with a reference (NULL when the bytes are in a hole
  *             with nothing cached: nothing to zero);
- *   commit  - cannot fail (short of a second read of a page reclaim took
- *             meanwhile): zero the bytes and dirty the page.
+ *   commit  - zero the bytes and dirty the page; it fails only where a
+ *             page reclaim touched meanwhile needs memory again (its block
+ *             mapping re-attached, or a second read of a page reclaim
+ *             took), and then before zeroing anything.
  * i_rwsem held for writing across both.  The folio is not kept locked in
  * between: a lease break or holdoff wait may run between the two, and a
  * pin holder releasing its pins locks the folio to dirty it.
@@ -384,6 +386,7 @@ static long pinfs_file_write(struct file *file, const void *buf, size_t len, lon
 struct pinfs_partial {
 	struct folio *folio;	/* NULL: nothing to zero */
 	long long from, to;
+	bool has_block;		/* the page has a block on disk to zero */
 };
 
 static int pinfs_partial_prepare(struct inode *inode, long long from, long long to,
@@ -399,6 +402,7 @@ static int pinfs_partial_prepare(struct inode *inode, long long from, long long 
 	pp->folio = NULL;
 	pp->from = from;
 	pp->to = to;
+	pp->has_block = false;
 	if (from >= to)
 		return 0;
 	mutex_lock(&pi->map_lock);
@@ -430,6 +434,7 @@ static int pinfs_partial_prepare(struct inode *inode, long long from, long long 
 		return err;
 	}
 	pp->folio = folio;
+	pp->has_block = true;
 	return 0;
 }
 
@@ -453,10 +458,27 @@ static int pinfs_partial_commit(struct inode *inode, struct pinfs_partial *pp)
 		return 0;
 	folio_lock(folio);
 	if (folio->mapping == mapping && folio_test_Uptodate(folio)) {
+		uint32_t blk;
+		int err = 0;
+
+		/*
+		 * Reclaim may have released the block mapping meanwhile (it
+		 * strips a clean page before it sees our reference, as in
+		 * Linux): attach it again, so that the zeroes are written
+		 * back like any dirty page's.  Nothing is zeroed if that fails.
+		 */
+		if (pp->has_block && !folio->private)
+			err = pinfs_folio_map(folio, true, &blk, NULL);
+		if (err) {
+			folio_unlock(folio);
+			folio_put(folio);
+			pp->folio = NULL;
+			return err;
+		}
 		memset((char *)folio_address(folio) + (pp->from & (PAGE_SIZE - 1)), 0,
 		       (size_t)(pp->to - pp->from));
 		/* a page of a hole that was only cached stays a clean hole */
-		if (folio->private)
+		if (pp->has_block)
 			folio_mark_dirty(folio);
 		done = true;
 	}
