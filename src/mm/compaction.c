@@ -136,9 +136,15 @@ static struct folio *zone_next_folio(struct pinmm *m, struct zone *zone, unsigne
 			(*pfn)++;
 			continue;
 		}
-		/* Stable now: a user folio is anonymous or in a page cache. */
+		/*
+		 * Stable now: a user folio is anonymous or in a page cache.  A
+		 * fault may still be setting a new one up: the acquire pairs
+		 * with folio_set_anon()'s release, so that once the anon
+		 * mapping is seen, so is ->index (migration reads it).
+		 */
 		if (page_folio(page) != folio || folio_test_Reserved(folio) ||
-		    PageTable(page) || (!folio_test_anon(folio) && !folio_mapping(folio))) {
+		    PageTable(page) || !smp_load_acquire(&folio->mapping) ||
+		    (!folio_test_anon(folio) && !folio_mapping(folio))) {
 			*pfn += folio_nr_pages(folio);
 			folio_put(folio);
 			continue;

@@ -132,7 +132,13 @@ static void folio_set_anon(struct folio *folio, struct vm_area_struct *vma,
 	VM_BUG_ON(!av);
 	get_anon_vma(av);
 	folio->index = linear_page_index(vma, address);
-	WRITE_ONCE(folio->mapping, (struct address_space *)((unsigned long)av | PAGE_MAPPING_ANON));
+	/*
+	 * Release: a scanner that takes a speculative reference on any folio
+	 * (compaction's zone_next_folio()) and sees the anon mapping with an
+	 * acquire load sees ->index too.
+	 */
+	smp_store_release(&folio->mapping,
+			  (struct address_space *)((unsigned long)av | PAGE_MAPPING_ANON));
 }
 
 /**
