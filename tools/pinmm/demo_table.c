@@ -238,8 +238,9 @@ static int fill_reuse(struct run *r)
 
 struct reaper {
 	pthread_t th;
-	struct pinmm_dio *d;
+	struct pinmm_dio *d;	/* freed by pinmm_dio_wait(): the reaper's only */
 	long ret;
+	bool done;		/* pinmm_dio_wait() returned (atomic) */
 };
 
 /* The completion side of the DIO (aio_complete): release the pins as soon as it lands. */
@@ -248,6 +249,7 @@ static void *reap(void *arg)
 	struct reaper *rp = arg;
 
 	rp->ret = pinmm_dio_wait(rp->d);
+	__atomic_store_n(&rp->done, true, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -308,7 +310,8 @@ static int dio_iteration(struct run *r, int i)
 		 * Then the iteration did not test what it exists for: the
 		 * caller runs it again (the data it wrote stay in the oracle).
 		 */
-		r->missed = pinmm_dio_done(rp.d) == 1;
+		/* not pinmm_dio_done(rp.d): the reaper may have freed it */
+		r->missed = __atomic_load_n(&rp.done, __ATOMIC_ACQUIRE);
 		break;
 	case E_PUNCH:
 		if (!ev_punch(r, r->vfid, r->vfd, p, 1))
