@@ -41,6 +41,7 @@ static int copy_present_pte(struct vm_area_struct *dst_vma, struct vm_area_struc
 	folio = page_folio(page);
 	if (folio_test_anon(folio)) {
 		folio_get(folio);
+		/* (c) W2: a maybe-pinned exclusive page is copied, not shared. */
 		if (folio_try_dup_anon_rmap_pte(folio, page, src_vma)) {
 			struct folio *new = *prealloc;
 
@@ -202,11 +203,11 @@ int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_v
 		mmu_notifier_range_init(&range, MMU_NOTIFY_PROTECTION_PAGE, 0, src_mm,
 					src_vma->vm_start, src_vma->vm_end);
 		mmu_notifier_invalidate_range_start(&range);
-		raw_write_seqcount_begin(&src_mm->write_protect_seq);
+		raw_write_seqcount_begin(&src_mm->write_protect_seq);	/* (c) W1 */
 	}
 	ret = copy_pmd_range(dst_vma, src_vma, src_vma->vm_start, src_vma->vm_end);
 	if (is_cow) {
-		raw_write_seqcount_end(&src_mm->write_protect_seq);
+		raw_write_seqcount_end(&src_mm->write_protect_seq);	/* (c) W3 */
 		mmu_notifier_invalidate_range_end(&range);
 	}
 	return ret;

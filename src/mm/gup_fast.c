@@ -4,7 +4,7 @@
  * grabs pages without taking mmap_lock, and falls back to the slow path
  * for everything it cannot decide from the page-table entries alone (§3).
  *
- * Safety (doc/MEMORY-ORDERING.md, "GUP-fast"):
+ * Safety (doc/MEMORY-ORDERING.md (a)-(c); steps B1-B5 and R0-R3 below):
  *  - the walk runs inside rcu_read_lock(); page-table pages are freed only
  *    after a grace period, so every table read here is still a table;
  *  - each entry is read once (untorn); a folio is grabbed speculatively
@@ -56,11 +56,11 @@ static bool gup_fast_pte_range(struct pinmm *m, pmd_t pmd, pmd_t *pmdp, unsigned
 	bool ok = false;
 
 	do {
-		pte_t pte = ptep_get_lockless(ptep);
+		pte_t pte = ptep_get_lockless(ptep);	/* B1 */
 		struct folio *folio;
 		struct page *page;
 
-		/* protnone: the slow path must see the VMA (a PROT_NONE VMA fails). */
+		/* B2: decide from the entry alone.  protnone: the slow path must see the VMA (a PROT_NONE VMA fails). */
 		if (pte_protnone(pte))
 			goto out;
 		if (!pte_access_permitted(pte, write))
@@ -80,7 +80,7 @@ static bool gup_fast_pte_range(struct pinmm *m, pmd_t pmd, pmd_t *pmdp, unsigned
 			if (pte_present(ahead) && pfn_valid_m(m, pte_pfn(ahead)))
 				__builtin_prefetch(pfn_to_page_m(m, pte_pfn(ahead)), 1);
 		}
-		folio = try_grab_folio_fast(m, page, 1, flags);
+		folio = try_grab_folio_fast(m, page, 1, flags);	/* B3 */
 		if (!folio)
 			goto out;
 		/* B4: the entry (and its table) still what we grabbed through? */
@@ -195,15 +195,17 @@ static int gup_fast(struct mm_struct *mm, unsigned long start, unsigned long end
 	int nr = 0;
 
 	if (flags & FOLL_PIN) {
+		/* (c) R1 */
 		if (!raw_seqcount_try_begin(&mm->write_protect_seq, &seq))
 			return 0;
 	}
 	rcu_read_lock();
-	gup_fast_range(mm, start, end, flags, pages, &nr);
+	gup_fast_range(mm, start, end, flags, pages, &nr);	/* (c) R2 */
 	rcu_read_unlock();
 	/* One counter update per call (Linux: per-CPU node stats). */
 	if ((flags & FOLL_PIN) && nr)
 		count_vm_events(mm->machine, NR_FOLL_PIN_ACQUIRED, nr);
+	/* (c) R3 */
 	if ((flags & FOLL_PIN) && read_seqcount_retry(&mm->write_protect_seq, seq)) {
 		/* fork write-protected meanwhile: the pages may be shared now. */
 		unpin_user_pages_m(mm->machine, pages, (unsigned long)nr);
@@ -221,6 +223,7 @@ static int gup_fast_fallback_mm(struct mm_struct *mm, unsigned long start,
 	int nr_pinned, locked = 0;
 	long ret;
 
+	/* (c) R0 */
 	if ((gup_flags & FOLL_PIN) && !test_bit(MMF_HAS_PINNED, &mm->flags))
 		set_bit(MMF_HAS_PINNED, &mm->flags);
 	pin_ctx_set(mm, gup_flags);

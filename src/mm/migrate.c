@@ -120,7 +120,7 @@ static void migrate_one(struct vm_area_struct *vma, unsigned long addr, pte_t *p
 			struct mig_range *r)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	pte_t old = ptep_get_and_clear(pte);	/* A1 / B1: clear first */
+	pte_t old = ptep_get_and_clear(pte);	/* (d) A1: clear first */
 	struct page *page = pfn_to_page_m(mm->machine, pte_pfn(old));
 	struct folio *folio = page_folio(page);
 	bool exclusive = folio_test_anon(folio) && PageAnonExclusive(page);

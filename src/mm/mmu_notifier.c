@@ -207,8 +207,8 @@ static void mn_itree_invalidate(struct mmu_notifier_subscriptions *subs,
 	struct mmu_interval_notifier *sub;
 	unsigned long cur_seq;
 
-	sub = mn_itree_inv_start(subs, range, &cur_seq);
-	/* The list is frozen (seq odd) for as long as we walk it. */
+	sub = mn_itree_inv_start(subs, range, &cur_seq);	/* (h) I2 */
+	/* (h) I3: the list is frozen (seq odd) for as long as we walk it. */
 	for (; sub; sub = *sub_next(sub)) {
 		bool ret;
 
@@ -259,7 +259,7 @@ void __mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
 void __mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
 {
 	VM_BUG_ON(!(range->flags & MMU_NOTIFIER_RANGE_ACTIVE));
-	mn_itree_inv_end(mm_subs(range->mm));
+	mn_itree_inv_end(mm_subs(range->mm));	/* (h) I5 */
 	range->flags &= ~MMU_NOTIFIER_RANGE_ACTIVE;
 }
 

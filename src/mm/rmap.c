@@ -322,13 +322,13 @@ int folio_try_dup_anon_rmap_pmd(struct folio *folio, struct page *page,
  * folio_try_share_anon_rmap_pte() - an exclusive anon page is about to be
  * unmapped in a way that lets it come back shared (migration): clear
  * PageAnonExclusive unless the folio may be pinned.
- * Context: PTE lock held and the PTE already cleared (step B1 of
- * doc/MEMORY-ORDERING.md, "unshare vs GUP-fast").
+ * Context: PTE lock held and the PTE already cleared (step A1 of
+ * doc/MEMORY-ORDERING.md (d), "Unshare / PageAnonExclusive").
  * Return: 0, or -EBUSY when maybe pinned (the caller restores the PTE).
  */
 int folio_try_share_anon_rmap_pte(struct folio *folio, struct page *page)
 {
-	/* B2: the cleared PTE is visible before we look at the pin count. */
+	/* A2: the cleared PTE is visible before we look at the pin count. */
 	smp_mb();
 	if (folio_maybe_dma_pinned(folio))
 		return -EBUSY;
