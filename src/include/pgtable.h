@@ -83,7 +83,15 @@ static inline unsigned long pmd_addr_end(unsigned long a, unsigned long end)
 
 /* One untorn read / write of an entry. */
 static inline pte_t ptep_get(const pte_t *ptep) { return __pte(__atomic_load_n(&ptep->pte, __ATOMIC_RELAXED)); }
-static inline pte_t ptep_get_lockless(const pte_t *ptep) { return ptep_get(ptep); }
+/*
+ * The lockless walker's read (GUP-fast step B1) acquires: a PTE is
+ * installed by a release store (set_pte) after the page's contents and its
+ * struct page were written (fault's zero-fill or copy, migration's copy),
+ * and GUP-fast's caller reads those contents with no lock held.  Linux
+ * relies on the address dependency of READ_ONCE; C11 does not, so the
+ * pairing is explicit.  Free on x86-64 (a plain mov).
+ */
+static inline pte_t ptep_get_lockless(const pte_t *ptep) { return __pte(__atomic_load_n(&ptep->pte, __ATOMIC_ACQUIRE)); }
 /*
  * Upper-level entries are read with acquire: a table is published by a
  * release store of the entry pointing to it (after its contents and its
