@@ -330,6 +330,36 @@ PINMM_API long pinmm_mmap(struct pinmm_proc *p, unsigned long addr, size_t len,
  */
 PINMM_API int pinmm_munmap(struct pinmm_proc *p, unsigned long addr, size_t len);
 /**
+ * pinmm_mremap() - mremap(2) for process @p: shrink, grow or move a mapping.
+ * @p: the process.
+ * @old_addr: page-aligned start of the range, inside one mapping.
+ * @old_len: its length (rounded up to whole pages); 0 duplicates a shared
+ *	mapping at a new address.
+ * @new_len: the new length (rounded up), not 0.
+ * @flags: 0, or MREMAP_MAYMOVE (the mapping may move if it cannot grow
+ *	in place), with MREMAP_FIXED (move to exactly @new_addr, unmapping
+ *	what is there) and/or MREMAP_DONTUNMAP (move and leave the old range
+ *	mapped and empty; @new_len must equal @old_len).
+ * @new_addr: the target with MREMAP_FIXED, a hint with MREMAP_DONTUNMAP,
+ *	otherwise ignored.
+ *
+ * Pages move with their page-table entries, never copied: a pinned page
+ * stays pinned and is the page mapped at the new address; subscribed MMU
+ * notifiers see MMU_NOTIFY_UNMAP over the old range.
+ *
+ * Context: process context; takes the mmap_lock for writing.
+ * Return: the address of the mapping now, or -EINVAL (unknown flags,
+ * unaligned address, zero new length, FIXED or DONTUNMAP without MAYMOVE,
+ * DONTUNMAP with a resize or on a PFN map, overlapping old and new
+ * ranges, duplicating a private mapping), -EFAULT (nothing mapped at
+ * @old_addr, the range crosses the end of its mapping, growing a
+ * VM_DONTEXPAND or PFN map), -ENOMEM (cannot grow in place without
+ * MREMAP_MAYMOVE, no free range, out of memory or map count; the old
+ * mapping is then unchanged), -ESRCH (exited process).
+ */
+PINMM_API long pinmm_mremap(struct pinmm_proc *p, unsigned long old_addr, size_t old_len,
+			    size_t new_len, int flags, unsigned long new_addr);
+/**
  * pinmm_mprotect() - mprotect(2) for process @p.
  * @p: the process.
  * @addr: page-aligned start.

@@ -378,6 +378,11 @@ void vma_unlink(struct mm_struct *mm, struct vm_area_struct *vma);
 int split_vma(struct vm_area_struct *vma, unsigned long addr, int new_below);
 int vma_isolate_range(struct vm_area_struct *vma, unsigned long start, unsigned long end);
 struct vm_area_struct *vma_try_merge(struct vm_area_struct *vma);
+struct vm_area_struct *copy_vma(struct vm_area_struct *vma, unsigned long addr,
+				unsigned long len, pgoff_t pgoff);
+void vma_expand_end(struct vm_area_struct *vma, unsigned long end);
+void vma_rmap_lock(struct vm_area_struct *vma);
+void vma_rmap_unlock(struct vm_area_struct *vma);
 static inline struct vm_area_struct *vma_next(struct vm_area_struct *vma)
 {
 	if (vma->vm_list.next == &vma->vm_mm->mmap_list)
@@ -448,6 +453,9 @@ void remove_vma(struct vm_area_struct *vma);
 /* mmap.c */
 void vma_set_page_prot(struct vm_area_struct *vma);
 int do_munmap(struct mm_struct *mm, unsigned long start, size_t len);
+long get_unmapped_area(struct mm_struct *mm, unsigned long addr, unsigned long len,
+		       int flags, bool thp_ok);
+#define MAX_MAP_COUNT 65530	/* vm.max_map_count's default */
 
 static inline void mmap_read_lock(struct mm_struct *mm) { down_read(&mm->mmap_lock); }
 static inline void mmap_read_unlock(struct mm_struct *mm) { up_read(&mm->mmap_lock); }
@@ -570,6 +578,8 @@ long populate_range(struct vm_area_struct *vma, unsigned long start,
 
 void __split_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, unsigned long address);
 void split_huge_pmd_address(struct vm_area_struct *vma, unsigned long address);
+bool move_huge_pmd(struct vm_area_struct *vma, unsigned long old_addr, unsigned long new_addr,
+		   pmd_t *old_pmd, pmd_t *new_pmd);
 /* Split every PMD mapping that straddles start or end of [start, end). */
 void vma_adjust_trans_huge(struct vm_area_struct *vma, unsigned long start,
 			   unsigned long end);

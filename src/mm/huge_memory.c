@@ -33,6 +33,12 @@ bool vma_thp_allowed(struct vm_area_struct *vma, unsigned long haddr)
 		return false;
 	if (m->cfg.thp == PINMM_THP_MADVISE && !(vma->vm_flags & VM_HUGEPAGE))
 		return false;
+	/*
+	 * Linux's transhuge_vma_suitable(): the THP's pages must get aligned
+	 * indices, which an anonymous VMA moved by mremap() may not give.
+	 */
+	if (((vma->vm_start >> PAGE_SHIFT) - vma->vm_pgoff) & (HPAGE_PMD_NR - 1))
+		return false;
 	return haddr >= vma->vm_start && haddr + PMD_SIZE <= vma->vm_end;
 }
 
@@ -254,6 +260,46 @@ void split_huge_pmd_address(struct vm_area_struct *vma, unsigned long address)
 
 	if (pmd && pmd_leaf(pmdp_get(pmd)))
 		__split_huge_pmd(vma, pmd, address);
+}
+
+/**
+ * move_huge_pmd() - move the PMD-mapped THP (or huge zero page) at
+ * @old_pmd to the empty @new_pmd, with its deposited PTE table: mremap()
+ * of a whole, 2 MiB aligned THP.  The folio, its mapcount and its pins
+ * are untouched.
+ * Context: mmap_lock held for writing and the VMA's rmap locks for
+ * writing (mremap.c); takes both PMD locks, old first.
+ * Return: true if moved; false if @new_pmd is not empty or @old_pmd is no
+ * longer a leaf (the caller splits and moves PTEs).
+ */
+bool move_huge_pmd(struct vm_area_struct *vma, unsigned long old_addr, unsigned long new_addr,
+		   pmd_t *old_pmd, pmd_t *new_pmd)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	spinlock_t *old_ptl, *new_ptl;
+	pmd_t pmd;
+	bool moved = false;
+
+	VM_BUG_ON((old_addr | new_addr) & ~PMD_MASK);
+	if (!pmd_none(pmdp_get(new_pmd)))
+		return false;
+	old_ptl = pmd_lock(mm, old_pmd);
+	new_ptl = pmd_lockptr(mm, new_pmd);
+	if (new_ptl != old_ptl)
+		spin_lock(new_ptl);	/* two PMD tables of one mm: old, then new */
+	if (pmd_leaf(pmdp_get(old_pmd)) && pmd_none(pmdp_get(new_pmd))) {
+		pmd = pmdp_huge_get_and_clear(old_pmd);
+		/* The deposit lives with the PMD table: it changes tables too. */
+		if (new_ptl != old_ptl)
+			pgtable_trans_huge_deposit(mm, new_pmd,
+						   pgtable_trans_huge_withdraw(mm, old_pmd));
+		set_pmd(new_pmd, pmd);
+		moved = true;
+	}
+	if (new_ptl != old_ptl)
+		spin_unlock(new_ptl);
+	spin_unlock(old_ptl);
+	return moved;
 }
 
 /**

@@ -23,7 +23,6 @@
 #endif
 #define MAP_TYPE_MASK 0x0f
 #define MMAP_MIN_ADDR 0x10000UL
-#define MAX_MAP_COUNT 65530
 
 /* Flags MAP_SHARED_VALIDATE accepts (LEGACY_MAP_MASK | MAP_SYNC). */
 #define LEGACY_MAP_MASK (MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | \
@@ -123,11 +122,14 @@ static unsigned long unmapped_area_topdown(struct mm_struct *mm, unsigned long l
 }
 
 /**
- * get_unmapped_area() - choose the address of a new mapping.
+ * get_unmapped_area() - choose the address of a new mapping of @len bytes:
+ * @addr itself with MAP_FIXED / MAP_FIXED_NOREPLACE, else @addr as a hint,
+ * else the highest free range below mmap_base (2 MiB aligned for a large
+ * anonymous mapping when @thp_ok).
  * Context: mmap_lock held for writing.
  * Return: the address, or -ENOMEM / -EINVAL.
  */
-static long get_unmapped_area(struct mm_struct *mm, unsigned long addr,
+long get_unmapped_area(struct mm_struct *mm, unsigned long addr,
 			      unsigned long len, int flags, bool thp_ok)
 {
 	unsigned long a;

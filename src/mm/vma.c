@@ -113,12 +113,14 @@ struct vm_area_struct *find_vma_intersection(struct mm_struct *mm,
 	return vma;
 }
 
-/*
- * Rmap locks around a change of VMA boundaries: rmap walkers read
- * vm_start/vm_end/vm_pgoff under these locks, never under mmap_lock.
- * Order: i_mmap_rwsem, then anon_vma->rwsem.
+/**
+ * vma_rmap_lock() - the rmap locks of @vma for writing, around a change of
+ * its boundaries (rmap walkers read vm_start/vm_end/vm_pgoff under these
+ * locks, never under mmap_lock) or a move of its page-table entries
+ * (mremap).  Order: i_mmap_rwsem, then anon_vma->rwsem.
+ * Context: mmap_lock held for writing.
  */
-static void vma_rmap_lock(struct vm_area_struct *vma)
+void vma_rmap_lock(struct vm_area_struct *vma)
 {
 	if (vma->vm_file)
 		down_write(&vma->vm_file->f_mapping->i_mmap_rwsem);
@@ -126,7 +128,11 @@ static void vma_rmap_lock(struct vm_area_struct *vma)
 		down_write(&vma->anon_vma->rwsem);
 }
 
-static void vma_rmap_unlock(struct vm_area_struct *vma)
+/**
+ * vma_rmap_unlock() - release what vma_rmap_lock() took.
+ * Context: mmap_lock held for writing.
+ */
+void vma_rmap_unlock(struct vm_area_struct *vma)
 {
 	if (vma->anon_vma)
 		up_write(&vma->anon_vma->rwsem);
@@ -355,4 +361,51 @@ struct vm_area_struct *vma_try_merge(struct vm_area_struct *vma)
 		vma = prev;
 	}
 	return vma;
+}
+
+/**
+ * copy_vma() - a new VMA for [@addr, @addr + @len) with @vma's flags,
+ * protections, file, operations and anon_vma, at file (or anonymous) page
+ * offset @pgoff, linked into the tree and the rmap lists: the destination
+ * of an mremap() move.  Unlike Linux's copy_vma() it never merges with a
+ * neighbour; the caller merges once the move is complete.
+ * Context: mmap_lock held for writing; the range must be free.
+ * Return: the new VMA, or NULL (out of memory).
+ */
+struct vm_area_struct *copy_vma(struct vm_area_struct *vma, unsigned long addr,
+				unsigned long len, pgoff_t pgoff)
+{
+	struct vm_area_struct *new;
+
+	mmap_assert_write_locked(vma->vm_mm);
+	VM_BUG_ON(find_vma_intersection(vma->vm_mm, addr, addr + len));
+	new = vm_area_dup(vma);
+	if (!new)
+		return NULL;
+	new->vm_start = addr;
+	new->vm_end = addr + len;
+	new->vm_pgoff = pgoff;
+	if (new->anon_vma)
+		get_anon_vma(new->anon_vma);
+	if (new->vm_file)
+		get_file(new->vm_file);
+	vma_link(vma->vm_mm, new);
+	if (new->vm_ops && new->vm_ops->open)
+		new->vm_ops->open(new);
+	return new;
+}
+
+/**
+ * vma_expand_end() - move @vma's end up to @end (the range above it free):
+ * mremap() growing a mapping in place.
+ * Context: mmap_lock held for writing; takes the rmap locks.
+ */
+void vma_expand_end(struct vm_area_struct *vma, unsigned long end)
+{
+	mmap_assert_write_locked(vma->vm_mm);
+	VM_BUG_ON(end <= vma->vm_end || !PAGE_ALIGNED(end));
+	VM_BUG_ON(find_vma_intersection(vma->vm_mm, vma->vm_end, end));
+	vma_rmap_lock(vma);
+	vma->vm_end = end;
+	vma_rmap_unlock(vma);
 }

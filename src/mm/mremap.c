@@ -1,0 +1,467 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mremap.c - pinmm_mremap(): shrinking, growing and moving a mapping with
+ * Linux 6.x's flags (MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP), its
+ * argument checks and its error codes.
+ *
+ * A move never copies data: it gives the range a new VMA at the new address
+ * (same file, operations and anon_vma; the offset chosen so that every
+ * page keeps its index, so the rmap still finds it), moves the page-table
+ * entries across, then unmaps the old range.  The entries move at the
+ * largest level the two addresses allow:
+ *
+ *   - a whole PMD-mapped THP (both addresses 2 MiB aligned over the
+ *     extent): the PMD entry moves, with its deposited PTE table
+ *     (move_huge_pmd(), huge_memory.c);
+ *   - a whole PTE table (same alignment, a table under the PMD): the PMD
+ *     entry moves and the table goes with it (move_normal_pmd());
+ *   - otherwise PTE by PTE (move_ptes()), a PMD-mapped THP that only
+ *     partly moves being split into PTEs first (the folio stays large).
+ *
+ * Pages are not touched: their references, pins, mapcounts,
+ * PageAnonExclusive and the mm's RSS counters stay what they were, so a
+ * page pinned before the move is the page mapped at the new address.
+ *
+ * Invariants and ordering:
+ *  1. mmap_lock is held for writing throughout: no fault, GUP slow path or
+ *     other VMA change runs in this mm meanwhile.
+ *  2. Each extent moves under the rmap locks of the VMA (i_mmap_rwsem,
+ *     then anon_vma->rwsem, for writing), so an rmap walker (migration,
+ *     reclaim, split, folio_mkclean) sees every entry of the extent either
+ *     at its old or at its new address, never in neither.  Linux takes
+ *     them only when the walk order could miss an entry (need_rmap_locks);
+ *     pinmm always does.
+ *  3. Two table locks of the same mm nest, old before new, only here and
+ *     only under (1).
+ *  4. Every entry is cleared (seq_cst exchange) before it is written at
+ *     the new place (release store): a GUP-fast walker that read it at the
+ *     old address sees the change at its re-check (MEMORY-ORDERING.md (b))
+ *     and backs off; one that re-checked before the clear pinned a page
+ *     that stays mapped, at the new address.
+ *  5. Subscribed MMU notifiers get MMU_NOTIFY_UNMAP over the old range
+ *     around the whole move, as Linux's move_page_tables() sends it.
+ *  6. If page tables cannot be allocated half-way, the entries already
+ *     moved are moved back and the new VMA is unmapped instead of the old:
+ *     the call fails with -ENOMEM and the old mapping is as it was.
+ */
+#include <errno.h>
+#include "mm.h"
+#include "fs.h"
+#include "rcu.h"
+
+#ifndef MREMAP_MAYMOVE
+#define MREMAP_MAYMOVE		1
+#endif
+#ifndef MREMAP_FIXED
+#define MREMAP_FIXED		2
+#endif
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP	4
+#endif
+
+/* Bytes from @old_addr that can move as one unit: up to either PMD edge. */
+static unsigned long get_extent(unsigned long old_addr, unsigned long old_end,
+				unsigned long new_addr)
+{
+	unsigned long extent = pmd_addr_end(old_addr, old_end) - old_addr;
+	unsigned long to_new_edge = PMD_SIZE - (new_addr & ~PMD_MASK);
+
+	return min(extent, to_new_edge);
+}
+
+/*
+ * Move the PTEs of [@old_addr, @old_end), all under @old_pmd, to the table
+ * under @new_pmd.  Return: 0, or -EAGAIN when @old_pmd is no longer a PTE
+ * table (an rmap walker split or zapped it before we took the locks).
+ */
+static int move_ptes(struct vm_area_struct *vma, pmd_t *old_pmd, unsigned long old_addr,
+		     unsigned long old_end, pmd_t *new_pmd, unsigned long new_addr)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	spinlock_t *old_ptl, *new_ptl;
+	pte_t *old_pte, *new_pte;
+	pmd_t new_pmdval;
+
+	vma_rmap_lock(vma);
+	old_pte = pte_offset_map_lock(mm, old_pmd, old_addr, &old_ptl);
+	if (!old_pte) {
+		vma_rmap_unlock(vma);
+		return -EAGAIN;
+	}
+	/* The new table is ours: installed by this call, under (1). */
+	new_pmdval = pmdp_get(new_pmd);
+	VM_BUG_ON(!pmd_present(new_pmdval) || pmd_leaf(new_pmdval));
+	new_ptl = pte_lockptr(mm, new_pmdval);
+	if (new_ptl != old_ptl)
+		spin_lock(new_ptl);			/* (3) */
+	new_pte = pte_offset(mm, new_pmdval, new_addr);
+	for (; old_addr < old_end; old_addr += PAGE_SIZE, old_pte++, new_pte++) {
+		pte_t e;
+
+		if (pte_none(ptep_get(old_pte)))
+			continue;
+		e = ptep_get_and_clear(old_pte);	/* (4) */
+		VM_BUG_ON(!pte_none(ptep_get(new_pte)));
+		set_pte(new_pte, e);
+	}
+	if (new_ptl != old_ptl)
+		spin_unlock(new_ptl);
+	spin_unlock(old_ptl);
+	vma_rmap_unlock(vma);
+	return 0;
+}
+
+/*
+ * Move a whole PTE table: the PMD entry pointing to it moves.  Return:
+ * false when the new PMD is not empty (a table an earlier munmap left) or
+ * the old one is no longer a table; the caller then moves PTEs.
+ */
+static bool move_normal_pmd(struct vm_area_struct *vma, pmd_t *old_pmd, pmd_t *new_pmd)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	spinlock_t *old_ptl, *new_ptl;
+	pmd_t pmd;
+
+	if (!pmd_none(pmdp_get(new_pmd)))
+		return false;
+	vma_rmap_lock(vma);
+	old_ptl = pmd_lock(mm, old_pmd);
+	new_ptl = pmd_lockptr(mm, new_pmd);
+	if (new_ptl != old_ptl)
+		spin_lock(new_ptl);			/* (3) */
+	pmd = pmdp_get(old_pmd);
+	if (!pmd_present(pmd) || pmd_leaf(pmd) || !pmd_none(pmdp_get(new_pmd))) {
+		if (new_ptl != old_ptl)
+			spin_unlock(new_ptl);
+		spin_unlock(old_ptl);
+		vma_rmap_unlock(vma);
+		return false;
+	}
+	pmd = pmdp_huge_get_and_clear(old_pmd);		/* (4) */
+	set_pmd(new_pmd, pmd);
+	if (new_ptl != old_ptl)
+		spin_unlock(new_ptl);
+	spin_unlock(old_ptl);
+	vma_rmap_unlock(vma);
+	return true;
+}
+
+/**
+ * move_page_tables() - move the entries of [@old_addr, @old_addr + @len)
+ * of @vma to @new_addr in @new_vma (same mm).
+ * Context: mmap_lock held for writing; takes the rmap locks and table
+ * locks (invariants 2-5 of the file comment).
+ * Return: the bytes moved from the start: @len, or less when a page table
+ * could not be allocated.
+ */
+static unsigned long move_page_tables(struct vm_area_struct *vma, unsigned long old_addr,
+				      struct vm_area_struct *new_vma, unsigned long new_addr,
+				      unsigned long len)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned long old_end = old_addr + len, start = old_addr, extent;
+	struct mmu_notifier_range range;
+
+	mmap_assert_write_locked(mm);
+	if (!len)
+		return 0;
+	mmu_notifier_range_init(&range, MMU_NOTIFY_UNMAP, 0, mm, old_addr, old_end);
+	mmu_notifier_invalidate_range_start(&range);	/* (5) */
+	for (; old_addr < old_end; old_addr += extent, new_addr += extent) {
+		pmd_t *old_pmd, *new_pmd;
+		pmd_t pmdval;
+
+		extent = get_extent(old_addr, old_end, new_addr);
+		old_pmd = pmd_offset_lookup(mm, old_addr);
+		if (!old_pmd)
+			continue;
+		new_pmd = pmd_alloc(mm, new_addr);
+		if (!new_pmd)
+			break;
+again:
+		pmdval = pmdp_get(old_pmd);
+		if (pmd_leaf(pmdval)) {
+			if (extent == PMD_SIZE) {
+				bool moved;
+
+				vma_rmap_lock(vma);
+				moved = move_huge_pmd(vma, old_addr, new_addr, old_pmd, new_pmd);
+				vma_rmap_unlock(vma);
+				if (moved)
+					continue;
+			}
+			/* Only part of the THP moves: map it by PTEs first. */
+			__split_huge_pmd(vma, old_pmd, old_addr);
+		} else if (extent == PMD_SIZE && pmd_present(pmdval)) {
+			if (move_normal_pmd(vma, old_pmd, new_pmd))
+				continue;
+		}
+		if (pmd_none(pmdp_get(old_pmd)))
+			continue;
+		if (__pte_alloc(mm, new_pmd))
+			break;
+		if (move_ptes(vma, old_pmd, old_addr, old_addr + extent, new_pmd, new_addr) < 0)
+			goto again;
+	}
+	mmu_notifier_invalidate_range_end(&range);
+	return old_addr - start;
+}
+
+/* Drop @vma's anon_vma: it maps nothing any more (MREMAP_DONTUNMAP). */
+static void vma_drop_anon_vma(struct vm_area_struct *vma)
+{
+	struct anon_vma *av = vma->anon_vma;
+
+	if (!av)
+		return;
+	unlink_anon_vma(vma);
+	WRITE_ONCE(vma->anon_vma, NULL);
+	put_anon_vma(av);
+}
+
+/*
+ * move_vma() - move [@old_addr, +@old_len) of @vma to a new VMA of
+ * @new_len bytes at @new_addr (a free range).  Return: @new_addr, or
+ * -ENOMEM with the old range unchanged (6).
+ */
+static long move_vma(struct vm_area_struct *vma, unsigned long old_addr,
+		     unsigned long old_len, unsigned long new_len, unsigned long new_addr,
+		     int flags)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	pgoff_t pgoff = vma->vm_pgoff + ((old_addr - vma->vm_start) >> PAGE_SHIFT);
+	struct vm_area_struct *new_vma;
+	unsigned long moved;
+	long ret = (long)new_addr;
+
+	/* Unmapping the old range may split its VMA in three. */
+	if (mm->map_count >= MAX_MAP_COUNT - 3)
+		return -ENOMEM;
+	new_vma = copy_vma(vma, new_addr, new_len, pgoff);
+	if (!new_vma)
+		return -ENOMEM;
+	mm->total_vm += new_len >> PAGE_SHIFT;
+	moved = move_page_tables(vma, old_addr, new_vma, new_addr, old_len);
+	if (moved < old_len) {
+		/* (6): back to where they were, then undo the new VMA. */
+		move_page_tables(new_vma, new_addr, vma, old_addr, moved);
+		ret = -ENOMEM;
+		old_addr = new_addr;
+		old_len = new_len;
+	} else if (flags & MREMAP_DONTUNMAP) {
+		/* The old range stays mapped, empty: it faults in anew. */
+		vma->vm_flags &= ~VM_LOCKED;
+		if (vma->vm_start == old_addr && vma->vm_end == old_addr + old_len)
+			vma_drop_anon_vma(vma);
+		vma_try_merge(new_vma);
+		return ret;
+	}
+	/* A failure to split here only leaves the old range mapped. */
+	do_munmap(mm, old_addr, old_len);
+	if (ret >= 0) {
+		new_vma = vma_lookup(mm, new_addr);
+		if (new_vma)
+			vma_try_merge(new_vma);
+	}
+	return ret;
+}
+
+/* Linux's remap_is_valid(): can [@addr, +@old_len) of @vma become @new_len? */
+static int remap_is_valid(struct vm_area_struct *vma, unsigned long addr,
+			  unsigned long old_len, unsigned long new_len, int flags)
+{
+	pgoff_t pgoff;
+
+	/* old_len 0 duplicates a mapping: only shared ones may. */
+	if (!old_len && !(vma->vm_flags & (VM_SHARED | VM_MAYSHARE)))
+		return -EINVAL;
+	if ((flags & MREMAP_DONTUNMAP) && (vma->vm_flags & (VM_DONTEXPAND | VM_PFNMAP)))
+		return -EINVAL;
+	if (old_len > vma->vm_end - addr)	/* across a VMA boundary */
+		return -EFAULT;
+	if (new_len == old_len)
+		return 0;
+	pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+	if (pgoff + (new_len >> PAGE_SHIFT) < pgoff)
+		return -EINVAL;
+	if (vma->vm_flags & (VM_DONTEXPAND | VM_PFNMAP))
+		return -EFAULT;
+	return 0;
+}
+
+/* A new address for the moved range: the caller's with MREMAP_FIXED (or
+ * as a hint with MREMAP_DONTUNMAP), else any free one. */
+static long remap_new_addr(struct vm_area_struct *vma, unsigned long new_addr,
+			   unsigned long new_len, int flags)
+{
+	int map_flags = (flags & MREMAP_FIXED) ? MAP_FIXED : 0;
+
+	if (!(flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)))
+		new_addr = 0;
+	return get_unmapped_area(vma->vm_mm, new_addr, new_len, map_flags,
+				 vma_is_anonymous(vma) && !(vma->vm_flags & VM_SHARED));
+}
+
+/* Linux's shrink_vma(): unmap the tail beyond @new_len. */
+static int remap_shrink(struct mm_struct *mm, unsigned long addr, unsigned long old_len,
+			unsigned long new_len)
+{
+	unsigned long start = addr + new_len, len = old_len - new_len;
+
+	if (start > TASK_SIZE || len > TASK_SIZE - start)
+		return -EINVAL;
+	return do_munmap(mm, start, len);
+}
+
+/* MREMAP_FIXED / MREMAP_DONTUNMAP: to a given (or hinted) address. */
+static long mremap_to(struct mm_struct *mm, unsigned long addr, unsigned long old_len,
+		      unsigned long new_len, int flags, unsigned long new_addr)
+{
+	struct vm_area_struct *vma;
+	long ret;
+
+	if (new_len > TASK_SIZE || new_addr > TASK_SIZE - new_len)
+		return -EINVAL;
+	if (addr + old_len > new_addr && new_addr + new_len > addr)
+		return -EINVAL;			/* the two ranges overlap */
+	if (flags & MREMAP_FIXED) {
+		ret = do_munmap(mm, new_addr, new_len);
+		if (ret)
+			return ret;
+	}
+	if (old_len > new_len) {
+		ret = remap_shrink(mm, addr, old_len, new_len);
+		if (ret)
+			return ret;
+		old_len = new_len;
+	}
+	vma = vma_lookup(mm, addr);
+	if (!vma)
+		return -EFAULT;
+	ret = remap_is_valid(vma, addr, old_len, new_len, flags);
+	if (ret)
+		return ret;
+	ret = remap_new_addr(vma, new_addr, new_len, flags);
+	if (ret < 0)
+		return ret;
+	return move_vma(vma, addr, old_len, new_len, (unsigned long)ret, flags);
+}
+
+/* Can @vma grow by @delta bytes where it is? */
+static bool vma_expandable(struct vm_area_struct *vma, unsigned long delta)
+{
+	unsigned long end = vma->vm_end + delta;
+
+	if (end < vma->vm_end || end > TASK_SIZE)
+		return false;
+	return !find_vma_intersection(vma->vm_mm, vma->vm_end, end);
+}
+
+/* Grow in place if the range ends with its VMA and room follows, else move. */
+static long mremap_expand(struct vm_area_struct *vma, unsigned long addr,
+			  unsigned long old_len, unsigned long new_len, int flags)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned long delta = new_len - old_len;
+	long ret;
+
+	ret = remap_is_valid(vma, addr, old_len, new_len, flags);
+	if (ret)
+		return ret;
+	if (vma->vm_end - addr == old_len && vma_expandable(vma, delta)) {
+		unsigned long old_end = vma->vm_end;
+
+		vma_expand_end(vma, old_end + delta);
+		mm->total_vm += delta >> PAGE_SHIFT;
+		vma = vma_try_merge(vma);
+		if (vma->vm_flags & VM_LOCKED)	/* mlock'ed memory stays populated */
+			populate_range(vma, old_end, old_end + delta,
+				       is_cow_mapping(vma->vm_flags) && (vma->vm_flags & VM_WRITE),
+				       false);
+		return (long)addr;
+	}
+	if (!(flags & MREMAP_MAYMOVE))
+		return -ENOMEM;
+	ret = remap_new_addr(vma, 0, new_len, flags);
+	if (ret < 0)
+		return ret;
+	return move_vma(vma, addr, old_len, new_len, (unsigned long)ret, flags);
+}
+
+/* Linux's check_mremap_params(). */
+static int check_mremap_params(unsigned long addr, size_t old_len, size_t new_len,
+			       int flags, unsigned long new_addr)
+{
+	if (flags & ~(MREMAP_FIXED | MREMAP_MAYMOVE | MREMAP_DONTUNMAP))
+		return -EINVAL;
+	if (!PAGE_ALIGNED(addr))
+		return -EINVAL;
+	if (!PAGE_ALIGN(new_len))		/* zero, or wraps */
+		return -EINVAL;
+	if (!(flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)))
+		return 0;
+	if (!PAGE_ALIGNED(new_addr))
+		return -EINVAL;
+	if (!(flags & MREMAP_MAYMOVE))
+		return -EINVAL;
+	if ((flags & MREMAP_DONTUNMAP) && old_len != new_len)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * pinmm_mremap() - mremap(2) for process @p.
+ * Context: process context; takes the mmap_lock for writing.
+ * Return: the (new) address, or -EINVAL (bad flags, unaligned address,
+ * zero new length, overlapping ranges, DONTUNMAP with a resize or on a
+ * PFN map, duplicating a private mapping), -EFAULT (no mapping at
+ * @old_addr, the range crosses its end, growing a VM_DONTEXPAND/PFN map),
+ * -ENOMEM (no room and no MREMAP_MAYMOVE, no free range, out of memory or
+ * map count), -ESRCH (exited process).
+ */
+long pinmm_mremap(struct pinmm_proc *p, unsigned long old_addr, size_t old_len,
+		  size_t new_len, int flags, unsigned long new_addr)
+{
+	struct mm_struct *mm;
+	struct vm_area_struct *vma;
+	long ret;
+
+	pinmm_thread_enter();
+	if (!p)
+		return -EINVAL;
+	if (READ_ONCE(p->exited))
+		return -ESRCH;
+	ret = check_mremap_params(old_addr, old_len, new_len, flags, new_addr);
+	if (ret)
+		return ret;
+	old_len = PAGE_ALIGN(old_len);
+	new_len = PAGE_ALIGN(new_len);
+	if (!get_proc_mm(p))	/* held for the call: exit cannot free it */
+		return -ESRCH;
+	mm = p->mm;
+	mmap_write_lock(mm);
+	if ((flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) && mm->map_count + 2 >= MAX_MAP_COUNT - 3) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	vma = vma_lookup(mm, old_addr);
+	if (!vma) {
+		ret = -EFAULT;
+		goto out;
+	}
+	if (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP))
+		ret = mremap_to(mm, old_addr, old_len, new_len, flags, new_addr);
+	else if (old_len == new_len)
+		ret = (long)old_addr;
+	else if (old_len > new_len) {
+		ret = remap_shrink(mm, old_addr, old_len, new_len);
+		if (!ret)
+			ret = (long)old_addr;
+	} else
+		ret = mremap_expand(vma, old_addr, old_len, new_len, flags);
+out:
+	mmap_write_unlock(mm);
+	mmput(mm);
+	pinmm_debug_boundary(p->machine);
+	return ret;
+}
