@@ -11,10 +11,10 @@
  *
  * Memory: anonymous base pages, PMD-mapped THP, PTE-mapped THP, a single
  * PTE of a THP, a partially shared THP, and (non-anonymous) the shared zero
- * page, the huge zero page, memfd and tmpfile private mappings.  pinmm has
- * no swap, no mremap and no hugetlb: the swap-out and partially-mremap'ed
- * variants are reported as SKIP the way the original does when the kernel
- * cannot do them, hugetlb sizes are not detected (not run).
+ * page, the huge zero page, memfd and tmpfile private mappings, and a THP
+ * half of which was moved by mremap().  pinmm has no swap and no hugetlb:
+ * the swap-out variants are reported as SKIP the way the original does
+ * when the kernel cannot do them, hugetlb sizes are not detected (not run).
  *
  * pinmm addition: "R/O GUP pin on R/O-mapped shared page after child write"
  * - the child writes its copy (COW in the child) before the parent pins.
@@ -435,8 +435,8 @@ enum thp_run {
 
 static void do_run_with_thp(test_fn fn, enum thp_run thp_run, size_t thpsize)
 {
-	char *mem, *mmap_mem;
-	size_t size, mmap_size;
+	char *mem, *mmap_mem, *tmp, *mremap_mem = MAP_FAILED;
+	size_t size, mmap_size, mremap_size;
 	int ret;
 
 	/* For alignment purposes, we need twice the thp size. */
@@ -511,10 +511,28 @@ static void do_run_with_thp(test_fn fn, enum thp_run thp_run, size_t thpsize)
 		size = pagesize;
 		break;
 	case THP_RUN_PARTIAL_MREMAP:
-		/* pinmm has no mremap(). */
-		ksft_print_msg("mremap() not available\n");
-		log_test_result(KSFT_SKIP);
-		goto munmap;
+		/*
+		 * Move the second half of the THP to a fresh location: its
+		 * PMD mapping is split and half of its PTEs now live
+		 * elsewhere; the test runs on the half that stayed.
+		 */
+		mremap_size = thpsize / 2;
+		mremap_mem = mmap(NULL, mremap_size, PROT_NONE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (mremap_mem == MAP_FAILED) {
+			ksft_perror("mmap() failed");
+			log_test_result(KSFT_FAIL);
+			goto munmap;
+		}
+		tmp = mremap(mem + mremap_size, mremap_size, mremap_size,
+			     MREMAP_MAYMOVE | MREMAP_FIXED, mremap_mem);
+		if (tmp != mremap_mem) {
+			ksft_perror("mremap() failed");
+			log_test_result(KSFT_FAIL);
+			goto munmap;
+		}
+		size = mremap_size;
+		break;
 	case THP_RUN_PARTIAL_SHARED:
 		/*
 		 * Share the first page of the THP with a child and quit the
@@ -560,6 +578,8 @@ static void do_run_with_thp(test_fn fn, enum thp_run thp_run, size_t thpsize)
 	fn(mem, size, false);
 munmap:
 	munmap(mmap_mem, mmap_size);
+	if (mremap_mem != MAP_FAILED)
+		munmap(mremap_mem, mremap_size);
 }
 
 static void run_with_thp(test_fn fn, const char *desc, size_t size)

@@ -208,6 +208,18 @@ static int ksft_munmap(void *addr, size_t len)
 	return (int)ksft_err(pinmm_munmap(self, (unsigned long)addr, len));
 }
 
+static char *ksft_mremap(void *old, size_t old_len, size_t new_len, int flags, void *new_addr)
+{
+	long ret = pinmm_mremap(self, (unsigned long)old, old_len, new_len, flags,
+				(unsigned long)new_addr);
+
+	if (ret < 0) {
+		errno = (int)-ret;
+		return MAP_FAILED;
+	}
+	return (char *)ret;
+}
+
 static int ksft_mprotect(void *addr, size_t len, int prot)
 {
 	return (int)ksft_err(pinmm_mprotect(self, (unsigned long)addr, len, prot));
@@ -526,6 +538,7 @@ static void io_uring_cqe_seen(struct io_uring *ring, struct io_uring_cqe *cqe)
 /* The libc names, from here on acting on `self`. */
 #define mmap		ksft_mmap
 #define munmap		ksft_munmap
+#define mremap		ksft_mremap
 #define mprotect	ksft_mprotect
 #define madvise		ksft_madvise
 #define malloc		ksft_malloc
