@@ -224,6 +224,31 @@ static inline spinlock_t *pmd_lock(struct mm_struct *mm, pmd_t *pmdp)
 	return ptl;
 }
 
+/*
+ * Two table locks of one mm at once (mremap moving entries between two
+ * tables): taken in address order, so that two movers can never wait on
+ * each other whichever direction each moves in; once if they are the same
+ * lock.
+ */
+static inline void double_pt_lock(spinlock_t *a, spinlock_t *b)
+{
+	if (a == b) {
+		spin_lock(a);
+	} else if ((uintptr_t)a < (uintptr_t)b) {
+		spin_lock(a);
+		spin_lock(b);
+	} else {
+		spin_lock(b);
+		spin_lock(a);
+	}
+}
+static inline void double_pt_unlock(spinlock_t *a, spinlock_t *b)
+{
+	spin_unlock(a);
+	if (b != a)
+		spin_unlock(b);
+}
+
 /* Lookup only: NULL where a level is absent (or is a leaf, for pmd/pte). */
 pgd_t *pgd_offset(struct mm_struct *mm, unsigned long addr);
 pud_t *pud_offset_lookup(struct mm_struct *mm, unsigned long addr);

@@ -268,7 +268,7 @@ void split_huge_pmd_address(struct vm_area_struct *vma, unsigned long address)
  * of a whole, 2 MiB aligned THP.  The folio, its mapcount and its pins
  * are untouched.
  * Context: mmap_lock held for writing and the VMA's rmap locks for
- * writing (mremap.c); takes both PMD locks, old first.
+ * writing (mremap.c); takes both PMD locks (double_pt_lock()).
  * Return: true if moved; false if @new_pmd is not empty or @old_pmd is no
  * longer a leaf (the caller splits and moves PTEs).
  */
@@ -283,10 +283,9 @@ bool move_huge_pmd(struct vm_area_struct *vma, unsigned long old_addr, unsigned 
 	VM_BUG_ON((old_addr | new_addr) & ~PMD_MASK);
 	if (!pmd_none(pmdp_get(new_pmd)))
 		return false;
-	old_ptl = pmd_lock(mm, old_pmd);
+	old_ptl = pmd_lockptr(mm, old_pmd);
 	new_ptl = pmd_lockptr(mm, new_pmd);
-	if (new_ptl != old_ptl)
-		spin_lock(new_ptl);	/* two PMD tables of one mm: old, then new */
+	double_pt_lock(old_ptl, new_ptl);	/* two PMD tables of one mm */
 	if (pmd_leaf(pmdp_get(old_pmd)) && pmd_none(pmdp_get(new_pmd))) {
 		pmd = pmdp_huge_get_and_clear(old_pmd);
 		/* The deposit lives with the PMD table: it changes tables too. */
@@ -296,9 +295,7 @@ bool move_huge_pmd(struct vm_area_struct *vma, unsigned long old_addr, unsigned 
 		set_pmd(new_pmd, pmd);
 		moved = true;
 	}
-	if (new_ptl != old_ptl)
-		spin_unlock(new_ptl);
-	spin_unlock(old_ptl);
+	double_pt_unlock(old_ptl, new_ptl);
 	return moved;
 }
 

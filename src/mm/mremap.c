@@ -31,8 +31,8 @@
  *     at its old or at its new address, never in neither.  Linux takes
  *     them only when the walk order could miss an entry (need_rmap_locks);
  *     pinmm always does.
- *  3. Two table locks of the same mm nest, old before new, only here and
- *     only under (1).
+ *  3. Two table locks of the same mm nest only here, under (1), taken in
+ *     address order (double_pt_lock()).
  *  4. Every entry is cleared (seq_cst exchange) before it is written at
  *     the new place (release store): a GUP-fast walker that read it at the
  *     old address sees the change at its re-check (MEMORY-ORDERING.md (b))
@@ -80,20 +80,26 @@ static int move_ptes(struct vm_area_struct *vma, pmd_t *old_pmd, unsigned long o
 	struct mm_struct *mm = vma->vm_mm;
 	spinlock_t *old_ptl, *new_ptl;
 	pte_t *old_pte, *new_pte;
-	pmd_t new_pmdval;
+	pmd_t old_pmdval, new_pmdval;
 
 	vma_rmap_lock(vma);
-	old_pte = pte_offset_map_lock(mm, old_pmd, old_addr, &old_ptl);
-	if (!old_pte) {
-		vma_rmap_unlock(vma);
-		return -EAGAIN;
-	}
 	/* The new table is ours: installed by this call, under (1). */
 	new_pmdval = pmdp_get(new_pmd);
 	VM_BUG_ON(!pmd_present(new_pmdval) || pmd_leaf(new_pmdval));
 	new_ptl = pte_lockptr(mm, new_pmdval);
-	if (new_ptl != old_ptl)
-		spin_lock(new_ptl);			/* (3) */
+	old_pmdval = pmdp_get_lockless(old_pmd);
+	if (!pmd_present(old_pmdval) || pmd_leaf(old_pmdval)) {
+		vma_rmap_unlock(vma);
+		return -EAGAIN;
+	}
+	old_ptl = pte_lockptr(mm, old_pmdval);
+	double_pt_lock(old_ptl, new_ptl);			/* (3) */
+	if (pmd_val(pmdp_get(old_pmd)) != pmd_val(old_pmdval)) {
+		double_pt_unlock(old_ptl, new_ptl);
+		vma_rmap_unlock(vma);
+		return -EAGAIN;
+	}
+	old_pte = pte_offset(mm, old_pmdval, old_addr);
 	new_pte = pte_offset(mm, new_pmdval, new_addr);
 	for (; old_addr < old_end; old_addr += PAGE_SIZE, old_pte++, new_pte++) {
 		pte_t e;
@@ -104,9 +110,7 @@ static int move_ptes(struct vm_area_struct *vma, pmd_t *old_pmd, unsigned long o
 		VM_BUG_ON(!pte_none(ptep_get(new_pte)));
 		set_pte(new_pte, e);
 	}
-	if (new_ptl != old_ptl)
-		spin_unlock(new_ptl);
-	spin_unlock(old_ptl);
+	double_pt_unlock(old_ptl, new_ptl);
 	vma_rmap_unlock(vma);
 	return 0;
 }
@@ -120,30 +124,24 @@ static bool move_normal_pmd(struct vm_area_struct *vma, pmd_t *old_pmd, pmd_t *n
 {
 	struct mm_struct *mm = vma->vm_mm;
 	spinlock_t *old_ptl, *new_ptl;
+	bool moved = false;
 	pmd_t pmd;
 
 	if (!pmd_none(pmdp_get(new_pmd)))
 		return false;
 	vma_rmap_lock(vma);
-	old_ptl = pmd_lock(mm, old_pmd);
+	old_ptl = pmd_lockptr(mm, old_pmd);
 	new_ptl = pmd_lockptr(mm, new_pmd);
-	if (new_ptl != old_ptl)
-		spin_lock(new_ptl);			/* (3) */
+	double_pt_lock(old_ptl, new_ptl);			/* (3) */
 	pmd = pmdp_get(old_pmd);
-	if (!pmd_present(pmd) || pmd_leaf(pmd) || !pmd_none(pmdp_get(new_pmd))) {
-		if (new_ptl != old_ptl)
-			spin_unlock(new_ptl);
-		spin_unlock(old_ptl);
-		vma_rmap_unlock(vma);
-		return false;
+	if (pmd_present(pmd) && !pmd_leaf(pmd) && pmd_none(pmdp_get(new_pmd))) {
+		pmd = pmdp_huge_get_and_clear(old_pmd);		/* (4) */
+		set_pmd(new_pmd, pmd);
+		moved = true;
 	}
-	pmd = pmdp_huge_get_and_clear(old_pmd);		/* (4) */
-	set_pmd(new_pmd, pmd);
-	if (new_ptl != old_ptl)
-		spin_unlock(new_ptl);
-	spin_unlock(old_ptl);
+	double_pt_unlock(old_ptl, new_ptl);
 	vma_rmap_unlock(vma);
-	return true;
+	return moved;
 }
 
 /**
