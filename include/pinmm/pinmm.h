@@ -603,6 +603,7 @@ struct pinmm_page_info {
 	bool huge_mapped;		/* mapped by a PMD leaf */
 	bool soft_dirty;
 	bool shmem;			/* tmpfs / shared anonymous page */
+	bool ksm;			/* a KSM page (api.md §4) */
 };
 /**
  * pinmm_page_info() - the state of the page mapped at @addr in @p.
@@ -699,6 +700,24 @@ PINMM_API long pinmm_drop_caches(struct pinmm *m);
  * Return: pages reclaimed, or -EINVAL.
  */
 PINMM_API long pinmm_reclaim(struct pinmm *m, long nr_pages);
+/**
+ * pinmm_ksm_scan() - run ksmd now: merge equal anonymous pages of
+ * MADV_MERGEABLE memory into write-protected KSM pages.
+ * @m: the machine.
+ * @passes: full passes over every process (>= 1).
+ *
+ * A page that may be pinned, or has any other reference beyond its
+ * mappings, is never merged (vmstat ksm_pinned_skip); a write to a KSM
+ * page copies it, a FOLL_PIN of it unshares first.  Merging the second of
+ * two equal pages may take one more pass.  ksm_pages_shared and
+ * ksm_pages_sharing are recounted at the end of each pass.
+ *
+ * Context: any thread not holding an mmap_lock of @m; takes each
+ * process's mmap_lock for reading.
+ * Return: pages merged into KSM pages by these passes, -EINVAL (NULL
+ * machine, @passes < 1), -ENOMEM.
+ */
+PINMM_API long pinmm_ksm_scan(struct pinmm *m, int passes);
 
 /*
  * Moving memory (what compaction, memory offlining and CMA allocation do).

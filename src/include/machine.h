@@ -108,6 +108,12 @@ enum vm_stat_item {
 	DIO_READS,			/* O_DIRECT requests completed */
 	DIO_WRITES,
 	DIO_BYTES,
+	KSM_PAGES_SHARED,		/* state: KSM pages in use (after a pass) */
+	KSM_PAGES_SHARING,		/* state: extra mappings of them (after a pass) */
+	KSM_PAGES_MERGED,		/* pages replaced by a KSM page */
+	KSM_PINNED_SKIP,		/* pages not merged: GUP reference or pin */
+	KSM_FULL_SCANS,			/* ksmd passes */
+	COW_KSM,			/* write/unshare faults that copied a KSM page */
 	WARN_COUNT,			/* WARNs on this machine */
 	OOPS,				/* BUG()s recorded by pinmm_oops() */
 	NR_VM_STAT_ITEMS
@@ -142,6 +148,7 @@ struct pinmm {
 	uint64_t rng;				/* splitmix64 state from cfg.seed */
 	atomic_long_t audit_errors;
 	void *provenance;			/* pin owner records (issue 3) */
+	void *ksm;				/* struct ksm (ksm.c), made on first use */
 	/* ->invalidate calls per enum mmu_notifier_event (mmu_notifier.c) */
 	atomic_long_t mmu_notifier_events[NR_MMU_NOTIFY_EVENTS];
 };

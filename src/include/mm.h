@@ -279,11 +279,17 @@ static inline bool folio_mapped(const struct folio *folio)
 /* Anonymous and file folios                                            */
 
 #define PAGE_MAPPING_ANON	0x1UL
+#define PAGE_MAPPING_KSM	0x3UL	/* ->mapping is a KSM stable node (ksm.c) */
 #define PAGE_MAPPING_FLAGS	0x3UL
 
 static inline bool folio_test_anon(const struct folio *folio)
 {
 	return ((unsigned long)READ_ONCE(folio->mapping) & PAGE_MAPPING_ANON) != 0;
+}
+/* A KSM folio: anonymous, shared by content, mapped read-only (ksm.c). */
+static inline bool folio_test_ksm(const struct folio *folio)
+{
+	return ((unsigned long)READ_ONCE(folio->mapping) & PAGE_MAPPING_FLAGS) == PAGE_MAPPING_KSM;
 }
 static inline bool PageAnon(const struct page *page)
 {
@@ -382,6 +388,11 @@ struct vm_area_struct *copy_vma(struct vm_area_struct *vma, unsigned long addr,
 				unsigned long len, pgoff_t pgoff);
 void vma_expand_end(struct vm_area_struct *vma, unsigned long end);
 void vma_rmap_lock(struct vm_area_struct *vma);
+/* ksm.c */
+int ksm_madvise(struct vm_area_struct *vma, unsigned long start, unsigned long end,
+		int advice, vm_flags_t *flags);
+int break_ksm(struct vm_area_struct *vma, unsigned long start, unsigned long end);
+void ksm_exit(struct pinmm *m);
 void vma_rmap_unlock(struct vm_area_struct *vma);
 static inline struct vm_area_struct *vma_next(struct vm_area_struct *vma)
 {

@@ -196,6 +196,7 @@ typedef struct { uint64_t pgprot; } pgprot_t;
 #define VM_MIXEDMAP	0x10000000UL
 #define VM_HUGEPAGE	0x20000000UL
 #define VM_NOHUGEPAGE	0x40000000UL
+#define VM_MERGEABLE	0x80000000UL	/* MADV_MERGEABLE: ksmd may merge its pages */
 #define VM_SOFTDIRTY	0x08000000UL
 #define VM_ACCESS_FLAGS	(VM_READ | VM_WRITE | VM_EXEC)
 

@@ -341,6 +341,7 @@ int pinmm_shutdown(struct pinmm *m)
 		return -EINVAL;
 	rdma_shutdown(m);
 	pinmm_procs_exit_all(m);
+	ksm_exit(m);
 	vfs_exit(m);
 	rcu_barrier();
 

@@ -174,7 +174,11 @@ static void audit_mapped(struct audit *a, struct vm_area_struct *vma, unsigned l
 			   folio_ref_count(folio));
 		return;
 	}
-	if (folio_test_anon(folio)) {
+	if (folio_test_ksm(folio)) {
+		/* Shared by content: any VMA, any index, never writable. */
+		if (writable)
+			AUDIT_FAIL(a, "P3: KSM pfn %#lx writable at %#lx", pfn, addr);
+	} else if (folio_test_anon(folio)) {
 		if (folio_anon_vma(folio) != vma->anon_vma)
 			AUDIT_FAIL(a, "P4: anon pfn %#lx at %#lx: anon_vma mismatch", pfn, addr);
 		if (folio->index + folio_page_idx(folio, page) != linear_page_index(vma, addr))

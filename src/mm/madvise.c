@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * madvise.c - pinmm_madvise(): MADV_DONTNEED, MADV_DONTFORK/DOFORK,
- * MADV_HUGEPAGE/NOHUGEPAGE and MADV_POPULATE_READ/WRITE, with Linux's
+ * MADV_HUGEPAGE/NOHUGEPAGE, MADV_MERGEABLE/UNMERGEABLE (ksm.c) and
+ * MADV_POPULATE_READ/WRITE, with Linux's
  * error codes.  DONTNEED drops the pages of the range: private anonymous
  * memory reads as zeros afterwards, file mappings re-fault from the page
  * cache; a pinned page is detached, not freed.
@@ -23,6 +24,8 @@ static bool madvise_write_lock(int advice)
 	case MADV_DOFORK:
 	case MADV_HUGEPAGE:
 	case MADV_NOHUGEPAGE:
+	case MADV_MERGEABLE:
+	case MADV_UNMERGEABLE:
 		return true;
 	default:
 		return false;
@@ -43,6 +46,8 @@ static bool madvise_known(int advice)
 	case MADV_NOHUGEPAGE:
 	case MADV_POPULATE_READ:
 	case MADV_POPULATE_WRITE:
+	case MADV_MERGEABLE:
+	case MADV_UNMERGEABLE:
 		return true;
 	default:
 		return false;
@@ -112,6 +117,12 @@ static int madvise_vma(struct vm_area_struct *vma, unsigned long start,
 	case MADV_NOHUGEPAGE:
 		return madvise_update_flags(vma, start, end,
 					    (flags & ~VM_HUGEPAGE) | VM_NOHUGEPAGE);
+	case MADV_MERGEABLE:
+	case MADV_UNMERGEABLE: {
+		int err = ksm_madvise(vma, start, end, advice, &flags);
+
+		return err ? err : madvise_update_flags(vma, start, end, flags);
+	}
 	case MADV_POPULATE_READ:
 		return madvise_populate(vma, start, end, false);
 	case MADV_POPULATE_WRITE:

@@ -428,6 +428,11 @@ static vm_fault_t do_wp_page(struct vm_fault *vmf)
 	}
 	if (page && PageAnon(page)) {
 		folio = page_folio(page);
+		/* A KSM page is shared by content: always copied (Linux). */
+		if (folio_test_ksm(folio)) {
+			count_vm_event(m, COW_KSM);
+			return wp_page_copy(vmf, page);
+		}
 		if (PageAnonExclusive(page))
 			goto reuse;
 		/*

@@ -235,6 +235,16 @@ static long move_vma(struct vm_area_struct *vma, unsigned long old_addr,
 	/* Unmapping the old range may split its VMA in three. */
 	if (mm->map_count >= MAX_MAP_COUNT - 3)
 		return -ENOMEM;
+	/*
+	 * KSM pages do not move (Linux's prep_move_vma()): the range gets
+	 * private copies first; the VMA stays mergeable.
+	 */
+	if (vma->vm_flags & VM_MERGEABLE) {
+		int err = break_ksm(vma, old_addr, old_addr + old_len);
+
+		if (err)
+			return err;
+	}
 	new_vma = copy_vma(vma, new_addr, new_len, pgoff);
 	if (!new_vma)
 		return -ENOMEM;

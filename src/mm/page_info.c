@@ -17,6 +17,7 @@ static void fill_page(struct pinmm *m, struct page *page, struct pinmm_page_info
 	out->anon = folio_test_anon(folio);
 	out->anon_exclusive = out->anon && PageAnonExclusive(page);
 	out->shmem = !out->anon && folio_test_SwapBacked(folio);
+	out->ksm = folio_test_ksm(folio);
 	out->dirty = folio_test_Dirty(folio);
 	out->writeback = folio_test_Writeback(folio);
 	out->lru = folio_test_LRU(folio);
