@@ -2,7 +2,10 @@
 /*
  * stress_mremap_race.c - mremap() moving a region between three address
  * slots while GUP-fast pins and gets its pages, the MMU loads from it, a
- * thread forks the process, and another migrates its pages.
+ * thread forks the process, and another migrates its pages; and ksmd
+ * merging a second, MADV_MERGEABLE region of equal pages while the same
+ * pinners pin them (a pin must keep a page from merging, a R/O pin must
+ * unshare a KSM page, a write pin must copy it).
  *
  * The region: REGION_PAGES pages, half small pages and half THP-eligible,
  * page i holding the word tag(i) at offset word_off(i), written once
@@ -13,6 +16,10 @@
  * or with MREMAP_DONTUNMAP, which leaves the old slot mapped and empty),
  * or moves a random part of it to the same offset of another slot and
  * back (PMD splits at its edges).
+ *
+ * The KSM region: KSM_PAGES pages all holding KSM_TAG at word_off(0),
+ * mergeable; a ksm thread runs passes and now and then MADV_UNMERGEABLE
+ * + MADV_MERGEABLE on part of it.  Every reader of it must see KSM_TAG.
  *
  * Invariant checked by every reader: page i of any slot, when mapped,
  * holds tag(i) or zero (a page faulted into an emptied slot) - through a
@@ -34,6 +41,9 @@
 #define NR_PINNERS	2
 #define MAX_BATCH	64
 #define HOLD_MAX	4
+#define KSM_BASE	0x3c0000000UL
+#define KSM_PAGES	256UL
+#define KSM_TAG		0x4B534D4B534D4B53ULL
 
 static const unsigned long slot_base[NR_SLOTS] = {
 	0x300000000UL,			/* A */
@@ -50,6 +60,7 @@ struct mremap_race {
 	_Atomic long moves, aligned_moves, unaligned_moves, dontunmap_moves, partial_moves;
 	_Atomic long pages_pinned, pages_got, slow_pins, loads, forks, child_loads;
 	_Atomic long migrate_ok, held_across_move;
+	_Atomic long ksm_passes, ksm_pins, ksm_unmerges;
 };
 
 struct worker {
@@ -76,6 +87,65 @@ static void check_page(struct page *page, unsigned long i, const char *what)
 	memcpy(&v, k + word_off(i), sizeof(v));
 	kunmap_local(k);
 	check_word(v, i, what);
+}
+
+static void check_ksm_page(struct page *page, const char *what)
+{
+	uint64_t v;
+	char *k = kmap_local_page(page);
+
+	memcpy(&v, k + word_off(0), sizeof(v));
+	kunmap_local(k);
+	stress_check(v == KSM_TAG, "%s: KSM region page holds %#llx", what,
+		     (unsigned long long)v);
+}
+
+/* ksmd: passes, and unmerging/re-merging part of the KSM region. */
+static void *ksm_thread(void *arg)
+{
+	struct worker *w = arg;
+	struct mremap_race *r = w->r;
+
+	pinmm_set_current(r->p);
+	pthread_barrier_wait(&r->st.barrier);
+	while (!stress_should_stop(&r->st)) {
+		long n = pinmm_ksm_scan(r->m, 1);
+
+		stress_check(n >= 0, "ksm_scan: %ld", n);
+		atomic_fetch_add(&r->ksm_passes, 1);
+		if (stress_below(&w->rng, 4) == 0) {
+			unsigned long first = stress_below(&w->rng, KSM_PAGES - 16);
+			unsigned long a = KSM_BASE + first * PAGE_SIZE;
+			int e = pinmm_madvise(r->p, a, 16 * PAGE_SIZE, MADV_UNMERGEABLE);
+
+			stress_check(e == 0, "UNMERGEABLE: %d", e);
+			e = pinmm_madvise(r->p, a, 16 * PAGE_SIZE, MADV_MERGEABLE);
+			stress_check(e == 0, "MERGEABLE: %d", e);
+			atomic_fetch_add(&r->ksm_unmerges, 1);
+		}
+	}
+	pinmm_set_current(NULL);
+	return NULL;
+}
+
+/* Pins of the KSM region: R/O or FOLL_WRITE, fast or slow, short. */
+static void pin_ksm_region(struct worker *w)
+{
+	struct mremap_race *r = w->r;
+	struct page *pages[16];
+	unsigned long n = 1 + stress_below(&w->rng, 16);
+	unsigned long a = KSM_BASE + stress_below(&w->rng, KSM_PAGES - n + 1) * PAGE_SIZE;
+	unsigned int fl = stress_below(&w->rng, 2) ? FOLL_WRITE : 0;
+	long got = pinmm_pin_user_pages_fast(a, (int)n, fl, pages);
+
+	if (got <= 0)
+		return;
+	for (long k = 0; k < got; k++) {
+		check_ksm_page(pages[k], "KSM region pin");
+		stress_check(!folio_test_ksm(page_folio(pages[k])), "a FOLL_PIN holds a KSM page");
+	}
+	atomic_fetch_add(&r->ksm_pins, got);
+	pinmm_unpin_user_pages(pages, (unsigned long)got);
 }
 
 /* The mover: whole moves between slots, partial moves out and back. */
@@ -159,6 +229,10 @@ static void *pinner_thread(void *arg)
 		unsigned int fl = stress_below(&w->rng, 2) ? FOLL_LONGTERM : 0;
 		long got;
 
+		if (stress_below(&w->rng, 4) == 0) {
+			pin_ksm_region(w);
+			continue;
+		}
 		if (op == 0) {		/* get, not pin */
 			got = pinmm_get_user_pages_fast(a, (int)n, 0, pages);
 			for (long k = 0; k < got; k++) {
@@ -263,7 +337,7 @@ static void *other_thread(void *arg)
 
 static void test_mremap_race(void **state)
 {
-	enum { NTHREADS = 1 + NR_PINNERS + 1 };
+	enum { NTHREADS = 1 + NR_PINNERS + 1 + 1 };
 	struct mremap_race *r = calloc(1, sizeof(*r));
 	struct worker w[NTHREADS];
 	pthread_t tids[NTHREADS];
@@ -290,6 +364,15 @@ static void test_mremap_race(void **state)
 				 (long)sizeof(v));
 	}
 	assert_true(pinmm_vmstat(r->m, "thp_fault_alloc") >= 1);
+	assert_int_equal(pinmm_mmap(r->p, KSM_BASE, KSM_PAGES * PAGE_SIZE, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0), (long)KSM_BASE);
+	for (unsigned long i = 0; i < KSM_PAGES; i++) {
+		uint64_t v = KSM_TAG;
+
+		assert_int_equal(pinmm_store(r->p, KSM_BASE + i * PAGE_SIZE + word_off(0), &v,
+					     sizeof(v)), (long)sizeof(v));
+	}
+	assert_int_equal(pinmm_madvise(r->p, KSM_BASE, KSM_PAGES * PAGE_SIZE, MADV_MERGEABLE), 0);
 	stress_start_init(&r->st, NTHREADS);
 	r->st.deadline = stress_now() + stress_seconds() + STRESS_EXTRA_SECONDS;
 	for (unsigned i = 0; i < NTHREADS; i++) {
@@ -298,7 +381,8 @@ static void test_mremap_race(void **state)
 		stress_rng_init(&w[i].rng, r->seed, i);
 		assert_int_equal(pthread_create(&tids[i], NULL,
 						i == 0 ? mover_thread :
-						i <= NR_PINNERS ? pinner_thread : other_thread,
+						i <= NR_PINNERS ? pinner_thread :
+						i == NR_PINNERS + 1 ? other_thread : ksm_thread,
 						&w[i]), 0);
 	}
 	{
@@ -314,6 +398,12 @@ static void test_mremap_race(void **state)
 			{ "forks", &r->forks },
 			{ "successful migrations", &r->migrate_ok },
 			{ "thp_split_pmd", NULL, r->m },
+			{ "ksmd passes", &r->ksm_passes },
+			{ "KSM region pins", &r->ksm_pins },
+			{ "KSM unmerges", &r->ksm_unmerges },
+			{ "ksm_pages_merged", NULL, r->m },
+			{ "ksm_pinned_skip", NULL, r->m },
+			{ "cow_ksm", NULL, r->m },
 		};
 		stress_run(&r->st, stress_seconds(), tids, NTHREADS, ev, ARRAY_SIZE(ev));
 	}
@@ -326,19 +416,30 @@ static void test_mremap_race(void **state)
 				 (long)sizeof(v));
 		stress_check(v == tag(i), "final: page %lu holds %#llx", i, (unsigned long long)v);
 	}
+	for (unsigned long i = 0; i < KSM_PAGES; i++) {
+		uint64_t v = 0;
+
+		assert_int_equal(pinmm_load(r->p, KSM_BASE + i * PAGE_SIZE + word_off(0), &v,
+					    sizeof(v)), (long)sizeof(v));
+		stress_check(v == KSM_TAG, "final: KSM page %lu holds %#llx", i,
+			     (unsigned long long)v);
+	}
 	acquired = pinmm_vmstat(r->m, "nr_foll_pin_acquired");
 	released = pinmm_vmstat(r->m, "nr_foll_pin_released");
 	stress_check(acquired == released, "pins acquired %ld released %ld", acquired, released);
 	printf("# moves %ld (aligned %ld, unaligned %ld, dontunmap %ld), partial %ld, "
 	       "pinned %ld, got %ld, slow pins %ld, held across a move %ld, loads %ld, "
-	       "forks %ld (child loads %ld), migrations %ld, thp_split_pmd %ld\n",
+	       "forks %ld (child loads %ld), migrations %ld, thp_split_pmd %ld; ksmd passes %ld, "
+	       "merged %ld, pinned skips %ld, cow_ksm %ld, KSM region pins %ld\n",
 	       atomic_load(&r->moves), atomic_load(&r->aligned_moves),
 	       atomic_load(&r->unaligned_moves), atomic_load(&r->dontunmap_moves),
 	       atomic_load(&r->partial_moves), atomic_load(&r->pages_pinned),
 	       atomic_load(&r->pages_got), atomic_load(&r->slow_pins),
 	       atomic_load(&r->held_across_move), atomic_load(&r->loads), atomic_load(&r->forks),
 	       atomic_load(&r->child_loads), atomic_load(&r->migrate_ok),
-	       pinmm_vmstat(r->m, "thp_split_pmd"));
+	       pinmm_vmstat(r->m, "thp_split_pmd"), atomic_load(&r->ksm_passes),
+	       pinmm_vmstat(r->m, "ksm_pages_merged"), pinmm_vmstat(r->m, "ksm_pinned_skip"),
+	       pinmm_vmstat(r->m, "cow_ksm"), atomic_load(&r->ksm_pins));
 	stress_check(pinmm_audit(r->m) == 0, "audit");
 	pinmm_set_current(NULL);
 	stress_check(pinmm_shutdown(r->m) == 0, "shutdown");
