@@ -309,6 +309,17 @@ static bool pagemap_is_populated(int pagemap_fd, void *addr)
 	return !pinmm_page_info(self, (unsigned long)addr, &pi) && pi.present;
 }
 
+/* pagemap_get_pfn(): the pfn mapped at @addr, or -1ul (vm_util.h). */
+static unsigned long pagemap_get_pfn(int pagemap_fd, void *addr)
+{
+	struct pinmm_page_info pi;
+
+	(void)pagemap_fd;
+	if (pinmm_page_info(self, (unsigned long)addr, &pi) || !pi.present)
+		return -1ul;
+	return pi.pfn;
+}
+
 /* fork(): the child's side of the original does not run (see above). */
 static int ksft_fork(void)
 {
