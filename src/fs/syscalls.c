@@ -12,7 +12,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "fs.h"
+#include "pagemap.h"
 #include "rcu.h"
 
 /* Linux's MAX_RW_COUNT: one read or write moves at most this many bytes. */

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fs.h"
+#include "pagemap.h"
 
 #define NR_OPEN_MAX	1024		/* RLIMIT_NOFILE */
 #define NR_OPEN_DEFAULT	16

@@ -12,7 +12,7 @@
 #ifndef PINMM_PIN_POLICY_H
 #define PINMM_PIN_POLICY_H
 
-#include "fs.h"
+#include "pagemap.h"
 #include "writeback.h"
 
 static inline enum pinmm_fs_policy fs_pinned_policy(struct pinmm *m)

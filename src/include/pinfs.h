@@ -22,7 +22,7 @@
 #include <stdio.h>
 #include <pinmm/pinfs.h>
 
-#include "fs.h"
+#include "pagemap.h"
 #include "writeback.h"
 
 #define PINFS_MAGIC		0x53464e50u	/* "PNFS" */

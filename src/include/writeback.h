@@ -11,7 +11,7 @@
 #ifndef PINMM_WRITEBACK_H
 #define PINMM_WRITEBACK_H
 
-#include "fs.h"
+#include "pagemap.h"
 
 /* mapping->flags: a writeback error not yet reported (Linux's AS_EIO). */
 #define AS_EIO		3

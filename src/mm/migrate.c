@@ -19,7 +19,7 @@
 #include <errno.h>
 #include <string.h>
 #include "mm.h"
-#include "fs.h"
+#include "pagemap.h"
 
 /* A range of file/anon offsets to walk: [index, index + nr) at pfn. */
 struct mig_range {

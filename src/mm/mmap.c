@@ -6,7 +6,7 @@
  */
 #include <errno.h>
 #include "mm.h"
-#include "fs.h"
+#include "pagemap.h"
 #include "rcu.h"
 
 #ifndef MAP_FIXED_NOREPLACE

@@ -14,7 +14,7 @@
 #include <pinmm/io_uring.h>
 #include <pinmm/pinfs.h>
 
-#include "fs.h"
+#include "pagemap.h"
 
 #define PG 4096L
 

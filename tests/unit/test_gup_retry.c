@@ -24,7 +24,7 @@
 #include "gup_helpers.h"
 #include <pinmm/pinfs.h>
 
-#include "fs.h"
+#include "pagemap.h"
 
 #define NPG 3
 

@@ -40,7 +40,7 @@
 #include <sched.h>
 #include <string.h>
 
-#include "fs.h"
+#include "pagemap.h"
 #include "pin_policy.h"
 
 /* ------------------------------------------------------------------ */

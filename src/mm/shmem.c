@@ -7,7 +7,7 @@
  * mappings (shmem_zero_setup()).
  *
  * It does not own the page cache (filemap.c), the VFS plumbing and file
- * tables (vfs.c) or page-table work (memory.c calls ->fault).
+ * tables (fs/vfs.c) or page-table work (memory.c calls ->fault).
  *
  * Directory and lifetime rules:
  *  - every inode of a super block is on sb->s_inodes (sb->s_lock) from
@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fs.h"
+#include "pagemap.h"
 
 static const struct super_operations shmem_sops;
 static const struct inode_operations shmem_inode_ops;

@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <errno.h>
 
-#include "fs.h"
+#include "pagemap.h"
 
 #define PI_SHIFT	6
 #define PI_SLOTS	(1UL << PI_SHIFT)

@@ -20,7 +20,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "fs.h"
+#include "pagemap.h"
 
 /**
  * generic_file_read() - copy file contents at @off into @buf.
