@@ -47,6 +47,7 @@
 #include "rdma_internal.h"
 #include "gup.h"
 #include "fs.h"
+#include "init.h"
 #include "rcu.h"
 
 #define RDMA_SUPPORTED_ACCESS (IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | \
@@ -1095,15 +1096,14 @@ int pinmm_rdma_peer_wait(struct pinmm_rdma_peer *peer, struct pinmm_rdma_peer_st
 	return 0;
 }
 
-/**
- * rdma_shutdown() - machine shutdown: stop and reap every peer of @m the
- * caller left running, before the processes exit (their PDs' last closes
- * then deregister every region).  A peer handle is invalid afterwards.
- * @m: the machine being shut down.
- *
- * Context: pinmm_shutdown(); no other thread uses @m.
+/*
+ * rdma_shutdown() - machine shutdown (->shutdown of the "rdma" initcall):
+ * stop and reap every peer of @m the caller left running, before the
+ * processes exit (their PDs' last closes then deregister every region).
+ * A peer handle is invalid afterwards.  Context: pinmm_shutdown(); no
+ * other thread uses @m.
  */
-void rdma_shutdown(struct pinmm *m)
+static void rdma_shutdown(struct pinmm *m)
 {
 	struct pinmm_rdma_peer *peer, *tmp;
 	LIST_HEAD(reap);
@@ -1119,3 +1119,5 @@ void rdma_shutdown(struct pinmm *m)
 		rdma_peer_reap(peer, NULL);
 	}
 }
+
+pinmm_initcall(rdma, INITCALL_DRIVERS(1), NULL, rdma_shutdown, NULL);

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "init.h"
 #include "pagemap.h"
 
 #define NR_OPEN_MAX	1024		/* RLIMIT_NOFILE */
@@ -30,13 +31,12 @@
 /*
  * struct pinmm_vfs - the mounts of one machine.
  * @lock protects @mounts (taken only to resolve a path and to mount).
- * @shm_sb is the internal tmpfs of unlinked files (memfd, shared anon);
- * it is in no directory and not on @mounts.
+ * The internal tmpfs of unlinked files (memfd, shared anon) is tmpfs's own
+ * (m->shm_mnt, mm/shmem.c): it is in no directory and not on @mounts.
  */
 struct pinmm_vfs {
 	struct mutex lock;
 	struct list_head mounts;
-	struct super_block *shm_sb;
 };
 
 /* ------------------------------------------------------------------ */
@@ -183,13 +183,6 @@ int vfs_mount(struct pinmm *m, struct super_block *sb)
 }
 
 /**
- * vfs_shm_mount() - the internal tmpfs of unlinked files.
- * @m: the machine.
- *
- * Context: any, between vfs_init() and vfs_exit().
- * Return: its super block, or NULL before vfs_init().
- */
-/**
  * vfs_statfs() - what statfs says about @sb.
  * @sb: a mounted (or internal) super block.
  * @buf: filled in: f_type from sb->s_magic, a page-sized block and 255-byte
@@ -206,11 +199,6 @@ void vfs_statfs(struct super_block *sb, struct pinmm_statfs *buf)
 	buf->f_namelen = 255;
 	if (sb->s_op && sb->s_op->statfs)
 		sb->s_op->statfs(sb, buf);
-}
-
-struct super_block *vfs_shm_mount(struct pinmm *m)
-{
-	return m->vfs ? m->vfs->shm_sb : NULL;
 }
 
 /*
@@ -326,15 +314,14 @@ int vfs_unlink(struct pinmm *m, const char *path)
 	return sb->s_op->unlink(sb, name);
 }
 
-/**
- * vfs_init() - the namespace at boot: tmpfs at /dev/shm/ and /tmp/, and the
- * internal tmpfs of unlinked files.
- * @m: the machine.
- *
- * Context: boot.
- * Return: 0 or -ENOMEM (nothing is left mounted then).
+static int vfs_exit(struct pinmm *m);
+
+/*
+ * vfs_init() - the namespace at boot (initcall "vfs", init.h): tmpfs at
+ * /dev/shm/ and /tmp/.  Return: 0 or -ENOMEM (nothing is left mounted
+ * then).
  */
-int vfs_init(struct pinmm *m)
+static int vfs_init(struct pinmm *m)
 {
 	static const char *const tmpfs_prefixes[] = { "/dev/shm/", "/tmp/" };
 	struct pinmm_vfs *vfs = kzalloc(sizeof(*vfs));
@@ -346,10 +333,6 @@ int vfs_init(struct pinmm *m)
 	INIT_LIST_HEAD(&vfs->mounts);
 	m->vfs = vfs;
 
-	sb = shmem_fill_super(m, "");
-	if (IS_ERR(sb))
-		goto fail;
-	vfs->shm_sb = sb;
 	for (size_t i = 0; i < ARRAY_SIZE(tmpfs_prefixes); i++) {
 		sb = shmem_fill_super(m, tmpfs_prefixes[i]);
 		if (IS_ERR(sb))
@@ -366,19 +349,18 @@ fail:
 	return -ENOMEM;
 }
 
-/**
- * vfs_exit() - unmount everything, freeing every file page and inode.
- * @m: the machine.
- *
- * Context: shutdown, after every process has exited (its files closed, its
- * mappings gone) and before the page allocator's leak check.
+/*
+ * vfs_exit() - unmount everything, freeing every file page and inode: exit
+ * of the "vfs" initcall, after every process has exited (its files closed,
+ * its mappings gone) and before the page allocator's leak check.
+ * Return: 0.
  */
-void vfs_exit(struct pinmm *m)
+static int vfs_exit(struct pinmm *m)
 {
 	struct pinmm_vfs *vfs = m->vfs;
 
 	if (!vfs)
-		return;
+		return 0;
 	for (;;) {
 		struct super_block *sb;
 
@@ -391,12 +373,13 @@ void vfs_exit(struct pinmm *m)
 			break;
 		sb->s_op->put_super(sb);
 	}
-	if (vfs->shm_sb)
-		vfs->shm_sb->s_op->put_super(vfs->shm_sb);
 	mutex_destroy(&vfs->lock);
 	free(vfs);
 	m->vfs = NULL;
+	return 0;
 }
+
+pinmm_initcall(vfs, INITCALL_FS(1), vfs_init, NULL, vfs_exit);
 
 /* ------------------------------------------------------------------ */
 /* File descriptor tables                                              */

@@ -66,6 +66,7 @@ long pinmm_warn_count(void);
 #endif
 
 struct page;
+/* mm/debug.c: the state of @page (and its folio) on stderr. */
 void dump_page(const struct page *page, const char *reason);
 
 #endif /* PINMM_BUG_H */

@@ -152,8 +152,6 @@ struct super_block {
 #define MAX_LFS_FILESIZE ((long long)(0x7fffffffffffffffLL & (long long)PAGE_MASK))
 
 /* vfs.c: mounts, lookup, file references, file tables */
-int vfs_init(struct pinmm *m);			/* boot: mounts /dev/shm, /tmp */
-void vfs_exit(struct pinmm *m);
 int vfs_mount(struct pinmm *m, struct super_block *sb);
 struct file *vfs_open(struct pinmm *m, const char *path, int flags, unsigned mode);
 struct file *file_alloc(struct inode *inode, int flags);
@@ -166,7 +164,6 @@ int files_dup(struct pinmm_proc *dst, struct pinmm_proc *src);	/* fork */
 void files_close_all(struct pinmm_proc *p);			/* exit */
 struct file *fget(struct pinmm_proc *p, int fd);	/* referenced, or NULL */
 int vfs_unlink(struct pinmm *m, const char *path);
-struct super_block *vfs_shm_mount(struct pinmm *m);	/* internal tmpfs */
 void vfs_statfs(struct super_block *sb, struct pinmm_statfs *buf);	/* fstatfs() */
 int files_install(struct pinmm_proc *p, struct file *file);	/* lowest free fd */
 int files_close(struct pinmm_proc *p, int fd);			/* 0 or -EBADF */

@@ -120,6 +120,7 @@ enum vm_stat_item {
 };
 
 struct pinmm_vfs;
+struct super_block;
 
 #define NR_MMU_NOTIFY_EVENTS	8	/* enum mmu_notifier_event */
 
@@ -145,6 +146,7 @@ struct pinmm {
 	struct list_head procs;
 	int next_pid;
 	struct pinmm_vfs *vfs;			/* mounts, see fs.h */
+	struct super_block *shm_mnt;		/* tmpfs of unlinked files (shmem.c) */
 	uint64_t rng;				/* splitmix64 state from cfg.seed */
 	atomic_long_t audit_errors;
 	void *provenance;			/* pin owner records (issue 3) */
@@ -169,7 +171,7 @@ struct pinmm_proc {
 	bool exited;
 };
 
-/* machine.c */
+/* mm_init.c */
 struct pinmm *page_machine(const struct page *page);
 /*
  * pr_diag() - a runtime diagnostic of machine @m ("pinmm: " + message) on
@@ -186,14 +188,15 @@ __attribute__((format(printf, 4, 5))) void pinmm_oops(struct pinmm *m, const cha
 void pinmm_count_warn(void);		/* bug.c: count a WARN, print nothing */
 /* True when WARN splats are not printed: every booted machine has cfg.quiet. */
 bool pinmm_machines_quiet(void);
+/* bug.c: a machine (with its cfg.quiet) joins or leaves that decision. */
+void pinmm_warn_machine_add(bool quiet);
+void pinmm_warn_machine_del(bool quiet);
 
 /* config.c: whole-configuration check at boot (-EINVAL, message on stderr). */
 int pinmm_config_validate(const struct pinmm_config *cfg);
 
-/* process.c: exit every process of @m (shutdown, before vfs_exit()). */
+/* init/process.c: exit every process of @m (shutdown, before the ->exit hooks). */
 void pinmm_procs_exit_all(struct pinmm *m);
-/* drivers/rdma.c: reap the RDMA peers of @m left running (shutdown, first). */
-void rdma_shutdown(struct pinmm *m);
 
 /* vmstat.c */
 static inline void count_vm_events(struct pinmm *m, enum vm_stat_item item, long n)

@@ -457,7 +457,7 @@ void mmgrab(struct mm_struct *mm);
 void mmdrop(struct mm_struct *mm);		/* last reference: free */
 void exit_mmap(struct mm_struct *mm);
 struct mm_struct *dup_mm(struct mm_struct *oldmm, int *err);	/* fork.c */
-/* process.c: an mm_users reference for one call on a process (NULL: exited) */
+/* mm_struct.c: an mm_users reference for one call on a process (NULL: exited) */
 struct mm_struct *get_proc_mm(struct pinmm_proc *p);
 struct mm_struct *get_current_mm(int *err);	/* -EFAULT no current, -ESRCH */
 void remove_vma(struct vm_area_struct *vma);

@@ -2,7 +2,8 @@
 /*
  * debug.c - the auditor: a full cross-check of VMAs, page tables, rmap,
  * refcounts and mapcounts of a machine, run by pinmm_audit() and, with
- * debug=2, at every API boundary.
+ * debug=2, at every API boundary; and dump_page() (Linux's mm/debug.c),
+ * the state of one page for VM_BUG_ON_PAGE() and leak reports.
  *
  * Checks (each failure is printed with the pfn or address and counted):
  *  V1  each mm's VMA list is sorted, non-overlapping, page aligned, and
@@ -367,4 +368,150 @@ void pinmm_debug_boundary(struct pinmm *m)
 		long n = audit_machine(m);
 		WARN(n, "auditor found %ld problem(s)", n);
 	}
+}
+
+/**
+ * pinmm_audit() - cross-check the whole machine now (audit_machine()).
+ * @m: the machine
+ *
+ * Problems are printed to stderr and added to pinmm_audit_errors() (by
+ * audit_machine()).
+ * Context: any thread; takes the locks of every process in turn.
+ * Return: 0 if consistent, -EUCLEAN if problems were found, -EINVAL for NULL.
+ */
+int pinmm_audit(struct pinmm *m)
+{
+	long problems;
+
+	pinmm_thread_enter();
+	if (!m)
+		return -EINVAL;
+	/* audit_machine() adds what it finds to m->audit_errors itself. */
+	problems = audit_machine(m);
+	return problems > 0 ? -EUCLEAN : 0;
+}
+
+/**
+ * pinmm_audit_errors() - problems found by audits of @m since boot.
+ * @m: the machine
+ *
+ * Context: any.
+ * Return: the count, -EINVAL for NULL.
+ */
+long pinmm_audit_errors(struct pinmm *m)
+{
+	pinmm_thread_enter();
+	if (!m)
+		return -EINVAL;
+	return atomic_long_read(&m->audit_errors);
+}
+
+static const char *const pageflag_names[__NR_PAGEFLAGS] = {
+	[PG_locked] = "locked",
+	[PG_writeback] = "writeback",
+	[PG_referenced] = "referenced",
+	[PG_uptodate] = "uptodate",
+	[PG_dirty] = "dirty",
+	[PG_lru] = "lru",
+	[PG_head] = "head",
+	[PG_active] = "active",
+	[PG_private] = "private",
+	[PG_reserved] = "reserved",
+	[PG_swapbacked] = "swapbacked",
+	[PG_anon_exclusive] = "anon_exclusive",
+	[PG_buddy] = "buddy",
+	[PG_pgtable] = "pgtable",
+	[PG_reclaim] = "reclaim",
+	[PG_mlocked] = "mlocked",
+	[PG_hwpoison] = "hwpoison",
+	[PG_large_rmappable] = "large_rmappable",
+	[PG_isolated] = "isolated",
+	[PG_poisoned] = "poisoned",
+	[PG_devmap] = "devmap",
+	[PG_zero] = "zero",
+	[PG_mappedtodisk] = "mappedtodisk",
+};
+
+/* Decode @flags into "a|b|c" in @buf. */
+static void format_flags(unsigned long flags, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = 0;
+	for (int bit = 0; bit < (int)(8 * sizeof(flags)) && off < len; bit++) {
+		const char *name;
+		char unknown[16];
+		int n;
+
+		if (!(flags & (1UL << bit)))
+			continue;
+		name = bit < __NR_PAGEFLAGS ? pageflag_names[bit] : NULL;
+		if (!name) {
+			snprintf(unknown, sizeof(unknown), "bit%d", bit);
+			name = unknown;
+		}
+		n = snprintf(buf + off, len - off, "%s%s", off ? "|" : "", name);
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+}
+
+/**
+ * dump_page() - print the state of @page (and its folio) to stderr.
+ * @page: any struct page, possibly of no known machine
+ * @reason: why it is dumped (printed first), or NULL
+ *
+ * Reads the page without locks: the output is a snapshot for debugging.
+ * Context: any.
+ */
+void dump_page(const struct page *page, const char *reason)
+{
+	struct pinmm *m;
+	const struct page *head;
+	char flags[256];
+
+	if (!page) {
+		fprintf(stderr, "pinmm: dump_page(NULL): %s\n", reason ? reason : "");
+		return;
+	}
+	m = page_machine(page);
+	head = compound_head(page);
+	format_flags(READ_ONCE(page->flags), flags, sizeof(flags));
+	if (m)
+		fprintf(stderr, "page:%p pfn:%#lx zone:%s", (const void *)page,
+			page_to_pfn_m(m, page),
+			zone_name(pfn_zone_idx(m, page_to_pfn_m(m, page))));
+	else
+		fprintf(stderr, "page:%p pfn:? (no machine)", (const void *)page);
+	fprintf(stderr, " refcount:%d mapcount:%d mapping:%p index:%#lx private:%#lx\n",
+		atomic_read(&head->_refcount), atomic_read(&page->_mapcount) + 1,
+		(void *)READ_ONCE(head->mapping), (unsigned long)READ_ONCE(head->index),
+		(unsigned long)READ_ONCE(page->private));
+	if (head != page) {
+		const struct folio *folio = (const struct folio *)head;
+
+		fprintf(stderr, "  tail of head:%p", (const void *)head);
+		if (m)
+			fprintf(stderr, " (pfn:%#lx)", page_to_pfn_m(m, head));
+		if (folio_test_large(folio))
+			fprintf(stderr, " order:%u", folio_order(folio));
+		fprintf(stderr, "\n");
+	}
+	if (PageHead(page)) {
+		const struct folio *folio = (const struct folio *)page;
+
+		fprintf(stderr, "  large folio order:%u nr_pages:%lu entire_mapcount:%d "
+			"large_mapcount:%d nr_pages_mapped:%d pincount:%d\n",
+			folio_order(folio), folio->_folio_nr_pages,
+			folio_entire_mapcount(folio), folio_large_mapcount(folio),
+			atomic_read(&folio->_nr_pages_mapped),
+			atomic_read(&folio->_pincount));
+	}
+	if ((unsigned long)READ_ONCE(head->mapping) & PAGE_MAPPING_ANON)
+		fprintf(stderr, "  anon anon_vma:%p\n",
+			(void *)folio_anon_vma((const struct folio *)head));
+	fprintf(stderr, "  flags:%#lx(%s)\n", READ_ONCE(page->flags), flags);
+	if (reason)
+		fprintf(stderr, "  page dumped because: %s\n", reason);
 }

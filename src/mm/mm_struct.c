@@ -7,6 +7,9 @@
  * use the address space; when it drops to zero exit_mmap() unmaps every
  * VMA.  mm_count counts references to the structure itself (mmgrab());
  * the last mmdrop() frees it.  mm_users holds one mm_count reference.
+ * A call on a process takes its mm_users reference with get_proc_mm()
+ * (Linux's get_task_mm()); processes are created and ended by
+ * init/process.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -132,4 +135,77 @@ void exit_mmap(struct mm_struct *mm)
 	free_all_pgtables(mm);
 	mm->total_vm = 0;
 	mmap_write_unlock(mm);
+}
+
+/**
+ * get_proc_mm() - an mm_users reference on @p's address space, Linux's
+ * get_task_mm(): what a call on @p holds while it uses @p's memory.
+ * @p: the process; the caller keeps it valid (pinmm_proc structures live
+ * until shutdown).
+ *
+ * Context: any; lock-free.  The reference is dropped with mmput(), which
+ * must not be called with the mm's mmap_lock held.
+ * Return: @p's mm, or NULL when @p has exited (or its last user is tearing
+ * the address space down).
+ */
+struct mm_struct *get_proc_mm(struct pinmm_proc *p)
+{
+	/* MEMORY-ORDERING.md (j) caller 1: a fast refusal; mm_users decides. */
+	if (READ_ONCE(p->exited))
+		return NULL;
+	/* (j) caller 2: p->mm is immutable and mm_count-pinned by @p. */
+	if (!mmget_not_zero(p->mm))
+		return NULL;
+	return p->mm;
+}
+
+/**
+ * get_current_mm() - get_proc_mm() of the calling thread's `current`.
+ * @err: set to -EFAULT when the thread has no current process, -ESRCH
+ * when it has exited.
+ *
+ * Context: any thread.
+ * Return: the mm with an mm_users reference (drop it with mmput()), or
+ * NULL with *@err set.
+ */
+struct mm_struct *get_current_mm(int *err)
+{
+	struct pinmm_proc *p = pinmm_current_proc;
+	struct mm_struct *mm;
+
+	if (!p) {
+		*err = -EFAULT;
+		return NULL;
+	}
+	mm = get_proc_mm(p);
+	if (!mm)
+		*err = -ESRCH;
+	return mm;
+}
+
+/**
+ * pinmm_proc_pinned_vm() - pages charged to @p's mm->pinned_vm by
+ * long-term pin users (io_uring buffers, RDMA registrations).
+ * Context: any.
+ * Return: the page count, -EINVAL, -ESRCH after exit.
+ */
+long pinmm_proc_pinned_vm(struct pinmm_proc *p)
+{
+	if (!p)
+		return -EINVAL;
+	if (READ_ONCE(p->exited))
+		return -ESRCH;
+	return atomic_long_read(&p->mm->pinned_vm);
+}
+
+/**
+ * pinmm_proc_mm() - the mm of @p, for the kernel-facing API.
+ * Context: any.  No reference is taken: the structure stays valid until
+ * shutdown, but the address space is torn down when @p exits unless the
+ * caller holds an mm_users reference.
+ * Return: the mm, or NULL after exit.
+ */
+struct mm_struct *pinmm_proc_mm(struct pinmm_proc *p)
+{
+	return p && !READ_ONCE(p->exited) ? p->mm : NULL;
 }

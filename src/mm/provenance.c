@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "init.h"
 #include "mm.h"
 #include "provenance.h"
 
@@ -239,3 +240,28 @@ void provenance_report(struct pinmm *m, FILE *out)
 	}
 	pinmm_pin_owners(m, report_one, out);
 }
+
+/*
+ * Exit of the "pins" initcall, after every process has exited and every
+ * filesystem is unmounted: nr_foll_pin_acquired must equal
+ * nr_foll_pin_released; when it does not, the outstanding pins' owners are
+ * reported.  Then the records go.  Return: 0, or -EBUSY after the report.
+ */
+static int pins_exit(struct pinmm *m)
+{
+	long acquired = atomic_long_read(&m->vmstat[NR_FOLL_PIN_ACQUIRED]);
+	long released = atomic_long_read(&m->vmstat[NR_FOLL_PIN_RELEASED]);
+	int ret = 0;
+
+	if (acquired != released) {
+		fprintf(stderr, "pinmm: shutdown: pins unbalanced: nr_foll_pin_acquired %ld, "
+			"nr_foll_pin_released %ld (%ld outstanding)\n",
+			acquired, released, acquired - released);
+		provenance_report(m, stderr);
+		ret = -EBUSY;
+	}
+	provenance_exit(m);
+	return ret;
+}
+
+pinmm_initcall(pins, INITCALL_MM(3), provenance_init, NULL, pins_exit);

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "init.h"
 #include "pagemap.h"
 
 static const struct super_operations shmem_sops;
@@ -330,7 +331,7 @@ static const struct vm_operations_struct shmem_vm_ops = {
  * @prefix: its place in the namespace ("/tmp/"), or "" for the internal
  *	mount of unlinked files.
  *
- * Context: boot (vfs_init()).
+ * Context: boot (shmem_init(), vfs_init()).
  * Return: the super block (to vfs_mount()), or ERR_PTR(-ENOMEM /
  * -ENAMETOOLONG).
  */
@@ -355,6 +356,32 @@ struct super_block *shmem_fill_super(struct pinmm *m, const char *prefix)
 	return sb;
 }
 
+/*
+ * Initcall "shmem": the internal tmpfs of unlinked files (memfd_create(),
+ * shared anonymous memory), Linux's shm_mnt.  It is in no directory: the
+ * VFS never sees it.  Return: 0 or -ENOMEM.
+ */
+static int shmem_init(struct pinmm *m)
+{
+	struct super_block *sb = shmem_fill_super(m, "");
+
+	if (IS_ERR(sb))
+		return (int)PTR_ERR(sb);
+	m->shm_mnt = sb;
+	return 0;
+}
+
+/* Exit of "shmem", after the VFS unmounted the named tmpfs mounts. */
+static int shmem_exit(struct pinmm *m)
+{
+	if (m->shm_mnt)
+		shmem_put_super(m->shm_mnt);
+	m->shm_mnt = NULL;
+	return 0;
+}
+
+pinmm_initcall(shmem, INITCALL_MM(4), shmem_init, NULL, shmem_exit);
+
 /**
  * shmem_file_setup() - an open, unlinked tmpfs file of @size bytes.
  * @m: the machine.
@@ -367,7 +394,7 @@ struct super_block *shmem_fill_super(struct pinmm *m, const char *prefix)
  */
 struct file *shmem_file_setup(struct pinmm *m, const char *name, long long size)
 {
-	struct super_block *sb = vfs_shm_mount(m);
+	struct super_block *sb = m->shm_mnt;
 	struct inode *inode;
 	struct file *file;
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_boot.c - machine boot and shutdown (src/kernel/machine.c): clean
+ * test_boot.c - machine boot and shutdown (src/init/main.c, the initcalls of src/include/init.h): clean
  * shutdown, leak reports, several machines at once, page_machine(), the zero
  * page, vmstat names, WARN counting, thread registration, strerror/version.
  */

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "fault_inject.h"
+#include "init.h"
 #include "pinfs.h"
 #include "rcu.h"
 
@@ -666,7 +667,8 @@ static int pinfs_image_init(struct pinmm *m)
 
 /**
  * pinfs_init() - mount the image of cfg.pinfs_image at /data/ and, when
- * cfg.pmem is set, a fresh DAX pinfs on the pmem region at /dax/ (boot).
+ * cfg.pmem is set, a fresh DAX pinfs on the pmem region at /dax/ (boot:
+ * the "pinfs" initcall; vfs_exit() unmounts them).
  * @m: the machine, after vfs_init().
  *
  * A missing image is created (cfg.pinfs_size bytes); an existing one is
@@ -688,6 +690,8 @@ int pinfs_init(struct pinmm *m)
 		err = pinfs_dax_init(m);
 	return err;
 }
+
+pinmm_initcall(pinfs, INITCALL_FS(2), pinfs_init, NULL, NULL);
 
 /* ------------------------------------------------------------------ */
 /* Public calls                                                        */

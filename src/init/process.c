@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * process.c - processes: creation, fork, exit and the per-thread
- * `current` that <pinmm/linux.h> acts on.
+ * process.c - processes: creation, fork and exit (Linux's kernel/fork.c
+ * and kernel/exit.c).  The handles and the per-thread `current` are the
+ * ground layer's (kernel/machine.c); the mm references a call takes,
+ * get_proc_mm() and get_current_mm(), are mm's (mm/mm_struct.c).
  *
  * A process is an mm plus a file table.  pinmm_exit() closes the files and
  * drops the process's own mm_users reference; the address space is torn
@@ -22,8 +24,6 @@
 #include "mm.h"
 #include "fs.h"
 #include "rcu.h"
-
-__thread struct pinmm_proc *pinmm_current_proc;
 
 static struct pinmm_proc *proc_alloc(struct pinmm *m)
 {
@@ -144,52 +144,6 @@ static void do_exit(struct pinmm_proc *p)
 }
 
 /**
- * get_proc_mm() - an mm_users reference on @p's address space, Linux's
- * get_task_mm(): what a call on @p holds while it uses @p's memory.
- * @p: the process; the caller keeps it valid (pinmm_proc structures live
- * until shutdown).
- *
- * Context: any; lock-free.  The reference is dropped with mmput(), which
- * must not be called with the mm's mmap_lock held.
- * Return: @p's mm, or NULL when @p has exited (or its last user is tearing
- * the address space down).
- */
-struct mm_struct *get_proc_mm(struct pinmm_proc *p)
-{
-	/* MEMORY-ORDERING.md (j) caller 1: a fast refusal; mm_users decides. */
-	if (READ_ONCE(p->exited))
-		return NULL;
-	/* (j) caller 2: p->mm is immutable and mm_count-pinned by @p. */
-	if (!mmget_not_zero(p->mm))
-		return NULL;
-	return p->mm;
-}
-
-/**
- * get_current_mm() - get_proc_mm() of the calling thread's `current`.
- * @err: set to -EFAULT when the thread has no current process, -ESRCH
- * when it has exited.
- *
- * Context: any thread.
- * Return: the mm with an mm_users reference (drop it with mmput()), or
- * NULL with *@err set.
- */
-struct mm_struct *get_current_mm(int *err)
-{
-	struct pinmm_proc *p = pinmm_current_proc;
-	struct mm_struct *mm;
-
-	if (!p) {
-		*err = -EFAULT;
-		return NULL;
-	}
-	mm = get_proc_mm(p);
-	if (!mm)
-		*err = -ESRCH;
-	return mm;
-}
-
-/**
  * pinmm_exit() - the process exits: its files are closed and its address
  * space torn down (pinned pages survive until unpinned).
  * @p: the process.
@@ -245,65 +199,4 @@ void pinmm_procs_exit_all(struct pinmm *m)
 		free(p);
 	}
 	pinmm_current_proc = NULL;
-}
-
-void pinmm_set_current(struct pinmm_proc *p)
-{
-	pinmm_thread_enter();
-	pinmm_current_proc = p;
-}
-
-struct pinmm_proc *pinmm_current(void)
-{
-	return pinmm_current_proc;
-}
-
-int pinmm_proc_pid(struct pinmm_proc *p)
-{
-	return p ? p->pid : -EINVAL;
-}
-
-struct pinmm *pinmm_proc_machine(struct pinmm_proc *p)
-{
-	return p ? p->machine : NULL;
-}
-
-/**
- * pinmm_proc_set_rlimit_memlock() - RLIMIT_MEMLOCK of @p, in bytes.
- * Context: any.
- * Return: 0, -EINVAL.
- */
-int pinmm_proc_set_rlimit_memlock(struct pinmm_proc *p, uint64_t bytes)
-{
-	if (!p)
-		return -EINVAL;
-	p->rlimit_memlock = bytes;
-	return 0;
-}
-
-/**
- * pinmm_proc_pinned_vm() - pages charged to @p's mm->pinned_vm by
- * long-term pin users (io_uring buffers, RDMA registrations).
- * Context: any.
- * Return: the page count, -EINVAL, -ESRCH after exit.
- */
-long pinmm_proc_pinned_vm(struct pinmm_proc *p)
-{
-	if (!p)
-		return -EINVAL;
-	if (READ_ONCE(p->exited))
-		return -ESRCH;
-	return atomic_long_read(&p->mm->pinned_vm);
-}
-
-/**
- * pinmm_proc_mm() - the mm of @p, for the kernel-facing API.
- * Context: any.  No reference is taken: the structure stays valid until
- * shutdown, but the address space is torn down when @p exits unless the
- * caller holds an mm_users reference.
- * Return: the mm, or NULL after exit.
- */
-struct mm_struct *pinmm_proc_mm(struct pinmm_proc *p)
-{
-	return p && !READ_ONCE(p->exited) ? p->mm : NULL;
 }
