@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * gup_test.c - the kernel's gup_test facility (mm/gup_test.c in Linux,
- * CONFIG_GUP_TEST): a "debugfs file" whose ioctls benchmark and exercise
- * get_user_pages*() and pin_user_pages*() on the calling process's memory,
+ * CONFIG_GUP_TEST; a driver here, since it installs a file in the
+ * process's file table, which is the VFS's): a "debugfs file" whose ioctls
+ * benchmark and exercise get_user_pages*() and pin_user_pages*() on the
+ * calling process's memory,
  * and hold one long-term test pin that user space can read through
  * (PIN_LONGTERM_TEST_*, used by the cow.c and gup_longterm.c self-tests).
  *
