@@ -392,7 +392,6 @@ void vma_rmap_lock(struct vm_area_struct *vma);
 int ksm_madvise(struct vm_area_struct *vma, unsigned long start, unsigned long end,
 		int advice, vm_flags_t *flags);
 int break_ksm(struct vm_area_struct *vma, unsigned long start, unsigned long end);
-void ksm_exit(struct pinmm *m);
 void vma_rmap_unlock(struct vm_area_struct *vma);
 static inline struct vm_area_struct *vma_next(struct vm_area_struct *vma)
 {

@@ -47,6 +47,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include "init.h"
 #include "mm.h"
 #include "rcu.h"
 
@@ -521,17 +522,16 @@ int break_ksm(struct vm_area_struct *vma, unsigned long start, unsigned long end
 	return 0;
 }
 
-/**
- * ksm_exit() - free @m's merging state at shutdown (after every process
- * has exited, so every KSM folio is gone and every node stale).
- * Context: shutdown.
+/*
+ * ksm_exit() - free @m's merging state at shutdown, after every process
+ * has exited (so every KSM folio is gone and every node stale).
  */
-void ksm_exit(struct pinmm *m)
+static int ksm_exit(struct pinmm *m)
 {
 	struct ksm *k = m->ksm;
 
 	if (!k)
-		return;
+		return 0;
 	drop_unstable(k);
 	for (int i = 0; i < KSM_BUCKETS; i++) {
 		struct ksm_stable_node *node, *tmp;
@@ -544,4 +544,6 @@ void ksm_exit(struct pinmm *m)
 	mutex_destroy(&k->lock);
 	kfree(k);
 	m->ksm = NULL;
+	return 0;
 }
+pinmm_initcall(ksm, INITCALL_MM(5), NULL, NULL, ksm_exit);
