@@ -2,7 +2,10 @@
 /*
  * locking.h - spinlock_t, mutex, rw_semaphore and seqcount_t over pthreads,
  * with owner tracking for the lockdep-style assertions that CONFIG_DEBUG_VM
- * compiles in (lockdep_assert_held() and friends).
+ * compiles in (lockdep_assert_held() and friends).  Sleeping until a
+ * condition holds is wait.h's (wait queues, completions), on these mutexes.
+ * Code outside this header, wait.h and their .c files uses no pthread lock
+ * or condition variable directly (tests/docs/check_locking.py).
  *
  * The lock order is documented in doc/LOCKING.md.
  */
@@ -60,8 +63,9 @@ struct mutex {
 	pthread_mutex_t lock;
 	_Atomic int owner;
 };
-/* A statically initialised mutex, as Linux's DEFINE_MUTEX(). */
-#define DEFINE_MUTEX(name) struct mutex name = { .lock = PTHREAD_MUTEX_INITIALIZER }
+/* Static initialisers, as Linux's __MUTEX_INITIALIZER() and DEFINE_MUTEX(). */
+#define __MUTEX_INITIALIZER(name) { .lock = PTHREAD_MUTEX_INITIALIZER }
+#define DEFINE_MUTEX(name) struct mutex name = __MUTEX_INITIALIZER(name)
 
 static inline void mutex_init(struct mutex *m)
 {
