@@ -26,7 +26,6 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,7 +56,7 @@ struct gup_test_dev {
 	unsigned long nr_pages;
 };
 
-static pthread_mutex_t gup_test_devs_lock = PTHREAD_MUTEX_INITIALIZER;
+static DEFINE_MUTEX(gup_test_devs_lock);
 static LIST_HEAD(gup_test_devs);
 
 /* ------------------------------------------------------------------ */
@@ -375,7 +374,7 @@ static struct gup_test_dev *gup_test_dev_get(struct pinmm *m)
 {
 	struct gup_test_dev *dev;
 
-	pthread_mutex_lock(&gup_test_devs_lock);
+	mutex_lock(&gup_test_devs_lock);
 	list_for_each_entry(dev, &gup_test_devs, node) {
 		if (dev->machine == m) {
 			dev->users++;
@@ -390,7 +389,7 @@ static struct gup_test_dev *gup_test_dev_get(struct pinmm *m)
 		list_add(&dev->node, &gup_test_devs);
 	}
 out:
-	pthread_mutex_unlock(&gup_test_devs_lock);
+	mutex_unlock(&gup_test_devs_lock);
 	return dev;
 }
 
@@ -398,11 +397,11 @@ static void gup_test_dev_put(struct gup_test_dev *dev)
 {
 	bool last;
 
-	pthread_mutex_lock(&gup_test_devs_lock);
+	mutex_lock(&gup_test_devs_lock);
 	last = --dev->users == 0;
 	if (last)
 		list_del(&dev->node);
-	pthread_mutex_unlock(&gup_test_devs_lock);
+	mutex_unlock(&gup_test_devs_lock);
 	if (last) {
 		VM_WARN_ON(dev->pages);
 		mutex_destroy(&dev->lock);

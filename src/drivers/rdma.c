@@ -68,11 +68,11 @@ struct rdma_key_slot {
 };
 
 static struct {
-	pthread_mutex_t lock;
+	struct mutex lock;
 	struct rdma_key_slot *slots;
 	uint32_t nr;			/* slots allocated (slot 0 unused) */
 	uint32_t cursor;		/* where the next search starts */
-} rdma_keys = { .lock = PTHREAD_MUTEX_INITIALIZER, .nr = 0, .cursor = 1 };
+} rdma_keys = { .lock = __MUTEX_INITIALIZER(rdma_keys.lock), .nr = 0, .cursor = 1 };
 
 /* Give @mr a key.  Return: 0, -ENOMEM. */
 static int rdma_key_alloc(struct rdma_mr *mr)
@@ -80,7 +80,7 @@ static int rdma_key_alloc(struct rdma_mr *mr)
 	struct rdma_key_slot *s;
 	uint32_t idx = 0;
 
-	pthread_mutex_lock(&rdma_keys.lock);
+	mutex_lock(&rdma_keys.lock);
 	for (uint32_t n = 1; n < rdma_keys.nr; n++) {
 		uint32_t i = 1 + (rdma_keys.cursor - 1 + n - 1) % (rdma_keys.nr - 1);
 
@@ -94,7 +94,7 @@ static int rdma_key_alloc(struct rdma_mr *mr)
 
 		if (nr > RDMA_MAX_KEY_SLOTS ||
 		    !(s = realloc(rdma_keys.slots, nr * sizeof(*s)))) {
-			pthread_mutex_unlock(&rdma_keys.lock);
+			mutex_unlock(&rdma_keys.lock);
 			return -ENOMEM;
 		}
 		memset(s + rdma_keys.nr, 0, (nr - rdma_keys.nr) * sizeof(*s));
@@ -108,16 +108,16 @@ static int rdma_key_alloc(struct rdma_mr *mr)
 	s->mr = mr;
 	mr->key = idx << 8 | s->gen;
 	rdma_keys.cursor = idx + 1 < rdma_keys.nr ? idx + 1 : 1;
-	pthread_mutex_unlock(&rdma_keys.lock);
+	mutex_unlock(&rdma_keys.lock);
 	return 0;
 }
 
 /* Revoke @mr's key: from now on lookups answer -EKEYREVOKED. */
 static void rdma_key_free(struct rdma_mr *mr)
 {
-	pthread_mutex_lock(&rdma_keys.lock);
+	mutex_lock(&rdma_keys.lock);
 	rdma_keys.slots[mr->key >> 8].mr = NULL;
-	pthread_mutex_unlock(&rdma_keys.lock);
+	mutex_unlock(&rdma_keys.lock);
 }
 
 /*
@@ -131,7 +131,7 @@ static int rdma_mr_get(struct rdma_pd *pd, uint32_t key, struct rdma_mr **out)
 	struct rdma_key_slot *s;
 	int ret = 0;
 
-	pthread_mutex_lock(&rdma_keys.lock);
+	mutex_lock(&rdma_keys.lock);
 	if (!idx || idx >= rdma_keys.nr) {
 		ret = -ENOKEY;
 		goto out;
@@ -148,7 +148,7 @@ static int rdma_mr_get(struct rdma_pd *pd, uint32_t key, struct rdma_mr **out)
 		ret = s->issued[gen / 64] & (1ULL << (gen % 64)) ? -EKEYREVOKED : -ENOKEY;
 	}
 out:
-	pthread_mutex_unlock(&rdma_keys.lock);
+	mutex_unlock(&rdma_keys.lock);
 	return ret;
 }
 
@@ -168,14 +168,14 @@ static void rdma_mr_put(struct rdma_mr *mr)
 	if (atomic_add_unless(&mr->inflight, -1, 1))
 		return;
 	/* (3b) perhaps the last one: decrement, wake and unlock under the lock. */
-	pthread_mutex_lock(&mr->lock);
+	mutex_lock(&mr->lock);
 	if (atomic_dec_and_test(&mr->inflight)) {
-		pthread_cond_broadcast(&mr->cond);
+		wake_up_all(&mr->wait);
 		hook = atomic_load(&rdma_last_put_hook);
 		if (hook)
 			hook();
 	}
-	pthread_mutex_unlock(&mr->lock);	/* (3c) the putter's last touch */
+	mutex_unlock(&mr->lock);		/* (3c) the putter's last touch */
 }
 
 /* ------------------------------------------------------------------ */
@@ -205,10 +205,9 @@ static void rdma_mr_destroy(struct rdma_mr *mr)
 	struct rdma_pd *pd = mr->pd;
 
 	rdma_key_free(mr);			/* (2) no new reference from here on */
-	pthread_mutex_lock(&mr->lock);		/* (4) zero is read under the lock */
-	while (atomic_read(&mr->inflight))
-		pthread_cond_wait(&mr->cond, &mr->lock);
-	pthread_mutex_unlock(&mr->lock);	/* (5) the last putter is gone */
+	mutex_lock(&mr->lock);			/* (4) zero is read under the lock */
+	wait_event_lock(&mr->wait, !atomic_read(&mr->inflight), &mr->lock);
+	mutex_unlock(&mr->lock);		/* (5) the last putter is gone */
 	if (mr->odp) {
 		rdma_odp_release(mr);
 	} else {
@@ -218,8 +217,8 @@ static void rdma_mr_destroy(struct rdma_mr *mr)
 	}
 	mmdrop(mr->mm);
 	free(mr->pages);
-	pthread_cond_destroy(&mr->cond);
-	pthread_mutex_destroy(&mr->lock);
+	destroy_waitqueue_head(&mr->wait);
+	mutex_destroy(&mr->lock);
 	free(mr);
 	rdma_count(pd, RS_MRS_LIVE, -1);
 }
@@ -472,8 +471,8 @@ static int rdma_reg(struct pinmm_proc *p, int pdfd, struct pinmm_proc *target,
 	mr->mm = tmm;
 	mmgrab(tmm);
 	INIT_LIST_HEAD(&mr->pd_node);
-	pthread_mutex_init(&mr->lock, NULL);
-	pthread_cond_init(&mr->cond, NULL);
+	mutex_init(&mr->lock);
+	init_waitqueue_head(&mr->wait);
 
 	if (access & IB_ACCESS_ON_DEMAND) {
 		ret = rdma_odp_init(mr);
@@ -544,8 +543,8 @@ static int rdma_reg(struct pinmm_proc *p, int pdfd, struct pinmm_proc *target,
 out_free:
 	mmdrop(mr->mm);
 	free(mr->pages);
-	pthread_cond_destroy(&mr->cond);
-	pthread_mutex_destroy(&mr->lock);
+	destroy_waitqueue_head(&mr->wait);
+	mutex_destroy(&mr->lock);
 	free(mr);
 out_mmput:
 	mmput(tmm);
@@ -889,22 +888,22 @@ struct pinmm_rdma_peer {
 
 /* Every peer not yet stopped, of every machine. */
 static struct {
-	pthread_mutex_t lock;
+	struct mutex lock;
 	struct list_head list;
-} rdma_peers = { PTHREAD_MUTEX_INITIALIZER, LIST_HEAD_INIT(rdma_peers.list) };
+} rdma_peers = { __MUTEX_INITIALIZER(rdma_peers.lock), LIST_HEAD_INIT(rdma_peers.list) };
 
 static void rdma_peer_link(struct pinmm_rdma_peer *peer)
 {
-	pthread_mutex_lock(&rdma_peers.lock);
+	mutex_lock(&rdma_peers.lock);
 	list_add_tail(&peer->node, &rdma_peers.list);
-	pthread_mutex_unlock(&rdma_peers.lock);
+	mutex_unlock(&rdma_peers.lock);
 }
 
 static void rdma_peer_unlink(struct pinmm_rdma_peer *peer)
 {
-	pthread_mutex_lock(&rdma_peers.lock);
+	mutex_lock(&rdma_peers.lock);
 	list_del_init(&peer->node);
-	pthread_mutex_unlock(&rdma_peers.lock);
+	mutex_unlock(&rdma_peers.lock);
 }
 
 static double ts_diff(const struct timespec *a, const struct timespec *b)
@@ -1108,11 +1107,11 @@ static void rdma_shutdown(struct pinmm *m)
 	struct pinmm_rdma_peer *peer, *tmp;
 	LIST_HEAD(reap);
 
-	pthread_mutex_lock(&rdma_peers.lock);
+	mutex_lock(&rdma_peers.lock);
 	list_for_each_entry_safe(peer, tmp, &rdma_peers.list, node)
 		if (peer->machine == m)
 			list_move_tail(&peer->node, &reap);
-	pthread_mutex_unlock(&rdma_peers.lock);
+	mutex_unlock(&rdma_peers.lock);
 	list_for_each_entry_safe(peer, tmp, &reap, node) {
 		list_del_init(&peer->node);
 		atomic_store(&peer->stop, true);

@@ -10,9 +10,9 @@
 #ifndef PINMM_RDMA_INTERNAL_H
 #define PINMM_RDMA_INTERNAL_H
 
-#include <pthread.h>
 #include <pinmm/rdma.h>
 #include "mm.h"
+#include "wait.h"
 
 enum rdma_stat {
 	RS_READS, RS_WRITES, RS_BYTES_READ, RS_BYTES_WRITTEN,
@@ -42,7 +42,7 @@ struct rdma_odp;
  * struct rdma_mr - one memory region.  Immutable after registration except
  * @inflight and @pd_node.  @inflight is raised under the key table lock
  * while the key is live; its last reference is dropped under @lock, where
- * rdma_mr_destroy() waits for zero on @cond (doc/MEMORY-ORDERING.md).
+ * rdma_mr_destroy() waits for zero on @wait (doc/MEMORY-ORDERING.md (i)).
  * @mm: the mm whose memory is registered (mmgrab()'d for the region's life).
  * @mm_account: pinned regions: the mm charged in pinned_vm (mmgrab()'d).
  */
@@ -62,8 +62,8 @@ struct rdma_mr {
 	struct rdma_odp *odp;
 	struct list_head pd_node;
 	atomic_t inflight;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
+	struct mutex lock;
+	wait_queue_head_t wait;		/* sleeps with @lock */
 };
 
 static inline void rdma_count(struct rdma_pd *pd, enum rdma_stat s, long n)

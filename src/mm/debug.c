@@ -31,7 +31,7 @@
 #include "fs.h"
 #include "rcu.h"
 
-static pthread_mutex_t audit_mutex = PTHREAD_MUTEX_INITIALIZER;
+static DEFINE_MUTEX(audit_mutex);
 
 struct audit_entry {
 	unsigned long pfn;	/* key + 1; 0 = empty slot */
@@ -318,14 +318,14 @@ long audit_machine(struct pinmm *m)
 	struct pinmm_proc *p;
 	size_t n = 0, nr = 0;
 
-	pthread_mutex_lock(&audit_mutex);
+	mutex_lock(&audit_mutex);
 	mutex_lock(&m->proc_lock);
 	list_for_each_entry(p, &m->procs, node)
 		nr++;
 	mms = calloc(nr ? nr : 1, sizeof(*mms));
 	if (!mms) {
 		mutex_unlock(&m->proc_lock);
-		pthread_mutex_unlock(&audit_mutex);
+		mutex_unlock(&audit_mutex);
 		return 0;
 	}
 	/*
@@ -349,7 +349,7 @@ long audit_machine(struct pinmm *m)
 	for (size_t i = 0; i < n; i++)
 		mmap_write_unlock(mms[i]);
 	mutex_unlock(&m->proc_lock);
-	pthread_mutex_unlock(&audit_mutex);
+	mutex_unlock(&audit_mutex);
 	free(mms);
 	free(a.tab);
 	if (a.problems)

@@ -42,48 +42,40 @@
 
 #include "pagemap.h"
 #include "pin_policy.h"
+#include "wait.h"
 
 /* ------------------------------------------------------------------ */
 /* The folio lock                                                      */
 
 /*
  * Sleepers on a folio lock wait on one of a few hashed queues, keyed by the
- * folio's address; a wake-up broadcasts to the queue and each sleeper
- * re-checks its own folio.  @waiters lets folio_unlock() skip the queue
- * when nobody sleeps:
+ * folio's address; a wake-up wakes the whole queue and each sleeper
+ * re-checks its own folio.  The queue's sleeper count lets folio_unlock()
+ * skip the queue when nobody sleeps (wait.h):
  *
- *   sleeper                              unlocker
- *   waiters++ (seq_cst)                  clear PG_locked (release)
+ *   sleeper (wait_event)                 unlocker
+ *   sleepers++ (seq_cst)                 clear PG_locked (release)
  *   test_and_set PG_locked (seq_cst)     smp_mb()
- *   fails: cond_wait (drops the mutex)   read waiters: > 0 -> lock, broadcast
+ *   fails: sleep (drops the queue lock)  waitqueue_active() -> wake_up_all()
  *
- * Either the unlocker sees the sleeper's increment, and then it broadcasts
- * after taking the queue mutex, which the sleeper holds until it waits; or
- * the sleeper's test_and_set sees PG_locked clear.  Plain pthread objects:
- * the queue mutex is a leaf lock held for a few instructions.
+ * Either the unlocker sees the sleeper's increment, and then it wakes
+ * after taking the queue lock, which the sleeper holds until it sleeps; or
+ * the sleeper's test_and_set sees PG_locked clear.  The queue lock is a
+ * leaf held for a few instructions.
  */
 #define FOLIO_WAIT_HASH_BITS	6
 #define FOLIO_WAIT_HASH_SIZE	(1U << FOLIO_WAIT_HASH_BITS)
 
-struct folio_wait_queue {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	atomic_int waiters;		/* sleepers, changed under @lock */
-};
-
-static struct folio_wait_queue folio_wait_table[FOLIO_WAIT_HASH_SIZE];
+static wait_queue_head_t folio_wait_table[FOLIO_WAIT_HASH_SIZE];
 static pthread_once_t folio_wait_once = PTHREAD_ONCE_INIT;
 
 static void folio_wait_table_init(void)
 {
-	for (unsigned int i = 0; i < FOLIO_WAIT_HASH_SIZE; i++) {
-		pthread_mutex_init(&folio_wait_table[i].lock, NULL);
-		pthread_cond_init(&folio_wait_table[i].cond, NULL);
-		atomic_init(&folio_wait_table[i].waiters, 0);
-	}
+	for (unsigned int i = 0; i < FOLIO_WAIT_HASH_SIZE; i++)
+		init_waitqueue_head(&folio_wait_table[i]);
 }
 
-static struct folio_wait_queue *folio_waitqueue(const struct folio *folio)
+static wait_queue_head_t *folio_waitqueue(const struct folio *folio)
 {
 	uintptr_t key = (uintptr_t)folio / sizeof(struct page);
 
@@ -113,18 +105,9 @@ bool folio_trylock(struct folio *folio)
  */
 void folio_lock(struct folio *folio)
 {
-	struct folio_wait_queue *q;
-
 	if (likely(folio_trylock(folio)))
 		return;
-
-	q = folio_waitqueue(folio);
-	pthread_mutex_lock(&q->lock);
-	atomic_fetch_add_explicit(&q->waiters, 1, memory_order_seq_cst);
-	while (test_and_set_bit(PG_locked, &folio->flags))
-		pthread_cond_wait(&q->cond, &q->lock);
-	atomic_fetch_sub_explicit(&q->waiters, 1, memory_order_relaxed);
-	pthread_mutex_unlock(&q->lock);
+	wait_event(folio_waitqueue(folio), !test_and_set_bit(PG_locked, &folio->flags));
 }
 
 /**
@@ -135,18 +118,15 @@ void folio_lock(struct folio *folio)
  */
 void folio_unlock(struct folio *folio)
 {
-	struct folio_wait_queue *q;
+	wait_queue_head_t *q;
 
 	VM_BUG_ON_FOLIO(!folio_test_Locked(folio), folio);
 	clear_bit_unlock(PG_locked, &folio->flags);
-	/* Order the clear before reading waiters; pairs with folio_lock(). */
+	/* Order the clear before reading sleepers; pairs with folio_lock(). */
 	smp_mb();
 	q = folio_waitqueue(folio);
-	if (atomic_load_explicit(&q->waiters, memory_order_relaxed)) {
-		pthread_mutex_lock(&q->lock);
-		pthread_cond_broadcast(&q->cond);
-		pthread_mutex_unlock(&q->lock);
-	}
+	if (waitqueue_active(q))
+		wake_up_all(q);
 }
 
 /* ------------------------------------------------------------------ */

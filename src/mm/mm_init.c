@@ -38,7 +38,7 @@ struct machine_slot {
 	struct pinmm *_Atomic m;
 };
 
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static DEFINE_MUTEX(registry_lock);
 static struct machine_slot registry[PINMM_MAX_MACHINES];
 static _Atomic int registry_used;		/* slots ever used (high-water) */
 
@@ -69,7 +69,7 @@ static int registry_add(struct pinmm *m)
 {
 	int ret = -ENOSPC;
 
-	pthread_mutex_lock(&registry_lock);
+	mutex_lock(&registry_lock);
 	for (int i = 0; i < PINMM_MAX_MACHINES; i++) {
 		struct machine_slot *s = &registry[i];
 
@@ -86,13 +86,13 @@ static int registry_add(struct pinmm *m)
 		ret = 0;
 		break;
 	}
-	pthread_mutex_unlock(&registry_lock);
+	mutex_unlock(&registry_lock);
 	return ret;
 }
 
 static void registry_del(struct pinmm *m)
 {
-	pthread_mutex_lock(&registry_lock);
+	mutex_lock(&registry_lock);
 	for (int i = 0; i < PINMM_MAX_MACHINES; i++) {
 		struct machine_slot *s = &registry[i];
 
@@ -104,7 +104,7 @@ static void registry_del(struct pinmm *m)
 		pinmm_warn_machine_del(m->cfg.quiet);
 		break;
 	}
-	pthread_mutex_unlock(&registry_lock);
+	mutex_unlock(&registry_lock);
 }
 
 static void *host_reserve(size_t bytes)

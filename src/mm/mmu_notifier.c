@@ -25,17 +25,18 @@
  *
  * Differences from Linux: no classic mmu_notifier_ops (only interval
  * subscriptions exist), the subscriptions are a list rather than an
- * interval tree, the "spinlock" plus wait queue is a pthread mutex plus
- * condition variable, and the first registration excludes concurrent
- * invalidations with the mmap_lock plus a pass over the VMAs' rmap locks
- * instead of mm_take_all_locks() (see mmu_notifier_register()).
+ * interval tree, the "spinlock" is a mutex and the waiters evaluate their
+ * condition under it (wait_event_lock() rather than Linux's wait_event()),
+ * and the first registration excludes concurrent invalidations with the
+ * mmap_lock plus a pass over the VMAs' rmap locks instead of
+ * mm_take_all_locks() (see mmu_notifier_register()).
  */
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include "mm.h"
 #include "fs.h"
+#include "wait.h"
 
 BUILD_BUG_ON(MMU_NOTIFY_EXCLUSIVE + 1 != NR_MMU_NOTIFY_EVENTS);
 
@@ -50,11 +51,12 @@ BUILD_BUG_ON(MMU_NOTIFY_EXCLUSIVE + 1 != NR_MMU_NOTIFY_EVENTS);
  * even, and may then be walked without @lock by an invalidation that made
  * the seq odd.  @deferred (linked through sub->__deferred[0]) holds the
  * subscriptions to insert or remove at the final range_end.  @wq is
- * broadcast whenever @invalidate_seq moves from odd to even.
+ * woken (all) whenever @invalidate_seq moves from odd to even; its sleepers
+ * wait with @lock (wait_event_lock()).
  */
 struct mmu_notifier_subscriptions {
-	pthread_mutex_t lock;
-	pthread_cond_t wq;
+	struct mutex lock;
+	wait_queue_head_t wq;
 	unsigned long invalidate_seq;
 	unsigned long active_invalidate_ranges;
 	struct mmu_interval_notifier *itree;
@@ -155,7 +157,7 @@ mn_itree_inv_start(struct mmu_notifier_subscriptions *subs,
 {
 	struct mmu_interval_notifier *sub, *first = NULL;
 
-	pthread_mutex_lock(&subs->lock);
+	mutex_lock(&subs->lock);
 	subs->active_invalidate_ranges++;
 	for (sub = subs->itree; sub; sub = *sub_next(sub)) {
 		if (sub_overlaps(sub, range->start, range->end)) {
@@ -166,7 +168,7 @@ mn_itree_inv_start(struct mmu_notifier_subscriptions *subs,
 	if (first)
 		subs->invalidate_seq |= 1;
 	*seq = subs->invalidate_seq;
-	pthread_mutex_unlock(&subs->lock);
+	mutex_unlock(&subs->lock);
 	return first;
 }
 
@@ -179,10 +181,10 @@ static void mn_itree_inv_end(struct mmu_notifier_subscriptions *subs)
 {
 	struct mmu_interval_notifier *sub, *next;
 
-	pthread_mutex_lock(&subs->lock);
+	mutex_lock(&subs->lock);
 	VM_BUG_ON(subs->active_invalidate_ranges == 0);
 	if (--subs->active_invalidate_ranges || !subs_invalidating(subs)) {
-		pthread_mutex_unlock(&subs->lock);
+		mutex_unlock(&subs->lock);
 		return;
 	}
 	subs->invalidate_seq++;			/* even: the list thaws */
@@ -196,8 +198,8 @@ static void mn_itree_inv_end(struct mmu_notifier_subscriptions *subs)
 			itree_insert(subs, sub);
 	}
 	subs->deferred = NULL;
-	pthread_cond_broadcast(&subs->wq);
-	pthread_mutex_unlock(&subs->lock);
+	wake_up_all(&subs->wq);
+	mutex_unlock(&subs->lock);
 }
 
 static void mn_itree_invalidate(struct mmu_notifier_subscriptions *subs,
@@ -292,8 +294,8 @@ void mmu_notifier_mm_destroy(struct mm_struct *mm)
 	if (!subs)
 		return;
 	VM_BUG_ON(subs->itree || subs->deferred || subs->active_invalidate_ranges);
-	pthread_cond_destroy(&subs->wq);
-	pthread_mutex_destroy(&subs->lock);
+	destroy_waitqueue_head(&subs->wq);
+	mutex_destroy(&subs->lock);
 	free(subs);
 	mm->notifier_subscriptions = NULL;
 }
@@ -340,8 +342,8 @@ static int mmu_notifier_register(struct mm_struct *mm)
 	subs = kzalloc(sizeof(*subs));
 	if (!subs)
 		return -ENOMEM;
-	pthread_mutex_init(&subs->lock, NULL);
-	pthread_cond_init(&subs->wq, NULL);
+	mutex_init(&subs->lock);
+	init_waitqueue_head(&subs->wq);
 	subs->invalidate_seq = 2;
 	/* Publish the initialised state: pairs with mm_has_notifiers(). */
 	__atomic_store_n((struct mmu_notifier_subscriptions **)&mm->notifier_subscriptions,
@@ -372,7 +374,7 @@ static int __mmu_interval_notifier_insert(struct mmu_interval_notifier *sub,
 	 * read_begin waits for the running invalidations to finish.  Idle:
 	 * seq - 1, odd and different from the current seq.
 	 */
-	pthread_mutex_lock(&subs->lock);
+	mutex_lock(&subs->lock);
 	if (subs->active_invalidate_ranges) {
 		if (subs_invalidating(subs)) {
 			deferred_add(subs, sub);
@@ -386,7 +388,7 @@ static int __mmu_interval_notifier_insert(struct mmu_interval_notifier *sub,
 		__atomic_store_n(&sub->invalidate_seq, subs->invalidate_seq - 1, __ATOMIC_RELAXED);
 		itree_insert(subs, sub);
 	}
-	pthread_mutex_unlock(&subs->lock);
+	mutex_unlock(&subs->lock);
 	return 0;
 }
 
@@ -473,7 +475,7 @@ void pinmm_mmu_interval_notifier_remove(struct mmu_interval_notifier *interval_s
 	unsigned long seq = 0;
 
 	VM_BUG_ON(!(interval_sub->__state & SUB_INSERTED));
-	pthread_mutex_lock(&subs->lock);
+	mutex_lock(&subs->lock);
 	if (subs_invalidating(subs)) {
 		if (!(interval_sub->__state & SUB_IN_TREE)) {
 			/* Cancel a still-deferred insert: it never ran. */
@@ -488,10 +490,9 @@ void pinmm_mmu_interval_notifier_remove(struct mmu_interval_notifier *interval_s
 		itree_remove(subs, interval_sub);
 	}
 	/* A callback may be running on it: wait for the seq to move on. */
-	while (seq && subs->invalidate_seq == seq)
-		pthread_cond_wait(&subs->wq, &subs->lock);
+	wait_event_lock(&subs->wq, !seq || subs->invalidate_seq != seq, &subs->lock);
 	interval_sub->__state = 0;
-	pthread_mutex_unlock(&subs->lock);
+	mutex_unlock(&subs->lock);
 	mmdrop(mm);
 }
 
@@ -517,11 +518,10 @@ unsigned long pinmm_mmu_interval_read_begin(struct mmu_interval_notifier *interv
 	 * returned is the pre-sleep one, which the wake-up made stale only if
 	 * another invalidation collided; read_retry catches that.
 	 */
-	pthread_mutex_lock(&subs->lock);
+	mutex_lock(&subs->lock);
 	seq = __atomic_load_n(&interval_sub->invalidate_seq, __ATOMIC_RELAXED);
-	while (seq == subs->invalidate_seq)
-		pthread_cond_wait(&subs->wq, &subs->lock);
-	pthread_mutex_unlock(&subs->lock);
+	wait_event_lock(&subs->wq, seq != subs->invalidate_seq, &subs->lock);
+	mutex_unlock(&subs->lock);
 	return seq;
 }
 

@@ -27,11 +27,11 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "fault_inject.h"
 #include "pin_policy.h"
 #include "rcu.h"
+#include "wait.h"
 #include "writeback.h"
 
 /* ------------------------------------------------------------------ */
@@ -242,47 +242,30 @@ int filemap_write_and_wait(struct address_space *mapping)
 
 /*
  * struct bdi_writeback - a registered super block.
- * @lock, @cond: the flusher sleeps on them; @stop asks it to exit.
+ * @stop: the flusher sleeps on it between flushes; completed to make it exit.
  */
 struct bdi_writeback {
 	struct super_block *sb;
 	unsigned long interval_ms;
 	pthread_t thread;
 	bool has_thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool stop;
+	struct completion stop;
 	struct list_head node;		/* wb_list */
 };
 
 /* wb_lock protects wb_list; pinmm_sync() holds it across the whole walk. */
-static pthread_mutex_t wb_lock = PTHREAD_MUTEX_INITIALIZER;
+static DEFINE_MUTEX(wb_lock);
 static LIST_HEAD(wb_list);
 
 static void *wb_flusher(void *arg)
 {
 	struct bdi_writeback *wb = arg;
-	struct timespec ts;
 
 	pinmm_thread_enter();
-	pthread_mutex_lock(&wb->lock);
-	while (!wb->stop) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += (time_t)(wb->interval_ms / 1000);
-		ts.tv_nsec += (long)(wb->interval_ms % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&wb->cond, &wb->lock, &ts);
-		if (wb->stop)
-			break;
-		pthread_mutex_unlock(&wb->lock);
+	/* One flush per interval until unmount completes @stop. */
+	while (!wait_for_completion_timeout(&wb->stop, wb->interval_ms * 1000000ull))
 		if (wb->sb->s_op->sync_fs)
 			wb->sb->s_op->sync_fs(wb->sb);	/* errors stay on the mappings */
-		pthread_mutex_lock(&wb->lock);
-	}
-	pthread_mutex_unlock(&wb->lock);
 	return NULL;
 }
 
@@ -304,17 +287,16 @@ int wb_register_sb(struct super_block *sb, unsigned long interval_ms)
 		return -ENOMEM;
 	wb->sb = sb;
 	wb->interval_ms = interval_ms;
-	pthread_mutex_init(&wb->lock, NULL);
-	pthread_cond_init(&wb->cond, NULL);
+	init_completion(&wb->stop);
 	if (interval_ms) {
 		if (pthread_create(&wb->thread, NULL, wb_flusher, wb))
 			err = -EAGAIN;
 		else
 			wb->has_thread = true;
 	}
-	pthread_mutex_lock(&wb_lock);
+	mutex_lock(&wb_lock);
 	list_add_tail(&wb->node, &wb_list);
-	pthread_mutex_unlock(&wb_lock);
+	mutex_unlock(&wb_lock);
 	return err;
 }
 
@@ -328,7 +310,7 @@ void wb_unregister_sb(struct super_block *sb)
 {
 	struct bdi_writeback *wb, *found = NULL;
 
-	pthread_mutex_lock(&wb_lock);
+	mutex_lock(&wb_lock);
 	list_for_each_entry(wb, &wb_list, node) {
 		if (wb->sb == sb) {
 			found = wb;
@@ -336,18 +318,14 @@ void wb_unregister_sb(struct super_block *sb)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&wb_lock);
+	mutex_unlock(&wb_lock);
 	if (!found)
 		return;
 	if (found->has_thread) {
-		pthread_mutex_lock(&found->lock);
-		found->stop = true;
-		pthread_cond_signal(&found->cond);
-		pthread_mutex_unlock(&found->lock);
+		complete(&found->stop);
 		pthread_join(found->thread, NULL);
 	}
-	pthread_mutex_destroy(&found->lock);
-	pthread_cond_destroy(&found->cond);
+	destroy_completion(&found->stop);
 	free(found);
 }
 
@@ -365,7 +343,7 @@ int wb_for_each_sb(struct pinmm *m, int (*fn)(struct super_block *sb, void *arg)
 	struct bdi_writeback *wb;
 	int err = 0;
 
-	pthread_mutex_lock(&wb_lock);
+	mutex_lock(&wb_lock);
 	list_for_each_entry(wb, &wb_list, node) {
 		int e;
 
@@ -374,7 +352,7 @@ int wb_for_each_sb(struct pinmm *m, int (*fn)(struct super_block *sb, void *arg)
 		e = fn(wb->sb, arg);
 		err = err ? err : e;
 	}
-	pthread_mutex_unlock(&wb_lock);
+	mutex_unlock(&wb_lock);
 	return err;
 }
 

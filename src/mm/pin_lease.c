@@ -32,15 +32,14 @@
  * pinned may be freed), or pin counting.
  *
  * Locking: lease_lock (a leaf mutex) protects lease_list and every lease's
- * @state, @deadline_ns and @pins/@nr_pins; lease_cond is signalled when a
- * lease is released.  No callback runs under it.
+ * @state, @deadline_ns and @pins/@nr_pins; lease_wq is woken (all) when a
+ * lease is released, and breakers sleep on it with lease_lock
+ * (wait_event_lock_timeout()).  No callback runs under it.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <pinmm/lease.h>
 #include <pinmm/linux.h>
@@ -48,6 +47,7 @@
 #include "fault_inject.h"
 #include "pin_policy.h"
 #include "rcu.h"
+#include "wait.h"
 
 enum { LEASE_RELEASED = 3 };	/* after enum pinmm_lease_state */
 
@@ -66,22 +66,11 @@ struct pinmm_lease {
 	struct list_head node;		/* lease_list */
 };
 
-static pthread_mutex_t lease_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t lease_cond;
-static pthread_once_t lease_once = PTHREAD_ONCE_INIT;
+static DEFINE_MUTEX(lease_lock);
+static DECLARE_WAIT_QUEUE_HEAD(lease_wq);	/* a lease left BREAKING; lease_lock */
 static LIST_HEAD(lease_list);
 static atomic_t nr_revoked;		/* revoked leases still holding pins */
 static __thread struct pinmm_lease *lease_current;
-
-static void lease_init_once(void)
-{
-	pthread_condattr_t ca;
-
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&lease_cond, &ca);
-	pthread_condattr_destroy(&ca);
-}
 
 static void lease_unref(struct pinmm_lease *l)
 {
@@ -103,7 +92,6 @@ int pinmm_lease_get(struct pinmm_proc *p, int fd, pinmm_lease_break_fn break_fn,
 	struct file *file;
 
 	pinmm_thread_enter();
-	pthread_once(&lease_once, lease_init_once);
 	if (!p || !out)
 		return -EINVAL;
 	if (p->exited)
@@ -130,9 +118,9 @@ int pinmm_lease_get(struct pinmm_proc *p, int fd, pinmm_lease_break_fn break_fn,
 	l->arg = arg;
 	l->state = PINMM_LEASE_ACTIVE;
 	atomic_set(&l->refs, 1);
-	pthread_mutex_lock(&lease_lock);
+	mutex_lock(&lease_lock);
 	list_add_tail(&l->node, &lease_list);
-	pthread_mutex_unlock(&lease_lock);
+	mutex_unlock(&lease_lock);
 	*out = l;
 	return 0;
 }
@@ -150,9 +138,9 @@ int pinmm_lease_put(struct pinmm_lease *l)
 	pinmm_thread_enter();
 	if (!l)
 		return -EINVAL;
-	pthread_mutex_lock(&lease_lock);
+	mutex_lock(&lease_lock);
 	if (l->state == LEASE_RELEASED) {
-		pthread_mutex_unlock(&lease_lock);
+		mutex_unlock(&lease_lock);
 		return -EINVAL;
 	}
 	revoked = l->state == PINMM_LEASE_REVOKED;
@@ -164,8 +152,8 @@ int pinmm_lease_put(struct pinmm_lease *l)
 	list_del_init(&l->node);
 	if (revoked)
 		atomic_dec(&nr_revoked);
-	pthread_cond_broadcast(&lease_cond);
-	pthread_mutex_unlock(&lease_lock);
+	wake_up_all(&lease_wq);
+	mutex_unlock(&lease_lock);
 
 	/* A fenced page's contents are nobody's: do not dirty it. */
 	if (nr)
@@ -185,9 +173,9 @@ int pinmm_lease_state(struct pinmm_lease *l)
 
 	if (!l)
 		return -EINVAL;
-	pthread_mutex_lock(&lease_lock);
+	mutex_lock(&lease_lock);
 	s = l->state;
-	pthread_mutex_unlock(&lease_lock);
+	mutex_unlock(&lease_lock);
 	return s;
 }
 
@@ -242,13 +230,13 @@ long pinmm_pin_user_pages_leased(struct pinmm_lease *l, unsigned long start,
 			return -EINVAL;
 		}
 	}
-	pthread_mutex_lock(&lease_lock);
+	mutex_lock(&lease_lock);
 	if (!lease_add_pins(l, pages, (unsigned long)ret)) {
-		pthread_mutex_unlock(&lease_lock);
+		mutex_unlock(&lease_lock);
 		pinmm_unpin_user_pages(pages, (unsigned long)ret);
 		return -ENOMEM;
 	}
-	pthread_mutex_unlock(&lease_lock);
+	mutex_unlock(&lease_lock);
 	return ret;
 }
 
@@ -292,8 +280,7 @@ void lease_break_wait(struct inode *inode, const char *why)
 
 	if (fs_pinned_policy(m) != PINMM_FS_LEASE)
 		return;
-	pthread_once(&lease_once, lease_init_once);
-	pthread_mutex_lock(&lease_lock);
+	mutex_lock(&lease_lock);
 	list_for_each_entry(l, &lease_list, node) {
 		if (l->inode != inode || l->state != PINMM_LEASE_ACTIVE)
 			continue;
@@ -312,19 +299,19 @@ void lease_break_wait(struct inode *inode, const char *why)
 		brk[nr++] = l;
 		count_vm_event(m, LEASE_BREAKS);
 	}
-	pthread_mutex_unlock(&lease_lock);
+	mutex_unlock(&lease_lock);
 
 	for (size_t i = 0; i < nr; i++)
 		if (brk[i]->break_fn)
 			brk[i]->break_fn(brk[i], brk[i]->arg);
 
-	pthread_mutex_lock(&lease_lock);
+	mutex_lock(&lease_lock);
 	for (size_t i = 0; i < nr; i++) {
 		l = brk[i];
 		while (l->state == PINMM_LEASE_BREAKING) {
-			struct timespec ts;
+			uint64_t now = pin_policy_now_ns();
 
-			if (pin_policy_now_ns() >= l->deadline_ns) {
+			if (now >= l->deadline_ns) {
 				l->state = PINMM_LEASE_REVOKED;
 				atomic_inc(&nr_revoked);
 				count_vm_event(m, LEASE_REVOCATIONS);
@@ -334,12 +321,11 @@ void lease_break_wait(struct inode *inode, const char *why)
 					(unsigned long long)m->cfg.lease_break_ms, l->nr_pins);
 				break;
 			}
-			ts.tv_sec = (time_t)(l->deadline_ns / 1000000000ull);
-			ts.tv_nsec = (long)(l->deadline_ns % 1000000000ull);
-			pthread_cond_timedwait(&lease_cond, &lease_lock, &ts);
+			wait_event_lock_timeout(&lease_wq, l->state != PINMM_LEASE_BREAKING,
+						&lease_lock, l->deadline_ns - now);
 		}
 	}
-	pthread_mutex_unlock(&lease_lock);
+	mutex_unlock(&lease_lock);
 	for (size_t i = 0; i < nr; i++)
 		lease_unref(brk[i]);
 	free(brk);
@@ -365,14 +351,14 @@ unsigned long lease_fenced_pins(struct pinmm *m, struct page *page)
 
 	if (!atomic_read(&nr_revoked))
 		return 0;
-	pthread_mutex_lock(&lease_lock);
+	mutex_lock(&lease_lock);
 	list_for_each_entry(l, &lease_list, node) {
 		if (l->m != m || l->state != PINMM_LEASE_REVOKED)
 			continue;
 		for (unsigned long i = 0; i < l->nr_pins; i++)
 			pins += l->pins[i] == page;
 	}
-	pthread_mutex_unlock(&lease_lock);
+	mutex_unlock(&lease_lock);
 	return pins;
 }
 

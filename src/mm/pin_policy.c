@@ -43,6 +43,7 @@
 
 #include "fault_inject.h"
 #include "pin_policy.h"
+#include "wait.h"
 
 uint64_t pin_policy_now_ns(void)
 {
@@ -60,29 +61,17 @@ uint64_t pin_policy_now_ns(void)
 /* Re-check at least this often: mapcount tracking can miss a wake-up. */
 #define HOLDOFF_POLL_NS	(10ull * 1000 * 1000)
 
-struct holdoff_wq {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;		/* CLOCK_MONOTONIC */
-};
-
-static struct holdoff_wq holdoff_wq[HOLDOFF_WQ_SIZE];
+static wait_queue_head_t holdoff_wq[HOLDOFF_WQ_SIZE];
 static pthread_once_t holdoff_once = PTHREAD_ONCE_INIT;
 atomic_t pin_policy_holdoff_waiters;
 
 static void holdoff_wq_init(void)
 {
-	pthread_condattr_t ca;
-
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	for (unsigned int i = 0; i < HOLDOFF_WQ_SIZE; i++) {
-		pthread_mutex_init(&holdoff_wq[i].lock, NULL);
-		pthread_cond_init(&holdoff_wq[i].cond, &ca);
-	}
-	pthread_condattr_destroy(&ca);
+	for (unsigned int i = 0; i < HOLDOFF_WQ_SIZE; i++)
+		init_waitqueue_head(&holdoff_wq[i]);
 }
 
-static struct holdoff_wq *holdoff_bucket(const struct folio *folio)
+static wait_queue_head_t *holdoff_bucket(const struct folio *folio)
 {
 	uintptr_t h = (uintptr_t)folio / sizeof(struct page);
 
@@ -100,13 +89,8 @@ static struct holdoff_wq *holdoff_bucket(const struct folio *folio)
  */
 void __pin_policy_unpin_wake(const struct folio *folio)
 {
-	struct holdoff_wq *wq;
-
 	pthread_once(&holdoff_once, holdoff_wq_init);
-	wq = holdoff_bucket(folio);
-	pthread_mutex_lock(&wq->lock);
-	pthread_cond_broadcast(&wq->cond);
-	pthread_mutex_unlock(&wq->lock);
+	wake_up_all(holdoff_bucket(folio));
 }
 
 static const char *const holdoff_what[] = {
@@ -134,7 +118,7 @@ bool pin_policy_holdoff_wait(struct folio *folio, enum holdoff_reason why)
 {
 	struct pinmm *m = folio_machine(folio);
 	uint64_t start, deadline, now;
-	struct holdoff_wq *wq;
+	wait_queue_head_t *wq;
 	bool timed_out = false;
 
 	if (fs_pinned_policy(m) != PINMM_FS_HOLDOFF || !folio_maybe_dma_pinned(folio))
@@ -147,22 +131,15 @@ bool pin_policy_holdoff_wait(struct folio *folio, enum holdoff_reason why)
 	atomic_inc(&pin_policy_holdoff_waiters);
 	/* Pairs with the unpin: either it sees the waiter or we see the put. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	pthread_mutex_lock(&wq->lock);
 	while (folio_maybe_dma_pinned(folio)) {
-		struct timespec ts;
-		uint64_t until;
-
 		now = pin_policy_now_ns();
 		if (now >= deadline) {
 			timed_out = true;
 			break;
 		}
-		until = min(deadline, now + HOLDOFF_POLL_NS);
-		ts.tv_sec = (time_t)(until / 1000000000ull);
-		ts.tv_nsec = (long)(until % 1000000000ull);
-		pthread_cond_timedwait(&wq->cond, &wq->lock, &ts);
+		wait_event_timeout(wq, !folio_maybe_dma_pinned(folio),
+				   min(deadline - now, HOLDOFF_POLL_NS));
 	}
-	pthread_mutex_unlock(&wq->lock);
 	atomic_dec(&pin_policy_holdoff_waiters);
 
 	now = pin_policy_now_ns();

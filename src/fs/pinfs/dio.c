@@ -25,9 +25,11 @@
  * It does not own pinning (gup), the block map (bmap.c) or the image I/O
  * (super.c: pinfs_io).
  *
- * Locking: engine->lock protects engine->queue and engine->stop;
- * dio->lock protects dio->done and dio->result.  dio_engine_lock (global)
- * serialises starting an engine.  Neither is held across I/O.
+ * Locking: engine->lock protects engine->queue and engine->stop; the I/O
+ * thread sleeps on engine->wait with it (wait_event_lock()).  dio->done
+ * completes a request: dio->result is written before complete_all() and
+ * read after the wait.  dio_engine_lock (global) serialises starting an
+ * engine.  No lock is held across I/O.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -42,11 +44,12 @@
 #include "pin_policy.h"
 #include "pinfs.h"
 #include "rcu.h"
+#include "wait.h"
 
 struct pinfs_dio_engine {
 	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
+	struct mutex lock;
+	wait_queue_head_t wait;		/* the I/O thread, for work or stop */
 	struct list_head queue;		/* struct pinmm_dio */
 	bool stop;
 };
@@ -59,14 +62,12 @@ struct pinmm_dio {
 	size_t len;
 	struct page **pages;
 	unsigned long nr;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool done;
-	long result;
+	struct completion done;
+	long result;			/* before @done completes */
 	struct list_head node;		/* engine->queue */
 };
 
-static pthread_mutex_t dio_engine_lock = PTHREAD_MUTEX_INITIALIZER;
+static DEFINE_MUTEX(dio_engine_lock);
 
 /*
  * Move [off, off + len) of @file between the image and either @pages
@@ -182,29 +183,23 @@ static void *dio_thread(void *arg)
 	struct pinfs_dio_engine *e = arg;
 
 	pinmm_thread_enter();
-	pthread_mutex_lock(&e->lock);
+	mutex_lock(&e->lock);
 	for (;;) {
 		struct pinmm_dio *d;
-		long ret;
 
-		while (list_empty(&e->queue) && !e->stop)
-			pthread_cond_wait(&e->cond, &e->lock);
+		wait_event_lock(&e->wait, !list_empty(&e->queue) || e->stop, &e->lock);
 		if (list_empty(&e->queue))
 			break;		/* stop, and drained */
 		d = list_first_entry(&e->queue, struct pinmm_dio, node);
 		list_del_init(&d->node);
-		pthread_mutex_unlock(&e->lock);
+		mutex_unlock(&e->lock);
 
-		ret = dio_transfer(d->file, d->rw, d->off, d->len, d->pages, NULL);
-		pthread_mutex_lock(&d->lock);
-		d->result = ret;
-		d->done = true;
-		pthread_cond_broadcast(&d->cond);
-		pthread_mutex_unlock(&d->lock);
+		d->result = dio_transfer(d->file, d->rw, d->off, d->len, d->pages, NULL);
+		complete_all(&d->done);
 
-		pthread_mutex_lock(&e->lock);
+		mutex_lock(&e->lock);
 	}
-	pthread_mutex_unlock(&e->lock);
+	mutex_unlock(&e->lock);
 	return NULL;
 }
 
@@ -212,17 +207,17 @@ static struct pinfs_dio_engine *dio_engine_get(struct pinfs_sb_info *sbi)
 {
 	struct pinfs_dio_engine *e;
 
-	pthread_mutex_lock(&dio_engine_lock);
+	mutex_lock(&dio_engine_lock);
 	e = sbi->dio;
 	if (!e) {
 		e = calloc(1, sizeof(*e));
 		if (e) {
-			pthread_mutex_init(&e->lock, NULL);
-			pthread_cond_init(&e->cond, NULL);
+			mutex_init(&e->lock);
+			init_waitqueue_head(&e->wait);
 			INIT_LIST_HEAD(&e->queue);
 			if (pthread_create(&e->thread, NULL, dio_thread, e)) {
-				pthread_mutex_destroy(&e->lock);
-				pthread_cond_destroy(&e->cond);
+				destroy_waitqueue_head(&e->wait);
+				mutex_destroy(&e->lock);
 				free(e);
 				e = NULL;
 			} else {
@@ -230,7 +225,7 @@ static struct pinfs_dio_engine *dio_engine_get(struct pinfs_sb_info *sbi)
 			}
 		}
 	}
-	pthread_mutex_unlock(&dio_engine_lock);
+	mutex_unlock(&dio_engine_lock);
 	return e;
 }
 
@@ -244,19 +239,19 @@ void pinfs_dio_stop(struct pinfs_sb_info *sbi)
 {
 	struct pinfs_dio_engine *e;
 
-	pthread_mutex_lock(&dio_engine_lock);
+	mutex_lock(&dio_engine_lock);
 	e = sbi->dio;
 	sbi->dio = NULL;
-	pthread_mutex_unlock(&dio_engine_lock);
+	mutex_unlock(&dio_engine_lock);
 	if (!e)
 		return;
-	pthread_mutex_lock(&e->lock);
+	mutex_lock(&e->lock);
 	e->stop = true;
-	pthread_cond_signal(&e->cond);
-	pthread_mutex_unlock(&e->lock);
+	wake_up(&e->wait);
+	mutex_unlock(&e->lock);
 	pthread_join(e->thread, NULL);
-	pthread_mutex_destroy(&e->lock);
-	pthread_cond_destroy(&e->cond);
+	destroy_waitqueue_head(&e->wait);
+	mutex_destroy(&e->lock);
 	free(e);
 }
 
@@ -317,8 +312,7 @@ long pinmm_dio_submit(struct pinmm_proc *p, int fd, int rw, unsigned long uaddr,
 	d->off = off;
 	d->len = len;
 	d->nr = len >> PAGE_SHIFT;
-	pthread_mutex_init(&d->lock, NULL);
-	pthread_cond_init(&d->cond, NULL);
+	init_completion(&d->done);
 	INIT_LIST_HEAD(&d->node);
 
 	saved = pinmm_current();
@@ -338,16 +332,15 @@ long pinmm_dio_submit(struct pinmm_proc *p, int fd, int rw, unsigned long uaddr,
 		ret = -ENOMEM;
 		goto destroy;
 	}
-	pthread_mutex_lock(&e->lock);
+	mutex_lock(&e->lock);
 	list_add_tail(&d->node, &e->queue);
-	pthread_cond_signal(&e->cond);
-	pthread_mutex_unlock(&e->lock);
+	wake_up(&e->wait);
+	mutex_unlock(&e->lock);
 	*out = d;
 	return 0;
 
 destroy:
-	pthread_mutex_destroy(&d->lock);
-	pthread_cond_destroy(&d->cond);
+	destroy_completion(&d->done);
 free_d:
 	if (d)
 		free(d->pages);
@@ -368,16 +361,12 @@ long pinmm_dio_wait(struct pinmm_dio *d)
 	pinmm_thread_enter();
 	if (!d)
 		return -EINVAL;
-	pthread_mutex_lock(&d->lock);
-	while (!d->done)
-		pthread_cond_wait(&d->cond, &d->lock);
+	wait_for_completion(&d->done);
 	ret = d->result;
-	pthread_mutex_unlock(&d->lock);
 	/* Case 1 of pin_user_pages.rst: a read dirtied the pages. */
 	pinmm_unpin_user_pages_dirty_lock(d->pages, d->nr, d->rw == PINMM_DIO_READ);
 	fput(d->file);
-	pthread_mutex_destroy(&d->lock);
-	pthread_cond_destroy(&d->cond);
+	destroy_completion(&d->done);
 	free(d->pages);
 	free(d);
 	return ret;
@@ -389,14 +378,9 @@ long pinmm_dio_wait(struct pinmm_dio *d)
  */
 int pinmm_dio_done(struct pinmm_dio *d)
 {
-	int done;
-
 	if (!d)
 		return -EINVAL;
-	pthread_mutex_lock(&d->lock);
-	done = d->done;
-	pthread_mutex_unlock(&d->lock);
-	return done;
+	return completion_done(&d->done);
 }
 
 /**

@@ -30,7 +30,7 @@
 #include "rcu.h"
 
 /* Mounted pinfs instances of every machine (for the public calls). */
-static pthread_mutex_t pinfs_mounts_lock = PTHREAD_MUTEX_INITIALIZER;
+static DEFINE_MUTEX(pinfs_mounts_lock);
 static LIST_HEAD(pinfs_mounts);
 
 /* ------------------------------------------------------------------ */
@@ -381,9 +381,9 @@ static void pinfs_put_super(struct super_block *sb)
 
 	pinfs_dio_stop(sbi);		/* O_DIRECT requests finish first */
 	wb_unregister_sb(sb);
-	pthread_mutex_lock(&pinfs_mounts_lock);
+	mutex_lock(&pinfs_mounts_lock);
 	list_del(&sbi->node);
-	pthread_mutex_unlock(&pinfs_mounts_lock);
+	mutex_unlock(&pinfs_mounts_lock);
 
 	/* Whatever is left is referenced by files nobody closed: a leak. */
 	for (;;) {
@@ -627,9 +627,9 @@ int pinfs_fill_super(struct pinmm *m, struct pinfs_sb_info *sbi, const char *pre
 		free(sb);
 		return err;
 	}
-	pthread_mutex_lock(&pinfs_mounts_lock);
+	mutex_lock(&pinfs_mounts_lock);
 	list_add_tail(&sbi->node, &pinfs_mounts);
-	pthread_mutex_unlock(&pinfs_mounts_lock);
+	mutex_unlock(&pinfs_mounts_lock);
 	/* A failed flusher start leaves writeback to sync and fsync. */
 	if (!sbi->dax && wb_register_sb(sb, (unsigned long)cfg->writeback_interval_ms))
 		fprintf(stderr, "pinmm: pinfs: %s: no periodic writeback\n", sbi->path);
@@ -721,7 +721,7 @@ int pinmm_pinfs_statfs(struct pinmm *m, struct pinmm_pinfs_stat *st)
 	pinmm_thread_enter();
 	if (!m || !st)
 		return -EINVAL;
-	pthread_mutex_lock(&pinfs_mounts_lock);
+	mutex_lock(&pinfs_mounts_lock);
 	sbi = pinfs_of(m);
 	if (sbi) {
 		memset(st, 0, sizeof(*st));
@@ -736,7 +736,7 @@ int pinmm_pinfs_statfs(struct pinmm *m, struct pinmm_pinfs_stat *st)
 		for (int i = 0; i < PINMM_PINFS_NR_STATS; i++)
 			st->events[i] = atomic_long_read(&sbi->stat[i]);
 	}
-	pthread_mutex_unlock(&pinfs_mounts_lock);
+	mutex_unlock(&pinfs_mounts_lock);
 	return sbi ? 0 : -ENOENT;
 }
 
@@ -762,7 +762,7 @@ int pinmm_pinfs_inject(struct pinmm *m, const char *op, long after, long nr)
 	wr = !strcmp(op, "write") || !strcmp(op, "any");
 	if (!rd && !wr)
 		return -EINVAL;
-	pthread_mutex_lock(&pinfs_mounts_lock);
+	mutex_lock(&pinfs_mounts_lock);
 	sbi = pinfs_of(m);
 	for (int i = 0; sbi && i < PINFS_IO_NR; i++) {
 		if (i == PINFS_IO_READ ? !rd : !wr)
@@ -771,6 +771,6 @@ int pinmm_pinfs_inject(struct pinmm *m, const char *op, long after, long nr)
 		atomic_long_set(&sbi->inject[i].after, after);
 		atomic_long_set(&sbi->inject[i].nr, nr);
 	}
-	pthread_mutex_unlock(&pinfs_mounts_lock);
+	mutex_unlock(&pinfs_mounts_lock);
 	return sbi ? 0 : -ENOENT;
 }
