@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * rdma_internal.h - what rdma.c (protection domains, keys, pinned regions,
- * peers) and rdma_odp.c (on-demand regions) share.
+ * rdma_internal.h - what the RDMA model's files share: rdma_pd.c
+ * (protection domains), rdma_mr.c (keys, regions, in-flight references),
+ * rdma_rw.c (the remote READ/WRITE data path), rdma_peer.c (peer threads)
+ * and rdma_odp.c (on-demand regions).
  *
- * Lock order: pd->lock > rdma key table lock; odp->umem_mutex is a leaf
- * taken by the interval notifier's ->invalidate under any mm lock, so it
- * is never held while taking an mm lock.
+ * Lock order: pd->lock > rdma key table lock; mr->lock is a leaf held with
+ * no other lock; odp->umem_mutex is a leaf taken by the interval
+ * notifier's ->invalidate under any mm lock, so it is never held while
+ * taking an mm lock (doc/LOCKING.md).
  */
 #ifndef PINMM_RDMA_INTERNAL_H
 #define PINMM_RDMA_INTERNAL_H
@@ -71,14 +74,26 @@ static inline void rdma_count(struct rdma_pd *pd, enum rdma_stat s, long n)
 	atomic_long_add(n, &pd->st[s]);
 }
 
+/* rdma_pd.c */
+struct file *rdma_pd_fget(struct pinmm_proc *p, int fd);
+void rdma_pd_put(struct rdma_pd *pd);
+
+/* rdma_mr.c */
+int rdma_mr_get(struct rdma_pd *pd, uint32_t key, struct rdma_mr **out);
+void rdma_mr_put(struct rdma_mr *mr);
+void rdma_mr_destroy(struct rdma_mr *mr);
+
+/* rdma_rw.c */
+long rdma_remote_op(struct rdma_pd *pd, uint32_t rkey, uint64_t iova, void *buf,
+		    size_t len, bool write, unsigned int hold_us);
+void rdma_hold(unsigned int us);
+
 /* rdma_odp.c */
 int rdma_odp_init(struct rdma_mr *mr);
 void rdma_odp_release(struct rdma_mr *mr);
 long rdma_odp_copy(struct rdma_mr *mr, unsigned long off, void *buf, size_t len,
 		   bool write, unsigned int hold_us);
 void rdma_odp_query(struct rdma_mr *mr, struct pinmm_rdma_mr_info *info);
-
-void rdma_hold(unsigned int us);
 
 /*
  * Test-only injection point: when set, the putter that drops a region's
