@@ -9,9 +9,10 @@
 2. Every lock, wait queue and completion declared in src/ (a field or a
    variable of type struct mutex, spinlock_t, struct rw_semaphore,
    seqcount_t, wait_queue_head_t or struct completion, DEFINE_MUTEX(),
-   DECLARE_WAIT_QUEUE_HEAD()) is named in a table row of doc/LOCKING.md:
-   a field F of struct S by a row that has S as a word and F inside
-   backquotes; a variable V by a row that has V inside backquotes.
+   DECLARE_WAIT_QUEUE_HEAD()) has a table row of doc/LOCKING.md of its
+   own: a field F of struct S a row that names F inside backquotes in one
+   of its first two cells (the lock or queue column) and says "struct S";
+   a variable V a row that names V so in one of its first two cells.
 """
 import os
 import re
@@ -117,11 +118,14 @@ def main():
 
     with open(os.path.join(root, 'doc', 'LOCKING.md'), encoding='utf-8') as fh:
         rows = [l for l in fh.read().splitlines() if l.startswith('|')]
-    ticks = [re.findall(r'`([^`]*)`', r) for r in rows]
+    # Names count only in the first two cells: '#' and lock, or queue and
+    # declared-in; a lock mentioned in another lock's row does not count.
+    ticks = [re.findall(r'`([^`]*)`', '|'.join(r.strip().strip('|').split('|')[:2]))
+             for r in rows]
 
     def documented(struct, name):
         for row, tt in zip(rows, ticks):
-            if struct and not re.search(r'\b%s\b' % re.escape(struct), row):
+            if struct and not re.search(r'\bstruct\s+%s\b' % re.escape(struct), row):
                 continue
             pat = re.compile(r'(?<![\w])%s(?![\w])' % re.escape(name))
             if any(pat.search(t) for t in tt):
