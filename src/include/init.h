@@ -30,7 +30,7 @@
  *   INITCALL_MM(5)       KSM state (exit only)        (mm/ksm.c)
  *   INITCALL_FS(1)       the VFS namespace            (fs/vfs.c)
  *   INITCALL_FS(2)       pinfs mounts                 (fs/pinfs/super.c)
- *   INITCALL_DRIVERS(1)  RDMA peers (shutdown only)   (drivers/rdma.c)
+ *   INITCALL_DRIVERS(1)  RDMA peers (shutdown only)   (drivers/rdma_peer.c)
  *
  * The archive must be linked whole (src/meson.build does) so that a hook
  * is present even when nothing else of its file is referenced.
