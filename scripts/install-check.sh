@@ -27,6 +27,11 @@ check "<pinmm/pinmm.h> installed" test -f "$PREFIX/include/pinmm/pinmm.h"
 check "<pinmm/linux.h> installed" test -f "$PREFIX/include/pinmm/linux.h"
 check "libpinmm.3 installed" test -f "$PREFIX/share/man/man3/libpinmm.3"
 check "pinmm.1 installed" test -f "$PREFIX/share/man/man1/pinmm.1"
+check "<pinmm/debug.h> installed" test -f "$PREFIX/include/pinmm/debug.h"
+# The tool is a client of the shared library like prog.c below: installed,
+# it must find libpinmm through its own rpath.
+check "installed pinmm runs without LD_LIBRARY_PATH" env -u LD_LIBRARY_PATH "$PREFIX/bin/pinmm" version
+check "installed pinmm uses the installed libpinmm" sh -c "ldd '$PREFIX/bin/pinmm' | grep -q '$PREFIX/lib/libpinmm'"
 
 cat >"$TMP/prog.c" <<'PROG'
 #include <errno.h>

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Description: the public contract as an outside program sees it: this
- * file includes only <pinmm/pinmm.h> (plus libc and cmocka) and links the
- * shared library.  It checks the Foundation's "done when" list: zero-page
+ * file includes only <pinmm/pinmm.h> and <pinmm/debug.h> (plus libc and
+ * cmocka) and links the shared library.  It checks the Foundation's "done when" list: zero-page
  * reads, write faults, COW after fork in both directions, MAP_SHARED
  * across fork, munmap, mprotect, MADV_DONTNEED, memfd mappings, and a
- * clean pinmm_shutdown() once every process has exited.
+ * clean pinmm_shutdown() once every process has exited; and the
+ * introspection call the pinmm tool's bench uses, pinmm_debug_memmap().
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <pinmm/debug.h>
 #include <pinmm/pinmm.h>
 
 #define PG 4096UL
@@ -210,6 +212,27 @@ static void test_mmap_errors(void **state)
 	assert_int_equal(pinmm_shutdown(m), 0);
 }
 
+/* pinmm_debug_memmap(): 64 bytes of memmap per frame, as boot sized it. */
+static void test_debug_memmap(void **state)
+{
+	struct pinmm_memmap_info mi;
+	struct pinmm *m = boot();
+	unsigned char untouched[sizeof(mi)];
+
+	memset(&mi, 0xa5, sizeof(mi));
+	memcpy(untouched, &mi, sizeof(mi));
+	assert_int_equal(pinmm_debug_memmap(NULL, &mi), -EINVAL);
+	assert_int_equal(pinmm_debug_memmap(m, NULL), -EINVAL);
+	assert_memory_equal(&mi, untouched, sizeof(mi));
+
+	assert_int_equal(pinmm_debug_memmap(m, &mi), 0);
+	assert_int_equal(mi.nr_pages, (256UL << 20) / PG);	/* ram=256M, no pmem */
+	assert_int_equal(mi.mem_bytes, 256UL << 20);
+	assert_int_equal(mi.page_struct_bytes, 64);
+	assert_int_equal(mi.memmap_bytes, mi.nr_pages * 64);
+	assert_int_equal(pinmm_shutdown(m), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +241,7 @@ int main(void)
 		cmocka_unit_test(test_shared_across_fork),
 		cmocka_unit_test(test_munmap_mprotect_dontneed),
 		cmocka_unit_test(test_mmap_errors),
+		cmocka_unit_test(test_debug_memmap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
