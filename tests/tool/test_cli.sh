@@ -60,6 +60,18 @@ run 0 "pinmm run --help" run --help
 has out "--tap" "run --help documents --tap"
 run 0 "pinmm help commands" help commands
 has out "expect" "help commands lists expect"
+# Every group registered with SCRIPT_GROUP() is listed once, in its order,
+# and the show/expect forms a group adds are appended to those commands.
+for title in "Machines, processes and memory:" "Files:" "Pinning (<pinmm/linux.h>):" \
+	     "Expectations:" "Output:" "RDMA and MMU notifiers"; do
+	[ "$(grep -cF -- "$title" "$TMP/out")" = 1 ]
+	ok $? "help commands lists the group '$title' once"
+done
+grep -F -- ":" "$TMP/out" | grep -v '^ ' | cut -d' ' -f1 | tr '\n' ' ' >"$TMP/order"
+[ "$(cat "$TMP/order")" = "Machines, Files: Pinning Expectations: Output: RDMA " ]
+ok $? "help commands lists the groups in their order: $(cat "$TMP/order")"
+has out "expect mr MR CHECK..." "the RDMA group adds 'expect mr' to expect's usage"
+has out "show notifier N" "the RDMA group adds 'show notifier' to show's usage"
 run 0 "pinmm version" version
 run 2 "no subcommand"
 run 2 "unknown subcommand" frobnicate

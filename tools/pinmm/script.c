@@ -6,7 +6,8 @@
  * A script is read whole and checked (lexing, command names, "-> NAME"
  * bindings, `expect error` names) before its first line runs, so a typo on
  * line 90 costs nothing at run time.  Each line is then dispatched to a
- * command from the tables in script_cmds.c and friends.  Values, variables
+ * command looked up in the registry (script_table.c), which every command
+ * file fills with SCRIPT_GROUP(); the runner names none of them.  Values, variables
  * and argument parsing live in script_vars.c; the language is documented in
  * doc/SCENARIOS.md.
  */
@@ -333,7 +334,7 @@ static int precheck(struct script *s, int argc, char **argv, const char *bind)
 		return script_syntax(s, "%s does not produce a value (no '-> NAME')", argv[0]);
 	if (c->bind == BIND_REQUIRED && !bind)
 		return script_syntax(s, "%s needs '-> NAME' at the end; usage: %s",
-				     argv[0], c->usage);
+				     argv[0], script_usage(c));
 	return 0;
 }
 
@@ -371,6 +372,8 @@ int script_dispatch(struct script *s, int argc, char **argv)
 		return script_syntax(s, "%s does not produce a value", argv[0]);
 	if (c->bind == BIND_REQUIRED && !s->bind)
 		return script_syntax(s, "%s needs '-> NAME'", argv[0]);
+	if (c->check_args && (argc - 1 < c->min_args || argc - 1 > c->max_args))
+		return script_syntax(s, "usage: %s", script_usage(c));
 	return c->fn(s, argc, argv);
 }
 
@@ -402,7 +405,7 @@ static int final_shutdown(struct script *s)
 
 	if (!s->m)
 		return 0;
-	script_rdma_machine_gone(s, false);
+	script_groups_machine_gone(s);
 	rc = pinmm_shutdown(s->m);
 	s->m = NULL;
 	s->cur = NULL;
@@ -481,7 +484,7 @@ int script_run_file(struct run_opts *o, const char *path)
 	else
 		status = run_lines(&s, &sf);
 	summary(&s, status);
-	script_rdma_machine_gone(&s, true);
+	script_groups_end(&s);
 	script_free_vars(&s);
 	sfile_free(&sf);
 	free(buf);

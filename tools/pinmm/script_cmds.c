@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * script_cmds.c - the command table of the scenario language and the
- * commands for machines, processes and memory: boot, shutdown, audit, proc,
+ * script_cmds.c - the scenario language's commands for machines, processes and memory: boot, shutdown, audit, proc,
  * fork, exit, use, rlimit, mmap, munmap, mprotect, madvise, store, load,
- * touch, let and vmstat.  Files are in script_files.c, pinning in
- * script_pin.c, expectations in script_expect.c, output in script_show.c.
+ * touch, let and vmstat, and the flag-name tables they share with the
+ * other command files.  Each command file registers its own table
+ * (SCRIPT_GROUP(), script_table.c).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -47,44 +47,6 @@ const struct name_val madv_names[] = {
 	{ NULL, 0 },
 };
 
-/* ---- the command table ------------------------------------------------------ */
-
-const struct script_cmd *script_find_cmd(const char *name)
-{
-	static const struct script_cmd *const tables[] = {
-		script_mem_cmds, script_file_cmds, script_pin_cmds,
-		script_expect_cmds, script_show_cmds, script_rdma_cmds,
-	};
-
-	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
-		for (const struct script_cmd *c = tables[t]; c->name; c++)
-			if (!strcmp(c->name, name))
-				return c;
-	return NULL;
-}
-
-void script_print_commands(FILE *f)
-{
-	static const struct {
-		const char *title;
-		const struct script_cmd *tab;
-	} groups[] = {
-		{ "Machines, processes and memory", script_mem_cmds },
-		{ "Files", script_file_cmds },
-		{ "Pinning (<pinmm/linux.h>)", script_pin_cmds },
-		{ "Expectations", script_expect_cmds },
-		{ "Output", script_show_cmds },
-		{ "RDMA and MMU notifiers (<pinmm/rdma.h>, <pinmm/mmu_notifier.h>)",
-		  script_rdma_cmds },
-	};
-
-	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
-		fprintf(f, "%s:\n", groups[g].title);
-		for (const struct script_cmd *c = groups[g].tab; c->name; c++)
-			fprintf(f, "  %s\n", c->usage);
-	}
-}
-
 /* ---- small helpers ---------------------------------------------------------- */
 
 /* PROT as letters ("rw", "r-x", "none") or names ("read,write", PROT_READ|...). */
@@ -103,15 +65,6 @@ static int arg_prot(struct script *s, const char *tok, int *prot)
 	rc = arg_flags(s, tok, prot_names, "PROT_", &v);
 	*prot = (int)v;
 	return rc;
-}
-
-static int want_args(struct script *s, int got, int min, int max, const char *cmd)
-{
-	const struct script_cmd *c = script_find_cmd(cmd);
-
-	if (got < min || got > max)
-		return script_syntax(s, "usage: %s", c ? c->usage : cmd);
-	return 0;
 }
 
 /* Forget a process that has gone away (exit). */
@@ -181,9 +134,9 @@ static int cmd_shutdown(struct script *s, int argc, char **argv)
 {
 	int rc;
 
-	if (want_args(s, argc, 1, 1, "shutdown") || script_need_machine(s))
+	if (script_need_machine(s))
 		return SCRIPT_SYNTAX;
-	script_rdma_machine_gone(s, false);
+	script_groups_machine_gone(s);
 	rc = pinmm_shutdown(s->m);
 	s->m = NULL;
 	s->cur = NULL;
@@ -195,7 +148,7 @@ static int cmd_audit(struct script *s, int argc, char **argv)
 {
 	int rc;
 
-	if (want_args(s, argc, 1, 1, "audit") || script_need_machine(s))
+	if (script_need_machine(s))
 		return SCRIPT_SYNTAX;
 	rc = pinmm_audit(s->m);
 	if (rc < 0)
@@ -210,8 +163,7 @@ static int cmd_proc(struct script *s, int argc, char **argv)
 	struct pinmm_proc *p;
 	int rc;
 
-	if (want_args(s, argc, 2, 2, "proc") || script_need_machine(s) ||
-	    check_new_name(s, argv[1]))
+	if (script_need_machine(s) || check_new_name(s, argv[1]))
 		return SCRIPT_SYNTAX;
 	rc = pinmm_proc_create(s->m, &p);
 	return rc ? rc : new_proc_var(s, argv[1], p);
@@ -222,8 +174,6 @@ static int cmd_fork(struct script *s, int argc, char **argv)
 	struct pinmm_proc *parent, *child;
 	int i = 1, rc;
 
-	if (want_args(s, argc, 2, 3, "fork"))
-		return SCRIPT_SYNTAX;
 	if (argc == 3 && arg_proc(s, argc, argv, &i, &parent))
 		return SCRIPT_SYNTAX;
 	if (argc == 3 && i != 2)
@@ -241,7 +191,7 @@ static int cmd_exit(struct script *s, int argc, char **argv)
 	struct pinmm_proc *p;
 	int i = 1, rc;
 
-	if (want_args(s, argc, 1, 2, "exit") || arg_proc(s, argc, argv, &i, &p))
+	if (arg_proc(s, argc, argv, &i, &p))
 		return SCRIPT_SYNTAX;
 	if (i != argc)
 		return script_syntax(s, "%s is not a process", argv[i]);
@@ -256,7 +206,7 @@ static int cmd_use(struct script *s, int argc, char **argv)
 	struct pinmm_proc *p;
 	int i = 1;
 
-	if (want_args(s, argc, 2, 2, "use") || arg_proc(s, argc, argv, &i, &p))
+	if (arg_proc(s, argc, argv, &i, &p))
 		return SCRIPT_SYNTAX;
 	if (i != 2)
 		return script_syntax(s, "%s is not a process", argv[1]);
@@ -497,7 +447,7 @@ static int cmd_vmstat(struct script *s, int argc, char **argv)
 {
 	long v;
 
-	if (want_args(s, argc, 2, 2, "vmstat") || script_need_machine(s))
+	if (script_need_machine(s))
 		return SCRIPT_SYNTAX;
 	v = pinmm_vmstat(s->m, argv[1]);
 	if (v < 0)
@@ -505,14 +455,14 @@ static int cmd_vmstat(struct script *s, int argc, char **argv)
 	return var_bind_int(s, v);
 }
 
-const struct script_cmd script_mem_cmds[] = {
+static const struct script_cmd mem_cmds[] = {
 	{ "boot", cmd_boot, BIND_NONE, "boot [KEY=VALUE...]   (ram=256M thp=always debug=2 ...)" },
-	{ "shutdown", cmd_shutdown, BIND_NONE, "shutdown" },
-	{ "audit", cmd_audit, BIND_OPTIONAL, "audit [-> ERRORS]" },
-	{ "proc", cmd_proc, BIND_NONE, "proc NAME" },
-	{ "fork", cmd_fork, BIND_NONE, "fork [PARENT] CHILD" },
-	{ "exit", cmd_exit, BIND_NONE, "exit [P]" },
-	{ "use", cmd_use, BIND_NONE, "use P" },
+	{ "shutdown", cmd_shutdown, BIND_NONE, "shutdown", SCRIPT_ARGS(0, 0) },
+	{ "audit", cmd_audit, BIND_OPTIONAL, "audit [-> ERRORS]", SCRIPT_ARGS(0, 0) },
+	{ "proc", cmd_proc, BIND_NONE, "proc NAME", SCRIPT_ARGS(1, 1) },
+	{ "fork", cmd_fork, BIND_NONE, "fork [PARENT] CHILD", SCRIPT_ARGS(1, 2) },
+	{ "exit", cmd_exit, BIND_NONE, "exit [P]", SCRIPT_ARGS(0, 1) },
+	{ "use", cmd_use, BIND_NONE, "use P", SCRIPT_ARGS(1, 1) },
 	{ "rlimit", cmd_rlimit, BIND_NONE, "rlimit [P] memlock=SIZE|unlimited" },
 	{ "mmap", cmd_mmap, BIND_OPTIONAL,
 	  "mmap [P] LEN [prot=rw] [flags=private,anonymous] [addr=A] [fd=F] [off=N] [-> ADDR]" },
@@ -523,6 +473,13 @@ const struct script_cmd script_mem_cmds[] = {
 	{ "load", cmd_load, BIND_OPTIONAL, "load [P] ADDR LEN [-> X]" },
 	{ "touch", cmd_touch, BIND_NONE, "touch [P] ADDR LEN [read|write]" },
 	{ "let", cmd_let, BIND_NONE, "let NAME = VALUE" },
-	{ "vmstat", cmd_vmstat, BIND_REQUIRED, "vmstat COUNTER -> X" },
+	{ "vmstat", cmd_vmstat, BIND_REQUIRED, "vmstat COUNTER -> X", SCRIPT_ARGS(1, 1) },
 	{ NULL, NULL, BIND_NONE, NULL },
 };
+
+static const struct script_group mem_group = {
+	.title = "Machines, processes and memory",
+	.order = 10,
+	.cmds = mem_cmds,
+};
+SCRIPT_GROUP(mem_group);

@@ -394,6 +394,7 @@ static int expect_value(struct script *s, int argc, char **argv)
 static int cmd_expect(struct script *s, int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "";
+	const struct script_subcmd *sub;
 
 	if (!strcmp(what, "error") && argc >= 4)
 		return expect_error(s, argc, argv);
@@ -407,8 +408,9 @@ static int cmd_expect(struct script *s, int argc, char **argv)
 		return expect_vmstat(s, argc, argv);
 	if (!strcmp(what, "mem") || !strcmp(what, "file"))
 		return expect_bytes(s, argc, argv, what[0] == 'f');
-	if (script_rdma_owns(argc, argv))
-		return script_rdma_expect(s, argc, argv);
+	sub = script_find_subcmd(argc, argv);
+	if (sub)
+		return sub->fn(s, argc, argv);
 	return expect_value(s, argc, argv);
 }
 
@@ -432,13 +434,19 @@ static int cmd_info(struct script *s, int argc, char **argv)
 	return rc ? rc : var_bind_int(s, field_int(&pi, f));
 }
 
-const struct script_cmd script_expect_cmds[] = {
+static const struct script_cmd expect_cmds[] = {
 	{ "expect", cmd_expect, BIND_OPTIONAL,
 	  "expect VALUE OP VALUE | expect error ENAME CMD... | expect ok CMD... |\n"
 	  "  expect page [P] ADDR CHECK... | expect pages PG CHECK... |\n"
 	  "  expect vmstat NAME OP VALUE | expect mem [P] ADDR OP DATA |\n"
-	  "  expect file [P] F OFF OP DATA | expect mr MR CHECK... |\n"
-	  "  expect pd [P] PD CHECK... | expect peer PEER CHECK... | expect notifier N CHECK..." },
+	  "  expect file [P] F OFF OP DATA" },
 	{ "info", cmd_info, BIND_REQUIRED, "info [P] ADDR FIELD -> X   (pfn, refcount, pincount...)" },
 	{ NULL, NULL, BIND_NONE, NULL },
 };
+
+static const struct script_group expect_group = {
+	.title = "Expectations",
+	.order = 40,
+	.cmds = expect_cmds,
+};
+SCRIPT_GROUP(expect_group);

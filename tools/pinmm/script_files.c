@@ -255,7 +255,7 @@ static int cmd_fsize(struct script *s, int argc, char **argv)
 	return var_bind_int(s, ret);
 }
 
-const struct script_cmd script_file_cmds[] = {
+static const struct script_cmd file_cmds[] = {
 	{ "open", cmd_open, BIND_OPTIONAL, "open [P] PATH [FLAGS] [mode=0644] [-> F]   (FLAGS: rdwr,creat,trunc...)" },
 	{ "memfd", cmd_memfd, BIND_OPTIONAL, "memfd [P] NAME [cloexec,allow_sealing,hugetlb] [-> F]" },
 	{ "close", cmd_close, BIND_NONE, "close [P] F" },
@@ -268,3 +268,10 @@ const struct script_cmd script_file_cmds[] = {
 	{ "fsize", cmd_fsize, BIND_REQUIRED, "fsize [P] F -> N" },
 	{ NULL, NULL, BIND_NONE, NULL },
 };
+
+static const struct script_group file_group = {
+	.title = "Files",
+	.order = 20,
+	.cmds = file_cmds,
+};
+SCRIPT_GROUP(file_group);

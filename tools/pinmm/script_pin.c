@@ -404,7 +404,7 @@ static int cmd_dma(struct script *s, int argc, char **argv)
 	return rc;
 }
 
-const struct script_cmd script_pin_cmds[] = {
+static const struct script_cmd pin_cmds[] = {
 	{ "pin", cmd_pin, BIND_REQUIRED,
 	  "pin [P] ADDR NPAGES [FOLL_FLAGS] [fast|unlocked|remote|remote=Q] -> PG" },
 	{ "gup", cmd_gup, BIND_REQUIRED,
@@ -416,3 +416,10 @@ const struct script_cmd script_pin_cmds[] = {
 	{ "dma", cmd_dma, BIND_OPTIONAL, "dma write PG OFF DATA | dma read PG OFF LEN -> X" },
 	{ NULL, NULL, BIND_NONE, NULL },
 };
+
+static const struct script_group pin_group = {
+	.title = "Pinning (<pinmm/linux.h>)",
+	.order = 30,
+	.cmds = pin_cmds,
+};
+SCRIPT_GROUP(pin_group);

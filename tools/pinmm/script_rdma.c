@@ -9,8 +9,8 @@
  *   peer start|stop|wait   asynchronous remote peers
  *   notify, unnotify       an interval notifier that logs invalidations
  *
- * plus `show mr|pd|peer|notifier` and `expect mr|pd|peer|notifier`, which
- * script_show.c and script_expect.c hand over to this file.
+ * plus the forms `show mr|pd|peer|notifier` and `expect mr|pd|peer|notifier`,
+ * which this file registers with the group (script_table.c).
  *
  * MRs, peers and notifiers are "objects" kept in a per-script table, each
  * bound to an integer variable of the same name (an MR's value is its rkey,
@@ -92,18 +92,27 @@ struct rdma_objs {
 	long next_id;
 };
 
-static struct rdma_objs *objs(struct script *s)
+static const struct script_group rdma_group;
+
+/* The script's object table; with @create, made on first use. */
+static struct rdma_objs *objs(struct script *s, bool create)
 {
-	if (!s->rdma)
-		s->rdma = calloc(1, sizeof(*s->rdma));
-	return s->rdma;
+	void **slot = script_private(s, &rdma_group);
+
+	if (!slot)
+		return NULL;
+	if (!*slot && create)
+		*slot = calloc(1, sizeof(struct rdma_objs));
+	return *slot;
 }
 
 static struct obj *obj_lookup(struct script *s, const char *name)
 {
-	if (!s->rdma || !name)
+	struct rdma_objs *t = objs(s, false);
+
+	if (!t || !name)
 		return NULL;
-	for (struct obj *o = s->rdma->list; o; o = o->next)
+	for (struct obj *o = t->list; o; o = o->next)
 		if (!strcmp(o->name, name))
 			return o;
 	return NULL;
@@ -141,7 +150,7 @@ static void notifier_free(struct snotifier *n)
 /* Unlink and free @o; a running peer is stopped (its counters are lost). */
 static void obj_free(struct script *s, struct obj *o)
 {
-	for (struct obj **pp = &s->rdma->list; *pp; pp = &(*pp)->next)
+	for (struct obj **pp = &objs(s, false)->list; *pp; pp = &(*pp)->next)
 		if (*pp == o) {
 			*pp = o->next;
 			break;
@@ -157,8 +166,9 @@ static void obj_free(struct script *s, struct obj *o)
 static struct obj *obj_new(struct script *s, enum obj_kind kind)
 {
 	struct obj *o, *old = obj_lookup(s, s->bind);
+	struct rdma_objs *t = objs(s, true);
 
-	if (!objs(s))
+	if (!t)
 		return NULL;
 	if (old)
 		obj_free(s, old);
@@ -168,27 +178,36 @@ static struct obj *obj_new(struct script *s, enum obj_kind kind)
 		return NULL;
 	}
 	o->kind = kind;
-	o->next = s->rdma->list;
-	s->rdma->list = o;
+	o->next = t->list;
+	t->list = o;
 	return o;
 }
 
 /*
- * script_rdma_machine_gone() - the machine is about to shut down: remove
- * the notifiers, forget the MRs, leave running peers to pinmm_shutdown().
- * @final: the script ends; free the table too.
+ * The machine is about to shut down: remove the notifiers, forget the MRs,
+ * leave running peers to pinmm_shutdown().
  */
-void script_rdma_machine_gone(struct script *s, bool final)
+static void rdma_machine_gone(struct script *s)
 {
-	while (s->rdma && s->rdma->list) {
-		struct obj *o = s->rdma->list;
+	struct rdma_objs *t = objs(s, false);
+
+	while (t && t->list) {
+		struct obj *o = t->list;
 
 		o->peer = NULL;		/* reaped by pinmm_shutdown() */
 		obj_free(s, o);
 	}
-	if (final) {
-		free(s->rdma);
-		s->rdma = NULL;
+}
+
+/* The script ends: free the table too. */
+static void rdma_script_end(struct script *s)
+{
+	void **slot = script_private(s, &rdma_group);
+
+	rdma_machine_gone(s);
+	if (slot) {
+		free(*slot);
+		*slot = NULL;
 	}
 }
 
@@ -524,7 +543,7 @@ static int peer_start(struct script *s, int argc, char **argv)
 	o->proc = p;
 	o->pd = (int)pd;
 	o->peer = peer;
-	o->val = ++s->rdma->next_id;
+	o->val = ++objs(s, false)->next_id;
 	return var_bind_int(s, o->val);
 }
 
@@ -644,7 +663,7 @@ static int cmd_notify(struct script *s, int argc, char **argv)
 	n->inserted = true;
 	n->name = o->name;
 	o->notif = n;
-	o->val = ++s->rdma->next_id;
+	o->val = ++objs(s, false)->next_id;
 	return var_bind_int(s, o->val);
 }
 
@@ -856,11 +875,8 @@ static int object_fields(struct script *s, int argc, char **argv, struct field *
 	return notifier_fields(o->notif, f);
 }
 
-/**
- * script_rdma_show() - show mr MR | show pd [P] PD | show peer PEER |
- * show notifier N.
- */
-int script_rdma_show(struct script *s, int argc, char **argv)
+/* show mr MR | show pd [P] PD | show peer PEER | show notifier N */
+static int rdma_show(struct script *s, int argc, char **argv)
 {
 	struct field f[MAX_FIELDS];
 	struct obj *o;
@@ -888,11 +904,8 @@ int script_rdma_show(struct script *s, int argc, char **argv)
 	return 0;
 }
 
-/**
- * script_rdma_expect() - expect mr|pd|peer|notifier ... CHECK...: one
- * expectation over the object's fields.
- */
-int script_rdma_expect(struct script *s, int argc, char **argv)
+/* expect mr|pd|peer|notifier ... CHECK...: one expectation over the fields. */
+static int rdma_expect(struct script *s, int argc, char **argv)
 {
 	struct field f[MAX_FIELDS];
 	struct obj *o;
@@ -903,20 +916,7 @@ int script_rdma_expect(struct script *s, int argc, char **argv)
 	return fields_expect(s, f, n, argc, argv, first);
 }
 
-/* Whether `show|expect WHAT ...` is one of ours (argv[2] is not a comparison). */
-bool script_rdma_owns(int argc, char **argv)
-{
-	static const char *const whats[] = { "mr", "pd", "peer", "notifier" };
-
-	if (argc < 3 || parse_op(argv[2]) != OP_BAD)
-		return false;
-	for (size_t i = 0; i < ARRAY_SIZE(whats); i++)
-		if (!strcmp(argv[1], whats[i]))
-			return true;
-	return false;
-}
-
-const struct script_cmd script_rdma_cmds[] = {
+static const struct script_cmd rdma_cmds[] = {
 	{ "pd", cmd_pd, BIND_OPTIONAL, "pd alloc [P] -> PD | pd dealloc [P] PD" },
 	{ "reg_mr", cmd_reg_mr, BIND_REQUIRED,
 	  "reg_mr [P] PD ADDR LEN [access=FLAGS] [odp] [remote=Q] -> MR" },
@@ -930,3 +930,25 @@ const struct script_cmd script_rdma_cmds[] = {
 	{ "unnotify", cmd_unnotify, BIND_NONE, "unnotify N" },
 	{ NULL, NULL, BIND_NONE, NULL },
 };
+
+static const struct script_subcmd rdma_subcmds[] = {
+	{ "show", "mr", rdma_show, "show mr MR" },
+	{ "show", "pd", rdma_show, "show pd [P] PD" },
+	{ "show", "peer", rdma_show, "show peer PEER" },
+	{ "show", "notifier", rdma_show, "show notifier N" },
+	{ "expect", "mr", rdma_expect, "expect mr MR CHECK..." },
+	{ "expect", "pd", rdma_expect, "expect pd [P] PD CHECK..." },
+	{ "expect", "peer", rdma_expect, "expect peer PEER CHECK..." },
+	{ "expect", "notifier", rdma_expect, "expect notifier N CHECK..." },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static const struct script_group rdma_group = {
+	.title = "RDMA and MMU notifiers (<pinmm/rdma.h>, <pinmm/mmu_notifier.h>)",
+	.order = 60,
+	.cmds = rdma_cmds,
+	.subcmds = rdma_subcmds,
+	.machine_gone = rdma_machine_gone,
+	.script_end = rdma_script_end,
+};
+SCRIPT_GROUP(rdma_group);

@@ -232,9 +232,10 @@ static int show_vars(struct script *s)
 static int cmd_show(struct script *s, int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "";
+	const struct script_subcmd *sub = script_find_subcmd(argc, argv);
 
-	if (script_rdma_owns(argc, argv))
-		return script_rdma_show(s, argc, argv);
+	if (sub)
+		return sub->fn(s, argc, argv);
 	if (!strcmp(what, "page"))
 		return show_page(s, argc, argv);
 	if (!strcmp(what, "vmstat"))
@@ -247,15 +248,21 @@ static int cmd_show(struct script *s, int argc, char **argv)
 		return show_owners(s);
 	if (!strcmp(what, "vars") && argc == 2)
 		return show_vars(s);
-	return script_syntax(s, "usage: %s", script_find_cmd("show")->usage);
+	return script_syntax(s, "usage: %s", script_usage_of("show"));
 }
 
-const struct script_cmd script_show_cmds[] = {
+static const struct script_cmd show_cmds[] = {
 	{ "echo", cmd_echo, BIND_NONE, "echo WORDS..." },
 	{ "print", cmd_print, BIND_NONE, "print VALUE..." },
 	{ "show", cmd_show, BIND_NONE,
 	  "show page [P] ADDR [NPAGES] | show vmstat [PREFIX] | show pages PG |\n"
-	  "  show config [KEY...] | show vars | show owners |\n"
-	  "  show mr MR | show pd [P] PD | show peer PEER | show notifier N" },
+	  "  show config [KEY...] | show vars | show owners" },
 	{ NULL, NULL, BIND_NONE, NULL },
 };
+
+static const struct script_group show_group = {
+	.title = "Output",
+	.order = 50,
+	.cmds = show_cmds,
+};
+SCRIPT_GROUP(show_group);

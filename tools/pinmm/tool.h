@@ -81,6 +81,8 @@ struct var {
 	int refs;		/* plain references per page (gup, get) */
 };
 
+struct script_private;
+
 struct script {
 	struct run_opts *opts;
 	const char *file;
@@ -91,7 +93,7 @@ struct script {
 	struct pinmm *m;	/* the booted machine, or NULL */
 	struct pinmm_proc *cur;	/* the current process, or NULL */
 	struct var *vars;
-	struct rdma_objs *rdma;	/* MRs, peers, notifiers (script_rdma.c) */
+	struct script_private *priv;	/* command groups' state (script_private()) */
 	int nexpect;		/* expectations checked */
 	int nfailed;		/* expectations failed */
 	char errmsg[512];	/* message of the last syntax error */
@@ -108,29 +110,87 @@ typedef int (*cmd_fn)(struct script *s, int argc, char **argv);
 
 enum cmd_bind { BIND_NONE, BIND_OPTIONAL, BIND_REQUIRED };
 
+/*
+ * struct script_cmd - one command of the language.
+ * @name: the first word of the line.
+ * @fn: the handler; argv[0] is @name.
+ * @bind: whether the line may or must end in "-> NAME".
+ * @usage: its usage line(s), printed by `pinmm help commands` and in
+ *	"usage: ..." syntax errors.
+ * @check_args, @min_args, @max_args: with SCRIPT_ARGS(MIN, MAX) in the
+ *	table, the runner checks that MIN..MAX words follow @name before
+ *	calling @fn, and reports "usage: USAGE" otherwise; without it @fn
+ *	checks its arguments itself.
+ */
 struct script_cmd {
 	const char *name;
 	cmd_fn fn;
 	enum cmd_bind bind;
 	const char *usage;
+	bool check_args;
+	int min_args, max_args;
 };
 
-/* The command tables (script_cmds.c, _files.c, _pin.c, _expect.c, _show.c, _rdma.c). */
-extern const struct script_cmd script_mem_cmds[];
-extern const struct script_cmd script_file_cmds[];
-extern const struct script_cmd script_pin_cmds[];
-extern const struct script_cmd script_expect_cmds[];
-extern const struct script_cmd script_show_cmds[];
-extern const struct script_cmd script_rdma_cmds[];
-const struct script_cmd *script_find_cmd(const char *name);
-void script_print_commands(FILE *f);
+#define SCRIPT_ARGS(lo, hi) .check_args = true, .min_args = (lo), .max_args = (hi)
 
-/* RDMA and notifier objects (script_rdma.c). */
-struct rdma_objs;
-void script_rdma_machine_gone(struct script *s, bool final);
-bool script_rdma_owns(int argc, char **argv);
-int script_rdma_show(struct script *s, int argc, char **argv);
-int script_rdma_expect(struct script *s, int argc, char **argv);
+/*
+ * struct script_subcmd - a form of `show` or `expect` that a command group
+ * adds, e.g. "show mr MR" or "expect pd [P] PD CHECK...".
+ * @parent: "show" or "expect".
+ * @name: the word after it ("mr").
+ * @fn: the handler; argv[0] is @parent, argv[1] is @name.
+ * @usage: the form, appended to the usage of @parent.
+ *
+ * `PARENT NAME ARG...` reaches @fn when PARENT's own forms do not claim it
+ * and ARG (argv[2]) is not a comparison operator, so `expect pd == 3` still
+ * compares a variable called pd.
+ */
+struct script_subcmd {
+	const char *parent;
+	const char *name;
+	cmd_fn fn;
+	const char *usage;
+};
+
+/*
+ * struct script_group - the commands one file of the tool contributes,
+ * registered with SCRIPT_GROUP(); the runner's core knows no group by name.
+ * @title: its heading in `pinmm help commands`.
+ * @order: where the heading goes (smaller first).
+ * @cmds: its commands, ended by an entry whose name is NULL.
+ * @subcmds: its show/expect forms, ended by a NULL name; may be NULL.
+ * @machine_gone: called before the script's machine shuts down (the
+ *	`shutdown` command, or the end of the script); may be NULL.
+ * @script_end: called when the script ends, after the machine is gone,
+ *	to free what the group keeps in script_private(); may be NULL.
+ */
+struct script_group {
+	const char *title;
+	int order;
+	const struct script_cmd *cmds;
+	const struct script_subcmd *subcmds;
+	void (*machine_gone)(struct script *s);
+	void (*script_end)(struct script *s);
+};
+
+/*
+ * SCRIPT_GROUP(g) - register the struct script_group @g: a pointer to it
+ * goes into the "pinmm_script_groups" section, which the linker collects
+ * from every object of the tool (script_table.c walks it).
+ */
+#define SCRIPT_GROUP(g)							\
+	static const struct script_group *const __script_group_##g	\
+	__attribute__((section("pinmm_script_groups"), used)) = &(g)
+
+/* The registry (script_table.c). */
+const struct script_cmd *script_find_cmd(const char *name);
+const struct script_subcmd *script_find_subcmd(int argc, char **argv);
+const char *script_usage(const struct script_cmd *c);
+const char *script_usage_of(const char *name);
+void script_print_commands(FILE *f);
+void script_groups_machine_gone(struct script *s);
+void script_groups_end(struct script *s);
+void **script_private(struct script *s, const struct script_group *g);
 
 /* ---- helpers (script.c) --------------------------------------------------- */
 
