@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * script_mmu_notifier.c - MMU interval notifiers in the scenario language:
+ * `notify [P] ADDR LEN [log] -> N` inserts a notifier over a range that
+ * records (and with `log` prints) every invalidation it is sent,
+ * `unnotify N` removes it, and `show|expect notifier N` read what it
+ * recorded: the count per event, the last event and its range.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pinmm/mmu_notifier.h>
+
+#include "script_rdma.h"
+
+#define NR_EVENTS (MMU_NOTIFY_EXCLUSIVE + 1)
+#define NLOG 32			/* events a notifier remembers */
+
+static const char *const event_names[NR_EVENTS] = {
+	[MMU_NOTIFY_UNMAP] = "UNMAP", [MMU_NOTIFY_CLEAR] = "CLEAR",
+	[MMU_NOTIFY_PROTECTION_VMA] = "PROTECTION_VMA",
+	[MMU_NOTIFY_PROTECTION_PAGE] = "PROTECTION_PAGE",
+	[MMU_NOTIFY_SOFT_DIRTY] = "SOFT_DIRTY", [MMU_NOTIFY_RELEASE] = "RELEASE",
+	[MMU_NOTIFY_MIGRATE] = "MIGRATE", [MMU_NOTIFY_EXCLUSIVE] = "EXCLUSIVE",
+};
+
+struct nevent {
+	enum mmu_notifier_event event;
+	unsigned long start, end;
+};
+
+/* A script's interval notifier: records every invalidation it is sent. */
+struct snotifier {
+	struct mmu_interval_notifier sub;
+	struct script *s;
+	const char *name;
+	bool log;			/* print each event as it arrives */
+	bool inserted;
+	pthread_mutex_t lock;		/* a leaf: taken inside ->invalidate */
+	long events;
+	long per_event[NR_EVENTS];
+	struct nevent ring[NLOG];	/* the last NLOG events */
+};
+
+/* rdma_notifier_free() - remove @n from its mm if inserted, and free it. */
+void rdma_notifier_free(struct snotifier *n)
+{
+	if (!n)
+		return;
+	if (n->inserted)
+		mmu_interval_notifier_remove(&n->sub);
+	pthread_mutex_destroy(&n->lock);
+	free(n);
+}
+
+static void nevent_text(const struct nevent *e, char *buf, size_t len)
+{
+	if (e->end - e->start >= (1UL << 40))
+		snprintf(buf, len, "%s [%#lx, %#lx) (the whole address space)",
+			 event_names[e->event], e->start, e->end);
+	else
+		snprintf(buf, len, "%s [%#lx, %#lx) %lu page%s", event_names[e->event], e->start,
+			 e->end, (e->end - e->start) / 4096, e->end - e->start == 4096 ? "" : "s");
+}
+
+/*
+ * ->invalidate: record the event.  Runs inside the mm operation (mmap or
+ * rmap locks held, possibly in a peer's thread); the lock is a leaf.
+ */
+static bool snotifier_invalidate(struct mmu_interval_notifier *sub,
+				 const struct mmu_notifier_range *range, unsigned long cur_seq)
+{
+	struct snotifier *n = (struct snotifier *)sub;	/* first member */
+	struct nevent e = { range->event, range->start, range->end };
+
+	pthread_mutex_lock(&n->lock);
+	mmu_interval_set_seq(sub, cur_seq);
+	if (e.event < NR_EVENTS)
+		n->per_event[e.event]++;
+	n->ring[n->events % NLOG] = e;
+	n->events++;
+	pthread_mutex_unlock(&n->lock);
+	if (n->log) {
+		char text[96];
+
+		nevent_text(&e, text, sizeof(text));
+		script_out(n->s, "  notifier %s: %s\n", n->name, text);
+	}
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops snotifier_ops = {
+	.invalidate = snotifier_invalidate,
+};
+
+/* notify [P] ADDR LEN [log] -> N */
+int rdma_cmd_notify(struct script *s, int argc, char **argv)
+{
+	struct pinmm_proc *p;
+	struct snotifier *n;
+	long long addr, len;
+	struct obj *o;
+	bool log = false;
+	int i = 1, ret;
+
+	if (arg_proc(s, argc, argv, &i, &p))
+		return SCRIPT_SYNTAX;
+	if (argc - i == 3 && !strcmp(argv[argc - 1], "log")) {
+		log = true;
+		argc--;
+	}
+	if (argc - i != 2 || arg_int(s, argv[i], &addr) || arg_int(s, argv[i + 1], &len))
+		return script_syntax(s, "usage: %s", script_find_cmd("notify")->usage);
+	if (!pinmm_proc_mm(p))
+		return -ESRCH;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	pthread_mutex_init(&n->lock, NULL);
+	n->s = s;
+	n->log = log;
+	ret = mmu_interval_notifier_insert(&n->sub, pinmm_proc_mm(p), (unsigned long)addr,
+					   (unsigned long)len, &snotifier_ops);
+	if (ret || !(o = rdma_obj_new(s, OBJ_NOTIFIER))) {
+		n->inserted = !ret;
+		rdma_notifier_free(n);
+		return ret ? ret : -ENOMEM;
+	}
+	n->inserted = true;
+	n->name = o->name;
+	o->notif = n;
+	o->val = rdma_next_id(s);
+	return var_bind_int(s, o->val);
+}
+
+/* unnotify N: remove the notifier and forget it. */
+int rdma_cmd_unnotify(struct script *s, int argc, char **argv)
+{
+	struct obj *o;
+
+	if (argc != 2)
+		return script_syntax(s, "usage: unnotify N");
+	if (rdma_obj_arg(s, argv[1], OBJ_NOTIFIER, &o))
+		return SCRIPT_SYNTAX;
+	rdma_obj_free(s, o);
+	return 0;
+}
+
+/* ---- observables -------------------------------------------------------------------- */
+
+/* rdma_notifier_fields() - the observables of @nt.  Return: their number. */
+int rdma_notifier_fields(struct snotifier *nt, struct field *f)
+{
+	struct nevent last = { 0 };
+	int n = 0;
+
+	pthread_mutex_lock(&nt->lock);
+	if (nt->events)
+		last = nt->ring[(nt->events - 1) % NLOG];
+	f[n++] = (struct field)FIELD("events", nt->events);
+	f[n++] = (struct field){ "last", 0, nt->events ? event_names[last.event] : "NONE" };
+	f[n++] = (struct field)FIELD("last_start", last.start);
+	f[n++] = (struct field)FIELD("last_end", last.end);
+	/* per event, by name: unmap>=1, PROTECTION_VMA==0 (names match any case) */
+	for (int e = 0; e < NR_EVENTS; e++)
+		f[n++] = (struct field)FIELD(event_names[e], nt->per_event[e]);
+	pthread_mutex_unlock(&nt->lock);
+	return n;
+}
+
+/* show notifier N: its range and the last NLOG events. */
+int rdma_show_notifier(struct script *s, struct obj *o)
+{
+	struct snotifier *nt = o->notif;
+	struct nevent ring[NLOG];
+	long events, first;
+
+	pthread_mutex_lock(&nt->lock);
+	events = nt->events;
+	memcpy(ring, nt->ring, sizeof(ring));
+	pthread_mutex_unlock(&nt->lock);
+	script_out(s, "notifier %s: [%#lx, %#lx], %ld event%s\n", o->name, nt->sub.start,
+		   nt->sub.last + 1, events, events == 1 ? "" : "s");
+	first = events > NLOG ? events - NLOG : 0;
+	for (long k = first; k < events; k++) {
+		char text[96];
+
+		nevent_text(&ring[k % NLOG], text, sizeof(text));
+		script_out(s, "  %ld: %s\n", k + 1, text);
+	}
+	return 0;
+}
