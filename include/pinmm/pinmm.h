@@ -123,7 +123,7 @@ struct pinmm_config {
 	uint64_t dio_latency_us;	/* O_DIRECT device latency per request */
 	uint64_t writeback_latency_us;	/* writeback I/O time of one page */
 	enum pinmm_pinfs_no_blocks pinfs_no_blocks;	/* pinfs.dirty_no_blocks */
-	uint32_t reserved32;
+	int nr_cpus;			/* simulated CPUs: per-CPU page lists, counters */
 	uint64_t reserved[9];
 };
 
@@ -133,7 +133,8 @@ struct pinmm_config {
  *
  * ram 4G, no MOVABLE/CMA/pmem, thp madvise, pin.tracking bias,
  * fs.pinned_policy linux, rlimit.memlock 8M, debug 1, seed 1, no periodic
- * writeback, no injected pinfs I/O errors, dax.truncate_wait_ms 1000.
+ * writeback, no injected pinfs I/O errors, dax.truncate_wait_ms 1000,
+ * nr_cpus 4.
  * Context: any.
  */
 PINMM_API void pinmm_config_default(struct pinmm_config *cfg);

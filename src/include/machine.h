@@ -15,6 +15,7 @@
 
 #include <pinmm/pinmm.h>
 #include "mm_types.h"
+#include "smp.h"
 
 enum zone_type {
 	ZONE_NORMAL,
@@ -30,8 +31,23 @@ struct free_area {
 };
 
 /*
+ * struct per_cpu_pages - one CPU's cache of free order-0 pages of a zone
+ * (page_pcp.c).  @lock protects @list and @count, and nests outside
+ * zone->lock; @count is also read without it (READ_ONCE) to sum free pages.
+ * Pages on @list carry PG_pcp; they are free but not in the buddy lists.
+ */
+struct per_cpu_pages {
+	struct mutex lock;
+	int count;				/* pages on @list */
+	int high;				/* free beyond this: drain @batch */
+	int batch;				/* pages per refill / drain */
+	struct list_head list;			/* order-0 pages, PG_pcp, via ->lru */
+} __attribute__((aligned(64)));
+
+/*
  * struct zone - a contiguous pfn range with its own buddy allocator.
  * @lock protects @free_area and the PG_buddy/order state of free blocks.
+ * @pcp: m->nr_cpus per-CPU page lists (NULL for ZONE_DEVICE).
  */
 struct zone {
 	struct pinmm *machine;
@@ -41,8 +57,10 @@ struct zone {
 	unsigned long end_pfn;			/* exclusive */
 	struct mutex lock;
 	struct free_area free_area[NR_PAGE_ORDERS];
-	atomic_long_t nr_free;			/* free pages */
+	atomic_long_t nr_free;			/* free pages in the buddy lists */
 	unsigned long managed_pages;
+	struct per_cpu_pages *pcp;
+	atomic_t pcp_disabled;			/* > 0: bypass @pcp (zone_pcp_disable()) */
 };
 
 /*
@@ -119,6 +137,14 @@ enum vm_stat_item {
 	NR_VM_STAT_ITEMS
 };
 
+/*
+ * struct vm_stat_cpu - one CPU's share of every vmstat item (vmstat.c).
+ * The value of an item is m->vmstat[item] plus the sum over all CPUs.
+ */
+struct vm_stat_cpu {
+	atomic_long_t count[NR_VM_STAT_ITEMS];
+} __attribute__((aligned(64)));
+
 struct pinmm_vfs;
 struct super_block;
 
@@ -141,7 +167,9 @@ struct pinmm {
 	unsigned long zero_pfn;
 	struct folio *huge_zero_folio;		/* allocated on first use */
 	struct mutex huge_zero_lock;
-	atomic_long_t vmstat[NR_VM_STAT_ITEMS];
+	atomic_long_t vmstat[NR_VM_STAT_ITEMS];	/* base: boot values, see vm_cpu */
+	unsigned int nr_cpus;			/* cfg.nr_cpus */
+	struct vm_stat_cpu *vm_cpu;		/* [nr_cpus] per-CPU counter shares */
 	struct mutex proc_lock;
 	struct list_head procs;
 	int next_pid;
@@ -198,10 +226,25 @@ int pinmm_config_validate(const struct pinmm_config *cfg);
 /* init/process.c: exit every process of @m (shutdown, before the ->exit hooks). */
 void pinmm_procs_exit_all(struct pinmm *m);
 
-/* vmstat.c */
+/*
+ * smp_processor_id_m() - the CPU of machine @m the calling thread runs on:
+ * its CPU slot (smp.h) modulo m->nr_cpus.
+ */
+static inline unsigned int smp_processor_id_m(const struct pinmm *m)
+{
+	unsigned int cpu = (unsigned int)raw_smp_processor_id();
+
+	return likely(cpu < m->nr_cpus) ? cpu : cpu % m->nr_cpus;
+}
+
+/*
+ * vmstat.c.  Updates go to the calling CPU's share (a relaxed atomic add
+ * on a cache line of its own: CPUs may be shared by threads, smp.h);
+ * vm_stat_snapshot() sums the shares.
+ */
 static inline void count_vm_events(struct pinmm *m, enum vm_stat_item item, long n)
 {
-	atomic_long_add(n, &m->vmstat[item]);
+	atomic_long_add(n, &m->vm_cpu[smp_processor_id_m(m)].count[item]);
 }
 static inline void count_vm_event(struct pinmm *m, enum vm_stat_item item)
 {
@@ -209,9 +252,24 @@ static inline void count_vm_event(struct pinmm *m, enum vm_stat_item item)
 }
 static inline void mod_vm_stat(struct pinmm *m, enum vm_stat_item item, long delta)
 {
-	atomic_long_add(delta, &m->vmstat[item]);
+	count_vm_events(m, item, delta);
 }
 const char *vmstat_name(enum vm_stat_item item);
+long vm_stat_snapshot(struct pinmm *m, enum vm_stat_item item);
+int vmstat_init(struct pinmm *m);
+void vmstat_exit(struct pinmm *m);
+
+/* Free order-0 pages of @zone on the per-CPU lists (racy while in use). */
+static inline long zone_pcp_pages(const struct pinmm *m, const struct zone *zone)
+{
+	long n = 0;
+
+	if (!zone->pcp)
+		return 0;
+	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
+		n += READ_ONCE(zone->pcp[cpu].count);
+	return n;
+}
 
 /*
  * The per-thread `current`.  current_mm() takes no reference: code that

@@ -55,6 +55,7 @@ PAGE_FLAG_OPS(Devmap, PG_devmap)
 PAGE_FLAG_OPS(Zero, PG_zero)
 PAGE_FLAG_OPS(MappedToDisk, PG_mappedtodisk)
 PAGE_FLAG_OPS(NoDisk, PG_nodisk)
+PAGE_FLAG_OPS(Pcp, PG_pcp)
 
 /* ------------------------------------------------------------------ */
 /* Compound pages and folios                                            */
@@ -368,6 +369,18 @@ int page_alloc_init(struct pinmm *m);		/* boot */
 void page_alloc_exit(struct pinmm *m);
 /* Frames not in the buddy allocator that should be (leak check). */
 long page_alloc_check_leaks(struct pinmm *m, bool report);
+/* Per-CPU page lists (page_pcp.c) and the buddy side of them (page_alloc.c). */
+int zone_pcp_init(struct pinmm *m, struct zone *zone);
+void zone_pcp_exit(struct pinmm *m, struct zone *zone);
+struct page *rmqueue_pcplist(struct pinmm *m, struct zone *zone);
+bool free_unref_page(struct pinmm *m, struct zone *zone, struct page *page);
+long drain_local_pages(struct pinmm *m, struct zone *zone);
+long drain_all_pages(struct pinmm *m, struct zone *zone);
+void zone_pcp_disable(struct pinmm *m, struct zone *zone);
+void zone_pcp_enable(struct pinmm *m, struct zone *zone);
+int rmqueue_bulk(struct pinmm *m, struct zone *zone, int count, struct list_head *list);
+void free_pcppages_bulk(struct pinmm *m, struct zone *zone, struct per_cpu_pages *pcp,
+			int count);
 
 /* ------------------------------------------------------------------ */
 /* VMAs (vma.c)                                                         */

@@ -88,6 +88,7 @@ enum pageflags {
 	PG_zero,		/* the shared zero page / huge zero folio */
 	PG_mappedtodisk,	/* all blocks of the page are allocated */
 	PG_nodisk,		/* legacy: dirty data writeback had to skip */
+	PG_pcp,			/* free, on a per-CPU page list (page_pcp.c) */
 	__NR_PAGEFLAGS
 };
 

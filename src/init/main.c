@@ -70,6 +70,7 @@ static void machine_free(struct pinmm *m)
 {
 	mutex_destroy(&m->huge_zero_lock);
 	mutex_destroy(&m->proc_lock);
+	vmstat_exit(m);
 	free(m);
 }
 
@@ -105,6 +106,7 @@ int pinmm_boot(const struct pinmm_config *cfg, struct pinmm **out)
 		return -ENOMEM;
 	m->cfg = *cfg;
 	m->debug = cfg->debug;
+	m->nr_cpus = (unsigned int)cfg->nr_cpus;
 	mutex_init(&m->huge_zero_lock);
 	mutex_init(&m->proc_lock);
 	INIT_LIST_HEAD(&m->procs);
@@ -113,6 +115,10 @@ int pinmm_boot(const struct pinmm_config *cfg, struct pinmm **out)
 	atomic_long_set(&m->audit_errors, 0);
 	/* warn_count reads as the WARNs since this boot (vmstat.c). */
 	atomic_long_set(&m->vmstat[WARN_COUNT], -pinmm_warn_count());
+	if (vmstat_init(m)) {
+		machine_free(m);
+		return -ENOMEM;
+	}
 
 	n = initcalls_sorted(order);
 	for (i = 0; i < n; i++) {

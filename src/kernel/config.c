@@ -17,6 +17,7 @@
 
 #include "machine.h"
 #include "rcu.h"
+#include "smp.h"
 
 #define CFG_KiB	(1ULL << 10)
 #define CFG_MiB	(1ULL << 20)
@@ -35,7 +36,7 @@
  * ram 4G, no MOVABLE/CMA/pmem, thp madvise, pin.tracking bias,
  * fs.pinned_policy linux, rlimit.memlock 8M, debug 1, seed 1, no periodic
  * writeback, no injected pinfs I/O errors, dax.truncate_wait_ms 1000,
- * pinfs.dirty_no_blocks remap.
+ * pinfs.dirty_no_blocks remap, nr_cpus 4.
  * Context: any.
  */
 void pinmm_config_default(struct pinmm_config *cfg)
@@ -55,6 +56,7 @@ void pinmm_config_default(struct pinmm_config *cfg)
 	cfg->holdoff_ms = 100;
 	cfg->lease_break_ms = 100;
 	cfg->dax_truncate_wait_ms = 1000;
+	cfg->nr_cpus = 4;
 }
 
 enum cfg_type { T_SIZE, T_ENUM, T_BOOL, T_U64, T_INT, T_PATH, T_MEMLOCK, T_FAILIO };
@@ -101,6 +103,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "pinfs.size", T_SIZE, OFF(pinfs_size), NULL, 0, CFG_MiB, CFG_TiB, PAGE_SIZE },
 	{ "rlimit.memlock", T_MEMLOCK, OFF(rlimit_memlock), NULL, 0, 0, 0, 0 },
 	{ "debug", T_INT, OFF(debug), NULL, 0, 0, 2, 0 },
+	{ "nr_cpus", T_INT, OFF(nr_cpus), NULL, 0, 1, PINMM_MAX_CPUS, 0 },
 	{ "seed", T_U64, OFF(seed), NULL, 0, 0, UINT64_MAX, 0 },
 	{ "pin.provenance", T_BOOL, OFF(pin_provenance), NULL, 0, 0, 0, 0 },
 	{ "quiet", T_BOOL, OFF(quiet), NULL, 0, 0, 0, 0 },
@@ -121,7 +124,7 @@ static const struct cfg_key cfg_keys[] = {
 static const char *const cfg_key_names[ARRAY_SIZE(cfg_keys) + 1] = {
 	"ram", "zone.movable", "zone.cma", "pmem", "thp", "pin.tracking",
 	"fs.pinned_policy", "pinfs.image", "pinfs.size", "rlimit.memlock",
-	"debug", "seed", "pin.provenance", "quiet", "holdoff_ms",
+	"debug", "nr_cpus", "seed", "pin.provenance", "quiet", "holdoff_ms",
 	"lease_break_ms", "writeback.interval_ms", "pinfs.fail_io", "dax.truncate_wait_ms",
 	"dio.latency_us", "writeback.latency_us", "pinfs.dirty_no_blocks", NULL,
 };

@@ -3,14 +3,22 @@
  * vmstat.c - the names of the machine's counters and pinmm_vmstat() /
  * pinmm_vmstat_foreach().
  *
- * Event and state counters live in m->vmstat[] (machine.h) and are bumped
- * by their owners with count_vm_event()/mod_vm_stat().  This file adds the
- * synthetic per-zone counters (free, used, managed pages) and warn_count,
- * which is the process-wide WARN count since the machine booted
- * (m->vmstat[WARN_COUNT] holds minus the count at boot, plus any WARN the
- * machine counted itself).
+ * Event and state counters are per CPU (machine.h): count_vm_event() and
+ * mod_vm_stat() add to the calling CPU's share in m->vm_cpu[], and a read
+ * (vm_stat_snapshot()) sums m->vmstat[] (the base, set at boot) and every
+ * CPU's share, so a reader is exact whenever the machine is quiescent.
+ * Linux keeps per-CPU diffs that fold into a global counter past a
+ * threshold, for cheap approximate reads; pinmm's readers are rare (tests,
+ * the tool, shutdown) and always sum (doc/DESIGN.md, "Per-CPU data").
+ *
+ * This file adds the synthetic per-zone counters (free, used, managed pages)
+ * and warn_count, which is the process-wide WARN count since the machine
+ * booted (m->vmstat[WARN_COUNT] holds minus the count at boot, plus any WARN
+ * the machine counted itself).  Free pages include the per-CPU page lists:
+ * nr_free_pages and nr_free_<zone> are buddy + pcp pages.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mm.h"
@@ -114,12 +122,68 @@ const char *vmstat_name(enum vm_stat_item item)
 	return vmstat_names[item];
 }
 
-static long vmstat_item_value(struct pinmm *m, enum vm_stat_item item)
+/**
+ * vmstat_init() - allocate the per-CPU counter shares of @m.
+ * @m: the machine being booted; m->nr_cpus is set
+ *
+ * Context: boot, before anything counts.
+ * Return: 0, or -ENOMEM.
+ */
+int vmstat_init(struct pinmm *m)
+{
+	size_t bytes = m->nr_cpus * sizeof(*m->vm_cpu);
+
+	m->vm_cpu = aligned_alloc(_Alignof(struct vm_stat_cpu), bytes);
+	if (!m->vm_cpu)
+		return -ENOMEM;
+	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
+		for (int i = 0; i < NR_VM_STAT_ITEMS; i++)
+			atomic_long_set(&m->vm_cpu[cpu].count[i], 0);
+	return 0;
+}
+
+/**
+ * vmstat_exit() - free the per-CPU counter shares of @m.
+ * @m: the machine, with nothing counting any more
+ *
+ * Context: shutdown (or a failed boot).
+ */
+void vmstat_exit(struct pinmm *m)
+{
+	free(m->vm_cpu);
+	m->vm_cpu = NULL;
+}
+
+/**
+ * vm_stat_snapshot() - the value of one counter: its base plus every CPU's
+ * share.
+ * @m: the machine
+ * @item: the counter
+ *
+ * Each share is read atomically; the sum is exact when nothing updates the
+ * counter meanwhile.
+ * Context: any; lock-free.
+ * Return: the value.
+ */
+long vm_stat_snapshot(struct pinmm *m, enum vm_stat_item item)
 {
 	long v = atomic_long_read(&m->vmstat[item]);
 
+	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
+		v += atomic_long_read(&m->vm_cpu[cpu].count[item]);
+	return v;
+}
+
+static long vmstat_item_value(struct pinmm *m, enum vm_stat_item item)
+{
+	long v = vm_stat_snapshot(m, item);
+
 	if (item == WARN_COUNT)
 		v += pinmm_warn_count();
+	/* NR_FREE_PAGES counts the buddy lists, as in Linux; readers add pcp. */
+	if (item == NR_FREE_PAGES)
+		for (int z = 0; z < MAX_NR_ZONES; z++)
+			v += zone_pcp_pages(m, &m->zones[z]);
 	return v;
 }
 
@@ -127,7 +191,8 @@ static long zone_stat_value(struct pinmm *m, enum zone_type z, enum zone_stat s)
 {
 	struct zone *zone = &m->zones[z];
 	long managed = (long)zone->managed_pages;
-	long nr_free = z == ZONE_DEVICE ? 0 : atomic_long_read(&zone->nr_free);
+	long nr_free = z == ZONE_DEVICE ? 0 :
+		       atomic_long_read(&zone->nr_free) + zone_pcp_pages(m, zone);
 
 	switch (s) {
 	case ZS_FREE:
@@ -144,8 +209,10 @@ static long zone_stat_value(struct pinmm *m, enum zone_type z, enum zone_stat s)
  * @m: the machine
  * @name: a counter name (pinmm_vmstat_foreach() lists them all)
  *
- * Counters are read without a lock, each one atomically; two counters read
- * one after the other need not be mutually consistent while the machine runs.
+ * Counters are read without a lock, each one as the sum of its per-CPU
+ * shares; a counter read while the machine runs may miss updates in flight,
+ * and two counters read one after the other need not be mutually
+ * consistent.  With the machine quiescent every value is exact.
  * Context: any.
  * Return: the value (>= 0 for every counter except transient state
  * counters), -ENOENT if @name is unknown, -EINVAL for NULL arguments.

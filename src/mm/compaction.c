@@ -186,6 +186,8 @@ int pinmm_offline_zone(struct pinmm *m, const char *zone, struct pinmm_migrate_s
 	memset(st, 0, sizeof(*st));
 	zn = &m->zones[z];
 	pfn = zn->start_pfn;
+	/* Free pages of the zone in the buddy lists only, none parked per CPU. */
+	zone_pcp_disable(m, zn);
 	while ((folio = zone_next_folio(m, zn, &pfn))) {
 		struct folio *dst;
 
@@ -199,6 +201,7 @@ int pinmm_offline_zone(struct pinmm *m, const char *zone, struct pinmm_migrate_s
 		st->migrated++;
 		folio_put(dst);
 	}
+	zone_pcp_enable(m, zn);
 	pinmm_debug_boundary(m);
 	return (st->failed_pinned || st->failed_busy) ? -EBUSY : 0;
 }
@@ -220,6 +223,12 @@ static void compact_zone(struct pinmm *m, struct zone *zn, struct pinmm_migrate_
 	list = kmalloc(cap * sizeof(*list));
 	if (!list)
 		return;
+	/*
+	 * Targets and freed sources go through the buddy lists, where freed
+	 * sources merge and targets come from (Linux's free scanner takes
+	 * free pages from the buddy lists directly, never from pcp lists).
+	 */
+	zone_pcp_disable(m, zn);
 	while ((folio = zone_next_folio(m, zn, &pfn))) {
 		if (n == cap) {
 			struct folio **nl = krealloc(list, 2 * cap * sizeof(*list));
@@ -267,6 +276,7 @@ static void compact_zone(struct pinmm *m, struct zone *zn, struct pinmm_migrate_
 		st->migrated++;
 		folio_put(dst);
 	}
+	zone_pcp_enable(m, zn);
 	free(list);
 }
 

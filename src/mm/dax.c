@@ -256,7 +256,7 @@ int dax_wait_folio_idle(struct folio *folio, const struct timespec *deadline)
 long dax_check_device_leaks(struct pinmm *m, bool report)
 {
 	struct zone *zone = &m->zones[ZONE_DEVICE];
-	long busy = atomic_long_read(&m->vmstat[NR_DAX_BUSY]);
+	long busy = vm_stat_snapshot(m, NR_DAX_BUSY);
 	int printed = 0;
 
 	if (!busy || !report)

@@ -430,6 +430,7 @@ static const char *const pageflag_names[__NR_PAGEFLAGS] = {
 	[PG_devmap] = "devmap",
 	[PG_zero] = "zero",
 	[PG_mappedtodisk] = "mappedtodisk",
+	[PG_pcp] = "pcp",
 };
 
 /* Decode @flags into "a|b|c" in @buf. */

@@ -362,9 +362,8 @@ static void prune_stable(struct ksm *k, struct pinmm *m)
 			folio_put(kfolio);
 		}
 	}
-	mod_vm_stat(m, KSM_PAGES_SHARED, shared - atomic_long_read(&m->vmstat[KSM_PAGES_SHARED]));
-	mod_vm_stat(m, KSM_PAGES_SHARING,
-		    sharing - atomic_long_read(&m->vmstat[KSM_PAGES_SHARING]));
+	mod_vm_stat(m, KSM_PAGES_SHARED, shared - vm_stat_snapshot(m, KSM_PAGES_SHARED));
+	mod_vm_stat(m, KSM_PAGES_SHARING, sharing - vm_stat_snapshot(m, KSM_PAGES_SHARING));
 }
 
 static void drop_unstable(struct ksm *k)

@@ -27,9 +27,17 @@
  *     PG_poisoned; at m->debug >= 2 allocation verifies the pattern, and a
  *     difference is a write after free (WARN).
  *  5. zone->lock protects the free lists, free_area[].nr_free and the head
- *     state of free blocks.  zone->nr_free and the vmstat counters are
- *     atomics, updated under the lock so that they match the lists whenever
- *     the lock is free.
+ *     state of free blocks.  zone->nr_free and NR_FREE_PAGES count the
+ *     pages in the buddy lists only and are updated under the lock, so that
+ *     they match the lists whenever the lock is free.
+ *  6. Order-0 pages go through the per-CPU lists first (page_pcp.c): a free
+ *     page is parked on its CPU's list and an allocation takes from it,
+ *     under that list's lock only; rmqueue_bulk() and free_pcppages_bulk()
+ *     below move pages between a pcp list and the buddy lists in batches.
+ *     A pcp page carries PG_pcp and keeps FREE_ZEROED in ->index.  Readers
+ *     of free counts add the pcp pages (zone_free_pages(), vmstat.c); the
+ *     leak check drains them first.  An allocation that finds nothing
+ *     drains every CPU's lists and tries once more.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -69,14 +77,15 @@ const char *zone_name(enum zone_type z)
  * @m: the machine
  * @z: the zone index
  *
- * Context: any; lock-free snapshot.
+ * Counts the buddy lists and the per-CPU lists.
+ * Context: any; lock-free snapshot, exact when nothing allocates or frees.
  * Return: the count (0 for ZONE_DEVICE), -EINVAL for an invalid index.
  */
 long zone_free_pages(struct pinmm *m, enum zone_type z)
 {
 	if ((unsigned)z >= MAX_NR_ZONES)
 		return -EINVAL;
-	return atomic_long_read(&m->zones[z].nr_free);
+	return atomic_long_read(&m->zones[z].nr_free) + zone_pcp_pages(m, &m->zones[z]);
 }
 
 static inline bool debug_poison(const struct pinmm *m)
@@ -195,6 +204,68 @@ static struct page *rmqueue(struct pinmm *m, struct zone *zone, unsigned int ord
 	return NULL;
 }
 
+/**
+ * rmqueue_bulk() - move up to @count order-0 pages from the buddy lists of
+ * @zone to the tail of @list (a pcp list), marked PG_pcp.
+ * @m: the machine
+ * @zone: a buddy zone
+ * @count: pages wanted
+ * @list: the pcp list
+ *
+ * Context: the pcp list's lock held; takes zone->lock.
+ * Return: the number of pages moved (fewer when the zone runs out).
+ */
+int rmqueue_bulk(struct pinmm *m, struct zone *zone, int count, struct list_head *list)
+{
+	int n = 0;
+
+	mutex_lock(&zone->lock);
+	while (n < count) {
+		bool zeroed;
+		struct page *page = rmqueue(m, zone, 0, &zeroed);
+
+		if (!page)
+			break;
+		page->index = zeroed ? FREE_ZEROED : 0;
+		set_bit(PG_pcp, &page->flags);
+		list_add_tail(&page->lru, list);
+		n++;
+	}
+	atomic_long_sub(n, &zone->nr_free);
+	mod_vm_stat(m, NR_FREE_PAGES, -(long)n);
+	mutex_unlock(&zone->lock);
+	return n;
+}
+
+/**
+ * free_pcppages_bulk() - return the @count coldest pages of @pcp (its
+ * tail) to the buddy lists of @zone.
+ * @m: the machine
+ * @zone: the zone of @pcp
+ * @pcp: one CPU's list of @zone, holding at least @count pages
+ * @count: pages to return
+ *
+ * Context: @pcp->lock held; takes zone->lock.
+ */
+void free_pcppages_bulk(struct pinmm *m, struct zone *zone, struct per_cpu_pages *pcp,
+			int count)
+{
+	lockdep_assert_held(&pcp->lock);
+	VM_BUG_ON(count > pcp->count);
+	mutex_lock(&zone->lock);
+	for (int i = 0; i < count; i++) {
+		struct page *page = list_last_entry(&pcp->list, struct page, lru);
+
+		list_del(&page->lru);
+		clear_bit(PG_pcp, &page->flags);
+		free_one_block(m, zone, page_to_pfn_m(m, page), 0, page->index == FREE_ZEROED);
+	}
+	atomic_long_add(count, &zone->nr_free);
+	mod_vm_stat(m, NR_FREE_PAGES, count);
+	mutex_unlock(&zone->lock);
+	WRITE_ONCE(pcp->count, pcp->count - count);
+}
+
 static bool frame_is_poisoned(const void *frame)
 {
 	const uint64_t *w = frame;
@@ -285,8 +356,11 @@ static int gfp_zonelist(gfp_t gfp, enum zone_type zl[MAX_NR_ZONES])
  * @site: the caller's fault-injection site (the alloc_pages() macro)
  *
  * Every struct page of the block is initialised (no flags, no mapping,
- * _mapcount -1, refcount 0) and the first page gets refcount 1.
- * Context: any; takes zone->lock.
+ * _mapcount -1, refcount 0) and the first page gets refcount 1.  Order 0
+ * comes from the calling CPU's pcp list when it can (page_pcp.c).  When no
+ * allowed zone has a block, the pcp lists of every CPU are drained and the
+ * zones tried once more, as Linux does before it declares OOM.
+ * Context: any; takes a pcp lock and/or zone->lock.
  * Return: the first page, or NULL when no allowed zone has a free block of
  * @order (or @order is too large).
  */
@@ -297,7 +371,7 @@ struct page *__alloc_pages(struct pinmm *m, gfp_t gfp, unsigned int order,
 	struct page *page = NULL;
 	struct zone *zone = NULL;
 	unsigned long nr = 1UL << order, pfn;
-	bool zeroed = false;
+	bool zeroed = false, drained = false;
 	int n;
 
 	if (order > MAX_PAGE_ORDER)
@@ -306,10 +380,18 @@ struct page *__alloc_pages(struct pinmm *m, gfp_t gfp, unsigned int order,
 	if (should_fail(site))
 		return NULL;
 	n = gfp_zonelist(gfp, zl);
+retry:
 	for (int i = 0; i < n && !page; i++) {
 		zone = &m->zones[zl[i]];
 		if (zone->start_pfn == zone->end_pfn)
 			continue;
+		if (order == 0) {
+			page = rmqueue_pcplist(m, zone);
+			if (page) {
+				zeroed = page->index == FREE_ZEROED;
+				break;
+			}
+		}
 		mutex_lock(&zone->lock);
 		page = rmqueue(m, zone, order, &zeroed);
 		if (page) {
@@ -318,8 +400,13 @@ struct page *__alloc_pages(struct pinmm *m, gfp_t gfp, unsigned int order,
 		}
 		mutex_unlock(&zone->lock);
 	}
-	if (!page)
+	if (!page) {
+		if (!drained && drain_all_pages(m, NULL) > 0) {
+			drained = true;
+			goto retry;
+		}
 		return NULL;
+	}
 	count_vm_events(m, PGALLOC, (long)nr);
 	pfn = page_to_pfn_m(m, page);
 
@@ -362,7 +449,7 @@ static bool free_pages_check(struct pinmm *m, struct page *page, unsigned int or
 	const char *bad = NULL;
 	struct page *bad_page = page;
 
-	if (PageBuddy(page))
+	if (PageBuddy(page) || PagePcp(page))
 		bad = "freeing a free block (double free)";
 	else if (page_ref_count(page) != 0)
 		bad = "nonzero refcount";
@@ -420,9 +507,10 @@ static void free_device_block(struct page *page, unsigned int order)
  * @order: its order
  *
  * Tears down compound state, resets every struct page, poisons (debug) and
- * merges the block into the free lists.  A block that is still in use
+ * merges the block into the free lists; a single page goes to the calling
+ * CPU's pcp list when it can (page_pcp.c).  A block that is still in use
  * (mapped, pinned, referenced, already free) is reported and leaked.
- * Context: any; takes zone->lock.
+ * Context: any; takes a pcp lock and/or zone->lock.
  */
 void free_pages_prepared(struct pinmm *m, struct page *page, unsigned int order)
 {
@@ -446,6 +534,10 @@ void free_pages_prepared(struct pinmm *m, struct page *page, unsigned int order)
 	if (poison)
 		memset(pfn_to_virt(m, pfn), PAGE_POISON, nr << PAGE_SHIFT);
 
+	if (order == 0 && free_unref_page(m, zone, page)) {
+		count_vm_event(m, PGFREE);
+		return;
+	}
 	mutex_lock(&zone->lock);
 	free_one_block(m, zone, pfn, order, false);
 	atomic_long_add((long)nr, &zone->nr_free);
@@ -524,9 +616,10 @@ void __folio_put(struct folio *folio)
  * @m: the machine; zones[].start_pfn/end_pfn are set, the memmap is mapped
  *
  * Each buddy zone is covered by the largest aligned blocks that fit; only
- * their head struct pages are written.
+ * their head struct pages are written.  Each buddy zone gets its per-CPU
+ * page lists (page_pcp.c).
  * Context: boot, single-threaded.
- * Return: 0.
+ * Return: 0, or -ENOMEM (host memory for the pcp lists).
  */
 int page_alloc_init(struct pinmm *m)
 {
@@ -544,8 +637,12 @@ int page_alloc_init(struct pinmm *m)
 		}
 		zone->managed_pages = zone->end_pfn - zone->start_pfn;
 		atomic_long_set(&zone->nr_free, 0);
+		atomic_set(&zone->pcp_disabled, 0);
+		zone->pcp = NULL;
 		if (!zone_is_buddy(zone))
 			continue;
+		if (zone_pcp_init(m, zone))
+			goto fail;
 		for (pfn = zone->start_pfn; pfn < zone->end_pfn;) {
 			unsigned int order = MAX_PAGE_ORDER;
 
@@ -559,6 +656,9 @@ int page_alloc_init(struct pinmm *m)
 		mod_vm_stat(m, NR_FREE_PAGES, (long)zone->managed_pages);
 	}
 	return 0;
+fail:
+	page_alloc_exit(m);
+	return -ENOMEM;
 }
 
 /**
@@ -569,8 +669,10 @@ int page_alloc_init(struct pinmm *m)
  */
 void page_alloc_exit(struct pinmm *m)
 {
-	for (int z = 0; z < MAX_NR_ZONES; z++)
+	for (int z = 0; z < MAX_NR_ZONES; z++) {
+		zone_pcp_exit(m, &m->zones[z]);
 		mutex_destroy(&m->zones[z].lock);
+	}
 }
 
 struct free_extent {
@@ -664,10 +766,10 @@ static long report_zone_leaks(struct pinmm *m, struct zone *zone, int *budget)
  * @report: print every allocated range and the state of its frames (the
  *          first LEAK_REPORT_MAX folios/pages in detail) to stderr
  *
- * Walks the free lists, never the whole memmap: with @report, only struct
- * pages outside free blocks are read.
- * Context: any; takes each zone->lock in turn.  Meaningful as a leak check
- * only when nothing else is allocating.
+ * Drains the per-CPU lists first, then walks the free lists, never the
+ * whole memmap: with @report, only struct pages outside free blocks are read.
+ * Context: any; takes the pcp locks, then each zone->lock in turn.
+ * Meaningful as a leak check only when nothing else is allocating.
  * Return: the number of frames not free.
  */
 long page_alloc_check_leaks(struct pinmm *m, bool report)
@@ -675,6 +777,7 @@ long page_alloc_check_leaks(struct pinmm *m, bool report)
 	long leaked = 0;
 	int budget = LEAK_REPORT_MAX;
 
+	drain_all_pages(m, NULL);
 	for (int z = 0; z < MAX_NR_ZONES; z++) {
 		struct zone *zone = &m->zones[z];
 		unsigned long free_pages = 0;

@@ -249,8 +249,8 @@ void provenance_report(struct pinmm *m, FILE *out)
  */
 static int pins_exit(struct pinmm *m)
 {
-	long acquired = atomic_long_read(&m->vmstat[NR_FOLL_PIN_ACQUIRED]);
-	long released = atomic_long_read(&m->vmstat[NR_FOLL_PIN_RELEASED]);
+	long acquired = vm_stat_snapshot(m, NR_FOLL_PIN_ACQUIRED);
+	long released = vm_stat_snapshot(m, NR_FOLL_PIN_RELEASED);
 	int ret = 0;
 
 	if (acquired != released) {

@@ -4,6 +4,8 @@
  * merge, zone fallback, memalloc_pin, __GFP_ZERO, large folio layout,
  * exhaustion, poisoning (use-after-free detection), counter balance, host
  * memory returned, and a 16 GiB boot that touches little host memory.
+ * Tests of the buddy lists' layout turn the per-CPU lists off
+ * (buddy_only()); test_page_pcp.c tests those lists.
  */
 #include "helpers.h"
 #include <pthread.h>
@@ -37,6 +39,19 @@ static void take_snap(struct pinmm *m, struct snap *s)
 	s->free_pages = pinmm_vmstat(m, "nr_free_pages");
 }
 
+/* Send every allocation and free of @m straight to the buddy lists. */
+static void buddy_only(struct pinmm *m)
+{
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		zone_pcp_disable(m, &m->zones[z]);
+}
+
+static void buddy_only_end(struct pinmm *m)
+{
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		zone_pcp_enable(m, &m->zones[z]);
+}
+
 static void check_balance(struct pinmm *m)
 {
 	long sum = 0;
@@ -55,6 +70,7 @@ static void test_split_merge(void **state)
 	struct page *p[5];
 
 	(void)state;
+	buddy_only(m);
 	take_snap(m, &before);
 	p[0] = alloc_pages(m, GFP_KERNEL, 0);
 	assert_non_null(p[0]);
@@ -85,6 +101,7 @@ static void test_split_merge(void **state)
 	/* Everything merged back to the boot layout. */
 	assert_memory_equal(&before, &after, sizeof(before));
 	check_balance(m);
+	buddy_only_end(m);
 	test_shutdown_clean(m);
 }
 
@@ -300,7 +317,7 @@ static void test_poison(void **state)
 		skip();
 	}
 	assert_true(PagePoisoned(a));
-	assert_true(PageBuddy(a));
+	assert_true(PagePcp(a));		/* parked on this CPU's list */
 	for (int i = 0; i < (int)PAGE_SIZE; i++)
 		assert_int_equal(va[i], 0x6b);
 	/* A clean reuse does not warn. */
@@ -411,6 +428,7 @@ static void test_concurrent(void **state)
 	struct snap before, after;
 
 	(void)state;
+	drain_all_pages(m, NULL);	/* boot's pages parked on CPU lists */
 	take_snap(m, &before);
 	for (int i = 0; i < 4; i++) {
 		args[i] = (struct race_arg){ m, 1000u + (unsigned)i };
@@ -418,6 +436,7 @@ static void test_concurrent(void **state)
 	}
 	for (int i = 0; i < 4; i++)
 		TEST_JOIN(th[i], "an allocator thread");
+	drain_all_pages(m, NULL);
 	take_snap(m, &after);
 	assert_memory_equal(&before, &after, sizeof(before));
 	check_balance(m);
