@@ -156,13 +156,16 @@ def time_goes(std, gup):
         if u1.get("host") is not None:
             line += ", the host %s ns (which includes the system call)" % fmt(u1["host"])
         out.append(line + ".")
-    p9, c1, u2 = r.get("P9"), r.get("C1"), r.get("U2")
+    p9, c1, u2, f6 = r.get("P9"), r.get("C1"), r.get("U2"), r.get("F6")
     if p9 and c1:
         out.append("* **P9, 2 threads: %s×** while two threads of a pure compute loop gained "
-                   "%s× on this host at the same time (C1). pinmm's io_uring with two rings "
-                   "scaled %s×%s."
-                   % (fmt(p9["pinmm"]), fmt(c1["pinmm"]), fmt(u2["pinmm"]) if u2 else "-",
+                   "%s× on this host at the same time (C1): P9 / C1 = %s (target 0.95). "
+                   "pinmm's io_uring with two rings scaled %s×%s."
+                   % (fmt(p9["pinmm"]), fmt(c1["pinmm"]), fmt(p9["pinmm"] / c1["pinmm"]),
+                      fmt(u2["pinmm"]) if u2 else "-",
                       ", the host's %s×" % fmt(u2["host"]) if u2 and u2.get("host") else ""))
+    if f6:
+        out.append("* **F6, fault-in with 2 threads: %s×**; %s." % (fmt(f6["pinmm"]), f6["note"]))
     return "\n".join(out)
 
 

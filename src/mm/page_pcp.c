@@ -34,7 +34,7 @@
  *     allocations and frees bypass the lists until zone_pcp_enable().
  *     zone->pcp_disabled is read under pcp->lock and set before the drain
  *     takes each pcp->lock, so no page is parked on a list after the drain
- *     of that list (doc/LOCKING.md, "pcp").
+ *     of that list (doc/MEMORY-ORDERING.md (k)).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -132,7 +132,7 @@ struct page *rmqueue_pcplist(struct pinmm *m, struct zone *zone)
 	pcp = this_cpu_pcp(m, zone);
 	if (!mutex_trylock(&pcp->lock))
 		return NULL;
-	if (atomic_read(&zone->pcp_disabled))
+	if (atomic_read(&zone->pcp_disabled))	/* (k) 3 */
 		goto out;
 	if (list_empty(&pcp->list)) {
 		int n = rmqueue_bulk(m, zone, pcp->batch, &pcp->list);
@@ -175,7 +175,7 @@ bool free_unref_page(struct pinmm *m, struct zone *zone, struct page *page)
 	pcp = this_cpu_pcp(m, zone);
 	if (!mutex_trylock(&pcp->lock))
 		return false;
-	if (atomic_read(&zone->pcp_disabled)) {
+	if (atomic_read(&zone->pcp_disabled)) {	/* MEMORY-ORDERING.md (k) 3 */
 		mutex_unlock(&pcp->lock);
 		return false;
 	}
@@ -264,9 +264,9 @@ long drain_all_pages(struct pinmm *m, struct zone *zone)
  */
 void zone_pcp_disable(struct pinmm *m, struct zone *zone)
 {
-	/* Before the drain's lock of each list: design note 4. */
+	/* MEMORY-ORDERING.md (k) 1: before the drain locks each list. */
 	atomic_inc_return(&zone->pcp_disabled);
-	drain_all_pages(m, zone);
+	drain_all_pages(m, zone);	/* (k) 2 */
 }
 
 /**

@@ -10,6 +10,8 @@
  * tool links the public library only.
  */
 #include <errno.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -89,12 +91,105 @@ int std_boot(void)
 	return EXIT_OK;
 }
 
-/* F5: fault in 1 GiB of 4 KiB pages with one store each, pinmm vs host. */
+/* One thread of fault_in_threads(): one store per page of its part. */
+struct fault_part {
+	struct pinmm_proc *p;
+	unsigned long addr;
+	size_t bytes;
+	_Atomic int *go;			/* 1: start, -1: give up */
+	long ret;
+};
+
+static void *fault_part_fn(void *arg)
+{
+	struct fault_part *f = arg;
+	const char one = 1;
+
+	int go;
+
+	while (!(go = atomic_load(f->go)))
+		sched_yield();
+	if (go < 0)
+		return NULL;
+	pinmm_set_current(f->p);
+	for (size_t off = 0; off < f->bytes && !f->ret; off += PAGE_SIZE) {
+		long n = pinmm_store(f->p, f->addr + off, &one, 1);
+
+		if (n != 1)
+			f->ret = n < 0 ? n : -EFAULT;
+	}
+	pinmm_set_current(NULL);
+	return NULL;
+}
+
+/*
+ * F6: fault in a fresh @bytes mapping of @p with @nt threads, each on its
+ * own half; *ns receives the wall time from the start signal to the last
+ * join.  Returns 0 or -errno.
+ */
+static int fault_in_threads(struct pinmm_proc *p, size_t bytes, int nt, uint64_t *ns)
+{
+	struct fault_part f[2];
+	pthread_t tid[2];
+	_Atomic int go = 0;
+	long a = pinmm_mmap(p, 0, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			    -1, 0);
+	uint64_t t0;
+	int ret = 0, started = 0;
+
+	if (a < 0)
+		return (int)a;
+	for (int i = 0; i < nt; i++) {
+		f[i] = (struct fault_part){ p, (unsigned long)a + (size_t)i * (bytes / nt),
+					    bytes / nt, &go, 0 };
+		if (pthread_create(&tid[i], NULL, fault_part_fn, &f[i]))
+			break;
+		started++;
+	}
+	t0 = bench_now_ns();
+	atomic_store(&go, started < nt ? -1 : 1);
+	for (int i = 0; i < started; i++) {
+		pthread_join(tid[i], NULL);
+		if (f[i].ret && !ret)
+			ret = (int)f[i].ret;
+	}
+	*ns = bench_now_ns() - t0;
+	if (started < nt && !ret)
+		ret = -EAGAIN;
+	if (pinmm_munmap(p, (unsigned long)a, bytes) && !ret)
+		ret = -EFAULT;
+	return ret;
+}
+
+/* F6 on @p: 1 thread, then 2, three passes each; the ratio of medians. */
+static int fault_scaling(struct pinmm_proc *p, size_t bytes, double *scale)
+{
+	double t1[3], t2[3];
+
+	for (int k = 0; k < 3; k++) {
+		uint64_t ns1 = 0, ns2 = 0;
+		int ret = fault_in_threads(p, bytes, 1, &ns1);
+
+		if (!ret)
+			ret = fault_in_threads(p, bytes, 2, &ns2);
+		if (ret)
+			return ret;
+		t1[k] = (double)ns1;
+		t2[k] = (double)ns2;
+	}
+	*scale = bench_median(t1, 3) / bench_median(t2, 3);
+	return 0;
+}
+
+/*
+ * F5: fault in 1 GiB of 4 KiB pages with one store each, pinmm vs host;
+ * F6: the same with 2 threads against 1, next to the CPU check.
+ */
 int std_fault(bool host)
 {
 	const size_t bytes = GiB;
 	const long npages = (long)(bytes >> PAGE_SHIFT);
-	double sim[6], hst[6], cold = 0;
+	double sim[6], hst[6], cold = 0, scale = 0, cpu1, cpu2;
 	int ns = 0, nh = 0;
 	struct pinmm *m;
 	struct pinmm_proc *p;
@@ -136,6 +231,11 @@ int std_fault(bool host)
 			goto fail;
 	}
 	pinmm_set_current(NULL);
+	cpu1 = host_cpu_scaling();
+	ret = fault_scaling(p, bytes, &scale);
+	cpu2 = host_cpu_scaling();
+	if (ret)
+		goto fail;
 	ret = pinmm_shutdown(m);
 	if (ret)
 		return EXIT_FAIL;
@@ -153,6 +253,10 @@ int std_fault(bool host)
 	row_host(w, nh > 0, bench_median(hst, nh));
 	snprintf(w->note, sizeof(w->note), "warm frames, median of %d; cold first pass %.0f ns/page%s",
 		 ns, cold, host && !nh ? "; host mmap failed" : "");
+	w = add_row("F6", "fault-in 2 threads vs 1, 1 GiB 4K", "x", ">= 0.95 x C1", scale);
+	w->verdict = scale >= 0.95 * (cpu1 + cpu2) / 2 ? V_MET : V_MISSED;
+	snprintf(w->note, sizeof(w->note), "one process, halves, median of 3; CPU check now %.2f "
+		 "before, %.2f after; F6 / C1 = %.2f", cpu1, cpu2, scale / ((cpu1 + cpu2) / 2));
 	return EXIT_OK;
 fail:
 	fprintf(stderr, "pinmm: bench: fault-in benchmark failed: %s\n", pinmm_strerror(ret));
