@@ -65,13 +65,37 @@ enum {
  *
  * The mm_struct to pass to the *_remote() GUP forms, mmap_read_lock() and
  * the MMU-notifier and HMM calls.  No reference is taken: the mm is valid
- * while @p has not exited (use pinmm_mmget() style references where the
- * caller may outlive the process).
+ * while @p has not exited; a caller that may race with the exit of @p
+ * (remote pinning from another thread) takes pinmm_mmget() instead.
  *
  * Context: any thread.
  * Return: the mm, or NULL when @p is NULL or has no mm any more.
  */
 PINMM_API struct mm_struct *pinmm_proc_mm(struct pinmm_proc *p);
+/**
+ * pinmm_mmget() - an mm_users reference on the address space of @p, as
+ * Linux's get_task_mm(): what a remote user (a driver pinning another
+ * process's memory) holds across mmap_read_lock() and
+ * pin_user_pages_remote().
+ * @p: the process; the caller holds its handle or a pinmm_proc_get()
+ *	reference.
+ * @mmp: receives the mm.
+ *
+ * The address space stays mapped while the reference is held, also after
+ * @p exits or is freed; the last pinmm_mmput() then tears it down.
+ *
+ * Context: any thread.
+ * Return: 0, -EINVAL (NULL argument), -ESRCH when @p has exited.
+ */
+PINMM_API int pinmm_mmget(struct pinmm_proc *p, struct mm_struct **mmp);
+/**
+ * pinmm_mmput() - drop a reference from pinmm_mmget() (Linux's mmput()).
+ * @mm: the mm, or NULL.
+ *
+ * Context: any thread; must not hold mmap_read_lock(@mm): the last user's
+ *	put tears the address space down.
+ */
+PINMM_API void pinmm_mmput(struct mm_struct *mm);
 
 /**
  * get_user_pages() - take a reference (FOLL_GET) on the pages of current's mm.

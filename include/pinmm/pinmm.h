@@ -216,7 +216,10 @@ PINMM_API const struct pinmm_config *pinmm_machine_config(struct pinmm *m);
  * pinmm_proc_create() - a new process with an empty address space and file
  * table.
  * @m: the machine.
- * @out: receives the process; the handle stays valid until pinmm_shutdown().
+ * @out: receives the process.  The handle is a reference: it stays valid
+ *	until it is released with pinmm_proc_put() (or the machine shuts
+ *	down); the process is freed once it has exited and every reference
+ *	is released.
  *
  * Context: any thread.
  * Return: 0, -EINVAL (NULL argument), -ENOMEM.
@@ -225,7 +228,8 @@ PINMM_API int pinmm_proc_create(struct pinmm *m, struct pinmm_proc **out);
 /**
  * pinmm_fork() - fork(2): a child of @parent.
  * @parent: the process that forks.
- * @child: receives the child.
+ * @child: receives the child, a handle to release with pinmm_proc_put()
+ *	as pinmm_proc_create()'s.
  *
  * Private memory is copied on write (a page that may be DMA-pinned is copied
  * for the child at once, as Linux does), MAP_SHARED memory is shared, open
@@ -241,7 +245,8 @@ PINMM_API int pinmm_fork(struct pinmm_proc *parent, struct pinmm_proc **child);
  * pinmm_exit() - the process exits: files closed, address space torn down
  * once the calls still running on it (on other threads) have returned.
  * Later calls on @p, or on a thread whose current process is @p, answer
- * -ESRCH; the handle stays valid until pinmm_shutdown().
+ * -ESRCH while the handle is held; pinmm_proc_put() then frees the exited
+ * process (Linux's reaping of a zombie).
  * @p: the process.
  *
  * Context: any thread, also one whose current process is @p (the calls it
@@ -249,6 +254,30 @@ PINMM_API int pinmm_fork(struct pinmm_proc *parent, struct pinmm_proc **child);
  * Return: 0, -EINVAL, -ESRCH (already exited).
  */
 PINMM_API int pinmm_exit(struct pinmm_proc *p);
+/**
+ * pinmm_proc_get() - take one more reference on the handle @p (Linux's
+ * get_task_struct()), for a thread or a driver that may still use @p after
+ * its creator released it.
+ * @p: a process the caller holds a reference on; NULL is ignored.
+ *
+ * Context: any thread.
+ * Return: @p.
+ */
+PINMM_API struct pinmm_proc *pinmm_proc_get(struct pinmm_proc *p);
+/**
+ * pinmm_proc_put() - release a reference on @p: the handle from
+ * pinmm_proc_create() or pinmm_fork(), or one from pinmm_proc_get().
+ * @p: the process, or NULL.
+ *
+ * The last reference of an exited process frees it; a process that has not
+ * exited lives on (pinmm_exit() then frees it).  After the last put the
+ * handle must not be used (nor be any thread's current process).  Every
+ * process is freed at pinmm_shutdown() whatever its references, so no
+ * reference may be released after it.
+ *
+ * Context: any thread; must not hold a lock of @p's mm.
+ */
+PINMM_API void pinmm_proc_put(struct pinmm_proc *p);
 /**
  * pinmm_set_current() - make @p the calling thread's current process, the
  * one the <pinmm/linux.h> calls act on (Linux's current->mm).

@@ -152,7 +152,7 @@ struct super_block;
 
 /*
  * struct pinmm - the machine.
- * @proc_lock protects @procs and @next_pid.
+ * @proc_lock protects @procs, @next_pid and @mm_list.
  */
 struct pinmm {
 	struct pinmm_config cfg;
@@ -173,6 +173,7 @@ struct pinmm {
 	struct mutex proc_lock;
 	struct list_head procs;
 	int next_pid;
+	struct list_head mm_list;		/* every mm_struct not yet freed */
 	struct pinmm_vfs *vfs;			/* mounts, see fs.h */
 	struct super_block *shm_mnt;		/* tmpfs of unlinked files (shmem.c) */
 	uint64_t rng;				/* splitmix64 state from cfg.seed */
@@ -197,6 +198,7 @@ struct pinmm_proc {
 	int nr_files;
 	uint64_t rlimit_memlock;		/* bytes */
 	bool exited;
+	atomic_t usage;				/* handle + alive + pinmm_proc_get() */
 };
 
 /* mm_init.c */

@@ -256,7 +256,8 @@ enum mm_counter { MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES, NR_MM_COUNTERS };
  */
 struct mm_struct {
 	struct pinmm *machine;
-	struct pinmm_proc *owner;
+	int owner_pid;				/* the process's pid, 0 before */
+	struct list_head mmlist;		/* machine->mm_list, proc_lock */
 	unsigned long pgd_pfn;
 	uint64_t *pgd;				/* host address of the PGD table */
 	struct rw_semaphore mmap_lock;

@@ -27,7 +27,7 @@ static inline void pin_ctx_set(struct mm_struct *mm, unsigned int flags)
 {
 	if (unlikely(atomic_read(&pinmm_provenance_users))) {
 		pinmm_pin_ctx.flags = flags;
-		pinmm_pin_ctx.pid = mm->owner ? mm->owner->pid : 0;
+		pinmm_pin_ctx.pid = mm->owner_pid;
 	}
 }
 

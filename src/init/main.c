@@ -110,6 +110,7 @@ int pinmm_boot(const struct pinmm_config *cfg, struct pinmm **out)
 	mutex_init(&m->huge_zero_lock);
 	mutex_init(&m->proc_lock);
 	INIT_LIST_HEAD(&m->procs);
+	INIT_LIST_HEAD(&m->mm_list);
 	m->next_pid = 1;
 	m->rng = cfg->seed;
 	atomic_long_set(&m->audit_errors, 0);

@@ -8,10 +8,18 @@
  * A process is an mm plus a file table.  pinmm_exit() closes the files and
  * drops the process's own mm_users reference; the address space is torn
  * down by the last mmput(), which may come later from a call still running
- * on another thread.  The struct pinmm_proc is kept (marked exited, every
- * call on it answers -ESRCH) until the machine shuts down, and it keeps an
- * mm_count reference on its mm for that long, so that @p->mm never
- * changes and never dangles (doc/DESIGN.md "Process and mm lifetimes").
+ * on another thread.
+ *
+ * The struct pinmm_proc itself is reference counted (@usage, Linux's
+ * task_struct usage): one reference is the process being alive (dropped
+ * by pinmm_exit()), one is the caller's handle (dropped by
+ * pinmm_proc_put(), Linux's reaping by wait()), and pinmm_proc_get() adds
+ * more.  The last put unlinks the process and frees it with its file table
+ * and its mm_count reference on the mm, so fork+exit loops that release
+ * their handles run in bounded host memory.  While the handle is held, an
+ * exited process answers -ESRCH to every call, and @p->mm never changes
+ * (the process holds an mm_count reference on it).  Shutdown frees every
+ * process whatever its count (doc/DESIGN.md "Process and mm lifetimes").
  *
  * Every call that works on a process's memory runs as a syscall of that
  * process: it takes an mm_users reference with get_proc_mm() (for
@@ -24,10 +32,11 @@
 #include "mm.h"
 #include "fs.h"
 #include "rcu.h"
+#include "fault_inject.h"
 
 static struct pinmm_proc *proc_alloc(struct pinmm *m)
 {
-	struct pinmm_proc *p = calloc(1, sizeof(*p));
+	struct pinmm_proc *p = kzalloc(sizeof(*p));
 
 	if (!p)
 		return NULL;
@@ -35,13 +44,38 @@ static struct pinmm_proc *proc_alloc(struct pinmm *m)
 	mutex_init(&p->files_lock);
 	p->rlimit_memlock = m->cfg.rlimit_memlock;
 	INIT_LIST_HEAD(&p->node);
+	atomic_set(&p->usage, 2);	/* alive + the caller's handle */
 	return p;
+}
+
+/* Free a process nobody refers to any more (or everything, at shutdown). */
+static void proc_free(struct pinmm_proc *p)
+{
+	mmdrop(p->mm);
+	mutex_destroy(&p->files_lock);
+	kfree(p->files);
+	kfree(p);
+}
+
+/* Drop a reference on @p; the last unlinks and frees it. */
+static void proc_put(struct pinmm_proc *p)
+{
+	struct pinmm *m = p->machine;
+
+	if (!atomic_dec_and_test(&p->usage))
+		return;
+	VM_BUG_ON(!READ_ONCE(p->exited));
+	mutex_lock(&m->proc_lock);
+	list_del(&p->node);
+	mutex_unlock(&m->proc_lock);
+	proc_free(p);
 }
 
 static void proc_register(struct pinmm *m, struct pinmm_proc *p)
 {
 	mutex_lock(&m->proc_lock);
 	p->pid = ++m->next_pid;
+	p->mm->owner_pid = p->pid;
 	list_add_tail(&p->node, &m->procs);
 	mutex_unlock(&m->proc_lock);
 }
@@ -64,10 +98,9 @@ int pinmm_proc_create(struct pinmm *m, struct pinmm_proc **out)
 	p->mm = mm_alloc(m);
 	if (!p->mm) {
 		mutex_destroy(&p->files_lock);
-		free(p);
+		kfree(p);
 		return -ENOMEM;
 	}
-	p->mm->owner = p;
 	mmgrab(p->mm);		/* @p->mm stays valid memory until @p is freed */
 	proc_register(m, p);
 	*out = p;
@@ -103,7 +136,6 @@ int pinmm_fork(struct pinmm_proc *parent, struct pinmm_proc **child)
 	p->mm = dup_mm(oldmm, &err);
 	if (!p->mm)
 		goto free_proc;
-	p->mm->owner = p;
 	err = files_dup(p, parent);
 	if (err) {
 		mmput(p->mm);
@@ -118,7 +150,7 @@ int pinmm_fork(struct pinmm_proc *parent, struct pinmm_proc **child)
 
 free_proc:
 	mutex_destroy(&p->files_lock);
-	free(p);
+	kfree(p);
 out:
 	mmput(oldmm);
 	return err;
@@ -151,7 +183,8 @@ static void do_exit(struct pinmm_proc *p)
  * Calls on @p that are running on other threads keep the address space
  * until they return (the last of them tears it down); calls that start
  * later, on the handle or on a thread whose `current` is @p, answer
- * -ESRCH.  The handle itself stays valid until pinmm_shutdown().
+ * -ESRCH.  The exit drops the process's own reference: the structure is
+ * freed when the handle is released as well (pinmm_proc_put()).
  *
  * Context: any thread; must not hold a lock of @p's mm.  If @p is the
  * calling thread's `current`, the thread has no current process after.
@@ -176,12 +209,85 @@ int pinmm_exit(struct pinmm_proc *p)
 	if (pinmm_current_proc == p)
 		pinmm_current_proc = NULL;
 	pinmm_debug_boundary(m);
+	proc_put(p);			/* the alive reference */
 	return 0;
 }
 
 /**
+ * pinmm_proc_get() - take a reference on the handle @p.
+ * @p: a process whose handle (or another reference) the caller holds.
+ *
+ * Context: any thread.
+ * Return: @p (NULL for NULL).
+ */
+struct pinmm_proc *pinmm_proc_get(struct pinmm_proc *p)
+{
+	if (p)
+		atomic_inc(&p->usage);
+	return p;
+}
+
+/**
+ * pinmm_proc_put() - release a reference on @p: the handle returned by
+ * pinmm_proc_create()/pinmm_fork(), or one from pinmm_proc_get().
+ * @p: the process, or NULL.
+ *
+ * The last reference of an exited process frees it (its mm structure too,
+ * once no remote user holds the mm).  A live process keeps running when
+ * its handle is released; it is freed after its pinmm_exit().
+ *
+ * Context: any thread; must not hold a lock of @p's mm or the machine's.
+ */
+void pinmm_proc_put(struct pinmm_proc *p)
+{
+	if (p)
+		proc_put(p);
+}
+
+/**
+ * pinmm_mmget() - an mm_users reference on @p's address space, for a
+ * remote user (Linux's get_task_mm()).
+ * @p: the process; the caller holds its handle or a reference.
+ * @mmp: receives the mm.
+ *
+ * While the reference is held the address space stays mapped, also after
+ * @p exits or is freed: pin_user_pages_remote() and mmap_read_lock() on it
+ * are safe.  Drop it with pinmm_mmput().
+ *
+ * Context: any thread.
+ * Return: 0, -EINVAL, -ESRCH when @p has exited.
+ */
+int pinmm_mmget(struct pinmm_proc *p, struct mm_struct **mmp)
+{
+	struct mm_struct *mm;
+
+	pinmm_thread_enter();
+	if (!p || !mmp)
+		return -EINVAL;
+	mm = get_proc_mm(p);
+	if (!mm)
+		return -ESRCH;
+	*mmp = mm;
+	return 0;
+}
+
+/**
+ * pinmm_mmput() - drop a reference from pinmm_mmget(); the last user of an
+ * exited process's address space tears it down.
+ * @mm: the mm, or NULL.
+ *
+ * Context: any thread; must not hold @mm's mmap_lock.
+ */
+void pinmm_mmput(struct mm_struct *mm)
+{
+	pinmm_thread_enter();
+	if (mm)
+		mmput(mm);
+}
+
+/**
  * pinmm_procs_exit_all() - shutdown: exit every live process and free all
- * process structures.
+ * process structures, whatever references are still held on them.
  * Context: machine shutdown; no other thread uses the machine.
  */
 void pinmm_procs_exit_all(struct pinmm *m)
@@ -191,12 +297,13 @@ void pinmm_procs_exit_all(struct pinmm *m)
 	list_for_each_entry(p, &m->procs, node)
 		if (!p->exited)
 			do_exit(p);
+	mutex_lock(&m->proc_lock);
 	list_for_each_entry_safe(p, tmp, &m->procs, node) {
 		list_del(&p->node);
-		mmdrop(p->mm);
-		mutex_destroy(&p->files_lock);
-		free(p->files);
-		free(p);
+		mutex_unlock(&m->proc_lock);
+		proc_free(p);
+		mutex_lock(&m->proc_lock);
 	}
+	mutex_unlock(&m->proc_lock);
 	pinmm_current_proc = NULL;
 }

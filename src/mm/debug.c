@@ -314,13 +314,12 @@ long audit_mm(struct mm_struct *mm)
 long audit_machine(struct pinmm *m)
 {
 	struct audit a = { .m = m };
-	struct mm_struct **mms = NULL;
-	struct pinmm_proc *p;
+	struct mm_struct **mms = NULL, *mm;
 	size_t n = 0, nr = 0;
 
 	mutex_lock(&audit_mutex);
 	mutex_lock(&m->proc_lock);
-	list_for_each_entry(p, &m->procs, node)
+	list_for_each_entry(mm, &m->mm_list, mmlist)
 		nr++;
 	mms = calloc(nr ? nr : 1, sizeof(*mms));
 	if (!mms) {
@@ -329,14 +328,15 @@ long audit_machine(struct pinmm *m)
 		return 0;
 	}
 	/*
-	 * An exited process's mm stays mapped while a call still holds it
-	 * (process.c): audit what has users, not what p->exited says.  An mm
-	 * whose last user is tearing it down is skipped; under its write lock
-	 * a NULL pgd means exit_mmap() has run.
+	 * An exited process's mm stays mapped while a call or a remote user
+	 * (pinmm_mmget()) still holds it, also after the process itself was
+	 * freed (process.c): audit every mm that has users.  An mm whose last
+	 * user is tearing it down is skipped; under its write lock a NULL pgd
+	 * means exit_mmap() has run.
 	 */
-	list_for_each_entry(p, &m->procs, node)
-		if (atomic_read(&p->mm->mm_users) > 0)
-			mms[n++] = p->mm;
+	list_for_each_entry(mm, &m->mm_list, mmlist)
+		if (atomic_read(&mm->mm_users) > 0)
+			mms[n++] = mm;
 	for (size_t i = 0; i < n; i++)
 		mmap_write_lock(mms[i]);
 	for (size_t i = 0; i < n; i++) {

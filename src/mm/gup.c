@@ -576,6 +576,17 @@ static struct mm_struct *gup_current_mm(int *err, bool get)
 	return p && !READ_ONCE(p->exited) ? p->mm : NULL;
 }
 
+/*
+ * A remote caller holds mmap_read_lock(@mm), which keeps exit_mmap() out;
+ * an mm with no user left is being (or has been) torn down: its process
+ * exited and nobody holds pinmm_mmget() on it.  The structure itself must
+ * be kept by the caller (pinmm_mmget(), or the process's handle).
+ */
+static bool remote_mm_exited(struct mm_struct *mm)
+{
+	return atomic_read(&mm->mm_users) == 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Exported entry points (doc/API.md §2)                                    */
 
@@ -590,6 +601,8 @@ long pinmm_get_user_pages_remote(struct mm_struct *mm, unsigned long start,
 		return -EINVAL;
 	if (!is_valid_gup_args(pages, locked, &gup_flags, FOLL_TOUCH | FOLL_REMOTE))
 		return -EINVAL;
+	if (remote_mm_exited(mm))
+		return -ESRCH;
 	return __get_user_pages_locked(mm, start, nr_pages, pages,
 				       locked ? locked : &local_locked, gup_flags);
 }
@@ -640,6 +653,8 @@ long pinmm_pin_user_pages_remote(struct mm_struct *mm, unsigned long start,
 	if (!is_valid_gup_args(pages, locked, &gup_flags,
 			       FOLL_PIN | FOLL_TOUCH | FOLL_REMOTE))
 		return 0;
+	if (remote_mm_exited(mm))
+		return -ESRCH;
 	return __gup_longterm_locked(mm, start, nr_pages, pages,
 				     locked ? locked : &local_locked, gup_flags);
 }

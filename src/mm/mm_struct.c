@@ -10,6 +10,10 @@
  * A call on a process takes its mm_users reference with get_proc_mm()
  * (Linux's get_task_mm()); processes are created and ended by
  * init/process.c.
+ *
+ * Every mm is on its machine's mm_list (under proc_lock) from mm_alloc()
+ * to the last mmdrop(), so the auditor and shutdown see an address space
+ * that a remote user (pinmm_mmget()) keeps after its process was freed.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -44,6 +48,9 @@ struct mm_struct *mm_alloc(struct pinmm *m)
 	atomic_set(&mm->mm_users, 1);
 	atomic_set(&mm->mm_count, 1);
 	mm->mmap_base = TASK_SIZE & ~(PUD_SIZE - 1);	/* top-down from here */
+	mutex_lock(&m->proc_lock);
+	list_add_tail(&mm->mmlist, &m->mm_list);
+	mutex_unlock(&m->proc_lock);
 	return mm;
 }
 
@@ -54,12 +61,18 @@ void mmgrab(struct mm_struct *mm)
 
 /**
  * mmdrop() - drop a structure reference; the last frees @mm.
- * Context: any; exit_mmap() must have run.
+ * Context: any; exit_mmap() must have run; takes the machine's proc_lock
+ * for the last reference, so the caller must not hold it.
  */
 void mmdrop(struct mm_struct *mm)
 {
 	if (atomic_dec_and_test(&mm->mm_count)) {
+		struct pinmm *m = mm->machine;
+
 		VM_BUG_ON(mm->pgd);
+		mutex_lock(&m->proc_lock);
+		list_del(&mm->mmlist);
+		mutex_unlock(&m->proc_lock);
 		mmu_notifier_mm_destroy(mm);
 		destroy_rwsem(&mm->mmap_lock);
 		spin_lock_destroy(&mm->page_table_lock);
@@ -140,8 +153,8 @@ void exit_mmap(struct mm_struct *mm)
 /**
  * get_proc_mm() - an mm_users reference on @p's address space, Linux's
  * get_task_mm(): what a call on @p holds while it uses @p's memory.
- * @p: the process; the caller keeps it valid (pinmm_proc structures live
- * until shutdown).
+ * @p: the process; the caller keeps it valid (holds its handle or a
+ * pinmm_proc_get() reference).
  *
  * Context: any; lock-free.  The reference is dropped with mmput(), which
  * must not be called with the mm's mmap_lock held.

@@ -53,7 +53,7 @@ enum { LEASE_RELEASED = 3 };	/* after enum pinmm_lease_state */
 
 struct pinmm_lease {
 	struct pinmm *m;
-	struct pinmm_proc *p;
+	struct pinmm_proc *p;		/* referenced (pinmm_proc_get()) */
 	struct file *file;		/* referenced */
 	struct inode *inode;
 	pinmm_lease_break_fn break_fn;
@@ -77,6 +77,7 @@ static void lease_unref(struct pinmm_lease *l)
 	if (!atomic_dec_and_test(&l->refs))
 		return;
 	fput(l->file);
+	pinmm_proc_put(l->p);
 	free(l->pins);
 	free(l);
 }
@@ -111,7 +112,7 @@ int pinmm_lease_get(struct pinmm_proc *p, int fd, pinmm_lease_break_fn break_fn,
 		return -ENOMEM;
 	}
 	l->m = p->machine;
-	l->p = p;
+	l->p = pinmm_proc_get(p);	/* the holder may release its handle */
 	l->file = file;
 	l->inode = file->f_inode;
 	l->break_fn = break_fn;

@@ -222,6 +222,7 @@ static void op_fork(struct tt_worker *w)
 	if (must(w, TO_FORK, "child load", pinmm_load(c, w->base, w->buf, TT_REG_LEN)))
 		check(w, "fork/child full load", w->base, cs, w->buf, TT_REG_LEN);
 	must(w, TO_FORK, "child exit", pinmm_exit(c));
+	pinmm_proc_put(c);	/* freed now: a long torture stays flat */
 }
 
 static void op_mprotect(struct tt_worker *w)

@@ -139,8 +139,10 @@ static int wl_many_mappers(struct tr_env *e, bool *answer)
 	} else {
 		ret = -EFAULT;
 	}
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		pinmm_exit(kids[i]);
+		pinmm_proc_put(kids[i]);
+	}
 	free(kids);
 	return ret;
 }
@@ -214,6 +216,7 @@ static void *race_forker(void *arg)
 			break;
 		pinmm_load(kid, r->addr, &c, 1);
 		pinmm_exit(kid);
+		pinmm_proc_put(kid);
 		r->forks++;
 	}
 	return NULL;
