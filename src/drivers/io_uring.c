@@ -40,6 +40,7 @@
 #include "gup.h"
 #include "fs.h"
 #include "rcu.h"
+#include "fault_inject.h"
 
 /*
  * struct io_mapped_ubuf - one registered buffer.
@@ -142,15 +143,15 @@ static int io_sqe_buffer_register(struct io_ring_ctx *ctx, struct pinmm_proc *p,
 	*pimu = NULL;
 	if (!iov->iov_base)
 		return 0;	/* sparse slot */
-	imu = calloc(1, sizeof(*imu));
+	imu = kzalloc(sizeof(*imu));
 	if (!imu)
 		return -ENOMEM;
 	imu->ubuf = ubuf;
 	imu->len = iov->iov_len;
 	imu->nr_pages = end - start;
-	pages = calloc(imu->nr_pages, sizeof(*pages));
-	imu->bvec = calloc(imu->nr_pages, sizeof(*imu->bvec));
-	imu->written = calloc(imu->nr_pages, sizeof(*imu->written));
+	pages = kcalloc(imu->nr_pages, sizeof(*pages));
+	imu->bvec = kcalloc(imu->nr_pages, sizeof(*imu->bvec));
+	imu->written = kcalloc(imu->nr_pages, sizeof(*imu->written));
 	if (!pages || !imu->bvec || !imu->written) {
 		ret = -ENOMEM;
 		goto free;
@@ -234,7 +235,7 @@ int pinmm_uring_create(struct pinmm_proc *p, unsigned int entries)
 		return -EINVAL;
 	if (READ_ONCE(p->exited))
 		return -ESRCH;
-	ctx = calloc(1, sizeof(*ctx));
+	ctx = kzalloc(sizeof(*ctx));
 	if (!ctx)
 		return -ENOMEM;
 	ctx->machine = p->machine;
@@ -287,7 +288,7 @@ int pinmm_uring_register_buffers(struct pinmm_proc *p, int ring,
 		ret = -EFAULT;
 		goto unlock;
 	}
-	ctx->user_bufs = calloc(nr, sizeof(*ctx->user_bufs));
+	ctx->user_bufs = kcalloc(nr, sizeof(*ctx->user_bufs));
 	if (!ctx->user_bufs) {
 		ret = -ENOMEM;
 		goto unlock;

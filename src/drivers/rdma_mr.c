@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "rdma_internal.h"
+#include "fault_inject.h"
 #include "gup.h"
 #include "fs.h"
 
@@ -78,7 +79,7 @@ static int rdma_key_alloc(struct rdma_mr *mr)
 		uint32_t nr = rdma_keys.nr ? rdma_keys.nr * 2 : 64;
 
 		if (nr > RDMA_MAX_KEY_SLOTS ||
-		    !(s = realloc(rdma_keys.slots, nr * sizeof(*s)))) {
+		    !(s = krealloc(rdma_keys.slots, nr * sizeof(*s)))) {
 			mutex_unlock(&rdma_keys.lock);
 			return -ENOMEM;
 		}
@@ -353,7 +354,7 @@ static int rdma_reg(struct pinmm_proc *p, int pdfd, struct pinmm_proc *target,
 		ret = -ESRCH;
 		goto out_fput;
 	}
-	mr = calloc(1, sizeof(*mr));
+	mr = kzalloc(sizeof(*mr));
 	if (!mr) {
 		ret = -ENOMEM;
 		goto out_mmput;
@@ -379,7 +380,7 @@ static int rdma_reg(struct pinmm_proc *p, int pdfd, struct pinmm_proc *target,
 	} else {
 		unsigned int gup_flags = FOLL_LONGTERM | (mr->writable ? FOLL_WRITE : 0);
 
-		mr->pages = calloc(mr->npages, sizeof(*mr->pages));
+		mr->pages = kcalloc(mr->npages, sizeof(*mr->pages));
 		if (!mr->pages) {
 			ret = -ENOMEM;
 			goto out_free;

@@ -34,6 +34,7 @@
 #include <time.h>
 
 #include "rdma_internal.h"
+#include "fault_inject.h"
 
 #define ODP_FAULT_MAX_PAGES 512UL	/* pages one device fault may map */
 
@@ -157,11 +158,11 @@ int rdma_odp_init(struct rdma_mr *mr)
 	struct rdma_odp *odp;
 	int ret;
 
-	odp = calloc(1, sizeof(*odp));
+	odp = kzalloc(sizeof(*odp));
 	if (!odp)
 		return -ENOMEM;
-	odp->pfns = calloc(mr->npages, sizeof(*odp->pfns));
-	odp->dirty = calloc((mr->npages + BITS_PER_UL - 1) / BITS_PER_UL, sizeof(unsigned long));
+	odp->pfns = kcalloc(mr->npages, sizeof(*odp->pfns));
+	odp->dirty = kcalloc((mr->npages + BITS_PER_UL - 1) / BITS_PER_UL, sizeof(unsigned long));
 	if (!odp->pfns || !odp->dirty) {
 		ret = -ENOMEM;
 		goto free;
@@ -238,7 +239,7 @@ static int odp_fault(struct rdma_odp *odp, unsigned long idx, unsigned long n, b
 	struct mm_struct *mm = mr->mm;
 	uint64_t deadline = now_ms() + HMM_RANGE_DEFAULT_TIMEOUT;
 	unsigned long stack_pfns[16];
-	unsigned long *pfns = n <= 16 ? stack_pfns : calloc(n, sizeof(*pfns));
+	unsigned long *pfns = n <= 16 ? stack_pfns : kcalloc(n, sizeof(*pfns));
 	struct hmm_range range = {
 		.notifier = &odp->notifier,
 		.start = mr->iova + idx * PAGE_SIZE,

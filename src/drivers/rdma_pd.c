@@ -16,6 +16,7 @@
 #include <stdlib.h>
 
 #include "rdma_internal.h"
+#include "fault_inject.h"
 #include "fs.h"
 #include "rcu.h"
 
@@ -94,7 +95,7 @@ int pinmm_rdma_alloc_pd(struct pinmm_proc *p)
 		return -EINVAL;
 	if (READ_ONCE(p->exited))
 		return -ESRCH;
-	pd = calloc(1, sizeof(*pd));
+	pd = kzalloc(sizeof(*pd));
 	if (!pd)
 		return -ENOMEM;
 	pd->machine = p->machine;

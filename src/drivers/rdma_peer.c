@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "rdma_internal.h"
+#include "fault_inject.h"
 #include "fs.h"
 #include "init.h"
 #include "rcu.h"
@@ -140,7 +141,7 @@ int pinmm_rdma_peer_start(struct pinmm_proc *p, int pd, const struct pinmm_rdma_
 	if (IS_ERR(file))
 		return (int)PTR_ERR(file);
 	d = file->private_data;
-	peer = calloc(1, sizeof(*peer));
+	peer = kzalloc(sizeof(*peer));
 	if (!peer) {
 		fput(file);
 		return -ENOMEM;
@@ -148,7 +149,7 @@ int pinmm_rdma_peer_start(struct pinmm_proc *p, int pd, const struct pinmm_rdma_
 	peer->cfg = *cfg;
 	if (!peer->cfg.op_size)
 		peer->cfg.op_size = PAGE_SIZE;
-	peer->buf = malloc(peer->cfg.op_size);
+	peer->buf = kmalloc(peer->cfg.op_size);
 	if (!peer->buf) {
 		free(peer);
 		fput(file);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include "mm.h"
 #include "fs.h"
+#include "fault_inject.h"
 
 /**
  * mm_alloc() - a new, empty address space with its own PGD.
@@ -27,7 +28,7 @@
  */
 struct mm_struct *mm_alloc(struct pinmm *m)
 {
-	struct mm_struct *mm = calloc(1, sizeof(*mm));
+	struct mm_struct *mm = kzalloc(sizeof(*mm));
 	struct page *pgd;
 
 	if (!mm)

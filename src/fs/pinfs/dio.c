@@ -45,6 +45,7 @@
 #include "pinfs.h"
 #include "rcu.h"
 #include "wait.h"
+#include "fault_inject.h"
 
 struct pinfs_dio_engine {
 	pthread_t thread;
@@ -111,8 +112,8 @@ static long dio_transfer(struct file *file, int rw, long long off, size_t len,
 	ret = filemap_writeback_range(mapping, first, first + npg - 1, &wbc);
 	if (ret)
 		goto out;
-	blks = calloc(npg, sizeof(*blks));
-	buf = malloc(PAGE_SIZE);
+	blks = kcalloc(npg, sizeof(*blks));
+	buf = kmalloc(PAGE_SIZE);
 	if (!blks || !buf) {
 		ret = -ENOMEM;
 		goto out;
@@ -210,7 +211,7 @@ static struct pinfs_dio_engine *dio_engine_get(struct pinfs_sb_info *sbi)
 	mutex_lock(&dio_engine_lock);
 	e = sbi->dio;
 	if (!e) {
-		e = calloc(1, sizeof(*e));
+		e = kzalloc(sizeof(*e));
 		if (e) {
 			mutex_init(&e->lock);
 			init_waitqueue_head(&e->wait);
@@ -299,9 +300,9 @@ long pinmm_dio_submit(struct pinmm_proc *p, int fd, int rw, unsigned long uaddr,
 		ret = -EBADF;
 		goto put_file;
 	}
-	d = calloc(1, sizeof(*d));
+	d = kzalloc(sizeof(*d));
 	if (d)
-		d->pages = calloc(len >> PAGE_SHIFT, sizeof(*d->pages));
+		d->pages = kcalloc(len >> PAGE_SHIFT, sizeof(*d->pages));
 	if (!d || !d->pages) {
 		ret = -ENOMEM;
 		goto free_d;
