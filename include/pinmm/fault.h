@@ -61,8 +61,9 @@ PINMM_API long pinmm_fail_nth_get(void);
  * pinmm_fail_configure() - set a library-wide injection attribute.
  * @key: "fail.probability" (percent, 0..100), "fail.times" (at most this
  *	many failures; -1 no limit), "fail.seed" (of the generator),
- *	"fail.filter" (only sites whose kind, file or function contains this
- *	text; empty: every site).
+ *	"fail.filter" or "fail.site" (only sites whose kind, file or function
+ *	contains this text; empty: every site), "fail.nth" (as
+ *	pinmm_fail_nth_set() for the calling thread).
  * @value: the value as text.
  *
  * A probability above 0 arms injection for every thread; 0 disarms it.

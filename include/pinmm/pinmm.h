@@ -124,7 +124,13 @@ struct pinmm_config {
 	uint64_t writeback_latency_us;	/* writeback I/O time of one page */
 	enum pinmm_pinfs_no_blocks pinfs_no_blocks;	/* pinfs.dirty_no_blocks */
 	int nr_cpus;			/* simulated CPUs: per-CPU page lists, counters */
-	uint64_t reserved[9];
+	uint32_t fail_ppm;		/* fail.probability, parts per million */
+	uint64_t shutdown_wait_ms;	/* shutdown.wait_ms: held-lock deadline */
+	uint64_t fail_nth;		/* fail.nth: booting thread's Nth call fails */
+	uint64_t fail_seed;		/* fail.seed */
+	uint64_t fail_times;		/* fail.times: at most this many (0 = no limit) */
+	char fail_site[32];		/* fail.site: filter on kind, file, function */
+	uint64_t reserved[1];
 };
 
 /**
@@ -134,7 +140,7 @@ struct pinmm_config {
  * ram 4G, no MOVABLE/CMA/pmem, thp madvise, pin.tracking bias,
  * fs.pinned_policy linux, rlimit.memlock 8M, debug 1, seed 1, no periodic
  * writeback, no injected pinfs I/O errors, dax.truncate_wait_ms 1000,
- * nr_cpus 4.
+ * nr_cpus 4, shutdown.wait_ms 1000, no failure injection (fail.*).
  * Context: any.
  */
 PINMM_API void pinmm_config_default(struct pinmm_config *cfg);

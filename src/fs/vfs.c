@@ -353,11 +353,13 @@ fail:
  * vfs_exit() - unmount everything, freeing every file page and inode: exit
  * of the "vfs" initcall, after every process has exited (its files closed,
  * its mappings gone) and before the page allocator's leak check.
- * Return: 0.
+ * Return: 0, or the first error of a file system's final writeback (every
+ * file system is unmounted either way; the report is on stderr).
  */
 static int vfs_exit(struct pinmm *m)
 {
 	struct pinmm_vfs *vfs = m->vfs;
+	int err = 0, e;
 
 	if (!vfs)
 		return 0;
@@ -371,12 +373,14 @@ static int vfs_exit(struct pinmm *m)
 		mutex_unlock(&vfs->lock);
 		if (!sb)
 			break;
-		sb->s_op->put_super(sb);
+		e = sb->s_op->put_super(sb);
+		if (!err)
+			err = e;
 	}
 	mutex_destroy(&vfs->lock);
 	free(vfs);
 	m->vfs = NULL;
-	return 0;
+	return err;
 }
 
 pinmm_initcall(vfs, INITCALL_FS(1), vfs_init, NULL, vfs_exit);

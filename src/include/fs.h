@@ -125,7 +125,8 @@ struct super_operations {
 	int (*unlink)(struct super_block *sb, const char *name);
 	/* Last reference to @inode dropped: free it and its pages. */
 	void (*evict_inode)(struct inode *inode);
-	void (*put_super)(struct super_block *sb);
+	/* Unmount: 0, or the first error of the final writeback (-EIO). */
+	int (*put_super)(struct super_block *sb);
 	/* Optional: fill in sizes; vfs_statfs() set f_type, f_bsize, f_namelen. */
 	void (*statfs)(struct super_block *sb, struct pinmm_statfs *buf);
 	int (*sync_fs)(struct super_block *sb);

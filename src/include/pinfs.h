@@ -130,6 +130,7 @@ struct pinfs_sb_info {
 	uint8_t *itable;
 	bool *itable_dirty;
 	bool sb_dirty;
+	int evict_err;			/* first writeback error at eviction (atomic) */
 	uint64_t alloc_goal;
 	struct pinfs_inject inject[PINFS_IO_NR];
 	atomic_long_t stat[PINMM_PINFS_NR_STATS];

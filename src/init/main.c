@@ -18,8 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <time.h>
+
+#include "fault_inject.h"
 #include "init.h"
-#include "machine.h"
+#include "mm.h"
+#include "pin_policy.h"
 #include "rcu.h"
 
 #define PINMM_MAX_INITCALLS	32
@@ -55,14 +59,63 @@ static int initcalls_sorted(const struct pinmm_initcall **order)
 	return n;
 }
 
-/* ->exit of order[n - 1] down to order[0]: 0, or -EBUSY if one was unclean. */
+/*
+ * ->exit of order[n - 1] down to order[0]: 0; -EBUSY if one found
+ * something still held (a leak); else the first other error (the final
+ * writeback's -EIO).
+ */
 static int initcalls_exit(struct pinmm *m, const struct pinmm_initcall **order, int n)
 {
 	int ret = 0;
 
-	while (n-- > 0)
-		if (order[n]->exit && order[n]->exit(m))
-			ret = -EBUSY;
+	while (n-- > 0) {
+		int e = order[n]->exit ? order[n]->exit(m) : 0;
+
+		if (e == -EBUSY || (e && !ret))
+			ret = e;
+	}
+	return ret;
+}
+
+/*
+ * Shutdown needs the mmap_lock of every address space for writing (the
+ * last mmput() runs exit_mmap()).  A caller that still holds one, as
+ * mmap_read_lock() lets it, would make it wait forever: wait for each at
+ * most cfg.shutdown_wait_ms, then name the holder and give up before
+ * anything is torn down.  Context: shutdown; no other thread may take new
+ * locks of the machine, so a lock free once stays free.
+ */
+static int shutdown_wait_unlocked(struct pinmm *m)
+{
+	uint64_t deadline = pin_policy_now_ns() + m->cfg.shutdown_wait_ms * 1000000ull;
+	struct timespec tick = { .tv_nsec = 1000 * 1000 };
+	struct mm_struct *mm;
+	int ret = 0;
+
+	mutex_lock(&m->proc_lock);
+	list_for_each_entry(mm, &m->mm_list, mmlist) {
+		if (!atomic_read(&mm->mm_users))
+			continue;
+		while (!down_write_trylock(&mm->mmap_lock)) {
+			if (pin_policy_now_ns() >= deadline) {
+				fprintf(stderr, "pinmm: shutdown: the mmap_lock of pid %d's mm is "
+					"still held (%d reader(s), writer tid %d) after %" PRIu64
+					" ms; nothing torn down, the machine is still booted\n",
+					mm->owner_pid,
+					atomic_load_explicit(&mm->mmap_lock.readers,
+							     memory_order_relaxed),
+					atomic_load_explicit(&mm->mmap_lock.owner,
+							     memory_order_relaxed),
+					m->cfg.shutdown_wait_ms);
+				ret = -EBUSY;
+				goto out;
+			}
+			nanosleep(&tick, NULL);
+		}
+		up_write(&mm->mmap_lock);
+	}
+out:
+	mutex_unlock(&m->proc_lock);
 	return ret;
 }
 
@@ -71,7 +124,7 @@ static void machine_free(struct pinmm *m)
 	mutex_destroy(&m->huge_zero_lock);
 	mutex_destroy(&m->proc_lock);
 	vmstat_exit(m);
-	free(m);
+	kfree(m);
 }
 
 /**
@@ -101,7 +154,10 @@ int pinmm_boot(const struct pinmm_config *cfg, struct pinmm **out)
 	ret = pinmm_config_validate(cfg);
 	if (ret)
 		return ret;
-	m = calloc(1, sizeof(*m));
+	ret = fail_attr_from_config(cfg);	/* fail.*: boot itself may fail */
+	if (ret)
+		return ret;
+	m = kzalloc(sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	m->cfg = *cfg;
@@ -142,15 +198,25 @@ int pinmm_boot(const struct pinmm_config *cfg, struct pinmm **out)
  * pinmm_shutdown() - exit every process and tear the machine down.
  * @m: the machine; no other thread may use it any more
  *
- * Order: the initcalls' ->shutdown (RDMA peers are reaped), processes
+ * First every address space's mmap_lock must be free: a lock the caller
+ * still holds (mmap_read_lock()) is waited for at most cfg.shutdown_wait_ms
+ * (shutdown.wait_ms), then the holder is named on stderr and -EBUSY is
+ * returned with nothing torn down: the machine is still booted, and a
+ * later pinmm_shutdown() after the unlock completes.
+ *
+ * Then: the initcalls' ->shutdown (RDMA peers are reaped), processes
  * exit, then the initcalls' ->exit from the top layer down: filesystems
- * unmount, pins must be balanced (nr_foll_pin_acquired ==
- * nr_foll_pin_released), RCU callbacks run (page tables are freed by
- * call_rcu), the zero pages are dropped, and every frame of NORMAL, CMA
- * and MOVABLE must be free.  A leak report goes to stderr.  The machine is
- * freed either way.
- * Context: any thread.
- * Return: 0 when clean; -EBUSY after a leak report; -EINVAL for NULL.
+ * unmount (with their final writeback), pins must be balanced
+ * (nr_foll_pin_acquired == nr_foll_pin_released), RCU callbacks run (page
+ * tables are freed by call_rcu), the zero pages are dropped, and every
+ * frame of NORMAL, CMA and MOVABLE must be free.  A leak report goes to
+ * stderr.  The machine and all its host memory are freed either way, also
+ * when pins leaked.
+ * Context: any thread; must not hold a lock of @m.
+ * Return: 0 when clean; -EBUSY after a leak report, or (machine still
+ * booted) when an mmap_lock stayed held; the error of the final writeback
+ * (-EIO: data or metadata did not reach a pinfs image, which may then need
+ * 'pinmm fsck') when that is the only problem; -EINVAL for NULL.
  */
 int pinmm_shutdown(struct pinmm *m)
 {
@@ -160,15 +226,20 @@ int pinmm_shutdown(struct pinmm *m)
 	pinmm_thread_enter();
 	if (!m)
 		return -EINVAL;
+	ret = shutdown_wait_unlocked(m);
+	if (ret)
+		return ret;
 	n = initcalls_sorted(order);
 	for (int i = n - 1; i >= 0; i--)
 		if (order[i]->shutdown)
 			order[i]->shutdown(m);
 	pinmm_procs_exit_all(m);
 	ret = initcalls_exit(m, order, n);
-	if (ret)
+	if (ret == -EBUSY)
 		fprintf(stderr, "pinmm: shutdown: machine was not clean (seed %" PRIu64 ")\n",
 			m->cfg.seed);
+	else if (ret)
+		fprintf(stderr, "pinmm: shutdown: final writeback failed (%d)\n", ret);
 	machine_free(m);
 	return ret;
 }

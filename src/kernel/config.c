@@ -36,7 +36,8 @@
  * ram 4G, no MOVABLE/CMA/pmem, thp madvise, pin.tracking bias,
  * fs.pinned_policy linux, rlimit.memlock 8M, debug 1, seed 1, no periodic
  * writeback, no injected pinfs I/O errors, dax.truncate_wait_ms 1000,
- * pinfs.dirty_no_blocks remap, nr_cpus 4.
+ * pinfs.dirty_no_blocks remap, nr_cpus 4, shutdown.wait_ms 1000, no failure
+ * injection.
  * Context: any.
  */
 void pinmm_config_default(struct pinmm_config *cfg)
@@ -57,9 +58,11 @@ void pinmm_config_default(struct pinmm_config *cfg)
 	cfg->lease_break_ms = 100;
 	cfg->dax_truncate_wait_ms = 1000;
 	cfg->nr_cpus = 4;
+	cfg->shutdown_wait_ms = 1000;
 }
 
-enum cfg_type { T_SIZE, T_ENUM, T_BOOL, T_U64, T_INT, T_PATH, T_MEMLOCK, T_FAILIO };
+enum cfg_type { T_SIZE, T_ENUM, T_BOOL, T_U64, T_INT, T_PATH, T_MEMLOCK, T_FAILIO, T_STR,
+		T_PERCENT };
 
 struct cfg_key {
 	const char *key;
@@ -118,6 +121,13 @@ static const struct cfg_key cfg_keys[] = {
 	  10 * 1000 * 1000, 0 },
 	{ "pinfs.dirty_no_blocks", T_ENUM, OFF(pinfs_no_blocks), no_blocks_names,
 	  ARRAY_SIZE(no_blocks_names), 0, 0, 0 },
+	{ "shutdown.wait_ms", T_U64, OFF(shutdown_wait_ms), NULL, 0, 0, 3600 * 1000, 0 },
+	{ "fail.nth", T_U64, OFF(fail_nth), NULL, 0, 0, INT64_MAX, 0 },
+	{ "fail.probability", T_PERCENT, OFF(fail_ppm), NULL, 0, 0, 0, 0 },
+	{ "fail.seed", T_U64, OFF(fail_seed), NULL, 0, 0, INT64_MAX, 0 },
+	{ "fail.times", T_U64, OFF(fail_times), NULL, 0, 0, INT64_MAX, 0 },
+	{ "fail.site", T_STR, OFF(fail_site), NULL, 0, 0,
+	  sizeof(((struct pinmm_config *)0)->fail_site), 0 },
 };
 #undef OFF
 
@@ -126,7 +136,8 @@ static const char *const cfg_key_names[ARRAY_SIZE(cfg_keys) + 1] = {
 	"fs.pinned_policy", "pinfs.image", "pinfs.size", "rlimit.memlock",
 	"debug", "nr_cpus", "seed", "pin.provenance", "quiet", "holdoff_ms",
 	"lease_break_ms", "writeback.interval_ms", "pinfs.fail_io", "dax.truncate_wait_ms",
-	"dio.latency_us", "writeback.latency_us", "pinfs.dirty_no_blocks", NULL,
+	"dio.latency_us", "writeback.latency_us", "pinfs.dirty_no_blocks", "shutdown.wait_ms",
+	"fail.nth", "fail.probability", "fail.seed", "fail.times", "fail.site", NULL,
 };
 
 static const struct cfg_key *cfg_find(const char *key)
@@ -240,6 +251,22 @@ static bool parse_failio(const char *s, uint64_t *rd, uint64_t *wr)
 	return true;
 }
 
+/* "12.5" (percent, 0..100) into parts per million. */
+static bool parse_percent(const char *s, uint32_t *ppm)
+{
+	char *end;
+	double v;
+
+	if (!*s || !(isdigit((unsigned char)*s) || *s == '.'))
+		return false;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !(v >= 0.0 && v <= 100.0))
+		return false;
+	*ppm = (uint32_t)(v * 10000.0 + 0.5);
+	return true;
+}
+
 static int cfg_bad(const char *key, const char *value, const char *why)
 {
 	fprintf(stderr, "pinmm: config: bad value '%s' for key '%s': %s\n",
@@ -329,6 +356,15 @@ int pinmm_config_set(struct pinmm_config *cfg, const char *key, const char *valu
 			return cfg_bad(key, value, "path too long");
 		strcpy(field, value);
 		return 0;
+	case T_STR:
+		if (strlen(value) >= k->max)
+			return cfg_bad(key, value, "too long");
+		strcpy(field, value);
+		return 0;
+	case T_PERCENT:
+		if (!parse_percent(value, (uint32_t *)(void *)field))
+			return cfg_bad(key, value, "not a percentage 0..100");
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -413,6 +449,15 @@ int pinmm_config_get(const struct pinmm_config *cfg, const char *key, char *buf,
 			n = snprintf(tmp, sizeof(tmp), "read:%" PRIu64 ",write:%" PRIu64,
 				     cfg->pinfs_fail_read, cfg->pinfs_fail_write);
 		break;
+	case T_STR:
+		n = snprintf(tmp, sizeof(tmp), "%.*s", (int)k->max - 1, field);
+		break;
+	case T_PERCENT: {
+		uint32_t ppm = *(const uint32_t *)(const void *)field;
+
+		n = snprintf(tmp, sizeof(tmp), "%u.%04u", ppm / 10000, ppm % 10000);
+		break;
+	}
 	}
 	if (n < 0)
 		return -EINVAL;
@@ -483,6 +528,14 @@ int pinmm_config_validate(const struct pinmm_config *cfg)
 		case T_PATH:
 			if (!memchr(field, 0, PINMM_PATH_MAX))
 				return cfg_bad(k->key, "...", "not NUL-terminated");
+			break;
+		case T_STR:
+			if (!memchr(field, 0, k->max))
+				return cfg_bad(k->key, "...", "not NUL-terminated");
+			break;
+		case T_PERCENT:
+			if (*(const uint32_t *)(const void *)field > 1000000)
+				return cfg_bad(k->key, "...", "above 100%");
 			break;
 		default:
 			break;

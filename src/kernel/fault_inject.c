@@ -181,7 +181,11 @@ int pinmm_fail_configure(const char *key, const char *value)
 		err = parse_long(value, 0, LONG_MAX, &v);
 		if (!err)
 			fail_attr.rng = (uint64_t)v * 0x9e3779b97f4a7c15ull + 1;
-	} else if (!strcmp(key, "fail.filter")) {
+	} else if (!strcmp(key, "fail.nth")) {
+		err = parse_long(value, 0, LONG_MAX, &v);
+		if (!err)
+			fail_nth_countdown = v;
+	} else if (!strcmp(key, "fail.filter") || !strcmp(key, "fail.site")) {
 		if (strlen(value) >= sizeof(fail_attr.filter))
 			err = -EINVAL;
 		else
@@ -193,6 +197,38 @@ int pinmm_fail_configure(const char *key, const char *value)
 			 __ATOMIC_RELAXED);
 	mutex_unlock(&fail_attr_lock);
 	return err;
+}
+
+/**
+ * fail_attr_from_config() - arm injection from a boot configuration's
+ * fail.* keys; keys left at their defaults change nothing, so that a
+ * machine booted without them keeps what pinmm_fail_configure() or
+ * pinmm_fail_nth_set() armed.
+ * @cfg: the configuration pinmm_boot() was given.
+ *
+ * fail.nth arms the calling (booting) thread's fail-nth, counted from here;
+ * fail.probability > 0 arms the library-wide attributes with fail.seed,
+ * fail.times (0: no limit) and fail.site (the filter).
+ *
+ * Context: pinmm_boot(); takes fail_attr_lock.
+ * Return: 0, or -EINVAL for a fail.site too long for the filter.
+ */
+int fail_attr_from_config(const struct pinmm_config *cfg)
+{
+	if (strlen(cfg->fail_site) >= sizeof(fail_attr.filter))
+		return -EINVAL;
+	if (cfg->fail_nth)
+		fail_nth_countdown = (long)cfg->fail_nth;
+	if (!cfg->fail_ppm)
+		return 0;
+	mutex_lock(&fail_attr_lock);
+	fail_attr.ppm = cfg->fail_ppm;
+	fail_attr.times = cfg->fail_times ? (long)cfg->fail_times : -1;
+	fail_attr.rng = cfg->fail_seed * 0x9e3779b97f4a7c15ull + 1;
+	strcpy(fail_attr.filter, cfg->fail_site);
+	__atomic_store_n(&fail_attr_armed, 1, __ATOMIC_RELAXED);
+	mutex_unlock(&fail_attr_lock);
+	return 0;
 }
 
 /**

@@ -180,6 +180,31 @@ out_release:
 }
 
 /*
+ * Frames that leaked (a pin never released) still hold host objects: an
+ * anonymous folio holds a reference on its anon_vma until it is freed,
+ * which a leaked folio never is.  Drop those references, so that a leak
+ * of frames does not also leak host memory; the frames themselves go with
+ * the memmap.  Walks the buddy zones' struct pages (only on a leak).
+ * Context: shutdown, after the leak report.
+ */
+static void leaked_frames_release(struct pinmm *m)
+{
+	for (unsigned long pfn = 0; pfn < m->zones[ZONE_MOVABLE].end_pfn; pfn++) {
+		struct page *page = pfn_to_page_m(m, pfn);
+		struct folio *folio = (struct folio *)page;
+		struct anon_vma *av;
+
+		if (PageTail(page) || !page_ref_count(page))
+			continue;
+		av = folio_anon_vma(folio);
+		if (!av)
+			continue;
+		WRITE_ONCE(folio->mapping, NULL);
+		put_anon_vma(av);
+	}
+}
+
+/*
  * Exit of "memory": every frame of NORMAL, CMA and MOVABLE must be free
  * and every device frame idle (page_alloc_check_leaks() reports what is
  * not), then the allocator and the host memory go.  Return: 0, or -EBUSY
@@ -189,8 +214,10 @@ static int memory_exit(struct pinmm *m)
 {
 	long leaked = page_alloc_check_leaks(m, true);
 
-	if (leaked)
+	if (leaked) {
 		fprintf(stderr, "pinmm: shutdown: %ld frames leaked\n", leaked);
+		leaked_frames_release(m);
+	}
 	registry_del(m);
 	page_alloc_exit(m);
 	host_release(m);

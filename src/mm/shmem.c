@@ -156,7 +156,7 @@ static void shmem_evict_inode(struct inode *inode)
 	free(inode);
 }
 
-static void shmem_put_super(struct super_block *sb)
+static int shmem_put_super(struct super_block *sb)
 {
 	struct inode *inode;
 
@@ -190,6 +190,7 @@ static void shmem_put_super(struct super_block *sb)
 
 	mutex_destroy(&sb->s_lock);
 	free(sb);
+	return 0;		/* nothing to write back */
 }
 
 /* ------------------------------------------------------------------ */

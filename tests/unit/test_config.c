@@ -179,8 +179,9 @@ static void test_keys_roundtrip(void **state)
 		assert_int_equal(pinmm_config_set(&copy, keys[n], buf), 0);
 	}
 	assert_memory_equal(&cfg, &copy, sizeof(cfg));
-	assert_int_equal(n, 23);	/* + dax.truncate_wait_ms, dio.latency_us, writeback.latency_us,
-					   pinfs.dirty_no_blocks, nr_cpus */
+	assert_int_equal(n, 29);	/* + dax.truncate_wait_ms, dio.latency_us, writeback.latency_us,
+					   pinfs.dirty_no_blocks, nr_cpus, shutdown.wait_ms, fail.nth,
+					   fail.probability, fail.seed, fail.times, fail.site */
 	/* every key of doc/API.md §3 is there */
 	{
 		static const char *const want[] = { "ram", "zone.movable", "zone.cma", "pmem",

@@ -326,10 +326,16 @@ static void pinfs_evict_inode(struct inode *inode)
 		err = filemap_write_and_wait(inode->i_mapping);
 		if (!err)
 			err = pinfs_write_inode(inode);
-		if (err)
+		if (err) {
+			int none = 0;
+
 			pr_diag(sbi->sb->machine, "pinfs: %s: inode %lu \"%s\": writeback at "
 				"eviction failed (%d): unsynced data lost\n",
 				sbi->path, inode->i_ino, inode->name, err);
+			/* put_super() reports it: the shutdown's return value. */
+			__atomic_compare_exchange_n(&sbi->evict_err, &none, err, false,
+						    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+		}
 	}
 	truncate_inode_pages_range(inode->i_mapping, 0, -1);
 	VM_BUG_ON(inode->i_mapping->nrpages);
@@ -373,7 +379,12 @@ static int pinfs_sync_fs(struct super_block *sb)
 	return err ? err : e;
 }
 
-static void pinfs_put_super(struct super_block *sb)
+/*
+ * Unmount.  Return: 0, or the first error of the final writeback: the
+ * metadata sync here, or the data writeback of a file evicted since mount
+ * (unsynced data that never reached the image).
+ */
+static int pinfs_put_super(struct super_block *sb)
 {
 	struct pinfs_sb_info *sbi = PINFS_SB(sb);
 	struct inode *inode;
@@ -409,6 +420,8 @@ static void pinfs_put_super(struct super_block *sb)
 	if (err)
 		fprintf(stderr, "pinmm: pinfs: %s: unmount could not write metadata (%d); "
 			"the image is not clean, run 'pinmm fsck %s'\n", sbi->path, err, sbi->path);
+	if (!err)
+		err = __atomic_load_n(&sbi->evict_err, __ATOMIC_RELAXED);
 	pinfs_busy_forget(sbi);		/* pins outlive the mount: a leak */
 	if (sbi->fd >= 0)
 		close(sbi->fd);
@@ -420,6 +433,7 @@ static void pinfs_put_super(struct super_block *sb)
 	mutex_destroy(&sb->s_lock);
 	free(sbi);
 	free(sb);
+	return err;
 }
 
 /* ->statfs: the counters of the super block. */
