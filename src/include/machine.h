@@ -227,6 +227,10 @@ int pinmm_config_validate(const struct pinmm_config *cfg);
 
 /* init/process.c: exit every process of @m (shutdown, before the ->exit hooks). */
 void pinmm_procs_exit_all(struct pinmm *m);
+/* init/process.c: free a process whose last reference went. */
+void proc_release(struct pinmm_proc *p);
+/* kernel/machine.c: called by pinmm_proc_put() for the last reference. */
+extern void (*pinmm_proc_release)(struct pinmm_proc *p);
 
 /*
  * smp_processor_id_m() - the CPU of machine @m the calling thread runs on:

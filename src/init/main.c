@@ -154,6 +154,7 @@ int pinmm_boot(const struct pinmm_config *cfg, struct pinmm **out)
 	ret = pinmm_config_validate(cfg);
 	if (ret)
 		return ret;
+	pinmm_proc_release = proc_release;	/* the last pinmm_proc_put() */
 	ret = fail_attr_from_config(cfg);	/* fail.*: boot itself may fail */
 	if (ret)
 		return ret;

@@ -58,12 +58,15 @@ static void proc_free(struct pinmm_proc *p)
 }
 
 /* Drop a reference on @p; the last unlinks and frees it. */
-static void proc_put(struct pinmm_proc *p)
+/*
+ * proc_release() - the last reference of @p went (kernel/machine.c's
+ * pinmm_proc_put(), through pinmm_proc_release, which pinmm_boot() sets):
+ * unlink and free it.
+ */
+void proc_release(struct pinmm_proc *p)
 {
 	struct pinmm *m = p->machine;
 
-	if (!atomic_dec_and_test(&p->usage))
-		return;
 	VM_BUG_ON(!READ_ONCE(p->exited));
 	mutex_lock(&m->proc_lock);
 	list_del(&p->node);
@@ -209,39 +212,8 @@ int pinmm_exit(struct pinmm_proc *p)
 	if (pinmm_current_proc == p)
 		pinmm_current_proc = NULL;
 	pinmm_debug_boundary(m);
-	proc_put(p);			/* the alive reference */
+	pinmm_proc_put(p);			/* the alive reference */
 	return 0;
-}
-
-/**
- * pinmm_proc_get() - take a reference on the handle @p.
- * @p: a process whose handle (or another reference) the caller holds.
- *
- * Context: any thread.
- * Return: @p (NULL for NULL).
- */
-struct pinmm_proc *pinmm_proc_get(struct pinmm_proc *p)
-{
-	if (p)
-		atomic_inc(&p->usage);
-	return p;
-}
-
-/**
- * pinmm_proc_put() - release a reference on @p: the handle returned by
- * pinmm_proc_create()/pinmm_fork(), or one from pinmm_proc_get().
- * @p: the process, or NULL.
- *
- * The last reference of an exited process frees it (its mm structure too,
- * once no remote user holds the mm).  A live process keeps running when
- * its handle is released; it is freed after its pinmm_exit().
- *
- * Context: any thread; must not hold a lock of @p's mm or the machine's.
- */
-void pinmm_proc_put(struct pinmm_proc *p)
-{
-	if (p)
-		proc_put(p);
 }
 
 /**

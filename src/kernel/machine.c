@@ -97,3 +97,41 @@ int pinmm_proc_set_rlimit_memlock(struct pinmm_proc *p, uint64_t bytes)
 	p->rlimit_memlock = bytes;
 	return 0;
 }
+
+/*
+ * The final release of a process is init's (init/process.c frees its file
+ * table and mm reference); pinmm_boot() sets this, so that the reference
+ * count of a handle lives here, below every layer that holds one.
+ */
+void (*pinmm_proc_release)(struct pinmm_proc *p);
+
+/**
+ * pinmm_proc_get() - take a reference on the handle @p.
+ * @p: a process whose handle (or another reference) the caller holds.
+ *
+ * Context: any thread.
+ * Return: @p (NULL for NULL).
+ */
+struct pinmm_proc *pinmm_proc_get(struct pinmm_proc *p)
+{
+	if (p)
+		atomic_inc(&p->usage);
+	return p;
+}
+
+/**
+ * pinmm_proc_put() - release a reference on @p: the handle returned by
+ * pinmm_proc_create()/pinmm_fork(), or one from pinmm_proc_get().
+ * @p: the process, or NULL.
+ *
+ * The last reference of an exited process frees it (its mm structure too,
+ * once no remote user holds the mm).  A live process keeps running when
+ * its handle is released; it is freed after its pinmm_exit().
+ *
+ * Context: any thread; must not hold a lock of @p's mm or the machine's.
+ */
+void pinmm_proc_put(struct pinmm_proc *p)
+{
+	if (p && atomic_dec_and_test(&p->usage))
+		pinmm_proc_release(p);
+}
