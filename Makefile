@@ -12,7 +12,7 @@ ifeq ($(CI),true)
 MESON_OPTS += -Dwerror=true
 endif
 
-.PHONY: all deps build demo check test asan tsan install clean bench faultcheck
+.PHONY: all deps build demo check test asan tsan install clean bench faultcheck crashcheck
 
 all: build
 
@@ -58,6 +58,10 @@ check: build
 faultcheck: deps $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD) tests/fault_sweep
 	PINMM_FAULT_SITES=1 ASAN_OPTIONS=detect_leaks=1 $(ASAN_BUILD)/tests/fault_sweep
+
+# pinfs crash consistency (doc/PINFS.md): every write torn at all 7 offsets.
+crashcheck: build
+	$(BUILD)/tests/crash_pinfs --long
 
 bench: build
 	$(BUILD)/tools/pinmm/pinmm bench --host

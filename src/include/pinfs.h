@@ -108,6 +108,13 @@ struct pinfs_inject {
 	atomic_long_t nr;
 };
 
+/* A freed block waiting for the commit that unlinks it on disk (balloc.c). */
+struct pinfs_pend {
+	uint32_t blk;
+	int state;		/* PEND_FREED, PEND_READY, PEND_COMMIT */
+	long owner;		/* inode slot that freed it; -1 none */
+};
+
 /*
  * struct pinfs_sb_info - a mounted pinfs.
  * @meta_lock protects @bitmap, @bitmap_dirty, @itable, @itable_dirty and
@@ -132,6 +139,8 @@ struct pinfs_sb_info {
 	bool sb_dirty;
 	int evict_err;			/* first writeback error at eviction (atomic) */
 	uint64_t alloc_goal;
+	struct pinfs_pend *pend;	/* balloc.c: freed, not yet reusable; meta_lock */
+	size_t npend, pend_cap;
 	struct pinfs_inject inject[PINFS_IO_NR];
 	atomic_long_t stat[PINMM_PINFS_NR_STATS];
 	struct list_head node;		/* pinfs_mounts */
@@ -229,12 +238,19 @@ int pinfs_fill_super(struct pinmm *m, struct pinfs_sb_info *sbi, const char *pre
 int pinfs_io(struct pinfs_sb_info *sbi, enum pinfs_io_op op, void *buf, uint64_t blk,
 	     size_t nr);
 int pinfs_write_inode(struct inode *inode);
+/* Tests: a power cut at the @nth image block write from now (super.c). */
+void pinfs_power_cut(long nth, unsigned int tear);
+long pinfs_image_writes(void);
 int pinfs_sync_meta(struct pinfs_sb_info *sbi, bool flush);
 extern const struct super_operations pinfs_sops;
 
 /* balloc.c: blocks and inode slots (meta_lock taken inside) */
 int pinfs_new_block(struct pinfs_sb_info *sbi, uint32_t *blk);
-void pinfs_free_block(struct pinfs_sb_info *sbi, uint32_t blk);
+void pinfs_free_block(struct pinfs_sb_info *sbi, uint32_t blk, long owner);
+void pinfs_pending_ready(struct pinfs_sb_info *sbi, uint32_t slot);
+size_t pinfs_pending_commit(struct pinfs_sb_info *sbi);		/* meta_lock */
+int pinfs_pending_release(struct pinfs_sb_info *sbi, bool ok);
+uint64_t pinfs_pending_count(struct pinfs_sb_info *sbi, bool ready);	/* meta_lock */
 bool pinfs_block_valid(const struct pinfs_sb_info *sbi, uint64_t blk);
 int pinfs_find_slot(struct pinfs_sb_info *sbi, const char *name, uint32_t *slot);
 int pinfs_new_slot(struct pinfs_sb_info *sbi, uint32_t *slot);

@@ -203,13 +203,13 @@ static bool ind_empty(const struct pinfs_ind *ind)
 }
 
 /* Free the pointers of @ind covering file blocks [first, last] (relative). */
-static void ind_free_range(struct pinfs_sb_info *sbi, struct pinfs_ind *ind,
+static void ind_free_range(struct pinfs_inode_info *pi, struct pinfs_ind *ind,
 			   uint64_t first, uint64_t last)
 {
 	for (uint64_t i = first; i <= last && i < PINFS_PTRS; i++) {
 		if (!ind->e[i])
 			continue;
-		pinfs_free_block(sbi, ind->e[i]);
+		pinfs_free_block(pi_sbi(pi), ind->e[i], pi->slot);
 		ind->e[i] = 0;
 		ind->dirty = true;
 	}
@@ -220,7 +220,7 @@ static void ind_release(struct pinfs_inode_info *pi, uint32_t *blkp, struct pinf
 {
 	if (!*indp || !ind_empty(*indp))
 		return;
-	pinfs_free_block(pi_sbi(pi), (*indp)->blk);
+	pinfs_free_block(pi_sbi(pi), (*indp)->blk, pi->slot);
 	free(*indp);
 	*indp = NULL;
 	*blkp = 0;
@@ -247,7 +247,7 @@ int pinfs_free_blocks(struct pinfs_inode_info *pi, uint64_t first, uint64_t last
 	lockdep_assert_held(&pi->map_lock);
 	for (uint64_t b = first; b < PINFS_NDIR && b <= last; b++) {
 		if (pi->direct[b]) {
-			pinfs_free_block(sbi, pi->direct[b]);
+			pinfs_free_block(sbi, pi->direct[b], pi->slot);
 			pi->direct[b] = 0;
 			pi->meta_dirty = true;
 		}
@@ -257,7 +257,7 @@ int pinfs_free_blocks(struct pinfs_inode_info *pi, uint64_t first, uint64_t last
 		if (!e) {
 			uint64_t f = first > PINFS_IND_FIRST ? first - PINFS_IND_FIRST : 0;
 
-			ind_free_range(sbi, pi->ind, f, last - PINFS_IND_FIRST);
+			ind_free_range(pi, pi->ind, f, last - PINFS_IND_FIRST);
 			ind_release(pi, &pi->ind_blk, &pi->ind);
 		}
 		err = err ? err : e;
@@ -282,10 +282,10 @@ int pinfs_free_blocks(struct pinfs_inode_info *pi, uint64_t first, uint64_t last
 			e = ind_load(pi, &pi->dind->e[i], &pi->dleaf[i], false);
 			if (e)
 				break;
-			ind_free_range(sbi, pi->dleaf[i], f > lo ? f - lo : 0,
+			ind_free_range(pi, pi->dleaf[i], f > lo ? f - lo : 0,
 				       (l < hi ? l : hi) - lo);
 			if (ind_empty(pi->dleaf[i])) {
-				pinfs_free_block(sbi, pi->dleaf[i]->blk);
+				pinfs_free_block(sbi, pi->dleaf[i]->blk, pi->slot);
 				free(pi->dleaf[i]);
 				pi->dleaf[i] = NULL;
 				pi->dind->e[i] = 0;

@@ -51,7 +51,7 @@ static void pinfs_busy_free_folio(struct folio *folio, struct folio_orphan *o)
 	mod_vm_stat(m, BUSY_BLOCKS, -1);
 	if (orphaned) {
 		/* Off the list: pinfs_free_block() frees it for real now. */
-		pinfs_free_block(sbi, bh->blocknr);
+		pinfs_free_block(sbi, bh->blocknr, -1);	/* its file let go long ago */
 		count_vm_event(m, BUSY_BLOCKS_RELEASED);
 	}
 	free(bh);

@@ -316,6 +316,7 @@ static int dax_free_pages(struct inode *inode, uint64_t first, uint64_t last)
 	err = pinfs_free_blocks(pi, first, last);
 	pi->meta_dirty = true;
 	mutex_unlock(&pi->map_lock);
+	pinfs_write_inode(inode);	/* the freed blocks may be committed */
 	return err;
 }
 

@@ -555,6 +555,8 @@ static int pinfs_punch_pages(struct inode *inode, long long start, long long end
 				((uint64_t)end >> PAGE_SHIFT) - 1);
 	pi->meta_dirty = true;
 	mutex_unlock(&pi->map_lock);
+	/* the new map into the table buffer: the freed blocks may be committed */
+	pinfs_write_inode(inode);
 	return err;
 }
 
@@ -595,6 +597,7 @@ static int pinfs_setsize(struct inode *inode, long long size)
 	mutex_lock(&PINFS_I(inode)->map_lock);
 	err = pinfs_free_blocks(PINFS_I(inode), (uint64_t)hole >> PAGE_SHIFT, UINT64_MAX) ?: err;
 	mutex_unlock(&PINFS_I(inode)->map_lock);
+	pinfs_write_inode(inode);	/* as in pinfs_punch_pages() */
 	return err;
 }
 

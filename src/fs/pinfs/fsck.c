@@ -16,7 +16,8 @@
  *      free counters.
  * Repair clears bad and duplicate pointers (the first reference wins),
  * frees orphans, renames nameless and duplicate entries "ino<N>", rebuilds
- * the bitmap and counters from the references and marks the image clean.
+ * the bitmap and counters from the references (zeroing every block it
+ * frees, so that a free block reads as zeroes) and marks the image clean.
  *
  * It works on a file descriptor alone, with its own buffers: nothing of a
  * mounted file system is used, so a mount can run it before trusting any
@@ -50,7 +51,10 @@ struct fsck {
 	char **names;			/* open-addressing set of names in use */
 	size_t names_cap;
 	bool oom;			/* a name could not be recorded */
+	int zero_err;			/* zeroing a freed block failed */
 };
+
+static const uint8_t fsck_zero[PINFS_BLOCK_SIZE];
 
 static void problem(struct fsck *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -335,10 +339,17 @@ static void check_bitmap(struct fsck *f, uint64_t *nfree)
 				f->res->problems++;
 		}
 		if (f->repair) {
-			if (ref)
+			if (ref) {
 				f->bitmap[b / 8] |= (uint8_t)(1u << (b % 8));
-			else
+			} else {
+				/*
+				 * A free block reads as zeroes (doc/PINFS.md, "Crash
+				 * consistency"): a leaked one may hold a file's data.
+				 */
 				f->bitmap[b / 8] &= (uint8_t)~(1u << (b % 8));
+				if (!f->zero_err)
+					f->zero_err = pinfs_write_raw(f->fd, fsck_zero, b, 1);
+			}
 		}
 	}
 }
@@ -438,7 +449,7 @@ int pinfs_fsck_fd(int fd, bool repair, FILE *report, struct pinfs_fsck_result *r
 	if (!err && repair && (res->problems || write_sb || !(f.ds.flags & PINFS_SB_CLEAN))) {
 		f.ds.free_blocks = nfree;
 		f.ds.free_inodes = res->free_inodes;
-		err = fsck_write_back(&f, sbuf);
+		err = f.zero_err ?: fsck_write_back(&f, sbuf);
 		if (!err)
 			res->repaired = res->problems;
 	}

@@ -50,6 +50,71 @@ static bool inject_fire(struct pinfs_inject *in)
 	return true;
 }
 
+/*
+ * A power cut for crash-consistency tests (tests/crash/, doc/PINFS.md
+ * "Crash consistency"), as dm-flakey's drop_writes does for Linux: every
+ * block written to an image file is counted; from the @cut_nth-th on (1 =
+ * the next one after arming) no byte reaches the image although the write
+ * is reported done, except the first @cut_tear bytes of the @cut_nth-th (a
+ * torn write).  Process-wide, so that it spans boots and the unmount.
+ */
+static struct {
+	atomic_long_t writes;		/* blocks written since arming */
+	atomic_long_t nth;		/* 0: nothing is cut */
+	atomic_long_t tear;
+} pinfs_cut;
+
+/**
+ * pinfs_power_cut() - arm (or with @nth 0 disarm) a power cut and restart
+ * the count of image block writes.
+ * @nth: the image block write, counted from 1, where power is lost.
+ * @tear: bytes of that block that still reach the image (0 .. 4095).
+ *
+ * Context: no pinfs I/O in flight (tests arm it between operations).
+ */
+void pinfs_power_cut(long nth, unsigned int tear)
+{
+	atomic_long_set(&pinfs_cut.nth, 0);
+	atomic_long_set(&pinfs_cut.writes, 0);
+	atomic_long_set(&pinfs_cut.tear, tear < PINFS_BLOCK_SIZE ? (long)tear : 0);
+	atomic_long_set(&pinfs_cut.nth, nth > 0 ? nth : 0);
+}
+
+/**
+ * pinfs_image_writes() - image blocks written (or cut) since the last
+ * pinfs_power_cut().
+ *
+ * Context: any.
+ * Return: the count.
+ */
+long pinfs_image_writes(void)
+{
+	return atomic_long_read(&pinfs_cut.writes);
+}
+
+/* Write @nr blocks one at a time, counting them, cutting where armed. */
+static int pinfs_write_counted(int fd, const uint8_t *buf, uint64_t blk, size_t nr)
+{
+	long nth = atomic_long_read(&pinfs_cut.nth);
+	int err = 0;
+
+	for (size_t i = 0; i < nr && !err; i++) {
+		long w = atomic_long_add_return(1, &pinfs_cut.writes);
+		const uint8_t *src = buf + i * PINFS_BLOCK_SIZE;
+
+		if (!nth || w < nth) {
+			err = pinfs_write_raw(fd, src, blk + i, 1);
+		} else if (w == nth && atomic_long_read(&pinfs_cut.tear)) {
+			off_t off = (off_t)((blk + i) << PINFS_BLOCK_SHIFT);
+			size_t len = (size_t)atomic_long_read(&pinfs_cut.tear);
+
+			if (pwrite(fd, src, len, off) != (ssize_t)len)
+				err = -EIO;
+		}
+	}
+	return err;
+}
+
 /**
  * pinfs_io() - read or write whole blocks of the image.
  * @sbi: the file system.
@@ -87,7 +152,7 @@ int pinfs_io(struct pinfs_sb_info *sbi, enum pinfs_io_op op, void *buf, uint64_t
 	} else if (op == PINFS_IO_READ) {
 		err = pinfs_read_raw(sbi->fd, buf, blk, nr);
 	} else {
-		err = pinfs_write_raw(sbi->fd, buf, blk, nr);
+		err = pinfs_write_counted(sbi->fd, buf, blk, nr);
 	}
 	if (err)
 		pinfs_stat_inc(sbi, PINMM_PINFS_IO_ERRORS);
@@ -112,9 +177,12 @@ int pinfs_io(struct pinfs_sb_info *sbi, enum pinfs_io_op op, void *buf, uint64_t
 int pinfs_sync_meta(struct pinfs_sb_info *sbi, bool flush)
 {
 	uint8_t buf[PINFS_BLOCK_SIZE];
+	size_t committing;
 	int err = 0, e;
 
 	mutex_lock(&sbi->meta_lock);
+	/* freed blocks whose pointers this commit removes from the image */
+	committing = flush ? pinfs_pending_commit(sbi) : 0;
 	for (uint32_t b = 0; b < sbi->ds.bitmap_blocks; b++) {
 		if (!sbi->bitmap_dirty[b])
 			continue;
@@ -143,6 +211,8 @@ int pinfs_sync_meta(struct pinfs_sb_info *sbi, bool flush)
 	mutex_unlock(&sbi->meta_lock);
 	if (flush && sbi->fd >= 0 && fsync(sbi->fd))
 		err = err ? err : -EIO;
+	if (committing)
+		err = pinfs_pending_release(sbi, !err) ?: err;
 	return err;
 }
 
@@ -173,6 +243,9 @@ int pinfs_write_inode(struct inode *inode)
 	pinfs_write_slot(sbi, pi->slot, &d);
 	pi->meta_dirty = false;
 	mutex_unlock(&pi->map_lock);
+	/* the table and indirect blocks no longer point at what it freed */
+	if (!err)
+		pinfs_pending_ready(sbi, pi->slot);
 	return err;
 }
 
@@ -429,6 +502,7 @@ static int pinfs_put_super(struct super_block *sb)
 	free(sbi->bitmap_dirty);
 	free(sbi->itable);
 	free(sbi->itable_dirty);
+	free(sbi->pend);
 	mutex_destroy(&sbi->meta_lock);
 	mutex_destroy(&sb->s_lock);
 	free(sbi);
@@ -446,8 +520,8 @@ static void pinfs_statfs(struct super_block *sb, struct pinmm_statfs *buf)
 	buf->f_namelen = PINFS_NAME_MAX;
 	mutex_lock(&sbi->meta_lock);
 	buf->f_blocks = sbi->ds.block_count;
-	buf->f_bfree = sbi->ds.free_blocks;
-	buf->f_bavail = sbi->ds.free_blocks;
+	buf->f_bfree = sbi->ds.free_blocks + pinfs_pending_count(sbi, false);
+	buf->f_bavail = buf->f_bfree;
 	buf->f_files = sbi->ds.inode_count;
 	buf->f_ffree = sbi->ds.free_inodes;
 	mutex_unlock(&sbi->meta_lock);
@@ -742,7 +816,8 @@ int pinmm_pinfs_statfs(struct pinmm *m, struct pinmm_pinfs_stat *st)
 		mutex_lock(&sbi->meta_lock);
 		st->block_size = PINFS_BLOCK_SIZE;
 		st->blocks = sbi->ds.block_count;
-		st->free_blocks = sbi->ds.free_blocks;
+		/* freed blocks waiting for a commit count as free */
+		st->free_blocks = sbi->ds.free_blocks + pinfs_pending_count(sbi, false);
 		st->data_blocks = sbi->ds.block_count - sbi->ds.data_start;
 		st->inodes = sbi->ds.inode_count;
 		st->free_inodes = sbi->ds.free_inodes;
