@@ -530,6 +530,9 @@ PINMM_API int pinmm_fallocate(struct pinmm_proc *p, int fd, int mode, long off,
  * @p: the process.
  * @fd: the descriptor.
  *
+ * A writeback error is reported once to each open file that was open when
+ * it happened (or opened before anyone reported it), as Linux's errseq_t.
+ *
  * Context: any thread.
  * Return: 0; -EINVAL (NULL @p), -ESRCH, -EBADF, -EIO.
  */

@@ -321,6 +321,8 @@ int pinmm_fsync(struct pinmm_proc *p, int fd)
 	inode = file->f_inode;
 	if (inode->i_op && inode->i_op->fsync)
 		err = inode->i_op->fsync(inode);
+	/* a writeback error since this file last looked, once per open file */
+	err = file_check_and_advance_wb_err(file) ?: err;
 	fput(file);
 	return err;
 }

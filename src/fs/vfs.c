@@ -112,6 +112,8 @@ struct file *file_alloc(struct inode *inode, int flags)
 	file->f_mapping = inode->i_mapping;
 	file->f_op = inode->i_fop;
 	file->f_flags = (unsigned int)flags;
+	if (inode->i_mapping)		/* anon inodes have no page cache */
+		file->f_wb_err = errseq_sample(&inode->i_mapping->wb_err);
 	atomic_set(&file->f_count, 1);
 	return file;
 }

@@ -12,6 +12,7 @@
 #ifndef PINMM_FS_H
 #define PINMM_FS_H
 
+#include "errseq.h"
 #include "mm.h"
 
 struct inode;
@@ -62,6 +63,7 @@ struct address_space {
 	const struct address_space_operations *a_ops;
 	unsigned long flags;
 	atomic_long_t nr_dirty;
+	errseq_t wb_err;		/* writeback errors, per open file (errseq.h) */
 };
 
 struct inode_operations {
@@ -111,6 +113,7 @@ struct file {
 	struct address_space *f_mapping;
 	const struct file_operations *f_op;
 	unsigned int f_flags;			/* O_* */
+	errseq_t f_wb_err;			/* mapping->wb_err as this file saw it */
 	atomic_t f_count;
 	void *private_data;
 };
@@ -156,6 +159,21 @@ struct super_block {
 int vfs_mount(struct pinmm *m, struct super_block *sb);
 struct file *vfs_open(struct pinmm *m, const char *path, int flags, unsigned mode);
 struct file *file_alloc(struct inode *inode, int flags);
+
+/**
+ * file_check_and_advance_wb_err() - report a writeback error of @file's
+ * mapping that this open file has not reported yet, once (fsync).
+ * @file: the open file.
+ *
+ * Context: any.
+ * Return: 0 or the negative errno.
+ */
+static inline int file_check_and_advance_wb_err(struct file *file)
+{
+	if (!file->f_mapping)
+		return 0;
+	return errseq_check_and_advance(&file->f_mapping->wb_err, &file->f_wb_err);
+}
 void get_file(struct file *file);
 void fput(struct file *file);
 void iget(struct inode *inode);

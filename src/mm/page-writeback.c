@@ -48,6 +48,7 @@ void mapping_set_error(struct address_space *mapping, int err)
 {
 	if (!err)
 		return;
+	errseq_set(&mapping->wb_err, err == -ENOSPC ? err : -EIO);	/* per open file */
 	set_bit(err == -ENOSPC ? AS_ENOSPC : AS_EIO, &mapping->flags);
 }
 
