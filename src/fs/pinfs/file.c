@@ -601,7 +601,11 @@ static int pinfs_setsize(struct inode *inode, long long size)
 	return err;
 }
 
-/* Allocate (zeroed) blocks for [off, off + len). */
+/*
+ * Allocate (zeroed) blocks for [off, off + len).  All or nothing: when an
+ * allocation or a zeroing write fails, the blocks this call allocated are
+ * freed again, so the file is as before (it was a hole there).
+ */
 static int pinfs_falloc_alloc(struct inode *inode, long long off, long long len)
 {
 	struct pinfs_inode_info *pi = PINFS_I(inode);
@@ -609,8 +613,13 @@ static int pinfs_falloc_alloc(struct inode *inode, long long off, long long len)
 	uint64_t first = (uint64_t)off >> PAGE_SHIFT;
 	uint64_t last = (uint64_t)(off + len - 1) >> PAGE_SHIFT;
 	static const uint8_t zero[PINFS_BLOCK_SIZE];
+	uint64_t *added = kmalloc((size_t)min(last - first + 1, (uint64_t)PINFS_MAX_BLOCKS) *
+				  sizeof(*added));
+	size_t nr = 0;
 	int err = 0;
 
+	if (!added)
+		return -ENOMEM;
 	for (uint64_t b = first; b <= last && !err; b++) {
 		bool is_new;
 		uint32_t blk;
@@ -618,10 +627,20 @@ static int pinfs_falloc_alloc(struct inode *inode, long long off, long long len)
 		mutex_lock(&pi->map_lock);
 		err = pinfs_get_block(pi, b, true, &blk, &is_new);
 		mutex_unlock(&pi->map_lock);
+		if (!err && is_new)
+			added[nr++] = b;
 		/* Never expose old contents of a reused block. */
 		if (!err && is_new)
 			err = pinfs_io(sbi, PINFS_IO_WRITE, (void *)zero, blk, 1);
 	}
+	if (err && nr) {
+		mutex_lock(&pi->map_lock);
+		for (size_t i = 0; i < nr; i++)
+			pinfs_free_blocks(pi, added[i], added[i]);
+		mutex_unlock(&pi->map_lock);
+		pinfs_write_inode(inode);	/* the freed blocks may be committed */
+	}
+	free(added);
 	return err;
 }
 
@@ -691,15 +710,19 @@ static int pinfs_fallocate(struct inode *inode, int mode, long long off, long lo
 /*
  * fsync: the file's dirty pages (each write-protected again in every
  * mapping), its inode and indirect blocks, the allocation metadata, then
- * fsync(2) of the image.  A writeback error is reported once.
+ * fsync(2) of the image.  When a page cannot be written the metadata is
+ * left alone (as ext4_sync_file() returns before committing): the image
+ * keeps the file as its last fsync left it, and the pages stay dirty for
+ * the next try.  pinmm_fsync() adds the per-file errseq report.
  */
 static int pinfs_fsync(struct inode *inode)
 {
 	int err, e;
 
 	err = filemap_write_and_wait(inode->i_mapping);
-	e = pinfs_write_inode(inode);
-	err = err ? err : e;
+	if (err)
+		return err;
+	err = pinfs_write_inode(inode);
 	e = pinfs_sync_meta(PINFS_SB(inode->i_sb), true);
 	return err ? err : e;
 }
