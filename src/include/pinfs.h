@@ -117,8 +117,12 @@ struct pinfs_pend {
 
 /*
  * struct pinfs_sb_info - a mounted pinfs.
- * @meta_lock protects @bitmap, @bitmap_dirty, @itable, @itable_dirty and
- * the free counters in @ds.  Nests inside pinfs_inode_info.map_lock.
+ * @meta_lock protects @bitmap, @bitmap_dirty, @itable, @itable_dirty,
+ * @pend and the free counters in @ds.  Nests inside pinfs_inode_info.map_lock.
+ * @commit_lock serialises metadata commits (pinfs_sync_meta(): the pending
+ * blocks a commit takes are released by the same commit); it nests inside
+ * map_lock and the folio lock (an allocation may force a commit) and
+ * outside meta_lock.
  * @fd: the image, opened O_RDWR; pread/pwrite need no lock.  -1 for DAX.
  * @pmem/@pmem_pfn/@dax: DAX mode (fs/pinfs/dax.c): the "image" is the pmem
  * region, block b is frame @pmem_pfn + b at host address @pmem + b * 4096;
@@ -141,6 +145,7 @@ struct pinfs_sb_info {
 	uint64_t alloc_goal;
 	struct pinfs_pend *pend;	/* balloc.c: freed, not yet reusable; meta_lock */
 	size_t npend, pend_cap;
+	struct mutex commit_lock;	/* one pinfs_sync_meta() at a time */
 	struct pinfs_inject inject[PINFS_IO_NR];
 	atomic_long_t stat[PINMM_PINFS_NR_STATS];
 	struct list_head node;		/* pinfs_mounts */

@@ -218,6 +218,7 @@ int pinfs_pending_release(struct pinfs_sb_info *sbi, bool ok)
 {
 	static const uint8_t zero[PINFS_BLOCK_SIZE];
 	bool flushed = true;
+	uint32_t blk;
 	size_t i, j;
 	int err = 0, e;
 
@@ -229,9 +230,13 @@ int pinfs_pending_release(struct pinfs_sb_info *sbi, bool ok)
 			sbi->pend[i].state = PEND_READY;
 			continue;
 		}
-		/* nothing else touches a block in COMMIT: write outside the lock */
+		/*
+		 * Nothing else touches a block in COMMIT: write it outside the
+		 * lock (the array itself may grow meanwhile: index it again).
+		 */
+		blk = sbi->pend[i].blk;
 		mutex_unlock(&sbi->meta_lock);
-		e = pinfs_io(sbi, PINFS_IO_WRITE, (void *)zero, sbi->pend[i].blk, 1);
+		e = pinfs_io(sbi, PINFS_IO_WRITE, (void *)zero, blk, 1);
 		mutex_lock(&sbi->meta_lock);
 		if (e) {
 			sbi->pend[i].state = PEND_FREED;

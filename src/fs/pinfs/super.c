@@ -167,11 +167,12 @@ int pinfs_io(struct pinfs_sb_info *sbi, enum pinfs_io_op op, void *buf, uint64_t
 
 /**
  * pinfs_sync_meta() - write the dirty bitmap and inode-table blocks and
- * the super block; with @flush, fsync(2) the image.
+ * the super block; with @flush, fsync(2) the image and release the freed
+ * blocks this commit unlinked on disk (balloc.c).
  * @sbi: the file system.
  * @flush: make it durable.
  *
- * Context: may sleep; takes meta_lock.
+ * Context: may sleep; takes commit_lock, then meta_lock.
  * Return: 0 or the first error (blocks that failed stay dirty).
  */
 int pinfs_sync_meta(struct pinfs_sb_info *sbi, bool flush)
@@ -180,6 +181,7 @@ int pinfs_sync_meta(struct pinfs_sb_info *sbi, bool flush)
 	size_t committing;
 	int err = 0, e;
 
+	mutex_lock(&sbi->commit_lock);
 	mutex_lock(&sbi->meta_lock);
 	/* freed blocks whose pointers this commit removes from the image */
 	committing = flush ? pinfs_pending_commit(sbi) : 0;
@@ -213,6 +215,7 @@ int pinfs_sync_meta(struct pinfs_sb_info *sbi, bool flush)
 		err = err ? err : -EIO;
 	if (committing)
 		err = pinfs_pending_release(sbi, !err) ?: err;
+	mutex_unlock(&sbi->commit_lock);
 	return err;
 }
 
@@ -503,6 +506,7 @@ static int pinfs_put_super(struct super_block *sb)
 	free(sbi->itable);
 	free(sbi->itable_dirty);
 	free(sbi->pend);
+	mutex_destroy(&sbi->commit_lock);
 	mutex_destroy(&sbi->meta_lock);
 	mutex_destroy(&sb->s_lock);
 	free(sbi);
@@ -663,6 +667,7 @@ int pinfs_fill_super(struct pinmm *m, struct pinfs_sb_info *sbi, const char *pre
 	sbi->sb = sb;
 	sbi->no_blocks = cfg->pinfs_no_blocks;
 	mutex_init(&sbi->meta_lock);
+	mutex_init(&sbi->commit_lock);
 	INIT_LIST_HEAD(&sbi->node);
 	INIT_LIST_HEAD(&sbi->busy_list);
 	sb->machine = m;
@@ -709,6 +714,7 @@ int pinfs_fill_super(struct pinmm *m, struct pinfs_sb_info *sbi, const char *pre
 		free(sbi->bitmap_dirty);
 		free(sbi->itable);
 		free(sbi->itable_dirty);
+		mutex_destroy(&sbi->commit_lock);
 		mutex_destroy(&sbi->meta_lock);
 		mutex_destroy(&sb->s_lock);
 		free(sbi);
