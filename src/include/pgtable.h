@@ -253,6 +253,9 @@ static inline void double_pt_unlock(spinlock_t *a, spinlock_t *b)
 pgd_t *pgd_offset(struct mm_struct *mm, unsigned long addr);
 pud_t *pud_offset_lookup(struct mm_struct *mm, unsigned long addr);
 pmd_t *pmd_offset_lookup(struct mm_struct *mm, unsigned long addr);
+/* As pmd_offset_lookup(); on NULL, *next = the end of the empty range. */
+pmd_t *pmd_lookup_next(struct mm_struct *mm, unsigned long addr, unsigned long end,
+		       unsigned long *next);
 pud_t *pud_offset(struct mm_struct *mm, pgd_t *pgd, unsigned long addr);
 pmd_t *pmd_offset(struct mm_struct *mm, pud_t *pud, unsigned long addr);
 pte_t *pte_offset(struct mm_struct *mm, pmd_t pmdval, unsigned long addr);

@@ -149,11 +149,13 @@ static int copy_pmd_range(struct vm_area_struct *dst_vma, struct vm_area_struct 
 {
 	struct mm_struct *dst_mm = dst_vma->vm_mm, *src_mm = src_vma->vm_mm;
 
-	for (; addr < end; addr = pmd_addr_end(addr, end)) {
-		unsigned long next = pmd_addr_end(addr, end);
-		pmd_t *src_pmd = pmd_offset_lookup(src_mm, addr), *dst_pmd;
+	for (unsigned long next; addr < end; addr = next) {
+		pmd_t *src_pmd, *dst_pmd;
 		pmd_t pmd;
 		int err;
+
+		next = pmd_addr_end(addr, end);
+		src_pmd = pmd_lookup_next(src_mm, addr, end, &next);
 
 		if (!src_pmd)
 			continue;

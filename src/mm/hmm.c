@@ -204,7 +204,7 @@ static int hmm_walk_vma(struct hmm_walk *w, struct vm_area_struct *vma, unsigned
 
 	while (addr < end) {
 		unsigned long next = pmd_addr_end(addr, end);
-		pmd_t *pmdp = pmd_offset_lookup(mm, addr);
+		pmd_t *pmdp = pmd_lookup_next(mm, addr, end, &next);
 		bool again = false;
 		pmd_t pmd;
 		int ret;

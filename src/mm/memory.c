@@ -625,10 +625,12 @@ void zap_page_range_single(struct vm_area_struct *vma, unsigned long start,
 
 	start = max(start, vma->vm_start);
 	end = min(end, vma->vm_end);
-	for (unsigned long a = start; a < end; a = pmd_addr_end(a, end)) {
-		unsigned long next = pmd_addr_end(a, end);
-		pmd_t *pmd = pmd_offset_lookup(mm, a);
+	for (unsigned long a = start, next; a < end; a = next) {
+		pmd_t *pmd;
 		pmd_t pmdval;
+
+		next = pmd_addr_end(a, end);
+		pmd = pmd_lookup_next(mm, a, end, &next);
 
 		if (!pmd)
 			continue;

@@ -59,11 +59,13 @@ static void walk_vma_range(struct vm_area_struct *vma, struct mig_range *r,
 		mmu_notifier_range_init(&range, MMU_NOTIFY_MIGRATE, 0, mm, start, end);
 		mmu_notifier_invalidate_range_start(&range);
 	}
-	for (unsigned long a = start; a < end && !r->failed; a = pmd_addr_end(a, end)) {
-		unsigned long next = pmd_addr_end(a, end);
-		pmd_t *pmd = pmd_offset_lookup(mm, a);
+	for (unsigned long a = start, next; a < end && !r->failed; a = next) {
 		spinlock_t *ptl;
 		pte_t *pte;
+		pmd_t *pmd;
+
+		next = pmd_addr_end(a, end);
+		pmd = pmd_lookup_next(mm, a, end, &next);
 
 		if (!pmd)
 			continue;

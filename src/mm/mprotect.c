@@ -69,10 +69,12 @@ long change_protection(struct vm_area_struct *vma, unsigned long start,
 	pgprot_t newprot = vma->vm_page_prot;
 	long pages = 0;
 
-	for (unsigned long a = start; a < end; a = pmd_addr_end(a, end)) {
-		unsigned long next = pmd_addr_end(a, end);
-		pmd_t *pmd = pmd_offset_lookup(mm, a);
+	for (unsigned long a = start, next; a < end; a = next) {
+		pmd_t *pmd;
 		pmd_t pmdval;
+
+		next = pmd_addr_end(a, end);
+		pmd = pmd_lookup_next(mm, a, end, &next);
 
 		if (!pmd)
 			continue;

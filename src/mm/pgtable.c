@@ -150,6 +150,39 @@ pmd_t *pmd_offset_lookup(struct mm_struct *mm, unsigned long addr)
 	return pmd_offset(mm, pud, addr);
 }
 
+/**
+ * pmd_lookup_next() - the PMD entry for @addr, or where the hole around it
+ * ends, so that a walk over a huge sparse range skips empty PGD and PUD
+ * ranges whole instead of looking up every 2 MiB of them.
+ * @mm: the address space.
+ * @addr: the address.
+ * @end: the end of the caller's walk.
+ * @next: set, when NULL is returned, to the end of the empty (or PUD-leaf)
+ *	upper-level range containing @addr, at most @end; else left alone.
+ *
+ * Context: as pud_offset_lookup().
+ * Return: as pmd_offset_lookup().
+ */
+pmd_t *pmd_lookup_next(struct mm_struct *mm, unsigned long addr, unsigned long end,
+		       unsigned long *next)
+{
+	pgd_t *pgd = pgd_offset(mm, addr);
+	pud_t *pud;
+	pud_t pudval;
+
+	if (!pgd_present(pgdp_get(pgd))) {
+		*next = pgd_addr_end(addr, end);
+		return NULL;
+	}
+	pud = pud_offset(mm, pgd, addr);
+	pudval = pudp_get(pud);
+	if (!pud_present(pudval) || pud_leaf(pudval)) {
+		*next = pud_addr_end(addr, end);
+		return NULL;
+	}
+	return pmd_offset(mm, pud, addr);
+}
+
 /* Install a new table into an empty upper-level entry. */
 static int upper_install(struct mm_struct *mm, uint64_t *entryp)
 {

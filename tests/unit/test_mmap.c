@@ -5,6 +5,8 @@
  * (hint honoured when free, top-down placement, MAP_FIXED replacing,
  * MAP_FIXED_NOREPLACE refusing), MAP_POPULATE, and partial unmaps.
  */
+#include <time.h>
+
 #include "helpers.h"
 
 #include "mm.h"
@@ -353,6 +355,48 @@ static void test_munmap_partial(void **state)
 	test_shutdown_clean(m);
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * A 100 TiB sparse mapping with one page at each end (found by fuzz_api,
+ * doc/FUZZING.md): mprotect, fork, munmap and exit walk its page tables and
+ * must skip the empty PGD and PUD ranges whole, as Linux's p?d_addr_end()
+ * walks do.  Looking up every 2 MiB of it (50 million PMD lookups per walk)
+ * took seconds per call, and the fuzzer's 10 s timeout at exit.
+ */
+static void test_huge_sparse_walks(void **state)
+{
+	struct pinmm *m = test_boot_small();
+	struct pinmm_proc *p = test_proc(m), *c = NULL;
+	size_t len = 100UL << 40;
+	long a = pinmm_mmap(p, 0, len, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	double t0, dt;
+
+	assert_true(a > 0);
+	test_store8(p, (unsigned long)a, 1);
+	test_store8(p, (unsigned long)a + len - PG, 2);
+	t0 = now_s();
+	assert_int_equal(pinmm_mprotect(p, (unsigned long)a, len, PROT_READ), 0);
+	assert_int_equal(pinmm_fork(p, &c), 0);
+	assert_int_equal(pinmm_mprotect(c, (unsigned long)a, len, PROT_READ | PROT_WRITE), 0);
+	test_store8(c, (unsigned long)a + len - PG, 3);
+	assert_int_equal(pinmm_exit(c), 0);
+	assert_int_equal(pinmm_munmap(p, (unsigned long)a + PG, len - PG), 0);
+	dt = now_s() - t0;
+	/* Four walks over 100 TiB: microseconds when holes are skipped. */
+	if (dt > 0.5)
+		fail_msg("walks over a 100 TiB sparse mapping took %.2f s", dt);
+	assert_int_equal(pinmm_vmstat(m, "nr_anon_pages"), 1);
+	test_shutdown_clean(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -364,6 +408,7 @@ int main(void)
 		cmocka_unit_test(test_mmap_populate),
 		cmocka_unit_test(test_munmap_errors),
 		cmocka_unit_test(test_munmap_partial),
+		cmocka_unit_test(test_huge_sparse_walks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
