@@ -27,11 +27,12 @@ ok() {
 }
 
 # run EXPECTED_STATUS DESCRIPTION ARGS...: run pinmm, check its exit status.
+# A run that has not ended after 60 s is killed (exit 124): a failure.
 run() {
 	want=$1
 	what=$2
 	shift 2
-	"$PINMM" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+	timeout 60 "$PINMM" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
 	got=$?
 	[ "$got" = "$want" ]
 	ok $? "$what (exit $got, want $want)"
@@ -255,6 +256,32 @@ proc P
 touch 9223372036854771712 8K
 E
 run 2 "touch range that wraps is refused" run "$TMP/touch_far.pinmm"
+
+# Found by fuzz_script (doc/FUZZING.md): "ops=2000t" (2000 Ti) made `peer wait`
+# wait for 2.2*10^15 operations; a script's peer is bounded, and only one with
+# ops=N may be waited for.
+script peer_big.pinmm <<'E'
+boot ram=64M
+proc P
+mmap 16K -> A
+pd alloc -> PD
+reg_mr PD A 16K access=LOCAL_WRITE,REMOTE_READ,REMOTE_WRITE -> MR
+peer start PD MR A 16K op=412 write=0 ops=2000t -> PEER
+peer wait PEER
+E
+run 2 "a peer's ops= has a bound" run "$TMP/peer_big.pinmm"
+has err "peer_big.pinmm:6: syntax error: peer: ops=2199023255552000 out of range" "peer ops bound named"
+script peer_forever.pinmm <<'E'
+boot ram=64M
+proc P
+mmap 16K -> A
+pd alloc -> PD
+reg_mr PD A 16K access=LOCAL_WRITE,REMOTE_READ,REMOTE_WRITE -> MR
+peer start PD MR A 16K stop_on_error -> PEER
+peer wait PEER
+E
+run 2 "peer wait of a peer without ops= is refused" run "$TMP/peer_forever.pinmm"
+has err "peer_forever.pinmm:7: syntax error: peer wait needs a peer started with ops=N" "unbounded wait named"
 # ---- pinmm demo: the oracle and the verdicts (doc/DEMO.md) ---------------------
 run 0 "demo --oracle-selftest" demo --oracle-selftest
 has out "orphaned" "the oracle counts acknowledged writes into orphaned pages"

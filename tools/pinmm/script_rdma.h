@@ -33,6 +33,7 @@ struct obj {
 	int pd;
 	uint32_t key;			/* MR */
 	struct pinmm_rdma_peer *peer;	/* NULL once stopped */
+	long max_ops;			/* peer: its ops=N, 0 if none */
 	struct pinmm_rdma_peer_stats final;
 	struct snotifier *notif;
 };

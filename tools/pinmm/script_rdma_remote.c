@@ -8,6 +8,7 @@
  * final counters after stop/wait).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,8 +75,22 @@ int rdma_cmd_rdma(struct script *s, int argc, char **argv)
 
 /* ---- peers ------------------------------------------------------------------------------- */
 
+/*
+ * What a script's peer may ask for, so that `peer wait` always ends within
+ * seconds: at most PEER_OPS_MAX operations, each holding the region at most
+ * PEER_HOLD_MAX_US, PEER_HOLD_TOTAL_US of holding in all.
+ */
+#define PEER_OPS_MAX		100000
+#define PEER_HOLD_MAX_US	100000
+#define PEER_HOLD_TOTAL_US	2000000LL
+
 static int peer_option(struct script *s, const char *tok, struct pinmm_rdma_peer_cfg *cfg)
 {
+	static const struct { const char *key; long long lo, hi; } range[] = {
+		{ "op", 1, PINMM_RDMA_MAX_MR_SIZE }, { "write", 0, 100 },
+		{ "ops", 0, PEER_OPS_MAX }, { "hold", 0, PEER_HOLD_MAX_US },
+		{ "pattern", 0, 255 }, { "seed", 0, LLONG_MAX },
+	};
 	const char *v;
 	long long n;
 
@@ -85,6 +100,10 @@ static int peer_option(struct script *s, const char *tok, struct pinmm_rdma_peer
 	}
 	if (!(v = strchr(tok, '=')) || arg_int(s, v + 1, &n))
 		return v ? SCRIPT_SYNTAX : script_syntax(s, "peer: unknown option '%s'", tok);
+	for (size_t k = 0; k < ARRAY_SIZE(range); k++)
+		if (arg_kv(tok, range[k].key, &v) && (n < range[k].lo || n > range[k].hi))
+			return script_syntax(s, "peer: %s=%lld out of range [%lld, %lld]",
+					     range[k].key, n, range[k].lo, range[k].hi);
 	if (arg_kv(tok, "op", &v))
 		cfg->op_size = (size_t)n;
 	else if (arg_kv(tok, "write", &v))
@@ -124,6 +143,8 @@ static int peer_start(struct script *s, int argc, char **argv)
 	for (i += 4; i < argc; i++)
 		if (peer_option(s, argv[i], &cfg))
 			return SCRIPT_SYNTAX;
+	if ((long long)cfg.max_ops * cfg.hold_us > PEER_HOLD_TOTAL_US)
+		return script_syntax(s, "peer: ops x hold above %lld us", PEER_HOLD_TOTAL_US);
 	ret = pinmm_rdma_peer_start(p, (int)pd, &cfg, &peer);
 	if (ret)
 		return ret;
@@ -135,6 +156,7 @@ static int peer_start(struct script *s, int argc, char **argv)
 	o->proc = p;
 	o->pd = (int)pd;
 	o->peer = peer;
+	o->max_ops = cfg.max_ops;
 	o->val = rdma_next_id(s);
 	return var_bind_int(s, o->val);
 }
@@ -151,6 +173,9 @@ static int peer_finish(struct script *s, int argc, char **argv, bool wait)
 		return SCRIPT_SYNTAX;
 	if (!o->peer)
 		return script_syntax(s, "peer %s has already finished", argv[2]);
+	/* Only a peer with ops=N surely ends: stop_on_error may wait forever. */
+	if (wait && !o->max_ops)
+		return script_syntax(s, "peer wait needs a peer started with ops=N (else: peer stop)");
 	ret = wait ? pinmm_rdma_peer_wait(o->peer, &o->final)
 		   : pinmm_rdma_peer_stop(o->peer, &o->final);
 	if (ret == 0)
