@@ -5,6 +5,10 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
+FUZZ_BUILD ?= build-fuzz
+# make fuzz: seconds of fuzzing per target (doc/FUZZING.md).
+FUZZ_SECONDS ?= 300
+FUZZ_TARGETS ?= script pinfs_image api
 PREFIX     ?= /usr/local
 MESON_OPTS ?=
 # CI (.ci/run sets CI=true) builds with -Werror: a warning fails the run.
@@ -12,7 +16,7 @@ ifeq ($(CI),true)
 MESON_OPTS += -Dwerror=true
 endif
 
-.PHONY: all deps build demo check test asan tsan install clean bench faultcheck crashcheck
+.PHONY: all deps build demo check test asan tsan install clean bench faultcheck crashcheck fuzz
 
 all: build
 
@@ -51,7 +55,7 @@ tsan: deps $(TSAN_BUILD)/build.ninja
 # The whole suite: debug build, then ASan+UBSan, then the concurrent tests
 # under TSan; one closing "N passed, N failed" line over all of them.
 check: build
-	@MESON_OPTS="$(MESON_OPTS)" scripts/check.sh "$(BUILD)" "$(ASAN_BUILD)" "$(TSAN_BUILD)"
+	@MESON_OPTS="$(MESON_OPTS)" scripts/check.sh "$(BUILD)" "$(ASAN_BUILD)" "$(TSAN_BUILD)" "$(FUZZ_BUILD)"
 
 # The fail-nth sweep (doc/FAULT-INJECTION.md) under ASan+UBSan, where a
 # host-memory leak on an error path fails too; prints every site.
@@ -63,6 +67,19 @@ faultcheck: deps $(ASAN_BUILD)/build.ninja
 crashcheck: build
 	$(BUILD)/tests/crash_pinfs --long
 
+# libFuzzer targets (doc/FUZZING.md) in a clang ASan+UBSan build with
+# coverage instrumentation: each replays its regressions and seeds, then
+# fuzzes for FUZZ_SECONDS; the working corpus stays in $(FUZZ_BUILD).
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Ddebug_vm=true -Db_sanitize=address,undefined -Db_lundef=false $(MESON_OPTS)
+
+fuzz: deps $(FUZZ_BUILD)/build.ninja
+	ninja -C $(FUZZ_BUILD) $(addprefix tests/fuzz/fuzz_,$(FUZZ_TARGETS))
+	@rc=0; for t in $(FUZZ_TARGETS); do \
+	  FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run_fuzz.sh $(FUZZ_BUILD)/tests/fuzz/fuzz_$$t $$t \
+	    $(CURDIR)/tests/fuzz $(FUZZ_BUILD)/tests/fuzz || rc=1; \
+	done; exit $$rc
+
 bench: build
 	$(BUILD)/tools/pinmm/pinmm bench --host
 
@@ -73,4 +90,4 @@ install: deps
 	meson install -C $(BUILD) --no-rebuild
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)
