@@ -130,7 +130,8 @@ struct pinmm_config {
 	uint64_t fail_seed;		/* fail.seed */
 	uint64_t fail_times;		/* fail.times: at most this many (0 = no limit) */
 	char fail_site[32];		/* fail.site: filter on kind, file, function */
-	uint64_t reserved[1];
+	uint64_t swap;			/* bytes of swap space, 0 = no swap */
+	uint64_t swap_latency_us;	/* swap device time per page read/written */
 };
 
 /**
@@ -415,7 +416,8 @@ PINMM_API int pinmm_mprotect(struct pinmm_proc *p, unsigned long addr, size_t le
  * @addr: page-aligned start.
  * @len: bytes (rounded up).
  * @advice: MADV_DONTNEED, MADV_DONTFORK/DOFORK, MADV_HUGEPAGE/NOHUGEPAGE,
- *	MADV_POPULATE_READ/WRITE, ...
+ *	MADV_POPULATE_READ/WRITE, MADV_PAGEOUT (swap out the anonymous pages
+ *	only this process maps; pinned ones stay), ...
  *
  * Context: process context; takes mmap_lock (for writing for advice that
  * changes VMA flags).
@@ -426,6 +428,26 @@ PINMM_API int pinmm_mprotect(struct pinmm_proc *p, unsigned long addr, size_t le
  */
 PINMM_API int pinmm_madvise(struct pinmm_proc *p, unsigned long addr, size_t len,
 			    int advice);
+/* pinmm_clear_refs() @what: the values of /proc/PID/clear_refs. */
+#define PINMM_CLEAR_REFS_ALL		1	/* referenced/young bits, all pages */
+#define PINMM_CLEAR_REFS_ANON		2	/* ... of anonymous mappings */
+#define PINMM_CLEAR_REFS_MAPPED		3	/* ... of file mappings */
+#define PINMM_CLEAR_REFS_SOFT_DIRTY	4	/* soft-dirty bits; write-protects */
+#define PINMM_CLEAR_REFS_MM_HIWATER_RSS	5	/* peak RSS (not kept: no-op) */
+/**
+ * pinmm_clear_refs() - write @what to /proc/PID/clear_refs of @p.
+ * @p: the process.
+ * @what: PINMM_CLEAR_REFS_* (1-5).
+ *
+ * 4 clears the soft-dirty bit of every PTE/PMD and swap entry and
+ * write-protects the PTEs, so that the next write faults and sets it again
+ * (Linux's clear_soft_dirty(); writable PTEs of maybe-pinned pages in
+ * private mappings of an mm that ever pinned are left alone, as Linux's
+ * pte_is_pinned() does).  1-3 clear the accessed bits and PG_referenced.
+ * Context: process context; takes the mmap_lock for writing.
+ * Return: 0; -EINVAL for a NULL @p or @what outside 1-5; -ESRCH.
+ */
+PINMM_API int pinmm_clear_refs(struct pinmm_proc *p, int what);
 
 /**
  * pinmm_open() - open a file of the machine's namespace.
@@ -643,6 +665,7 @@ struct pinmm_page_info {
 	bool soft_dirty;
 	bool shmem;			/* tmpfs / shared anonymous page */
 	bool ksm;			/* a KSM page (api.md §4) */
+	bool swapped;			/* a swap entry in the page table */
 };
 /**
  * pinmm_page_info() - the state of the page mapped at @addr in @p.

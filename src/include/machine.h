@@ -132,6 +132,11 @@ enum vm_stat_item {
 	KSM_PINNED_SKIP,		/* pages not merged: GUP reference or pin */
 	KSM_FULL_SCANS,			/* ksmd passes */
 	COW_KSM,			/* write/unshare faults that copied a KSM page */
+	PSWPIN,				/* pages read from swap */
+	PSWPOUT,			/* pages written to swap */
+	PSWPOUT_PINNED_SKIP,		/* anon folios reclaim kept: maybe DMA-pinned */
+	NR_SWAPCACHE,			/* state: folios in the swap cache */
+	NR_SWAP_USED,			/* state: swap slots in use */
 	WARN_COUNT,			/* WARNs on this machine */
 	OOPS,				/* BUG()s recorded by pinmm_oops() */
 	NR_VM_STAT_ITEMS
@@ -147,6 +152,7 @@ struct vm_stat_cpu {
 
 struct pinmm_vfs;
 struct super_block;
+struct swap_info_struct;
 
 #define NR_MMU_NOTIFY_EVENTS	8	/* enum mmu_notifier_event */
 
@@ -182,6 +188,7 @@ struct pinmm {
 	void *ksm;				/* struct ksm (ksm.c), made on first use */
 	/* ->invalidate calls per enum mmu_notifier_event (mmu_notifier.c) */
 	atomic_long_t mmu_notifier_events[NR_MMU_NOTIFY_EVENTS];
+	struct swap_info_struct *swap;		/* NULL without swap (swap.h) */
 };
 
 /*

@@ -56,6 +56,7 @@ PAGE_FLAG_OPS(Zero, PG_zero)
 PAGE_FLAG_OPS(MappedToDisk, PG_mappedtodisk)
 PAGE_FLAG_OPS(NoDisk, PG_nodisk)
 PAGE_FLAG_OPS(Pcp, PG_pcp)
+PAGE_FLAG_OPS(SwapCache, PG_swapcache)
 
 /* ------------------------------------------------------------------ */
 /* Compound pages and folios                                            */
@@ -592,6 +593,18 @@ long change_protection(struct vm_area_struct *vma, unsigned long start,
 		       unsigned long end, vm_flags_t newflags);
 int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma);
 pgprot_t vm_get_page_prot(vm_flags_t vm_flags);
+vm_fault_t do_wp_page(struct vm_fault *vmf);		/* memory.c */
+vm_fault_t do_swap_page(struct vm_fault *vmf);		/* swap_state.c */
+/* Soft-dirty tracking is on in @vma once clear_refs cleared VM_SOFTDIRTY. */
+static inline bool vma_soft_dirty_enabled(const struct vm_area_struct *vma)
+{
+	return !(vma->vm_flags & VM_SOFTDIRTY);
+}
+/* Must a write to @pte fault so that it sets the soft-dirty bit? */
+static inline bool pte_needs_soft_dirty_wp(const struct vm_area_struct *vma, pte_t pte)
+{
+	return vma_soft_dirty_enabled(vma) && !pte_soft_dirty(pte);
+}
 /* Populate pages of [start, end) as MAP_POPULATE / MADV_POPULATE_* do. */
 long populate_range(struct vm_area_struct *vma, unsigned long start,
 		    unsigned long end, bool write, bool for_madvise);
@@ -690,6 +703,11 @@ struct rmap_walk_control {
 	bool (*done)(struct folio *folio);
 };
 void rmap_walk(struct folio *folio, struct rmap_walk_control *rwc);
+/* @fn sees each PTE (@pmd NULL) or PMD mapping a page of the folio, locked. */
+typedef bool (*pvmw_fn)(struct vm_area_struct *vma, unsigned long addr,
+			pte_t *pte, pmd_t *pmd, struct page *page, void *arg);
+void folio_walk_all_notify(struct folio *folio, pvmw_fn fn, void *arg, int event,
+			   bool shared_only);
 /* Unmap every mapping of @folio (migration, reclaim). */
 void try_to_unmap(struct folio *folio);
 /* Write-protect and clean every PTE mapping @folio; returns PTEs cleaned. */

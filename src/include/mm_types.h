@@ -89,6 +89,7 @@ enum pageflags {
 	PG_mappedtodisk,	/* all blocks of the page are allocated */
 	PG_nodisk,		/* legacy: dirty data writeback had to skip */
 	PG_pcp,			/* free, on a per-CPU page list (page_pcp.c) */
+	PG_swapcache,		/* in the swap cache; private = slot (swap.h) */
 	__NR_PAGEFLAGS
 };
 

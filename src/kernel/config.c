@@ -28,6 +28,7 @@
 #define RAM_MAX		CFG_TiB
 #define RAM_ALIGN	(2 * CFG_MiB)	/* so that pmem starts PMD-aligned */
 #define PMEM_MAX	CFG_TiB
+#define SWAP_MAX	(64 * CFG_GiB)
 
 /**
  * pinmm_config_default() - fill @cfg with the documented defaults.
@@ -128,6 +129,8 @@ static const struct cfg_key cfg_keys[] = {
 	{ "fail.times", T_U64, OFF(fail_times), NULL, 0, 0, INT64_MAX, 0 },
 	{ "fail.site", T_STR, OFF(fail_site), NULL, 0, 0,
 	  sizeof(((struct pinmm_config *)0)->fail_site), 0 },
+	{ "swap", T_SIZE, OFF(swap), NULL, 0, 0, SWAP_MAX, PAGE_SIZE },
+	{ "swap.latency_us", T_U64, OFF(swap_latency_us), NULL, 0, 0, 10 * 1000 * 1000, 0 },
 };
 #undef OFF
 
@@ -137,7 +140,8 @@ static const char *const cfg_key_names[ARRAY_SIZE(cfg_keys) + 1] = {
 	"debug", "nr_cpus", "seed", "pin.provenance", "quiet", "holdoff_ms",
 	"lease_break_ms", "writeback.interval_ms", "pinfs.fail_io", "dax.truncate_wait_ms",
 	"dio.latency_us", "writeback.latency_us", "pinfs.dirty_no_blocks", "shutdown.wait_ms",
-	"fail.nth", "fail.probability", "fail.seed", "fail.times", "fail.site", NULL,
+	"fail.nth", "fail.probability", "fail.seed", "fail.times", "fail.site", "swap",
+	"swap.latency_us", NULL,
 };
 
 static const struct cfg_key *cfg_find(const char *key)

@@ -88,6 +88,11 @@ static const char *const vmstat_names[] = {
 	[DIO_READS] = "dio_reads",
 	[DIO_WRITES] = "dio_writes",
 	[DIO_BYTES] = "dio_bytes",
+	[PSWPIN] = "pswpin",
+	[PSWPOUT] = "pswpout",
+	[PSWPOUT_PINNED_SKIP] = "pswpout_pinned_skip",
+	[NR_SWAPCACHE] = "nr_swapcached",
+	[NR_SWAP_USED] = "nr_swap_used",
 	[WARN_COUNT] = "warn_count",
 	[OOPS] = "oops",
 };

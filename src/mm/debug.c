@@ -18,7 +18,10 @@
  *      the address its index gives; a file page only at its file offset;
  *  M1  for every mapped folio: the mapcount of each page equals the number
  *      of PTE mappings found plus the folio's PMD mappings found;
- *  M2  refcount >= number of mappings found (each mapping holds one).
+ *  M2  refcount >= number of mappings found (each mapping holds one);
+ *  S1  every swap entry is inside a VMA and names a slot in use;
+ *  S2  (whole machine) no slot has more swap entries than its swap count
+ *      (counts only rise before an entry appears, fall after it went).
  *
  * The audit takes every live mm's mmap_lock for writing, in process-list
  * order, under a global audit mutex; GUP-fast and unpinning may still run
@@ -27,9 +30,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "mm.h"
 #include "fs.h"
 #include "rcu.h"
+#include "swap.h"
 
 static DEFINE_MUTEX(audit_mutex);
 
@@ -44,6 +49,7 @@ struct audit {
 	long problems;
 	struct audit_entry *tab;
 	size_t cap, used;
+	int *swap_refs;		/* entries found per slot (audit_machine) */
 };
 
 #define AUDIT_FAIL(a, ...) do {						\
@@ -208,6 +214,21 @@ static void audit_mapped(struct audit *a, struct vm_area_struct *vma, unsigned l
 		e->ptes++;
 }
 
+static void audit_swap_entry(struct audit *a, struct vm_area_struct *vma,
+			     unsigned long addr, pte_t e)
+{
+	unsigned long off = swp_offset(e);
+	int count = swap_entry_count(a->m, off);
+
+	if (!vma)
+		AUDIT_FAIL(a, "S1: swap entry at %#lx outside every VMA", addr);
+	if (count <= 0)
+		AUDIT_FAIL(a, "S1: swap entry at %#lx names slot %lu with count %d", addr, off,
+			   count);
+	else if (a->swap_refs)
+		a->swap_refs[off]++;
+}
+
 static void audit_pgtables(struct audit *a, struct mm_struct *mm)
 {
 	struct pinmm *m = a->m;
@@ -244,6 +265,10 @@ static void audit_pgtables(struct audit *a, struct mm_struct *mm)
 					pte_t e = ptep_get(&ptes[l]);
 					unsigned long addr = base | ((unsigned long)l << PAGE_SHIFT);
 
+					if (is_swapfile_entry(e)) {
+						audit_swap_entry(a, vma_lookup(mm, addr), addr, e);
+						continue;
+					}
 					if (!pte_present(e))
 						continue;
 					audit_mapped(a, vma_lookup(mm, addr), addr, pte_pfn(e),
@@ -337,6 +362,10 @@ long audit_machine(struct pinmm *m)
 	list_for_each_entry(mm, &m->mm_list, mmlist)
 		if (atomic_read(&mm->mm_users) > 0)
 			mms[n++] = mm;
+	if (swap_enabled(m)) {		/* ours while audit_mutex is held */
+		a.swap_refs = m->swap->audit_refs;
+		memset(a.swap_refs, 0, m->swap->max * sizeof(*a.swap_refs));
+	}
 	for (size_t i = 0; i < n; i++)
 		mmap_write_lock(mms[i]);
 	for (size_t i = 0; i < n; i++) {
@@ -346,6 +375,10 @@ long audit_machine(struct pinmm *m)
 		audit_pgtables(&a, mms[i]);
 	}
 	audit_counts(&a);
+	for (unsigned long off = 1; a.swap_refs && off < m->swap->max; off++)
+		if (a.swap_refs[off] && a.swap_refs[off] > swap_entry_count(m, off))
+			AUDIT_FAIL(&a, "S2: swap slot %lu has %d entries, count %d", off,
+				   a.swap_refs[off], swap_entry_count(m, off));
 	for (size_t i = 0; i < n; i++)
 		mmap_write_unlock(mms[i]);
 	mutex_unlock(&m->proc_lock);
@@ -431,6 +464,7 @@ static const char *const pageflag_names[__NR_PAGEFLAGS] = {
 	[PG_zero] = "zero",
 	[PG_mappedtodisk] = "mappedtodisk",
 	[PG_pcp] = "pcp",
+	[PG_swapcache] = "swapcache",
 };
 
 /* Decode @flags into "a|b|c" in @buf. */

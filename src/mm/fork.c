@@ -18,6 +18,7 @@
 #include <string.h>
 #include "mm.h"
 #include "fs.h"
+#include "swap.h"
 
 
 /*
@@ -108,6 +109,20 @@ again:
 
 			if (pte_none(pte))
 				continue;
+			if (is_swapfile_entry(pte)) {
+				/*
+				 * copy_nonpresent_pte(): one more entry for the
+				 * slot; neither side may come back exclusive.
+				 */
+				if (swap_duplicate(m, pte))
+					continue;
+				if (pte_swp_exclusive(pte)) {
+					pte = pte_swp_clear_exclusive(pte);
+					set_pte(src_pte, pte);
+				}
+				set_pte(dst_pte, pte);
+				continue;
+			}
 			if (!pte_present(pte)) {
 				/*
 				 * Migration entry: both sides wait for the same folio.

@@ -421,7 +421,8 @@ int change_huge_pmd(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long addr,
 		return 0;
 	}
 	entry = pmd_modify(pmd, newprot);
-	if (!pmd_special(pmd) && (pgprot_val(newprot) & _PAGE_PRESENT) && writable_ok) {
+	if (!pmd_special(pmd) && (pgprot_val(newprot) & _PAGE_PRESENT) && writable_ok &&
+	    !(vma_soft_dirty_enabled(vma) && !pmd_soft_dirty(pmd))) {
 		struct page *head = pfn_to_page_m(mm->machine, pmd_pfn(pmd));
 		if (was_write || PageAnonExclusive(head))
 			entry = pmd_mkwrite(entry);

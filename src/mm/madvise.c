@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * madvise.c - pinmm_madvise(): MADV_DONTNEED, MADV_DONTFORK/DOFORK,
- * MADV_HUGEPAGE/NOHUGEPAGE, MADV_MERGEABLE/UNMERGEABLE (ksm.c) and
- * MADV_POPULATE_READ/WRITE, with Linux's
+ * MADV_HUGEPAGE/NOHUGEPAGE, MADV_MERGEABLE/UNMERGEABLE (ksm.c),
+ * MADV_POPULATE_READ/WRITE and MADV_PAGEOUT (swap-out, vmscan_anon.c), with Linux's
  * error codes.  DONTNEED drops the pages of the range: private anonymous
  * memory reads as zeros afterwards, file mappings re-fault from the page
  * cache; a pinned page is detached, not freed.
@@ -11,6 +11,7 @@
 #include "mm.h"
 #include "fs.h"
 #include "rcu.h"
+#include "swap.h"
 
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ 22
@@ -48,6 +49,7 @@ static bool madvise_known(int advice)
 	case MADV_POPULATE_WRITE:
 	case MADV_MERGEABLE:
 	case MADV_UNMERGEABLE:
+	case MADV_PAGEOUT:
 		return true;
 	default:
 		return false;
@@ -127,6 +129,11 @@ static int madvise_vma(struct vm_area_struct *vma, unsigned long start,
 		return madvise_populate(vma, start, end, false);
 	case MADV_POPULATE_WRITE:
 		return madvise_populate(vma, start, end, true);
+	case MADV_PAGEOUT: {
+		long ret = madvise_pageout(vma, start, end);
+
+		return ret < 0 ? (int)ret : 0;
+	}
 	default:	/* NORMAL, RANDOM, SEQUENTIAL, WILLNEED: hints only */
 		return 0;
 	}

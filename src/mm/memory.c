@@ -20,6 +20,7 @@
 #include <string.h>
 #include "mm.h"
 #include "fs.h"
+#include "swap.h"
 
 static inline pte_t mk_pte(struct page *page, pgprot_t prot)
 {
@@ -407,11 +408,12 @@ static vm_fault_t wp_page_shared(struct vm_fault *vmf, struct page *page)
 	return 0;
 }
 
-/*
+/**
  * do_wp_page() - write (or unshare) fault on a present, read-only PTE.
  * Context: PTE lock held on entry; released on return.
+ * Return: 0, or VM_FAULT_OOM when a copy cannot be allocated.
  */
-static vm_fault_t do_wp_page(struct vm_fault *vmf)
+vm_fault_t do_wp_page(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct pinmm *m = vma->vm_mm->machine;
@@ -435,6 +437,12 @@ static vm_fault_t do_wp_page(struct vm_fault *vmf)
 		}
 		if (PageAnonExclusive(page))
 			goto reuse;
+		/* wp_can_reuse_anon_folio(): the swap cache's reference may go. */
+		if (folio_test_SwapCache(folio) && !folio_test_large(folio) &&
+		    folio_ref_count(folio) <= 2 && folio_trylock(folio)) {
+			folio_free_swap(folio);
+			folio_unlock(folio);
+		}
 		/*
 		 * Reuse a small folio nobody else references: our mapping holds
 		 * the only reference (no other mapping, no GUP reference, no pin).
@@ -485,6 +493,8 @@ static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 		pte_unmap_unlock(vmf->pte, vmf->ptl);
 		if (is_migration_entry(entry))
 			migration_entry_wait(mm, vmf->pmd, vmf->address);
+		else if (is_swapfile_entry(entry))
+			return do_swap_page(vmf);
 		return 0;
 	}
 	if (pte_protnone(entry)) {
@@ -590,6 +600,14 @@ static void zap_pte_range(struct vm_area_struct *vma, pmd_t *pmd, unsigned long 
 		if (pte_none(e))
 			continue;
 		if (!pte_present(e)) {
+			/* Swap entries are private anon pages, kept like them. */
+			if (is_swapfile_entry(e)) {
+				if (!details || details->even_cows) {
+					pte_clear(pte);
+					free_swap_and_cache(m, e);
+				}
+				continue;
+			}
 			/* Migration entry: the migrating folio has no mapping here. */
 			if (!details || details->even_cows || !vma_is_anonymous(vma))
 				pte_clear(pte);

@@ -75,14 +75,18 @@ bool vma_is_fsdax(const struct vm_area_struct *vma)
 
 /**
  * vma_set_page_prot() - set vm_page_prot from vm_flags; writable shared
- * mappings that need dirty tracking map read-only first (write-notify).
+ * mappings that need dirty tracking or soft-dirty tracking map read-only
+ * first (write-notify).
  * Context: mmap_lock held for writing.
  */
 void vma_set_page_prot(struct vm_area_struct *vma)
 {
 	pgprot_t prot = vm_get_page_prot(vma->vm_flags);
 
-	if (vma_needs_dirty_tracking(vma))
+	/* vma_wants_writenotify(): also while soft-dirty tracking is on. */
+	if (vma_needs_dirty_tracking(vma) ||
+	    ((vma->vm_flags & (VM_SHARED | VM_WRITE)) == (VM_SHARED | VM_WRITE) &&
+	     vma_soft_dirty_enabled(vma)))
 		pgprot_val(prot) &= ~_PAGE_RW;
 	vma->vm_page_prot = prot;
 }
@@ -240,7 +244,8 @@ static long mmap_region(struct pinmm_proc *p, struct file *file, unsigned long a
 		return -ENOMEM;
 	vma->vm_start = addr;
 	vma->vm_end = addr + len;
-	vma->vm_flags = vm_flags;
+	/* A new mapping is all soft-dirty until the next clear_refs. */
+	vma->vm_flags = vm_flags | VM_SOFTDIRTY;
 	vma->vm_pgoff = pgoff;
 	if (file) {
 		vma->vm_file = file;

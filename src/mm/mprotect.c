@@ -5,7 +5,8 @@
  *
  * Removing write permission write-protects every PTE.  Adding it makes a
  * PTE writable at once only where no fault is needed to stay correct: an
- * exclusive anonymous page, or a shared page without write-notify.  All
+ * exclusive anonymous page, or a shared page without write-notify, and
+ * never a page whose soft-dirty bit was cleared (clear_refs).  All
  * other pages stay read-only and take a write fault (COW or page_mkwrite)
  * on the first write, as in Linux (can_change_pte_writable()).
  */
@@ -21,6 +22,9 @@ static bool can_change_pte_writable(struct vm_area_struct *vma, unsigned long ad
 	struct page *page;
 
 	if (!(vma->vm_flags & VM_WRITE) || pte_protnone(pte))
+		return false;
+	/* Soft-dirty tracking needs the write fault (clear_refs 4). */
+	if (pte_needs_soft_dirty_wp(vma, pte))
 		return false;
 	if (vma->vm_flags & VM_SHARED)
 		return !vma_needs_dirty_tracking(vma) || pte_dirty(pte);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "mm.h"
 #include "rcu.h"
+#include "swap.h"
 
 static void fill_page(struct pinmm *m, struct page *page, struct pinmm_page_info *out)
 {
@@ -100,10 +101,19 @@ int pinmm_page_info(struct pinmm_proc *p, unsigned long addr, struct pinmm_page_
 			out->soft_dirty = pte_soft_dirty(e);
 			fill_page(m, pfn_to_page_m(m, pte_pfn(e)), out);
 			out->dirty |= pte_dirty(e);
+		} else if (is_swapfile_entry(e)) {
+			/* The entry's exclusive bit: PageAnonExclusive at swap-in. */
+			out->swapped = true;
+			out->anon = true;
+			out->anon_exclusive = pte_swp_exclusive(e);
+			out->soft_dirty = pte_swp_soft_dirty(e);
 		}
 		pte_unmap_unlock(pte, ptl);
 	}
 out:
+	/* pagemap: every page of a VMA not yet tracked reads soft-dirty. */
+	if (vma && (vma->vm_flags & VM_SOFTDIRTY))
+		out->soft_dirty = true;
 	mmap_read_unlock(mm);
 	mmput(mm);
 	return ret;

@@ -400,13 +400,10 @@ void rmap_walk(struct folio *folio, struct rmap_walk_control *rwc)
 }
 
 /*
- * struct pvmw - one walk over the page tables of @vma for the pages of
- * @folio (page_vma_mapped_walk, simplified): calls @fn for each PTE or
- * PMD that maps a page of the folio, with the table's lock held.
+ * One walk over the page tables of @vma for the pages of @folio
+ * (page_vma_mapped_walk, simplified): calls @fn (pvmw_fn, mm.h) for each
+ * PTE or PMD that maps a page of the folio, with the table's lock held.
  */
-typedef bool (*pvmw_fn)(struct vm_area_struct *vma, unsigned long addr,
-			pte_t *pte, pmd_t *pmd, struct page *page, void *arg);
-
 static void folio_walk_vma(struct folio *folio, struct vm_area_struct *vma,
 			   unsigned long faddr, pvmw_fn fn, void *arg)
 {
@@ -503,8 +500,15 @@ static bool walk_one(struct folio *folio, struct vm_area_struct *vma,
 	return true;
 }
 
-static void folio_walk_all_notify(struct folio *folio, pvmw_fn fn, void *arg, int event,
-				  bool shared_only)
+/**
+ * folio_walk_all_notify() - call @fn for every PTE/PMD mapping @folio in
+ * every VMA rmap finds, each VMA's range bracketed by MMU notifier @event
+ * (-1: none); @shared_only skips private VMAs.
+ * Context: folio locked (or otherwise kept mapped-stable by the caller);
+ * no spinlock held; takes the anon_vma/i_mmap rwsem and page-table locks.
+ */
+void folio_walk_all_notify(struct folio *folio, pvmw_fn fn, void *arg, int event,
+			   bool shared_only)
 {
 	struct walk_arg wa = { fn, arg, event, shared_only };
 	struct rmap_walk_control rwc = { .arg = &wa, .rmap_one = walk_one };

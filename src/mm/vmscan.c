@@ -25,6 +25,7 @@
 
 #include "pin_policy.h"
 #include "rcu.h"
+#include "swap.h"
 #include "writeback.h"
 
 /*
@@ -151,7 +152,8 @@ static int reclaim_sb(struct super_block *sb, void *arg)
  * @nr_pages: pages wanted (> 0).
  *
  * Mapped clean pages are unmapped first; dirty, under-writeback and
- * maybe-DMA-pinned pages are skipped.
+ * maybe-DMA-pinned pages are skipped.  With swap, anonymous pages are
+ * swapped out for the rest (reclaim_anon_pages()), pinned ones kept.
  *
  * Context: any thread.
  * Return: pages reclaimed, or -EINVAL.
@@ -164,6 +166,8 @@ long pinmm_reclaim(struct pinmm *m, long nr_pages)
 	if (!m || nr_pages <= 0)
 		return -EINVAL;
 	wb_for_each_sb(m, reclaim_sb, &rc);
+	if (rc.freed < nr_pages)
+		rc.freed += reclaim_anon_pages(m, nr_pages - rc.freed);
 	pinmm_debug_boundary(m);
 	return rc.freed;
 }

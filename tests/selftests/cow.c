@@ -11,10 +11,11 @@
  *
  * Memory: anonymous base pages, PMD-mapped THP, PTE-mapped THP, a single
  * PTE of a THP, a partially shared THP, and (non-anonymous) the shared zero
- * page, the huge zero page, memfd and tmpfile private mappings, and a THP
- * half of which was moved by mremap().  pinmm has no swap and no hugetlb:
- * the swap-out variants are reported as SKIP the way the original does
- * when the kernel cannot do them, hugetlb sizes are not detected (not run).
+ * page, the huge zero page, memfd and tmpfile private mappings, each also
+ * swapped out with MADV_PAGEOUT first (the machine boots with swap) and
+ * R/O-mapped through soft-dirty tracking (clear_refs 4), and a THP half of
+ * which was moved by mremap().  pinmm has no hugetlb: hugetlb sizes are
+ * not detected (not run).
  *
  * pinmm addition: "R/O GUP pin on R/O-mapped shared page after child write"
  * - the child writes its copy (COW in the child) before the parent pins.
@@ -31,7 +32,9 @@ static int gup_fd;
 
 static void clear_softdirty(void)
 {
-	/* soft-dirty tracking does not stop mprotect() optimizations here. */
+	/* echo 4 > /proc/self/clear_refs */
+	if (pinmm_clear_refs(self, PINMM_CLEAR_REFS_SOFT_DIRTY))
+		ksft_exit_fail_msg("clear_refs failed\n");
 }
 
 #ifndef LOCAL_CONFIG_HAVE_LIBURING
@@ -400,9 +403,12 @@ static void do_run_with_base_page(test_fn fn, bool swapout)
 	memset(mem, 1, pagesize);
 
 	if (swapout) {
-		ksft_print_msg("MADV_PAGEOUT did not work, is swap enabled?\n");
-		log_test_result(KSFT_SKIP);
-		goto munmap;
+		madvise(mem, pagesize, MADV_PAGEOUT);
+		if (!pagemap_is_swapped(pagemap_fd, mem)) {
+			ksft_print_msg("MADV_PAGEOUT did not work, is swap enabled?\n");
+			log_test_result(KSFT_SKIP);
+			goto munmap;
+		}
 	}
 
 	fn(mem, pagesize, false);
@@ -568,9 +574,13 @@ static void do_run_with_thp(test_fn fn, enum thp_run thp_run, size_t thpsize)
 	case THP_RUN_PMD_SWAPOUT:
 	case THP_RUN_PTE_SWAPOUT:
 	case THP_RUN_SINGLE_PTE_SWAPOUT:
-		ksft_print_msg("MADV_PAGEOUT did not work, is swap enabled?\n");
-		log_test_result(KSFT_SKIP);
-		goto munmap;
+		madvise(mem, size, MADV_PAGEOUT);
+		if (!range_is_swapped(mem, size)) {
+			ksft_print_msg("MADV_PAGEOUT did not work, is swap enabled?\n");
+			log_test_result(KSFT_SKIP);
+			goto munmap;
+		}
+		break;
 	default:
 		break;
 	}
@@ -1042,7 +1052,8 @@ static int tests_per_non_anon_test_case(void)
 int main(int argc, char **argv)
 {
 	static const char *const machine[] = {
-		"ram", "256M", "debug", "2", "quiet", "1", "thp", "madvise", NULL,
+		"ram", "256M", "debug", "2", "quiet", "1", "thp", "madvise",
+		"swap", "16M", NULL,
 	};
 
 	ksft_boot(machine);

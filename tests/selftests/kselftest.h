@@ -83,6 +83,19 @@ static __attribute__((format(printf, 1, 2))) void ksft_print_msg(const char *fmt
 	va_end(ap);
 }
 
+/* ksft_exit_fail_msg(): "Bail out!" and a failing exit status. */
+static __attribute__((format(printf, 1, 2), noreturn)) void ksft_exit_fail_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("Bail out! ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	exit(KSFT_FAIL);
+}
+
 static void ksft_perror(const char *msg)
 {
 	printf("# %s: %s (%d)\n", msg, pinmm_strerror(-errno), errno);
@@ -307,6 +320,24 @@ static bool pagemap_is_populated(int pagemap_fd, void *addr)
 
 	(void)pagemap_fd;
 	return !pinmm_page_info(self, (unsigned long)addr, &pi) && pi.present;
+}
+
+/* pagemap_is_swapped(): is a swap entry mapped at @addr (PM_SWAP)? */
+static bool pagemap_is_swapped(int pagemap_fd, void *addr)
+{
+	struct pinmm_page_info pi;
+
+	(void)pagemap_fd;
+	return !pinmm_page_info(self, (unsigned long)addr, &pi) && pi.swapped;
+}
+
+/* range_is_swapped() of vm_util.c: every page of the range swapped out. */
+static bool range_is_swapped(void *addr, size_t size)
+{
+	for (; size; addr = (char *)addr + 4096, size -= 4096)
+		if (!pagemap_is_swapped(-1, addr))
+			return false;
+	return true;
 }
 
 /* pagemap_get_pfn(): the pfn mapped at @addr, or -1ul (vm_util.h). */
