@@ -138,16 +138,23 @@ static bool can_follow_write_common(struct page *page, struct vm_area_struct *vm
 	return true;
 }
 
+/* ... and no soft-dirty tracking waits for this write's fault. */
 static bool can_follow_write_pte(pte_t pte, struct page *page,
 				 struct vm_area_struct *vma, unsigned int flags)
 {
-	return pte_write(pte) || can_follow_write_common(page, vma, flags);
+	if (pte_write(pte))
+		return true;
+	return can_follow_write_common(page, vma, flags) &&
+	       (!vma_soft_dirty_enabled(vma) || pte_soft_dirty(pte));
 }
 
 static bool can_follow_write_pmd(pmd_t pmd, struct page *page,
 				 struct vm_area_struct *vma, unsigned int flags)
 {
-	return pmd_write(pmd) || can_follow_write_common(page, vma, flags);
+	if (pmd_write(pmd))
+		return true;
+	return can_follow_write_common(page, vma, flags) &&
+	       (!vma_soft_dirty_enabled(vma) || pmd_soft_dirty(pmd));
 }
 
 /**
