@@ -268,6 +268,65 @@ out:
 		pinmm_rdma_dealloc_pd(p, pd);
 }
 
+/*
+ * Swap: pageout (THP split, swap slots), fork (entries duplicated), swap-in
+ * by loads, GUP and COW, reclaim, clear_refs, munmap.  Whatever fails, a
+ * load that succeeds must read what was stored: no page is lost.
+ */
+static long swap_lost;
+
+static void swap_check(struct run *r, struct pinmm_proc *p, unsigned long a, char want)
+{
+	char c = 0;
+
+	if (pinmm_load(p, a, &c, 1) == 1 && c != want) {
+		printf("# swap: %#lx reads %#x, stored %#x (lost page, after %s)\n", a,
+		       (unsigned char)c, (unsigned char)want, r->where ? r->where : "no error");
+		swap_lost++;
+	}
+}
+
+static void wl_swap(struct run *r)
+{
+	struct pinmm_proc *p = NULL, *c = NULL;
+	struct page *page;
+	long addr, got = 0;
+	unsigned long a = 0;
+	int stored = 0;
+
+	if (boot(r, "thp", "always", "swap", "4M", NULL))
+		return;
+	STEP(r, "proc_create", pinmm_proc_create(r->m, &p));
+	pinmm_set_current(p);
+	STEP(r, "mmap", addr = pinmm_mmap(p, 0, 4 << 20, PROT_READ | PROT_WRITE,
+					  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+	a = ((unsigned long)addr + (2 << 20) - 1) & ~((2UL << 20) - 1);
+	for (; stored < 8; stored++)
+		STEP(r, "store", pinmm_store(p, a + (unsigned long)stored * 4096,
+					     "abcdefgh" + stored, 1));
+	STEP(r, "clear_refs", pinmm_clear_refs(p, 4));
+	STEP(r, "pageout", pinmm_madvise(p, a, 2 << 20, 21 /* MADV_PAGEOUT */));
+	STEP(r, "fork", pinmm_fork(p, &c));
+	swap_check(r, c, a + 4096, 'b');
+	STEP(r, "parent store", pinmm_store(p, a, "A", 1));
+	STEP(r, "pin_user_pages_fast",
+	     got = pinmm_pin_user_pages_fast(a + 2 * 4096, 1, FOLL_LONGTERM, &page));
+	STEP(r, "reclaim", pinmm_reclaim(r->m, 64));
+	swap_check(r, c, a, 'a');
+	STEP(r, "munmap", pinmm_munmap(p, a + 3 * 4096, 4096));
+	STEP(r, "exit child", pinmm_exit(c));
+	c = NULL;
+out:
+	if (r->m && p && stored == 8) {
+		swap_check(r, p, a + 2 * 4096, 'c');
+		swap_check(r, p, a + 7 * 4096, 'h');
+	}
+	if (got > 0)
+		pinmm_unpin_user_page(page);
+	if (c)
+		pinmm_exit(c);
+}
+
 struct workload {
 	const char *name;
 	void (*fn)(struct run *r);
@@ -280,6 +339,7 @@ static const struct workload workloads[] = {
 	{ "longterm_migrate", wl_longterm_migrate, false },
 	{ "pinfs", wl_pinfs, true },
 	{ "rdma", wl_rdma, false },
+	{ "swap", wl_swap, false },
 };
 
 /* ---- the sweep --------------------------------------------------------------- */
@@ -436,7 +496,8 @@ int main(int argc, char **argv)
 			chosen |= !strcmp(argv[a], w->name);
 		if (!chosen)
 			continue;
-		bad = sweep(w, max, &runs, &inj);
+		swap_lost = 0;
+		bad = sweep(w, max, &runs, &inj) + (int)swap_lost;
 		total_runs += runs;
 		total_inj += inj;
 		n++;
