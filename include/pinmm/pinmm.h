@@ -751,12 +751,14 @@ PINMM_API int pinmm_sync(struct pinmm *m);
  */
 PINMM_API long pinmm_drop_caches(struct pinmm *m);
 /**
- * pinmm_reclaim() - reclaim up to @nr_pages clean page-cache pages.
+ * pinmm_reclaim() - reclaim up to @nr_pages clean page-cache pages, then
+ * (with swap) anonymous pages.
  * @m: the machine.
  * @nr_pages: pages wanted (> 0).
  *
  * Mapped clean pages are unmapped first; dirty, under-writeback and
- * maybe-DMA-pinned pages are skipped.
+ * maybe-DMA-pinned pages are skipped.  With swap, anonymous pages are
+ * swapped out for the rest; maybe-DMA-pinned ones are kept.
  *
  * Context: any thread.
  * Return: pages reclaimed, or -EINVAL.
