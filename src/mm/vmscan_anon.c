@@ -74,7 +74,7 @@ static bool swap_unmap_one(struct vm_area_struct *vma, unsigned long addr,
 		swp = pte_swp_mkexclusive(swp);
 	if (pte_soft_dirty(old))
 		swp = pte_swp_mksoft_dirty(swp);
-	set_pte(pte, swp);
+	set_pte(pte, swp);				/* A4 */
 	folio_remove_rmap_pte(folio, page, vma);
 	add_mm_counter(mm, MM_ANONPAGES, -1);
 	folio_put(folio);		/* the mapping's reference */
