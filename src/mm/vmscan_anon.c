@@ -109,7 +109,9 @@ int shrink_anon_folio(struct folio *folio)
 	if (!folio_trylock(folio))
 		return -EBUSY;
 	ret = -EINVAL;
-	if (!folio_test_anon(folio) || is_zero_folio(folio) || folio_is_zone_device(folio))
+	/* KSM folios are invisible to rmap walks here (ksm.c): never swapped. */
+	if (!folio_test_anon(folio) || folio_test_ksm(folio) || is_zero_folio(folio) ||
+	    folio_is_zone_device(folio))
 		goto unlock;
 	if (!folio_test_SwapCache(folio)) {
 		if (folio_maybe_dma_pinned(folio)) {
@@ -239,7 +241,7 @@ static unsigned long pageout_pte_range(struct vm_area_struct *vma, pmd_t *pmd,
 		if (!page)
 			continue;
 		folio = page_folio(page);
-		if (!folio_test_anon(folio) || folio_is_zone_device(folio))
+		if (!folio_test_anon(folio) || folio_test_ksm(folio) || folio_is_zone_device(folio))
 			continue;
 		if (exclusive_only && folio_likely_mapped_shared(folio))
 			continue;

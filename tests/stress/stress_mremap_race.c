@@ -2,7 +2,8 @@
 /*
  * stress_mremap_race.c - mremap() moving a region between three address
  * slots while GUP-fast pins and gets its pages, the MMU loads from it, a
- * thread forks the process, and another migrates its pages; and ksmd
+ * thread forks the process, another migrates its pages and swaps parts of
+ * it out (MADV_PAGEOUT, swap-in on the next touch); and ksmd
  * merging a second, MADV_MERGEABLE region of equal pages while the same
  * pinners pin them (a pin must keep a page from merging, a R/O pin must
  * unshare a KSM page, a write pin must copy it).
@@ -60,7 +61,7 @@ struct mremap_race {
 	_Atomic long moves, aligned_moves, unaligned_moves, dontunmap_moves, partial_moves;
 	_Atomic long pages_pinned, pages_got, slow_pins, loads, forks, child_loads;
 	_Atomic long migrate_ok, held_across_move;
-	_Atomic long ksm_passes, ksm_pins, ksm_unmerges;
+	_Atomic long ksm_passes, ksm_pins, ksm_unmerges, pageouts;
 };
 
 struct worker {
@@ -301,6 +302,16 @@ static void *other_thread(void *arg)
 				check_word(v, i, "load");
 				atomic_fetch_add(&r->loads, 1);
 			}
+		} else if (op == 5) {
+			unsigned long n = 1 + stress_below(&w->rng, 32);
+			int e;
+
+			if (i + n > REGION_PAGES)
+				n = REGION_PAGES - i;
+			/* -ENOMEM, -EINVAL: the range is half moved or unmapped now. */
+			e = pinmm_madvise(r->p, a, n * PAGE_SIZE, MADV_PAGEOUT);
+			stress_check(e == 0 || e == -ENOMEM || e == -EINVAL, "pageout: %d", e);
+			atomic_fetch_add(&r->pageouts, 1);
 		} else if (op < 7) {
 			struct pinmm_page_info pi;
 			int e;
@@ -349,7 +360,8 @@ static void test_mremap_race(void **state)
 	assert_non_null(r);
 	r->seed = stress_seed("mremap_race");
 	snprintf(seedbuf, sizeof(seedbuf), "seed=%llu", (unsigned long long)r->seed);
-	r->m = test_boot("ram=512M", "thp=madvise", "debug=1", "quiet=1", seedbuf, NULL);
+	r->m = test_boot("ram=512M", "swap=64M", "thp=madvise", "debug=1", "quiet=1", seedbuf,
+			 NULL);
 	r->p = test_proc(r->m);
 	base = slot_base[0];
 	assert_int_equal(pinmm_mmap(r->p, base, REGION_SIZE, PROT_READ | PROT_WRITE,
@@ -404,6 +416,8 @@ static void test_mremap_race(void **state)
 			{ "ksm_pages_merged", NULL, r->m },
 			{ "ksm_pinned_skip", NULL, r->m },
 			{ "cow_ksm", NULL, r->m },
+			{ "pswpout", NULL, r->m },
+			{ "pswpin", NULL, r->m },
 		};
 		stress_run(&r->st, stress_seconds(), tids, NTHREADS, ev, ARRAY_SIZE(ev));
 	}
@@ -430,7 +444,8 @@ static void test_mremap_race(void **state)
 	printf("# moves %ld (aligned %ld, unaligned %ld, dontunmap %ld), partial %ld, "
 	       "pinned %ld, got %ld, slow pins %ld, held across a move %ld, loads %ld, "
 	       "forks %ld (child loads %ld), migrations %ld, thp_split_pmd %ld; ksmd passes %ld, "
-	       "merged %ld, pinned skips %ld, cow_ksm %ld, KSM region pins %ld\n",
+	       "merged %ld, pinned skips %ld, cow_ksm %ld, KSM region pins %ld; pageouts %ld, "
+	       "pswpout %ld, pswpin %ld, pswpout_pinned_skip %ld\n",
 	       atomic_load(&r->moves), atomic_load(&r->aligned_moves),
 	       atomic_load(&r->unaligned_moves), atomic_load(&r->dontunmap_moves),
 	       atomic_load(&r->partial_moves), atomic_load(&r->pages_pinned),
@@ -439,7 +454,9 @@ static void test_mremap_race(void **state)
 	       atomic_load(&r->child_loads), atomic_load(&r->migrate_ok),
 	       pinmm_vmstat(r->m, "thp_split_pmd"), atomic_load(&r->ksm_passes),
 	       pinmm_vmstat(r->m, "ksm_pages_merged"), pinmm_vmstat(r->m, "ksm_pinned_skip"),
-	       pinmm_vmstat(r->m, "cow_ksm"), atomic_load(&r->ksm_pins));
+	       pinmm_vmstat(r->m, "cow_ksm"), atomic_load(&r->ksm_pins),
+	       atomic_load(&r->pageouts), pinmm_vmstat(r->m, "pswpout"),
+	       pinmm_vmstat(r->m, "pswpin"), pinmm_vmstat(r->m, "pswpout_pinned_skip"));
 	stress_check(pinmm_audit(r->m) == 0, "audit");
 	pinmm_set_current(NULL);
 	stress_check(pinmm_shutdown(r->m) == 0, "shutdown");
