@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * script_remap.c - scenario commands for moving and merging memory:
+ *   mremap [P] ADDR OLDLEN NEWLEN [maymove] [dontunmap] [fixed=ADDR] [-> X]
+ *                            pinmm_mremap(); X is the mapping's new address
+ *   ksm_scan [N] [-> X]      N passes of ksmd (pinmm_ksm_scan(), default 1);
+ *                            X is the number of pages merged
+ * MADV_MERGEABLE / MADV_UNMERGEABLE are `madvise ... mergeable`; `show
+ * page` marks KSM pages "ksm" and `expect page ... ksm=1` checks one.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "tool.h"
+
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
+
+static int cmd_mremap(struct script *s, int argc, char **argv)
+{
+	long long addr, old_len, new_len, to = 0;
+	struct pinmm_proc *p;
+	int i = 1, flags = 0;
+	const char *v;
+	long ret;
+
+	if (arg_proc(s, argc, argv, &i, &p))
+		return SCRIPT_SYNTAX;
+	if (argc - i < 3)
+		return script_syntax(s, "usage: %s", script_find_cmd("mremap")->usage);
+	if (arg_int(s, argv[i], &addr) || arg_int(s, argv[i + 1], &old_len) ||
+	    arg_int(s, argv[i + 2], &new_len))
+		return SCRIPT_SYNTAX;
+	for (i += 3; i < argc; i++) {
+		if (!strcmp(argv[i], "maymove")) {
+			flags |= MREMAP_MAYMOVE;
+		} else if (!strcmp(argv[i], "dontunmap")) {
+			flags |= MREMAP_DONTUNMAP;
+		} else if (arg_kv(argv[i], "fixed", &v)) {
+			if (arg_int(s, v, &to))
+				return SCRIPT_SYNTAX;
+			flags |= MREMAP_FIXED;
+		} else {
+			return script_syntax(s, "mremap: unknown option '%s'", argv[i]);
+		}
+	}
+	if (addr < 0 || old_len < 0 || new_len < 0 || to < 0)
+		return script_syntax(s, "mremap: negative address or length");
+	ret = pinmm_mremap(p, (unsigned long)addr, (size_t)old_len, (size_t)new_len, flags,
+			   (unsigned long)to);
+	if (ret < 0 && ret > -4096)
+		return (int)ret;
+	if (!s->bind && s->opts->verbose)
+		script_out(s, "  mremap -> 0x%lx\n", ret);
+	return var_bind_int(s, ret);
+}
+
+static int cmd_ksm_scan(struct script *s, int argc, char **argv)
+{
+	long long passes = 1;
+	long ret;
+
+	if (argc > 2)
+		return script_syntax(s, "usage: %s", script_find_cmd("ksm_scan")->usage);
+	if (script_need_machine(s) || (argc == 2 && arg_int(s, argv[1], &passes)))
+		return SCRIPT_SYNTAX;
+	if (passes < 1 || passes > 1000)
+		return script_syntax(s, "ksm_scan: passes %lld out of range [1, 1000]", passes);
+	ret = pinmm_ksm_scan(s->m, (int)passes);
+	if (ret < 0)
+		return (int)ret;
+	if (!s->bind && s->opts->verbose)
+		script_out(s, "  ksm_scan: %ld pages merged\n", ret);
+	return var_bind_int(s, ret);
+}
+
+static const struct script_cmd remap_cmds[] = {
+	{ "mremap", cmd_mremap, BIND_OPTIONAL,
+	  "mremap [P] ADDR OLDLEN NEWLEN [maymove] [dontunmap] [fixed=ADDR] [-> X]" },
+	{ "ksm_scan", cmd_ksm_scan, BIND_OPTIONAL, "ksm_scan [PASSES] [-> X]   (run ksmd)" },
+	{ NULL, NULL, BIND_NONE, NULL },
+};
+
+static const struct script_group remap_group = {
+	.title = "Moving and merging memory",
+	.order = 15,
+	.cmds = remap_cmds,
+};
+SCRIPT_GROUP(remap_group);
