@@ -303,7 +303,7 @@ static void wl_swap(struct run *r)
 	a = ((unsigned long)addr + (2 << 20) - 1) & ~((2UL << 20) - 1);
 	for (; stored < 8; stored++)
 		STEP(r, "store", pinmm_store(p, a + (unsigned long)stored * 4096,
-					     "abcdefgh" + stored, 1));
+					     &"abcdefgh"[stored], 1));
 	STEP(r, "clear_refs", pinmm_clear_refs(p, 4));
 	STEP(r, "pageout", pinmm_madvise(p, a, 2 << 20, 21 /* MADV_PAGEOUT */));
 	STEP(r, "fork", pinmm_fork(p, &c));
