@@ -314,7 +314,11 @@ long madvise_pageout(struct vm_area_struct *vma, unsigned long start, unsigned l
 
 	if (vma->vm_flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB))
 		return -EINVAL;
-	if (!swap_enabled(vma->vm_mm->machine) || !vma->anon_vma)
+	/*
+	 * mmap_lock is held for reading only: a fault may be installing the
+	 * anon_vma (anon_vma_prepare(), release) right now.
+	 */
+	if (!swap_enabled(vma->vm_mm->machine) || !smp_load_acquire(&vma->anon_vma))
 		return 0;
 	pageout_range(vma, start, end, true, -1, &b);
 	return b.done;
@@ -356,7 +360,8 @@ long reclaim_anon_pages(struct pinmm *m, long nr_to_scan)
 		list_for_each_entry(vma, &mm->mmap_list, vm_list) {
 			if (b.done >= nr_to_scan)
 				break;
-			if (!vma->anon_vma || (vma->vm_flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB)))
+			if (!smp_load_acquire(&vma->anon_vma) ||
+			    (vma->vm_flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB)))
 				continue;
 			pageout_range(vma, vma->vm_start, vma->vm_end, false, nr_to_scan, &b);
 		}
