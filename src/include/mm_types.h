@@ -207,8 +207,12 @@ typedef struct { uint64_t pgprot; } pgprot_t;
  *
  * Every field is written under the mm's mmap_lock held for writing and read
  * under it held for reading, except @anon_vma, which the first anonymous
- * fault may install under mmap_lock for reading plus mm->page_table_lock.
- * @anon_vma_node is on anon_vma->vmas (anon_vma->rwsem); @shared_node is on
+ * fault may install under mmap_lock for reading plus mm->page_table_lock
+ * (readers under a read-locked mmap_lock use smp_load_acquire()), and
+ * @vm_flags / @vm_page_prot, which rmap walkers (migration's restore, the
+ * mkclean and unmap walks) read under the rmap locks alone: mprotect and
+ * madvise store them with WRITE_ONCE, those walkers load them with
+ * READ_ONCE, as Linux does.  @anon_vma_node is on anon_vma->vmas (anon_vma->rwsem); @shared_node is on
  * mapping->i_mmap (mapping->i_mmap_rwsem).
  */
 struct vm_area_struct {

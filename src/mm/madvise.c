@@ -67,7 +67,7 @@ static int madvise_update_flags(struct vm_area_struct *vma, unsigned long start,
 	err = vma_isolate_range(vma, start, end);
 	if (err)
 		return err;
-	vma->vm_flags = newflags;
+	WRITE_ONCE(vma->vm_flags, newflags);	/* rmap walkers read it racily */
 	vma_try_merge(vma);
 	return 0;
 }

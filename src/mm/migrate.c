@@ -157,9 +157,15 @@ static void restore_one(struct vm_area_struct *vma, unsigned long addr, pte_t *p
 	struct page *page = r->dst ? r->dst + i : pfn_to_page_m(mm->machine, swp_offset(e));
 	struct folio *folio = page_folio(page);
 	unsigned type = swp_type(e);
-	pte_t new = pte_mkyoung(pfn_pte(page_to_pfn_m(mm->machine, page), vma->vm_page_prot));
+	/*
+	 * Under the rmap lock, not mmap_lock: mprotect may be changing both
+	 * words right now (WRITE_ONCE); as Linux's remove_migration_pte(),
+	 * read each once.
+	 */
+	pgprot_t prot = { READ_ONCE(pgprot_val(vma->vm_page_prot)) };
+	pte_t new = pte_mkyoung(pfn_pte(page_to_pfn_m(mm->machine, page), prot));
 
-	if (type == SWP_MIGRATION_WRITE && (vma->vm_flags & VM_WRITE))
+	if (type == SWP_MIGRATION_WRITE && (READ_ONCE(vma->vm_flags) & VM_WRITE))
 		new = pte_mkdirty(pte_mkwrite(new));
 	folio_get(folio);
 	if (folio_test_anon(folio))

@@ -88,7 +88,8 @@ void vma_set_page_prot(struct vm_area_struct *vma)
 	    ((vma->vm_flags & (VM_SHARED | VM_WRITE)) == (VM_SHARED | VM_WRITE) &&
 	     vma_soft_dirty_enabled(vma)))
 		pgprot_val(prot) &= ~_PAGE_RW;
-	vma->vm_page_prot = prot;
+	/* rmap walkers (migration's restore) read it under rmap locks only. */
+	WRITE_ONCE(pgprot_val(vma->vm_page_prot), pgprot_val(prot));
 }
 
 static vm_flags_t calc_vm_prot_bits(int prot)

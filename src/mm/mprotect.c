@@ -113,7 +113,7 @@ static int mprotect_fixup(struct vm_area_struct *vma, unsigned long start,
 	err = vma_isolate_range(vma, start, end);
 	if (err)
 		return err;
-	vma->vm_flags = newflags;
+	WRITE_ONCE(vma->vm_flags, newflags);	/* rmap walkers read it racily */
 	vma_set_page_prot(vma);
 	/* Linux: change_pmd_range(); the VMA already carries the new flags. */
 	mmu_notifier_range_init(&range, MMU_NOTIFY_PROTECTION_VMA, 0, vma->vm_mm, start, end);

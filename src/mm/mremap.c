@@ -258,7 +258,7 @@ static long move_vma(struct vm_area_struct *vma, unsigned long old_addr,
 		old_len = new_len;
 	} else if (flags & MREMAP_DONTUNMAP) {
 		/* The old range stays mapped, empty: it faults in anew. */
-		vma->vm_flags &= ~VM_LOCKED;
+		WRITE_ONCE(vma->vm_flags, vma->vm_flags & ~VM_LOCKED);
 		if (vma->vm_start == old_addr && vma->vm_end == old_addr + old_len)
 			vma_drop_anon_vma(vma);
 		vma_try_merge(new_vma);

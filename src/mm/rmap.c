@@ -477,7 +477,7 @@ static bool walk_one(struct folio *folio, struct vm_area_struct *vma,
 	struct mmu_notifier_range range;
 	unsigned long start, end;
 
-	if (wa->shared_only && !(vma->vm_flags & VM_SHARED))
+	if (wa->shared_only && !(READ_ONCE(vma->vm_flags) & VM_SHARED))
 		return true;
 	if (wa->event < 0) {
 		folio_walk_vma(folio, vma, address, wa->fn, wa->arg);
