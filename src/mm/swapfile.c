@@ -500,9 +500,41 @@ void swap_writepage(struct folio *folio)
  * must be free (a leaked slot is reported like a leaked frame), then the
  * device goes.  Return: 0, or -EBUSY after a leak report.
  */
+/*
+ * A folio whose last swap entry went while someone held its lock
+ * (free_swap_and_cache() only trylocks) stays in the swap cache with no
+ * user; Linux's reclaim frees it later from the LRU.  pinmm has no anon
+ * LRU: shutdown frees such orphans before it counts leaks.
+ */
+static void swap_cache_reclaim_orphans(struct pinmm *m)
+{
+	struct swap_info_struct *si = swap_info(m);
+
+	if (!si)
+		return;
+	for (unsigned long off = 1; off < si->max; off++) {
+		struct folio *folio = NULL;
+
+		spin_lock(&si->lock);
+		if (si->swap_map[off] == SWAP_HAS_CACHE && si->swap_cache[off] &&
+		    folio_try_get(si->swap_cache[off]))
+			folio = si->swap_cache[off];
+		spin_unlock(&si->lock);
+		if (!folio)
+			continue;
+		folio_lock(folio);
+		folio_free_swap(folio);
+		folio_unlock(folio);
+		folio_put(folio);
+	}
+}
+
 static int swap_exit_hook(struct pinmm *m)
 {
-	long leaked = swap_check_leaks(m, true);
+	long leaked;
+
+	swap_cache_reclaim_orphans(m);
+	leaked = swap_check_leaks(m, true);
 
 	if (leaked)
 		fprintf(stderr, "pinmm: shutdown: %ld swap slots leaked\n", leaked);
