@@ -7,7 +7,9 @@
  * merged (ksm_pinned_skip) and merges once released; a R/O FOLL_PIN of a
  * KSM page unshares it (the pin is on a private copy) while a R/O GUP
  * reference does not; MADV_UNMERGEABLE and mremap break KSM pages;
- * MADV_MERGEABLE on shared memory is accepted and ignored; fork shares KSM
+ * MADV_MERGEABLE on shared memory and on a private fsdax mapping (whose
+ * COW copies are anonymous pages, but in a DAX VMA) is accepted and
+ * ignored, as Linux's vma_ksm_compatible(); fork shares KSM
  * pages; the counters ksm_pages_shared / ksm_pages_sharing.
  */
 #include <stdio.h>
@@ -214,6 +216,35 @@ static void test_ksm_not_applicable(void **state)
 	gh_done(m);
 }
 
+/*
+ * A private mapping of a /dax/ file: the writes below give it anonymous COW
+ * copies with equal contents, which KSM would merge in an ordinary VMA.
+ * Linux's vma_ksm_compatible() refuses every fsdax VMA: the advice is
+ * accepted (0) and the scan leaves the pages alone.
+ */
+static void test_ksm_not_on_dax(void **state)
+{
+	struct pinmm *m = gh_boot("pmem=16M");
+	struct pinmm_proc *p = test_proc(m);
+	int fd = pinmm_open(p, "/dax/ksm", O_RDWR | O_CREAT, 0600);
+	unsigned long len = (NSAME + NUNIQ) * PG;
+	long a;
+	(void)state;
+
+	assert_true(fd >= 0);
+	assert_int_equal(pinmm_ftruncate(p, fd, (long)len), 0);
+	a = pinmm_mmap(p, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	assert_true(a > 0);
+	fill(p, (unsigned long)a);
+	assert_true(gh_info(p, (unsigned long)a).anon);		/* COW copies */
+	assert_int_equal(pinmm_madvise(p, (unsigned long)a, len, MADV_MERGEABLE), 0);
+	assert_int_equal(pinmm_ksm_scan(m, 3), 0);
+	for (unsigned long i = 0; i < NSAME; i++)
+		assert_false(gh_info(p, (unsigned long)a + i * PG).ksm);
+	assert_int_equal(pinmm_close(p, fd), 0);
+	gh_done(m);
+}
+
 static void test_ksm_processes_and_fork(void **state)
 {
 	struct pinmm *m = gh_boot0();
@@ -252,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_ksm_pin_unshares),
 		cmocka_unit_test(test_ksm_unmerge_and_mremap),
 		cmocka_unit_test(test_ksm_not_applicable),
+		cmocka_unit_test(test_ksm_not_on_dax),
 		cmocka_unit_test(test_ksm_processes_and_fork),
 	};
 
