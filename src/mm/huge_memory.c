@@ -91,6 +91,7 @@ vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf)
 	spinlock_t *ptl;
 	pmd_t entry;
 
+	khugepaged_enter_vma(vma, vma->vm_flags);	/* as Linux's THP fault */
 	pt = pte_alloc_one(mm);
 	if (!pt)
 		return VM_FAULT_FALLBACK;
