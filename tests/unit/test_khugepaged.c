@@ -9,10 +9,13 @@
  * GUP-referenced, with the pin still coherent, then success once it is
  * released); khugepaged (pinmm_khugepaged_scan()): registration by
  * MADV_HUGEPAGE, max_ptes_none, pinned pages refused, fork registering the
- * child; the periodic khugepaged and ksmd threads (khugepaged.scan_sleep_ms,
- * ksm.sleep_ms) doing their work without an explicit scan; the counters.
+ * child; the periodic khugepaged thread (khugepaged.scan_sleep_ms) doing
+ * its work without an explicit scan; -ENOMEM when the THP cannot be
+ * allocated; the counters.
  */
 #include <stdio.h>
+
+#include <pinmm/fault.h>
 
 #include "helpers.h"
 #include "gup_helpers.h"
@@ -224,6 +227,20 @@ static void test_collapse_errors(void **state)
 	assert_true(s > 0);
 	gh_store(p, ((unsigned long)s + HPAGE_SIZE - 1) & ~(HPAGE_SIZE - 1), "shared");
 	assert_int_equal(pinmm_madvise(p, (unsigned long)s, 4 * MiB, MADV_COLLAPSE), -EINVAL);
+	/* A private file mapping (memfd): -EINVAL, no file THP collapse. */
+	{
+		int fd = pinmm_memfd_create(p, "collapse", 0);
+		long f;
+
+		assert_true(fd >= 0);
+		assert_int_equal(pinmm_ftruncate(p, fd, 4 * MiB), 0);
+		f = pinmm_mmap(p, 0, 4 * MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+		assert_true(f > 0);
+		gh_store(p, (unsigned long)f + HPAGE_SIZE, "private copy");
+		assert_int_equal(pinmm_madvise(p, (unsigned long)f, 4 * MiB, MADV_COLLAPSE),
+				 -EINVAL);
+		assert_int_equal(pinmm_close(p, fd), 0);
+	}
 	/* Unaligned start: -EINVAL as for any advice; nothing mapped: -ENOMEM. */
 	assert_int_equal(pinmm_madvise(p, a + 1, PG, MADV_COLLAPSE), -EINVAL);
 	assert_int_equal(pinmm_madvise(p, a + HPAGE_SIZE, HPAGE_SIZE, MADV_COLLAPSE), -ENOMEM);
@@ -340,21 +357,25 @@ static void test_khugepaged_thread(void **state)
 	gh_done(m);	/* stops the thread */
 }
 
-static void test_ksmd_thread(void **state)
+static void test_collapse_enomem(void **state)
 {
-	struct pinmm *m = gh_boot("ksm.sleep_ms=5");
+	struct pinmm *m = gh_boot("quiet=1");
 	struct pinmm_proc *p = test_proc(m);
-	unsigned long a = test_mmap_anon(p, 4 * PG);
+	unsigned long a = small_pages(p, 1);
 	(void)state;
 
-	for (int i = 0; i < 4; i++)
-		gh_store(p, a + i * PG + 100, "equal");
-	assert_int_equal(pinmm_madvise(p, a, 4 * PG, MADV_MERGEABLE), 0);
-	TEST_WAIT_UNTIL(gh_info(p, a).ksm && gh_info(p, a + 3 * PG).ksm, 10000,
-			"ksmd's thread to merge the pages");
-	assert_int_equal(gh_info(p, a).pfn, gh_info(p, a + 3 * PG).pfn);
-	assert_true(gh_vm(m, "ksm_full_scans") > 0);
-	gh_expect(p, a + 2 * PG + 100, "equal");
+	/* The next frame allocation of collapse.c fails, once. */
+	pinmm_fail_reset();
+	assert_int_equal(pinmm_fail_configure("fail.filter", "collapse.c"), 0);
+	assert_int_equal(pinmm_fail_configure("fail.times", "1"), 0);
+	assert_int_equal(pinmm_fail_configure("fail.probability", "100"), 0);
+	assert_int_equal(pinmm_madvise(p, a, HPAGE_SIZE, MADV_COLLAPSE), -ENOMEM);
+	pinmm_fail_reset();
+	assert_int_equal(gh_vm(m, "thp_collapse_alloc_failed"), 1);
+	assert_false(gh_info(p, a).huge_mapped);
+	expect_pages(p, a, HPAGE_NR);
+	assert_int_equal(pinmm_madvise(p, a, HPAGE_SIZE, MADV_COLLAPSE), 0);
+	expect_collapsed(p, a);
 	gh_done(m);
 }
 
@@ -370,7 +391,7 @@ int main(void)
 		cmocka_unit_test(test_khugepaged_scan),
 		cmocka_unit_test(test_khugepaged_limits),
 		cmocka_unit_test(test_khugepaged_thread),
-		cmocka_unit_test(test_ksmd_thread),
+		cmocka_unit_test(test_collapse_enomem),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
