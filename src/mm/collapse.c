@@ -345,6 +345,7 @@ static int __collapse_huge_page_isolate(struct vm_area_struct *vma, unsigned lon
 	struct collapse_tally t = { 0 };
 	int result = SCAN_FAIL;
 
+	mmap_assert_write_locked(vma->vm_mm);
 	for (int i = 0; i < PTRS_PER_PTE; i++) {
 		struct folio *folio;
 
@@ -399,6 +400,9 @@ static void __collapse_huge_page_copy(struct vm_area_struct *vma, unsigned long 
 	struct pinmm *m = mm->machine;
 	char *dst = folio_address(folio);
 
+	mmap_assert_write_locked(mm);
+	for (int i = 0; i < cf->nr; i++)
+		VM_BUG_ON(!folio_test_Locked(cf->folio[i]));
 	for (int i = 0; i < PTRS_PER_PTE; i++) {
 		pte_t e = ptep_get(pte + i);
 

@@ -119,6 +119,7 @@ void khugepaged_fork(struct mm_struct *mm, struct mm_struct *oldmm)
 static void collect_mm_slot(struct khugepaged *k, struct khugepaged_mm_slot *slot,
 			    struct list_head *to_drop)
 {
+	assert_spin_locked(&k->mm_lock);
 	if (k->scan_slot == slot)
 		k->scan_slot = NULL;
 	list_move_tail(&slot->mm_node, to_drop);
@@ -155,6 +156,7 @@ static unsigned int khugepaged_scan_mm_slot(struct khugepaged *k, unsigned int p
 	unsigned int progress = 0;
 	bool mmap_locked;
 
+	lockdep_assert_held(&k->scan_mutex);
 	spin_lock(&k->mm_lock);
 	if (!k->scan_slot) {
 		if (list_empty(&k->mm_head)) {
