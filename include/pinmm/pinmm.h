@@ -132,6 +132,12 @@ struct pinmm_config {
 	char fail_site[32];		/* fail.site: filter on kind, file, function */
 	uint64_t swap;			/* bytes of swap space, 0 = no swap */
 	uint64_t swap_latency_us;	/* swap device time per page read/written */
+	uint64_t khugepaged_scan_sleep_ms;	/* khugepaged thread period, 0 = no thread */
+	uint64_t khugepaged_pages_to_scan;	/* PTEs per khugepaged wake-up */
+	uint64_t khugepaged_max_ptes_none;	/* khugepaged limits (not MADV_COLLAPSE) */
+	uint64_t khugepaged_max_ptes_swap;
+	uint64_t khugepaged_max_ptes_shared;
+	uint64_t ksm_sleep_ms;		/* ksmd thread period (a pass each), 0 = none */
 };
 
 /**
@@ -417,7 +423,11 @@ PINMM_API int pinmm_mprotect(struct pinmm_proc *p, unsigned long addr, size_t le
  * @len: bytes (rounded up).
  * @advice: MADV_DONTNEED, MADV_DONTFORK/DOFORK, MADV_HUGEPAGE/NOHUGEPAGE,
  *	MADV_POPULATE_READ/WRITE, MADV_PAGEOUT (swap out the anonymous pages
- *	only this process maps; pinned ones stay), ...
+ *	only this process maps; pinned ones stay), MADV_COLLAPSE (make every
+ *	2 MiB-aligned part a PMD-mapped THP, whatever thp= says; -EAGAIN
+ *	while a page of it is pinned or referenced, -EBUSY, -ENOMEM for no
+ *	2 MiB block, -EINVAL for a VM_NOHUGEPAGE, file or shared mapping or
+ *	a range that cannot be collapsed), ...
  *
  * Context: process context; takes mmap_lock (for writing for advice that
  * changes VMA flags).
@@ -428,6 +438,9 @@ PINMM_API int pinmm_mprotect(struct pinmm_proc *p, unsigned long addr, size_t le
  */
 PINMM_API int pinmm_madvise(struct pinmm_proc *p, unsigned long addr, size_t len,
 			    int advice);
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE	25	/* Linux's value; older C libraries lack it */
+#endif
 /* pinmm_clear_refs() @what: the values of /proc/PID/clear_refs. */
 #define PINMM_CLEAR_REFS_ALL		1	/* referenced/young bits, all pages */
 #define PINMM_CLEAR_REFS_ANON		2	/* ... of anonymous mappings */
@@ -782,6 +795,25 @@ PINMM_API long pinmm_reclaim(struct pinmm *m, long nr_pages);
  * machine, @passes < 1), -ENOMEM.
  */
 PINMM_API long pinmm_ksm_scan(struct pinmm *m, int passes);
+/**
+ * pinmm_khugepaged_scan() - run khugepaged now: collapse PTE-mapped
+ * anonymous memory of registered processes into PMD-mapped THPs.
+ * @m: the machine.
+ * @passes: full passes over every registered process (>= 1).
+ *
+ * A process is registered when one of its mappings becomes eligible under
+ * thp= (MADV_HUGEPAGE, or a THP fault with thp=always).  A 2 MiB range is
+ * collapsed when at most khugepaged.max_ptes_none of its PTEs are empty,
+ * max_ptes_swap swapped out and max_ptes_shared shared, one page is young
+ * and one writable, and no page is pinned or otherwise referenced (then
+ * vmstat thp_collapse_refused_refcount counts it and nothing changes).
+ *
+ * Context: any thread not holding an mmap_lock of @m; takes each
+ * registered process's mmap_lock.
+ * Return: THPs made (vmstat khugepaged_pages_collapsed counts the same),
+ * -EINVAL (NULL machine, @passes < 1).
+ */
+PINMM_API long pinmm_khugepaged_scan(struct pinmm *m, int passes);
 
 /*
  * Moving memory (what compaction, memory offlining and CMA allocation do).

@@ -137,6 +137,15 @@ enum vm_stat_item {
 	PSWPOUT_PINNED_SKIP,		/* anon folios reclaim kept: maybe DMA-pinned */
 	NR_SWAPCACHE,			/* state: folios in the swap cache */
 	NR_SWAP_USED,			/* state: swap slots in use */
+	/* Collapse (khugepaged.c) and the huge zero page write fault */
+	THP_COLLAPSE_ALLOC,		/* THPs allocated to collapse into */
+	THP_COLLAPSE_ALLOC_FAILED,
+	THP_COLLAPSE_REFUSED_REFCOUNT,	/* ranges refused: a page pinned or referenced */
+	THP_SCAN_EXCEED_NONE_PTE,
+	THP_SCAN_EXCEED_SWAP_PTE,
+	THP_SCAN_EXCEED_SHARED_PTE,
+	KHUGEPAGED_PAGES_COLLAPSED,	/* THPs made by khugepaged (pages_collapsed) */
+	KHUGEPAGED_FULL_SCANS,		/* khugepaged passes (full_scans) */
 	WARN_COUNT,			/* WARNs on this machine */
 	OOPS,				/* BUG()s recorded by pinmm_oops() */
 	NR_VM_STAT_ITEMS
@@ -186,6 +195,7 @@ struct pinmm {
 	atomic_long_t audit_errors;
 	void *provenance;			/* pin owner records (issue 3) */
 	void *ksm;				/* struct ksm (ksm.c), made on first use */
+	void *khugepaged;			/* struct khugepaged (khugepaged.c), boot */
 	/* ->invalidate calls per enum mmu_notifier_event (mmu_notifier.c) */
 	atomic_long_t mmu_notifier_events[NR_MMU_NOTIFY_EVENTS];
 	struct swap_info_struct *swap;		/* NULL without swap (swap.h) */

@@ -406,6 +406,10 @@ void vma_rmap_lock(struct vm_area_struct *vma);
 int ksm_madvise(struct vm_area_struct *vma, unsigned long start, unsigned long end,
 		int advice, vm_flags_t *flags);
 int break_ksm(struct vm_area_struct *vma, unsigned long start, unsigned long end);
+/* khugepaged.c */
+int madvise_collapse(struct vm_area_struct *vma, unsigned long start, unsigned long end);
+void khugepaged_enter_vma(struct vm_area_struct *vma, vm_flags_t vm_flags);
+void khugepaged_fork(struct mm_struct *mm, struct mm_struct *oldmm);
 void vma_rmap_unlock(struct vm_area_struct *vma);
 static inline struct vm_area_struct *vma_next(struct vm_area_struct *vma)
 {

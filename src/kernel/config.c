@@ -60,6 +60,11 @@ void pinmm_config_default(struct pinmm_config *cfg)
 	cfg->dax_truncate_wait_ms = 1000;
 	cfg->nr_cpus = 4;
 	cfg->shutdown_wait_ms = 1000;
+	/* Linux's khugepaged and ksmd defaults; no threads unless asked. */
+	cfg->khugepaged_pages_to_scan = 8 * 512;
+	cfg->khugepaged_max_ptes_none = 511;
+	cfg->khugepaged_max_ptes_swap = 64;
+	cfg->khugepaged_max_ptes_shared = 256;
 }
 
 enum cfg_type { T_SIZE, T_ENUM, T_BOOL, T_U64, T_INT, T_PATH, T_MEMLOCK, T_FAILIO, T_STR,
@@ -131,6 +136,15 @@ static const struct cfg_key cfg_keys[] = {
 	  sizeof(((struct pinmm_config *)0)->fail_site), 0 },
 	{ "swap", T_SIZE, OFF(swap), NULL, 0, 0, SWAP_MAX, PAGE_SIZE },
 	{ "swap.latency_us", T_U64, OFF(swap_latency_us), NULL, 0, 0, 10 * 1000 * 1000, 0 },
+	{ "khugepaged.scan_sleep_ms", T_U64, OFF(khugepaged_scan_sleep_ms), NULL, 0, 0,
+	  3600 * 1000, 0 },
+	{ "khugepaged.pages_to_scan", T_U64, OFF(khugepaged_pages_to_scan), NULL, 0, 1,
+	  UINT32_MAX, 0 },
+	{ "khugepaged.max_ptes_none", T_U64, OFF(khugepaged_max_ptes_none), NULL, 0, 0, 511, 0 },
+	{ "khugepaged.max_ptes_swap", T_U64, OFF(khugepaged_max_ptes_swap), NULL, 0, 0, 511, 0 },
+	{ "khugepaged.max_ptes_shared", T_U64, OFF(khugepaged_max_ptes_shared), NULL, 0, 0,
+	  511, 0 },
+	{ "ksm.sleep_ms", T_U64, OFF(ksm_sleep_ms), NULL, 0, 0, 3600 * 1000, 0 },
 };
 #undef OFF
 
@@ -141,7 +155,9 @@ static const char *const cfg_key_names[ARRAY_SIZE(cfg_keys) + 1] = {
 	"lease_break_ms", "writeback.interval_ms", "pinfs.fail_io", "dax.truncate_wait_ms",
 	"dio.latency_us", "writeback.latency_us", "pinfs.dirty_no_blocks", "shutdown.wait_ms",
 	"fail.nth", "fail.probability", "fail.seed", "fail.times", "fail.site", "swap",
-	"swap.latency_us", NULL,
+	"swap.latency_us", "khugepaged.scan_sleep_ms", "khugepaged.pages_to_scan",
+	"khugepaged.max_ptes_none", "khugepaged.max_ptes_swap", "khugepaged.max_ptes_shared",
+	"ksm.sleep_ms", NULL,
 };
 
 static const struct cfg_key *cfg_find(const char *key)

@@ -249,6 +249,7 @@ struct mm_struct *dup_mm(struct mm_struct *oldmm, int *err)
 	mmap_write_lock(mm);
 	/* The child inherits MMF_HAS_PINNED? Linux does not: a fresh mm has no pins. */
 	mm->mmap_base = oldmm->mmap_base;
+	khugepaged_fork(mm, oldmm);
 	list_for_each_entry(vma, &oldmm->mmap_list, vm_list) {
 		struct vm_area_struct *new;
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * huge_memory.c - transparent huge pages for anonymous memory: 2 MiB
- * folios mapped by one PMD, the huge zero folio, PMD faults, PMD splits
+ * folios mapped by one PMD, the huge zero folio (a write to it maps a new
+ * THP, as Linux 6.11+), PMD faults, PMD splits
  * (mapping only: the folio stays whole, mapped by 512 PTEs) and PMD
  * teardown, copy at fork and protection changes.
  *
@@ -91,6 +92,7 @@ vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf)
 	spinlock_t *ptl;
 	pmd_t entry;
 
+	khugepaged_enter_vma(vma, vma->vm_flags);	/* as Linux's THP fault */
 	pt = pte_alloc_one(mm);
 	if (!pt)
 		return VM_FAULT_FALLBACK;
@@ -144,10 +146,60 @@ fallback_pt:
 	return VM_FAULT_FALLBACK;
 }
 
+/*
+ * do_huge_zero_wp_pmd() - a write fault on the huge zero PMD (Linux
+ * 6.11+): map a fresh zeroed THP in its place, keeping the deposited
+ * table, when the THP policy still allows one here and a 2 MiB block is
+ * free.  Context: mmap_lock held for reading.
+ * Return: 0 (also when the PMD changed meanwhile: the access is retried),
+ * VM_FAULT_FALLBACK to split instead.
+ */
+static vm_fault_t do_huge_zero_wp_pmd(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	struct pinmm *m = mm->machine;
+	unsigned long haddr = vmf->address & PMD_MASK;
+	struct mmu_notifier_range range;
+	struct folio *folio;
+	spinlock_t *ptl;
+	pmd_t entry;
+
+	if (!vma_thp_allowed(vma, haddr) || anon_vma_prepare(vma))
+		return VM_FAULT_FALLBACK;
+	folio = folio_alloc(m, GFP_TRANSHUGE | __GFP_ZERO, HPAGE_PMD_ORDER);
+	if (!folio) {
+		count_vm_event(m, THP_FAULT_FALLBACK);
+		return VM_FAULT_FALLBACK;
+	}
+	count_vm_event(m, THP_FAULT_ALLOC);
+	entry = pmd_mkyoung(maybe_pmd_mkwrite(pmd_mkdirty(mk_huge_pmd(m, folio,
+								      vma->vm_page_prot)), vma));
+	mmu_notifier_range_init(&range, MMU_NOTIFY_CLEAR, 0, mm, haddr, haddr + PMD_SIZE);
+	mmu_notifier_invalidate_range_start(&range);
+	ptl = pmd_lock(mm, vmf->pmd);
+	if (pmd_val(pmdp_get(vmf->pmd)) != pmd_val(vmf->orig_pmd)) {
+		spin_unlock(ptl);
+		folio_put(folio);
+	} else {
+		/*
+		 * One store replaces the zero leaf: a GUP-fast walker that
+		 * grabbed nothing (the zero folio is special) sees either.
+		 */
+		folio_add_new_anon_rmap(folio, vma, haddr, true);
+		add_mm_counter(mm, MM_ANONPAGES, HPAGE_PMD_NR);
+		set_pmd(vmf->pmd, entry);
+		spin_unlock(ptl);
+	}
+	mmu_notifier_invalidate_range_end(&range);
+	return 0;
+}
+
 /**
  * do_huge_pmd_wp_page() - write or unshare fault on a read-only PMD leaf:
- * reuse an exclusive THP, else split the PMD mapping and let the PTE-level
- * fault copy one page.
+ * a write to the huge zero PMD maps a new THP where policy allows
+ * (do_huge_zero_wp_pmd()); reuse an exclusive THP; else split the PMD
+ * mapping and let the PTE-level fault copy one page.
  * Context: mmap_lock held for reading.
  * Return: 0, or VM_FAULT_FALLBACK to continue at PTE level.
  */
@@ -156,10 +208,15 @@ vm_fault_t do_huge_pmd_wp_page(struct vm_fault *vmf)
 	struct vm_area_struct *vma = vmf->vma;
 	struct mm_struct *mm = vma->vm_mm;
 	bool unshare = vmf->flags & FAULT_FLAG_UNSHARE;
-	spinlock_t *ptl = pmd_lock(mm, vmf->pmd);
-	pmd_t pmd = pmdp_get(vmf->pmd);
+	spinlock_t *ptl;
+	pmd_t pmd;
 	struct folio *folio;
 
+	if (pmd_special(vmf->orig_pmd) && !unshare && !(vma->vm_flags & VM_SHARED) &&
+	    !(do_huge_zero_wp_pmd(vmf) & VM_FAULT_FALLBACK))
+		return 0;
+	ptl = pmd_lock(mm, vmf->pmd);
+	pmd = pmdp_get(vmf->pmd);
 	if (pmd_val(pmd) != pmd_val(vmf->orig_pmd)) {
 		spin_unlock(ptl);
 		return 0;

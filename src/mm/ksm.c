@@ -47,9 +47,11 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <pthread.h>
 #include "init.h"
 #include "mm.h"
 #include "rcu.h"
+#include "wait.h"
 
 #define KSM_BUCKETS	256
 
@@ -74,7 +76,12 @@ struct ksm {
 	struct list_head stable[KSM_BUCKETS];
 	struct list_head unstable[KSM_BUCKETS];
 	long merged;			/* pages merged during the current call */
+	/* The periodic ksmd (ksm.sleep_ms): boot starts it, shutdown joins it. */
+	pthread_t thread;
+	bool has_thread;
+	struct completion stop;		/* completed to stop @thread */
 };
+
 
 static struct ksm *ksm_of(struct pinmm *m)
 {
@@ -521,13 +528,60 @@ int break_ksm(struct vm_area_struct *vma, unsigned long start, unsigned long end
 	return 0;
 }
 
+/* ksmd: one pass per ksm.sleep_ms until shutdown completes @stop. */
+static void *ksmd_fn(void *arg)
+{
+	struct pinmm *m = arg;
+	struct ksm *k = m->ksm;
+
+	pinmm_thread_enter();
+	while (!wait_for_completion_timeout(&k->stop, m->cfg.ksm_sleep_ms * 1000000ull))
+		pinmm_ksm_scan(m, 1);
+	return NULL;
+}
+
+/* ksm initcall ->init: start ksmd when ksm.sleep_ms asks for it. */
+static int ksm_init(struct pinmm *m)
+{
+	struct ksm *k;
+
+	if (!m->cfg.ksm_sleep_ms)
+		return 0;
+	k = ksm_of(m);
+	if (!k)
+		return -ENOMEM;
+	init_completion(&k->stop);
+	if (pthread_create(&k->thread, NULL, ksmd_fn, m)) {
+		destroy_completion(&k->stop);
+		return -EAGAIN;
+	}
+	k->has_thread = true;
+	return 0;
+}
+
+/* ksm initcall ->shutdown (and ->exit after a failed boot): stop ksmd. */
+static void ksm_shutdown(struct pinmm *m)
+{
+	struct ksm *k = m->ksm;
+
+	if (!k || !k->has_thread)
+		return;
+	complete(&k->stop);
+	pthread_join(k->thread, NULL);
+	destroy_completion(&k->stop);
+	k->has_thread = false;
+}
+
 /*
  * ksm_exit() - free @m's merging state at shutdown, after every process
  * has exited (so every KSM folio is gone and every node stale).
  */
 static int ksm_exit(struct pinmm *m)
 {
-	struct ksm *k = m->ksm;
+	struct ksm *k;
+
+	ksm_shutdown(m);
+	k = m->ksm;
 
 	if (!k)
 		return 0;
@@ -545,4 +599,4 @@ static int ksm_exit(struct pinmm *m)
 	m->ksm = NULL;
 	return 0;
 }
-pinmm_initcall(ksm, INITCALL_MM(5), NULL, NULL, ksm_exit);
+pinmm_initcall(ksm, INITCALL_MM(5), ksm_init, ksm_shutdown, ksm_exit);

@@ -2,7 +2,8 @@
 /*
  * madvise.c - pinmm_madvise(): MADV_DONTNEED, MADV_DONTFORK/DOFORK,
  * MADV_HUGEPAGE/NOHUGEPAGE, MADV_MERGEABLE/UNMERGEABLE (ksm.c),
- * MADV_POPULATE_READ/WRITE and MADV_PAGEOUT (swap-out, vmscan_anon.c), with Linux's
+ * MADV_POPULATE_READ/WRITE, MADV_PAGEOUT (swap-out, vmscan_anon.c) and
+ * MADV_COLLAPSE (khugepaged.c), with Linux's
  * error codes.  DONTNEED drops the pages of the range: private anonymous
  * memory reads as zeros afterwards, file mappings re-fault from the page
  * cache; a pinned page is detached, not freed.
@@ -50,6 +51,7 @@ static bool madvise_known(int advice)
 	case MADV_MERGEABLE:
 	case MADV_UNMERGEABLE:
 	case MADV_PAGEOUT:
+	case MADV_COLLAPSE:
 		return true;
 	default:
 		return false;
@@ -114,6 +116,8 @@ static int madvise_vma(struct vm_area_struct *vma, unsigned long start,
 			return -EINVAL;
 		return madvise_update_flags(vma, start, end, flags & ~VM_DONTCOPY);
 	case MADV_HUGEPAGE:
+		/* Linux's hugepage_madvise(): khugepaged learns of the VMA now. */
+		khugepaged_enter_vma(vma, (flags & ~VM_NOHUGEPAGE) | VM_HUGEPAGE);
 		return madvise_update_flags(vma, start, end,
 					    (flags & ~VM_NOHUGEPAGE) | VM_HUGEPAGE);
 	case MADV_NOHUGEPAGE:
@@ -134,6 +138,8 @@ static int madvise_vma(struct vm_area_struct *vma, unsigned long start,
 
 		return ret < 0 ? (int)ret : 0;
 	}
+	case MADV_COLLAPSE:	/* drops and retakes mmap_lock (read) */
+		return madvise_collapse(vma, start, end);
 	default:	/* NORMAL, RANDOM, SEQUENTIAL, WILLNEED: hints only */
 		return 0;
 	}

@@ -17,6 +17,11 @@
  * which was moved by mremap().  pinmm has no hugetlb: hugetlb sizes are
  * not detected (not run).
  *
+ * The anonymous THP collapse cases (MADV_COLLAPSE before fork, and after
+ * fork with the THP fully, lower-half or upper-half COW-shared) run as in
+ * the original; their child's memcmp is done by the port from outside the
+ * child (see child_memcmp_start()).
+ *
  * pinmm addition: "R/O GUP pin on R/O-mapped shared page after child write"
  * - the child writes its copy (COW in the child) before the parent pins.
  */
@@ -779,6 +784,231 @@ static int tests_per_anon_test_case(void)
 	return tests;
 }
 
+/*
+ * The THP collapse cases (Linux's anon_thp_test_cases).  The original's
+ * child runs child_memcmp_fn(): it copies its memory when it starts and,
+ * once the parent has written its own, checks that its copy did not
+ * change.  Here the child runs no code: the port reads the child's memory
+ * right after fork() (what the child would have copied) and compares it
+ * again before wait().
+ */
+static char child_snapshot[2 * 1024 * 1024];
+
+static void child_memcmp_start(char *mem, size_t size)
+{
+	if (size > sizeof(child_snapshot) ||
+	    pinmm_load(ksft_last_child, (unsigned long)mem, child_snapshot, size) != (long)size)
+		ksft_exit_fail_msg("reading the child's memory failed\n");
+}
+
+/* 0 when the child still sees its snapshot (child_memcmp_fn()'s result). */
+static int child_memcmp_end(char *mem, size_t size)
+{
+	static char now[sizeof(child_snapshot)];
+
+	if (pinmm_load(ksft_last_child, (unsigned long)mem, now, size) != (long)size)
+		return -EFAULT;
+	return __builtin_memcmp(now, child_snapshot, size) ? 1 : 0;	/* host memory */
+}
+
+enum anon_thp_collapse_test {
+	ANON_THP_COLLAPSE_UNSHARED,
+	ANON_THP_COLLAPSE_FULLY_SHARED,
+	ANON_THP_COLLAPSE_LOWER_SHARED,
+	ANON_THP_COLLAPSE_UPPER_SHARED,
+};
+
+static void do_test_anon_thp_collapse(char *mem, size_t size, enum anon_thp_collapse_test test)
+{
+	size_t child_off = 0, child_size = size;
+	int ret;
+
+	/*
+	 * Trigger PTE-mapping the THP by temporarily mapping a single subpage
+	 * R/O, such that we can try collapsing it later.
+	 */
+	ret = mprotect(mem + pagesize, pagesize, PROT_READ);
+	if (ret) {
+		ksft_perror("mprotect() failed");
+		log_test_result(KSFT_FAIL);
+		return;
+	}
+	ret = mprotect(mem + pagesize, pagesize, PROT_READ | PROT_WRITE);
+	if (ret) {
+		ksft_perror("mprotect() failed");
+		log_test_result(KSFT_FAIL);
+		return;
+	}
+
+	switch (test) {
+	case ANON_THP_COLLAPSE_UNSHARED:
+		/* Collapse before actually COW-sharing the page. */
+		ret = madvise(mem, size, MADV_COLLAPSE);
+		if (ret) {
+			ksft_perror("MADV_COLLAPSE failed");
+			log_test_result(KSFT_SKIP);
+			return;
+		}
+		break;
+	case ANON_THP_COLLAPSE_FULLY_SHARED:
+		/* COW-share the full PTE-mapped THP. */
+		break;
+	case ANON_THP_COLLAPSE_LOWER_SHARED:
+		/* Don't COW-share the upper part of the THP. */
+		ret = madvise(mem + size / 2, size / 2, MADV_DONTFORK);
+		if (ret) {
+			ksft_perror("MADV_DONTFORK failed");
+			log_test_result(KSFT_FAIL);
+			return;
+		}
+		child_size = size / 2;
+		break;
+	case ANON_THP_COLLAPSE_UPPER_SHARED:
+		/* Don't COW-share the lower part of the THP. */
+		ret = madvise(mem, size / 2, MADV_DONTFORK);
+		if (ret) {
+			ksft_perror("MADV_DONTFORK failed");
+			log_test_result(KSFT_FAIL);
+			return;
+		}
+		child_off = size / 2;
+		child_size = size / 2;
+		break;
+	default:
+		assert(false);
+	}
+
+	ret = fork();
+	if (ret < 0) {
+		ksft_perror("fork() failed");
+		log_test_result(KSFT_FAIL);
+		return;
+	}
+	child_memcmp_start(mem + child_off, child_size);
+
+	switch (test) {
+	case ANON_THP_COLLAPSE_UNSHARED:
+		break;
+	case ANON_THP_COLLAPSE_UPPER_SHARED:
+	case ANON_THP_COLLAPSE_LOWER_SHARED:
+		/*
+		 * Revert MADV_DONTFORK such that we merge the VMAs and are
+		 * able to actually collapse.
+		 */
+		ret = madvise(mem, size, MADV_DOFORK);
+		if (ret) {
+			ksft_perror("MADV_DOFORK failed");
+			log_test_result(KSFT_FAIL);
+			wait(&ret);
+			return;
+		}
+		/* FALLTHROUGH */
+	case ANON_THP_COLLAPSE_FULLY_SHARED:
+		/* Collapse before anyone modified the COW-shared page. */
+		ret = madvise(mem, size, MADV_COLLAPSE);
+		if (ret) {
+			ksft_perror("MADV_COLLAPSE failed");
+			log_test_result(KSFT_SKIP);
+			wait(&ret);
+			return;
+		}
+		break;
+	default:
+		assert(false);
+	}
+
+	/* Modify the page. */
+	memset(mem, 0xff, size);
+	ret = child_memcmp_end(mem + child_off, child_size);
+	{
+		int status;
+
+		wait(&status);
+	}
+	if (!ret) {
+		log_test_result(KSFT_PASS);
+	} else {
+		ksft_print_msg("Leak from parent into child\n");
+		log_test_result(KSFT_FAIL);
+	}
+}
+
+static void test_anon_thp_collapse_unshared(char *mem, size_t size, bool is_hugetlb)
+{
+	assert(!is_hugetlb);
+	do_test_anon_thp_collapse(mem, size, ANON_THP_COLLAPSE_UNSHARED);
+}
+
+static void test_anon_thp_collapse_fully_shared(char *mem, size_t size, bool is_hugetlb)
+{
+	assert(!is_hugetlb);
+	do_test_anon_thp_collapse(mem, size, ANON_THP_COLLAPSE_FULLY_SHARED);
+}
+
+static void test_anon_thp_collapse_lower_shared(char *mem, size_t size, bool is_hugetlb)
+{
+	assert(!is_hugetlb);
+	do_test_anon_thp_collapse(mem, size, ANON_THP_COLLAPSE_LOWER_SHARED);
+}
+
+static void test_anon_thp_collapse_upper_shared(char *mem, size_t size, bool is_hugetlb)
+{
+	assert(!is_hugetlb);
+	do_test_anon_thp_collapse(mem, size, ANON_THP_COLLAPSE_UPPER_SHARED);
+}
+
+/*
+ * Test cases that are specific to anonymous THP: pages in private mappings
+ * that may get shared via COW during fork().
+ */
+static const struct test_case anon_thp_test_cases[] = {
+	/*
+	 * Basic COW test for fork() without any GUP when collapsing a THP
+	 * before fork().
+	 */
+	{
+		"Basic COW after fork() when collapsing before fork()",
+		test_anon_thp_collapse_unshared,
+	},
+	/* Basic COW test, but collapse after COW-sharing a full THP. */
+	{
+		"Basic COW after fork() when collapsing after fork() (fully shared)",
+		test_anon_thp_collapse_fully_shared,
+	},
+	/* Basic COW test, but collapse after COW-sharing the lower half of a THP. */
+	{
+		"Basic COW after fork() when collapsing after fork() (lower shared)",
+		test_anon_thp_collapse_lower_shared,
+	},
+	/* Basic COW test, but collapse after COW-sharing the upper half of a THP. */
+	{
+		"Basic COW after fork() when collapsing after fork() (upper shared)",
+		test_anon_thp_collapse_upper_shared,
+	},
+};
+
+static void run_anon_thp_test_cases(void)
+{
+	int i;
+
+	if (!pmdsize)
+		return;
+
+	ksft_print_msg("[INFO] Anonymous THP tests\n");
+
+	for (i = 0; i < (int)ARRAY_SIZE(anon_thp_test_cases); i++) {
+		struct test_case const *test_case = &anon_thp_test_cases[i];
+
+		log_test_start("%s", test_case->desc);
+		do_run_with_thp(test_case->fn, THP_RUN_PMD, pmdsize);
+	}
+}
+
+static int tests_per_anon_thp_test_case(void)
+{
+	return pmdsize ? 1 : 0;
+}
+
 typedef void (*non_anon_test_fn)(char *mem, const char *smem, size_t size);
 
 static void test_ro_pin(char *mem, const char *smem, size_t size)
@@ -1065,10 +1295,12 @@ int main(int argc, char **argv)
 
 	ksft_print_header();
 	ksft_set_plan(ARRAY_SIZE(anon_test_cases) * tests_per_anon_test_case() +
+		      ARRAY_SIZE(anon_thp_test_cases) * tests_per_anon_thp_test_case() +
 		      ARRAY_SIZE(non_anon_test_cases) * tests_per_non_anon_test_case() +
 		      1 /* shutdown */);
 
 	run_anon_test_cases();
+	run_anon_thp_test_cases();
 	run_non_anon_test_cases();
 
 	close(gup_fd);

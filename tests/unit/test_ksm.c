@@ -10,7 +10,8 @@
  * MADV_MERGEABLE on shared memory and on a private fsdax mapping (whose
  * COW copies are anonymous pages, but in a DAX VMA) is accepted and
  * ignored, as Linux's vma_ksm_compatible(); fork shares KSM
- * pages; the counters ksm_pages_shared / ksm_pages_sharing.
+ * pages; the counters ksm_pages_shared / ksm_pages_sharing; the periodic
+ * ksmd thread (ksm.sleep_ms) merging without a pinmm_ksm_scan() call.
  */
 #include <stdio.h>
 
@@ -274,10 +275,29 @@ static void test_ksm_processes_and_fork(void **state)
 	gh_done(m);
 }
 
+static void test_ksmd_thread(void **state)
+{
+	struct pinmm *m = gh_boot("ksm.sleep_ms=5");
+	struct pinmm_proc *p = test_proc(m);
+	unsigned long a = test_mmap_anon(p, 4 * PG);
+	(void)state;
+
+	for (int i = 0; i < 4; i++)
+		gh_store(p, a + i * PG + 100, "equal");
+	assert_int_equal(pinmm_madvise(p, a, 4 * PG, MADV_MERGEABLE), 0);
+	TEST_WAIT_UNTIL(gh_info(p, a).ksm && gh_info(p, a + 3 * PG).ksm, 10000,
+			"ksmd's thread to merge the pages");
+	assert_int_equal(gh_info(p, a).pfn, gh_info(p, a + 3 * PG).pfn);
+	assert_true(gh_vm(m, "ksm_full_scans") > 0);
+	gh_expect(p, a + 2 * PG + 100, "equal");
+	gh_done(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ksm_merge),
+		cmocka_unit_test(test_ksmd_thread),
 		cmocka_unit_test(test_ksm_cow),
 		cmocka_unit_test(test_ksm_pinned_not_merged),
 		cmocka_unit_test(test_ksm_pin_unshares),

@@ -2,8 +2,8 @@
 /*
  * Description: anonymous transparent huge pages: the thp=always, madvise
  * (+MADV_HUGEPAGE / MADV_NOHUGEPAGE) and never policies; the huge zero
- * folio on a read and the PMD split plus small COW on the following write
- * (Linux >= 5.8); PMD splits on partial munmap, mprotect and DONTNEED;
+ * folio on a read and a new THP on the following write (Linux >= 6.11;
+ * the PMD split plus small COW where the policy no longer allows a THP); PMD splits on partial munmap, mprotect and DONTNEED;
  * fork sharing a THP and the COW after it; splitting the folio itself; and
  * the counters thp_fault_alloc, thp_split_pmd and thp_split_page.
  */
@@ -130,18 +130,33 @@ static void test_huge_zero_then_write(void **state)
 	assert_int_equal(stat(m, "thp_fault_alloc"), 0);
 	assert_int_equal(stat(m, "nr_anon_pages"), 0);
 
-	/* Write: the huge zero PMD is split and one small page is COWed. */
+	/* Write (Linux 6.11+): a fresh zeroed THP replaces the huge zero PMD. */
 	split0 = stat(m, "thp_split_pmd");
 	test_store8(p, a + 3 * PG + 1, 0x33);
-	assert_int_equal(stat(m, "thp_split_pmd"), split0 + 1);
+	assert_int_equal(stat(m, "thp_split_pmd"), split0);
+	assert_int_equal(stat(m, "thp_fault_alloc"), 1);
 	pi = info(p, a + 3 * PG);
+	assert_false(pi.zero_page);
+	assert_true(pi.huge_mapped && pi.anon && pi.writable && pi.anon_exclusive);
+	assert_int_equal(pi.folio_order, 9);
+	assert_int_equal(stat(m, "nr_anon_pages"), 512);
+	assert_int_equal(test_load8(p, a + 3 * PG + 1), 0x33);
+	assert_int_equal(test_load8(p, a + 4 * PG), 0);
+
+	/* Where the policy no longer allows a THP: split, one small page. */
+	unsigned long c = map_huge(p, 1);
+	assert_int_equal(test_load8(p, c), 0);
+	assert_true(info(p, c).huge_mapped && info(p, c).zero_page);
+	assert_int_equal(pinmm_madvise(p, c, HPAGE, MADV_NOHUGEPAGE), 0);
+	test_store8(p, c + 3 * PG + 1, 0x44);
+	assert_int_equal(stat(m, "thp_split_pmd"), split0 + 1);
+	pi = info(p, c + 3 * PG);
 	assert_false(pi.huge_mapped || pi.zero_page);
 	assert_true(pi.anon && pi.writable);
 	assert_int_equal(pi.folio_order, 0);
-	pi = info(p, a + 4 * PG);
+	pi = info(p, c + 4 * PG);
 	assert_true(pi.present && pi.zero_page && !pi.huge_mapped && !pi.writable);
-	assert_int_equal(stat(m, "nr_anon_pages"), 1);
-	assert_int_equal(test_load8(p, a + 3 * PG + 1), 0x33);
+	assert_int_equal(stat(m, "nr_anon_pages"), 513);
 	/* A second huge region reuses the same huge zero folio. */
 	unsigned long b = map_huge(p, 1);
 	assert_int_equal(test_load8(p, b), 0);

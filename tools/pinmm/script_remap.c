@@ -5,8 +5,12 @@
  *                            pinmm_mremap(); X is the mapping's new address
  *   ksm_scan [N] [-> X]      N passes of ksmd (pinmm_ksm_scan(), default 1);
  *                            X is the number of pages merged
+ *   khugepaged_scan [N] [-> X]  N passes of khugepaged
+ *                            (pinmm_khugepaged_scan(), default 1); X is the
+ *                            number of huge pages made by collapsing
  * MADV_MERGEABLE / MADV_UNMERGEABLE are `madvise ... mergeable`; `show
  * page` marks KSM pages "ksm" and `expect page ... ksm=1` checks one.
+ * MADV_COLLAPSE is `madvise ... collapse`.
  */
 #include <errno.h>
 #include <string.h>
@@ -57,29 +61,34 @@ static int cmd_mremap(struct script *s, int argc, char **argv)
 	return var_bind_int(s, ret);
 }
 
-static int cmd_ksm_scan(struct script *s, int argc, char **argv)
+/* ksm_scan and khugepaged_scan: PASSES passes of the daemon named by argv[0]. */
+static int cmd_daemon_scan(struct script *s, int argc, char **argv)
 {
+	bool ksm = !strcmp(argv[0], "ksm_scan");
 	long long passes = 1;
 	long ret;
 
 	if (argc > 2)
-		return script_syntax(s, "usage: %s", script_find_cmd("ksm_scan")->usage);
+		return script_syntax(s, "usage: %s", script_find_cmd(argv[0])->usage);
 	if (script_need_machine(s) || (argc == 2 && arg_int(s, argv[1], &passes)))
 		return SCRIPT_SYNTAX;
 	if (passes < 1 || passes > 1000)
-		return script_syntax(s, "ksm_scan: passes %lld out of range [1, 1000]", passes);
-	ret = pinmm_ksm_scan(s->m, (int)passes);
+		return script_syntax(s, "%s: passes %lld out of range [1, 1000]", argv[0], passes);
+	ret = ksm ? pinmm_ksm_scan(s->m, (int)passes) : pinmm_khugepaged_scan(s->m, (int)passes);
 	if (ret < 0)
 		return (int)ret;
 	if (!s->bind && s->opts->verbose)
-		script_out(s, "  ksm_scan: %ld pages merged\n", ret);
+		script_out(s, "  %s: %ld %s\n", argv[0], ret,
+			   ksm ? "pages merged" : "huge pages collapsed");
 	return var_bind_int(s, ret);
 }
 
 static const struct script_cmd remap_cmds[] = {
 	{ "mremap", cmd_mremap, BIND_OPTIONAL,
 	  "mremap [P] ADDR OLDLEN NEWLEN [maymove] [dontunmap] [fixed=ADDR] [-> X]" },
-	{ "ksm_scan", cmd_ksm_scan, BIND_OPTIONAL, "ksm_scan [PASSES] [-> X]   (run ksmd)" },
+	{ "ksm_scan", cmd_daemon_scan, BIND_OPTIONAL, "ksm_scan [PASSES] [-> X]   (run ksmd)" },
+	{ "khugepaged_scan", cmd_daemon_scan, BIND_OPTIONAL,
+	  "khugepaged_scan [PASSES] [-> X]   (run khugepaged)" },
 	{ NULL, NULL, BIND_NONE, NULL },
 };
 
