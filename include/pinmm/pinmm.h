@@ -75,7 +75,11 @@ extern "C" {
 struct pinmm;		/* one simulated machine */
 struct pinmm_proc;	/* one process: an mm plus a file table */
 
-enum pinmm_thp_mode { PINMM_THP_NEVER, PINMM_THP_MADVISE, PINMM_THP_ALWAYS };
+/* PINMM_THP_INHERIT is valid only for the per-size keys thp.<size>K. */
+enum pinmm_thp_mode { PINMM_THP_NEVER, PINMM_THP_MADVISE, PINMM_THP_ALWAYS, PINMM_THP_INHERIT };
+/* Anonymous THP folio orders with a thp.<size>K key: 2 (16K) .. 9 (2048K, the PMD size). */
+#define PINMM_THP_MIN_ORDER	2
+#define PINMM_THP_NR_SIZES	8
 enum pinmm_pin_tracking { PINMM_PIN_BIAS, PINMM_PIN_EXACT, PINMM_PIN_MAPCOUNT };
 enum pinmm_fs_policy {
 	PINMM_FS_LEGACY, PINMM_FS_LINUX, PINMM_FS_HOLDOFF,
@@ -132,6 +136,8 @@ struct pinmm_config {
 	char fail_site[32];		/* fail.site: filter on kind, file, function */
 	uint64_t swap;			/* bytes of swap space, 0 = no swap */
 	uint64_t swap_latency_us;	/* swap device time per page read/written */
+	/* thp.<size>K: per-size anonymous THP policy, [order - PINMM_THP_MIN_ORDER] */
+	enum pinmm_thp_mode thp_size[PINMM_THP_NR_SIZES];
 };
 
 /**

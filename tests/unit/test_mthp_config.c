@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Description: the per-size THP keys thp.16K .. thp.2048K (api.md §4):
+ * defaults (never, and inherit for the PMD size as Linux's
+ * hugepages-2048kB), every valid value, round trip through
+ * pinmm_config_get(), and bad input (unknown sizes, bad values, "inherit"
+ * on the global key) answered with -EINVAL and the configuration left
+ * unchanged.
+ */
+#include "helpers.h"
+#include <stdio.h>
+
+#include "machine.h"
+
+static const char *const sizes[] = { "16K", "32K", "64K", "128K", "256K", "512K",
+				     "1024K", "2048K" };
+
+static void test_defaults(void **state)
+{
+	struct pinmm_config cfg;
+	char key[32], buf[32];
+
+	(void)state;
+	pinmm_config_default(&cfg);
+	for (int i = 0; i < PINMM_THP_NR_SIZES; i++) {
+		snprintf(key, sizeof(key), "thp.%s", sizes[i]);
+		assert_true(pinmm_config_get(&cfg, key, buf, sizeof(buf)) > 0);
+		assert_string_equal(buf, i == PINMM_THP_NR_SIZES - 1 ? "inherit" : "never");
+	}
+}
+
+static void test_values(void **state)
+{
+	static const char *const values[] = { "never", "always", "madvise", "inherit" };
+	struct pinmm_config cfg;
+	char key[32], buf[32];
+
+	(void)state;
+	pinmm_config_default(&cfg);
+	for (int i = 0; i < PINMM_THP_NR_SIZES; i++) {
+		snprintf(key, sizeof(key), "thp.%s", sizes[i]);
+		for (size_t v = 0; v < sizeof(values) / sizeof(values[0]); v++) {
+			assert_int_equal(pinmm_config_set(&cfg, key, values[v]), 0);
+			assert_true(pinmm_config_get(&cfg, key, buf, sizeof(buf)) > 0);
+			assert_string_equal(buf, values[v]);
+		}
+	}
+	assert_int_equal(pinmm_config_set(&cfg, "thp.64K", "always"), 0);
+	assert_int_equal(cfg.thp_size[2], PINMM_THP_ALWAYS);
+}
+
+static void test_bad_input(void **state)
+{
+	static const char *const bad_keys[] = { "thp.8K", "thp.4K", "thp.4096K", "thp.64k",
+						"thp.64", "thp.65536", "thp.", "thp.1G" };
+	static const char *const bad_values[] = { "", "Always", "sometimes", "1", "inherit " };
+	struct pinmm_config cfg, before;
+
+	(void)state;
+	pinmm_config_default(&cfg);
+	before = cfg;
+	for (size_t i = 0; i < sizeof(bad_keys) / sizeof(bad_keys[0]); i++)
+		assert_int_equal(pinmm_config_set(&cfg, bad_keys[i], "always"), -EINVAL);
+	for (size_t i = 0; i < sizeof(bad_values) / sizeof(bad_values[0]); i++)
+		assert_int_equal(pinmm_config_set(&cfg, "thp.64K", bad_values[i]), -EINVAL);
+	assert_int_equal(pinmm_config_set(&cfg, "thp.64K", NULL), -EINVAL);
+	/* "inherit" is for the per-size keys only, as in Linux's sysfs. */
+	assert_int_equal(pinmm_config_set(&cfg, "thp", "inherit"), -EINVAL);
+	assert_memory_equal(&cfg, &before, sizeof(cfg));
+	/* A value written past the checks is caught at boot. */
+	cfg.thp_size[3] = (enum pinmm_thp_mode)7;
+	assert_int_equal(pinmm_config_validate(&cfg), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_bad_input),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
