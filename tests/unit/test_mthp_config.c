@@ -5,7 +5,7 @@
  * hugepages-2048kB), every valid value, round trip through
  * pinmm_config_get(), and bad input (unknown sizes, bad values, "inherit"
  * on the global key) answered with -EINVAL and the configuration left
- * unchanged.
+ * unchanged; the PMD fault obeys thp.2048K.
  */
 #include "helpers.h"
 #include <stdio.h>
@@ -72,12 +72,56 @@ static void test_bad_input(void **state)
 	assert_int_equal(pinmm_config_validate(&cfg), -EINVAL);
 }
 
+static bool pmd_mapped(struct pinmm_proc *p, unsigned long a)
+{
+	struct pinmm_page_info pi;
+
+	assert_int_equal(pinmm_page_info(p, a, &pi), 0);
+	return pi.huge_mapped;
+}
+
+/* thp.2048K is the PMD size's own policy; inherit follows thp. */
+static void test_pmd_size_key(void **state)
+{
+	static const struct { const char *thp, *pmd; bool madv, huge; } cases[] = {
+		{ "always", "inherit", false, true },
+		{ "never", "inherit", false, false },
+		{ "never", "always", false, true },
+		{ "always", "never", false, false },
+		{ "never", "madvise", false, false },
+		{ "never", "madvise", true, true },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char t[32], s[32];
+		struct pinmm *m;
+		struct pinmm_proc *p;
+		long a;
+
+		snprintf(t, sizeof(t), "thp=%s", cases[i].thp);
+		snprintf(s, sizeof(s), "thp.2048K=%s", cases[i].pmd);
+		m = test_boot("ram=128M", "debug=2", t, s, NULL);
+		p = test_proc(m);
+		a = pinmm_mmap(p, 0, 2 * MiB, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		assert_true(a > 0 && !(a & (long)(2 * MiB - 1)));
+		if (cases[i].madv)
+			assert_int_equal(pinmm_madvise(p, (unsigned long)a, 2 * MiB,
+						       MADV_HUGEPAGE), 0);
+		test_store8(p, (unsigned long)a, 1);
+		assert_int_equal(pmd_mapped(p, (unsigned long)a), cases[i].huge);
+		test_shutdown_clean(m);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_pmd_size_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
