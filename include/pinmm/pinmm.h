@@ -224,6 +224,21 @@ PINMM_API int pinmm_shutdown(struct pinmm *m);
  * Return: a pointer valid until pinmm_shutdown(); NULL for a NULL @m.
  */
 PINMM_API const struct pinmm_config *pinmm_machine_config(struct pinmm *m);
+/**
+ * pinmm_thp_set() - change an anonymous THP policy of a running machine,
+ * as writing Linux's /sys/kernel/mm/transparent_hugepage/enabled or
+ * hugepages-<size>kB/enabled does.
+ * @m: the machine
+ * @key: "thp" or "thp.<size>K" (16K .. 2048K)
+ * @value: as pinmm_config_set() takes for @key
+ *
+ * Later faults use the new policy; folios already mapped stay as they are.
+ * pinmm_machine_config() shows the change.
+ * Context: any; concurrent faults see the old or the new value.
+ * Return: 0; -EINVAL for another key, a bad value or NULL arguments
+ * (nothing changed).
+ */
+PINMM_API int pinmm_thp_set(struct pinmm *m, const char *key, const char *value);
 
 /**
  * pinmm_proc_create() - a new process with an empty address space and file

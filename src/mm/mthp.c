@@ -30,8 +30,10 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include "mm.h"
 #include "init.h"
+#include "rcu.h"
 
 /* Bit of folio->_flags_1 (page[1].flags): on the deferred split queue. */
 #define FOLIO_PARTIALLY_MAPPED	(1UL << 62)
@@ -63,8 +65,47 @@ enum pinmm_thp_mode thp_order_mode(struct pinmm *m, unsigned int order)
 
 	if (order < PINMM_THP_MIN_ORDER || order > HPAGE_PMD_ORDER)
 		return PINMM_THP_NEVER;
-	mode = m->cfg.thp_size[order - PINMM_THP_MIN_ORDER];
-	return mode == PINMM_THP_INHERIT ? m->cfg.thp : mode;
+	/* pinmm_thp_set() may change both at any time (WRITE_ONCE). */
+	mode = READ_ONCE(m->cfg.thp_size[order - PINMM_THP_MIN_ORDER]);
+	return mode == PINMM_THP_INHERIT ? READ_ONCE(m->cfg.thp) : mode;
+}
+
+/**
+ * pinmm_thp_set() - change the THP policy @key of a running machine.
+ * @m: the machine
+ * @key: "thp" or "thp.<size>K"
+ * @value: a value pinmm_config_set() accepts for @key
+ *
+ * The value is checked by pinmm_config_set() on a copy; only the field
+ * of @key is then stored, with one WRITE_ONCE, so that two concurrent
+ * calls on different keys do not undo each other.
+ * Context: any; faults read the policy with READ_ONCE.
+ * Return: 0; -EINVAL (bad key or value, NULL arguments; nothing changed).
+ */
+int pinmm_thp_set(struct pinmm *m, const char *key, const char *value)
+{
+	struct pinmm_config *tmp;
+	int ret;
+
+	pinmm_thread_enter();
+	if (!m || !key || !value || strncmp(key, "thp", 3) || (key[3] && key[3] != '.'))
+		return -EINVAL;
+	tmp = kmalloc(sizeof(*tmp));
+	if (!tmp)
+		return -ENOMEM;
+	memcpy(tmp, &m->cfg, sizeof(*tmp));
+	ret = pinmm_config_set(tmp, key, value);
+	if (!ret) {
+		if (!key[3]) {
+			WRITE_ONCE(m->cfg.thp, tmp->thp);
+		} else {
+			for (int i = 0; i < PINMM_THP_NR_SIZES; i++)
+				if (tmp->thp_size[i] != READ_ONCE(m->cfg.thp_size[i]))
+					WRITE_ONCE(m->cfg.thp_size[i], tmp->thp_size[i]);
+		}
+	}
+	kfree(tmp);
+	return ret;
 }
 
 /**

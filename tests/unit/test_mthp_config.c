@@ -5,7 +5,8 @@
  * hugepages-2048kB), every valid value, round trip through
  * pinmm_config_get(), and bad input (unknown sizes, bad values, "inherit"
  * on the global key) answered with -EINVAL and the configuration left
- * unchanged; the PMD fault obeys thp.2048K.
+ * unchanged; the PMD fault obeys thp.2048K; pinmm_thp_set() changes the
+ * policy of a running machine.
  */
 #include "helpers.h"
 #include <stdio.h>
@@ -115,6 +116,47 @@ static void test_pmd_size_key(void **state)
 	}
 }
 
+/* pinmm_thp_set(): the policy of a running machine, as Linux's sysfs. */
+static void test_runtime_set(void **state)
+{
+	struct pinmm *m = test_boot("ram=128M", "debug=2", "thp=never", NULL);
+	struct pinmm_proc *p = test_proc(m);
+	const struct pinmm_config *cfg = pinmm_machine_config(m);
+	struct pinmm_config before = *cfg;
+	struct pinmm_page_info pi;
+	long a = pinmm_mmap(p, 0, 4 * MiB, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	(void)state;
+	assert_true(a > 0);
+	a = (a + (long)(2 * MiB - 1)) & ~(long)(2 * MiB - 1);
+	assert_int_equal(pinmm_thp_set(m, "ram", "1G"), -EINVAL);
+	assert_int_equal(pinmm_thp_set(m, "thpx", "always"), -EINVAL);
+	assert_int_equal(pinmm_thp_set(m, "thp.8K", "always"), -EINVAL);
+	assert_int_equal(pinmm_thp_set(m, "thp.64K", "sometimes"), -EINVAL);
+	assert_int_equal(pinmm_thp_set(m, "thp", "inherit"), -EINVAL);
+	assert_int_equal(pinmm_thp_set(NULL, "thp", "always"), -EINVAL);
+	assert_int_equal(pinmm_thp_set(m, NULL, "always"), -EINVAL);
+	assert_int_equal(pinmm_thp_set(m, "thp", NULL), -EINVAL);
+	assert_memory_equal(cfg, &before, sizeof(before));
+
+	test_store8(p, (unsigned long)a, 1);
+	assert_int_equal(pinmm_page_info(p, (unsigned long)a, &pi), 0);
+	assert_int_equal(pi.folio_order, 0);
+	assert_int_equal(pinmm_thp_set(m, "thp.32K", "always"), 0);
+	assert_int_equal(cfg->thp_size[1], PINMM_THP_ALWAYS);
+	test_store8(p, (unsigned long)a + 64 * KiB, 1);
+	assert_int_equal(pinmm_page_info(p, (unsigned long)a + 64 * KiB, &pi), 0);
+	assert_int_equal(pi.folio_order, 3);
+	/* thp=always now reaches the PMD size (thp.2048K inherit). */
+	assert_int_equal(pinmm_thp_set(m, "thp", "always"), 0);
+	test_store8(p, (unsigned long)a + 2 * MiB, 1);
+	assert_int_equal(pinmm_page_info(p, (unsigned long)a + 2 * MiB, &pi), 0);
+	assert_true(pi.huge_mapped);
+	assert_int_equal(cfg->thp_size[1], PINMM_THP_ALWAYS);
+	test_shutdown_clean(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -122,6 +164,7 @@ int main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_pmd_size_key),
+		cmocka_unit_test(test_runtime_set),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
