@@ -316,6 +316,43 @@ static void test_pins(void **state)
 	test_shutdown_clean(m);
 }
 
+/* GUP-fast over runs of several folios: per-folio batches, exact counts. */
+static void test_gup_fast_batches(void **state)
+{
+	struct pinmm *m = gh_boot("thp=never", "thp.64K=always");
+	struct pinmm_proc *p = test_proc(m), *c;
+	unsigned long a = map_aligned(p, 2 * K64, K64);
+	struct page *pages[32];
+
+	(void)state;
+	fill(p, a, 2 * K64);
+	/* Pages 12..19: the end of one folio, the start of the next. */
+	assert_int_equal(pin_user_pages_fast(a + 12 * PG, 8, FOLL_WRITE, pages), 8);
+	assert_int_equal(info(p, a).pincount, 4);
+	assert_int_equal(info(p, a + K64).pincount, 4);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(pinmm_page_to_pfn(pages[i]), info(p, a + (12 + i) * PG).pfn);
+	unpin_user_pages(pages, 8);
+	assert_int_equal(info(p, a).pincount, 0);
+	/* R/O pin of a shared mTHP: every page is unshared (copied) first. */
+	assert_int_equal(pinmm_fork(p, &c), 0);
+	assert_int_equal(pin_user_pages_fast(a, 16, FOLL_LONGTERM, pages), 16);
+	for (int i = 0; i < 16; i++) {
+		struct pinmm_page_info pi = info(p, a + i * PG);
+
+		assert_true(pi.anon_exclusive);
+		assert_int_equal(pi.folio_order, 0);
+		assert_int_equal(pinmm_page_to_pfn(pages[i]), pi.pfn);
+		assert_int_not_equal(pi.pfn, info(c, a + i * PG).pfn);
+	}
+	assert_int_equal(info(c, a).pincount, 0);
+	assert_int_equal(gh_vm(m, "unshare_fault"), 16);
+	unpin_user_pages(pages, 16);
+	assert_int_equal(pinmm_exit(c), 0);
+	pinmm_proc_put(c);
+	test_shutdown_clean(m);
+}
+
 /* fork with a pinned exclusive mTHP: the child gets copies, page by page. */
 static void test_fork_pinned(void **state)
 {
@@ -445,6 +482,7 @@ int main(void)
 		cmocka_unit_test(test_partial_mprotect),
 		cmocka_unit_test(test_partial_cow),
 		cmocka_unit_test(test_pins),
+		cmocka_unit_test(test_gup_fast_batches),
 		cmocka_unit_test(test_fork_pinned),
 		cmocka_unit_test(test_migrate),
 		cmocka_unit_test(test_swapout),
