@@ -46,9 +46,15 @@ static inline struct list_head *folio_deferred_list(struct folio *folio)
 	return (struct list_head *)(void *)&folio_page(folio, 2)->mapping;
 }
 
+/*
+ * (3) of MEMORY-ORDERING.md (m) when called from the final put.  Acquire:
+ * pairs with the release in clear_partially_mapped(), so that a freeing
+ * thread that finds the bit clear (and skips the lock) is ordered after
+ * the scan's last write to the queue links.
+ */
 static bool folio_test_partially_mapped(const struct folio *folio)
 {
-	return READ_ONCE(folio->_flags_1) & FOLIO_PARTIALLY_MAPPED;
+	return __atomic_load_n(&folio->_flags_1, __ATOMIC_ACQUIRE) & FOLIO_PARTIALLY_MAPPED;
 }
 
 /**
@@ -293,9 +299,16 @@ void deferred_split_folio(struct folio *folio)
 /* Leave the partially-mapped state.  Context: split_queue_lock held. */
 static void clear_partially_mapped(struct pinmm *m, struct folio *folio)
 {
+	unsigned int order = folio_order(folio);
+
 	assert_spin_locked(&m->split_queue_lock);
-	__atomic_fetch_and(&folio->_flags_1, ~FOLIO_PARTIALLY_MAPPED, __ATOMIC_RELAXED);
-	count_mthp_stat(m, folio_order(folio), MTHP_STAT_NR_ANON_PARTIALLY_MAPPED, -1);
+	count_mthp_stat(m, order, MTHP_STAT_NR_ANON_PARTIALLY_MAPPED, -1);
+	/*
+	 * (2) of MEMORY-ORDERING.md (m): release, and the last access to the
+	 * folio: a freeing thread that sees the bit clear skips the lock and
+	 * may reuse the struct pages at once.
+	 */
+	__atomic_fetch_and(&folio->_flags_1, ~FOLIO_PARTIALLY_MAPPED, __ATOMIC_RELEASE);
 }
 
 /**
@@ -387,7 +400,7 @@ long deferred_split_scan(struct pinmm *m, long nr_to_scan)
 			struct folio *folio = (struct folio *)((struct page *)(void *)((char *)l -
 						offsetof(struct page, mapping)) - 2);
 
-			list_del_init(l);
+			list_del_init(l);		/* (1) */
 			m->split_queue_len--;
 			nr_to_scan--;
 			if (folio_try_get(folio)) {
