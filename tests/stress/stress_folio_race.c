@@ -54,6 +54,13 @@ struct race {
 	struct stress_start st;
 	_Atomic long pins_by_order[10];
 	_Atomic long tag_checks;
+	/*
+	 * Page contents: a slot's tags are written (refill) and read (tag
+	 * checks, the parent's load after a child's write) under its mutex,
+	 * as owned memory in the other stress tests, so that TSan sees no
+	 * race on simulated RAM; folios themselves are never protected by it.
+	 */
+	pthread_mutex_t slot_lock[NR_SLOTS];
 };
 
 struct worker {
@@ -162,9 +169,11 @@ static void op_cow(struct race *r, struct worker *w, unsigned slot)
 	(void)pinmm_store(c, a, &v, sizeof(v));
 	stress_check(pinmm_exit(c) == 0, "child exit");
 	pinmm_proc_put(c);
+	pthread_mutex_lock(&r->slot_lock[slot]);
 	if (pinmm_load(r->p, a, &v, sizeof(v)) == (long)sizeof(v))
 		stress_check(tag_ok(v, a), "parent sees %#llx at %#lx after the child's write",
 			     (unsigned long long)v, a);
+	pthread_mutex_unlock(&r->slot_lock[slot]);
 }
 
 static void op_migrate(struct race *r, struct worker *w, unsigned slot)
@@ -181,7 +190,9 @@ static void op_migrate(struct race *r, struct worker *w, unsigned slot)
 static void op_refill(struct race *r, struct worker *w, unsigned slot)
 {
 	(void)w;
+	pthread_mutex_lock(&r->slot_lock[slot]);
 	slot_fill(r, slot);
+	pthread_mutex_unlock(&r->slot_lock[slot]);
 }
 
 struct folio_op {
@@ -215,6 +226,7 @@ static void pin_and_check(struct worker *w)
 	got = pin_user_pages_fast(a, (int)n, kinds[stress_below(&w->rng, 3)], pages);
 	if (got <= 0)
 		return;		/* -EFAULT: that part is unmapped just now */
+	pthread_mutex_lock(&r->slot_lock[slot]);
 	for (int i = 0; i < got; i++) {
 		uint64_t *k = kmap_local_page(pages[i]);
 		uint64_t tag = __atomic_load_n(k, __ATOMIC_RELAXED);
@@ -227,6 +239,7 @@ static void pin_and_check(struct worker *w)
 		if (order < 10)
 			atomic_fetch_add(&r->pins_by_order[order], 1);
 	}
+	pthread_mutex_unlock(&r->slot_lock[slot]);
 	atomic_fetch_add(&r->tag_checks, got);
 	if (stress_below(&w->rng, 2))
 		sched_yield();		/* hold the pins across some mutations */
@@ -286,8 +299,10 @@ static void test_folio_race(void **state)
 			 "thp.512K=always", "thp.1024K=always", "thp.2048K=always", "debug=1",
 			 "quiet=1", seedbuf, NULL);
 	r->p = test_proc(r->m);
-	for (unsigned s = 0; s < NR_SLOTS; s++)
+	for (unsigned s = 0; s < NR_SLOTS; s++) {
+		pthread_mutex_init(&r->slot_lock[s], NULL);
 		slot_fill(r, s);
+	}
 	stress_start_init(&r->st, NR_PINNERS + NR_MUTATORS);
 	r->st.deadline = stress_now() + secs + STRESS_EXTRA_SECONDS;
 	for (unsigned i = 0; i < NR_PINNERS + NR_MUTATORS; i++) {
@@ -347,6 +362,8 @@ static void test_folio_race(void **state)
 	stress_check(pinmm_shutdown(r->m) == 0, "pinmm_shutdown()");
 	printf("# folio_race: violations %ld\n", atomic_load(&stress_violations));
 	assert_int_equal(atomic_load(&stress_violations), 0);
+	for (unsigned s = 0; s < NR_SLOTS; s++)
+		pthread_mutex_destroy(&r->slot_lock[s]);
 	free(r);
 }
 
