@@ -8,7 +8,7 @@
  * COW of one page after fork, fork of a pinned mTHP (copied page by page),
  * exact pincount and split refused while pinned, migration of a whole
  * mTHP, swap-out (split first: swpout_fallback), mremap of part, KSM
- * (skips large folios) and the per-size counters.
+ * (skips large folios), soft-dirty per page, and the per-size counters.
  */
 #include "gup_helpers.h"
 #include <stdio.h>
@@ -470,6 +470,29 @@ static void test_ksm_skips(void **state)
 	test_shutdown_clean(m);
 }
 
+/* Soft-dirty: clear_refs write-protects the PTEs; one write marks one page. */
+static void test_soft_dirty(void **state)
+{
+	struct pinmm *m = gh_boot("thp=never", "thp.32K=always");
+	struct pinmm_proc *p = test_proc(m);
+	unsigned long a = map_aligned(p, 32 * KiB, 32 * KiB);
+
+	(void)state;
+	fill(p, a, 32 * KiB);
+	assert_true(info(p, a + PG).soft_dirty);
+	assert_int_equal(pinmm_clear_refs(p, PINMM_CLEAR_REFS_SOFT_DIRTY), 0);
+	for (int i = 0; i < 8; i++)
+		assert_false(info(p, a + i * PG).soft_dirty);
+	test_store8(p, a + 5 * PG, 0x55);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(info(p, a + i * PG).soft_dirty, i == 5);
+	/* The exclusive folio was reused in place, not copied or split. */
+	assert_int_equal(info(p, a + 5 * PG).folio_order, 3);
+	assert_int_equal(info(p, a + 5 * PG).pfn, info(p, a).pfn + 5);
+	assert_int_equal(gh_vm(m, "cow_fault"), 0);
+	test_shutdown_clean(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -488,6 +511,7 @@ int main(void)
 		cmocka_unit_test(test_swapout),
 		cmocka_unit_test(test_mremap_part),
 		cmocka_unit_test(test_ksm_skips),
+		cmocka_unit_test(test_soft_dirty),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
