@@ -82,36 +82,35 @@ enum pinmm_thp_mode thp_order_mode(struct pinmm *m, unsigned int order)
  * @key: "thp" or "thp.<size>K"
  * @value: a value pinmm_config_set() accepts for @key
  *
- * The value is checked by pinmm_config_set() on a copy; only the field
- * of @key is then stored, with one WRITE_ONCE, so that two concurrent
- * calls on different keys do not undo each other.
+ * The value is checked by pinmm_config_set() on a copy of the THP fields;
+ * only the field of @key is then stored, with one WRITE_ONCE, so that two
+ * concurrent calls on different keys do not undo each other.
  * Context: any; faults read the policy with READ_ONCE.
  * Return: 0; -EINVAL (bad key or value, NULL arguments; nothing changed).
  */
 int pinmm_thp_set(struct pinmm *m, const char *key, const char *value)
 {
-	struct pinmm_config *tmp;
+	struct pinmm_config tmp;	/* about 1 KiB: only the THP fields matter */
 	int ret;
 
 	pinmm_thread_enter();
 	if (!m || !key || !value || strncmp(key, "thp", 3) || (key[3] && key[3] != '.'))
 		return -EINVAL;
-	tmp = kmalloc(sizeof(*tmp));
-	if (!tmp)
-		return -ENOMEM;
-	memcpy(tmp, &m->cfg, sizeof(*tmp));
-	ret = pinmm_config_set(tmp, key, value);
-	if (!ret) {
-		if (!key[3]) {
-			WRITE_ONCE(m->cfg.thp, tmp->thp);
-		} else {
-			for (int i = 0; i < PINMM_THP_NR_SIZES; i++)
-				if (tmp->thp_size[i] != READ_ONCE(m->cfg.thp_size[i]))
-					WRITE_ONCE(m->cfg.thp_size[i], tmp->thp_size[i]);
-		}
+	pinmm_config_default(&tmp);
+	tmp.thp = READ_ONCE(m->cfg.thp);
+	for (int i = 0; i < PINMM_THP_NR_SIZES; i++)
+		tmp.thp_size[i] = READ_ONCE(m->cfg.thp_size[i]);
+	ret = pinmm_config_set(&tmp, key, value);
+	if (ret)
+		return ret;
+	if (!key[3]) {
+		WRITE_ONCE(m->cfg.thp, tmp.thp);
+		return 0;
 	}
-	kfree(tmp);
-	return ret;
+	for (int i = 0; i < PINMM_THP_NR_SIZES; i++)
+		if (tmp.thp_size[i] != READ_ONCE(m->cfg.thp_size[i]))
+			WRITE_ONCE(m->cfg.thp_size[i], tmp.thp_size[i]);
+	return 0;
 }
 
 /**
