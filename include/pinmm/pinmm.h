@@ -75,7 +75,11 @@ extern "C" {
 struct pinmm;		/* one simulated machine */
 struct pinmm_proc;	/* one process: an mm plus a file table */
 
-enum pinmm_thp_mode { PINMM_THP_NEVER, PINMM_THP_MADVISE, PINMM_THP_ALWAYS };
+/* PINMM_THP_INHERIT is valid only for the per-size keys thp.<size>K. */
+enum pinmm_thp_mode { PINMM_THP_NEVER, PINMM_THP_MADVISE, PINMM_THP_ALWAYS, PINMM_THP_INHERIT };
+/* Anonymous THP folio orders with a thp.<size>K key: 2 (16K) .. 9 (2048K, the PMD size). */
+#define PINMM_THP_MIN_ORDER	2
+#define PINMM_THP_NR_SIZES	8
 enum pinmm_pin_tracking { PINMM_PIN_BIAS, PINMM_PIN_EXACT, PINMM_PIN_MAPCOUNT };
 enum pinmm_fs_policy {
 	PINMM_FS_LEGACY, PINMM_FS_LINUX, PINMM_FS_HOLDOFF,
@@ -138,6 +142,8 @@ struct pinmm_config {
 	uint64_t khugepaged_max_ptes_swap;
 	uint64_t khugepaged_max_ptes_shared;
 	uint64_t ksm_sleep_ms;		/* ksmd thread period (a pass each), 0 = none */
+	/* thp.<size>K: per-size anonymous THP policy, [order - PINMM_THP_MIN_ORDER] */
+	enum pinmm_thp_mode thp_size[PINMM_THP_NR_SIZES];
 };
 
 /**
@@ -224,6 +230,21 @@ PINMM_API int pinmm_shutdown(struct pinmm *m);
  * Return: a pointer valid until pinmm_shutdown(); NULL for a NULL @m.
  */
 PINMM_API const struct pinmm_config *pinmm_machine_config(struct pinmm *m);
+/**
+ * pinmm_thp_set() - change an anonymous THP policy of a running machine,
+ * as writing Linux's /sys/kernel/mm/transparent_hugepage/enabled or
+ * hugepages-<size>kB/enabled does.
+ * @m: the machine
+ * @key: "thp" or "thp.<size>K" (16K .. 2048K)
+ * @value: as pinmm_config_set() takes for @key
+ *
+ * Later faults use the new policy; folios already mapped stay as they are.
+ * pinmm_machine_config() shows the change.
+ * Context: any; concurrent faults see the old or the new value.
+ * Return: 0; -EINVAL for another key, a bad value or NULL arguments
+ * (nothing changed).
+ */
+PINMM_API int pinmm_thp_set(struct pinmm *m, const char *key, const char *value);
 
 /**
  * pinmm_proc_create() - a new process with an empty address space and file

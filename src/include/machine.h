@@ -159,6 +159,24 @@ struct vm_stat_cpu {
 	atomic_long_t count[NR_VM_STAT_ITEMS];
 } __attribute__((aligned(64)));
 
+/*
+ * Per-size anonymous THP counters (mthp.c), one set per order
+ * PINMM_THP_MIN_ORDER .. HPAGE_PMD_ORDER; named after Linux's
+ * /sys/kernel/mm/transparent_hugepage/hugepages-<size>kB/stats/<name>.
+ */
+enum mthp_stat_item {
+	MTHP_STAT_ANON_FAULT_ALLOC,
+	MTHP_STAT_ANON_FAULT_FALLBACK,
+	MTHP_STAT_SWPOUT,
+	MTHP_STAT_SWPOUT_FALLBACK,
+	MTHP_STAT_SPLIT,
+	MTHP_STAT_SPLIT_FAILED,
+	MTHP_STAT_SPLIT_DEFERRED,
+	MTHP_STAT_NR_ANON,		/* state: anonymous folios of this size */
+	MTHP_STAT_NR_ANON_PARTIALLY_MAPPED, /* state: ... on the deferred split queue */
+	NR_MTHP_STAT_ITEMS
+};
+
 struct pinmm_vfs;
 struct super_block;
 struct swap_info_struct;
@@ -199,6 +217,18 @@ struct pinmm {
 	/* ->invalidate calls per enum mmu_notifier_event (mmu_notifier.c) */
 	atomic_long_t mmu_notifier_events[NR_MMU_NOTIFY_EVENTS];
 	struct swap_info_struct *swap;		/* NULL without swap (swap.h) */
+	/* mthp.c: [order - PINMM_THP_MIN_ORDER][item], relaxed atomics */
+	atomic_long_t mthp_stat[PINMM_THP_NR_SIZES][NR_MTHP_STAT_ITEMS];
+	/*
+	 * The deferred split queue (mthp.c): partially mapped anonymous
+	 * folios of order >= 2, linked through folio_deferred_list().
+	 * @split_queue_lock protects @split_queue, @split_queue_len and
+	 * every queued folio's partially-mapped bit; it nests inside the
+	 * PTE lock (doc/LOCKING.md).
+	 */
+	spinlock_t split_queue_lock;
+	struct list_head split_queue;
+	long split_queue_len;
 };
 
 /*
@@ -276,6 +306,13 @@ static inline void count_vm_event(struct pinmm *m, enum vm_stat_item item)
 static inline void mod_vm_stat(struct pinmm *m, enum vm_stat_item item, long delta)
 {
 	count_vm_events(m, item, delta);
+}
+/* count_mthp_stat() - per-size counter @item of a folio of @order. */
+static inline void count_mthp_stat(struct pinmm *m, unsigned int order,
+				   enum mthp_stat_item item, long n)
+{
+	if (order >= PINMM_THP_MIN_ORDER && order < PINMM_THP_MIN_ORDER + PINMM_THP_NR_SIZES)
+		atomic_long_add(n, &m->mthp_stat[order - PINMM_THP_MIN_ORDER][item]);
 }
 const char *vmstat_name(enum vm_stat_item item);
 long vm_stat_snapshot(struct pinmm *m, enum vm_stat_item item);

@@ -624,6 +624,14 @@ bool move_huge_pmd(struct vm_area_struct *vma, unsigned long old_addr, unsigned 
 void vma_adjust_trans_huge(struct vm_area_struct *vma, unsigned long start,
 			   unsigned long end);
 int split_folio(struct folio *folio);	/* migrate.c: -EAGAIN when pinned or busy */
+/* mTHP (mthp.c): per-size policy, fault allocation, deferred split queue. */
+enum pinmm_thp_mode thp_order_mode(struct pinmm *m, unsigned int order);
+unsigned long thp_vma_allowable_orders(struct vm_area_struct *vma, unsigned long orders);
+struct folio *alloc_anon_folio(struct vm_fault *vmf);
+bool map_anon_folio_ptes(struct vm_fault *vmf, struct folio *folio, unsigned long addr);
+void deferred_split_folio(struct folio *folio);
+void folio_undo_deferred_split(struct folio *folio);
+long deferred_split_scan(struct pinmm *m, long nr_to_scan);
 int migrate_folio_to(struct folio *src, struct folio *dst);
 struct folio *migrate_folio_alloc(struct folio *src, gfp_t gfp);
 struct folio *mm_get_huge_zero_folio(struct pinmm *m);

@@ -38,7 +38,8 @@
  * fs.pinned_policy linux, rlimit.memlock 8M, debug 1, seed 1, no periodic
  * writeback, no injected pinfs I/O errors, dax.truncate_wait_ms 1000,
  * pinfs.dirty_no_blocks remap, nr_cpus 4, shutdown.wait_ms 1000, no failure
- * injection.
+ * injection, thp.16K .. thp.1024K never and thp.2048K inherit (Linux's
+ * defaults for hugepages-<size>kB/enabled).
  * Context: any.
  */
 void pinmm_config_default(struct pinmm_config *cfg)
@@ -65,6 +66,7 @@ void pinmm_config_default(struct pinmm_config *cfg)
 	cfg->khugepaged_max_ptes_none = 511;
 	cfg->khugepaged_max_ptes_swap = 64;
 	cfg->khugepaged_max_ptes_shared = 256;
+	cfg->thp_size[PINMM_THP_NR_SIZES - 1] = PINMM_THP_INHERIT;
 }
 
 enum cfg_type { T_SIZE, T_ENUM, T_BOOL, T_U64, T_INT, T_PATH, T_MEMLOCK, T_FAILIO, T_STR,
@@ -83,6 +85,11 @@ struct cfg_key {
 static const char *const thp_names[] = {
 	[PINMM_THP_NEVER] = "never", [PINMM_THP_MADVISE] = "madvise",
 	[PINMM_THP_ALWAYS] = "always",
+};
+/* thp.<size>K also takes "inherit": follow the thp key. */
+static const char *const thp_size_names[] = {
+	[PINMM_THP_NEVER] = "never", [PINMM_THP_MADVISE] = "madvise",
+	[PINMM_THP_ALWAYS] = "always", [PINMM_THP_INHERIT] = "inherit",
 };
 static const char *const tracking_names[] = {
 	[PINMM_PIN_BIAS] = "bias", [PINMM_PIN_EXACT] = "exact",
@@ -145,6 +152,12 @@ static const struct cfg_key cfg_keys[] = {
 	{ "khugepaged.max_ptes_shared", T_U64, OFF(khugepaged_max_ptes_shared), NULL, 0, 0,
 	  511, 0 },
 	{ "ksm.sleep_ms", T_U64, OFF(ksm_sleep_ms), NULL, 0, 0, 3600 * 1000, 0 },
+#define THP_SIZE_KEY(name, i) \
+	{ name, T_ENUM, OFF(thp_size[i]), thp_size_names, ARRAY_SIZE(thp_size_names), 0, 0, 0 }
+	THP_SIZE_KEY("thp.16K", 0), THP_SIZE_KEY("thp.32K", 1), THP_SIZE_KEY("thp.64K", 2),
+	THP_SIZE_KEY("thp.128K", 3), THP_SIZE_KEY("thp.256K", 4), THP_SIZE_KEY("thp.512K", 5),
+	THP_SIZE_KEY("thp.1024K", 6), THP_SIZE_KEY("thp.2048K", 7),
+#undef THP_SIZE_KEY
 };
 #undef OFF
 
@@ -157,7 +170,8 @@ static const char *const cfg_key_names[ARRAY_SIZE(cfg_keys) + 1] = {
 	"fail.nth", "fail.probability", "fail.seed", "fail.times", "fail.site", "swap",
 	"swap.latency_us", "khugepaged.scan_sleep_ms", "khugepaged.pages_to_scan",
 	"khugepaged.max_ptes_none", "khugepaged.max_ptes_swap", "khugepaged.max_ptes_shared",
-	"ksm.sleep_ms", NULL,
+	"ksm.sleep_ms", "thp.16K", "thp.32K", "thp.64K", "thp.128K", "thp.256K",
+	"thp.512K", "thp.1024K", "thp.2048K", NULL,
 };
 
 static const struct cfg_key *cfg_find(const char *key)
@@ -315,6 +329,11 @@ int pinmm_config_set(struct pinmm_config *cfg, const char *key, const char *valu
 
 	pinmm_thread_enter();
 	k = cfg_find(key);
+	if (!k && key && !strncmp(key, "thp.", 4)) {
+		fprintf(stderr, "pinmm: config: '%s': no such THP size (thp.<size>K takes "
+			"16K, 32K, 64K, 128K, 256K, 512K, 1024K or 2048K)\n", key);
+		return -EINVAL;
+	}
 	if (!k) {
 		fprintf(stderr, "pinmm: config: unknown key '%s' (value '%s')\n",
 			key ? key : "(null)", value ? value : "(null)");

@@ -121,6 +121,27 @@ static const char *const zone_stat_names[MAX_NR_ZONES][NR_ZONE_STATS] = {
 	[ZONE_DEVICE] = { "nr_free_device", "nr_used_device", "nr_managed_device" },
 };
 
+/*
+ * Per-size THP counters (machine.h, mthp.c): Linux's
+ * /sys/kernel/mm/transparent_hugepage/hugepages-<size>kB/stats/<item>.
+ */
+#define MTHP_NAMES(kb) {							\
+	"hugepages-" #kb "kB/stats/anon_fault_alloc",				\
+	"hugepages-" #kb "kB/stats/anon_fault_fallback",			\
+	"hugepages-" #kb "kB/stats/swpout",					\
+	"hugepages-" #kb "kB/stats/swpout_fallback",				\
+	"hugepages-" #kb "kB/stats/split",					\
+	"hugepages-" #kb "kB/stats/split_failed",				\
+	"hugepages-" #kb "kB/stats/split_deferred",				\
+	"hugepages-" #kb "kB/stats/nr_anon",					\
+	"hugepages-" #kb "kB/stats/nr_anon_partially_mapped",			\
+}
+static const char *const mthp_stat_names[PINMM_THP_NR_SIZES][NR_MTHP_STAT_ITEMS] = {
+	MTHP_NAMES(16), MTHP_NAMES(32), MTHP_NAMES(64), MTHP_NAMES(128),
+	MTHP_NAMES(256), MTHP_NAMES(512), MTHP_NAMES(1024), MTHP_NAMES(2048),
+};
+#undef MTHP_NAMES
+
 /**
  * vmstat_name() - the /proc/vmstat-style name of a counter.
  * @item: the counter
@@ -249,6 +270,11 @@ long pinmm_vmstat(struct pinmm *m, const char *name)
 			if (!strcmp(name, zone_stat_names[z][s]))
 				return zone_stat_value(m, (enum zone_type)z, (enum zone_stat)s);
 	}
+	if (!strncmp(name, "hugepages-", 10))
+		for (int o = 0; o < PINMM_THP_NR_SIZES; o++)
+			for (int i = 0; i < NR_MTHP_STAT_ITEMS; i++)
+				if (!strcmp(name, mthp_stat_names[o][i]))
+					return atomic_long_read(&m->mthp_stat[o][i]);
 	return -ENOENT;
 }
 
@@ -259,7 +285,8 @@ long pinmm_vmstat(struct pinmm *m, const char *name)
  * @arg: passed through
  *
  * Order: the vmstat items in enum order, then per zone (normal, cma,
- * movable, device) its free, used and managed page counts.
+ * movable, device) its free, used and managed page counts, then the
+ * per-size THP counters (hugepages-16kB/stats/... to hugepages-2048kB/...).
  * Context: any; @fn must not shut @m down.
  * Return: the number of counters, -EINVAL for NULL arguments.
  */
@@ -277,5 +304,8 @@ int pinmm_vmstat_foreach(struct pinmm *m,
 		for (int s = 0; s < NR_ZONE_STATS; s++, n++)
 			fn(zone_stat_names[z][s],
 			   zone_stat_value(m, (enum zone_type)z, (enum zone_stat)s), arg);
+	for (int o = 0; o < PINMM_THP_NR_SIZES; o++)
+		for (int i = 0; i < NR_MTHP_STAT_ITEMS; i++, n++)
+			fn(mthp_stat_names[o][i], atomic_long_read(&m->mthp_stat[o][i]), arg);
 	return n;
 }

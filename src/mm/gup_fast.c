@@ -46,6 +46,30 @@ static bool gup_fast_folio_allowed(struct folio *folio, unsigned int flags)
 	return folio_test_SwapBacked(folio);
 }
 
+/*
+ * How many PTEs from @ptep on (at most @max) map the pages that follow
+ * @page inside its (speculatively read) large folio, with exactly @pte's
+ * bits: a run GUP-fast can grab with one atomic (Linux's folio_pte_batch()).
+ * Only a hint: B4 re-reads every PTE of the run after the grab.
+ */
+static int gup_fast_pte_batch(struct pinmm *m, pte_t *ptep, pte_t pte, struct page *page,
+			      int max)
+{
+	struct folio *folio = page_folio(page);
+	long left;
+	int nr = 1;
+
+	if (max <= 1 || !folio_test_large(folio))
+		return 1;
+	left = (long)folio_nr_pages(folio) - (long)folio_page_idx(folio, page);
+	if (left < max)
+		max = (int)left;
+	while (nr < max &&
+	       pte_val(ptep_get_lockless(ptep + nr)) == pte_val(pte) + ((uint64_t)nr << PAGE_SHIFT))
+		nr++;
+	return nr;
+}
+
 static bool gup_fast_pte_range(struct pinmm *m, pmd_t pmd, pmd_t *pmdp, unsigned long addr,
 			       unsigned long end, unsigned int flags, struct page **pages,
 			       int *nr)
@@ -54,10 +78,11 @@ static bool gup_fast_pte_range(struct pinmm *m, pmd_t pmd, pmd_t *pmdp, unsigned
 	bool write = flags & FOLL_WRITE;
 	int n = *nr;		/* in a register: pages[] may alias *nr */
 	bool ok = false;
+	struct folio *folio;
+	int batch;
 
 	do {
 		pte_t pte = ptep_get_lockless(ptep);	/* B1 */
-		struct folio *folio;
 		struct page *page;
 
 		/* B2: decide from the entry alone.  protnone: the slow path must see the VMA (a PROT_NONE VMA fails). */
@@ -80,30 +105,39 @@ static bool gup_fast_pte_range(struct pinmm *m, pmd_t pmd, pmd_t *pmdp, unsigned
 			if (pte_present(ahead) && pfn_valid_m(m, pte_pfn(ahead)))
 				__builtin_prefetch(pfn_to_page_m(m, pte_pfn(ahead)), 1);
 		}
-		folio = try_grab_folio_fast(m, page, 1, flags);	/* B3 */
+		/* A run of PTEs of one large folio: one grab for all of it. */
+		batch = gup_fast_pte_batch(m, ptep, pte, page, (int)((end - addr) >> PAGE_SHIFT));
+		folio = try_grab_folio_fast(m, page, batch, flags);	/* B3 */
 		if (!folio)
 			goto out;
-		/* B4: the entry (and its table) still what we grabbed through? */
+		/* B4: the entries (and their table) still what we grabbed through? */
 		if (unlikely(pmd_val(pmd) != pmd_val(pmdp_get_lockless(pmdp))) ||
-		    unlikely(pte_val(pte) != pte_val(ptep_get(ptep)))) {
-			__gup_put_folio(m, folio, 1, flags, false);
-			goto out;
+		    unlikely(folio_page_idx(folio, page) + batch > folio_nr_pages(folio)))
+			goto undo;
+		for (int i = 0; i < batch; i++)
+			if (unlikely(pte_val(ptep_get(ptep + i)) !=
+				     pte_val(pte) + ((uint64_t)i << PAGE_SHIFT)))
+				goto undo;
+		if (!gup_fast_folio_allowed(folio, flags))
+			goto undo;
+		for (int i = 0; i < batch; i++) {
+			/* B5: a read-only pin needs an exclusive anon page. */
+			if (!pte_write(pte) && gup_must_unshare(NULL, flags, page + i)) {
+				__gup_put_folio(m, folio, batch - i, flags, false);
+				goto out;
+			}
+			pages[n++] = page + i;
 		}
-		if (!gup_fast_folio_allowed(folio, flags)) {
-			__gup_put_folio(m, folio, 1, flags, false);
-			goto out;
-		}
-		/* B5: a read-only pin needs an exclusive anon page. */
-		if (!pte_write(pte) && gup_must_unshare(NULL, flags, page)) {
-			__gup_put_folio(m, folio, 1, flags, false);
-			goto out;
-		}
-		pages[n++] = page;
+		ptep += batch - 1;
+		addr += (unsigned long)(batch - 1) << PAGE_SHIFT;
 	} while (ptep++, addr += PAGE_SIZE, addr != end);
 	ok = true;
 out:
 	*nr = n;
 	return ok;
+undo:
+	__gup_put_folio(m, folio, batch, flags, false);
+	goto out;
 }
 
 static bool gup_fast_pmd_leaf(struct pinmm *m, pmd_t orig, pmd_t *pmdp, unsigned long addr,

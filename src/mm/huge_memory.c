@@ -19,20 +19,15 @@
 
 /**
  * vma_thp_allowed() - may an anonymous fault at the 2 MiB-aligned @haddr
- * be served by a THP?  cfg thp=always, or thp=madvise with MADV_HUGEPAGE;
- * never with MADV_NOHUGEPAGE; the whole PMD range must be in the VMA.
+ * be served by a THP?  The PMD order's policy (thp.2048K, by default
+ * inheriting thp) is always, or madvise with MADV_HUGEPAGE; never with
+ * MADV_NOHUGEPAGE; the whole PMD range must be in the VMA.
  * Context: mmap_lock held.
  * Return: true if so.
  */
 bool vma_thp_allowed(struct vm_area_struct *vma, unsigned long haddr)
 {
-	struct pinmm *m = vma->vm_mm->machine;
-
-	if (!vma_is_anonymous(vma) || (vma->vm_flags & (VM_NOHUGEPAGE | VM_SHARED)))
-		return false;
-	if (m->cfg.thp == PINMM_THP_NEVER)
-		return false;
-	if (m->cfg.thp == PINMM_THP_MADVISE && !(vma->vm_flags & VM_HUGEPAGE))
+	if (!thp_vma_allowable_orders(vma, BIT(HPAGE_PMD_ORDER)))
 		return false;
 	/*
 	 * Linux's transhuge_vma_suitable(): the THP's pages must get aligned

@@ -113,25 +113,12 @@ static vm_fault_t do_anonymous_page(struct vm_fault *vmf)
 
 	if (anon_vma_prepare(vma))
 		return VM_FAULT_OOM;
-	folio = folio_alloc(m, GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0);
+	/* An mTHP where the per-size policy allows one (mthp.c), else a page. */
+	folio = alloc_anon_folio(vmf);
 	if (!folio)
 		return VM_FAULT_OOM;
-	entry = mk_pte(&folio->page, vma->vm_page_prot);
-	if (vma->vm_flags & VM_WRITE)
-		entry = pte_mkdirty(pte_mkwrite(entry));
-	entry = pte_mkyoung(entry);
-
-	pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &ptl);
-	if (!pte || !pte_none(ptep_get(pte))) {
-		if (pte)
-			pte_unmap_unlock(pte, ptl);
-		folio_put(folio);
-		return 0;
-	}
-	folio_add_new_anon_rmap(folio, vma, vmf->address, true);
-	add_mm_counter(mm, MM_ANONPAGES, 1);
-	set_pte(pte, entry);
-	pte_unmap_unlock(pte, ptl);
+	if (!map_anon_folio_ptes(vmf, folio, ALIGN_DOWN(vmf->address, folio_size(folio))))
+		folio_put(folio);	/* raced: the access is retried */
 	return 0;
 }
 

@@ -244,6 +244,8 @@ int migrate_folio_to(struct folio *src, struct folio *dst)
 	dst->private = src->private;
 	if (folio_test_anon(src)) {
 		get_anon_vma(folio_anon_vma(src));
+		if (folio_test_large(src))
+			count_mthp_stat(m, folio_order(src), MTHP_STAT_NR_ANON, 1);
 	} else if (mapping) {
 		folio_ref_add(dst, (int)nr);	/* the cache's references */
 		for (unsigned long i = 0; i < nr; i++)
@@ -331,6 +333,7 @@ int split_folio(struct folio *folio)
 	struct address_space *mapping = folio_mapping(folio);
 	struct anon_vma *av = folio_anon_vma(folio);
 	unsigned long nr = folio_nr_pages(folio);
+	unsigned int order = folio_order(folio);
 	struct page *head = &folio->page;
 	int extra = mapping ? (int)nr : 0;
 	unsigned long keep;
@@ -352,6 +355,11 @@ int split_folio(struct folio *folio)
 		r.dst = NULL;
 		walk_range(&r, restore_one, true);
 		goto fail;
+	}
+	/* Frozen: nobody can map or queue it; off the deferred split queue. */
+	if (av) {
+		folio_undo_deferred_split(folio);
+		count_mthp_stat(m, order, MTHP_STAT_NR_ANON, -1);
 	}
 	keep = READ_ONCE(folio->flags) & (BIT(PG_dirty) | BIT(PG_uptodate) | BIT(PG_swapbacked) |
 			       BIT(PG_referenced) | BIT(PG_active) | BIT(PG_locked));
@@ -392,8 +400,10 @@ int split_folio(struct folio *folio)
 		folio_put(f);		/* the temporary reference */
 	}
 	count_vm_event(m, THP_SPLIT_PAGE);
+	count_mthp_stat(m, order, MTHP_STAT_SPLIT, 1);
 	return 0;
 fail:
 	count_vm_event(m, THP_SPLIT_PAGE_FAILED);
+	count_mthp_stat(m, order, MTHP_STAT_SPLIT_FAILED, 1);
 	return -EAGAIN;
 }

@@ -593,6 +593,10 @@ void __folio_put(struct folio *folio)
 	if (folio_test_anon(folio)) {
 		struct anon_vma *anon_vma = folio_anon_vma(folio);
 
+		if (folio_test_large(folio)) {
+			folio_undo_deferred_split(folio);
+			count_mthp_stat(m, folio_order(folio), MTHP_STAT_NR_ANON, -1);
+		}
 		WRITE_ONCE(folio->mapping, NULL);
 		if (anon_vma)
 			put_anon_vma(anon_vma);

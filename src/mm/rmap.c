@@ -143,7 +143,8 @@ static void folio_set_anon(struct folio *folio, struct vm_area_struct *vma,
 
 /**
  * folio_add_new_anon_rmap() - first mapping of a freshly allocated
- * anonymous folio: by one PTE (small) or one PMD (large).
+ * anonymous folio: by one PTE (small), by one PTE per page (an mTHP,
+ * order below the PMD order) or by one PMD (PMD order).
  * Context: page-table lock held; the folio is not yet visible.
  */
 void folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma,
@@ -155,12 +156,21 @@ void folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma,
 	SetPageSwapBacked(&folio->page);
 	if (!folio_test_large(folio)) {
 		atomic_set(&folio->_mapcount, 0);
+	} else if (folio_order(folio) < HPAGE_PMD_ORDER) {
+		for (unsigned long i = 0; i < nr; i++) {
+			atomic_set(&folio_page(folio, i)->_mapcount, 0);
+			if (exclusive)
+				SetPageAnonExclusive(folio_page(folio, i));
+		}
+		atomic_set(&folio->_nr_pages_mapped, (int)nr);
+		atomic_set(&folio->_large_mapcount, (int)nr - 1);
 	} else {
-		VM_BUG_ON(folio_order(folio) != HPAGE_PMD_ORDER);
 		atomic_set(&folio->_entire_mapcount, 0);
 		atomic_set(&folio->_large_mapcount, 0);
 		mod_vm_stat(folio_machine(folio), NR_ANON_THPS, 1);
 	}
+	if (folio_test_large(folio))
+		count_mthp_stat(folio_machine(folio), folio_order(folio), MTHP_STAT_NR_ANON, 1);
 	if (exclusive)
 		SetPageAnonExclusive(&folio->page);
 	anon_stat(folio, (long)nr);
@@ -263,6 +273,14 @@ void folio_remove_rmap_ptes(struct folio *folio, struct page *page, int nr,
 			}
 		}
 		atomic_sub(nr, &folio->_large_mapcount);
+		/*
+		 * Some pages unmapped, some still mapped: queue an anonymous
+		 * folio for splitting (mthp.c), so that the unmapped pages can
+		 * be freed.
+		 */
+		if (gone && folio_test_anon(folio) && folio_entire_mapcount(folio) == 0 &&
+		    atomic_read(&folio->_nr_pages_mapped) > 0)
+			deferred_split_folio(folio);
 	}
 	anon_stat(folio, -gone);
 }

@@ -151,6 +151,8 @@ static int reclaim_sb(struct super_block *sb, void *arg)
  * @m: the machine.
  * @nr_pages: pages wanted (> 0).
  *
+ * First, up to @nr_pages folios on the deferred split queue are split
+ * (mthp.c), freeing the unmapped parts of partially mapped mTHPs.
  * Mapped clean pages are unmapped first; dirty, under-writeback and
  * maybe-DMA-pinned pages are skipped.  With swap, anonymous pages are
  * swapped out for the rest (reclaim_anon_pages()), pinned ones kept.
@@ -165,6 +167,8 @@ long pinmm_reclaim(struct pinmm *m, long nr_pages)
 	pinmm_thread_enter();
 	if (!m || nr_pages <= 0)
 		return -EINVAL;
+	/* Linux's deferred split shrinker: split partially mapped mTHPs. */
+	deferred_split_scan(m, nr_pages);
 	wb_for_each_sb(m, reclaim_sb, &rc);
 	if (rc.freed < nr_pages)
 		rc.freed += reclaim_anon_pages(m, nr_pages - rc.freed);

@@ -119,9 +119,15 @@ int shrink_anon_folio(struct folio *folio)
 			ret = -EPERM;
 			goto unlock;
 		}
-		if (folio_test_large(folio) && split_folio(folio)) {
-			ret = -EBUSY;
-			goto unlock;
+		if (folio_test_large(folio)) {
+			unsigned int order = folio_order(folio);
+
+			if (split_folio(folio)) {
+				ret = -EBUSY;
+				goto unlock;
+			}
+			/* pinmm swaps small folios only: the mTHP was split. */
+			count_mthp_stat(m, order, MTHP_STAT_SWPOUT_FALLBACK, 1);
 		}
 		ret = folio_alloc_swap(folio);
 		if (ret)
@@ -207,7 +213,12 @@ static unsigned long pageout_split(struct folio *folio, struct page *page, unsig
 		if (folio_maybe_dma_pinned(folio)) {
 			count_vm_event(folio_machine(folio), PSWPOUT_PINNED_SKIP);
 		} else {
+			unsigned int order = folio_order(folio);
+
 			err = split_folio(folio);
+			if (!err)	/* pinmm swaps small folios only */
+				count_mthp_stat(folio_machine(folio), order,
+						MTHP_STAT_SWPOUT_FALLBACK, 1);
 		}
 		folio_unlock(folio);
 	}

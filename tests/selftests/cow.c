@@ -14,8 +14,12 @@
  * page, the huge zero page, memfd and tmpfile private mappings, each also
  * swapped out with MADV_PAGEOUT first (the machine boots with swap) and
  * R/O-mapped through soft-dirty tracking (clear_refs 4), and a THP half of
- * which was moved by mremap().  pinmm has no hugetlb: hugetlb sizes are
- * not detected (not run).
+ * which was moved by mremap().  THP sizes are detected as the kernel's
+ * test detects hugepages-<size>kB: from the machine's thp.<size>K keys
+ * (16K .. 2048K); each size runs with that size always and the PMD size
+ * never (pinmm_thp_set(), the sysfs write), so the mTHP sizes run the
+ * PTE-mapped cases.  pinmm has no hugetlb: hugetlb sizes are not
+ * detected (not run).
  *
  * The anonymous THP collapse cases (MADV_COLLAPSE before fork, and after
  * fork with the THP fully, lower-half or upper-half COW-shared) run as in
@@ -741,6 +745,60 @@ static const struct test_case anon_test_cases[] = {
 	},
 };
 
+static int sz2ord(size_t size)
+{
+	return __builtin_ctzll(size / pagesize);
+}
+
+/* The thp.<size>K key of a folio size ("thp.64K"). */
+static void thp_key(char *buf, size_t len, size_t size)
+{
+	snprintf(buf, len, "thp.%zuK", size >> 10);
+}
+
+/*
+ * detect_thp_sizes() - every anonymous THP size the machine has a policy
+ * key for, as the kernel's test lists hugepages-<size>kB directories.
+ */
+static int detect_thp_sizes(size_t sizes[], int max)
+{
+	unsigned long orders = 1UL << sz2ord(pmdsize);
+	const char *const *keys = pinmm_config_keys();
+	int count = 0;
+
+	for (int k = 0; keys[k]; k++) {
+		unsigned long kb;
+		char *end;
+
+		if (strncmp(keys[k], "thp.", 4))
+			continue;
+		kb = strtoul(keys[k] + 4, &end, 10);
+		if (strcmp(end, "K") || !kb || (kb & (kb - 1)) || kb * 1024 < pagesize)
+			continue;
+		orders |= 1UL << sz2ord(kb * 1024);
+	}
+	for (int i = 0; orders && count < max; i++) {
+		if (!(orders & (1UL << i)))
+			continue;
+		orders &= ~(1UL << i);
+		sizes[count++] = pagesize << i;
+		ksft_print_msg("[INFO] detected THP size: %zu KiB\n", (pagesize << i) >> 10);
+	}
+	return count;
+}
+
+/* thp_push_settings()/thp_pop_settings() for one key. */
+static void thp_setting(size_t size, const char *value, char *saved, size_t len)
+{
+	char key[32];
+
+	thp_key(key, sizeof(key), size);
+	if (saved && pinmm_config_get(pinmm_machine_config(ksft_machine), key, saved, len) < 0)
+		ksft_exit_fail_msg("cannot read %s\n", key);
+	if (pinmm_thp_set(ksft_machine, key, value))
+		ksft_exit_fail_msg("cannot set %s=%s\n", key, value);
+}
+
 static void run_anon_test_case(struct test_case const *test_case)
 {
 	int i;
@@ -749,6 +807,11 @@ static void run_anon_test_case(struct test_case const *test_case)
 	run_with_base_page_swap(test_case->fn, test_case->desc);
 	for (i = 0; i < nr_thpsizes; i++) {
 		size_t size = thpsizes[i];
+		char pmd_was[16], size_was[16];
+
+		/* As the kernel's test: only this size, the PMD size never. */
+		thp_setting(pmdsize, "never", pmd_was, sizeof(pmd_was));
+		thp_setting(size, "always", size_was, sizeof(size_was));
 
 		if (size == pmdsize) {
 			run_with_thp(test_case->fn, test_case->desc, size);
@@ -761,6 +824,9 @@ static void run_anon_test_case(struct test_case const *test_case)
 		run_with_single_pte_of_thp_swap(test_case->fn, test_case->desc, size);
 		run_with_partial_mremap_thp(test_case->fn, test_case->desc, size);
 		run_with_partial_shared_thp(test_case->fn, test_case->desc, size);
+
+		thp_setting(size, size_was, NULL, 0);
+		thp_setting(pmdsize, pmd_was, NULL, 0);
 	}
 }
 
@@ -1289,11 +1355,13 @@ int main(int argc, char **argv)
 	ksft_boot(machine);
 	pagesize = 4096;
 	pmdsize = 2 * 1024 * 1024;
-	thpsizes[nr_thpsizes++] = pmdsize;	/* no mTHP in pinmm */
 	has_huge_zeropage = true;
 	gup_fd = pinmm_gup_test_open(self);
 
 	ksft_print_header();
+	/* The kernel's test makes the PMD size inherit first. */
+	thp_setting(pmdsize, "inherit", NULL, 0);
+	nr_thpsizes = detect_thp_sizes(thpsizes, (int)ARRAY_SIZE(thpsizes));
 	ksft_set_plan(ARRAY_SIZE(anon_test_cases) * tests_per_anon_test_case() +
 		      ARRAY_SIZE(anon_thp_test_cases) * tests_per_anon_thp_test_case() +
 		      ARRAY_SIZE(non_anon_test_cases) * tests_per_non_anon_test_case() +

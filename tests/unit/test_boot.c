@@ -227,7 +227,7 @@ static void test_vmstat_names(void **state)
 	count_cb_n = 0;
 	n = pinmm_vmstat_foreach(m, count_cb, m);
 	assert_int_equal(n, count_cb_n);
-	assert_int_equal(n, NR_VM_STAT_ITEMS + 4 * 3);
+	assert_int_equal(n, NR_VM_STAT_ITEMS + 4 * 3 + PINMM_THP_NR_SIZES * NR_MTHP_STAT_ITEMS);
 	test_shutdown_clean(m);
 }
 

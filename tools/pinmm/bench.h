@@ -151,6 +151,7 @@ struct sim_env {
 	size_t bytes;
 	bool thp;
 	long thp_pmds;			/* PMD-mapped THPs backing the region */
+	long mthp_folios;		/* sim_env_setup_mthp(): folios of that size */
 	uint64_t populate_ns;
 };
 
@@ -181,6 +182,7 @@ const char *gup_test_cmd(enum gup_api api, bool longterm);
 int sim_boot(uint64_t ram, bool thp, struct pinmm **m);
 uint64_t ram_for(size_t bytes);
 int sim_env_setup(struct sim_env *e, size_t bytes, bool thp, bool nothp);
+int sim_env_setup_mthp(struct sim_env *e, size_t bytes, unsigned kb);
 int sim_env_teardown(struct sim_env *e);
 int sim_gup_run(struct sim_env *e, const struct gup_cfg *c, struct gup_run *r);
 void gup_summarise(const struct gup_run *r, struct gup_summary *s);

@@ -24,7 +24,7 @@
 
 /* The simulated figures of one std_pin() run. */
 struct pin_sim {
-	struct gup_summary pf, gf, lt, one, th1, th2, thp;
+	struct gup_summary pf, gf, lt, one, th1, th2, thp, m64;
 	struct host_pin u4, us, ut1, ut2;	/* pinmm io_uring: 1 GiB, 4 KiB, 1 and 2 rings */
 	double us_call;
 	uint64_t ut1_ns, ut2_ns;
@@ -111,7 +111,39 @@ static int pin_sim_run(struct pin_sim *s)
 	}
 	if (sim_env_teardown(&e) && !ret)
 		ret = EXIT_FAIL;
+	if (ret)
+		return ret;
+
+	/* M1/M2: the same loop over 64 KiB folios mapped by PTEs. */
+	if (sim_env_setup_mthp(&e, bytes, 64))
+		return EXIT_FAIL;
+	c.thp = false;
+	ret = run_or_fail(&e, &c, &s->m64, &r);
+	if (!ret && e.mthp_folios != (long)(bytes / (64 << 10))) {
+		fprintf(stderr, "pinmm: bench: only %ld of %zu 64 KiB folios\n", e.mthp_folios,
+			bytes / (64 << 10));
+		ret = EXIT_FAIL;
+	}
+	if (sim_env_teardown(&e) && !ret)
+		ret = EXIT_FAIL;
 	return ret;
+}
+
+/* pin_user_pages_fast on 64 KiB folios against 4K pages of the same run (M1, M2). */
+static void pin_rows_mthp(const struct pin_sim *s)
+{
+	struct row *w;
+
+	w = add_row("M1", "pin_user_pages_fast 64K-folio acquire", "ns/page", "<= P1",
+		    s->m64.acq_ns_page);
+	w->verdict = le(w->measured, s->pf.acq_ns_page);
+	snprintf(w->note, sizeof(w->note), "thp.64K=always, PTE-mapped, -n 512, median of 5; "
+		 "P1 (4K) of this run %.2f", s->pf.acq_ns_page);
+	w = add_row("M2", "pin_user_pages_fast 64K-folio release", "ns/page", "<= P2",
+		    s->m64.rel_ns_page);
+	w->verdict = le(w->measured, s->pf.rel_ns_page);
+	snprintf(w->note, sizeof(w->note), "unpin_user_pages; P2 (4K) of this run %.2f",
+		 s->pf.rel_ns_page);
 }
 
 static void pin_host_run(struct pin_host *h)
@@ -241,6 +273,7 @@ int std_pin(bool host)
 		pin_host_run(&h);
 
 	pin_rows_gup_fast(&s, &b);
+	pin_rows_mthp(&s);
 	pin_rows_uring(&s, &h, host);
 	pin_rows_calls(&s, &b);
 	sim_scale = (s.th1.acq_med_ns + s.th1.rel_med_ns) / (s.th2.acq_med_ns + s.th2.rel_med_ns);

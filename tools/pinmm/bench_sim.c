@@ -80,12 +80,14 @@ uint64_t ram_for(size_t bytes)
 	return (ram + PMD_BYTES - 1) & ~(uint64_t)(PMD_BYTES - 1);
 }
 
-int sim_env_setup(struct sim_env *e, size_t bytes, bool thp, bool nothp)
+/* @mthp_kb: 0, or the folio size (KiB) the region is faulted in with. */
+static int env_setup(struct sim_env *e, size_t bytes, bool thp, bool nothp, unsigned mthp_kb)
 {
 	long a;
 	int ret;
 	uint64_t t0;
 	const char one = 1;
+	char key[64];
 
 	memset(e, 0, sizeof(*e));
 	e->bytes = bytes;
@@ -93,6 +95,9 @@ int sim_env_setup(struct sim_env *e, size_t bytes, bool thp, bool nothp)
 	ret = sim_boot(ram_for(bytes), thp, &e->m);
 	if (ret)
 		return ret;
+	snprintf(key, sizeof(key), "thp.%uK", mthp_kb);
+	if (mthp_kb && (ret = pinmm_thp_set(e->m, key, "always")))
+		goto fail;
 	ret = pinmm_proc_create(e->m, &e->p);
 	if (ret)
 		goto fail;
@@ -121,6 +126,10 @@ int sim_env_setup(struct sim_env *e, size_t bytes, bool thp, bool nothp)
 	}
 	e->populate_ns = bench_now_ns() - t0;
 	e->thp_pmds = pinmm_vmstat(e->m, "nr_anon_transparent_hugepages");
+	if (mthp_kb) {
+		snprintf(key, sizeof(key), "hugepages-%ukB/stats/nr_anon", mthp_kb);
+		e->mthp_folios = pinmm_vmstat(e->m, key);
+	}
 	return 0;
 fail:
 	fprintf(stderr, "pinmm: bench: setting up a %zu MiB region failed: %s\n",
@@ -128,6 +137,23 @@ fail:
 	pinmm_shutdown(e->m);
 	e->m = NULL;
 	return ret;
+}
+
+int sim_env_setup(struct sim_env *e, size_t bytes, bool thp, bool nothp)
+{
+	return env_setup(e, bytes, thp, nothp, 0);
+}
+
+/**
+ * sim_env_setup_mthp() - sim_env_setup() on a thp=never machine whose
+ * thp.<@kb>K is always: the region is faulted in as @kb KiB folios,
+ * mapped by PTEs; e->mthp_folios says how many there are.
+ * Context: the bench's main thread.
+ * Return: 0 or -errno (message on stderr).
+ */
+int sim_env_setup_mthp(struct sim_env *e, size_t bytes, unsigned kb)
+{
+	return env_setup(e, bytes, false, false, kb);
 }
 
 int sim_env_teardown(struct sim_env *e)
