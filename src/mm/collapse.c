@@ -120,7 +120,6 @@ static unsigned long max_ptes(const struct collapse_control *cc, uint64_t limit)
 /* What the scan and the isolation count while they walk the 512 PTEs. */
 struct collapse_tally {
 	int none_or_zero, shared, unmapped, referenced;
-	bool writable;
 };
 
 /*
@@ -155,8 +154,6 @@ static int collapse_check_pte(struct vm_area_struct *vma, unsigned long addr, pt
 	}
 	if (!pte_present(e))		/* a migration entry, or swap at isolation */
 		return SCAN_PTE_NON_PRESENT;
-	if (pte_write(e))
-		t->writable = true;
 	page = vm_normal_page(vma, addr, e);
 	if (!page || PageDevmap(page))
 		return SCAN_PAGE_NULL;
@@ -237,9 +234,11 @@ int hpage_collapse_scan_pmd(struct mm_struct *mm, struct vm_area_struct *vma,
 			goto out_unmap;
 		}
 	}
-	if (!t.writable)
-		result = SCAN_PAGE_RO;
-	else if (cc->is_khugepaged &&
+	/*
+	 * No writable-PTE requirement: Linux 6.18 dropped SCAN_PAGE_RO, so a
+	 * range mapped read-only (after fork, or only zero pages) collapses.
+	 */
+	if (cc->is_khugepaged &&
 		 (!t.referenced || (t.unmapped && t.referenced < (int)HPAGE_PMD_NR / 2)))
 		result = SCAN_LACK_REFERENCED_PAGE;
 	else
@@ -376,10 +375,6 @@ static int __collapse_huge_page_isolate(struct vm_area_struct *vma, unsigned lon
 		/* Ours (Linux's LRU isolation reference): step 5 drops the mappings'. */
 		folio_get(folio);
 		cf->folio[cf->nr++] = folio;
-	}
-	if (!t.writable) {
-		result = SCAN_PAGE_RO;
-		goto out;
 	}
 	return SCAN_SUCCEED;
 out:
@@ -572,8 +567,8 @@ static int madvise_collapse_errno(int r)
  * Context: mmap_lock held for reading; released and retaken for each
  * collapse (@vma may be gone on return: the caller looks up again).
  * Return: 0 when every range is PMD-mapped now; -EINVAL (VMA not eligible,
- * or the range cannot be collapsed: holes never faulted, read-only,
- * non-present entries), -EAGAIN (a page is pinned, referenced or locked:
+ * or the range cannot be collapsed: holes never faulted, non-present
+ * entries), -EAGAIN (a page is pinned, referenced or locked:
  * may work later), -EBUSY, -ENOMEM (no 2 MiB block).
  */
 int madvise_collapse(struct vm_area_struct *vma, unsigned long start, unsigned long end)
@@ -586,6 +581,13 @@ int madvise_collapse(struct vm_area_struct *vma, unsigned long start, unsigned l
 
 	if (!thp_vma_allowable_collapse(vma, vma->vm_flags, false))
 		return -EINVAL;
+	/*
+	 * A range that only ever had read faults maps the zero page and has
+	 * no anon_vma yet; Linux 6.18 collapses it (checked on the host
+	 * kernel), so give the VMA its anon_vma as a write fault would.
+	 */
+	if (anon_vma_prepare(vma))
+		return -ENOMEM;
 	hstart = ALIGN(start, PMD_SIZE);
 	hend = end & PMD_MASK;
 	mmgrab(mm);
@@ -610,7 +612,6 @@ int madvise_collapse(struct vm_area_struct *vma, unsigned long start, unsigned l
 			break;
 		case SCAN_PMD_NULL:
 		case SCAN_PTE_NON_PRESENT:
-		case SCAN_PAGE_RO:
 		case SCAN_PAGE_NULL:
 		case SCAN_PAGE_COUNT:
 		case SCAN_PAGE_LOCK:

@@ -3,8 +3,9 @@
  * Description: collapsing PTE-mapped anonymous memory into a PMD-mapped
  * THP, as Linux 6.x: MADV_COLLAPSE of small pages and of a PTE-mapped
  * 2 MiB folio (contents kept, old pages freed, new folio exclusive), its
- * answers (whatever thp= says; -EINVAL for VM_NOHUGEPAGE, shared, file,
- * never-touched and read-only ranges; ranges without a whole aligned PMD
+ * answers (whatever thp= says; -EINVAL for VM_NOHUGEPAGE, shared, file and
+ * never-touched ranges; a range of zero pages only collapses, as Linux 6.18
+ * which dropped SCAN_PAGE_RO; ranges without a whole aligned PMD
  * ignored; -ENOMEM for an unmapped hole; -EAGAIN while a page is pinned or
  * GUP-referenced, with the pin still coherent, then success once it is
  * released); khugepaged (pinmm_khugepaged_scan()): registration by
@@ -215,13 +216,19 @@ static void test_collapse_errors(void **state)
 	raw = test_mmap_anon(p, 2 * HPAGE_SIZE);
 	raw = (raw + HPAGE_SIZE - 1) & ~(HPAGE_SIZE - 1);
 	assert_int_equal(pinmm_madvise(p, raw, HPAGE_SIZE, MADV_COLLAPSE), -EINVAL);
-	/* Only zero pages: nothing writable -> SCAN_PAGE_RO -> -EINVAL. */
+	/*
+	 * Only one zero page mapped, nothing writable: Linux 6.18 collapses it
+	 * (no SCAN_PAGE_RO any more; MADV_COLLAPSE has no max_ptes_none).
+	 */
 	{
 		char c;
 
 		assert_int_equal(pinmm_load(p, raw + 3 * PG, &c, 1), 1);
+		assert_int_equal(pinmm_madvise(p, raw, HPAGE_SIZE, MADV_COLLAPSE), 0);
+		assert_true(gh_info(p, raw).huge_mapped);
+		assert_int_equal(pinmm_load(p, raw + 3 * PG, &c, 1), 1);
+		assert_int_equal(c, 0);
 	}
-	assert_int_equal(pinmm_madvise(p, raw, HPAGE_SIZE, MADV_COLLAPSE), -EINVAL);
 	/* Shared anonymous memory (shmem): -EINVAL, as without CONFIG_SHMEM. */
 	s = pinmm_mmap(p, 0, 4 * MiB, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	assert_true(s > 0);
