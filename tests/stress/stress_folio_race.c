@@ -15,10 +15,11 @@
  * MADV_DONTNEED, the deferred split scan (pinmm_reclaim()), a direct
  * split, a fork whose child writes its copy (COW of one page of a large
  * folio; the parent must never see the child's tag), migration between
- * zones, and refill (unmap the slot, map it again, fault and tag it: the
- * old folios are freed).
+ * zones, collapse (refault part of a 2 MiB slot, whose holes refill with
+ * mTHPs, then MADV_COLLAPSE it into a PMD THP) and refill (unmap the
+ * slot, map it again, fault and tag it: the old folios are freed).
  *
- * To add an operation (the collapse and hugetlb work will): write
+ * To add an operation (the hugetlb work will): write
  * `static void op_x(struct race *r, struct worker *w, unsigned slot)` and
  * add a row to ops[]; stress_run() then also requires that it ran.
  *
@@ -187,6 +188,31 @@ static void op_migrate(struct race *r, struct worker *w, unsigned slot)
 		     ret == -EINVAL, "migrate: %d", ret);
 }
 
+/*
+ * Collapse the 2 MiB slot of the same copy: first fault a random run of it
+ * again (after a partial DONTNEED or split its holes refill with mTHPs of
+ * whatever orders fit), then MADV_COLLAPSE, which refuses while any page
+ * is pinned and otherwise copies every tag into the new THP.
+ */
+static void op_collapse(struct race *r, struct worker *w, unsigned slot)
+{
+	unsigned long a, n;
+	int ret;
+
+	slot = slot - slot % NR_ORDERS + (NR_ORDERS - 1);
+	slot_part(w, slot, &a, &n);
+	pthread_mutex_lock(&r->slot_lock[slot]);
+	for (unsigned long x = a; x < a + n * PAGE_SIZE; x += PAGE_SIZE) {
+		uint64_t v = x;
+
+		(void)pinmm_store(r->p, x, &v, sizeof(v));
+	}
+	pthread_mutex_unlock(&r->slot_lock[slot]);
+	ret = pinmm_madvise(r->p, slot_addr(slot), PMD_SIZE, MADV_COLLAPSE);
+	stress_check(ret == 0 || ret == -EAGAIN || ret == -EINVAL || ret == -ENOMEM ||
+		     ret == -EBUSY, "MADV_COLLAPSE: %d", ret);
+}
+
 static void op_refill(struct race *r, struct worker *w, unsigned slot)
 {
 	(void)w;
@@ -208,6 +234,7 @@ static struct folio_op ops[] = {
 	{ "op split", op_split, 0 },
 	{ "op cow", op_cow, 0 },
 	{ "op migrate", op_migrate, 0 },
+	{ "op collapse", op_collapse, 0 },
 	{ "op refill", op_refill, 0 },
 };
 
@@ -283,7 +310,7 @@ static void test_folio_race(void **state)
 	struct race *r = calloc(1, sizeof(*r));
 	struct worker w[NR_PINNERS + NR_MUTATORS];
 	pthread_t tids[NR_PINNERS + NR_MUTATORS];
-	struct stress_event ev[NR_ORDERS + ARRAY_SIZE(ops) + 6];
+	struct stress_event ev[NR_ORDERS + ARRAY_SIZE(ops) + 7];
 	static char order_names[NR_ORDERS][32];
 	double secs = stress_seconds();
 	unsigned nev = 0;
@@ -327,6 +354,7 @@ static void test_folio_race(void **state)
 	ev[nev++] = (struct stress_event){ "gup_fast_fallback", NULL, r->m };
 	ev[nev++] = (struct stress_event){ "pinned_page_detached", NULL, r->m };
 	ev[nev++] = (struct stress_event){ "pgmigrate_fail", NULL, r->m };
+	ev[nev++] = (struct stress_event){ "thp_collapse_alloc", NULL, r->m };
 	stress_run(&r->st, secs, tids, NR_PINNERS + NR_MUTATORS, ev, nev);
 
 	acquired = pinmm_vmstat(r->m, "nr_foll_pin_acquired");
@@ -339,12 +367,14 @@ static void test_folio_race(void **state)
 		printf(" %s %ld,", ops[i].name + 3, atomic_load(&ops[i].done));
 	printf("\n# folio_race: vmstat: thp_split_page %ld, thp_split_page_failed %ld,"
 	       " gup_fast_fallback %ld, pinned_page_detached %ld, pgmigrate_success %ld,"
-	       " pgmigrate_fail %ld, cow_fault %ld\n", pinmm_vmstat(r->m, "thp_split_page"),
+	       " pgmigrate_fail %ld, cow_fault %ld, thp_collapse_alloc %ld,"
+	       " thp_collapse_refused_refcount %ld\n", pinmm_vmstat(r->m, "thp_split_page"),
 	       pinmm_vmstat(r->m, "thp_split_page_failed"),
 	       pinmm_vmstat(r->m, "gup_fast_fallback"),
 	       pinmm_vmstat(r->m, "pinned_page_detached"),
 	       pinmm_vmstat(r->m, "pgmigrate_success"), pinmm_vmstat(r->m, "pgmigrate_fail"),
-	       pinmm_vmstat(r->m, "cow_fault"));
+	       pinmm_vmstat(r->m, "cow_fault"), pinmm_vmstat(r->m, "thp_collapse_alloc"),
+	       pinmm_vmstat(r->m, "thp_collapse_refused_refcount"));
 	stress_check(acquired == released, "nr_foll_pin_acquired %ld != released %ld",
 		     acquired, released);
 	stress_check(pinmm_audit(r->m) == 0, "pinmm_audit() after the race");
