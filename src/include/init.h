@@ -29,6 +29,8 @@
  *   INITCALL_MM(4)       tmpfs's internal mount       (mm/shmem.c)
  *   INITCALL_MM(5)       KSM state (exit only)        (mm/ksm.c)
  *   INITCALL_MM(6)       the swap device              (mm/swapfile.c)
+ *   INITCALL_MM(7)       hugetlb pools                (mm/hugetlb.c)
+ *   INITCALL_MM(8)       hugetlbfs internal mounts    (mm/hugetlbfs.c)
  *   INITCALL_FS(1)       the VFS namespace            (fs/vfs.c)
  *   INITCALL_FS(2)       pinfs mounts                 (fs/pinfs/super.c)
  *   INITCALL_DRIVERS(1)  RDMA peers (shutdown only)   (drivers/rdma_peer.c)

@@ -137,6 +137,11 @@ enum vm_stat_item {
 	PSWPOUT_PINNED_SKIP,		/* anon folios reclaim kept: maybe DMA-pinned */
 	NR_SWAPCACHE,			/* state: folios in the swap cache */
 	NR_SWAP_USED,			/* state: swap slots in use */
+	/* hugetlb pools (mm/hugetlb.c), state, per size as in sysfs */
+	HUGETLB_NR_2M, HUGETLB_FREE_2M, HUGETLB_RSVD_2M, HUGETLB_SURP_2M,
+	HUGETLB_NR_1G, HUGETLB_FREE_1G, HUGETLB_RSVD_1G, HUGETLB_SURP_1G,
+	HUGETLB_COW,			/* hugetlb write/unshare faults that copied */
+	HUGETLB_SIGBUS,			/* hugetlb faults that raised SIGBUS */
 	WARN_COUNT,			/* WARNs on this machine */
 	OOPS,				/* BUG()s recorded by pinmm_oops() */
 	NR_VM_STAT_ITEMS
@@ -189,6 +194,7 @@ struct pinmm {
 	/* ->invalidate calls per enum mmu_notifier_event (mmu_notifier.c) */
 	atomic_long_t mmu_notifier_events[NR_MMU_NOTIFY_EVENTS];
 	struct swap_info_struct *swap;		/* NULL without swap (swap.h) */
+	struct hugetlb_pools *hugetlb;		/* hstates and pools (hugetlb.h) */
 };
 
 /*

@@ -131,6 +131,8 @@ static const struct cfg_key cfg_keys[] = {
 	  sizeof(((struct pinmm_config *)0)->fail_site), 0 },
 	{ "swap", T_SIZE, OFF(swap), NULL, 0, 0, SWAP_MAX, PAGE_SIZE },
 	{ "swap.latency_us", T_U64, OFF(swap_latency_us), NULL, 0, 0, 10 * 1000 * 1000, 0 },
+	{ "hugepages.2M", T_U64, OFF(hugepages_2m), NULL, 0, 0, 1UL << 20, 0 },
+	{ "hugepages.1G", T_U64, OFF(hugepages_1g), NULL, 0, 0, 1UL << 10, 0 },
 };
 #undef OFF
 
@@ -141,7 +143,7 @@ static const char *const cfg_key_names[ARRAY_SIZE(cfg_keys) + 1] = {
 	"lease_break_ms", "writeback.interval_ms", "pinfs.fail_io", "dax.truncate_wait_ms",
 	"dio.latency_us", "writeback.latency_us", "pinfs.dirty_no_blocks", "shutdown.wait_ms",
 	"fail.nth", "fail.probability", "fail.seed", "fail.times", "fail.site", "swap",
-	"swap.latency_us", NULL,
+	"swap.latency_us", "hugepages.2M", "hugepages.1G", NULL,
 };
 
 static const struct cfg_key *cfg_find(const char *key)

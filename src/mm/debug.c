@@ -245,6 +245,14 @@ static void audit_pgtables(struct audit *a, struct mm_struct *mm)
 
 			if (!pud[j])
 				continue;
+			if (pud_leaf(__pud(pud[j]))) {		/* 1 GiB hugetlb page */
+				unsigned long base = ((unsigned long)i << PGDIR_SHIFT) |
+						     ((unsigned long)j << PUD_SHIFT);
+
+				audit_mapped(a, vma_lookup(mm, base), base, pud_pfn(__pud(pud[j])),
+					     pud_write(__pud(pud[j])), false, true);
+				continue;
+			}
 			pmd = table_of(m, pud[j]);
 			for (int k = 0; k < 512; k++) {
 				unsigned long base = ((unsigned long)i << PGDIR_SHIFT) |

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include "mm.h"
 #include "gup.h"
+#include "hugetlb.h"
 #include "pin_policy.h"
 #include "provenance.h"
 #include "rcu.h"
@@ -302,6 +303,10 @@ struct page *follow_page_mask(struct vm_area_struct *vma, unsigned long address,
 	struct page *page;
 
 	*page_mask = 0;
+	if (is_vm_hugetlb_page(vma)) {
+		page = hugetlb_follow_page_mask(vma, address, flags, page_mask);
+		return page ? page : no_page_table(vma, flags);
+	}
 	pmd = pmd_offset_lookup(mm, address);
 	if (!pmd)
 		return no_page_table(vma, flags);
