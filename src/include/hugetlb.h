@@ -152,6 +152,7 @@ struct page *hugetlb_follow_page_mask(struct vm_area_struct *vma, unsigned long 
 				      unsigned int flags, unsigned long *page_mask);
 bool hugetlb_page_ready(struct vm_area_struct *vma, unsigned long addr, bool write);
 int hugetlb_split_check(struct vm_area_struct *vma, unsigned long addr);
+struct folio *hugetlb_migrate_folio(struct folio *src);
 
 /* hugetlbfs.c: files */
 bool is_file_hugepages(const struct file *file);

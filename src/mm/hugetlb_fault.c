@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "gup.h"
+#include "pagemap.h"
 #include "hugetlb.h"
 
 /**
@@ -432,6 +433,9 @@ void unmap_hugepage_range(struct vm_area_struct *vma, unsigned long start,
 		spin_lock(ptl);
 		entry = ptep_get(ptep);
 		if (!pte_present(entry)) {
+			/* A migration entry holds no reference (hugetlb_migrate_folio()). */
+			if (!details || !details->single_folio)
+				pte_clear(ptep);
 			spin_unlock(ptl);
 			continue;
 		}
@@ -522,6 +526,14 @@ int copy_hugetlb_page_range(struct vm_area_struct *dst_vma, struct vm_area_struc
 		spin_lock(src_ptl);
 		entry = ptep_get(src_pte);
 		if (!pte_present(entry)) {
+			/* Mid-migration: the child gets the entry, read-only if COW. */
+			if (is_migration_entry(entry)) {
+				if (cow && swp_type(entry) == SWP_MIGRATION_WRITE) {
+					entry = swp_entry_to_pte(SWP_MIGRATION_READ, swp_offset(entry));
+					set_pte(src_pte, entry);
+				}
+				set_pte(dst_pte, entry);
+			}
 			spin_unlock(src_ptl);
 			spin_unlock(dst_ptl);
 			continue;
@@ -581,9 +593,12 @@ long hugetlb_change_protection(struct vm_area_struct *vma, unsigned long start,
 		ptl = huge_pte_lockptr(h, mm, ptep);
 		spin_lock(ptl);
 		entry = ptep_get(ptep);
-		if (!pte_none(entry)) {
+		if (pte_present(entry)) {
 			set_pte(ptep, __pte(pmd_val(pmd_modify(__pmd(pte_val(entry)), newprot))));
 			pages++;
+		} else if (is_migration_entry(entry) && swp_type(entry) == SWP_MIGRATION_WRITE &&
+			   !(pgprot_val(newprot) & _PAGE_RW)) {
+			set_pte(ptep, swp_entry_to_pte(SWP_MIGRATION_READ, swp_offset(entry)));
 		}
 		spin_unlock(ptl);
 	}
@@ -677,4 +692,201 @@ int hugetlb_split_check(struct vm_area_struct *vma, unsigned long addr)
 	if (is_vm_hugetlb_page(vma) && (addr & ~huge_page_mask(hstate_vma(vma))))
 		return -EINVAL;
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* FOLL_LONGTERM migration                                              */
+
+/*
+ * One migration of a hugetlb folio, Linux's migrate_pages() of a hugetlb
+ * folio into alloc_hugetlb_folio_nodemask()'s target, with the protocol of
+ * migrate.c: every mapping becomes a migration entry (an exclusive anon
+ * page is made shareable, which fails if it may be pinned), the refcount
+ * is frozen at the references known, contents and page-cache slots move,
+ * and the entries become mappings of the new folio.  The fault mutex of
+ * the page is held throughout: a fault on a migration entry waits for it.
+ */
+struct hugetlb_mig {
+	struct folio *src, *dst;	/* dst NULL: restore src */
+	struct hstate *h;
+	pgoff_t pgoff;			/* base-page index of the folio */
+	int entries;
+	bool exclusive;			/* src was PageAnonExclusive */
+	bool failed;
+};
+
+typedef void (*hmig_fn)(struct vm_area_struct *vma, unsigned long addr, pte_t *ptep,
+			struct hugetlb_mig *mig);
+
+/* Call @fn on the entry of every hugetlb VMA that maps the folio's index. */
+static void hugetlb_mig_walk(struct anon_vma *av, struct address_space *mapping,
+			     struct hugetlb_mig *mig, hmig_fn fn)
+{
+	struct rw_semaphore *sem = av ? &av->rwsem : &mapping->i_mmap_rwsem;
+	struct list_head *head = av ? &av->vmas : &mapping->i_mmap;
+	struct vm_area_struct *vma;
+
+	down_read(sem);
+	for (struct list_head *pos = head->next; pos != head && !mig->failed; pos = pos->next) {
+		unsigned long addr, sz = huge_page_size(mig->h);
+		spinlock_t *ptl;
+		pte_t *ptep;
+
+		vma = av ? list_entry(pos, struct vm_area_struct, anon_vma_node)
+			 : list_entry(pos, struct vm_area_struct, shared_node);
+		if (!is_vm_hugetlb_page(vma) || mig->pgoff < vma->vm_pgoff ||
+		    mig->pgoff >= vma->vm_pgoff + vma_pages(vma))
+			continue;
+		addr = vma->vm_start + ((mig->pgoff - vma->vm_pgoff) << PAGE_SHIFT);
+		ptep = huge_pte_offset(vma->vm_mm, addr, sz);
+		if (!ptep)
+			continue;
+		ptl = huge_pte_lockptr(mig->h, vma->vm_mm, ptep);
+		spin_lock(ptl);
+		fn(vma, addr, ptep, mig);
+		spin_unlock(ptl);
+	}
+	up_read(sem);
+}
+
+/* Step 1: a mapping of src becomes a migration entry. */
+static void hmig_unmap_one(struct vm_area_struct *vma, unsigned long addr, pte_t *ptep,
+			   struct hugetlb_mig *mig)
+{
+	pte_t old = ptep_get(ptep);
+
+	if (!pte_present(old) || pte_pfn(old) != folio_pfn(mig->src))
+		return;
+	old = ptep_get_and_clear(ptep);
+	if (folio_test_anon(mig->src) && PageAnonExclusive(&mig->src->page)) {
+		if (folio_try_share_anon_rmap_pte(mig->src, &mig->src->page)) {
+			set_pte(ptep, old);	/* maybe pinned: leave it */
+			mig->failed = true;
+			return;
+		}
+		mig->exclusive = true;
+	}
+	set_pte(ptep, swp_entry_to_pte(pte_write(old) ? SWP_MIGRATION_WRITE : SWP_MIGRATION_READ,
+				       folio_pfn(mig->src)));
+	hugetlb_remove_rmap(mig->src);
+	folio_put(mig->src);		/* the mapping's reference; ours keeps it */
+	mig->entries++;
+}
+
+/* Step 4: a migration entry becomes a mapping of dst (or of src again). */
+static void hmig_remap_one(struct vm_area_struct *vma, unsigned long addr, pte_t *ptep,
+			   struct hugetlb_mig *mig)
+{
+	struct folio *to = mig->dst ? mig->dst : mig->src;
+	pte_t e = ptep_get(ptep);
+	bool write;
+
+	if (!is_migration_entry(e) || swp_offset(e) != folio_pfn(mig->src))
+		return;
+	write = swp_type(e) == SWP_MIGRATION_WRITE && (vma->vm_flags & VM_WRITE);
+	folio_get(to);
+	hugetlb_add_rmap(to);
+	set_pte(ptep, make_huge_pte(vma, to, write));
+}
+
+/* The rmap root of @folio and the file whose fault mutex covers it. */
+static struct address_space *hugetlb_mig_target(struct folio *folio, struct anon_vma **avp)
+{
+	struct address_space *key = NULL;
+	struct vm_area_struct *vma;
+	struct anon_vma *av;
+
+	*avp = NULL;
+	if (!folio_test_anon(folio))
+		return READ_ONCE(folio->mapping);
+	av = folio_anon_vma(folio);
+	*avp = av;
+	down_read(&av->rwsem);
+	list_for_each_entry(vma, &av->vmas, anon_vma_node)
+		if (is_vm_hugetlb_page(vma) && folio->index >= vma->vm_pgoff &&
+		    folio->index < vma->vm_pgoff + vma_pages(vma)) {
+			key = vma->vm_file->f_mapping;
+			break;
+		}
+	up_read(&av->rwsem);
+	return key;
+}
+
+/**
+ * hugetlb_migrate_folio() - move hugetlb @src out of ZONE_MOVABLE/CMA for
+ * a long-term pin: into a free pool page of ZONE_NORMAL that no
+ * reservation needs (Linux's alloc_hugetlb_folio_nodemask()).
+ * @src: the folio; the caller holds one reference (its isolation
+ *	reference), which is consumed.
+ *
+ * Context: mmap_lock held for reading (GUP); takes the fault mutex.
+ * Return: the new folio with the caller's reference, ERR_PTR(-ENOMEM)
+ * when the pool has no such page, ERR_PTR(-EAGAIN) when @src has other
+ * references (another pin) or went away meanwhile.
+ */
+struct folio *hugetlb_migrate_folio(struct folio *src)
+{
+	struct pinmm *m = folio_machine(src);
+	struct hugetlb_mig mig = { .src = src, .h = folio_hstate(src), .pgoff = src->index };
+	struct address_space *mapping, *key;
+	struct anon_vma *av;
+	struct mutex *fm;
+	int expected;
+
+	key = hugetlb_mig_target(src, &av);
+	if (!key) {
+		folio_put(src);
+		return ERR_PTR(-EAGAIN);
+	}
+	mapping = av ? NULL : key;
+	fm = hugetlb_fault_mutex(m, key, mig.pgoff >> mig.h->order);
+	mutex_lock(fm);
+	mig.dst = dequeue_hugetlb_folio(m, mig.h, false, true);
+	if (!mig.dst) {
+		mutex_unlock(fm);
+		folio_put(src);
+		return ERR_PTR(-ENOMEM);
+	}
+	hugetlb_mig_walk(av, mapping, &mig, hmig_unmap_one);
+	expected = 1 + (mapping && READ_ONCE(src->mapping) == mapping);
+	if (mig.failed || !folio_ref_freeze(src, expected)) {
+		struct folio *dst = mig.dst;
+
+		mig.dst = NULL;
+		mig.failed = false;
+		hugetlb_mig_walk(av, mapping, &mig, hmig_remap_one);
+		if (mig.exclusive)
+			SetPageAnonExclusive(&src->page);
+		mutex_unlock(fm);
+		folio_put(dst);
+		folio_put(src);
+		return ERR_PTR(-EAGAIN);
+	}
+	copy_huge_folio(m, mig.dst, src);
+	mig.dst->index = src->index;
+	if (av) {
+		get_anon_vma(av);
+		if (mig.exclusive)
+			SetPageAnonExclusive(&mig.dst->page);
+		smp_store_release(&mig.dst->mapping, src->mapping);
+	} else if (expected == 2) {
+		unsigned long nr = folio_nr_pages(src);
+
+		folio_get(mig.dst);		/* the page cache's */
+		WRITE_ONCE(mig.dst->mapping, mapping);
+		spin_lock(&mapping->i_pages_lock);
+		for (unsigned long i = 0; i < nr; i++)
+			page_index_replace(&mapping->i_pages, src->index + i, mig.dst);
+		spin_unlock(&mapping->i_pages_lock);
+	}
+	hugetlb_mig_walk(av, mapping, &mig, hmig_remap_one);
+	mutex_unlock(fm);
+	/* src: no mapping, no cache slot, refcount frozen at 0: back to the pool. */
+	if (av)
+		put_anon_vma(av);
+	WRITE_ONCE(src->mapping, NULL);
+	ClearPageAnonExclusive(&src->page);
+	free_huge_folio(src);
+	count_vm_event(m, PGMIGRATE_SUCCESS);
+	return mig.dst;
 }
