@@ -14,8 +14,13 @@
  * page, the huge zero page, memfd and tmpfile private mappings, each also
  * swapped out with MADV_PAGEOUT first (the machine boots with swap) and
  * R/O-mapped through soft-dirty tracking (clear_refs 4), and a THP half of
- * which was moved by mremap().  pinmm has no hugetlb: hugetlb sizes are
- * not detected (not run).
+ * which was moved by mremap(), and hugetlb pages of every size the machine
+ * has a pool for (anonymous MAP_HUGETLB, and private mappings of an
+ * MFD_HUGETLB memfd), as the kernel's run_with_hugetlb() and
+ * run_with_memfd_hugetlb() over detect_hugetlb_page_sizes().  The machine
+ * gets a 2 MiB pool only: the io_uring cases move the whole buffer through
+ * a pinfs file, minutes for a 1 GiB page (PUD leaves are covered by
+ * tests/unit/test_hugetlb*.c).
  *
  * pinmm addition: "R/O GUP pin on R/O-mapped shared page after child write"
  * - the child writes its copy (COW in the child) before the parent pins.
@@ -28,6 +33,8 @@ static size_t pmdsize;
 static int nr_thpsizes;
 static size_t thpsizes[20];
 static bool has_huge_zeropage;
+static int nr_hugetlbsizes;
+static size_t hugetlbsizes[2];
 static int gup_fd;
 
 static void clear_softdirty(void)
@@ -736,6 +743,42 @@ static const struct test_case anon_test_cases[] = {
 	},
 };
 
+static void run_with_hugetlb(test_fn fn, const char *desc, size_t hugetlbsize)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB;
+	char *mem, *dummy;
+
+	log_test_start("%s ... with hugetlb (%zu kB)", desc, hugetlbsize / 1024);
+
+	flags |= __builtin_ctzll(hugetlbsize) << MAP_HUGE_SHIFT;
+
+	mem = mmap(NULL, hugetlbsize, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (mem == MAP_FAILED) {
+		ksft_print_msg("need more free huge pages\n");
+		log_test_result(KSFT_SKIP);
+		return;
+	}
+
+	/* Populate a huge page. */
+	memset(mem, 1, hugetlbsize);
+
+	/*
+	 * COW and unsharing need a second free huge page, else the fault
+	 * would be SIGBUS: reserve one and give it back.
+	 */
+	dummy = mmap(NULL, hugetlbsize, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (dummy == MAP_FAILED) {
+		ksft_print_msg("need more free huge pages\n");
+		log_test_result(KSFT_SKIP);
+		goto munmap;
+	}
+	munmap(dummy, hugetlbsize);
+
+	fn(mem, hugetlbsize, true);
+munmap:
+	munmap(mem, hugetlbsize);
+}
+
 static void run_anon_test_case(struct test_case const *test_case)
 {
 	int i;
@@ -757,6 +800,8 @@ static void run_anon_test_case(struct test_case const *test_case)
 		run_with_partial_mremap_thp(test_case->fn, test_case->desc, size);
 		run_with_partial_shared_thp(test_case->fn, test_case->desc, size);
 	}
+	for (i = 0; i < nr_hugetlbsizes; i++)
+		run_with_hugetlb(test_case->fn, test_case->desc, hugetlbsizes[i]);
 }
 
 static void run_anon_test_cases(void)
@@ -776,6 +821,7 @@ static int tests_per_anon_test_case(void)
 	tests += 6 * nr_thpsizes;
 	if (pmdsize)
 		tests += 2;
+	tests += nr_hugetlbsizes;
 	return tests;
 }
 
@@ -995,6 +1041,57 @@ close:
 	fclose(file);
 }
 
+static void run_with_memfd_hugetlb(non_anon_test_fn fn, const char *desc,
+				   size_t hugetlbsize)
+{
+	int flags = MFD_HUGETLB;
+	char *mem, *smem;
+	int fd;
+
+	log_test_start("%s ... with memfd hugetlb (%zu kB)", desc, hugetlbsize / 1024);
+
+	flags |= __builtin_ctzll(hugetlbsize) << MFD_HUGE_SHIFT;
+
+	fd = memfd_create("test", flags);
+	if (fd < 0) {
+		ksft_perror("memfd_create() failed");
+		log_test_result(KSFT_SKIP);
+		return;
+	}
+
+	/* File consists of a single page filled with zeroes. */
+	if (fallocate(fd, 0, 0, hugetlbsize)) {
+		ksft_perror("need more free huge pages");
+		log_test_result(KSFT_SKIP);
+		goto close;
+	}
+
+	mem = mmap(NULL, hugetlbsize, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	if (mem == MAP_FAILED) {
+		ksft_perror("need more free huge pages");
+		log_test_result(KSFT_SKIP);
+		goto close;
+	}
+	smem = mmap(NULL, hugetlbsize, PROT_READ, MAP_SHARED, fd, 0);
+	if (smem == MAP_FAILED) {
+		ksft_perror("mmap() failed");
+		log_test_result(KSFT_FAIL);
+		goto munmap;
+	}
+
+	/* Fault the page in. */
+	FORCE_READ(mem);
+	FORCE_READ(smem);
+
+	fn(mem, smem, hugetlbsize);
+munmap:
+	munmap(mem, hugetlbsize);
+	if (smem != MAP_FAILED)
+		munmap(smem, hugetlbsize);
+close:
+	close(fd);
+}
+
 struct non_anon_test_case {
 	const char *desc;
 	non_anon_test_fn fn;
@@ -1028,6 +1125,8 @@ static void run_non_anon_test_case(struct non_anon_test_case const *test_case)
 	run_with_tmpfile(test_case->fn, test_case->desc);
 	if (pmdsize)
 		run_with_huge_zeropage(test_case->fn, test_case->desc);
+	for (int i = 0; i < nr_hugetlbsizes; i++)
+		run_with_memfd_hugetlb(test_case->fn, test_case->desc, hugetlbsizes[i]);
 }
 
 static void run_non_anon_test_cases(void)
@@ -1046,6 +1145,7 @@ static int tests_per_non_anon_test_case(void)
 
 	if (pmdsize)
 		tests += 1;
+	tests += nr_hugetlbsizes;
 	return tests;
 }
 
@@ -1053,7 +1153,7 @@ int main(int argc, char **argv)
 {
 	static const char *const machine[] = {
 		"ram", "256M", "debug", "2", "quiet", "1", "thp", "madvise",
-		"swap", "16M", NULL,
+		"swap", "16M", "hugepages.2M", "4", NULL,
 	};
 
 	ksft_boot(machine);
@@ -1061,6 +1161,11 @@ int main(int argc, char **argv)
 	pmdsize = 2 * 1024 * 1024;
 	thpsizes[nr_thpsizes++] = pmdsize;	/* no mTHP in pinmm */
 	has_huge_zeropage = true;
+	/* detect_hugetlb_page_sizes(): the sizes with a pool. */
+	if (pinmm_vmstat(ksft_machine, "nr_hugepages_2048kB") > 0)
+		hugetlbsizes[nr_hugetlbsizes++] = 2 * 1024 * 1024;
+	if (pinmm_vmstat(ksft_machine, "nr_hugepages_1048576kB") > 0)
+		hugetlbsizes[nr_hugetlbsizes++] = 1024UL * 1024 * 1024;
 	gup_fd = pinmm_gup_test_open(self);
 
 	ksft_print_header();
