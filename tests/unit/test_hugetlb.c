@@ -261,6 +261,10 @@ static void test_madvise(void **state)
 	assert_int_equal(test_load8(p, (unsigned long)a), 0);
 	assert_int_equal(pinmm_madvise(p, (unsigned long)a, 2 * HP2M, MADV_MERGEABLE), 0);
 	assert_int_equal(pinmm_madvise(p, (unsigned long)a, 2 * HP2M, MADV_NOHUGEPAGE), 0);
+	/* hugetlb mremap is not modelled: -EINVAL, the mapping unchanged. */
+	assert_int_equal(pinmm_mremap(p, (unsigned long)a, 2 * HP2M, 2 * HP2M, MREMAP_MAYMOVE,
+				      0), -EINVAL);
+	assert_int_equal(test_load8(p, (unsigned long)a + HP2M), 2);
 	assert_int_equal(pinmm_audit(m), 0);
 	test_shutdown_clean(m);
 }
