@@ -98,6 +98,8 @@ int check_vma_flags(struct vm_area_struct *vma, unsigned int gup_flags)
 		return -EFAULT;
 	if ((gup_flags & FOLL_ANON) && !vma_is_anonymous(vma))
 		return -EFAULT;
+	if ((gup_flags & FOLL_SPLIT_PMD) && is_vm_hugetlb_page(vma))
+		return -EOPNOTSUPP;	/* hugetlb leaves are never split */
 	/* fs.pinned_policy: fsdax needs a lease, the page cache depends. */
 	if (longterm_file_pin(vma, gup_flags)) {
 		int err = pin_policy_longterm_file(vma, gup_flags);

@@ -26,8 +26,8 @@
 			     FOLL_PCI_P2PDMA | FOLL_HONOR_NUMA_FAULT)
 
 /*
- * gup_fast_folio_allowed() - §3.4: without the VMA, only anonymous and
- * shmem folios may take a writable long-term pin; a truncated folio (no
+ * gup_fast_folio_allowed() - §3.4: without the VMA, only anonymous, shmem
+ * and hugetlb folios may take a writable long-term pin; a truncated folio (no
  * mapping) never.  shmem is recognised by PG_swapbacked on a file folio,
  * which avoids dereferencing a mapping that may be going away.
  */
@@ -37,6 +37,9 @@ static bool gup_fast_folio_allowed(struct folio *folio, unsigned int flags)
 
 	if ((flags & (FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE)) !=
 	    (FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE))
+		return true;
+	/* hugetlbfs does no writeback: its pages may be pinned so (§3.4). */
+	if (folio_test_Hugetlb(folio))
 		return true;
 	mapping = (unsigned long)READ_ONCE(folio->mapping);
 	if (!mapping)

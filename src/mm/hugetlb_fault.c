@@ -638,9 +638,16 @@ struct page *hugetlb_follow_page_mask(struct vm_area_struct *vma, unsigned long 
 	entry = ptep_get(ptep);
 	if (!pte_present(entry) || pte_protnone(entry))
 		goto out;
-	if ((flags & FOLL_WRITE) && !pte_write(entry))
-		goto out;
 	folio = page_folio(pfn_to_page_m(m, pte_pfn(entry)));
+	/*
+	 * A write through a read-only entry: only FOLL_FORCE into a private
+	 * mapping, once the fault made the page exclusively ours (Linux's
+	 * can_follow_write_pte()); else fault (which copies or reuses).
+	 */
+	if ((flags & FOLL_WRITE) && !pte_write(entry) &&
+	    !((flags & FOLL_FORCE) && is_cow_mapping(vma->vm_flags) &&
+	      folio_test_anon(folio) && PageAnonExclusive(&folio->page)))
+		goto out;
 	if (!pte_write(entry) && gup_must_unshare(vma, flags, &folio->page)) {
 		page = ERR_PTR(-EMLINK);
 		goto out;

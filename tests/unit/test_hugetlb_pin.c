@@ -71,7 +71,7 @@ static void test_pin_slow_faults_in(void **state)
 	long a = map_huge(p, 2 * HP2M, MAP_SHARED);
 	struct page **pages = pages_alloc(1024);
 	struct pinmm_page_info pi;
-	long n;
+	long n, before;
 
 	(void)state;
 	/* Across the boundary of two huge pages, starting mid-page. */
@@ -86,6 +86,16 @@ static void test_pin_slow_faults_in(void **state)
 	assert_int_equal(pinmm_page_info(p, (unsigned long)a + HP2M, &pi), 0);
 	assert_int_equal(pi.pincount, 8);
 	unpin_user_pages(pages, 16);
+	/* A writable long-term pin of shared hugetlb needs no slow path (§3.4). */
+	before = vm(m, "gup_fast_fallback");
+	assert_int_equal(pin_user_pages_fast((unsigned long)a, 512, FOLL_WRITE | FOLL_LONGTERM,
+					     pages), 512);
+	assert_int_equal(vm(m, "gup_fast_fallback"), before);
+	unpin_user_pages(pages, 512);
+	/* FOLL_SPLIT_PMD on hugetlb: -EOPNOTSUPP, as Linux. */
+	mmap_read_lock(pinmm_proc_mm(p));
+	assert_int_equal(get_user_pages((unsigned long)a, 1, FOLL_SPLIT_PMD, pages), -EOPNOTSUPP);
+	mmap_read_unlock(pinmm_proc_mm(p));
 	/* GUP (FOLL_GET) adds references, not pins. */
 	assert_int_equal(get_user_pages_fast((unsigned long)a, 3, 0, pages), 3);
 	assert_int_equal(pinmm_page_info(p, (unsigned long)a, &pi), 0);
@@ -219,6 +229,39 @@ static void test_ro_pin_unshares(void **state)
 	test_shutdown_clean(m);
 }
 
+/*
+ * FOLL_FORCE write into a read-only private mapping (ptrace's poke): the
+ * fault copies the page, the pin gets the private copy, the mapping stays
+ * read-only, and the GUP does not loop.
+ */
+static void test_force_write_ro_private(void **state)
+{
+	struct pinmm *m = test_boot("ram=256M", "hugepages.2M=3", "debug=2", NULL);
+	struct pinmm_proc *p = test_proc(m), *c;
+	long a = map_huge(p, HP2M, MAP_PRIVATE);
+	struct pinmm_page_info pi;
+	struct page *page;
+	long n;
+
+	(void)state;
+	test_store8(p, (unsigned long)a, 3);
+	assert_int_equal(pinmm_fork(p, &c), 0);
+	assert_int_equal(pinmm_mprotect(p, (unsigned long)a, HP2M, PROT_READ), 0);
+	mmap_read_lock(pinmm_proc_mm(p));
+	n = pin_user_pages((unsigned long)a, 1, FOLL_WRITE | FOLL_FORCE, &page);
+	mmap_read_unlock(pinmm_proc_mm(p));
+	assert_int_equal(n, 1);
+	((uint8_t *)kmap_local_page(page))[0] = 4;
+	assert_int_equal(pinmm_page_info(p, (unsigned long)a, &pi), 0);
+	assert_false(pi.writable);
+	assert_true(pi.anon_exclusive);
+	assert_int_equal(test_load8(p, (unsigned long)a), 4);
+	assert_int_equal(test_load8(c, (unsigned long)a), 3);
+	unpin_user_page(page);
+	assert_int_equal(pinmm_exit(c), 0);
+	test_shutdown_clean(m);
+}
+
 /* FOLL_LONGTERM moves a hugetlb page out of ZONE_MOVABLE into a pool page elsewhere. */
 static void test_longterm_migrates_out_of_movable(void **state)
 {
@@ -279,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_pin_fast_pud),
 		cmocka_unit_test(test_fork_copies_pinned),
 		cmocka_unit_test(test_ro_pin_unshares),
+		cmocka_unit_test(test_force_write_ro_private),
 		cmocka_unit_test(test_longterm_migrates_out_of_movable),
 		cmocka_unit_test(test_longterm_no_target),
 	};
