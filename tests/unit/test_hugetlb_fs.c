@@ -5,7 +5,9 @@
  * hole punch (with a pinned page), fallocate (mm/hugetlbfs.c).
  */
 #include "helpers.h"
+#include <stdio.h>
 #include <pinmm/linux.h>
+#include <pinmm/dio.h>
 
 #define HP2M (2 * MiB)
 
@@ -191,6 +193,52 @@ static void test_shared_reserves_once(void **state)
 	test_shutdown_clean(m);
 }
 
+/*
+ * Port of the kernel's selftests/mm/hugetlb_dio.c: O_DIRECT writes from a
+ * hugetlb buffer, at the same four offsets, must leave the pool as they
+ * found it once the buffer is unmapped (the DIO pins are released, no huge
+ * page leaks).
+ */
+static void test_hugetlb_dio(void **state)
+{
+	struct test_imgdir *t = *state;
+	static const struct { unsigned long start, end; } cases[] = {
+		{ 0, 4096 },			/* within the first base page */
+		{ 2 * 4096, HP2M },		/* from the third base page to the end */
+		{ 2 * 4096, 3 * 4096 },		/* the third base page only */
+		{ 0, HP2M },			/* the whole huge page */
+	};
+	char img_kv[200];
+	struct pinmm *m;
+	struct pinmm_proc *p;
+	int fd;
+
+	snprintf(img_kv, sizeof(img_kv), "pinfs.image=%s", t->img);
+	m = test_boot("ram=256M", "hugepages.2M=2", "debug=2", "quiet=1", img_kv,
+		      "pinfs.size=16M", NULL);
+	p = test_proc(m);
+	fd = pinmm_open(p, "/data/dio", O_RDWR | O_CREAT | O_DIRECT, 0644);
+	assert_true(fd >= 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		long free_before = FREE2M(m), a;
+		struct pinmm_dio *d;
+
+		a = pinmm_mmap(p, 0, HP2M, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+		assert_true(a > 0);
+		test_store8(p, (unsigned long)a + cases[i].start, 'A');
+		assert_int_equal(pinmm_dio_submit(p, fd, PINMM_DIO_WRITE,
+						  (unsigned long)a + cases[i].start,
+						  cases[i].end - cases[i].start, 0, &d), 0);
+		assert_int_equal(test_dio_wait(d), (long)(cases[i].end - cases[i].start));
+		assert_int_equal(pinmm_munmap(p, (unsigned long)a, HP2M), 0);
+		assert_int_equal(FREE2M(m), free_before);
+		assert_int_equal(RSVD2M(m), 0);
+	}
+	assert_int_equal(pinmm_close(p, fd), 0);
+	test_shutdown_clean(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +247,8 @@ int main(void)
 		cmocka_unit_test(test_truncate_with_pin),
 		cmocka_unit_test(test_punch_and_fallocate),
 		cmocka_unit_test(test_shared_reserves_once),
+		cmocka_unit_test_setup_teardown(test_hugetlb_dio, test_imgdir_setup,
+						test_imgdir_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
