@@ -63,6 +63,26 @@ extern "C" {
 #define MFD_CLOEXEC		0x0001U
 #define MFD_ALLOW_SEALING	0x0002U
 #endif
+#ifndef MFD_HUGETLB
+#define MFD_HUGETLB		0x0004U
+#endif
+#ifndef MAP_HUGETLB
+#define MAP_HUGETLB		0x40000
+#endif
+#ifndef MAP_HUGE_SHIFT
+#define MAP_HUGE_SHIFT		26
+#define MAP_HUGE_MASK		0x3f
+#endif
+#ifndef MAP_HUGE_2MB
+#define MAP_HUGE_2MB		(21 << MAP_HUGE_SHIFT)
+#define MAP_HUGE_1GB		(30 << MAP_HUGE_SHIFT)
+#endif
+#ifndef MFD_HUGE_2MB
+#define MFD_HUGE_SHIFT		MAP_HUGE_SHIFT
+#define MFD_HUGE_MASK		MAP_HUGE_MASK
+#define MFD_HUGE_2MB		MAP_HUGE_2MB
+#define MFD_HUGE_1GB		MAP_HUGE_1GB
+#endif
 #ifndef FALLOC_FL_KEEP_SIZE
 #define FALLOC_FL_KEEP_SIZE	0x01
 #define FALLOC_FL_PUNCH_HOLE	0x02
@@ -144,6 +164,8 @@ struct pinmm_config {
 	uint64_t ksm_sleep_ms;		/* ksmd thread period (a pass each), 0 = none */
 	/* thp.<size>K: per-size anonymous THP policy, [order - PINMM_THP_MIN_ORDER] */
 	enum pinmm_thp_mode thp_size[PINMM_THP_NR_SIZES];
+	uint64_t hugepages_2m;		/* hugepages.2M: 2 MiB hugetlb pool size */
+	uint64_t hugepages_1g;		/* hugepages.1G: 1 GiB hugetlb pool size */
 };
 
 /**
@@ -488,7 +510,8 @@ PINMM_API int pinmm_clear_refs(struct pinmm_proc *p, int what);
  * @p: the process.
  * @path: absolute path in the machine's namespace: /dev/shm/NAME and
  *	/tmp/NAME (tmpfs), /data/NAME (pinfs, when pinfs.image is set),
- *	/dax/NAME (pinfs in DAX mode, when pmem is set).
+ *	/dax/NAME (pinfs in DAX mode, when pmem is set), /dev/hugepages/NAME
+ *	and /dev/hugepages1G/NAME (hugetlbfs, 2 MiB and 1 GiB pages).
  * @flags: O_RDONLY, O_WRONLY or O_RDWR, with O_CREAT, O_EXCL, O_TRUNC.
  * @mode: stored with a new file, not enforced.
  *
@@ -623,6 +646,7 @@ PINMM_API long pinmm_fstat_size(struct pinmm_proc *p, int fd);
 #define PINMM_TMPFS_MAGIC		0x01021994	/* /dev/shm, /tmp, memfd */
 #define PINMM_PINFS_MAGIC		0x53464e50	/* /data/, /dax/ */
 #define PINMM_ANON_INODE_FS_MAGIC	0x09041934	/* io_uring, gup_test, ... */
+#define PINMM_HUGETLBFS_MAGIC		0x958458f6	/* /dev/hugepages, MFD_HUGETLB */
 
 /*
  * struct pinmm_statfs - what fstatfs(2) says about a file's filesystem.
@@ -700,6 +724,7 @@ struct pinmm_page_info {
 	bool shmem;			/* tmpfs / shared anonymous page */
 	bool ksm;			/* a KSM page (api.md §4) */
 	bool swapped;			/* a swap entry in the page table */
+	bool hugetlb;			/* a hugetlb page (api.md §4) */
 };
 /**
  * pinmm_page_info() - the state of the page mapped at @addr in @p.

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "hugetlb.h"
 #include "pagemap.h"
 #include "rcu.h"
 
@@ -108,7 +109,8 @@ int pinmm_open(struct pinmm_proc *p, const char *path, int flags, unsigned mode)
  * pinmm_memfd_create() - an anonymous tmpfs file, opened read-write.
  * @p: the process.
  * @name: for debugging; the file is called "memfd:<name>".
- * @flags: MFD_CLOEXEC, MFD_ALLOW_SEALING.
+ * @flags: MFD_CLOEXEC, MFD_ALLOW_SEALING; MFD_HUGETLB with MFD_HUGE_* size
+ *	bits for a hugetlbfs file (-ENODEV for a size the machine has not).
  *
  * Context: any thread.
  * Return: the descriptor; -EINVAL (NULL @p, other flags, name over 249
@@ -122,6 +124,8 @@ int pinmm_memfd_create(struct pinmm_proc *p, const char *name, unsigned flags)
 	err = proc_check(p);
 	if (err)
 		return err;
+	if (flags & MFD_HUGETLB)
+		return install_or_put(p, hugetlb_memfd_create(p->machine, name, flags));
 	return install_or_put(p, memfd_file_create(p->machine, name, flags));
 }
 

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "init.h"
+#include "hugetlb.h"
 #include "pagemap.h"
 
 #define NR_OPEN_MAX	1024		/* RLIMIT_NOFILE */
@@ -326,6 +327,9 @@ static int vfs_exit(struct pinmm *m);
 static int vfs_init(struct pinmm *m)
 {
 	static const char *const tmpfs_prefixes[] = { "/dev/shm/", "/tmp/" };
+	static const struct { const char *prefix; unsigned long size; } hugetlbfs_prefixes[] = {
+		{ "/dev/hugepages/", PMD_SIZE }, { "/dev/hugepages1G/", PUD_SIZE },
+	};
 	struct pinmm_vfs *vfs = kzalloc(sizeof(*vfs));
 	struct super_block *sb;
 
@@ -337,6 +341,17 @@ static int vfs_init(struct pinmm *m)
 
 	for (size_t i = 0; i < ARRAY_SIZE(tmpfs_prefixes); i++) {
 		sb = shmem_fill_super(m, tmpfs_prefixes[i]);
+		if (IS_ERR(sb))
+			goto fail;
+		if (vfs_mount(m, sb)) {
+			sb->s_op->put_super(sb);
+			goto fail;
+		}
+	}
+	/* hugetlbfs where distributions mount it, and a 1 GiB instance. */
+	for (size_t i = 0; i < ARRAY_SIZE(hugetlbfs_prefixes); i++) {
+		sb = hugetlbfs_fill_super(m, hugetlbfs_prefixes[i].prefix,
+					  size_to_hstate(m, hugetlbfs_prefixes[i].size));
 		if (IS_ERR(sb))
 			goto fail;
 		if (vfs_mount(m, sb)) {

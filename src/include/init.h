@@ -31,6 +31,8 @@
  *   INITCALL_MM(6)       the swap device              (mm/swapfile.c)
  *   INITCALL_MM(7)       khugepaged and its thread    (mm/khugepaged.c)
  *   INITCALL_MM(9)       the deferred split queue     (mm/mthp.c)
+ *   INITCALL_MM(10)      hugetlb pools                (mm/hugetlb.c)
+ *   INITCALL_MM(11)      hugetlbfs internal mounts    (mm/hugetlbfs.c)
  *   INITCALL_FS(1)       the VFS namespace            (fs/vfs.c)
  *   INITCALL_FS(2)       pinfs mounts                 (fs/pinfs/super.c)
  *   INITCALL_DRIVERS(1)  RDMA peers (shutdown only)   (drivers/rdma_peer.c)

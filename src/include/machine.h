@@ -146,6 +146,11 @@ enum vm_stat_item {
 	THP_SCAN_EXCEED_SHARED_PTE,
 	KHUGEPAGED_PAGES_COLLAPSED,	/* THPs made by khugepaged (pages_collapsed) */
 	KHUGEPAGED_FULL_SCANS,		/* khugepaged passes (full_scans) */
+	/* hugetlb pools (mm/hugetlb.c), state, per size as in sysfs */
+	HUGETLB_NR_2M, HUGETLB_FREE_2M, HUGETLB_RSVD_2M, HUGETLB_SURP_2M,
+	HUGETLB_NR_1G, HUGETLB_FREE_1G, HUGETLB_RSVD_1G, HUGETLB_SURP_1G,
+	HUGETLB_COW,			/* hugetlb write/unshare faults that copied */
+	HUGETLB_SIGBUS,			/* hugetlb faults that raised SIGBUS */
 	WARN_COUNT,			/* WARNs on this machine */
 	OOPS,				/* BUG()s recorded by pinmm_oops() */
 	NR_VM_STAT_ITEMS
@@ -229,6 +234,7 @@ struct pinmm {
 	spinlock_t split_queue_lock;
 	struct list_head split_queue;
 	long split_queue_len;
+	struct hugetlb_pools *hugetlb;		/* hstates and pools (hugetlb.h) */
 };
 
 /*

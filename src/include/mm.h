@@ -57,6 +57,7 @@ PAGE_FLAG_OPS(MappedToDisk, PG_mappedtodisk)
 PAGE_FLAG_OPS(NoDisk, PG_nodisk)
 PAGE_FLAG_OPS(Pcp, PG_pcp)
 PAGE_FLAG_OPS(SwapCache, PG_swapcache)
+PAGE_FLAG_OPS(Hugetlb, PG_hugetlb)
 
 /* ------------------------------------------------------------------ */
 /* Compound pages and folios                                            */

@@ -90,6 +90,7 @@ enum pageflags {
 	PG_nodisk,		/* legacy: dirty data writeback had to skip */
 	PG_pcp,			/* free, on a per-CPU page list (page_pcp.c) */
 	PG_swapcache,		/* in the swap cache; private = slot (swap.h) */
+	PG_hugetlb,		/* head of a hugetlb folio (mm/hugetlb.c), pool or in use */
 	__NR_PAGEFLAGS
 };
 
@@ -229,6 +230,7 @@ struct vm_area_struct {
 	struct list_head vm_list;	/* mm->mmap_list, ordered by address */
 	struct list_head anon_vma_node;
 	struct list_head shared_node;
+	void *vm_private_data;		/* hugetlb: private resv_map | HPAGE_RESV_* */
 };
 
 /*

@@ -71,6 +71,13 @@ long generic_file_read(struct file *file, void *buf, size_t len, long long off);
 long generic_file_write(struct file *file, const void *buf, size_t len, long long off);
 
 /* shmem.c: tmpfs, memfd and shared anonymous memory */
+/* A filesystem's inode constructor for simple_dir_lookup(); s_lock held. */
+typedef struct inode *(*simple_new_inode_t)(struct super_block *sb, const char *name,
+					    unsigned int mode, bool linked);
+struct inode *simple_dir_lookup(struct super_block *sb, const char *name, int flags,
+				unsigned int mode, simple_new_inode_t new_inode);
+int simple_dir_unlink(struct super_block *sb, const char *name);
+void simple_dir_kill(struct super_block *sb, void (*evict)(struct inode *inode));
 struct super_block *shmem_fill_super(struct pinmm *m, const char *prefix);
 int shmem_zero_setup(struct vm_area_struct *vma);	/* MAP_SHARED|MAP_ANONYMOUS */
 struct file *shmem_file_setup(struct pinmm *m, const char *name, long long size);

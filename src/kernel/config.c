@@ -158,6 +158,8 @@ static const struct cfg_key cfg_keys[] = {
 	THP_SIZE_KEY("thp.128K", 3), THP_SIZE_KEY("thp.256K", 4), THP_SIZE_KEY("thp.512K", 5),
 	THP_SIZE_KEY("thp.1024K", 6), THP_SIZE_KEY("thp.2048K", 7),
 #undef THP_SIZE_KEY
+	{ "hugepages.2M", T_U64, OFF(hugepages_2m), NULL, 0, 0, 1UL << 20, 0 },
+	{ "hugepages.1G", T_U64, OFF(hugepages_1g), NULL, 0, 0, 1UL << 10, 0 },
 };
 #undef OFF
 
@@ -171,7 +173,7 @@ static const char *const cfg_key_names[ARRAY_SIZE(cfg_keys) + 1] = {
 	"swap.latency_us", "khugepaged.scan_sleep_ms", "khugepaged.pages_to_scan",
 	"khugepaged.max_ptes_none", "khugepaged.max_ptes_swap", "khugepaged.max_ptes_shared",
 	"ksm.sleep_ms", "thp.16K", "thp.32K", "thp.64K", "thp.128K", "thp.256K",
-	"thp.512K", "thp.1024K", "thp.2048K", NULL,
+	"thp.512K", "thp.1024K", "thp.2048K", "hugepages.2M", "hugepages.1G", NULL,
 };
 
 static const struct cfg_key *cfg_find(const char *key)

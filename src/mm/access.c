@@ -37,12 +37,31 @@ static size_t try_access(struct mm_struct *mm, unsigned long addr, void *buf,
 			 size_t len, bool write)
 {
 	struct pinmm *m = mm->machine;
+	pud_t *pud = pud_offset_lookup(mm, addr);
 	pmd_t *pmd = pmd_offset_lookup(mm, addr);
 	size_t off = addr & ~PAGE_MASK, n = min(len, PAGE_SIZE - off);
 	spinlock_t *ptl;
 	pmd_t pmdval;
 	char *frame;
 
+	if (pud && pud_leaf(pudp_get(pud))) {
+		/* A 1 GiB hugetlb page: its entry is under mm->page_table_lock. */
+		pud_t pudval;
+
+		ptl = &mm->page_table_lock;
+		spin_lock(ptl);
+		pudval = pudp_get(pud);
+		if (!pud_leaf(pudval) || !pmd_access_permitted(__pmd(pud_val(pudval)), write)) {
+			spin_unlock(ptl);
+			return 0;
+		}
+		pudval = pud_mkyoung(pudval);
+		if (write)
+			pudval = pud_mkdirty(pudval);
+		set_pud(pud, pudval);
+		frame = pfn_to_virt(m, pud_pfn(pudval) + ((addr & ~PUD_MASK) >> PAGE_SHIFT));
+		goto copy;
+	}
 	if (!pmd)
 		return 0;
 	pmdval = pmdp_get(pmd);
@@ -75,6 +94,7 @@ static size_t try_access(struct mm_struct *mm, unsigned long addr, void *buf,
 		set_pte(pte, e);
 		frame = pfn_to_virt(m, pte_pfn(e));
 	}
+copy:
 	if (write)
 		memcpy(frame + off, buf, n);
 	else

@@ -243,8 +243,16 @@ static void audit_pgtables(struct audit *a, struct mm_struct *mm)
 		for (int j = 0; j < 512; j++) {
 			uint64_t *pmd;
 
-			if (!pud[j])
+			if (!pud[j] || !pud_present(__pud(pud[j])))
+				continue;	/* empty, or a hugetlb migration entry */
+			if (pud_leaf(__pud(pud[j]))) {		/* 1 GiB hugetlb page */
+				unsigned long base = ((unsigned long)i << PGDIR_SHIFT) |
+						     ((unsigned long)j << PUD_SHIFT);
+
+				audit_mapped(a, vma_lookup(mm, base), base, pud_pfn(__pud(pud[j])),
+					     pud_write(__pud(pud[j])), false, true);
 				continue;
+			}
 			pmd = table_of(m, pud[j]);
 			for (int k = 0; k < 512; k++) {
 				unsigned long base = ((unsigned long)i << PGDIR_SHIFT) |
@@ -253,8 +261,8 @@ static void audit_pgtables(struct audit *a, struct mm_struct *mm)
 				pmd_t pv = __pmd(__atomic_load_n(&pmd[k], __ATOMIC_RELAXED));
 				pte_t *ptes;
 
-				if (pmd_none(pv))
-					continue;
+				if (pmd_none(pv) || !pmd_present(pv))
+					continue;	/* ... or a migration entry */
 				if (pmd_leaf(pv)) {
 					audit_mapped(a, vma_lookup(mm, base), base, pmd_pfn(pv),
 						     pmd_write(pv), pmd_special(pv), true);

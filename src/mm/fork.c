@@ -18,6 +18,7 @@
 #include <string.h>
 #include "mm.h"
 #include "fs.h"
+#include "hugetlb.h"
 #include "swap.h"
 
 
@@ -222,7 +223,10 @@ int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_v
 		mmu_notifier_invalidate_range_start(&range);
 		raw_write_seqcount_begin(&src_mm->write_protect_seq);	/* (c) W1 */
 	}
-	ret = copy_pmd_range(dst_vma, src_vma, src_vma->vm_start, src_vma->vm_end);
+	if (is_vm_hugetlb_page(src_vma))
+		ret = copy_hugetlb_page_range(dst_vma, src_vma);
+	else
+		ret = copy_pmd_range(dst_vma, src_vma, src_vma->vm_start, src_vma->vm_end);
 	if (is_cow) {
 		raw_write_seqcount_end(&src_mm->write_protect_seq);	/* (c) W3 */
 		mmu_notifier_invalidate_range_end(&range);
@@ -265,6 +269,8 @@ struct mm_struct *dup_mm(struct mm_struct *oldmm, int *err)
 			get_anon_vma(new->anon_vma);
 		if (new->vm_file)
 			get_file(new->vm_file);
+		if (is_vm_hugetlb_page(new))
+			hugetlb_dup_vma_private(new);	/* the child owns no reserve */
 		if (new->vm_ops && new->vm_ops->open)
 			new->vm_ops->open(new);
 		vma_link(mm, new);

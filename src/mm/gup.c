@@ -20,6 +20,7 @@
 #include <errno.h>
 #include "mm.h"
 #include "gup.h"
+#include "hugetlb.h"
 #include "pin_policy.h"
 #include "provenance.h"
 #include "rcu.h"
@@ -97,6 +98,8 @@ int check_vma_flags(struct vm_area_struct *vma, unsigned int gup_flags)
 		return -EFAULT;
 	if ((gup_flags & FOLL_ANON) && !vma_is_anonymous(vma))
 		return -EFAULT;
+	if ((gup_flags & FOLL_SPLIT_PMD) && is_vm_hugetlb_page(vma))
+		return -EOPNOTSUPP;	/* hugetlb leaves are never split */
 	/* fs.pinned_policy: fsdax needs a lease, the page cache depends. */
 	if (longterm_file_pin(vma, gup_flags)) {
 		int err = pin_policy_longterm_file(vma, gup_flags);
@@ -302,6 +305,10 @@ struct page *follow_page_mask(struct vm_area_struct *vma, unsigned long address,
 	struct page *page;
 
 	*page_mask = 0;
+	if (is_vm_hugetlb_page(vma)) {
+		page = hugetlb_follow_page_mask(vma, address, flags, page_mask);
+		return page ? page : no_page_table(vma, flags);
+	}
 	pmd = pmd_offset_lookup(mm, address);
 	if (!pmd)
 		return no_page_table(vma, flags);

@@ -26,8 +26,8 @@
 			     FOLL_PCI_P2PDMA | FOLL_HONOR_NUMA_FAULT)
 
 /*
- * gup_fast_folio_allowed() - §3.4: without the VMA, only anonymous and
- * shmem folios may take a writable long-term pin; a truncated folio (no
+ * gup_fast_folio_allowed() - §3.4: without the VMA, only anonymous, shmem
+ * and hugetlb folios may take a writable long-term pin; a truncated folio (no
  * mapping) never.  shmem is recognised by PG_swapbacked on a file folio,
  * which avoids dereferencing a mapping that may be going away.
  */
@@ -37,6 +37,9 @@ static bool gup_fast_folio_allowed(struct folio *folio, unsigned int flags)
 
 	if ((flags & (FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE)) !=
 	    (FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE))
+		return true;
+	/* hugetlbfs does no writeback: its pages may be pinned so (§3.4). */
+	if (folio_test_Hugetlb(folio))
 		return true;
 	mapping = (unsigned long)READ_ONCE(folio->mapping);
 	if (!mapping)
@@ -140,6 +143,30 @@ undo:
 	goto out;
 }
 
+/*
+ * The end of a leaf (PMD or PUD) grab: keep the @refs references taken on
+ * @folio from @page on if the entry was unchanged when re-read (B4), the
+ * folio may be pinned so without the VMA (§3.4), and a read-only entry
+ * needs no unshare (B5); else drop them.  Return: true if kept (@pages
+ * filled, *@nr advanced).
+ */
+static bool gup_fast_leaf_keep(struct pinmm *m, struct folio *folio, struct page *page,
+			       int refs, bool unchanged, bool writable, unsigned int flags,
+			       struct page **pages, int *nr)
+{
+	struct page **out = pages + *nr;	/* pages[] may alias *nr */
+
+	if (unlikely(!unchanged) || !gup_fast_folio_allowed(folio, flags) ||
+	    (!writable && gup_must_unshare(NULL, flags, &folio->page))) {
+		__gup_put_folio(m, folio, refs, flags, false);
+		return false;
+	}
+	for (int i = 0; i < refs; i++)
+		out[i] = page + i;
+	*nr += refs;
+	return true;
+}
+
 static bool gup_fast_pmd_leaf(struct pinmm *m, pmd_t orig, pmd_t *pmdp, unsigned long addr,
 			      unsigned long end, unsigned int flags, struct page **pages,
 			      int *nr)
@@ -159,26 +186,36 @@ static bool gup_fast_pmd_leaf(struct pinmm *m, pmd_t orig, pmd_t *pmdp, unsigned
 	folio = try_grab_folio_fast(m, page, refs, flags);
 	if (!folio)
 		return false;
-	if (unlikely(pmd_val(orig) != pmd_val(pmdp_get(pmdp)))) {
-		__gup_put_folio(m, folio, refs, flags, false);
-		return false;
-	}
-	if (!gup_fast_folio_allowed(folio, flags)) {
-		__gup_put_folio(m, folio, refs, flags, false);
-		return false;
-	}
-	if (!pmd_write(orig) && gup_must_unshare(NULL, flags, &folio->page)) {
-		__gup_put_folio(m, folio, refs, flags, false);
-		return false;
-	}
-	{
-		struct page **out = pages + *nr;	/* pages[] may alias *nr */
+	return gup_fast_leaf_keep(m, folio, page, refs,
+				  pmd_val(orig) == pmd_val(pmdp_get(pmdp)), pmd_write(orig),
+				  flags, pages, nr);
+}
 
-		for (int i = 0; i < refs; i++)
-			out[i] = page + i;
-		*nr += refs;
-	}
-	return true;
+/*
+ * A PUD leaf: a 1 GiB hugetlb page.  Same protocol as a PMD leaf (B2-B5 of
+ * doc/MEMORY-ORDERING.md (a)): decide from the entry, grab the folio for
+ * every subpage in range, re-read the PUD, undo if it changed.
+ */
+static bool gup_fast_pud_leaf(struct pinmm *m, pud_t orig, pud_t *pudp, unsigned long addr,
+			      unsigned long end, unsigned int flags, struct page **pages,
+			      int *nr)
+{
+	struct page *page;
+	struct folio *folio;
+	int refs;
+
+	if (!pmd_access_permitted(__pmd(pud_val(orig)), flags & FOLL_WRITE))
+		return false;
+	if (pud_special(orig) || pud_devmap(orig))
+		return false;
+	page = pfn_to_page_m(m, pud_pfn(orig) + ((addr & ~PUD_MASK) >> PAGE_SHIFT));
+	refs = (int)((end - addr) >> PAGE_SHIFT);
+	folio = try_grab_folio_fast(m, page, refs, flags);	/* B3 */
+	if (!folio)
+		return false;
+	return gup_fast_leaf_keep(m, folio, page, refs,
+				  pud_val(orig) == pud_val(pudp_get(pudp)), pud_write(orig),
+				  flags, pages, nr);
 }
 
 static void gup_fast_range(struct mm_struct *mm, unsigned long addr, unsigned long end,
@@ -190,13 +227,20 @@ static void gup_fast_range(struct mm_struct *mm, unsigned long addr, unsigned lo
 		unsigned long pud_end = pud_addr_end(addr, end);
 		pgd_t pgd = pgdp_get(pgd_offset(mm, addr));
 		pmd_t *pmds;
-		pud_t pud;
+		pud_t *pudp, pud;
 
 		if (!pgd_present(pgd))
 			return;
-		pud = pudp_get((pud_t *)table_of(m, pgd_val(pgd)) + pud_index(addr));
-		if (!pud_present(pud) || pud_leaf(pud))
+		pudp = (pud_t *)table_of(m, pgd_val(pgd)) + pud_index(addr);
+		pud = pudp_get(pudp);	/* B1 */
+		if (!pud_present(pud) || pud_protnone(pud))
 			return;
+		if (pud_leaf(pud)) {
+			if (!gup_fast_pud_leaf(m, pud, pudp, addr, pud_end, flags, pages, nr))
+				return;
+			addr = pud_end;
+			continue;
+		}
 		pmds = (pmd_t *)table_of(m, pud_val(pud));
 		do {
 			unsigned long next = pmd_addr_end(addr, pud_end);

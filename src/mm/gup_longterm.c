@@ -14,6 +14,7 @@
 #include "fault_inject.h"
 #include "gup.h"
 #include "dax.h"
+#include "hugetlb.h"
 
 #define NR_MAX_MIGRATE_RETRY 10
 
@@ -82,14 +83,20 @@ static long check_and_migrate_movable_pages(struct pinmm *m, unsigned long nr,
 		struct folio *folio = movable[i], *dst = NULL;
 		unsigned long n = folio_nr_pages(folio);
 
-		for (int tries = 0; tries < NR_MAX_MIGRATE_RETRY; tries++) {
-			dst = migrate_folio_alloc(folio, GFP_KERNEL | __GFP_NOWARN);
-			if (!IS_ERR(dst) || PTR_ERR(dst) != -EAGAIN)
-				break;
-			sched_yield();
+		if (folio_test_hugetlb(folio)) {
+			/* Into a pool page outside MOVABLE/CMA; consumes our reference. */
+			dst = hugetlb_migrate_folio(folio);
+		} else {
+			for (int tries = 0; tries < NR_MAX_MIGRATE_RETRY; tries++) {
+				dst = migrate_folio_alloc(folio, GFP_KERNEL | __GFP_NOWARN);
+				if (!IS_ERR(dst) || PTR_ERR(dst) != -EAGAIN)
+					break;
+				sched_yield();
+			}
+			if (IS_ERR(dst))
+				folio_put(folio);
 		}
 		if (IS_ERR(dst)) {
-			folio_put(folio);
 			ret = -ENOMEM;
 			continue;
 		}

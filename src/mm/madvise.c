@@ -11,6 +11,7 @@
 #include <errno.h>
 #include "mm.h"
 #include "fs.h"
+#include "hugetlb.h"
 #include "rcu.h"
 #include "swap.h"
 
@@ -100,8 +101,21 @@ static int madvise_vma(struct vm_area_struct *vma, unsigned long start,
 
 	switch (advice) {
 	case MADV_DONTNEED:
-		if (flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB))
+		if (flags & VM_HUGETLB) {
+			/*
+			 * Linux's madvise_dontneed_free_valid_vma(): a huge-page
+			 * aligned start; the end is rounded down to whole pages.
+			 */
+			struct hstate *h = hstate_vma(vma);
+
+			if (start & ~huge_page_mask(h))
+				return -EINVAL;
+			end = ALIGN_DOWN(end, huge_page_size(h));
+			if (end <= start)
+				return 0;
+		} else if (flags & (VM_LOCKED | VM_PFNMAP)) {
 			return -EINVAL;
+		}
 		mmu_notifier_range_init(&range, MMU_NOTIFY_CLEAR, 0, vma->vm_mm, start, end);
 		mmu_notifier_invalidate_range_start(&range);
 		zap_page_range_single(vma, start, end, NULL);

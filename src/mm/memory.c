@@ -21,6 +21,7 @@
 #include "mm.h"
 #include "fs.h"
 #include "swap.h"
+#include "hugetlb.h"
 
 static inline pte_t mk_pte(struct page *page, pgprot_t prot)
 {
@@ -531,6 +532,8 @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
 
 	mmap_assert_locked(mm);
 	VM_BUG_ON((flags & FAULT_FLAG_WRITE) && (flags & FAULT_FLAG_UNSHARE));
+	if (is_vm_hugetlb_page(vma))
+		return hugetlb_fault(mm, vma, address, flags);
 	count_vm_event(mm->machine, PGFAULT);
 
 	vmf.pmd = pmd_alloc(mm, address);
@@ -630,6 +633,10 @@ void zap_page_range_single(struct vm_area_struct *vma, unsigned long start,
 
 	start = max(start, vma->vm_start);
 	end = min(end, vma->vm_end);
+	if (is_vm_hugetlb_page(vma)) {
+		unmap_hugepage_range(vma, start, end, details);
+		return;
+	}
 	for (unsigned long a = start, next; a < end; a = next) {
 		pmd_t *pmd;
 		pmd_t pmdval;
@@ -733,14 +740,16 @@ long populate_range(struct vm_area_struct *vma, unsigned long start,
 	for (unsigned long a = start; a < end; a += PAGE_SIZE) {
 		vm_fault_t ret;
 
-		if (range_page_ready(mm, a, write))
+		if (is_vm_hugetlb_page(vma) ? hugetlb_page_ready(vma, a, write) :
+		    range_page_ready(mm, a, write))
 			continue;
 		ret = handle_mm_fault(vma, a, write ? FAULT_FLAG_WRITE : 0);
 		if (ret & VM_FAULT_OOM)
 			return -ENOMEM;
 		if (ret & VM_FAULT_ERROR)
 			return -EFAULT;
-		if (!range_page_ready(mm, a, write))
+		if (!(is_vm_hugetlb_page(vma) ? hugetlb_page_ready(vma, a, write) :
+		      range_page_ready(mm, a, write)))
 			a -= PAGE_SIZE;		/* raced: fault again */
 	}
 	return 0;

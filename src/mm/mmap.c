@@ -7,6 +7,7 @@
 #include <errno.h>
 #include "mm.h"
 #include "pagemap.h"
+#include "hugetlb.h"
 #include "rcu.h"
 
 #ifndef MAP_FIXED_NOREPLACE
@@ -62,8 +63,8 @@ bool vma_needs_dirty_tracking(const struct vm_area_struct *vma)
 		return false;
 	if (vma->vm_ops && vma->vm_ops->page_mkwrite)
 		return true;
-	if ((vma->vm_flags & VM_PFNMAP) || !vma->vm_file)
-		return false;
+	if ((vma->vm_flags & (VM_PFNMAP | VM_HUGETLB)) || !vma->vm_file)
+		return false;	/* hugetlbfs has no writeback */
 	return !shmem_mapping(vma->vm_file->f_mapping) &&
 	       !(vma->vm_file->f_mapping->flags & (1UL << AS_DAX));
 }
@@ -161,6 +162,34 @@ long get_unmapped_area(struct mm_struct *mm, unsigned long addr,
 			return (long)a;
 	}
 	a = unmapped_area_topdown(mm, len, PAGE_SIZE);
+	return a ? (long)a : -ENOMEM;
+}
+
+/*
+ * Linux's hugetlb_get_unmapped_area(): a fixed address must be huge-page
+ * aligned (-EINVAL), a hint is rounded up to a huge page, a free range is
+ * searched with huge-page alignment.
+ */
+static long hugetlb_get_unmapped_area(struct mm_struct *mm, unsigned long addr,
+				      unsigned long len, int flags, unsigned long hsz)
+{
+	unsigned long a;
+
+	if (len & (hsz - 1))
+		return -EINVAL;
+	if (len > TASK_SIZE - MMAP_MIN_ADDR)
+		return -ENOMEM;
+	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
+		if (addr & (hsz - 1))
+			return -EINVAL;
+		return get_unmapped_area(mm, addr, len, flags, false);
+	}
+	if (addr) {
+		a = ALIGN(addr, hsz);
+		if (a >= addr && range_free(mm, a, len))
+			return (long)a;
+	}
+	a = unmapped_area_topdown(mm, len, hsz);
 	return a ? (long)a : -ENOMEM;
 }
 
@@ -288,6 +317,7 @@ long pinmm_mmap(struct pinmm_proc *p, unsigned long addr, size_t len, int prot,
 	struct file *file = NULL;
 	vm_flags_t vm_flags;
 	int type = flags & MAP_TYPE_MASK;
+	unsigned long hsz = 0;		/* huge page size of a hugetlb mapping */
 	bool populate;
 	pgoff_t pgoff;
 	long ret;
@@ -311,16 +341,41 @@ long pinmm_mmap(struct pinmm_proc *p, unsigned long addr, size_t len, int prot,
 		return -EINVAL;
 	if (type == MAP_SHARED_VALIDATE && (flags & ~(LEGACY_MAP_MASK | MAP_SYNC | MAP_FIXED_NOREPLACE)))
 		return -EOPNOTSUPP;
-	if (flags & MAP_HUGETLB)
-		return -ENOMEM;		/* no hugetlbfs pool on this machine */
 
 	vm_flags = calc_vm_prot_bits(prot) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
-	if (!(flags & MAP_ANONYMOUS)) {
+	if ((flags & (MAP_ANONYMOUS | MAP_HUGETLB)) == (MAP_ANONYMOUS | MAP_HUGETLB)) {
+		/* Linux's ksys_mmap_pgoff(): an unlinked hugetlbfs file, reserved at ->mmap. */
+		int err;
+		struct hstate *h = hstate_from_flags(p->machine, (unsigned long)flags, &err);
+
+		if (!h)
+			return err;
+		hsz = huge_page_size(h);
+		if (len > ALIGN_DOWN(TASK_SIZE, hsz))
+			return -ENOMEM;
+		len = ALIGN(len, hsz);
+		file = hugetlb_file_setup(p->machine, "anon_hugepage", (long long)len, h);
+		if (IS_ERR(file))
+			return PTR_ERR(file);
+		if (type != MAP_PRIVATE)
+			vm_flags |= VM_SHARED | VM_MAYSHARE;
+	} else if (!(flags & MAP_ANONYMOUS)) {
 		unsigned acc;
 
 		file = fget(p, fd);
 		if (!file)
 			return -EBADF;
+		if (is_file_hugepages(file)) {
+			hsz = huge_page_size(hstate_inode(file->f_inode));
+			if (len > ALIGN_DOWN(TASK_SIZE, hsz)) {
+				ret = -ENOMEM;
+				goto out_file;
+			}
+			len = ALIGN(len, hsz);
+		} else if (flags & MAP_HUGETLB) {
+			ret = -EINVAL;		/* MAP_HUGETLB on a file of another fs */
+			goto out_file;
+		}
 		acc = file->f_flags & O_ACCMODE;
 		if (acc == O_WRONLY) {
 			ret = -EACCES;
@@ -351,8 +406,11 @@ long pinmm_mmap(struct pinmm_proc *p, unsigned long addr, size_t len, int prot,
 		goto out_file;
 	}
 	mmap_write_lock(p->mm);
-	ret = get_unmapped_area(p->mm, addr, len, flags,
-				!file && !(vm_flags & VM_SHARED));
+	if (hsz)
+		ret = hugetlb_get_unmapped_area(p->mm, addr, len, flags, hsz);
+	else
+		ret = get_unmapped_area(p->mm, addr, len, flags,
+					!file && !(vm_flags & VM_SHARED));
 	if (ret >= 0)
 		ret = mmap_region(p, file, (unsigned long)ret, len, vm_flags, pgoff, flags);
 	populate = ret >= 0 && ((flags & (MAP_POPULATE | MAP_NONBLOCK)) == MAP_POPULATE ||

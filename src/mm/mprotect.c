@@ -13,6 +13,7 @@
 #include <errno.h>
 #include "mm.h"
 #include "fs.h"
+#include "hugetlb.h"
 #include "rcu.h"
 
 
@@ -73,6 +74,8 @@ long change_protection(struct vm_area_struct *vma, unsigned long start,
 	pgprot_t newprot = vma->vm_page_prot;
 	long pages = 0;
 
+	if (is_vm_hugetlb_page(vma))
+		return hugetlb_change_protection(vma, start, end, newprot);
 	for (unsigned long a = start, next; a < end; a = next) {
 		pmd_t *pmd;
 		pmd_t pmdval;

@@ -457,6 +457,10 @@ long pinmm_mremap(struct pinmm_proc *p, unsigned long old_addr, size_t old_len,
 		ret = -EFAULT;
 		goto out;
 	}
+	if (vma->vm_flags & VM_HUGETLB) {
+		ret = -EINVAL;		/* hugetlb mremap is not modelled (doc/DESIGN.md §12) */
+		goto out;
+	}
 	if (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP))
 		ret = mremap_to(mm, old_addr, old_len, new_len, flags, new_addr);
 	else if (old_len == new_len)

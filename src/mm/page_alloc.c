@@ -46,6 +46,7 @@
 #include <sys/mman.h>
 
 #include "mm.h"
+#include "hugetlb.h"
 #include "dax.h"
 
 __thread unsigned int pinmm_memalloc_pin;
@@ -590,6 +591,16 @@ void __folio_put(struct folio *folio)
 	if (WARN(folio_test_Reserved(folio), "page_alloc: final put of reserved pfn %#lx",
 		 folio_pfn(folio)))
 		return;
+	/* hugetlb: back to its pool, not to the buddy allocator. */
+	if (folio_test_Hugetlb(folio)) {
+		struct anon_vma *anon_vma = folio_test_anon(folio) ? folio_anon_vma(folio) : NULL;
+
+		WRITE_ONCE(folio->mapping, NULL);
+		if (anon_vma)
+			put_anon_vma(anon_vma);
+		free_huge_folio(folio);
+		return;
+	}
 	if (folio_test_anon(folio)) {
 		struct anon_vma *anon_vma = folio_anon_vma(folio);
 

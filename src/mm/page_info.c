@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 #include "mm.h"
+#include "hugetlb.h"
 #include "rcu.h"
 #include "swap.h"
 
@@ -28,6 +29,38 @@ static void fill_page(struct pinmm *m, struct page *page, struct pinmm_page_info
 	out->mapcount = out->zero_page ? 0 : page_mapcount(page);
 	out->folio_order = (int)folio_order(folio);
 	out->zone = zone_name(pfn_zone_idx(m, out->pfn));
+	out->hugetlb = folio_test_Hugetlb(folio);
+}
+
+/* A hugetlb VMA: one PMD or PUD leaf per huge page. */
+static void hugetlb_page_info(struct vm_area_struct *vma, unsigned long addr,
+			      struct pinmm_page_info *out)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct hstate *h = hstate_vma(vma);
+	pte_t *ptep = huge_pte_offset(mm, addr, huge_page_size(h));
+	spinlock_t *ptl;
+	pte_t e;
+
+	if (!ptep)
+		return;
+	ptl = huge_pte_lockptr(h, mm, ptep);
+	spin_lock(ptl);
+	e = ptep_get(ptep);
+	if (pte_present(e)) {
+		struct page *page = pfn_to_page_m(mm->machine, pte_pfn(e) +
+						  ((addr & ~huge_page_mask(h)) >> PAGE_SHIFT));
+
+		out->present = !pte_protnone(e);
+		out->writable = pte_write(e);
+		out->huge_mapped = true;
+		out->soft_dirty = pte_soft_dirty(e);
+		fill_page(mm->machine, page, out);
+		out->dirty |= pte_dirty(e);
+		if (out->anon)	/* exclusivity is the head's */
+			out->anon_exclusive = PageAnonExclusive(&page_folio(page)->page);
+	}
+	spin_unlock(ptl);
 }
 
 /**
@@ -63,6 +96,10 @@ int pinmm_page_info(struct pinmm_proc *p, unsigned long addr, struct pinmm_page_
 	vma = vma_lookup(mm, addr);
 	if (!vma) {
 		ret = -EFAULT;
+		goto out;
+	}
+	if (is_vm_hugetlb_page(vma)) {
+		hugetlb_page_info(vma, addr, out);
 		goto out;
 	}
 	pmd = pmd_offset_lookup(mm, addr);

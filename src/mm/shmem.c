@@ -89,7 +89,7 @@ static struct inode *shmem_new_inode(struct super_block *sb, const char *name,
 }
 
 /* The linked inode called @name; s_lock held. */
-static struct inode *shmem_find(struct super_block *sb, const char *name)
+static struct inode *simple_dir_find(struct super_block *sb, const char *name)
 {
 	struct inode *inode;
 
@@ -100,8 +100,21 @@ static struct inode *shmem_find(struct super_block *sb, const char *name)
 	return NULL;
 }
 
-static struct inode *shmem_lookup(struct super_block *sb, const char *name,
-				  int flags, unsigned int mode)
+/**
+ * simple_dir_lookup() - ->lookup of a flat, in-memory directory (tmpfs,
+ * hugetlbfs): the linked inode called @name, created with O_CREAT.
+ * @sb: the super block.
+ * @name: the name.
+ * @flags: O_CREAT, O_EXCL.
+ * @mode: for a new inode.
+ * @new_inode: the filesystem's constructor, called with s_lock held.
+ *
+ * Context: takes sb->s_lock.
+ * Return: a referenced inode, or ERR_PTR(-ENAMETOOLONG, -EEXIST, -ENOENT,
+ * -ENOMEM).
+ */
+struct inode *simple_dir_lookup(struct super_block *sb, const char *name, int flags,
+				unsigned int mode, simple_new_inode_t new_inode)
 {
 	struct inode *inode;
 
@@ -109,14 +122,14 @@ static struct inode *shmem_lookup(struct super_block *sb, const char *name,
 		return ERR_PTR(-ENAMETOOLONG);
 
 	mutex_lock(&sb->s_lock);
-	inode = shmem_find(sb, name);
+	inode = simple_dir_find(sb, name);
 	if (inode) {
 		if ((flags & O_CREAT) && (flags & O_EXCL))
 			inode = ERR_PTR(-EEXIST);
 		else
 			iget(inode);
 	} else if (flags & O_CREAT) {
-		inode = shmem_new_inode(sb, name, mode, true);
+		inode = new_inode(sb, name, mode, true);
 	} else {
 		inode = ERR_PTR(-ENOENT);
 	}
@@ -124,12 +137,26 @@ static struct inode *shmem_lookup(struct super_block *sb, const char *name,
 	return inode;
 }
 
-static int shmem_unlink(struct super_block *sb, const char *name)
+static struct inode *shmem_lookup(struct super_block *sb, const char *name,
+				  int flags, unsigned int mode)
+{
+	return simple_dir_lookup(sb, name, flags, mode, shmem_new_inode);
+}
+
+/**
+ * simple_dir_unlink() - ->unlink of a flat, in-memory directory.
+ * @sb: the super block.
+ * @name: the name.
+ *
+ * Context: takes sb->s_lock; may evict the inode.
+ * Return: 0 or -ENOENT.
+ */
+int simple_dir_unlink(struct super_block *sb, const char *name)
 {
 	struct inode *inode;
 
 	mutex_lock(&sb->s_lock);
-	inode = shmem_find(sb, name);
+	inode = simple_dir_find(sb, name);
 	if (inode)
 		inode->i_nlink = 0;
 	mutex_unlock(&sb->s_lock);
@@ -139,28 +166,19 @@ static int shmem_unlink(struct super_block *sb, const char *name)
 	return 0;
 }
 
-static void shmem_evict_inode(struct inode *inode)
-{
-	struct super_block *sb = inode->i_sb;
-
-	VM_BUG_ON(atomic_read(&inode->i_count));
-	truncate_inode_pages_range(inode->i_mapping, 0, -1);
-	VM_BUG_ON(inode->i_mapping->nrpages);
-
-	mutex_lock(&sb->s_lock);
-	list_del(&inode->i_sb_list);
-	mutex_unlock(&sb->s_lock);
-
-	address_space_destroy(&inode->i_data);
-	destroy_rwsem(&inode->i_rwsem);
-	free(inode);
-}
-
-static int shmem_put_super(struct super_block *sb)
+/**
+ * simple_dir_kill() - unmount a flat, in-memory directory: drop every
+ * directory entry (unreferenced inodes are evicted), then evict what open
+ * files still hold, with a warning (a leak), and free the super block.
+ * @sb: the super block.
+ * @evict: the filesystem's ->evict_inode.
+ *
+ * Context: boot/shutdown; takes sb->s_lock.
+ */
+void simple_dir_kill(struct super_block *sb, void (*evict)(struct inode *inode))
 {
 	struct inode *inode;
 
-	/* Drop every directory entry; unreferenced inodes are evicted. */
 	for (;;) {
 		mutex_lock(&sb->s_lock);
 		list_for_each_entry(inode, &sb->s_inodes, i_sb_list)
@@ -182,14 +200,36 @@ static int shmem_put_super(struct super_block *sb)
 		mutex_unlock(&sb->s_lock);
 		if (!inode)
 			break;
-		WARN(1, "tmpfs %s: inode %lu \"%s\" still has %d references at unmount\n",
-		     sb->prefix, inode->i_ino, inode->name, atomic_read(&inode->i_count));
+		WARN(1, "%s %s: inode %lu \"%s\" still has %d references at unmount\n",
+		     sb->fs_name, sb->prefix, inode->i_ino, inode->name,
+		     atomic_read(&inode->i_count));
 		atomic_set(&inode->i_count, 0);
-		shmem_evict_inode(inode);
+		evict(inode);
 	}
-
 	mutex_destroy(&sb->s_lock);
 	free(sb);
+}
+
+static void shmem_evict_inode(struct inode *inode)
+{
+	struct super_block *sb = inode->i_sb;
+
+	VM_BUG_ON(atomic_read(&inode->i_count));
+	truncate_inode_pages_range(inode->i_mapping, 0, -1);
+	VM_BUG_ON(inode->i_mapping->nrpages);
+
+	mutex_lock(&sb->s_lock);
+	list_del(&inode->i_sb_list);
+	mutex_unlock(&sb->s_lock);
+
+	address_space_destroy(&inode->i_data);
+	destroy_rwsem(&inode->i_rwsem);
+	free(inode);
+}
+
+static int shmem_put_super(struct super_block *sb)
+{
+	simple_dir_kill(sb, shmem_evict_inode);
 	return 0;		/* nothing to write back */
 }
 
@@ -297,7 +337,7 @@ static int shmem_mmap(struct file *file, struct vm_area_struct *vma)
 
 static const struct super_operations shmem_sops = {
 	.lookup = shmem_lookup,
-	.unlink = shmem_unlink,
+	.unlink = simple_dir_unlink,
 	.evict_inode = shmem_evict_inode,
 	.put_super = shmem_put_super,
 };

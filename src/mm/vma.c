@@ -13,6 +13,7 @@
 #include <string.h>
 #include "mm.h"
 #include "fs.h"
+#include "hugetlb.h"
 
 /**
  * vm_area_alloc() - a zeroed VMA of @mm, linked nowhere.
@@ -236,6 +237,8 @@ int split_vma(struct vm_area_struct *vma, unsigned long addr, int new_below)
 	mmap_assert_write_locked(mm);
 	if (addr <= vma->vm_start || addr >= vma->vm_end || !PAGE_ALIGNED(addr))
 		return -EINVAL;
+	if (hugetlb_split_check(vma, addr))
+		return -EINVAL;		/* Linux: hugetlb_vm_op_split() */
 	new = vm_area_dup(vma);
 	if (!new)
 		return -ENOMEM;
@@ -304,6 +307,8 @@ static bool vma_mergeable(struct vm_area_struct *a, struct vm_area_struct *b)
 	if (a->vm_flags != b->vm_flags || a->vm_file != b->vm_file ||
 	    a->vm_ops != b->vm_ops)
 		return false;
+	if (a->vm_flags & VM_HUGETLB)
+		return false;	/* VM_DONTEXPAND: Linux never merges VM_SPECIAL */
 	if (pgprot_val(a->vm_page_prot) != pgprot_val(b->vm_page_prot))
 		return false;
 	if (a->vm_pgoff + vma_pages(a) != b->vm_pgoff)

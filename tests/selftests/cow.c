@@ -18,8 +18,12 @@
  * test detects hugepages-<size>kB: from the machine's thp.<size>K keys
  * (16K .. 2048K); each size runs with that size always and the PMD size
  * never (pinmm_thp_set(), the sysfs write), so the mTHP sizes run the
- * PTE-mapped cases.  pinmm has no hugetlb: hugetlb sizes are not
- * detected (not run).
+ * PTE-mapped cases.  Hugetlb pages run for every size the machine has a
+ * pool for (anonymous MAP_HUGETLB, and private mappings of an MFD_HUGETLB
+ * memfd), as the kernel's run_with_hugetlb() and run_with_memfd_hugetlb()
+ * over detect_hugetlb_page_sizes().  The machine gets a 2 MiB pool only:
+ * the io_uring cases move the whole buffer through a pinfs file, minutes
+ * for a 1 GiB page (PUD leaves are covered by tests/unit/test_hugetlb*.c).
  *
  * The anonymous THP collapse cases (MADV_COLLAPSE before fork, and after
  * fork with the THP fully, lower-half or upper-half COW-shared) run as in
@@ -37,6 +41,8 @@ static size_t pmdsize;
 static int nr_thpsizes;
 static size_t thpsizes[20];
 static bool has_huge_zeropage;
+static int nr_hugetlbsizes;
+static size_t hugetlbsizes[2];
 static int gup_fd;
 
 static void clear_softdirty(void)
@@ -799,6 +805,42 @@ static void thp_setting(size_t size, const char *value, char *saved, size_t len)
 		ksft_exit_fail_msg("cannot set %s=%s\n", key, value);
 }
 
+static void run_with_hugetlb(test_fn fn, const char *desc, size_t hugetlbsize)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB;
+	char *mem, *dummy;
+
+	log_test_start("%s ... with hugetlb (%zu kB)", desc, hugetlbsize / 1024);
+
+	flags |= __builtin_ctzll(hugetlbsize) << MAP_HUGE_SHIFT;
+
+	mem = mmap(NULL, hugetlbsize, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (mem == MAP_FAILED) {
+		ksft_print_msg("need more free huge pages\n");
+		log_test_result(KSFT_SKIP);
+		return;
+	}
+
+	/* Populate a huge page. */
+	memset(mem, 1, hugetlbsize);
+
+	/*
+	 * COW and unsharing need a second free huge page, else the fault
+	 * would be SIGBUS: reserve one and give it back.
+	 */
+	dummy = mmap(NULL, hugetlbsize, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (dummy == MAP_FAILED) {
+		ksft_print_msg("need more free huge pages\n");
+		log_test_result(KSFT_SKIP);
+		goto munmap;
+	}
+	munmap(dummy, hugetlbsize);
+
+	fn(mem, hugetlbsize, true);
+munmap:
+	munmap(mem, hugetlbsize);
+}
+
 static void run_anon_test_case(struct test_case const *test_case)
 {
 	int i;
@@ -828,6 +870,8 @@ static void run_anon_test_case(struct test_case const *test_case)
 		thp_setting(size, size_was, NULL, 0);
 		thp_setting(pmdsize, pmd_was, NULL, 0);
 	}
+	for (i = 0; i < nr_hugetlbsizes; i++)
+		run_with_hugetlb(test_case->fn, test_case->desc, hugetlbsizes[i]);
 }
 
 static void run_anon_test_cases(void)
@@ -847,6 +891,7 @@ static int tests_per_anon_test_case(void)
 	tests += 6 * nr_thpsizes;
 	if (pmdsize)
 		tests += 2;
+	tests += nr_hugetlbsizes;
 	return tests;
 }
 
@@ -1291,6 +1336,57 @@ close:
 	fclose(file);
 }
 
+static void run_with_memfd_hugetlb(non_anon_test_fn fn, const char *desc,
+				   size_t hugetlbsize)
+{
+	int flags = MFD_HUGETLB;
+	char *mem, *smem;
+	int fd;
+
+	log_test_start("%s ... with memfd hugetlb (%zu kB)", desc, hugetlbsize / 1024);
+
+	flags |= __builtin_ctzll(hugetlbsize) << MFD_HUGE_SHIFT;
+
+	fd = memfd_create("test", flags);
+	if (fd < 0) {
+		ksft_perror("memfd_create() failed");
+		log_test_result(KSFT_SKIP);
+		return;
+	}
+
+	/* File consists of a single page filled with zeroes. */
+	if (fallocate(fd, 0, 0, hugetlbsize)) {
+		ksft_perror("need more free huge pages");
+		log_test_result(KSFT_SKIP);
+		goto close;
+	}
+
+	mem = mmap(NULL, hugetlbsize, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	if (mem == MAP_FAILED) {
+		ksft_perror("need more free huge pages");
+		log_test_result(KSFT_SKIP);
+		goto close;
+	}
+	smem = mmap(NULL, hugetlbsize, PROT_READ, MAP_SHARED, fd, 0);
+	if (smem == MAP_FAILED) {
+		ksft_perror("mmap() failed");
+		log_test_result(KSFT_FAIL);
+		goto munmap;
+	}
+
+	/* Fault the page in. */
+	FORCE_READ(mem);
+	FORCE_READ(smem);
+
+	fn(mem, smem, hugetlbsize);
+munmap:
+	munmap(mem, hugetlbsize);
+	if (smem != MAP_FAILED)
+		munmap(smem, hugetlbsize);
+close:
+	close(fd);
+}
+
 struct non_anon_test_case {
 	const char *desc;
 	non_anon_test_fn fn;
@@ -1324,6 +1420,8 @@ static void run_non_anon_test_case(struct non_anon_test_case const *test_case)
 	run_with_tmpfile(test_case->fn, test_case->desc);
 	if (pmdsize)
 		run_with_huge_zeropage(test_case->fn, test_case->desc);
+	for (int i = 0; i < nr_hugetlbsizes; i++)
+		run_with_memfd_hugetlb(test_case->fn, test_case->desc, hugetlbsizes[i]);
 }
 
 static void run_non_anon_test_cases(void)
@@ -1342,6 +1440,7 @@ static int tests_per_non_anon_test_case(void)
 
 	if (pmdsize)
 		tests += 1;
+	tests += nr_hugetlbsizes;
 	return tests;
 }
 
@@ -1349,13 +1448,18 @@ int main(int argc, char **argv)
 {
 	static const char *const machine[] = {
 		"ram", "256M", "debug", "2", "quiet", "1", "thp", "madvise",
-		"swap", "16M", NULL,
+		"swap", "16M", "hugepages.2M", "4", NULL,
 	};
 
 	ksft_boot(machine);
 	pagesize = 4096;
 	pmdsize = 2 * 1024 * 1024;
 	has_huge_zeropage = true;
+	/* detect_hugetlb_page_sizes(): the sizes with a pool. */
+	if (pinmm_vmstat(ksft_machine, "nr_hugepages_2048kB") > 0)
+		hugetlbsizes[nr_hugetlbsizes++] = 2 * 1024 * 1024;
+	if (pinmm_vmstat(ksft_machine, "nr_hugepages_1048576kB") > 0)
+		hugetlbsizes[nr_hugetlbsizes++] = 1024UL * 1024 * 1024;
 	gup_fd = pinmm_gup_test_open(self);
 
 	ksft_print_header();

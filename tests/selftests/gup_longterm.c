@@ -15,15 +15,20 @@
  * to refuse R/W shared long-term pins with -EFAULT, as ext4/xfs/btrfs do
  * in the original).  The machine is booted with pinfs on a temporary image
  * so that those cases run.  As in the original, the filesystem type comes
- * from fstatfs() (pinmm_fstatfs()).  pinmm has no hugetlb: not run.
+ * from fstatfs() (pinmm_fstatfs()).  hugetlb: an MFD_HUGETLB memfd of
+ * every size with a pool (the machine gets a 2 MiB one), as the original's
+ * run_with_memfd_hugetlb().
  *
  * pinmm addition: the same matrix on anonymous memory (private and shared
  * anonymous), where every long-term pin is allowed.
  */
 #include "kselftest.h"
 
+#define HUGETLBFS_MAGIC		PINMM_HUGETLBFS_MAGIC
+
 static size_t pagesize;
 static int nr_hugetlbsizes;
+static size_t hugetlbsizes[2];
 static int gup_fd;
 
 static long get_fs_type(int fd)
@@ -47,6 +52,7 @@ static bool fs_is_unknown(long fs_type)
 	 */
 	switch (fs_type) {
 	case TMPFS_MAGIC:
+	case HUGETLBFS_MAGIC:
 	case PINFS_MAGIC:
 		return false;
 	default:
@@ -59,6 +65,7 @@ static bool fs_supports_writable_longterm_pinning(long fs_type)
 	assert(!fs_is_unknown(fs_type));
 	switch (fs_type) {
 	case TMPFS_MAGIC:
+	case HUGETLBFS_MAGIC:
 		return true;
 	default:
 		return false;
@@ -237,6 +244,25 @@ static void run_with_memfd(test_fn fn, const char *desc)
 	close(fd);
 }
 
+static void run_with_memfd_hugetlb(test_fn fn, const char *desc, size_t hugetlbsize)
+{
+	int flags = MFD_HUGETLB;
+	int fd;
+
+	ksft_print_msg("[RUN] %s ... with memfd hugetlb (%zu kB)\n", desc, hugetlbsize / 1024);
+
+	flags |= __builtin_ctzll(hugetlbsize) << MFD_HUGE_SHIFT;
+
+	fd = memfd_create("test", flags);
+	if (fd < 0) {
+		ksft_test_result_skip("memfd_create() failed (%s)\n", pinmm_strerror(-errno));
+		return;
+	}
+
+	fn(fd, hugetlbsize);
+	close(fd);
+}
+
 static void run_with_tmpfile(test_fn fn, const char *desc)
 {
 	FILE *file;
@@ -394,6 +420,8 @@ static void run_test_case(struct test_case const *test_case)
 	run_with_memfd(test_case->fn, test_case->desc);
 	run_with_tmpfile(test_case->fn, test_case->desc);
 	run_with_local_tmpfile(test_case->fn, test_case->desc);
+	for (int i = 0; i < nr_hugetlbsizes; i++)
+		run_with_memfd_hugetlb(test_case->fn, test_case->desc, hugetlbsizes[i]);
 	run_with_anon(test_case->fn, test_case->desc);
 }
 
@@ -406,14 +434,18 @@ int main(int argc, char **argv)
 {
 	/* The local directory is pinfs, on a temporary image. */
 	const char *const machine[] = {
-		"ram", "256M", "debug", "2", "quiet", "1",
+		"ram", "256M", "debug", "2", "quiet", "1", "hugepages.2M", "2",
 		"pinfs.image", ksft_pinfs_image(), "pinfs.size", "16M", NULL,
 	};
 	int i;
 
 	ksft_boot(machine);
 	pagesize = 4096;
-	nr_hugetlbsizes = 0;
+	/* detect_hugetlb_page_sizes(): the sizes with a pool. */
+	if (pinmm_vmstat(ksft_machine, "nr_hugepages_2048kB") > 0)
+		hugetlbsizes[nr_hugetlbsizes++] = 2 * 1024 * 1024;
+	if (pinmm_vmstat(ksft_machine, "nr_hugepages_1048576kB") > 0)
+		hugetlbsizes[nr_hugetlbsizes++] = 1024UL * 1024 * 1024;
 
 	ksft_print_header();
 	ksft_set_plan(ARRAY_SIZE(test_cases) * tests_per_test_case() + 1);

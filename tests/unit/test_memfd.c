@@ -58,7 +58,9 @@ static void test_memfd_errors(void **state)
 	assert_int_equal(pinmm_memfd_create(NULL, "x", 0), -EINVAL);
 	assert_int_equal(pinmm_memfd_create(p, NULL, 0), -EFAULT);
 	assert_int_equal(pinmm_memfd_create(p, "x", 0x100), -EINVAL);
-	assert_int_equal(pinmm_memfd_create(p, "x", MFD_HUGETLB), -EINVAL);
+	/* MFD_HUGETLB is accepted (api.md §4); a size without an hstate is -ENODEV. */
+	assert_int_equal(pinmm_memfd_create(p, "x", MFD_HUGETLB | (22U << MFD_HUGE_SHIFT)), -ENODEV);
+	assert_int_equal(pinmm_memfd_create(p, "x", MFD_HUGE_2MB), -EINVAL);
 	memset(name, 'a', sizeof(name));
 	name[249] = 0;
 	assert_int_equal(pinmm_memfd_create(p, name, 0), 0);

@@ -260,6 +260,7 @@ static void bench_usage(FILE *f)
 	      "         pin_user_pages(W|LONGTERM) on 1 GiB (against the physical bound)\n"
 	      "  M1, M2 pin_user_pages_fast on 1 GiB of 64 KiB folios (mTHP, PTE-mapped)\n"
 	      "         against P1, P2 (4K pages) of the same run\n"
+	      "  P11, P12  GUP-fast on 1 GiB of 2 MiB hugetlb pages (against P1/P2)\n"
 	      "  P5, P6, U1, U2  io_uring fixed-buffer registration, pinmm's model\n"
 	      "         against the host kernel's (1 GiB, one 4 KiB buffer, 2 rings)\n"
 	      "  P9, C1 2 threads vs 1 (target 0.95 x C1), and the CPU check\n"

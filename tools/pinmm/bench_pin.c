@@ -11,11 +11,15 @@
  *   P1-P4, P7, P8,  GUP-fast, get/put and single-page calls, which have no
  *   P10             host path without CONFIG_GUP_TEST: against the
  *                   physical bound of bench_bound.c: ratio = pinmm / bound;
+ *   P11, P12        GUP-fast on 2 MiB hugetlb pages: against P1/P2 (4K)
+ *                   of the same run: ratio = hugetlb / 4K;
  *   P9              2 threads vs 1: no ratio; the target is 0.95 x C1, the
  *                   CPU check of the same run.
  *
  * X1 cross-checks in /proc/vmstat that the host really pinned.
  */
+#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,7 +28,7 @@
 
 /* The simulated figures of one std_pin() run. */
 struct pin_sim {
-	struct gup_summary pf, gf, lt, one, th1, th2, thp, m64;
+	struct gup_summary pf, gf, lt, one, th1, th2, thp, m64, htlb;
 	struct host_pin u4, us, ut1, ut2;	/* pinmm io_uring: 1 GiB, 4 KiB, 1 and 2 rings */
 	double us_call;
 	uint64_t ut1_ns, ut2_ns;
@@ -38,7 +42,52 @@ struct pin_host {
 	uint64_t ht1_ns, ht2_ns;
 };
 
-/* P1-P10 and U1-U2 on the simulated side: 4K first, then THP. */
+/*
+ * The region of sim_env_setup() backed by 2 MiB hugetlb pages: a pool of
+ * exactly the region's pages, one MAP_HUGETLB mapping, one store per page.
+ */
+static int sim_env_setup_hugetlb(struct sim_env *e, size_t bytes)
+{
+	struct pinmm_config cfg;
+	char ram[32], pool[32];
+	const char one = 1;
+	long a;
+	int ret;
+
+	memset(e, 0, sizeof(*e));
+	e->bytes = bytes;
+	pinmm_config_default(&cfg);
+	snprintf(ram, sizeof(ram), "%" PRIu64, ram_for(bytes));
+	snprintf(pool, sizeof(pool), "%zu", bytes / PMD_BYTES);
+	if (pinmm_config_set(&cfg, "ram", ram) || pinmm_config_set(&cfg, "debug", "0") ||
+	    pinmm_config_set(&cfg, "rlimit.memlock", "unlimited") ||
+	    pinmm_config_set(&cfg, "quiet", "1") || pinmm_config_set(&cfg, "hugepages.2M", pool))
+		return -EINVAL;
+	ret = pinmm_boot(&cfg, &e->m);
+	if (!ret)
+		ret = pinmm_proc_create(e->m, &e->p);
+	if (ret)
+		goto fail;
+	pinmm_set_current(e->p);
+	a = pinmm_mmap(e->p, 0, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_2MB, -1, 0);
+	ret = a < 0 ? (int)a : 0;
+	e->addr = (unsigned long)a;
+	for (size_t off = 0; !ret && off < bytes; off += PAGE_SIZE)
+		if (pinmm_store(e->p, e->addr + off, &one, 1) != 1)
+			ret = -EFAULT;
+	if (!ret)
+		return 0;
+fail:
+	fprintf(stderr, "pinmm: bench: setting up a %zu MiB hugetlb region failed: %s\n",
+		bytes / MiB, pinmm_strerror(ret));
+	if (e->m)
+		pinmm_shutdown(e->m);
+	e->m = NULL;
+	return ret;
+}
+
+/* P1-P10 and U1-U2 on the simulated side: 4K first, then THP, then hugetlb. */
 static int pin_sim_run(struct pin_sim *s)
 {
 	const size_t bytes = GiB;
@@ -126,6 +175,15 @@ static int pin_sim_run(struct pin_sim *s)
 	}
 	if (sim_env_teardown(&e) && !ret)
 		ret = EXIT_FAIL;
+	if (ret)
+		return ret;
+
+	if (sim_env_setup_hugetlb(&e, bytes))
+		return EXIT_FAIL;
+	c.thp = false;
+	ret = run_or_fail(&e, &c, &s->htlb, &r);
+	if (sim_env_teardown(&e) && !ret)
+		ret = EXIT_FAIL;
 	return ret;
 }
 
@@ -175,6 +233,17 @@ static void pin_rows_gup_fast(const struct pin_sim *s, const struct phys_bound *
 	w = add_row("P4", "pin_user_pages_fast THP release", "ns/page", "-", s->thp.rel_ns_page);
 	row_bound(w, b->rel_thp);
 	snprintf(w->note, sizeof(w->note), "bound: a load and compare per page + one atomic per 512");
+
+	/* hugetlb: no physical bound of its own; compared with 4K of this run. */
+	w = add_row("P11", "pin_user_pages_fast hugetlb 2M acquire", "ns/page", "<= P1",
+		    s->htlb.acq_ns_page);
+	w->verdict = s->htlb.acq_ns_page <= s->pf.acq_ns_page ? V_MET : V_MISSED;
+	snprintf(w->note, sizeof(w->note), "MAP_HUGETLB, -n 512 (one PMD leaf per call); "
+		 "P11 / P1 = %.3f", s->htlb.acq_ns_page / s->pf.acq_ns_page);
+	w = add_row("P12", "pin_user_pages_fast hugetlb 2M release", "ns/page", "-",
+		    s->htlb.rel_ns_page);
+	snprintf(w->note, sizeof(w->note), "unpin_user_pages; P12 / P2 = %.3f",
+		 s->htlb.rel_ns_page / s->pf.rel_ns_page);
 }
 
 /* get/put and single-page calls against the physical bound (P7, P8). */

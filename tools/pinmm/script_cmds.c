@@ -26,7 +26,8 @@ const struct name_val map_names[] = {
 	{ "fixed_noreplace", MAP_FIXED_NOREPLACE }, { "fixed", MAP_FIXED },
 	{ "populate", MAP_POPULATE }, { "noreserve", MAP_NORESERVE },
 	{ "locked", MAP_LOCKED }, { "growsdown", MAP_GROWSDOWN },
-	{ "hugetlb", MAP_HUGETLB }, { "sync", MAP_SYNC }, { NULL, 0 },
+	{ "hugetlb", MAP_HUGETLB }, { "huge_2mb", MAP_HUGE_2MB }, { "huge_1gb", MAP_HUGE_1GB },
+	{ "sync", MAP_SYNC }, { NULL, 0 },
 };
 
 const struct name_val madv_names[] = {

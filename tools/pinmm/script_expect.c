@@ -114,7 +114,7 @@ static const struct page_field {
 	PF(anon_exclusive, F_BOOL), PF(zero_page, F_BOOL), PF(dirty, F_BOOL),
 	PF(writeback, F_BOOL), PF(lru, F_BOOL), PF(maybe_dma_pinned, F_BOOL),
 	PF(huge_mapped, F_BOOL), PF(soft_dirty, F_BOOL), PF(shmem, F_BOOL),
-	PF(swapped, F_BOOL), PF(ksm, F_BOOL),
+	PF(swapped, F_BOOL), PF(ksm, F_BOOL), PF(hugetlb, F_BOOL),
 	PF(pfn, F_ULONG), PF(refcount, F_INT), PF(pincount, F_INT),
 	PF(mapcount, F_INT), PF(folio_order, F_INT), PF(zone, F_STR),
 #undef PF

@@ -20,7 +20,8 @@ static const struct name_val open_names[] = {
 
 static const struct name_val memfd_names[] = {
 	{ "cloexec", MFD_CLOEXEC }, { "allow_sealing", MFD_ALLOW_SEALING },
-	{ "hugetlb", MFD_HUGETLB }, { NULL, 0 },
+	{ "hugetlb", MFD_HUGETLB }, { "huge_2mb", MFD_HUGE_2MB }, { "huge_1gb", MFD_HUGE_1GB },
+	{ NULL, 0 },
 };
 
 static const struct name_val falloc_names[] = {

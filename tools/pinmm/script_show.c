@@ -36,13 +36,13 @@ void page_table_row(char *buf, size_t len, unsigned long addr,
 		return;
 	}
 	snprintf(buf, len,
-		 "%#-15lx %-4s %-2s %-4s %-4s %-4s %-5s %-3s %-6s %9lx %5d %3d %3d %3d %s%s%s%s",
+		 "%#-15lx %-4s %-2s %-4s %-4s %-4s %-5s %-3s %-6s %9lx %5d %3d %3d %3d %s%s%s%s%s",
 		 addr, yn(pi->present), pi->writable ? "w" : "-", yn(pi->anon),
 		 yn(pi->anon_exclusive), yn(pi->zero_page), yn(pi->dirty), yn(pi->lru),
 		 yn(pi->maybe_dma_pinned), pi->pfn, pi->refcount, pi->mapcount,
 		 pi->pincount, pi->folio_order, pi->zone ? pi->zone : "-",
 		 pi->shmem ? " shmem" : pi->huge_mapped ? " pmd" : "",
-		 pi->soft_dirty ? " sd" : "", pi->ksm ? " ksm" : "");
+		 pi->soft_dirty ? " sd" : "", pi->ksm ? " ksm" : "", pi->hugetlb ? " hugetlb" : "");
 }
 
 static int cmd_echo(struct script *s, int argc, char **argv)
