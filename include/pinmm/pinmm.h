@@ -88,6 +88,13 @@ enum pinmm_fs_policy {
  * did in page_buffers() (pinmm records the oops; the data is dropped).
  */
 enum pinmm_pinfs_no_blocks { PINMM_NOBLK_REMAP, PINMM_NOBLK_BUG };
+/*
+ * lease.outcome: what a truncate or hole punch does to a layout lease whose
+ * holder did not release it by lease_break_ms (doc/PIN-POLICIES.md "lease").
+ */
+enum pinmm_lease_outcome {
+	PINMM_LEASE_WAIT, PINMM_LEASE_FAIL, PINMM_LEASE_REVOKE, PINMM_LEASE_UNBREAKABLE,
+};
 
 #define PINMM_PATH_MAX 1024
 #define PINMM_RLIM_INFINITY (~0ULL)
@@ -132,6 +139,7 @@ struct pinmm_config {
 	char fail_site[32];		/* fail.site: filter on kind, file, function */
 	uint64_t swap;			/* bytes of swap space, 0 = no swap */
 	uint64_t swap_latency_us;	/* swap device time per page read/written */
+	enum pinmm_lease_outcome lease_outcome;	/* lease.outcome */
 };
 
 /**

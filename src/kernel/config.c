@@ -57,6 +57,7 @@ void pinmm_config_default(struct pinmm_config *cfg)
 	cfg->quiet = false;
 	cfg->holdoff_ms = 100;
 	cfg->lease_break_ms = 100;
+	cfg->lease_outcome = PINMM_LEASE_REVOKE;
 	cfg->dax_truncate_wait_ms = 1000;
 	cfg->nr_cpus = 4;
 	cfg->shutdown_wait_ms = 1000;
@@ -87,6 +88,10 @@ static const char *const policy_names[] = {
 	[PINMM_FS_LEGACY] = "legacy", [PINMM_FS_LINUX] = "linux",
 	[PINMM_FS_HOLDOFF] = "holdoff", [PINMM_FS_BOUNCE] = "bounce",
 	[PINMM_FS_LEASE] = "lease", [PINMM_FS_BUSYBLOCKS] = "busyblocks",
+};
+static const char *const lease_outcome_names[] = {
+	[PINMM_LEASE_WAIT] = "wait", [PINMM_LEASE_FAIL] = "fail",
+	[PINMM_LEASE_REVOKE] = "revoke", [PINMM_LEASE_UNBREAKABLE] = "unbreakable",
 };
 static const char *const no_blocks_names[] = {
 	[PINMM_NOBLK_REMAP] = "remap", [PINMM_NOBLK_BUG] = "bug",
@@ -131,6 +136,8 @@ static const struct cfg_key cfg_keys[] = {
 	  sizeof(((struct pinmm_config *)0)->fail_site), 0 },
 	{ "swap", T_SIZE, OFF(swap), NULL, 0, 0, SWAP_MAX, PAGE_SIZE },
 	{ "swap.latency_us", T_U64, OFF(swap_latency_us), NULL, 0, 0, 10 * 1000 * 1000, 0 },
+	{ "lease.outcome", T_ENUM, OFF(lease_outcome), lease_outcome_names,
+	  ARRAY_SIZE(lease_outcome_names), 0, 0, 0 },
 };
 #undef OFF
 
@@ -141,7 +148,7 @@ static const char *const cfg_key_names[ARRAY_SIZE(cfg_keys) + 1] = {
 	"lease_break_ms", "writeback.interval_ms", "pinfs.fail_io", "dax.truncate_wait_ms",
 	"dio.latency_us", "writeback.latency_us", "pinfs.dirty_no_blocks", "shutdown.wait_ms",
 	"fail.nth", "fail.probability", "fail.seed", "fail.times", "fail.site", "swap",
-	"swap.latency_us", NULL,
+	"swap.latency_us", "lease.outcome", NULL,
 };
 
 static const struct cfg_key *cfg_find(const char *key)

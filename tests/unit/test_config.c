@@ -179,16 +179,16 @@ static void test_keys_roundtrip(void **state)
 		assert_int_equal(pinmm_config_set(&copy, keys[n], buf), 0);
 	}
 	assert_memory_equal(&cfg, &copy, sizeof(cfg));
-	assert_int_equal(n, 31);	/* + dax.truncate_wait_ms, dio.latency_us, writeback.latency_us,
+	assert_int_equal(n, 32);	/* + dax.truncate_wait_ms, dio.latency_us, writeback.latency_us,
 					   pinfs.dirty_no_blocks, nr_cpus, shutdown.wait_ms, fail.nth,
 					   fail.probability, fail.seed, fail.times, fail.site, swap,
-					   swap.latency_us */
+					   swap.latency_us, lease.outcome */
 	/* every key of doc/API.md §3 is there */
 	{
 		static const char *const want[] = { "ram", "zone.movable", "zone.cma", "pmem",
 			"thp", "pin.tracking", "fs.pinned_policy", "pinfs.image", "pinfs.size",
 			"rlimit.memlock", "debug", "seed", "pin.provenance", "quiet",
-			"holdoff_ms", "lease_break_ms", "swap" };
+			"holdoff_ms", "lease_break_ms", "swap", "lease.outcome" };
 
 		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 			bool found = false;
