@@ -91,6 +91,7 @@ static void revoke_on(const char *img, const char *mnt)
 	char path[64], buf[4096], got[4096];
 	int ofd, reused = 0;
 	long olen = 0;
+	double stall;
 	struct rl r = { 0 };
 	double t0;
 
@@ -109,7 +110,8 @@ static void revoke_on(const char *img, const char *mnt)
 
 	t0 = now_ms();
 	assert_int_equal(pinmm_ftruncate(r.p, r.fd, 0), 0);
-	assert_true(now_ms() - t0 >= 100);
+	stall = now_ms() - t0;
+	assert_true(stall >= 100);
 	st0 = rl_stats(&r);		/* the revocation notice has returned */
 	assert_int_equal(pinmm_lease_info(r.l, &li), 0);
 	assert_int_equal(li.state, PINMM_LEASE_REVOKED);
@@ -172,6 +174,11 @@ static void revoke_on(const char *img, const char *mnt)
 		assert_int_equal(pinmm_pread(r.p, ofd, got, PG, o), (long)PG);
 		assert_memory_equal(got, buf, PG);
 	}
+	print_message("# %s revoke: truncate stalled %.0f ms; %ld peer writes before, %ld refused "
+		      "after (EREMOTEIO), %ld bytes after revocation; other file %ld pages intact, "
+		      "%d freed DAX frames reused\n", mnt, stall, st0.remote_writes, st1.refused_lease,
+		      st1.bytes_written - st0.bytes_written, olen / (long)PG,
+		      strcmp(mnt, "/dax/") ? 0 : reused);
 	/* One-shot operations too. */
 	assert_int_equal(pinmm_rdma_remote_read(r.p, r.pd, r.mr.rkey, r.addr, got, 8), -EREMOTEIO);
 
@@ -243,13 +250,17 @@ static void outcome_on(const char *img, const char *mnt, const char *outcome)
 	struct owner o;
 	pthread_t t;
 	struct rl r = { 0 };
+	double t0;
 	int ret;
 
 	rl_setup(m, &r, mnt, "w");
 	o = (struct owner){ .r = &r };
 	if (wait)
 		assert_int_equal(pthread_create(&t, NULL, owner_thread, &o), 0);
+	t0 = now_ms();
 	ret = pinmm_ftruncate(r.p, r.fd, 0);
+	print_message("# %s %s: truncate returned %s after %.0f ms\n", mnt, outcome,
+		      ret ? pinmm_strerror(ret) : "0", now_ms() - t0);
 	if (wait) {
 		TEST_JOIN(t, "owner");
 		assert_true(o.ok);
