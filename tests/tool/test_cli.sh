@@ -295,5 +295,15 @@ run 0 "demo linux/rdma table" demo --quick --policy linux --case rdma
 has out "refused, as Linux does: linux/rdma" "linux/rdma: 'refused, as Linux does'"
 hasnt out "PASS linux/rdma" "linux/rdma: not printed as PASS"
 
+# (d) the layout-lease outcomes: every row runs (real MRs), fail and
+# unbreakable refuse the truncate, revoke invalidates the MR.
+run 0 "demo --case lease --check" demo --quick --check --json --case lease
+has out '"outcome": "revoke", "truncate": "0"' "lease: revoke lets the truncate through"
+has out '"outcome": "unbreakable", "truncate": "ETXTBSY"' "lease: unbreakable refuses it"
+has out '"revoked_mrs": 1' "lease: a revoked MR"
+hasnt out '"error": "E' "lease: every row ran"
+! grep -q '"misplaced": [1-9]' "$TMP/out"
+ok $? "lease: no misplaced byte"
+
 echo "1..$N"
 [ "$FAILED" = 0 ]

@@ -759,7 +759,9 @@ static void usage(FILE *f)
 	      "The three pinned-page users (dio, rdma, odp) against writeback, reclaim, hole\n"
 	      "punch and truncate under each fs.pinned_policy (legacy, linux, holdoff, bounce,\n"
 	      "lease, busyblocks; legacy once per pinfs.dirty_no_blocks option, bug and remap);\n"
-	      "the integrity oracle checks every byte after a remount.\n"
+	      "the integrity oracle checks every byte after a remount.  --case lease runs\n"
+	      "instead the layout-lease outcomes (wait, fail, revoke, unbreakable, and ODP)\n"
+	      "with real RDMA MRs and peers on the page-cache and the DAX mount.\n"
 	      "  --quick    fewer iterations, shorter latencies (CI)\n"
 	      "  --check    exit 1 unless the promises hold (see doc/DEMO.md)\n"
 	      "  --json     machine-readable rows instead of tables\n"
@@ -788,6 +790,7 @@ int pinmm_cmd_demo_table(int argc, char **argv)
 	struct dt_opts opt = { 0 };
 	struct dt_result res[NR_ROWS * NR_CASES];
 	int cs = -1, bad;
+	bool lease = false;
 	double t0 = now_ms();
 
 	for (int i = 1; i < argc; i++) {
@@ -813,9 +816,11 @@ int pinmm_cmd_demo_table(int argc, char **argv)
 			}
 		} else if (!strcmp(a, "--case") && i + 1 < argc) {
 			opt.dcase = argv[++i];
-			if ((cs = index_of(case_names, NR_CASES, opt.dcase)) < 0) {
-				fprintf(stderr, "pinmm demo: unknown case '%s' (dio, rdma, odp)\n",
-					opt.dcase);
+			if (!strcmp(opt.dcase, "lease")) {
+				lease = true;
+			} else if ((cs = index_of(case_names, NR_CASES, opt.dcase)) < 0) {
+				fprintf(stderr, "pinmm demo: unknown case '%s' (dio, rdma, odp, "
+					"lease)\n", opt.dcase);
 				return EXIT_USAGE;
 			}
 		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -827,6 +832,8 @@ int pinmm_cmd_demo_table(int argc, char **argv)
 		}
 	}
 	opt.iters = opt.quick ? NR_EVENTS : 2 * NR_EVENTS;
+	if (lease)	/* (d): the layout-lease outcomes, demo_lease.c */
+		return demo_lease_table(opt.quick, opt.json) && opt.check ? EXIT_FAIL : EXIT_OK;
 	if (!opt.json) {
 		printf("pinmm demo: what does the filesystem do with a page a device has pinned?\n"
 		       "The question of LSF/MM 2018-2019, answered with numbers.  Three users of\n"
