@@ -145,6 +145,18 @@ static void rules_on(const char *img, const char *mnt)
 	vaddr_unpin_pages(pages, NPG, &vp, true);
 	assert_int_equal(pinmm_file_pins(m, -1, NULL, info, 4), 0);
 	assert_int_equal(gh_vm(m, "nr_foll_pin_acquired"), gh_vm(m, "nr_foll_pin_released"));
+
+	/* The remote form: p's memory pinned from here, under p's lease. */
+	vp.f_owner = pinmm_fget(p, fd);
+	mmap_read_lock(pinmm_proc_mm(p));
+	assert_int_equal(vaddr_pin_pages_remote(pinmm_proc_mm(p), addr, NPG, FOLL_WRITE, pages,
+						NULL, &vp), NPG);
+	mmap_read_unlock(pinmm_proc_mm(p));
+	assert_int_equal(pinmm_file_pins(m, pinmm_proc_pid(p), path, info, 4), 1);
+	assert_int_equal(pinmm_lease_put(l), -EBUSY);
+	vaddr_unpin_pages(pages, NPG, &(struct vaddr_pin){ .f_owner = vp.f_owner }, false);
+	assert_int_equal(pinmm_file_pins(m, -1, NULL, info, 4), 0);
+	fput(vp.f_owner);
 	assert_int_equal(pinmm_lease_put(l), 0);
 	assert_int_equal(pinmm_lease_put(lo), 0);
 	assert_int_equal(pinmm_lease_put(lq), 0);
