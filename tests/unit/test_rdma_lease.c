@@ -162,7 +162,7 @@ static void revoke_on(const char *img, const char *mnt)
 		assert_int_equal(pinmm_rdma_peer_progress(peer, &ps), 0);
 		if (now_ms() - t0 > TEST_WAIT_MS)
 			fail_msg("the peer was never refused");
-	} while (ps.refused < 50);
+	} while (ps.refused < 50 || ps.last_error != EREMOTEIO);	/* EIO: fenced in flight */
 	assert_int_equal(pinmm_rdma_peer_stop(peer, &ps), 0);
 	assert_int_equal(ps.last_error, EREMOTEIO);	/* an errno */
 	st1 = rl_stats(&r);
