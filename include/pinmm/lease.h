@@ -91,6 +91,93 @@ PINMM_API long pinmm_pin_user_pages_leased(struct pinmm_lease *l, unsigned long 
  */
 PINMM_API int pinmm_lease_state(struct pinmm_lease *l);
 
+/*
+ * struct pinmm_lease_info - a lease's life so far (pinmm_lease_info()).
+ * @state: an enum pinmm_lease_state.
+ * @writable: taken through a writable descriptor (writable pins allowed).
+ * @breaks: times it was broken (0 or 1: a broken lease is not broken again).
+ * @broken_ns: CLOCK_MONOTONIC time of the break notice (0: never broken).
+ * @revoked_ns: time of the revocation (0: not revoked).
+ * @etxtbsy: conflicting operations it made fail with ETXTBSY (lease.outcome
+ *	fail or unbreakable).
+ * @why: what broke it ("truncate", "hole punch"); empty before.
+ * @lease_pins: pins taken with pinmm_pin_user_pages_leased().
+ * @file_pins: file_pin records (vaddr_pin_pages()) attached to it.
+ */
+struct pinmm_lease_info {
+	int state;
+	bool writable;
+	int breaks;
+	uint64_t broken_ns;
+	uint64_t revoked_ns;
+	long etxtbsy;
+	char why[16];
+	unsigned long lease_pins;
+	unsigned long file_pins;
+};
+
+/**
+ * pinmm_lease_info() - what happened to @l so far.
+ * @l: the lease.
+ * @info: filled in.
+ *
+ * Context: any thread; a snapshot.
+ * Return: 0, -EINVAL (NULL).
+ */
+PINMM_API int pinmm_lease_info(struct pinmm_lease *l, struct pinmm_lease_info *info);
+
+/**
+ * pinmm_lease_wait_break() - wait for the break notice of @l (the event a
+ * holder without a callback waits for; Weiny's RFC signalled SIGIO).
+ * @l: the lease.
+ * @timeout_ms: the deadline, from now.
+ *
+ * Context: any thread, not the breaking one; sleeps.
+ * Return: 0 once @l is broken or revoked (at once if it already is),
+ * -ETIMEDOUT at the deadline, -EINVAL (NULL).
+ */
+PINMM_API int pinmm_lease_wait_break(struct pinmm_lease *l, unsigned int timeout_ms);
+
+/*
+ * struct pinmm_file_pin_info - one file_pin record (the RFC's
+ * /proc/<pid>/file_pins line): the pins of one vaddr_pin_pages() call.
+ * @pid: the process whose memory is pinned.
+ * @addr: first user address pinned.
+ * @nr_pages: pages pinned.
+ * @writable: FOLL_WRITE pins.
+ * @revoked: its lease was revoked: detached from the file, device accesses
+ *	through it are refused; the pins stay until vaddr_unpin_pages().
+ * @file: the leased file ("" for a record of anonymous memory only).
+ * @owner: the owning file (@f_owner: "[infinibandevent]" for an RDMA PD).
+ * @age_ms: milliseconds since the pins were taken.
+ */
+struct pinmm_file_pin_info {
+	int pid;
+	unsigned long addr;
+	unsigned long nr_pages;
+	bool writable;
+	bool revoked;
+	char file[64];
+	char owner[64];
+	uint64_t age_ms;
+};
+
+/**
+ * pinmm_file_pins() - list the file_pin records of machine @m, optionally
+ * only those of process @pid and/or of the file at @path.
+ * @m: the machine.
+ * @pid: a pid, or -1 for every process.
+ * @path: a file ("/dax/f"), or NULL for every file.
+ * @out: receives up to @max records, oldest first (may be NULL if @max 0).
+ * @max: room in @out.
+ *
+ * Context: any thread.
+ * Return: the number of matching records (may exceed @max), -EINVAL (NULL
+ * @m, NULL @out with @max, or @path not an absolute path).
+ */
+PINMM_API long pinmm_file_pins(struct pinmm *m, int pid, const char *path,
+			       struct pinmm_file_pin_info *out, size_t max);
+
 /**
  * pinmm_dma_write() - a device writes @len bytes at @off into a pinned page.
  * The way every pinned-page user of pinmm (the O_DIRECT engine, RDMA

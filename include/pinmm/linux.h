@@ -22,6 +22,7 @@ extern "C" {
 struct page;
 struct folio;
 struct mm_struct;
+struct file;
 
 /* Caller-visible FOLL_* flags (values as in include/linux/mm_types.h). */
 enum {
@@ -404,6 +405,107 @@ PINMM_API void pinmm_mmap_read_lock(struct mm_struct *mm);
  */
 PINMM_API void pinmm_mmap_read_unlock(struct mm_struct *mm);
 
+/*
+ * struct vaddr_pin - who owns a set of long-term pins (the Aug 2019 RFC's
+ * vaddr_pin, never merged in Linux; doc/PIN-POLICIES.md "file_pin").
+ * @f_owner: the file the pins belong to (an RDMA protection domain's, or
+ *	any file of the pinning process); vaddr_pin_pages() keeps a reference
+ *	on it until vaddr_unpin_pages(), so closing its descriptor does not
+ *	end the pins.
+ * @mm: the address space pinned; NULL in vaddr_pin_pages() means the
+ *	current process's.
+ */
+struct vaddr_pin {
+	struct file *f_owner;
+	struct mm_struct *mm;
+};
+
+/**
+ * pinmm_fget() - a reference on the file behind descriptor @fd of @p.
+ * @p: the process.
+ * @fd: the descriptor.
+ *
+ * Context: any thread.
+ * Return: the file (drop it with fput()), or NULL (bad descriptor, NULL
+ * @p, exited process).
+ */
+PINMM_API struct file *pinmm_fget(struct pinmm_proc *p, int fd);
+/**
+ * fput() - drop a file reference; the last one releases the file (an RDMA
+ * protection domain deregisters its regions then, as uverbs does at the
+ * last fput()).
+ * @file: the file, or NULL (nothing happens).
+ *
+ * Context: any thread; may sleep.
+ */
+PINMM_API void fput(struct file *file);
+/**
+ * vaddr_pin_pages() - FOLL_PIN | FOLL_LONGTERM pin of @nr_pages pages at
+ * @addr of the current process, owned by @vaddr_pin->f_owner.
+ * @addr: first user address, page aligned.
+ * @nr_pages: how many pages, > 0.
+ * @gup_flags: FOLL_WRITE and other caller flags; FOLL_LONGTERM is implied.
+ * @pages: receives the pages.
+ * @vaddr_pin: the owner; @vaddr_pin->mm is NULL or the current mm.
+ *
+ * Every file-backed VMA of the range whose filesystem breaks layouts
+ * (pinfs, /data/ and /dax/) needs a layout lease (pinmm_lease_get()) on
+ * that file held by the process of the pinned mm and still active; a
+ * writable pin needs a lease taken through a writable descriptor.  The
+ * pins become a file_pin record of the lease's file (listed by
+ * pinmm_file_pins()); anonymous and shmem pages need no lease.  All or
+ * nothing: a short pin is released and fails.
+ *
+ * Context: a thread with a current process, not holding its mmap_lock.
+ * Return: @nr_pages; -EPERM (no such lease: none, one on another file,
+ * one of another process, a broken or revoked one, a read-only lease for
+ * a writable pin, or any lease outside fs.pinned_policy=lease), -EINVAL
+ * (NULL or unaligned argument, @f_owner NULL, @mm not the current mm, a
+ * range over two leased files), -EAGAIN (the lease broke meanwhile),
+ * -ENOMEM, or pin_user_pages()' errors (-EFAULT...).
+ */
+PINMM_API long pinmm_vaddr_pin_pages(unsigned long addr, unsigned long nr_pages,
+				     unsigned int gup_flags, struct page **pages,
+				     struct vaddr_pin *vaddr_pin);
+/**
+ * vaddr_pin_pages_remote() - vaddr_pin_pages() on @mm, another process's
+ * address space.
+ * @mm: the address space; its process must hold the lease.
+ * @addr: first user address, page aligned.
+ * @nr_pages: how many pages, > 0.
+ * @gup_flags: caller flags; FOLL_LONGTERM is implied.
+ * @pages: receives the pages.
+ * @locked: as pin_user_pages_remote(); NULL, or 1 on entry.
+ * @vaddr_pin: the owner; @vaddr_pin->mm is NULL or @mm.
+ *
+ * Context: any thread holding mmap_read_lock(@mm); held on return unless
+ *	*@locked became 0.
+ * Return: as vaddr_pin_pages().
+ */
+PINMM_API long pinmm_vaddr_pin_pages_remote(struct mm_struct *mm, unsigned long addr,
+					    unsigned long nr_pages, unsigned int gup_flags,
+					    struct page **pages, int *locked,
+					    struct vaddr_pin *vaddr_pin);
+/**
+ * vaddr_unpin_pages() - release pins taken by one vaddr_pin_pages() call.
+ * @pages: the array that call filled.
+ * @nr_pages: its length (the whole record is released at once).
+ * @vaddr_pin: the owner given to that call (@vaddr_pin->mm NULL: any mm
+ *	of that owner).
+ * @make_dirty: dirty the pages first; ignored for a file_pin whose lease
+ *	was revoked (nobody owns its contents any more).
+ *
+ * Drops the record's reference on @vaddr_pin->f_owner.  Pages that no
+ * record of this owner and mm matches are left alone and counted as
+ * file_pin_unknown_unpins (vmstat): unpinning pins one does not own would
+ * corrupt someone else's.
+ *
+ * Context: any thread; may sleep (waits for a revocation notice running on
+ *	this record to return).
+ */
+PINMM_API void pinmm_vaddr_unpin_pages(struct page **pages, unsigned long nr_pages,
+				       struct vaddr_pin *vaddr_pin, bool make_dirty);
+
 #define get_user_pages			pinmm_get_user_pages
 #define get_user_pages_remote		pinmm_get_user_pages_remote
 #define get_user_pages_unlocked		pinmm_get_user_pages_unlocked
@@ -430,6 +532,9 @@ PINMM_API void pinmm_mmap_read_unlock(struct mm_struct *mm);
 #define set_page_dirty_lock		pinmm_set_page_dirty_lock
 #define mmap_read_lock			pinmm_mmap_read_lock
 #define mmap_read_unlock		pinmm_mmap_read_unlock
+#define vaddr_pin_pages			pinmm_vaddr_pin_pages
+#define vaddr_pin_pages_remote		pinmm_vaddr_pin_pages_remote
+#define vaddr_unpin_pages		pinmm_vaddr_unpin_pages
 
 #ifdef __cplusplus
 }

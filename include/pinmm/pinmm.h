@@ -112,6 +112,13 @@ enum pinmm_fs_policy {
  * did in page_buffers() (pinmm records the oops; the data is dropped).
  */
 enum pinmm_pinfs_no_blocks { PINMM_NOBLK_REMAP, PINMM_NOBLK_BUG };
+/*
+ * lease.outcome: what a truncate or hole punch does to a layout lease whose
+ * holder did not release it by lease_break_ms (doc/PIN-POLICIES.md "lease").
+ */
+enum pinmm_lease_outcome {
+	PINMM_LEASE_WAIT, PINMM_LEASE_FAIL, PINMM_LEASE_REVOKE, PINMM_LEASE_UNBREAKABLE,
+};
 
 #define PINMM_PATH_MAX 1024
 #define PINMM_RLIM_INFINITY (~0ULL)
@@ -166,6 +173,7 @@ struct pinmm_config {
 	enum pinmm_thp_mode thp_size[PINMM_THP_NR_SIZES];
 	uint64_t hugepages_2m;		/* hugepages.2M: 2 MiB hugetlb pool size */
 	uint64_t hugepages_1g;		/* hugepages.1G: 1 GiB hugetlb pool size */
+	enum pinmm_lease_outcome lease_outcome;	/* lease.outcome */
 };
 
 /**

@@ -33,6 +33,17 @@
  * the end of the region, or a right the region does not grant is refused
  * and counted; it never touches memory.
  *
+ * Under fs.pinned_policy=lease a pinned region takes its pages with
+ * vaddr_pin_pages() (<pinmm/linux.h>), owned by the protection domain's
+ * file: a range over a pinfs file needs the registering target's layout
+ * lease on it (pinmm_lease_get()).  When that lease is revoked the region's
+ * keys are invalidated: remote operations in flight finish, every later
+ * one completes with a remote access error (-EREMOTEIO, verbs'
+ * IBV_WC_REM_ACCESS_ERR), and the owner gets an asynchronous event
+ * (pinmm_rdma_get_async_event()).  The region stays registered, holding
+ * its fenced pins, until it is deregistered or its PD's file goes at its
+ * last reference.
+ *
  * All functions return >= 0 on success and a negative errno on failure.
  */
 #ifndef PINMM_RDMA_H
@@ -90,6 +101,7 @@ struct pinmm_rdma_mr_info {
 	long device_faults;
 	long invalidations;
 	unsigned long mapped_pages;
+	bool lease_revoked;	/* its layout lease was revoked: keys refuse */
 };
 
 /*
@@ -115,6 +127,27 @@ struct pinmm_rdma_stats {
 	long invalidated_pages;		/* device translations cleared */
 	long mrs_registered;		/* since allocation */
 	long mrs_live;
+	long refused_lease;		/* lease revoked: -EREMOTEIO */
+	long mrs_revoked;		/* regions whose lease was revoked */
+	long revoke_drains;		/* revocations that waited for operations in flight */
+	long events_lost;		/* async events dropped: ring full */
+};
+
+/* Asynchronous events (ibv_get_async_event()). */
+enum pinmm_rdma_event_type {
+	PINMM_RDMA_EVENT_MR_LEASE_REVOKED = 1,	/* like IBV_EVENT_QP_ACCESS_ERR */
+};
+
+/*
+ * struct pinmm_rdma_async_event - one event of a protection domain.
+ * @type: an enum pinmm_rdma_event_type.
+ * @lkey: the region concerned.
+ * @time_ns: CLOCK_MONOTONIC time it was raised.
+ */
+struct pinmm_rdma_async_event {
+	int type;
+	uint32_t lkey;
+	uint64_t time_ns;
 };
 
 /**
@@ -151,8 +184,9 @@ PINMM_API int pinmm_rdma_dealloc_pd(struct pinmm_proc *p, int pd);
  * REMOTE_WRITE without LOCAL_WRITE), -EOPNOTSUPP (a known flag the model
  * does not support), -EFAULT (unmapped, PROT_NONE, VM_IO/PFNMAP, not
  * writable for a writable region, or a writable shared file mapping of a
- * filesystem with writeback), -ENOMEM (RLIMIT_MEMLOCK or memory),
- * -EBADF (@pd), -ESRCH.
+ * filesystem with writeback, outside the lease policy), -EPERM (lease
+ * policy: a pinfs file range without the target's active layout lease),
+ * -ENOMEM (RLIMIT_MEMLOCK or memory), -EBADF (@pd), -ESRCH.
  */
 PINMM_API int pinmm_rdma_reg_mr(struct pinmm_proc *p, int pd, unsigned long addr,
 				size_t len, unsigned int access,
@@ -207,10 +241,26 @@ PINMM_API int pinmm_rdma_pd_stats(struct pinmm_proc *p, int pd,
 				  struct pinmm_rdma_stats *out);
 
 /**
+ * pinmm_rdma_get_async_event() - ibv_get_async_event(): the oldest unread
+ * event of @pd (64 are kept; older ones are dropped and counted).
+ * @p: the PD's process.
+ * @pd: its descriptor.
+ * @ev: receives the event.
+ * @timeout_ms: how long to wait for one (0: do not wait).
+ *
+ * Context: any thread; sleeps.
+ * Return: 0; -ETIMEDOUT (none by the deadline), -EBADF, -EINVAL, -ESRCH.
+ */
+PINMM_API int pinmm_rdma_get_async_event(struct pinmm_proc *p, int pd,
+					 struct pinmm_rdma_async_event *ev,
+					 unsigned int timeout_ms);
+
+/**
  * pinmm_rdma_remote_write() - one RDMA WRITE from a remote peer connected
  * to @pd: @len bytes of @buf to the region @rkey at @iova.
  * Context: any thread; may sleep (ODP device page fault).
- * Return: @len; refused: -ENOKEY, -EKEYREVOKED, -EPERM (other domain),
+ * Return: @len; refused: -ENOKEY, -EKEYREVOKED, -EREMOTEIO (the region's
+ * layout lease was revoked), -EPERM (other domain),
  * -ERANGE (past the end, before the start, or wrapping), -EACCES (no
  * IB_ACCESS_REMOTE_WRITE), -EFAULT (ODP: the page cannot be faulted in);
  * -EINVAL (NULL @buf with a length), -EBADF, -ESRCH.

@@ -22,13 +22,19 @@ enum rdma_stat {
 	RS_REFUSED, RS_BAD_KEY, RS_REVOKED, RS_WRONG_PD, RS_RANGE, RS_ACCESS, RS_FAULT,
 	RS_DEVICE_FAULTS, RS_FAULT_RETRIES, RS_INVALIDATIONS, RS_INVALIDATED_PAGES,
 	RS_MRS_REGISTERED, RS_MRS_LIVE,
+	RS_LEASE_REVOKED, RS_MRS_REVOKED, RS_REVOKE_DRAINS, RS_EVENTS_LOST,
 	RS_NR
 };
+
+#define RDMA_NR_EVENTS 64
 
 /*
  * struct rdma_pd - a protection domain.  Referenced by its file (until the
  * last close) and by every peer connected to it.
- * @lock protects @mrs and @closed.
+ * @lock protects @mrs, @closed and the async event ring @ev (@ev_head
+ * first unread, @ev_count unread; the oldest is dropped when full).
+ * @file: the PD's file, not referenced (it owns the PD): the owner of the
+ *	regions' vaddr_pin_pages() records under the lease policy.
  */
 struct rdma_pd {
 	struct pinmm *machine;
@@ -36,6 +42,10 @@ struct rdma_pd {
 	struct mutex lock;
 	struct list_head mrs;
 	bool closed;
+	struct file *file;
+	struct pinmm_rdma_async_event ev[RDMA_NR_EVENTS];
+	unsigned int ev_head, ev_count;
+	wait_queue_head_t ev_wait;	/* sleeps with @lock */
 	atomic_long_t st[RS_NR];
 };
 
@@ -63,6 +73,8 @@ struct rdma_mr {
 	struct mm_struct *mm_account;
 	struct page **pages;
 	struct rdma_odp *odp;
+	bool file_pinned;		/* pages pinned by vaddr_pin_pages() */
+	bool lease_revoked;		/* rdma key table lock: keys refuse (-EREMOTEIO) */
 	struct list_head pd_node;
 	atomic_t inflight;
 	struct mutex lock;
@@ -77,6 +89,7 @@ static inline void rdma_count(struct rdma_pd *pd, enum rdma_stat s, long n)
 /* rdma_pd.c */
 struct file *rdma_pd_fget(struct pinmm_proc *p, int fd);
 void rdma_pd_put(struct rdma_pd *pd);
+void rdma_pd_event(struct rdma_pd *pd, int type, uint32_t key);
 
 /* rdma_mr.c */
 int rdma_mr_get(struct rdma_pd *pd, uint32_t key, struct rdma_mr **out);

@@ -21,6 +21,17 @@
  * mmget_not_zero(), mmap_read_lock(), pin_user_pages_remote() (FOLL_REMOTE),
  * and keeps mmgrab() on the target mm while the pins live.
  *
+ * Under fs.pinned_policy=lease registration pins with vaddr_pin_pages()
+ * (src/mm/file_pin.c) instead, owned by the PD's file, in one call under
+ * the target mm's mmap_lock: a pinfs file range needs the target's active
+ * layout lease on that file (-EPERM otherwise).  If the lease is revoked,
+ * rdma_mr_lease_revoked() runs before the truncate changes the layout:
+ * it invalidates the keys (new operations get -EREMOTEIO, a remote access
+ * error), waits for operations in flight, and raises an async event.  The
+ * region keeps its (fenced) pins until deregistration or the PD's last
+ * fput() - the record holds no reference on the PD file, so the file's
+ * last reference still tears the regions down (Gunthorpe).
+ *
  * Deregistration (ib_umem_release()): unlink from the PD, free the key (new
  * operations are refused as revoked), wait until no operation is in
  * flight, then unpin physically contiguous runs with
@@ -34,7 +45,9 @@
 #include "rdma_internal.h"
 #include "fault_inject.h"
 #include "gup.h"
+#include "file_pin.h"
 #include "fs.h"
+#include "pin_policy.h"
 
 #define RDMA_SUPPORTED_ACCESS (IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | \
 			       IB_ACCESS_REMOTE_READ | IB_ACCESS_ON_DEMAND)
@@ -114,7 +127,7 @@ static void rdma_key_free(struct rdma_mr *mr)
  * @out: the region, referenced (rdma_mr_put() it).
  *
  * Context: any; takes the key-table lock.
- * Return: 0, -ENOKEY, -EKEYREVOKED, -EPERM.
+ * Return: 0, -ENOKEY, -EKEYREVOKED, -EREMOTEIO (lease revoked), -EPERM.
  */
 int rdma_mr_get(struct rdma_pd *pd, uint32_t key, struct rdma_mr **out)
 {
@@ -132,6 +145,10 @@ int rdma_mr_get(struct rdma_pd *pd, uint32_t key, struct rdma_mr **out)
 	if (s->mr && s->gen == gen) {
 		if (s->mr->pd != pd) {
 			ret = -EPERM;
+			goto out;
+		}
+		if (s->mr->lease_revoked) {
+			ret = -EREMOTEIO;
 			goto out;
 		}
 		atomic_inc(&s->mr->inflight);	/* (1) only while the key is live */
@@ -183,6 +200,12 @@ static void rdma_umem_release(struct rdma_mr *mr)
 {
 	unsigned long i = 0;
 
+	if (mr->file_pinned) {
+		struct vaddr_pin vp = { .f_owner = mr->pd->file, .mm = mr->mm };
+
+		vaddr_unpin_pages(mr->pages, mr->npages, &vp, mr->writable);
+		return;
+	}
 	while (i < mr->npages) {
 		unsigned long n = 1;
 
@@ -309,6 +332,59 @@ static int rdma_pin_remote(struct rdma_mr *mr, unsigned int gup_flags)
 	return ret;
 }
 
+/**
+ * rdma_mr_lease_revoked() - the layout lease under @arg's pins was revoked
+ * (the revoked_fn of its file_pin record): refuse its keys from now on,
+ * wait for the operations in flight, tell the owner.
+ * @arg: the region.
+ *
+ * Runs before the revoking truncate changes the layout, so no remote
+ * operation reaches the file's blocks once they can belong to another
+ * file.  The region stays alive: its deregistration waits for this
+ * notice to return (vaddr_unpin_pages()).
+ *
+ * Context: the truncating thread, no lock held but its i_rwsem; sleeps.
+ */
+static void rdma_mr_lease_revoked(void *arg)
+{
+	struct rdma_mr *mr = arg;
+	bool waited;
+
+	mutex_lock(&rdma_keys.lock);
+	mr->lease_revoked = true;	/* rdma_mr_get() refuses from here on */
+	mutex_unlock(&rdma_keys.lock);
+	mutex_lock(&mr->lock);
+	waited = atomic_read(&mr->inflight) != 0;
+	wait_event_lock(&mr->wait, !atomic_read(&mr->inflight), &mr->lock);
+	mutex_unlock(&mr->lock);
+	if (waited)
+		rdma_count(mr->pd, RS_REVOKE_DRAINS, 1);
+	rdma_count(mr->pd, RS_MRS_REVOKED, 1);
+	rdma_pd_event(mr->pd, PINMM_RDMA_EVENT_MR_LEASE_REVOKED, mr->key);
+}
+
+/*
+ * Lease policy: pin every page of @mr with one vaddr_pin_pages() call on
+ * the target mm, owned by the PD's file.
+ */
+static int rdma_pin_leased(struct rdma_mr *mr, unsigned int gup_flags)
+{
+	struct vaddr_pin vp = { .f_owner = mr->pd->file, .mm = mr->mm };
+	long got;
+
+	if (!mmget_not_zero(mr->mm))
+		return -ESRCH;
+	mmap_read_lock(mr->mm);
+	got = vaddr_pin_pages_owned(mr->mm, mr->iova, mr->npages, gup_flags & ~FOLL_LONGTERM,
+				    mr->pages, &vp, rdma_mr_lease_revoked, mr);
+	mmap_read_unlock(mr->mm);
+	mmput(mr->mm);
+	if (got < 0)
+		return (int)got;
+	mr->file_pinned = true;
+	return 0;
+}
+
 /*
  * The mm of @t with an mm_users reference (mmget_not_zero()), or NULL once
  * @t has exited.  pinmm_exit() claims a process under the machine's
@@ -391,8 +467,11 @@ static int rdma_reg(struct pinmm_proc *p, int pdfd, struct pinmm_proc *target,
 			goto out_free;
 		mr->mm_account = p->mm;
 		mmgrab(p->mm);
-		ret = remote ? rdma_pin_remote(mr, gup_flags) :
-			       rdma_pin_local(mr, p, gup_flags);
+		if (fs_pinned_policy(p->machine) == PINMM_FS_LEASE)
+			ret = rdma_pin_leased(mr, gup_flags);
+		else
+			ret = remote ? rdma_pin_remote(mr, gup_flags) :
+				       rdma_pin_local(mr, p, gup_flags);
 		if (ret) {
 			unaccount_pinned_vm(mr->mm_account, mr->npages);
 			mmdrop(mr->mm_account);
@@ -562,6 +641,9 @@ int pinmm_rdma_query_mr(struct pinmm_proc *p, int pd, uint32_t lkey,
 			.target_pid = mr->target_pid, .inflight = atomic_read(&mr->inflight),
 			.mapped_pages = mr->npages,
 		};
+		mutex_lock(&rdma_keys.lock);
+		out->lease_revoked = mr->lease_revoked;
+		mutex_unlock(&rdma_keys.lock);
 		if (mr->odp)
 			rdma_odp_query(mr, out);
 	}

@@ -18,6 +18,7 @@
 #include "rdma_internal.h"
 #include "fault_inject.h"
 #include "fs.h"
+#include "pin_policy.h"
 #include "rcu.h"
 
 /**
@@ -29,9 +30,79 @@
 void rdma_pd_put(struct rdma_pd *pd)
 {
 	if (atomic_dec_and_test(&pd->refs)) {
+		destroy_waitqueue_head(&pd->ev_wait);
 		mutex_destroy(&pd->lock);
 		free(pd);
 	}
+}
+
+/**
+ * rdma_pd_event() - raise an asynchronous event on @pd (dropping the
+ * oldest unread one when the ring is full).
+ * @pd: the protection domain.
+ * @type: an enum pinmm_rdma_event_type.
+ * @key: the region concerned.
+ *
+ * Context: any; no RDMA lock held (takes pd->lock).
+ */
+void rdma_pd_event(struct rdma_pd *pd, int type, uint32_t key)
+{
+	struct pinmm_rdma_async_event ev = { .type = type, .lkey = key,
+					     .time_ns = pin_policy_now_ns() };
+
+	mutex_lock(&pd->lock);
+	if (pd->ev_count == RDMA_NR_EVENTS) {
+		pd->ev_head = (pd->ev_head + 1) % RDMA_NR_EVENTS;
+		pd->ev_count--;
+		rdma_count(pd, RS_EVENTS_LOST, 1);
+	}
+	pd->ev[(pd->ev_head + pd->ev_count++) % RDMA_NR_EVENTS] = ev;
+	wake_up_all(&pd->ev_wait);
+	mutex_unlock(&pd->lock);
+}
+
+/**
+ * pinmm_rdma_get_async_event() - the oldest unread event of @pd.
+ * @p: the process.
+ * @pd: its PD descriptor.
+ * @ev: filled in.
+ * @timeout_ms: how long to wait.
+ *
+ * Context: any thread; sleeps on the PD's event queue.
+ * Return: 0, -ETIMEDOUT, -EBADF, -EINVAL, -ESRCH.
+ */
+int pinmm_rdma_get_async_event(struct pinmm_proc *p, int pd, struct pinmm_rdma_async_event *ev,
+			       unsigned int timeout_ms)
+{
+	uint64_t deadline = pin_policy_now_ns() + timeout_ms * 1000000ull;
+	struct file *file;
+	struct rdma_pd *d;
+	int ret = 0;
+
+	if (!ev)
+		return -EINVAL;
+	file = rdma_pd_fget(p, pd);
+	if (IS_ERR(file))
+		return (int)PTR_ERR(file);
+	d = file->private_data;
+	mutex_lock(&d->lock);
+	while (!d->ev_count) {
+		uint64_t now = pin_policy_now_ns();
+
+		if (now >= deadline) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		wait_event_lock_timeout(&d->ev_wait, d->ev_count, &d->lock, deadline - now);
+	}
+	if (!ret) {
+		*ev = d->ev[d->ev_head];
+		d->ev_head = (d->ev_head + 1) % RDMA_NR_EVENTS;
+		d->ev_count--;
+	}
+	mutex_unlock(&d->lock);
+	fput(file);
+	return ret;
 }
 
 /* ------------------------------------------------------------------ */
@@ -102,12 +173,15 @@ int pinmm_rdma_alloc_pd(struct pinmm_proc *p)
 	atomic_set(&pd->refs, 1);
 	mutex_init(&pd->lock);
 	INIT_LIST_HEAD(&pd->mrs);
+	init_waitqueue_head(&pd->ev_wait);
 	file = anon_inode_getfile("[infinibandevent]", &rdma_pd_fops, pd, O_RDWR);
 	if (!file) {
+		destroy_waitqueue_head(&pd->ev_wait);
 		mutex_destroy(&pd->lock);
 		free(pd);
 		return -ENOMEM;
 	}
+	pd->file = file;
 	fd = files_install(p, file);
 	if (fd < 0)
 		fput(file);
@@ -177,6 +251,8 @@ int pinmm_rdma_pd_stats(struct pinmm_proc *p, int pd, struct pinmm_rdma_stats *o
 		.fault_retries = v[RS_FAULT_RETRIES], .invalidations = v[RS_INVALIDATIONS],
 		.invalidated_pages = v[RS_INVALIDATED_PAGES],
 		.mrs_registered = v[RS_MRS_REGISTERED], .mrs_live = v[RS_MRS_LIVE],
+		.refused_lease = v[RS_LEASE_REVOKED], .mrs_revoked = v[RS_MRS_REVOKED],
+		.revoke_drains = v[RS_REVOKE_DRAINS], .events_lost = v[RS_EVENTS_LOST],
 	};
 	return 0;
 }

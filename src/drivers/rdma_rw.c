@@ -71,6 +71,7 @@ static void rdma_refuse(struct rdma_pd *pd, int err)
 	switch (err) {
 	case -ENOKEY: s = RS_BAD_KEY; break;
 	case -EKEYREVOKED: s = RS_REVOKED; break;
+	case -EREMOTEIO: s = RS_LEASE_REVOKED; break;
 	case -EPERM: s = RS_WRONG_PD; break;
 	case -ERANGE: s = RS_RANGE; break;
 	case -EACCES: s = RS_ACCESS; break;
@@ -93,7 +94,7 @@ static void rdma_refuse(struct rdma_pd *pd, int err)
  * @hold_us: how long the "device" holds the first page of the transfer.
  *
  * Context: any thread; may sleep (ODP device faults); no lock held.
- * Return: @len, or -ENOKEY, -EKEYREVOKED, -EPERM, -EACCES, -ERANGE, -EIO,
+ * Return: @len, or -ENOKEY, -EKEYREVOKED, -EREMOTEIO, -EPERM, -EACCES, -ERANGE, -EIO,
  * -EFAULT, -EBUSY (counted as refusals of @pd).
  */
 long rdma_remote_op(struct rdma_pd *pd, uint32_t rkey, uint64_t iova, void *buf,
@@ -119,12 +120,16 @@ long rdma_remote_op(struct rdma_pd *pd, uint32_t rkey, uint64_t iova, void *buf,
 		ret = rdma_odp_copy(mr, off, buf, len, write, hold_us);
 	else
 		ret = rdma_umem_copy(mr, off, buf, len, write, hold_us);
+	if (ret >= 0) {
+		/* Counted while the reference is held: a revocation that drained
+		 * the region sees every operation that reached its pages. */
+		rdma_count(pd, write ? RS_WRITES : RS_READS, 1);
+		rdma_count(pd, write ? RS_BYTES_WRITTEN : RS_BYTES_READ, ret);
+	}
 put:
 	rdma_mr_put(mr);
 	if (ret < 0)
 		goto refuse;
-	rdma_count(pd, write ? RS_WRITES : RS_READS, 1);
-	rdma_count(pd, write ? RS_BYTES_WRITTEN : RS_BYTES_READ, ret);
 	return ret;
 refuse:
 	rdma_refuse(pd, (int)ret);

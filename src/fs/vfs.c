@@ -133,12 +133,15 @@ void get_file(struct file *file)
 
 /**
  * fput() - drop a reference; the last one releases the file and its inode.
- * @file: the file.
+ * Exported (<pinmm/linux.h>): vaddr_pin_pages() callers hold files.
+ * @file: the file, or NULL.
  *
  * Context: may sleep (see iput()).
  */
-void fput(struct file *file)
+PINMM_API void fput(struct file *file)
 {
+	if (!file)
+		return;
 	VM_BUG_ON(atomic_read(&file->f_count) <= 0);
 	if (!atomic_dec_and_test(&file->f_count))
 		return;

@@ -99,10 +99,10 @@ int pin_policy_longterm_file(struct vm_area_struct *vma, unsigned int gup_flags)
 bool lease_covers_vma(struct vm_area_struct *vma);
 /*
  * Truncate, hole punch, block reallocation of @inode (page cache or DAX):
- * break every lease on it and wait for release or revoke at the deadline.
- * i_rwsem held.
+ * break every lease on it and wait for release, then lease.outcome at the
+ * deadline.  i_rwsem held.  Return: 0, or -ETXTBSY (change nothing).
  */
-void lease_break_wait(struct inode *inode, const char *why);
+int lease_break_wait(struct inode *inode, const char *why);
 /* Pins that revoked leases hold on @page (their device writes are dropped). */
 unsigned long lease_fenced_pins(struct pinmm *m, struct page *page);
 static inline bool lease_page_fenced(struct pinmm *m, struct page *page)

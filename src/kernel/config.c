@@ -58,6 +58,7 @@ void pinmm_config_default(struct pinmm_config *cfg)
 	cfg->quiet = false;
 	cfg->holdoff_ms = 100;
 	cfg->lease_break_ms = 100;
+	cfg->lease_outcome = PINMM_LEASE_REVOKE;
 	cfg->dax_truncate_wait_ms = 1000;
 	cfg->nr_cpus = 4;
 	cfg->shutdown_wait_ms = 1000;
@@ -99,6 +100,10 @@ static const char *const policy_names[] = {
 	[PINMM_FS_LEGACY] = "legacy", [PINMM_FS_LINUX] = "linux",
 	[PINMM_FS_HOLDOFF] = "holdoff", [PINMM_FS_BOUNCE] = "bounce",
 	[PINMM_FS_LEASE] = "lease", [PINMM_FS_BUSYBLOCKS] = "busyblocks",
+};
+static const char *const lease_outcome_names[] = {
+	[PINMM_LEASE_WAIT] = "wait", [PINMM_LEASE_FAIL] = "fail",
+	[PINMM_LEASE_REVOKE] = "revoke", [PINMM_LEASE_UNBREAKABLE] = "unbreakable",
 };
 static const char *const no_blocks_names[] = {
 	[PINMM_NOBLK_REMAP] = "remap", [PINMM_NOBLK_BUG] = "bug",
@@ -160,6 +165,8 @@ static const struct cfg_key cfg_keys[] = {
 #undef THP_SIZE_KEY
 	{ "hugepages.2M", T_U64, OFF(hugepages_2m), NULL, 0, 0, 1UL << 20, 0 },
 	{ "hugepages.1G", T_U64, OFF(hugepages_1g), NULL, 0, 0, 1UL << 10, 0 },
+	{ "lease.outcome", T_ENUM, OFF(lease_outcome), lease_outcome_names,
+	  ARRAY_SIZE(lease_outcome_names), 0, 0, 0 },
 };
 #undef OFF
 
@@ -173,7 +180,8 @@ static const char *const cfg_key_names[ARRAY_SIZE(cfg_keys) + 1] = {
 	"swap.latency_us", "khugepaged.scan_sleep_ms", "khugepaged.pages_to_scan",
 	"khugepaged.max_ptes_none", "khugepaged.max_ptes_swap", "khugepaged.max_ptes_shared",
 	"ksm.sleep_ms", "thp.16K", "thp.32K", "thp.64K", "thp.128K", "thp.256K",
-	"thp.512K", "thp.1024K", "thp.2048K", "hugepages.2M", "hugepages.1G", NULL,
+	"thp.512K", "thp.1024K", "thp.2048K", "hugepages.2M", "hugepages.1G",
+	"lease.outcome", NULL,
 };
 
 static const struct cfg_key *cfg_find(const char *key)

@@ -24,6 +24,7 @@ static const char *const errno_names[] = {
 	E(EINPROGRESS), E(ESTALE), E(EUCLEAN), E(EDQUOT), E(ECANCELED),
 	E(EOWNERDEAD), E(ENOTRECOVERABLE), E(ERFKILL), E(EHWPOISON),
 	E(ENOKEY), E(EKEYEXPIRED), E(EKEYREVOKED), E(EKEYREJECTED),	/* RDMA keys */
+	E(EREMOTEIO),					/* RDMA: lease revoked */
 };
 #undef E
 

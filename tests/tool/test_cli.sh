@@ -64,12 +64,13 @@ has out "expect" "help commands lists expect"
 # Every group registered with SCRIPT_GROUP() is listed once, in its order,
 # and the show/expect forms a group adds are appended to those commands.
 for title in "Machines, processes and memory:" "Moving and merging memory:" "Files:" \
-	     "Pinning (<pinmm/linux.h>):" "Swap and soft-dirty:" "Expectations:" "Output:" "RDMA and MMU notifiers"; do
+	     "Pinning (<pinmm/linux.h>):" "Swap and soft-dirty:" "Expectations:" "Output:" "RDMA and MMU notifiers" \
+	     "Layout leases and file_pin records"; do
 	[ "$(grep -cF -- "$title" "$TMP/out")" = 1 ]
 	ok $? "help commands lists the group '$title' once"
 done
 grep -F -- ":" "$TMP/out" | grep -v '^ ' | cut -d' ' -f1 | tr '\n' ' ' >"$TMP/order"
-[ "$(cat "$TMP/order")" = "Machines, Moving Files: Pinning Swap Expectations: Output: RDMA " ]
+[ "$(cat "$TMP/order")" = "Machines, Moving Files: Pinning Swap Expectations: Output: RDMA Layout " ]
 ok $? "help commands lists the groups in their order: $(cat "$TMP/order")"
 has out "expect mr MR CHECK..." "the RDMA group adds 'expect mr' to expect's usage"
 has out "show notifier N" "the RDMA group adds 'show notifier' to show's usage"
@@ -293,6 +294,16 @@ hasnt out '"verdict": "PASS"' "linux/rdma: no PASS for a case that did not run"
 run 0 "demo linux/rdma table" demo --quick --policy linux --case rdma
 has out "refused, as Linux does: linux/rdma" "linux/rdma: 'refused, as Linux does'"
 hasnt out "PASS linux/rdma" "linux/rdma: not printed as PASS"
+
+# (d) the layout-lease outcomes: every row runs (real MRs), fail and
+# unbreakable refuse the truncate, revoke invalidates the MR.
+run 0 "demo --case lease --check" demo --quick --check --json --case lease
+has out '"outcome": "revoke", "truncate": "0"' "lease: revoke lets the truncate through"
+has out '"outcome": "unbreakable", "truncate": "ETXTBSY"' "lease: unbreakable refuses it"
+has out '"revoked_mrs": 1' "lease: a revoked MR"
+hasnt out '"error": "E' "lease: every row ran"
+! grep -q '"misplaced": [1-9]' "$TMP/out"
+ok $? "lease: no misplaced byte"
 
 echo "1..$N"
 [ "$FAILED" = 0 ]

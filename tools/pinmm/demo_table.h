@@ -57,6 +57,9 @@ struct dt_result {
 	long filler_pages;		/* pages the filler wrote into freed blocks */
 };
 
+/* demo_lease.c: `--case lease`; returns the rows that failed to run. */
+int demo_lease_table(bool quick, bool json);
+
 /* demo_report.c */
 void demo_print_table(const struct dt_opts *opt, const struct dt_result *res, int dcase);
 void demo_print_json(const struct dt_result *res, int n);

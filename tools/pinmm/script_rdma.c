@@ -222,7 +222,7 @@ static int field_check(struct script *s, const struct field *f, int n, const cha
 }
 
 /* Run every CHECK of argv[first..] against @f: one expectation. */
-static int fields_expect(struct script *s, const struct field *f, int n, int argc, char **argv,
+int fields_expect(struct script *s, const struct field *f, int n, int argc, char **argv,
 			 int first)
 {
 	struct strbuf fails = { 0 };
@@ -240,7 +240,8 @@ static int fields_expect(struct script *s, const struct field *f, int n, int arg
 
 /* ---- show / expect ---------------------------------------------------------------------- */
 
-static void show_fields(struct script *s, const char *title, const struct field *f, int n)
+/* show_fields() - @title then the fields, six to a line. */
+void show_fields(struct script *s, const char *title, const struct field *f, int n)
 {
 	struct strbuf sb = { 0 };
 

@@ -55,6 +55,11 @@ struct field {
 #define FIELD(n, v) { n, (long long)(v), NULL }
 #define MAX_FIELDS 24
 
+/* The show/expect forms over fields (script_rdma.c; script_lease.c too). */
+int fields_expect(struct script *s, const struct field *f, int n, int argc, char **argv,
+		  int first);
+void show_fields(struct script *s, const char *title, const struct field *f, int n);
+
 /* Protection domains and memory regions (script_rdma_mr.c). */
 int rdma_cmd_pd(struct script *s, int argc, char **argv);
 int rdma_cmd_reg_mr(struct script *s, int argc, char **argv);

@@ -162,6 +162,7 @@ int rdma_mr_fields(struct obj *o, struct pinmm_rdma_mr_info *mi, struct field *f
 	f[n++] = (struct field)FIELD("odp", mi->on_demand);
 	f[n++] = (struct field)FIELD("remote", mi->remote);
 	f[n++] = (struct field)FIELD("target_pid", mi->target_pid);
+	f[n++] = (struct field)FIELD("lease_revoked", mi->lease_revoked);
 	return n;
 }
 
@@ -190,6 +191,10 @@ int rdma_pd_fields(struct pinmm_proc *p, int pd, struct field *f)
 	f[n++] = (struct field)FIELD("invalidated_pages", st.invalidated_pages);
 	f[n++] = (struct field)FIELD("mrs_registered", st.mrs_registered);
 	f[n++] = (struct field)FIELD("mrs", st.mrs_live);
+	f[n++] = (struct field)FIELD("refused_lease", st.refused_lease);
+	f[n++] = (struct field)FIELD("mrs_revoked", st.mrs_revoked);
+	f[n++] = (struct field)FIELD("revoke_drains", st.revoke_drains);
+	f[n++] = (struct field)FIELD("events_lost", st.events_lost);
 	return n;
 }
 

@@ -345,8 +345,11 @@ static int pinfs_dax_setsize(struct inode *inode, long long size)
 		return 0;
 	}
 	hole = ALIGN(size, (long long)PAGE_SIZE);
-	if (hole < ALIGN(old, (long long)PAGE_SIZE))
-		lease_break_wait(inode, "truncate");
+	if (hole < ALIGN(old, (long long)PAGE_SIZE)) {
+		err = lease_break_wait(inode, "truncate");
+		if (err)
+			return err;	/* -ETXTBSY: nothing changed */
+	}
 	down_write(&pi->dax_sem);
 	err = dax_break_layouts(inode, (uint64_t)hole >> PAGE_SHIFT, UINT64_MAX);
 	if (err) {
@@ -380,8 +383,11 @@ static int pinfs_dax_fallocate(struct inode *inode, int mode, long long off, lon
 
 		if (!(mode & FALLOC_FL_KEEP_SIZE))
 			return -EOPNOTSUPP;
-		if (hs < he)
-			lease_break_wait(inode, "hole punch");
+		if (hs < he) {
+			err = lease_break_wait(inode, "hole punch");
+			if (err)
+				return err;	/* -ETXTBSY: nothing changed */
+		}
 		down_write(&pi->dax_sem);
 		if (hs < he)
 			err = dax_break_layouts(inode, (uint64_t)hs >> PAGE_SHIFT,

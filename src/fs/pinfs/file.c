@@ -506,9 +506,10 @@ static int pinfs_zero_partial(struct inode *inode, long long from, long long to)
 
 /*
  * The blocks behind bytes [start, end) are about to leave the file
- * (truncate, punch): lease policy - break the leases on the file and wait
- * (pin_lease.c); holdoff - wait for each pinned cached page of the range
- * to be released, up to the deadline (pin_policy.c).  i_rwsem held.
+ * (truncate, punch); the callers broke the file's layout leases first,
+ * before changing anything (pinfs_break_leases()).  holdoff - wait for
+ * each pinned cached page of the range to be released, up to the deadline
+ * (pin_policy.c).  i_rwsem held.
  */
 static void pinfs_layout_change(struct inode *inode, long long start, long long end,
 				const char *why)
@@ -517,9 +518,9 @@ static void pinfs_layout_change(struct inode *inode, long long start, long long 
 	pgoff_t index = (pgoff_t)(start >> PAGE_SHIFT);
 	pgoff_t last = end <= 0 ? 0 : (pgoff_t)((end - 1) >> PAGE_SHIFT);
 
+	(void)why;
 	if (end <= start)
 		return;
-	lease_break_wait(inode, why);
 	if (fs_pinned_policy(inode->i_sb->machine) != PINMM_FS_HOLDOFF)
 		return;
 	for (;;) {
@@ -538,6 +539,18 @@ static void pinfs_layout_change(struct inode *inode, long long start, long long 
 		if (!index || index > last)
 			break;
 	}
+}
+
+/*
+ * Lease policy: whole pages [start, end) are about to leave the file -
+ * break its layout leases and wait (pin_lease.c).  Before anything
+ * changes: -ETXTBSY (lease.outcome fail or unbreakable) leaves the file
+ * as it was.  i_rwsem held.
+ */
+static int pinfs_break_leases(struct inode *inode, long long start, long long end,
+			      const char *why)
+{
+	return end > start ? lease_break_wait(inode, why) : 0;
 }
 
 /* Drop the cache over whole pages [start, end) and free their blocks. */
@@ -580,6 +593,10 @@ static int pinfs_setsize(struct inode *inode, long long size)
 		return -EFBIG;
 	hole = ALIGN(size, (long long)PAGE_SIZE);
 	if (size < old) {
+		err = pinfs_break_leases(inode, hole, ALIGN(old, (long long)PAGE_SIZE),
+					 "truncate");
+		if (err)
+			return err;
 		err = pinfs_partial_prepare(inode, size, min(hole, old), &pp);
 		if (err)
 			return err;
@@ -692,6 +709,12 @@ static int pinfs_fallocate(struct inode *inode, int mode, long long off, long lo
 		err = pinfs_partial_prepare(inode, he, end, &tail);
 		if (err) {
 			pinfs_partial_abort(&head);
+			return err;
+		}
+		err = pinfs_break_leases(inode, hs, he, "hole punch");
+		if (err) {
+			pinfs_partial_abort(&head);
+			pinfs_partial_abort(&tail);
 			return err;
 		}
 		err = pinfs_partial_commit(inode, &head);

@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * demo_lease.c - `pinmm demo --case lease`: the layout-lease outcomes of
+ * issue 12 with real RDMA memory regions and remote peers.  One row per
+ * lease.outcome (wait, fail, revoke, unbreakable) on each pinfs mount
+ * (/data/: page cache, /dax/: fsdax), and an ODP row per mount beside
+ * them (no pin, no lease).
+ *
+ * Each row boots a machine with fs.pinned_policy=lease and the row's
+ * outcome, maps a file of DL_PAGES pages, takes a layout lease, registers
+ * an MR over the mapping (pinmm_rdma_reg_mr(): vaddr_pin_pages() under
+ * the lease) and starts a peer writing 512-byte operations in a loop.
+ * The owner answers the break notice only under wait (it deregisters and
+ * puts the lease DL_OWNER_MS after the notice); then the file is
+ * truncated to zero.  Afterwards another file takes blocks (on /dax/
+ * until it owns one the truncate freed), the peer keeps writing a while,
+ * and the oracle reads the other file back (misplaced: bytes that are not
+ * its own) and, when the truncate failed, checks that a last acknowledged
+ * RDMA write is in the file (lost: bytes missing).  Every figure is read
+ * from the library (the truncate's return and time, vmstat, the PD's
+ * counters, pread): nothing depends on the row but the configuration.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <pinmm/lease.h>
+#include <pinmm/rdma.h>
+
+#include "demo_table.h"
+#include "tool.h"
+
+#define DL_PAGES	4
+#define DL_OWNER_MS	30
+#define DL_OTHER_MAX	(16384L * 4096)
+#define DL_ACCESS (IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | IB_ACCESS_REMOTE_READ)
+
+struct dl_row {
+	const char *outcome;	/* NULL: the ODP row */
+	const char *mnt;
+};
+
+static const struct dl_row dl_rows[] = {
+	{ "wait", "/data/" }, { "fail", "/data/" }, { "revoke", "/data/" },
+	{ "unbreakable", "/data/" }, { NULL, "/data/" },
+	{ "wait", "/dax/" }, { "fail", "/dax/" }, { "revoke", "/dax/" },
+	{ "unbreakable", "/dax/" }, { NULL, "/dax/" },
+};
+#define DL_NR_ROWS (sizeof(dl_rows) / sizeof(dl_rows[0]))
+
+struct dl_result {
+	int error;		/* a step failed: its errno */
+	const char *errwhat;
+	int truncate_ret;
+	double stall_ms;
+	long etxtbsy, revoked_mrs, rem_access_errors, fenced, writes_before;
+	long bytes_after;	/* peer bytes the PD counted after the truncate */
+	long misplaced, lost;
+	long odp_invalidations;
+};
+
+struct dl_owner {
+	struct pinmm_proc *p;
+	int pd;
+	uint32_t key;
+	struct pinmm_lease *l;
+	int ok;
+};
+
+static double dl_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Under wait: on the notice, deregister and put the lease, DL_OWNER_MS later. */
+static void *dl_owner(void *arg)
+{
+	struct dl_owner *o = arg;
+	int waited = pinmm_lease_wait_break(o->l, 10000);
+
+	usleep(DL_OWNER_MS * 1000);
+	pinmm_rdma_dereg_mr(o->p, o->pd, o->key);
+	o->ok = !waited && !pinmm_lease_put(o->l);
+	return NULL;
+}
+
+static int dl_fail(struct dl_result *r, int err, const char *what)
+{
+	if (!r->error) {
+		r->error = err ? err : -EIO;
+		r->errwhat = what;
+	}
+	return r->error;
+}
+
+/* Fill a new file with 'O' until (on /dax/) one of @pfn is its block. */
+static int dl_other(struct pinmm_proc *p, const char *mnt, const unsigned long *pfn,
+		    struct dl_result *r, long *len)
+{
+	char path[64], buf[4096], got[4096];
+	bool dax = !strcmp(mnt, "/dax/"), reused = !dax;
+	int fd;
+
+	snprintf(path, sizeof(path), "%sother", mnt);
+	fd = pinmm_open(p, path, O_CREAT | O_RDWR, 0644);
+	if (fd < 0)
+		return dl_fail(r, fd, "open other");
+	memset(buf, 'O', sizeof(buf));
+	*len = 0;
+	while (*len < (dax ? DL_OTHER_MAX : 64 * (long)PG) && (!reused || !dax)) {
+		struct pinmm_page_info pi;
+		long a;
+
+		if (pinmm_pwrite(p, fd, buf, PG, *len) != (long)PG)
+			break;		/* ENOSPC: the freed blocks come last */
+		a = pinmm_mmap(p, 0, PG, PROT_READ, MAP_SHARED, fd, *len);
+		*len += (long)PG;
+		if (a <= 0)
+			return dl_fail(r, (int)a, "mmap other");
+		if (dax && pinmm_load(p, (unsigned long)a, got, 1) == 1 &&
+		    !pinmm_page_info(p, (unsigned long)a, &pi))
+			for (int k = 0; k < DL_PAGES; k++)
+				reused |= pi.pfn == pfn[k];
+		pinmm_munmap(p, (unsigned long)a, PG);
+	}
+	if (!reused)
+		return dl_fail(r, -ENOSPC, "no freed block was reused");
+	return fd;
+}
+
+/* The misplaced bytes of the other file: those that are not 'O'. */
+static void dl_check_other(struct pinmm_proc *p, int fd, long len, struct dl_result *r)
+{
+	char got[4096];
+
+	for (long o = 0; o < len; o += (long)PG) {
+		if (pinmm_pread(p, fd, got, PG, o) != (long)PG) {
+			dl_fail(r, -EIO, "pread other");
+			return;
+		}
+		for (size_t i = 0; i < PG; i++)
+			r->misplaced += got[i] != 'O';
+	}
+}
+
+static void dl_run(const struct dl_row *row, bool quick, struct dl_result *r)
+{
+	char dir[64] = "/tmp/pinmm-demo-lease-XXXXXX", img[128], path[64];
+	const char *brk = quick ? "20" : "40";
+	struct pinmm_rdma_peer_stats ps;
+	struct pinmm_rdma_stats st0, st1;
+	struct pinmm_rdma_mr_info mi;
+	struct pinmm_rdma_peer *peer = NULL;
+	struct pinmm_lease *l = NULL;
+	struct pinmm_config cfg;
+	struct dl_owner own = { 0 };
+	unsigned long pfn[DL_PAGES] = { 0 };
+	struct pinmm_proc *p;
+	struct pinmm *m;
+	pthread_t owner;
+	bool owner_started = false, mr_live = false;
+	long addr, olen = 0;
+	int fd, pd, ofd = -1, rc;
+	char buf[4096];
+	double t0;
+
+	if (!mkdtemp(dir)) {
+		dl_fail(r, -errno, "mkdtemp");
+		return;
+	}
+	snprintf(img, sizeof(img), "%s/img", dir);
+	pinmm_config_default(&cfg);
+	if ((rc = pinmm_config_set(&cfg, "ram", "256M")) ||
+	    (rc = pinmm_config_set(&cfg, "pmem", "64M")) ||
+	    (rc = pinmm_config_set(&cfg, "quiet", "1")) ||
+	    (rc = pinmm_config_set(&cfg, "pinfs.image", img)) ||
+	    (rc = pinmm_config_set(&cfg, "pinfs.size", "8M")) ||
+	    (rc = pinmm_config_set(&cfg, "rlimit.memlock", "unlimited")) ||
+	    (rc = pinmm_config_set(&cfg, "fs.pinned_policy", "lease")) ||
+	    (rc = pinmm_config_set(&cfg, "lease_break_ms", brk)) ||
+	    (rc = pinmm_config_set(&cfg, "dax.truncate_wait_ms", "3000")) ||
+	    (row->outcome && (rc = pinmm_config_set(&cfg, "lease.outcome", row->outcome))) ||
+	    (rc = pinmm_boot(&cfg, &m))) {
+		dl_fail(r, rc, "boot");
+		rmdir(dir);
+		return;
+	}
+	if ((rc = pinmm_proc_create(m, &p))) {
+		dl_fail(r, rc, "proc");
+		goto out_machine;
+	}
+	pinmm_set_current(p);
+	snprintf(path, sizeof(path), "%sv", row->mnt);
+	fd = pinmm_open(p, path, O_CREAT | O_RDWR, 0644);
+	memset(buf, 'a', sizeof(buf));
+	for (int i = 0; fd >= 0 && i < DL_PAGES; i++)
+		if (pinmm_pwrite(p, fd, buf, PG, (long)i * (long)PG) != (long)PG)
+			fd = -EIO;
+	addr = fd < 0 ? fd : pinmm_mmap(p, 0, DL_PAGES * PG, PROT_READ | PROT_WRITE,
+					MAP_SHARED, fd, 0);
+	pd = pinmm_rdma_alloc_pd(p);
+	if (fd < 0 || addr <= 0 || pd < 0) {
+		dl_fail(r, fd < 0 ? fd : addr <= 0 ? (int)addr : pd, "file, mapping or PD");
+		goto out_proc;
+	}
+	if (row->outcome && (rc = pinmm_lease_get(p, fd, NULL, NULL, &l))) {
+		dl_fail(r, rc, "lease_get");
+		goto out_proc;
+	}
+	rc = pinmm_rdma_reg_mr(p, pd, (unsigned long)addr, DL_PAGES * PG,
+			       DL_ACCESS | (row->outcome ? 0 : IB_ACCESS_ON_DEMAND), &mi);
+	if (rc) {
+		dl_fail(r, rc, "reg_mr");
+		goto out_proc;
+	}
+	mr_live = true;
+	for (int i = 0; i < DL_PAGES; i++) {	/* the frames (DAX: the blocks) */
+		unsigned long a = (unsigned long)addr + (unsigned long)i * PG;
+		struct pinmm_page_info pi;
+
+		if (pinmm_load(p, a, buf, 1) == 1 && !pinmm_page_info(p, a, &pi))
+			pfn[i] = pi.pfn;
+	}
+	rc = pinmm_rdma_peer_start(p, pd, &(struct pinmm_rdma_peer_cfg){
+		.rkey = mi.rkey, .iova = mi.iova, .length = DL_PAGES * PG, .op_size = 512,
+		.write_pct = 100, .hold_us = 20 }, &peer);
+	if (rc) {
+		dl_fail(r, rc, "peer_start");
+		goto out_proc;
+	}
+	usleep(quick ? 5000 : 20000);
+	if (row->outcome && !strcmp(row->outcome, "wait")) {
+		own = (struct dl_owner){ .p = p, .pd = pd, .key = mi.lkey, .l = l };
+		if (pthread_create(&owner, NULL, dl_owner, &own)) {
+			dl_fail(r, -EAGAIN, "owner thread");
+			goto out_peer;
+		}
+		owner_started = true;
+	}
+
+	/* The event. */
+	st0 = (struct pinmm_rdma_stats){ 0 };
+	pinmm_rdma_pd_stats(p, pd, &st0);
+	t0 = dl_now_ms();
+	r->truncate_ret = pinmm_ftruncate(p, fd, 0);
+	r->stall_ms = dl_now_ms() - t0;
+	if (owner_started) {
+		pthread_join(owner, NULL);
+		owner_started = false;
+		mr_live = false;
+		l = NULL;
+		if (!own.ok)
+			dl_fail(r, -EIO, "owner");
+	}
+	pinmm_rdma_pd_stats(p, pd, &st0);
+	r->writes_before = st0.remote_writes;
+	if (!r->truncate_ret) {
+		ofd = dl_other(p, row->mnt, pfn, r, &olen);
+		if (ofd < 0)
+			goto out_peer;
+	}
+	usleep(quick ? 5000 : 20000);		/* the peer writes into whatever it holds now */
+out_peer:
+	pinmm_rdma_peer_stop(peer, &ps);
+	pinmm_rdma_pd_stats(p, pd, &st1);
+	r->bytes_after = st1.bytes_written - st0.bytes_written;
+	r->revoked_mrs = st1.mrs_revoked;
+	r->rem_access_errors = st1.refused_lease;
+	r->odp_invalidations = st1.invalidations;
+	r->etxtbsy = pinmm_vmstat(m, "lease_etxtbsy");
+	r->fenced = pinmm_vmstat(m, "lease_fenced_writes");
+	if (ofd >= 0) {
+		dl_check_other(p, ofd, olen, r);
+		pinmm_close(p, ofd);
+	}
+	if (r->truncate_ret && mr_live) {
+		/* The file kept its data: a last acknowledged write must be there. */
+		char want[64], got[64];
+
+		memset(want, 'Z', sizeof(want));
+		if (pinmm_rdma_remote_write(p, pd, mi.rkey, mi.iova + PG, want, sizeof(want)) !=
+			    (long)sizeof(want) ||
+		    pinmm_pread(p, fd, got, sizeof(got), (long)PG) != (long)sizeof(got))
+			dl_fail(r, -EIO, "last write");
+		else
+			for (size_t i = 0; i < sizeof(got); i++)
+				r->lost += got[i] != want[i];
+	}
+out_proc:
+	if (mr_live)
+		pinmm_rdma_dereg_mr(p, pd, mi.lkey);
+	if (l)
+		pinmm_lease_put(l);
+	pinmm_exit(p);
+	pinmm_proc_put(p);
+out_machine:
+	if (pinmm_shutdown(m))
+		dl_fail(r, -EIO, "shutdown (a leak)");
+	unlink(img);
+	rmdir(dir);
+}
+
+/**
+ * demo_lease_table() - run and print the lease-outcome table.
+ * @quick: shorter deadlines and pauses.
+ * @json: machine-readable rows.
+ *
+ * Return: the number of rows that failed to run (0 when every row ran).
+ */
+int demo_lease_table(bool quick, bool json)
+{
+	struct dl_result res[DL_NR_ROWS];
+	int bad = 0;
+
+	memset(res, 0, sizeof(res));
+	for (size_t i = 0; i < DL_NR_ROWS; i++)
+		dl_run(&dl_rows[i], quick, &res[i]);
+	if (!json)
+		printf("\n(d) Layout leases (fs.pinned_policy=lease): an RDMA MR registered through a "
+		       "lease, a peer\n    writing in a loop, truncate to 0; lease_break_ms %s, the "
+		       "owner answers only under wait\n"
+		       "  mount  outcome      truncate  stall ms  ETXTBSY  revoked MRs  rem.acc.err  "
+		       "fenced  B after  misplaced B  lost B\n", quick ? "20" : "40");
+	else
+		printf("{\"lease_rows\": [");
+	for (size_t i = 0; i < DL_NR_ROWS; i++) {
+		const struct dl_row *w = &dl_rows[i];
+		const struct dl_result *r = &res[i];
+		const char *o = w->outcome ? w->outcome : "odp";
+
+		bad += r->error != 0;
+		if (json) {
+			printf("%s{\"mount\": \"%s\", \"outcome\": \"%s\", \"truncate\": \"%s\", "
+			       "\"stall_ms\": %.1f, \"etxtbsy\": %ld, \"revoked_mrs\": %ld, "
+			       "\"remote_access_errors\": %ld, \"fenced_writes\": %ld, "
+			       "\"bytes_after\": %ld, \"misplaced\": %ld, \"lost\": %ld, "
+			       "\"error\": \"%s\"}", i ? ", " : "", w->mnt, o,
+			       r->truncate_ret ? pinmm_strerror(r->truncate_ret) : "0", r->stall_ms,
+			       r->etxtbsy, r->revoked_mrs, r->rem_access_errors, r->fenced,
+			       r->bytes_after, r->misplaced, r->lost,
+			       r->error ? pinmm_strerror(r->error) : "");
+			continue;
+		}
+		if (r->error) {
+			printf("  %-6s %-11s  failed: %s (%s)\n", w->mnt, o, r->errwhat,
+			       pinmm_strerror(r->error));
+			continue;
+		}
+		printf("  %-6s %-11s  %-8s  %8.1f  %7ld  %11ld  %11ld  %6ld  %7ld  %11ld  %6ld\n",
+		       w->mnt, o, r->truncate_ret ? pinmm_strerror(r->truncate_ret) : "0",
+		       r->stall_ms, r->etxtbsy, r->revoked_mrs, r->rem_access_errors, r->fenced,
+		       r->bytes_after, r->misplaced, r->lost);
+	}
+	if (json)
+		printf("]}\n");
+	return bad;
+}
