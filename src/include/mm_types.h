@@ -232,6 +232,11 @@ struct vm_area_struct {
 	struct list_head shared_node;
 	void *vm_private_data;		/* hugetlb: private resv_map | HPAGE_RESV_* */
 };
+/* vm_area_dup() copies everything before the rmap nodes, then this. */
+BUILD_BUG_ON(offsetof(struct vm_area_struct, shared_node) !=
+	     offsetof(struct vm_area_struct, anon_vma_node) + sizeof(struct list_head));
+BUILD_BUG_ON(offsetof(struct vm_area_struct, vm_private_data) !=
+	     offsetof(struct vm_area_struct, shared_node) + sizeof(struct list_head));
 
 /*
  * struct anon_vma - reverse map for anonymous pages.  pinmm keeps one

@@ -46,7 +46,13 @@ struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig)
 
 	if (!vma)
 		return NULL;
-	*vma = *orig;
+	/*
+	 * Not the rmap list nodes: a sibling VMA leaving @orig's anon_vma or
+	 * file rewrites them under the rmap locks, which we do not hold (a
+	 * data race on pointers the copy would reinitialise anyway).
+	 */
+	memcpy(vma, orig, offsetof(struct vm_area_struct, anon_vma_node));
+	vma->vm_private_data = orig->vm_private_data;
 	RB_CLEAR_NODE(&vma->vm_rb);
 	INIT_LIST_HEAD(&vma->vm_list);
 	INIT_LIST_HEAD(&vma->anon_vma_node);
