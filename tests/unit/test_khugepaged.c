@@ -386,6 +386,31 @@ static void test_collapse_enomem(void **state)
 	gh_done(m);
 }
 
+/*
+ * A hugetlb mapping is never collapsed or scanned: MADV_COLLAPSE is
+ * -EINVAL (Linux's thp_vma_allowable_order() refuses VM_HUGETLB) and the
+ * huge page stays as it was.
+ */
+static void test_collapse_hugetlb(void **state)
+{
+	struct pinmm *m = gh_boot("hugepages.2M=2");
+	struct pinmm_proc *p = test_proc(m);
+	long a = pinmm_mmap(p, 0, HPAGE_SIZE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	unsigned long pfn;
+	(void)state;
+
+	assert_true(a > 0);
+	gh_store(p, (unsigned long)a + 8, "hugetlb");
+	pfn = gh_info(p, (unsigned long)a).pfn;
+	assert_true(gh_info(p, (unsigned long)a).hugetlb);
+	assert_int_equal(pinmm_madvise(p, (unsigned long)a, HPAGE_SIZE, MADV_COLLAPSE), -EINVAL);
+	assert_int_equal(pinmm_khugepaged_scan(m, 2), 0);
+	assert_int_equal(gh_info(p, (unsigned long)a).pfn, pfn);
+	gh_expect(p, (unsigned long)a + 8, "hugetlb");
+	gh_done(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -399,6 +424,7 @@ int main(void)
 		cmocka_unit_test(test_khugepaged_limits),
 		cmocka_unit_test(test_khugepaged_thread),
 		cmocka_unit_test(test_collapse_enomem),
+		cmocka_unit_test(test_collapse_hugetlb),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
