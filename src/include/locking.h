@@ -18,6 +18,11 @@
 
 /* A small per-thread id (>= 1) used for lock ownership. */
 int pinmm_tid(void);
+/*
+ * Spinlocks the calling thread holds (Linux's atomic context): code that
+ * may wait for another thread's progress - an RCU grace period - checks it.
+ */
+extern __thread int pinmm_spin_depth;
 
 /*
  * spinlock_t - 8 bytes, so that it fits in a struct page (the split
@@ -39,17 +44,20 @@ static inline void spin_lock(spinlock_t *l)
 	VM_BUG_ON(atomic_load_explicit(&l->owner, memory_order_relaxed) == pinmm_tid());
 	pthread_spin_lock(&l->lock);
 	atomic_store_explicit(&l->owner, pinmm_tid(), memory_order_relaxed);
+	pinmm_spin_depth++;
 }
 static inline bool spin_trylock(spinlock_t *l)
 {
 	if (pthread_spin_trylock(&l->lock))
 		return false;
 	atomic_store_explicit(&l->owner, pinmm_tid(), memory_order_relaxed);
+	pinmm_spin_depth++;
 	return true;
 }
 static inline void spin_unlock(spinlock_t *l)
 {
 	VM_BUG_ON(atomic_load_explicit(&l->owner, memory_order_relaxed) != pinmm_tid());
+	pinmm_spin_depth--;
 	atomic_store_explicit(&l->owner, 0, memory_order_relaxed);
 	pthread_spin_unlock(&l->lock);
 }

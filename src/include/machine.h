@@ -189,6 +189,9 @@ struct pinmm {
 	/* ->invalidate calls per enum mmu_notifier_event (mmu_notifier.c) */
 	atomic_long_t mmu_notifier_events[NR_MMU_NOTIFY_EVENTS];
 	struct swap_info_struct *swap;		/* NULL without swap (swap.h) */
+	/* frames freed by call_rcu() callbacks not yet run (page tables) */
+	atomic_long_t nr_rcu_free_pending;
+	atomic_long_t rcu_free_waits;		/* allocations that waited for them */
 };
 
 /*

@@ -13,6 +13,7 @@
 #include "locking.h"
 
 __thread bool pinmm_thread_registered;
+__thread int pinmm_spin_depth;
 
 static pthread_key_t rcu_unregister_key;
 static pthread_once_t rcu_key_once = PTHREAD_ONCE_INIT;
