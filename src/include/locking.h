@@ -114,6 +114,7 @@ struct rw_semaphore {
 	pthread_rwlock_t lock;
 	_Atomic int owner;
 	_Atomic int readers;
+	_Atomic int last_reader;	/* pinmm_tid() of the latest down_read() */
 };
 void init_rwsem(struct rw_semaphore *sem);
 static inline void destroy_rwsem(struct rw_semaphore *sem) { pthread_rwlock_destroy(&sem->lock); }
@@ -122,12 +123,14 @@ static inline void down_read(struct rw_semaphore *sem)
 	VM_BUG_ON(atomic_load_explicit(&sem->owner, memory_order_relaxed) == pinmm_tid());
 	pthread_rwlock_rdlock(&sem->lock);
 	atomic_fetch_add_explicit(&sem->readers, 1, memory_order_relaxed);
+	atomic_store_explicit(&sem->last_reader, pinmm_tid(), memory_order_relaxed);
 }
 static inline bool down_read_trylock(struct rw_semaphore *sem)
 {
 	if (pthread_rwlock_tryrdlock(&sem->lock))
 		return false;
 	atomic_fetch_add_explicit(&sem->readers, 1, memory_order_relaxed);
+	atomic_store_explicit(&sem->last_reader, pinmm_tid(), memory_order_relaxed);
 	return true;
 }
 static inline void up_read(struct rw_semaphore *sem)

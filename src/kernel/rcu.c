@@ -93,4 +93,5 @@ void init_rwsem(struct rw_semaphore *sem)
 	pthread_rwlockattr_destroy(&attr);
 	atomic_store_explicit(&sem->owner, 0, memory_order_relaxed);
 	atomic_store_explicit(&sem->readers, 0, memory_order_relaxed);
+	atomic_store_explicit(&sem->last_reader, 0, memory_order_relaxed);
 }
