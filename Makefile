@@ -64,7 +64,8 @@ faultcheck: deps $(ASAN_BUILD)/build.ninja
 	PINMM_FAULT_SITES=1 PINMM_FAULT_EXCEPTIONS=$(CURDIR)/doc/FAULT-INJECTION.md \
 	  ASAN_OPTIONS=detect_leaks=1 $(ASAN_BUILD)/tests/fault_sweep
 
-# pinfs crash consistency (doc/PINFS.md): every write torn at all 7 offsets.
+# pinfs crash consistency (doc/PINFS.md): every write torn at all 7 offsets,
+# every subset of up to 8 writes in the volatile cache at each cut.
 crashcheck: build
 	$(BUILD)/tests/crash_pinfs --long
 
