@@ -62,8 +62,12 @@ PINMM_API long pinmm_fail_nth_get(void);
  * @key: "fail.probability" (percent, 0..100), "fail.times" (at most this
  *	many failures; -1 no limit), "fail.seed" (of the generator),
  *	"fail.filter" or "fail.site" (only sites whose kind, file or function
- *	contains this text; empty: every site), "fail.nth" (as
- *	pinmm_fail_nth_set() for the calling thread).
+ *	contains this text, or "FILE:LINE" for one site; empty: every site),
+ *	"fail.task" (only the library's own threads whose name contains this
+ *	text: "flusher", "dio", "rdma_peer"; empty: every thread),
+ *	"fail.space" (let this many matching calls through first, as Linux's
+ *	"space" attribute with a size of one per call), "fail.nth"
+ *	(as pinmm_fail_nth_set() for the calling thread).
  * @value: the value as text.
  *
  * A probability above 0 arms injection for every thread; 0 disarms it.

@@ -249,7 +249,11 @@ PINMM_API int pinmm_boot(const struct pinmm_config *cfg, struct pinmm **out);
  * Context: any thread, holding no lock of the machine.
  * Return: 0 when every frame is free and every pin released; otherwise
  * -EBUSY after printing a leak report to stderr; -EINVAL for NULL.  The
- * machine is gone either way.
+ * machine is gone either way, except after -EDEADLK: an mmap_lock of the
+ * machine stayed held (by the caller, mmap_read_lock()) for
+ * shutdown.wait_ms; the holder is named on stderr, nothing was torn down,
+ * and pinmm_shutdown() may be called again after the unlock.  A failed
+ * final writeback of pinfs is -EIO (the machine is gone).
  */
 PINMM_API int pinmm_shutdown(struct pinmm *m);
 /**

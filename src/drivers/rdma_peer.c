@@ -75,6 +75,7 @@ static void *rdma_peer_thread(void *arg)
 	int filled = -1;
 
 	pinmm_thread_enter();
+	fail_task_set_name("rdma_peer");
 	for (long i = 0; !atomic_load_explicit(&peer->stop, memory_order_relaxed); i++) {
 		size_t n = (size_t)min((uint64_t)cfg->op_size, cfg->length - off);
 		bool write;

@@ -19,7 +19,9 @@
  *      fail.seed / fail.filter, set by pinmm_boot() from the configuration
  *      or by pinmm_fail_configure()): a site whose kind or file:function
  *      contains the filter fails with the given probability (percent),
- *      drawn from a seeded generator, at most `times` times.
+ *      drawn from a seeded generator, at most `times` times; with
+ *      fail.task set, only in the library threads whose name
+ *      (fail_task_set_name()) contains it.
  * With nothing armed the cost is one thread-local load and one relaxed
  * global load per site.
  *
@@ -62,6 +64,7 @@ extern _Thread_local long fail_nth_countdown;
 extern int fail_attr_armed;
 
 bool __should_fail(struct fail_site *site);
+void fail_task_set_name(const char *name);
 
 /**
  * should_fail() - must the operation at @site fail now (injected)?

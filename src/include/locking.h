@@ -18,6 +18,11 @@
 
 /* A small per-thread id (>= 1) used for lock ownership. */
 int pinmm_tid(void);
+/*
+ * Spinlocks the calling thread holds (Linux's atomic context): code that
+ * may wait for another thread's progress - an RCU grace period - checks it.
+ */
+extern __thread int pinmm_spin_depth;
 
 /*
  * spinlock_t - 8 bytes, so that it fits in a struct page (the split
@@ -39,17 +44,20 @@ static inline void spin_lock(spinlock_t *l)
 	VM_BUG_ON(atomic_load_explicit(&l->owner, memory_order_relaxed) == pinmm_tid());
 	pthread_spin_lock(&l->lock);
 	atomic_store_explicit(&l->owner, pinmm_tid(), memory_order_relaxed);
+	pinmm_spin_depth++;
 }
 static inline bool spin_trylock(spinlock_t *l)
 {
 	if (pthread_spin_trylock(&l->lock))
 		return false;
 	atomic_store_explicit(&l->owner, pinmm_tid(), memory_order_relaxed);
+	pinmm_spin_depth++;
 	return true;
 }
 static inline void spin_unlock(spinlock_t *l)
 {
 	VM_BUG_ON(atomic_load_explicit(&l->owner, memory_order_relaxed) != pinmm_tid());
+	pinmm_spin_depth--;
 	atomic_store_explicit(&l->owner, 0, memory_order_relaxed);
 	pthread_spin_unlock(&l->lock);
 }
@@ -106,6 +114,7 @@ struct rw_semaphore {
 	pthread_rwlock_t lock;
 	_Atomic int owner;
 	_Atomic int readers;
+	_Atomic int last_reader;	/* pinmm_tid() of the latest down_read() */
 };
 void init_rwsem(struct rw_semaphore *sem);
 static inline void destroy_rwsem(struct rw_semaphore *sem) { pthread_rwlock_destroy(&sem->lock); }
@@ -114,12 +123,14 @@ static inline void down_read(struct rw_semaphore *sem)
 	VM_BUG_ON(atomic_load_explicit(&sem->owner, memory_order_relaxed) == pinmm_tid());
 	pthread_rwlock_rdlock(&sem->lock);
 	atomic_fetch_add_explicit(&sem->readers, 1, memory_order_relaxed);
+	atomic_store_explicit(&sem->last_reader, pinmm_tid(), memory_order_relaxed);
 }
 static inline bool down_read_trylock(struct rw_semaphore *sem)
 {
 	if (pthread_rwlock_tryrdlock(&sem->lock))
 		return false;
 	atomic_fetch_add_explicit(&sem->readers, 1, memory_order_relaxed);
+	atomic_store_explicit(&sem->last_reader, pinmm_tid(), memory_order_relaxed);
 	return true;
 }
 static inline void up_read(struct rw_semaphore *sem)

@@ -238,6 +238,9 @@ struct pinmm {
 	struct list_head split_queue;
 	long split_queue_len;
 	struct hugetlb_pools *hugetlb;		/* hstates and pools (hugetlb.h) */
+	/* frames freed by call_rcu() callbacks not yet run (page tables) */
+	atomic_long_t nr_rcu_free_pending;
+	atomic_long_t rcu_free_waits;		/* allocations that waited for them */
 };
 
 /*

@@ -246,6 +246,11 @@ int pinfs_write_inode(struct inode *inode);
 /* Tests: a power cut at the @nth image block write from now (super.c). */
 void pinfs_power_cut(long nth, unsigned int tear);
 long pinfs_image_writes(void);
+/* Tests: the volatile write cache between flushes at the cut (super.c). */
+void pinfs_power_cut_cache(bool on);
+long pinfs_power_cut_unflushed(void);
+int pinfs_power_cut_apply(const char *path, const bool *keep);
+int pinfs_image_flush(int fd);
 int pinfs_sync_meta(struct pinfs_sb_info *sbi, bool flush);
 extern const struct super_operations pinfs_sops;
 

@@ -77,19 +77,37 @@ static int initcalls_exit(struct pinmm *m, const struct pinmm_initcall **order, 
 	return ret;
 }
 
+/* Name the holder of a held mmap_lock for the message of shutdown_wait_unlocked(). */
+static void describe_holder(const struct rw_semaphore *sem, char *buf, size_t size)
+{
+	int writer = atomic_load_explicit(&sem->owner, memory_order_relaxed);
+	int readers = atomic_load_explicit(&sem->readers, memory_order_relaxed);
+	int last = atomic_load_explicit(&sem->last_reader, memory_order_relaxed);
+
+	if (writer)
+		snprintf(buf, size, "for writing by tid %d%s", writer,
+			 writer == pinmm_tid() ? ", the calling thread" : "");
+	else
+		snprintf(buf, size, "for reading by %d thread(s), the latest tid %d%s", readers,
+			 last, last == pinmm_tid() ? ", the calling thread" : "");
+}
+
 /*
  * Shutdown needs the mmap_lock of every address space for writing (the
  * last mmput() runs exit_mmap()).  A caller that still holds one, as
  * mmap_read_lock() lets it, would make it wait forever: wait for each at
- * most cfg.shutdown_wait_ms, then name the holder and give up before
- * anything is torn down.  Context: shutdown; no other thread may take new
- * locks of the machine, so a lock free once stays free.
+ * most cfg.shutdown_wait_ms, then name the holder and give up with
+ * -EDEADLK before anything is torn down.  This is not a leak (-EBUSY, the
+ * machine gone): the machine stays booted, for a pinmm_shutdown() after
+ * the unlock.  Context: shutdown; no other thread may take new locks of
+ * the machine, so a lock free once stays free.
  */
 static int shutdown_wait_unlocked(struct pinmm *m)
 {
 	uint64_t deadline = pin_policy_now_ns() + m->cfg.shutdown_wait_ms * 1000000ull;
 	struct timespec tick = { .tv_nsec = 1000 * 1000 };
 	struct mm_struct *mm;
+	char holder[96];
 	int ret = 0;
 
 	mutex_lock(&m->proc_lock);
@@ -98,16 +116,13 @@ static int shutdown_wait_unlocked(struct pinmm *m)
 			continue;
 		while (!down_write_trylock(&mm->mmap_lock)) {
 			if (pin_policy_now_ns() >= deadline) {
+				describe_holder(&mm->mmap_lock, holder, sizeof(holder));
 				fprintf(stderr, "pinmm: shutdown: the mmap_lock of pid %d's mm is "
-					"still held (%d reader(s), writer tid %d) after %" PRIu64
-					" ms; nothing torn down, the machine is still booted\n",
-					mm->owner_pid,
-					atomic_load_explicit(&mm->mmap_lock.readers,
-							     memory_order_relaxed),
-					atomic_load_explicit(&mm->mmap_lock.owner,
-							     memory_order_relaxed),
+					"still held %s after %" PRIu64 " ms; nothing torn down, "
+					"the machine is still booted: unlock it and call "
+					"pinmm_shutdown() again\n", mm->owner_pid, holder,
 					m->cfg.shutdown_wait_ms);
-				ret = -EBUSY;
+				ret = -EDEADLK;
 				goto out;
 			}
 			nanosleep(&tick, NULL);
@@ -201,7 +216,7 @@ int pinmm_boot(const struct pinmm_config *cfg, struct pinmm **out)
  *
  * First every address space's mmap_lock must be free: a lock the caller
  * still holds (mmap_read_lock()) is waited for at most cfg.shutdown_wait_ms
- * (shutdown.wait_ms), then the holder is named on stderr and -EBUSY is
+ * (shutdown.wait_ms), then the holder is named on stderr and -EDEADLK is
  * returned with nothing torn down: the machine is still booted, and a
  * later pinmm_shutdown() after the unlock completes.
  *
@@ -214,8 +229,9 @@ int pinmm_boot(const struct pinmm_config *cfg, struct pinmm **out)
  * stderr.  The machine and all its host memory are freed either way, also
  * when pins leaked.
  * Context: any thread; must not hold a lock of @m.
- * Return: 0 when clean; -EBUSY after a leak report, or (machine still
- * booted) when an mmap_lock stayed held; the error of the final writeback
+ * Return: 0 when clean; -EBUSY after a leak report (the machine is gone);
+ * -EDEADLK when an mmap_lock stayed held (the machine is still booted);
+ * the error of the final writeback
  * (-EIO: data or metadata did not reach a pinfs image, which may then need
  * 'pinmm fsck') when that is the only problem; -EINVAL for NULL.
  */

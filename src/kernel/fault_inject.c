@@ -8,7 +8,8 @@
  *    should_fail() of this thread from now fails.  Only its own thread
  *    touches it.
  *  - fail_attr (library-wide): probability in parts per million, remaining
- *    failures (times), the generator state and the filter.  Written under
+ *    failures (times), matching calls to let through first (space), the
+ *    generator state, the site filter and the thread filter (task).  Written under
  *    fail_attr_lock; read on the failure path under the same lock (the
  *    generator must advance atomically with the decision, for a seed to
  *    give one sequence).  fail_attr_armed is its lock-free summary, read
@@ -34,6 +35,8 @@
 
 _Thread_local long fail_nth_countdown;
 int fail_attr_armed;
+/* This thread's name for fail.task; "" for the application's threads. */
+static _Thread_local const char *fail_task_name = "";
 
 #define FAIL_FILTER_MAX 64
 
@@ -41,7 +44,9 @@ static struct {
 	uint32_t ppm;			/* probability, parts per million */
 	long times;			/* failures left; -1: no limit */
 	uint64_t rng;			/* xorshift64* state, never 0 */
+	long space;			/* matching calls still let through */
 	char filter[FAIL_FILTER_MAX];
+	char task[FAIL_FILTER_MAX];	/* only threads whose name contains it */
 } fail_attr = { .times = -1, .rng = 0x9e3779b97f4a7c15ull };
 static DEFINE_MUTEX(fail_attr_lock);
 static long fail_total;
@@ -61,17 +66,42 @@ static uint64_t fail_rand(void)
 	return x * 0x2545f4914f6cdd1dull;
 }
 
+/*
+ * The filter: a substring of the site's kind, file or function, or
+ * "FILE:LINE" - one site (FILE a substring of its source path).
+ */
 static bool site_matches(const struct fail_site *site, const char *filter)
 {
-	return !filter[0] || strstr(site->kind, filter) || strstr(site->file, filter) ||
+	const char *colon = strrchr(filter, ':');
+	char file[FAIL_FILTER_MAX];
+
+	if (!filter[0])
+		return true;
+	if (colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1)) {
+		memcpy(file, filter, (size_t)(colon - filter));
+		file[colon - filter] = '\0';
+		return site->line == atoi(colon + 1) && strstr(site->file, file);
+	}
+	return strstr(site->kind, filter) || strstr(site->file, filter) ||
 	       strstr(site->func, filter);
+}
+
+/* fail.task: like Linux's task-filter, only the threads it names fail. */
+static bool task_matches(const char *task)
+{
+	return !task[0] || (fail_task_name[0] && strstr(fail_task_name, task));
 }
 
 /* The attribute path: filter, times, probability.  Called with the lock. */
 static bool attr_should_fail(const struct fail_site *site)
 {
-	if (!fail_attr.ppm || !fail_attr.times || !site_matches(site, fail_attr.filter))
+	if (!fail_attr.ppm || !fail_attr.times || !site_matches(site, fail_attr.filter) ||
+	    !task_matches(fail_attr.task))
 		return false;
+	if (fail_attr.space > 0) {	/* Linux's "space", one unit per call */
+		fail_attr.space--;
+		return false;
+	}
 	if (fail_rand() % 1000000u >= fail_attr.ppm)
 		return false;
 	if (fail_attr.times > 0 && --fail_attr.times == 0)
@@ -102,6 +132,22 @@ bool __should_fail(struct fail_site *site)
 		__atomic_fetch_add(&fail_total, 1, __ATOMIC_RELAXED);
 	}
 	return fail;
+}
+
+/**
+ * fail_task_set_name() - name the calling library thread for fail.task.
+ * @name: a string that outlives the thread ("flusher", "dio", "rdma_peer").
+ *
+ * Threads of the library (writeback flushers, the O_DIRECT engine, RDMA
+ * peers) call this first; the application's threads stay unnamed, so
+ * fail.task=NAME injects only into the library's threads of that name,
+ * whatever fallible call they make.
+ *
+ * Context: the thread itself, before its first fallible call.
+ */
+void fail_task_set_name(const char *name)
+{
+	fail_task_name = name ? name : "";
 }
 
 /**
@@ -190,6 +236,15 @@ int pinmm_fail_configure(const char *key, const char *value)
 			err = -EINVAL;
 		else
 			strcpy(fail_attr.filter, value);
+	} else if (!strcmp(key, "fail.space")) {
+		err = parse_long(value, 0, LONG_MAX, &v);
+		if (!err)
+			fail_attr.space = v;
+	} else if (!strcmp(key, "fail.task")) {
+		if (strlen(value) >= sizeof(fail_attr.task))
+			err = -EINVAL;
+		else
+			strcpy(fail_attr.task, value);
 	} else {
 		err = -EINVAL;
 	}
@@ -274,6 +329,8 @@ void pinmm_fail_reset(void)
 	fail_attr.ppm = 0;
 	fail_attr.times = -1;
 	fail_attr.filter[0] = '\0';
+	fail_attr.task[0] = '\0';
+	fail_attr.space = 0;
 	__atomic_store_n(&fail_attr_armed, 0, __ATOMIC_RELAXED);
 	mutex_unlock(&fail_attr_lock);
 	fail_nth_countdown = 0;

@@ -13,6 +13,7 @@
 #include "locking.h"
 
 __thread bool pinmm_thread_registered;
+__thread int pinmm_spin_depth;
 
 static pthread_key_t rcu_unregister_key;
 static pthread_once_t rcu_key_once = PTHREAD_ONCE_INIT;
@@ -92,4 +93,5 @@ void init_rwsem(struct rw_semaphore *sem)
 	pthread_rwlockattr_destroy(&attr);
 	atomic_store_explicit(&sem->owner, 0, memory_order_relaxed);
 	atomic_store_explicit(&sem->readers, 0, memory_order_relaxed);
+	atomic_store_explicit(&sem->last_reader, 0, memory_order_relaxed);
 }

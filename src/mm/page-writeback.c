@@ -263,6 +263,7 @@ static void *wb_flusher(void *arg)
 	struct bdi_writeback *wb = arg;
 
 	pinmm_thread_enter();
+	fail_task_set_name("flusher");
 	/* One flush per interval until unmount completes @stop. */
 	while (!wait_for_completion_timeout(&wb->stop, wb->interval_ms * 1000000ull))
 		if (wb->sb->s_op->sync_fs)

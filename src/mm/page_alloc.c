@@ -38,6 +38,14 @@
  *     of free counts add the pcp pages (zone_free_pages(), vmstat.c); the
  *     leak check drains them first.  An allocation that finds nothing
  *     drains every CPU's lists and tries once more.
+ *  7. Frames waiting for an RCU grace period (page tables, pte_free_rcu())
+ *     are freeable, not in use: an allocation that still finds nothing
+ *     while m->nr_rcu_free_pending > 0 waits for the pending callbacks
+ *     (rcu_barrier()) and tries again before it fails, so that a fork
+ *     right after many exits does not see -ENOMEM only because liburcu's
+ *     callback thread is behind.  It waits only where waiting for a grace
+ *     period cannot deadlock: outside rcu_read_lock() and with no spinlock
+ *     held (pinmm_spin_depth); elsewhere it fails as before.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -48,6 +56,7 @@
 #include "mm.h"
 #include "hugetlb.h"
 #include "dax.h"
+#include "rcu.h"
 
 __thread unsigned int pinmm_memalloc_pin;
 
@@ -347,6 +356,20 @@ static int gfp_zonelist(gfp_t gfp, enum zone_type zl[MAX_NR_ZONES])
 	return 3;
 }
 
+/*
+ * Design note 7: wait for the frames RCU callbacks are about to free.
+ * Return: true when there were some and the wait was allowed.
+ */
+static bool rcu_free_wait(struct pinmm *m)
+{
+	if (!atomic_long_read(&m->nr_rcu_free_pending) || pinmm_spin_depth ||
+	    !pinmm_thread_registered || rcu_read_ongoing())
+		return false;
+	atomic_long_inc(&m->rcu_free_waits);
+	rcu_barrier();
+	return true;
+}
+
 /**
  * __alloc_pages() - take 2^@order contiguous frames from the buddy allocator.
  * @m: the machine
@@ -360,8 +383,11 @@ static int gfp_zonelist(gfp_t gfp, enum zone_type zl[MAX_NR_ZONES])
  * _mapcount -1, refcount 0) and the first page gets refcount 1.  Order 0
  * comes from the calling CPU's pcp list when it can (page_pcp.c).  When no
  * allowed zone has a block, the pcp lists of every CPU are drained and the
- * zones tried once more, as Linux does before it declares OOM.
- * Context: any; takes a pcp lock and/or zone->lock.
+ * zones tried once more, as Linux does before it declares OOM; then, when
+ * page-table frames are waiting for RCU callbacks, those are waited for
+ * and the zones tried again (design note 7).
+ * Context: any; takes a pcp lock and/or zone->lock.  Outside rcu_read_lock()
+ * and spinlocks it may wait for an RCU grace period.
  * Return: the first page, or NULL when no allowed zone has a free block of
  * @order (or @order is too large).
  */
@@ -372,7 +398,7 @@ struct page *__alloc_pages(struct pinmm *m, gfp_t gfp, unsigned int order,
 	struct page *page = NULL;
 	struct zone *zone = NULL;
 	unsigned long nr = 1UL << order, pfn;
-	bool zeroed = false, drained = false;
+	bool zeroed = false, drained = false, rcu_waited = false;
 	int n;
 
 	if (order > MAX_PAGE_ORDER)
@@ -404,6 +430,11 @@ retry:
 	if (!page) {
 		if (!drained && drain_all_pages(m, NULL) > 0) {
 			drained = true;
+			goto retry;
+		}
+		if (!rcu_waited && rcu_free_wait(m)) {
+			rcu_waited = true;
+			drained = false;
 			goto retry;
 		}
 		return NULL;

@@ -79,6 +79,8 @@ static void pt_free_rcu_cb(struct rcu_head *head)
 	INIT_LIST_HEAD(&pt->lru);
 	mod_vm_stat(m, NR_PAGETABLE, -1);
 	__free_pages(pt, 0);
+	/* after the free: an allocator that saw the count waits for this */
+	atomic_long_dec(&m->nr_rcu_free_pending);
 }
 
 /**
@@ -90,6 +92,7 @@ void pte_free_rcu(struct mm_struct *mm, struct page *pt)
 	VM_BUG_ON(!PageTable(pt));
 	VM_BUG_ON(pt->index != 0);	/* deposited tables must be withdrawn */
 	atomic_long_dec(&mm->pgtables_pages);
+	atomic_long_inc(&mm->machine->nr_rcu_free_pending);
 	call_rcu((struct rcu_head *)&pt->lru, pt_free_rcu_cb);
 }
 

@@ -257,6 +257,75 @@ static void test_fsync_eio_leaves_image_as_before(void **state)
 	test_shutdown_clean(m);
 }
 
+/*
+ * Injection into a library thread (fail.task, <pinmm/fault.h>): the
+ * writeback flusher's image write fails.  The application's threads are
+ * not failed by a fail.task filter; the flusher's error is recorded for
+ * fsync (errseq: reported once), the page stays dirty and a later pass
+ * writes it, and nothing acknowledged is lost across a remount.
+ */
+static void test_flusher_failure_reported(void **state)
+{
+	struct test_imgdir *t = *state;
+	char kv[PINMM_PATH_MAX + 16];
+	static char a[4096], b[4096];
+	struct pinmm_proc *p;
+	struct pinmm *m;
+	int fd, i;
+
+	snprintf(kv, sizeof(kv), "pinfs.image=%s", t->img);
+	/* No flusher: the application's own writeback is not failed. */
+	m = boot_ok(t->img);
+	p = test_proc(m);
+	pinmm_fail_reset();
+	assert_int_equal(pinmm_fail_configure("fail.task", "flusher"), 0);
+	assert_int_equal(pinmm_fail_configure("fail.filter", "pinfs_io"), 0);
+	assert_int_equal(pinmm_fail_configure("fail.probability", "100"), 0);
+	fd = pinmm_open(p, "/data/f", O_RDWR | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	fill(a, sizeof(a), 'f');
+	assert_int_equal(pinmm_pwrite(p, fd, a, sizeof(a), 0), sizeof(a));
+	assert_int_equal(pinmm_fsync(p, fd), 0);
+	assert_int_equal(pinmm_fail_injected(), 0);
+	pinmm_fail_reset();
+	assert_int_equal(pinmm_close(p, fd), 0);
+	test_shutdown_clean(m);
+
+	/* A flusher every 10 ms: its first image write fails. */
+	m = test_boot("ram=64M", "quiet=1", "writeback.interval_ms=10", "pinfs.size=4M", kv, NULL);
+	p = test_proc(m);
+	fd = pinmm_open(p, "/data/f", O_RDWR, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(pinmm_fail_configure("fail.task", "flusher"), 0);
+	assert_int_equal(pinmm_fail_configure("fail.filter", "pinfs_io"), 0);
+	assert_int_equal(pinmm_fail_configure("fail.times", "1"), 0);
+	assert_int_equal(pinmm_fail_configure("fail.probability", "100"), 0);
+	fill(a, sizeof(a), 'g');
+	assert_int_equal(pinmm_pwrite(p, fd, a, sizeof(a), 0), sizeof(a));
+	for (i = 0; i < 10000 && pinmm_fail_injected() < 1; i++)
+		usleep(1000);
+	if (pinmm_fail_injected() < 1)
+		fail_msg("the flusher made no image write in 10 s");
+	/* a later pass writes the page that stayed dirty */
+	for (i = 0; i < 10000 && pinmm_vmstat(m, "nr_dirty") > 0; i++)
+		usleep(1000);
+	assert_int_equal(pinmm_vmstat(m, "nr_dirty"), 0);
+	pinmm_fail_reset();
+	assert_int_equal(pinmm_fsync(p, fd), -EIO);	/* the flusher's error, once */
+	assert_int_equal(pinmm_fsync(p, fd), 0);
+	assert_int_equal(pinmm_close(p, fd), 0);
+	test_shutdown_clean(m);
+
+	m = boot_ok(t->img);
+	p = test_proc(m);
+	fd = pinmm_open(p, "/data/f", O_RDONLY, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(pinmm_pread(p, fd, b, sizeof(b), 0), sizeof(b));
+	assert_memory_equal(a, b, sizeof(b));
+	assert_int_equal(pinmm_close(p, fd), 0);
+	test_shutdown_clean(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +338,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_eio_changes_nothing_or_is_short,
 						test_imgdir_setup, test_imgdir_teardown),
 		cmocka_unit_test_setup_teardown(test_fsync_eio_leaves_image_as_before,
+						test_imgdir_setup, test_imgdir_teardown),
+		cmocka_unit_test_setup_teardown(test_flusher_failure_reported,
 						test_imgdir_setup, test_imgdir_teardown),
 	};
 

@@ -5,8 +5,9 @@
  * - a final writeback that fails (the data of a file evicted at shutdown,
  *   or the unmount's metadata) is an error return, not only a message;
  * - a caller that still holds an mmap read lock makes shutdown give up
- *   with -EBUSY after shutdown.wait_ms, the machine still booted, instead
- *   of waiting forever; after the unlock shutdown completes;
+ *   with -EDEADLK (not a leak's -EBUSY) after shutdown.wait_ms, naming the
+ *   holder, the machine still booted, instead of waiting forever; after
+ *   the unlock shutdown completes;
  * - a shutdown that finds leaked pins frees all the host memory of the
  *   machine anyway (LeakSanitizer in the ASan build);
  * - the fail.* configuration keys arm injection from a boot string.
@@ -14,8 +15,11 @@
 #include <pinmm/fault.h>
 #include <pinmm/linux.h>
 #include "helpers.h"
+#include "locking.h"
 
 #include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #define PG 4096UL
 
@@ -69,7 +73,10 @@ static void *shutdown_thread(void *m)
 	return (void *)(long)pinmm_shutdown(m);
 }
 
-/* A held mmap read lock: -EBUSY after the deadline, machine intact. */
+/*
+ * A held mmap read lock: -EDEADLK after the deadline - not the leak's
+ * -EBUSY, since the machine is intact - and stderr names the holder.
+ */
 static void test_held_mmap_lock(void **state)
 {
 	struct test_imgdir *t = *state;
@@ -77,20 +84,37 @@ static void test_held_mmap_lock(void **state)
 	struct pinmm_proc *p = test_proc(m);
 	unsigned long a = test_mmap_anon(p, PG);
 	struct mm_struct *mm = pinmm_proc_mm(p);
+	char log[512] = "", want[64];
+	FILE *cap = tmpfile();
+	int saved = dup(2);
 	pthread_t tid;
 	void *ret;
 	double t0;
 	int err;
 
+	assert_non_null(cap);
+	assert_true(saved >= 0);
 	test_store8(p, a, 9);
 	mmap_read_lock(mm);
+	fflush(stderr);
+	assert_true(dup2(fileno(cap), 2) >= 0);
 	t0 = test_now_ms();
 	assert_int_equal(pthread_create(&tid, NULL, shutdown_thread, m), 0);
 	err = test_timedjoin(tid, 30000, &ret);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
 	if (err)
 		fail_msg("pinmm_shutdown() still waiting on a held mmap_lock after 30 s");
-	assert_int_equal((long)ret, -EBUSY);
+	assert_int_equal((long)ret, -EDEADLK);
 	assert_true(test_now_ms() - t0 >= 190);
+	rewind(cap);
+	assert_true(fread(log, 1, sizeof(log) - 1, cap) > 0);
+	fclose(cap);
+	/* the holder: one reader, this thread */
+	snprintf(want, sizeof(want), "by 1 thread(s), the latest tid %d", pinmm_tid());
+	if (!strstr(log, want) || !strstr(log, "still booted"))
+		fail_msg("shutdown message does not name the holder (%s): %s", want, log);
 	mmap_read_unlock(mm);
 	/* Nothing was torn down: the process and its memory are still there. */
 	assert_int_equal(test_load8(p, a), 9);

@@ -246,7 +246,7 @@ int pinfs_pending_release(struct pinfs_sb_info *sbi, bool ok)
 	}
 	mutex_unlock(&sbi->meta_lock);
 	/* the zeroes are durable before a new owner's pointer can be */
-	if (ok && sbi->fd >= 0 && fsync(sbi->fd)) {
+	if (ok && sbi->fd >= 0 && pinfs_image_flush(sbi->fd)) {
 		flushed = false;
 		err = err ? err : -EIO;
 	}

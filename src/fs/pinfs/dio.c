@@ -184,6 +184,7 @@ static void *dio_thread(void *arg)
 	struct pinfs_dio_engine *e = arg;
 
 	pinmm_thread_enter();
+	fail_task_set_name("dio");
 	mutex_lock(&e->lock);
 	for (;;) {
 		struct pinmm_dio *d;

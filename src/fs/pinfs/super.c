@@ -64,6 +64,151 @@ static struct {
 	atomic_long_t tear;
 } pinfs_cut;
 
+/*
+ * The volatile write cache (pinfs_power_cut_cache()): every block write
+ * that reached the image since the last flush (fsync(2) of the image) and
+ * before the cut, with the block's content at that flush, so that a test
+ * can make any subset of them lost after the run (pinfs_power_cut_apply()).
+ * Only the cut tests use it; pinfs_cut_lock serialises recording.
+ */
+#define PINFS_VWC_MAX	256
+static struct {
+	bool on;
+	long nr;			/* unflushed writes recorded */
+	struct { uint64_t blk; uint8_t *data; uint8_t *base; } w[PINFS_VWC_MAX];
+	bool overflow;
+} pinfs_vwc;
+static DEFINE_MUTEX(pinfs_cut_lock);
+
+static void vwc_forget(void)
+{
+	for (long i = 0; i < pinfs_vwc.nr; i++) {
+		free(pinfs_vwc.w[i].data);
+		free(pinfs_vwc.w[i].base);
+	}
+	pinfs_vwc.nr = 0;
+}
+
+/* Record one write about to reach the image (base: the block's content now). */
+static void vwc_record(int fd, const uint8_t *src, uint64_t blk)
+{
+	uint8_t *data, *base;
+
+	mutex_lock(&pinfs_cut_lock);
+	if (!pinfs_vwc.on || pinfs_vwc.nr == PINFS_VWC_MAX) {
+		pinfs_vwc.overflow |= pinfs_vwc.on;
+		mutex_unlock(&pinfs_cut_lock);
+		return;
+	}
+	data = malloc(PINFS_BLOCK_SIZE);
+	base = malloc(PINFS_BLOCK_SIZE);
+	if (!data || !base || pinfs_read_raw(fd, base, blk, 1)) {
+		free(data);
+		free(base);
+		pinfs_vwc.overflow = true;
+		mutex_unlock(&pinfs_cut_lock);
+		return;
+	}
+	memcpy(data, src, PINFS_BLOCK_SIZE);
+	pinfs_vwc.w[pinfs_vwc.nr].blk = blk;
+	pinfs_vwc.w[pinfs_vwc.nr].data = data;
+	pinfs_vwc.w[pinfs_vwc.nr].base = base;
+	pinfs_vwc.nr++;
+	mutex_unlock(&pinfs_cut_lock);
+}
+
+/**
+ * pinfs_image_flush() - fsync(2) of the image: the drive's cache flush.
+ * @fd: the image.
+ *
+ * Before the armed cut, the writes recorded for the volatile write cache
+ * are now durable and forgotten; after it (power is gone) nothing changes.
+ *
+ * Context: may sleep.
+ * Return: 0 or -EIO.
+ */
+int pinfs_image_flush(int fd)
+{
+	long nth = atomic_long_read(&pinfs_cut.nth);
+
+	if (fsync(fd))
+		return -EIO;
+	if (nth && atomic_long_read(&pinfs_cut.writes) < nth) {
+		mutex_lock(&pinfs_cut_lock);
+		vwc_forget();
+		mutex_unlock(&pinfs_cut_lock);
+	}
+	return 0;
+}
+
+/**
+ * pinfs_power_cut_cache() - with the next pinfs_power_cut(), also model a
+ * volatile write cache: the writes issued after the last flush and before
+ * the cut are remembered, to be persisted or lost by
+ * pinfs_power_cut_apply() after the run.
+ * @on: enable (true) or disable and forget.
+ *
+ * Context: no pinfs I/O in flight.
+ */
+void pinfs_power_cut_cache(bool on)
+{
+	mutex_lock(&pinfs_cut_lock);
+	vwc_forget();
+	pinfs_vwc.on = on;
+	pinfs_vwc.overflow = false;
+	mutex_unlock(&pinfs_cut_lock);
+}
+
+/**
+ * pinfs_power_cut_unflushed() - writes in the volatile cache at the cut.
+ *
+ * Context: after the run.
+ * Return: their number, or -ENOSPC when more were issued than recorded.
+ */
+long pinfs_power_cut_unflushed(void)
+{
+	return pinfs_vwc.overflow ? -ENOSPC : pinfs_vwc.nr;
+}
+
+/**
+ * pinfs_power_cut_apply() - make the image what the disk would hold if
+ * only the cached writes with @keep[i] set had reached the media: each
+ * recorded block gets the data of its last kept write since the flush, or
+ * its content at the flush.
+ * @path: the image file (the machine is shut down).
+ * @keep: pinfs_power_cut_unflushed() flags, in issue order.
+ *
+ * Context: no machine uses @path.
+ * Return: 0 or -errno.
+ */
+int pinfs_power_cut_apply(const char *path, const bool *keep)
+{
+	int fd = open(path, O_RDWR), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	for (long i = 0; i < pinfs_vwc.nr && !err; i++) {
+		const uint8_t *v = NULL;
+		long first = i;
+
+		/* each block once: at its first recorded write */
+		for (long j = 0; j < i; j++)
+			if (pinfs_vwc.w[j].blk == pinfs_vwc.w[i].blk)
+				first = j;
+		if (first != i)
+			continue;
+		v = pinfs_vwc.w[i].base;
+		for (long j = i; j < pinfs_vwc.nr; j++)
+			if (pinfs_vwc.w[j].blk == pinfs_vwc.w[i].blk && keep[j])
+				v = pinfs_vwc.w[j].data;
+		err = pinfs_write_raw(fd, v, pinfs_vwc.w[i].blk, 1);
+	}
+	if (!err && fsync(fd))
+		err = -EIO;
+	close(fd);
+	return err;
+}
+
 /**
  * pinfs_power_cut() - arm (or with @nth 0 disarm) a power cut and restart
  * the count of image block writes.
@@ -103,6 +248,8 @@ static int pinfs_write_counted(int fd, const uint8_t *buf, uint64_t blk, size_t 
 		const uint8_t *src = buf + i * PINFS_BLOCK_SIZE;
 
 		if (!nth || w < nth) {
+			if (nth)
+				vwc_record(fd, src, blk + i);
 			err = pinfs_write_raw(fd, src, blk + i, 1);
 		} else if (w == nth && atomic_long_read(&pinfs_cut.tear)) {
 			off_t off = (off_t)((blk + i) << PINFS_BLOCK_SHIFT);
@@ -211,7 +358,7 @@ int pinfs_sync_meta(struct pinfs_sb_info *sbi, bool flush)
 		err = err ? err : e;
 	}
 	mutex_unlock(&sbi->meta_lock);
-	if (flush && sbi->fd >= 0 && fsync(sbi->fd))
+	if (flush && sbi->fd >= 0 && pinfs_image_flush(sbi->fd))
 		err = err ? err : -EIO;
 	if (committing)
 		err = pinfs_pending_release(sbi, !err) ?: err;
