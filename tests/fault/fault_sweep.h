@@ -46,6 +46,10 @@ struct workload {
 };
 
 extern const struct workload workloads[];
+/* fault_workloads_folio.c: large folios and collapse, hugetlb, file pins. */
+void wl_thp_collapse(struct run *r);
+void wl_hugetlb(struct run *r);
+void wl_file_pin(struct run *r);
 extern const size_t nr_workloads;
 
 /* Data a workload found lost (a load that succeeded read the wrong byte). */

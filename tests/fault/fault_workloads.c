@@ -795,6 +795,9 @@ const struct workload workloads[] = {
 	{ "dax", wl_dax, false },
 	{ "gup_test_compact", wl_gup_test_compact, false },
 	{ "remount", wl_remount, true },
+	{ "thp_collapse", wl_thp_collapse, false },
+	{ "hugetlb", wl_hugetlb, false },
+	{ "file_pin", wl_file_pin, false },
 };
 
 const size_t nr_workloads = sizeof(workloads) / sizeof(workloads[0]);
