@@ -504,6 +504,44 @@ static void op_dio(struct tt_worker *w, int rw)
 /* ---- RDMA -------------------------------------------------------------------- */
 
 /* A few RDMA WRITEs and READs on [@pg, @pg + @n) through @rkey at @iova. */
+/*
+ * An ODP transfer whose pages could not be faulted within
+ * HMM_RANGE_DEFAULT_TIMEOUT (invalidations kept racing with the device
+ * fault) fails with -EBUSY, as Linux's ODP fault does; the device then
+ * completes the work request with an error.  That is an allowed outcome,
+ * counted as the op's error.  A WRITE copies page by page, so it may have
+ * reached a prefix of its bytes: what the process now sees must be the new
+ * bytes up to some point and the old ones after it, and the shadow takes
+ * what is there.  @soff: offset in the region; @nbuf: the bytes sent.
+ */
+static void odp_busy(struct tt_worker *w, enum tt_op op, size_t soff, const unsigned char *nbuf,
+		     size_t len, bool write)
+{
+	const unsigned char *old = w->shadow + soff;
+	unsigned char *now = w->buf2;
+	size_t k = 0;
+	long rc;
+
+	tt_count_err(&w->st[op], -EBUSY);
+	if (!write)
+		return;
+	rc = pinmm_load(w->p, w->base + soff, now, len);
+	if (rc != (long)len) {
+		tt_violation(w->t, "thread %d op %s: load after a failed ODP write: %s", w->id,
+			     tt_op_name[op], pinmm_strerror((int)rc));
+		return;
+	}
+	while (k < len && now[k] == nbuf[k])
+		k++;
+	if (memcmp(now + k, old + k, len - k)) {
+		tt_violation(w->t, "thread %d op %s: a failed ODP write left bytes that are "
+			     "neither a prefix of the new ones nor the old ones at %#lx", w->id,
+			     tt_op_name[op], w->base + soff);
+		return;
+	}
+	set_shadow(w, w->shadow, soff, now, len);
+}
+
 static void rdma_traffic(struct tt_worker *w, enum tt_op op, uint32_t rkey, uint64_t iova,
 			 unsigned long pg, unsigned long n)
 {
@@ -514,13 +552,17 @@ static void rdma_traffic(struct tt_worker *w, enum tt_op op, uint32_t rkey, uint
 		rand_bytes(w, n * PG, PG, &off, &len);
 		if (k & 1) {
 			rc = pinmm_rdma_remote_read(w->p, w->pd, rkey, iova + off, w->buf, len);
-			if (must(w, op, "remote_read", rc))
+			if (rc == -EBUSY && op == TO_RDMA_ODP)
+				odp_busy(w, op, pg * PG + off, NULL, len, false);
+			else if (must(w, op, "remote_read", rc))
 				check(w, tt_op_name[op], w->base + pg * PG + off,
 				      w->shadow + pg * PG + off, w->buf, len);
 		} else {
 			fill_random(w, w->buf, len);
 			rc = pinmm_rdma_remote_write(w->p, w->pd, rkey, iova + off, w->buf, len);
-			if (must(w, op, "remote_write", rc))
+			if (rc == -EBUSY && op == TO_RDMA_ODP)
+				odp_busy(w, op, pg * PG + off, w->buf, len, true);
+			else if (must(w, op, "remote_write", rc))
 				set_shadow(w, w->shadow, pg * PG + off, w->buf, len);
 		}
 	}
