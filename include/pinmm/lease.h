@@ -200,10 +200,13 @@ PINMM_API int pinmm_dma_write(struct page *page, size_t off, const void *buf, si
  * @buf: receives the bytes.
  * @len: how many; @off + @len at most 4096.
  *
- * Reads are not fenced: a revoked pin still reads the page (PIN-POLICIES.md).
+ * Reads are fenced like writes: a device cannot read a page through a pin
+ * of a revoked lease (PIN-POLICIES.md).
  *
  * Context: any thread (a device); does not sleep.
- * Return: 0, -EINVAL (NULL, @off + @len beyond the page).
+ * Return: 0; -EPERM when the page's pin was fenced by a lease revocation
+ * (nothing is copied; counted: lease_fenced_reads); -EINVAL (NULL,
+ * @off + @len beyond the page).
  */
 PINMM_API int pinmm_dma_read(struct page *page, size_t off, void *buf, size_t len);
 

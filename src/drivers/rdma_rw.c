@@ -35,10 +35,10 @@ void rdma_hold(unsigned int us)
 
 /*
  * Pinned region: the "device" moves the bytes through the pinned pages.
- * Writes go through pinmm_dma_write(), so that a page whose layout lease
- * was revoked (fs.pinned_policy=lease) is fenced: the write is dropped,
- * counted there, and the operation fails with -EIO as a remote access
- * error would.
+ * Writes and reads go through pinmm_dma_write()/pinmm_dma_read(), so that
+ * a page whose layout lease was revoked (fs.pinned_policy=lease) is
+ * fenced: the access is refused, counted there, and the operation fails
+ * with -EIO as a remote access error would.
  */
 static long rdma_umem_copy(struct rdma_mr *mr, unsigned long off, void *buf, size_t len,
 			   bool write, unsigned int hold_us)
@@ -54,8 +54,8 @@ static long rdma_umem_copy(struct rdma_mr *mr, unsigned long off, void *buf, siz
 		if (write) {
 			if (pinmm_dma_write(page, poff, (char *)buf + done, chunk))
 				return -EIO;
-		} else {
-			pinmm_dma_read(page, poff, (char *)buf + done, chunk);
+		} else if (pinmm_dma_read(page, poff, (char *)buf + done, chunk)) {
+			return -EIO;
 		}
 		if (!done)
 			rdma_hold(hold_us);

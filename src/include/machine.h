@@ -121,6 +121,7 @@ enum vm_stat_item {
 	LEASE_REVOCATIONS,		/* ... not released in time: pins fenced */
 	LEASE_FENCED_WRITES,		/* device writes dropped on fenced pins */
 	LEASE_FENCED_BYTES,
+	LEASE_FENCED_READS,		/* device reads refused on fenced pins */
 	LEASE_ETXTBSY,			/* truncate/punch failed: lease.outcome fail/unbreakable */
 	LEASE_BREAK_STALL_NS,		/* time truncate/punch waited for lease holders */
 	FILE_PIN_UNKNOWN_UNPINS,	/* vaddr_unpin_pages() of pages no record owns */

@@ -283,6 +283,7 @@ void pinfs_folio_detach(struct folio *folio);
 
 /* busy.c: blocks under pinned truncated folios (busyblocks policy) */
 bool pinfs_busy_hold(struct folio *folio);		/* folio locked */
+bool pinfs_busy_hold_frame(struct pinfs_sb_info *sbi, struct folio *folio, uint32_t blk);
 bool pinfs_busy_claim_locked(struct pinfs_sb_info *sbi, uint32_t blk);	/* meta_lock */
 void pinfs_busy_forget(struct pinfs_sb_info *sbi);	/* unmount */
 

@@ -91,6 +91,7 @@ static const char *const vmstat_names[] = {
 	[LEASE_REVOCATIONS] = "lease_revocations",
 	[LEASE_FENCED_WRITES] = "lease_fenced_writes",
 	[LEASE_FENCED_BYTES] = "lease_fenced_bytes",
+	[LEASE_FENCED_READS] = "lease_fenced_reads",
 	[LEASE_ETXTBSY] = "lease_etxtbsy",
 	[LEASE_BREAK_STALL_NS] = "lease_break_stall_ns",
 	[FILE_PIN_UNKNOWN_UNPINS] = "file_pin_unknown_unpins",

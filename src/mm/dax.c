@@ -34,7 +34,10 @@
  * @mapping and @index are kept (the filesystem disowns the frame when it
  * frees the block); transient flags are cleared with atomic bit
  * operations, because a DAX fault may grab the frame again at any moment.
- * Waiters poll the refcount, so there is nothing to wake.
+ * Waiters poll the refcount, so there is nothing to wake.  A frame whose
+ * block its file freed while a revoked lease still pinned it carries a
+ * hold (PG_private + struct folio_orphan, fs/pinfs/busy.c): the block is
+ * freed now, from the last unpin.
  *
  * Context: any (called from folio_put()).
  */
@@ -50,6 +53,15 @@ void free_zone_device_folio(struct folio *folio)
 	clear_bit(PG_referenced, &folio->flags);
 	clear_bit(PG_anon_exclusive, &folio->flags);
 	mod_vm_stat(m, NR_DAX_BUSY, -1);
+	/* The hold of a revoked frame's block (MEMORY-ORDERING "DAX block hold" 3). */
+	if (unlikely(test_bit(PG_private, &folio->flags))) {
+		struct folio_orphan *o = READ_ONCE(folio->private);
+
+		folio->private = NULL;
+		clear_bit(PG_private, &folio->flags);
+		if (o && o->free_folio)
+			o->free_folio(folio, o);
+	}
 }
 
 /**
@@ -61,8 +73,8 @@ void free_zone_device_folio(struct folio *folio)
  * The memmap of the region is never initialised at boot (it reads as
  * zero, which is not a valid page: _mapcount must be -1); PG_devmap marks
  * a prepared frame.  Later allocations of the block find it prepared, and
- * idle - or still referenced by the fenced pins of a revoked lease
- * (dax_frame_busy()), which the new owner's references simply join.
+ * idle: a frame still referenced by the fenced pins of a revoked lease
+ * keeps its block allocated until its final put (fs/pinfs/busy.c).
  *
  * Context: the block was just allocated (pi->map_lock held): nobody else
  * can reach the frame.
@@ -194,10 +206,11 @@ static bool deadline_passed(const struct timespec *d)
  *
  * An idle frame (refcount 0) is not busy.  Neither is, under the lease
  * policy, a frame all of whose pins belong to revoked leases: they are
- * fenced (pinmm_dma_write() drops their writes), so the block may be
- * freed and reused while the revoked holder still references the frame -
- * the DAX form of a truncated page-cache folio that a revoked lease still
- * pins.  Other references (a GUP reference, a pin outside the lease)
+ * fenced (pinmm_dma_write() and pinmm_dma_read() refuse them), so the
+ * file may let go of the frame at once - the DAX form of a truncated
+ * page-cache folio that a revoked lease still pins.  Its block stays
+ * allocated until the last unpin (free_zone_device_folio()), so no other
+ * file gets it meanwhile.  Other references (a GUP reference, a pin outside the lease)
  * keep the frame busy.
  *
  * Context: any; stable only while no new reference can appear (the range

@@ -511,9 +511,10 @@ int lease_break_wait(struct inode *inode, const char *why)
  * @page: the page a device is about to write, or a DAX frame whose block
  *	truncate wants to free.
  *
- * Device writes through a fenced pin are dropped (pinmm_dma_write()), so a
- * frame whose every pin is fenced can no longer be written by the pin
- * holders: DAX may free and reuse its block (mm/dax.c).
+ * Device accesses through a fenced pin are refused (pinmm_dma_write(),
+ * pinmm_dma_read()), so a frame whose every pin is fenced need not hold
+ * up truncate: DAX lets the file go of it at once, and keeps its block
+ * allocated until the last unpin (mm/dax.c, fs/pinfs/busy.c).
  *
  * Context: any; takes lease_lock only while a revoked lease or record
  *	exists.
@@ -570,8 +571,15 @@ int pinmm_dma_write(struct page *page, size_t off, const void *buf, size_t len)
  */
 int pinmm_dma_read(struct page *page, size_t off, void *buf, size_t len)
 {
+	struct pinmm *m;
+
 	if (!page || (!buf && len) || off > PAGE_SIZE || len > PAGE_SIZE - off)
 		return -EINVAL;
+	m = page_machine(page);
+	if (lease_page_fenced(m, page)) {
+		count_vm_event(m, LEASE_FENCED_READS);
+		return -EPERM;
+	}
 	memcpy(buf, (const char *)page_address(page) + off, len);
 	return 0;
 }

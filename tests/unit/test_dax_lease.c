@@ -6,8 +6,10 @@
  * registration alike, read-only pins too); truncate and hole punch break
  * the lease through the same break/revoke path as the page cache; a
  * holder that releases in time lets the blocks go at once, one that does
- * not is revoked at lease_break_ms, its pins are fenced, the blocks are
- * freed and reused, and its later device writes are dropped and counted.
+ * not is revoked at lease_break_ms, its pins are fenced (later device
+ * reads and writes refused and counted), and the truncate completes while
+ * the blocks stay allocated until its last unpin, so no other file can
+ * get them meanwhile.
  * Outside the lease policy fsdax keeps Linux's -EOPNOTSUPP.
  */
 #include "dax_helpers.h"
@@ -44,31 +46,71 @@ static int uring_register(struct pinmm_proc *p, unsigned long addr, size_t len)
 	return r;
 }
 
-/*
- * Write /dax/<name> page by page with 'O' until the block behind the
- * fenced frame @pg is one of its pages (it was freed by the truncate or
- * punch).  Return: the descriptor; *@off the file offset of that page.
- */
-static int reuse_block(struct pinmm_proc *p, const char *name, struct page *pg, long *off)
+/* The page of /dax/ file @fd (@pages long) whose block is frame @pg, or -1. */
+static long file_page_of(struct pinmm_proc *p, int fd, long pages, struct page *pg)
 {
-	char path[64], buf[4096], seen[16];
+	long a = pinmm_mmap(p, 0, (size_t)pages * PG, PROT_READ, MAP_SHARED, fd, 0), found = -1;
+
+	assert_true(a > 0);
+	for (long i = 0; i < pages && found < 0; i++) {
+		unsigned long va = (unsigned long)a + (unsigned long)i * PG;
+
+		assert_int_equal(test_load8(p, va), 'O');
+		if (gh_info(p, va).pfn == page_to_pfn(pg))
+			found = i;
+	}
+	assert_int_equal(pinmm_munmap(p, (unsigned long)a, (size_t)pages * PG), 0);
+	return found;
+}
+
+/*
+ * Fill the DAX device with /dax/<name>, page by page of 'O', until it is
+ * full; none of its blocks may be the one behind the fenced frame @pg,
+ * whose block the revoked holder still pins.  Return: the descriptor;
+ * *@pages the number of pages written.
+ */
+static int fill_device(struct pinmm_proc *p, const char *name, struct page *pg, long *pages)
+{
+	char path[64], buf[4096];
+	long o;
 	int fd;
 
 	snprintf(path, sizeof(path), "/dax/%s", name);
 	fd = pinmm_open(p, path, O_CREAT | O_RDWR, 0644);
 	assert_true(fd >= 0);
 	memset(buf, 'O', sizeof(buf));
-	for (long o = 0; o < (long)(PMEM_PAGES * PG); o += (long)PG) {
+	for (o = 0; o < (long)(PMEM_PAGES * PG); o += (long)PG)
 		if (pinmm_pwrite(p, fd, buf, PG, o) != (long)PG)
 			break;
-		assert_int_equal(pinmm_dma_read(pg, 0, seen, sizeof(seen)), 0);
-		if (!memcmp(seen, buf, sizeof(seen))) {
-			*off = o;
-			return fd;
-		}
-	}
-	fail_msg("the freed block of pfn %#lx was never reallocated", page_to_pfn(pg));
-	return -1;
+	assert_true(o > 0);
+	assert_true(o < (long)(PMEM_PAGES * PG));	/* it did run out of blocks */
+	*pages = o / (long)PG;
+	if (file_page_of(p, fd, *pages, pg) >= 0)
+		fail_msg("the block of revoked pfn %#lx was reused while still pinned",
+			 page_to_pfn(pg));
+	return fd;
+}
+
+/*
+ * The revoked holder's last unpin freed the block behind @pg: the full
+ * device has exactly @held more free blocks, and the next page of
+ * /dax/<name> (@fd, @pages written) can use it.
+ */
+static void block_back(struct pinmm *m, struct pinmm_proc *p, int fd, long pages,
+		       struct page *pg, uint64_t held)
+{
+	char buf[4096];
+
+	assert_int_equal(gh_vm(m, "busy_blocks"), 0);
+	assert_int_equal(gh_vm(m, "busy_blocks_released"), (long)held);
+	assert_int_equal(free_blocks(m), held);
+	memset(buf, 'O', sizeof(buf));
+	for (uint64_t i = 0; i < held; i++)
+		assert_int_equal(pinmm_pwrite(p, fd, buf, PG, (pages + (long)i) * (long)PG),
+				 (long)PG);
+	/* reused now, by the other file */
+	assert_true(file_page_of(p, fd, pages + (long)held, pg) >= pages);
+	assert_int_equal(free_blocks(m), 0);
 }
 
 struct brk {
@@ -212,8 +254,11 @@ static void test_dax_lease_truncate_released(void **state)
 
 /*
  * Truncate breaks the lease; the holder ignores it: revoked at the
- * deadline, the blocks freed although the frames are still pinned, the
- * block reused by another file, the late device write dropped and counted.
+ * deadline, the truncate completes although the frames are still pinned,
+ * but their blocks stay allocated (busy_blocks) until the last unpin: a
+ * file that fills the device never gets them.  The revoked holder's device
+ * reads and writes are refused and counted.  After the holder lets go the
+ * blocks are free and reusable.
  */
 static void test_dax_lease_truncate_revoked(void **state)
 {
@@ -225,7 +270,7 @@ static void test_dax_lease_truncate_revoked(void **state)
 	struct pinmm_lease *l;
 	struct page *pages[2];
 	unsigned long addr;
-	long off;
+	long filled;
 	double dt;
 	int fd, ofd;
 
@@ -235,6 +280,8 @@ static void test_dax_lease_truncate_revoked(void **state)
 	assert_int_equal(pinmm_lease_get(p, fd, on_break, &b, &l), 0);
 	assert_int_equal(pinmm_pin_user_pages_leased(l, addr, 2, FOLL_WRITE, pages), 2);
 	assert_int_equal(pinmm_dma_write(pages[1], 0, "before", 7), 0);
+	assert_int_equal(pinmm_dma_read(pages[1], 0, got, 7), 0);
+	assert_string_equal(got, "before");
 
 	dt = now_ms();
 	assert_int_equal(pinmm_ftruncate(p, fd, 0), 0);	/* waits, then revokes */
@@ -246,23 +293,33 @@ static void test_dax_lease_truncate_revoked(void **state)
 	assert_int_equal(gh_vm(m, "lease_revocations"), 1);
 	assert_int_equal(gh_vm(m, "dax_truncate_timeouts"), 0);
 	assert_int_equal(pinmm_fstat_size(p, fd), 0);
-	assert_int_equal(free_blocks(m), free0);		/* freed under the fenced pins */
+	/* Out of the file, not free: held under the fenced pins. */
+	assert_int_equal(free_blocks(m), free0 - 2);
+	assert_int_equal(gh_vm(m, "busy_blocks"), 2);
 	assert_int_equal(pinmm_pin_user_pages_leased(l, addr, 1, FOLL_WRITE, pages), -EAGAIN);
 
-	/* Another file gets the block; the revoked holder's device cannot write it. */
-	ofd = reuse_block(p, "other", pages[1], &off);
+	/* The revoked holder's device can neither write nor read the frame. */
 	assert_int_equal(pinmm_dma_write(pages[1], 0, late, sizeof(late)), -EPERM);
 	assert_int_equal(gh_vm(m, "lease_fenced_writes"), 1);
 	assert_int_equal(gh_vm(m, "lease_fenced_bytes"), (long)PG);
-	assert_int_equal(pinmm_pread(p, ofd, got, PG, off), (long)PG);
-	for (size_t i = 0; i < sizeof(got); i++)
-		assert_int_equal(got[i], 'O');
-	assert_int_equal(pinmm_audit(m), 0);	/* a disowned frame, still pinned */
-	print_message("# dax lease: truncate waited %.0f ms, revoked; fenced writes %ld\n", dt,
-		      gh_vm(m, "lease_fenced_writes"));
+	memset(got, 0, sizeof(got));
+	assert_int_equal(pinmm_dma_read(pages[1], 0, got, sizeof(got)), -EPERM);
+	assert_int_equal(gh_vm(m, "lease_fenced_reads"), 1);
+	assert_int_equal(got[0], 0);			/* nothing copied */
 
+	/* Another file fills the device: it never gets the held blocks. */
+	ofd = fill_device(p, "other", pages[1], &filled);
+	assert_int_equal(file_page_of(p, ofd, filled, pages[0]), -1);
+	assert_int_equal(free_blocks(m), 0);
+	assert_int_equal(pinmm_audit(m), 0);	/* a disowned frame, still pinned */
+	print_message("# dax lease: truncate waited %.0f ms, revoked; fenced writes %ld "
+		      "reads %ld; blocks held %ld\n", dt, gh_vm(m, "lease_fenced_writes"),
+		      gh_vm(m, "lease_fenced_reads"), gh_vm(m, "busy_blocks"));
+
+	/* The last unpin frees the blocks. */
 	assert_int_equal(pinmm_lease_put(l), 0);
 	assert_int_equal(gh_vm(m, "nr_foll_pin_acquired"), gh_vm(m, "nr_foll_pin_released"));
+	block_back(m, p, ofd, filled, pages[1], 2);
 	assert_int_equal(pinmm_munmap(p, addr, 2 * PG), 0);
 	assert_int_equal(gh_vm(m, "nr_dax_busy"), 0);
 	assert_int_equal(pinmm_close(p, fd), 0);
@@ -314,7 +371,8 @@ static void test_dax_lease_punch_released(void **state)
 
 /*
  * Hole punch with a holder that ignores the break: revoked, the page's
- * block freed and reused, the late device write dropped.  A lease on
+ * block held (never reused while pinned), the late device write and read
+ * refused; the block freed at the last unpin.  A lease on
  * another file is not broken.
  */
 static void test_dax_lease_punch_revoked(void **state)
@@ -327,7 +385,7 @@ static void test_dax_lease_punch_revoked(void **state)
 	struct page *pg, *pg2;
 	char got[4096];
 	unsigned long addr, addr2;
-	long off;
+	long filled;
 	double dt;
 	int fd, fd2, ofd;
 
@@ -350,16 +408,18 @@ static void test_dax_lease_punch_revoked(void **state)
 	assert_int_equal(pinmm_lease_state(l), PINMM_LEASE_REVOKED);
 	assert_int_equal(pinmm_lease_state(l2), PINMM_LEASE_ACTIVE);
 	assert_int_equal(gh_vm(m, "lease_revocations"), 1);
-	assert_int_equal(free_blocks(m), free0 - 3);		/* 2 left of punch, 1 of bystander */
+	/* 2 left of punch, 1 of bystander, 1 held under the fenced pin */
+	assert_int_equal(free_blocks(m), free0 - 4);
+	assert_int_equal(gh_vm(m, "busy_blocks"), 1);
 	assert_int_equal(pinmm_fstat_size(p, fd), 3 * PG);
 
-	ofd = reuse_block(p, "other", pg, &off);
 	assert_int_equal(pinmm_dma_write(pg, 100, "late", 4), -EPERM);
 	assert_int_equal(gh_vm(m, "lease_fenced_writes"), 1);
 	assert_int_equal(gh_vm(m, "lease_fenced_bytes"), 4);
-	assert_int_equal(pinmm_pread(p, ofd, got, PG, off), (long)PG);
-	for (size_t i = 0; i < sizeof(got); i++)
-		assert_int_equal(got[i], 'O');
+	assert_int_equal(pinmm_dma_read(pg, 0, got, 16), -EPERM);
+	assert_int_equal(gh_vm(m, "lease_fenced_reads"), 1);
+	ofd = fill_device(p, "other", pg, &filled);
+	assert_int_equal(free_blocks(m), 0);
 	assert_int_equal(pinmm_audit(m), 0);
 	/* The bystander's pin is not fenced. */
 	assert_int_equal(pinmm_dma_write(pg2, 0, "fine", 4), 0);
@@ -368,7 +428,11 @@ static void test_dax_lease_punch_revoked(void **state)
 	assert_int_equal(test_load8(p, addr), 'a');
 	assert_int_equal(test_load8(p, addr + 2 * PG), 'c');
 
+	assert_int_equal(pinmm_dma_read(pg2, 0, got, 4), 0);
+	assert_int_equal(gh_vm(m, "lease_fenced_reads"), 1);
+
 	assert_int_equal(pinmm_lease_put(l), 0);
+	block_back(m, p, ofd, filled, pg, 1);
 	assert_int_equal(pinmm_lease_put(l2), 0);
 	assert_int_equal(gh_vm(m, "nr_foll_pin_acquired"), gh_vm(m, "nr_foll_pin_released"));
 	assert_int_equal(pinmm_munmap(p, addr, 3 * PG), 0);

@@ -101,12 +101,15 @@ static int dl_fail(struct dl_result *r, int err, const char *what)
 	return r->error;
 }
 
-/* Fill a new file with 'O' until (on /dax/) one of @pfn is its block. */
+/*
+ * Fill a new file with 'O': 64 pages on /data/; on /dax/ until the device
+ * is full, and none of @pfn (held until the revoked pins go) may be its block.
+ */
 static int dl_other(struct pinmm_proc *p, const char *mnt, const unsigned long *pfn,
 		    struct dl_result *r, long *len)
 {
 	char path[64], buf[4096], got[4096];
-	bool dax = !strcmp(mnt, "/dax/"), reused = !dax;
+	bool dax = !strcmp(mnt, "/dax/"), reused = false;
 	int fd;
 
 	snprintf(path, sizeof(path), "%sother", mnt);
@@ -115,12 +118,12 @@ static int dl_other(struct pinmm_proc *p, const char *mnt, const unsigned long *
 		return dl_fail(r, fd, "open other");
 	memset(buf, 'O', sizeof(buf));
 	*len = 0;
-	while (*len < (dax ? DL_OTHER_MAX : 64 * (long)PG) && (!reused || !dax)) {
+	while (*len < (dax ? DL_OTHER_MAX : 64 * (long)PG)) {
 		struct pinmm_page_info pi;
 		long a;
 
 		if (pinmm_pwrite(p, fd, buf, PG, *len) != (long)PG)
-			break;		/* ENOSPC: the freed blocks come last */
+			break;		/* ENOSPC */
 		a = pinmm_mmap(p, 0, PG, PROT_READ, MAP_SHARED, fd, *len);
 		*len += (long)PG;
 		if (a <= 0)
@@ -131,8 +134,8 @@ static int dl_other(struct pinmm_proc *p, const char *mnt, const unsigned long *
 				reused |= pi.pfn == pfn[k];
 		pinmm_munmap(p, (unsigned long)a, PG);
 	}
-	if (!reused)
-		return dl_fail(r, -ENOSPC, "no freed block was reused");
+	if (reused)
+		return dl_fail(r, -EEXIST, "a revoked frame's held block was reused");
 	return fd;
 }
 

@@ -19,6 +19,13 @@
  * __folio_put -> struct folio_orphan) calls pinfs_busy_free_folio(), which
  * frees the block (busy_blocks - 1, busy_blocks_released + 1).
  *
+ * The lease policy uses the same hold for DAX: a device frame that only
+ * the fenced pins of a revoked layout lease still reference leaves its
+ * file at once (truncate and punch do not wait for it), but its block is
+ * held by pinfs_busy_hold_frame() and freed from the frame's final put
+ * (mm/dax.c free_zone_device_folio() -> struct folio_orphan), so no other
+ * file can get the block while a revoked holder can still name the frame.
+ *
  * Costs: a pinned page's block is unusable until the pin goes; a crash
  * meanwhile leaves it allocated but unreferenced, which fsck repairs as a
  * leaked block.
@@ -88,6 +95,54 @@ bool pinfs_busy_hold(struct folio *folio)
 	list_add_tail(&bh->busy_node, &sbi->busy_list);
 	mutex_unlock(&sbi->meta_lock);
 	mod_vm_stat(folio_machine(folio), BUSY_BLOCKS, 1);
+	return true;
+}
+
+/**
+ * pinfs_busy_hold_frame() - keep the block of a DAX frame that is still
+ * referenced when its file lets go of it (lease policy: the fenced pins
+ * of a revoked lease).
+ * @sbi: the DAX file system.
+ * @folio: the device frame of @blk, already disowned (no mapping), unmapped,
+ *	   with faults on its range held off, so its refcount can only fall.
+ * @blk: its block, which the caller is about to free.
+ *
+ * Protocol (doc/MEMORY-ORDERING.md "DAX block hold"): (1) take a reference
+ * unless the frame is idle - then there is nothing to hold; (2) publish
+ * the hold (folio->private, then PG_private) while that reference keeps
+ * the final put away; (3) drop the reference: whichever put is the last
+ * sees the hold.  If the last put comes before the file frees @blk, the
+ * hold is simply dropped and the block is freed normally.
+ *
+ * Context: the inode's dax_sem held for writing; takes meta_lock; no
+ *	    map_lock or meta_lock held (step 3 may run the final put).
+ * Return: true if a hold was installed, false if the frame was idle or
+ *	   memory ran out (then the block is freed at once, as before).
+ */
+bool pinfs_busy_hold_frame(struct pinfs_sb_info *sbi, struct folio *folio, uint32_t blk)
+{
+	struct pinmm *m = folio_machine(folio);
+	struct pinfs_bh *bh;
+
+	if (!folio_try_get(folio))				/* (1) */
+		return false;
+	bh = calloc(1, sizeof(*bh));
+	if (!bh) {
+		folio_put(folio);
+		return false;
+	}
+	bh->blocknr = blk;
+	bh->mapped = true;
+	bh->busy = true;
+	bh->sbi = sbi;
+	bh->orphan.free_folio = pinfs_busy_free_folio;
+	mutex_lock(&sbi->meta_lock);
+	list_add_tail(&bh->busy_node, &sbi->busy_list);
+	mutex_unlock(&sbi->meta_lock);
+	mod_vm_stat(m, BUSY_BLOCKS, 1);
+	WRITE_ONCE(folio->private, bh);				/* (2) */
+	set_bit(PG_private, &folio->flags);
+	folio_put(folio);					/* (3) */
 	return true;
 }
 

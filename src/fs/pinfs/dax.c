@@ -8,7 +8,8 @@
  * same break/revoke as the page cache: pin_lease.c), unmap, then wait
  * (with a deadline) for pinned frames to go idle - or fenced by a revoked
  * lease - before the blocks are freed (Linux: fs/dax.c, ext4/xfs
- * break_layouts).
+ * break_layouts).  The block of a fenced frame stays allocated until the
+ * revoked holder's last unpin (busy.c).
  *
  * The on-pmem format is pinfs's own: block b of the file system is frame
  * zones[ZONE_DEVICE].start_pfn + b, and metadata goes through pinfs_io(),
@@ -265,7 +266,11 @@ static int dax_break_layouts(struct inode *inode, uint64_t first, uint64_t last)
  * (their blocks are about to be freed, or the inode to go away).  Frames
  * still pinned by a revoked lease, and busy frames with @force (eviction),
  * lose their mapping too, like a truncated page-cache folio that is still
- * pinned.  dax_sem held for writing.
+ * pinned.  When the blocks are about to be freed (truncate, punch, an
+ * unlinked file's eviction), a frame still referenced keeps its block
+ * allocated until its final put (busy.c pinfs_busy_hold_frame()): a
+ * revoked holder's device can name the frame, so no other file may own
+ * it.  dax_sem held for writing; no map_lock or meta_lock.
  */
 static void dax_disown_range(struct inode *inode, uint64_t first, uint64_t last, bool force)
 {
@@ -287,6 +292,8 @@ static void dax_disown_range(struct inode *inode, uint64_t first, uint64_t last,
 			continue;
 		WRITE_ONCE(folio->mapping, NULL);
 		folio->index = 0;
+		if (!force || !inode->i_nlink)
+			pinfs_busy_hold_frame(sbi, folio, blk);
 	}
 }
 
