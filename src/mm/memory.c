@@ -294,9 +294,14 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct page *old_page)
 	spinlock_t *ptl;
 	pte_t *pte, entry, cur;
 
-	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	/*
+	 * The reference before the PTE lock goes, as Linux's do_wp_page():
+	 * under the lock the PTE's mapping holds the folio, after it a split
+	 * or migration may unmap it and freeze its count at 0.
+	 */
 	if (old)
 		folio_get(old);		/* keep the source alive while copying */
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
 	if (anon_vma_prepare(vma))
 		goto oom;
 	new = folio_alloc(m, GFP_HIGHUSER_MOVABLE | (old ? 0 : __GFP_ZERO), 0);
