@@ -28,7 +28,7 @@ static struct pinmm *lease_boot(const char *policy, const char *break_ms)
 	snprintf(pol, sizeof(pol), "fs.pinned_policy=%s", policy);
 	snprintf(brk, sizeof(brk), "lease_break_ms=%s", break_ms);
 	/* A plain pin left on a frame would make DAX truncate wait this long. */
-	return test_boot("ram=256M", "debug=2", "quiet=1", "pmem=64M", pol, brk,
+	return test_boot("ram=256M", "debug=2", "quiet=1", "pmem=16M", pol, brk,
 			 "dax.truncate_wait_ms=3000", NULL);
 }
 
