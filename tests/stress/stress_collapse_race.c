@@ -62,19 +62,6 @@ static unsigned long region(unsigned idx)
 	return REGION_BASE + idx * REGION_STRIDE;
 }
 
-static uint64_t load64(struct pinmm_proc *p, unsigned long a)
-{
-	uint64_t v = 0;
-
-	stress_check(pinmm_load(p, a, &v, sizeof(v)) == (long)sizeof(v), "load at %#lx", a);
-	return v;
-}
-
-static void store64(struct pinmm_proc *p, unsigned long a, uint64_t v)
-{
-	stress_check(pinmm_store(p, a, &v, sizeof(v)) == (long)sizeof(v), "store at %#lx", a);
-}
-
 static uint64_t next_value(struct owner *o)
 {
 	return ++o->seq | ((uint64_t)(o->idx + 1) << 56);
@@ -101,7 +88,7 @@ static void owner_pin(struct owner *o)
 		struct timespec ts = { .tv_nsec = 300 * 1000 };
 
 		o->shadow[i] = next_value(o);
-		store64(r->p, a, o->shadow[i]);
+		stress_store64(r->p, a, o->shadow[i]);
 		stress_check(__atomic_load_n(kva, __ATOMIC_RELAXED) == o->shadow[i],
 			     "pin of page %u lost the process's store (collapsed under a pin?)", i);
 		atomic_fetch_add(&r->coherence_checks, 1);
@@ -136,9 +123,9 @@ static void owner_zero_write(struct owner *o)
 	stress_check(pinmm_madvise(r->p, pmd, HP, MADV_DONTNEED) == 0, "MADV_DONTNEED");
 	for (unsigned i = 0; i < HP / PAGE_SIZE; i++)
 		o->shadow[first + i] = 0;
-	stress_check(load64(r->p, pmd + 5 * PAGE_SIZE) == 0, "dropped PMD reads 0");
+	stress_check(stress_load64(r->p, pmd + 5 * PAGE_SIZE) == 0, "dropped PMD reads 0");
 	o->shadow[first + 3] = next_value(o);
-	store64(r->p, pmd + 3 * PAGE_SIZE, o->shadow[first + 3]);
+	stress_store64(r->p, pmd + 3 * PAGE_SIZE, o->shadow[first + 3]);
 	atomic_fetch_add(&r->zero_writes, 1);
 	if (pinmm_page_info(r->p, pmd + 3 * PAGE_SIZE, &pi) == 0 && pi.huge_mapped &&
 	    pi.folio_order == 9)
@@ -174,13 +161,13 @@ static void owner_fork(struct owner *o)
 		return;
 	atomic_fetch_add(&r->forks, 1);
 	for (unsigned i = 0; i < REGION_PAGES; i += 37) {
-		stress_check(load64(c, base + i * PAGE_SIZE) == o->shadow[i],
+		stress_check(stress_load64(c, base + i * PAGE_SIZE) == o->shadow[i],
 			     "child page %u", i);
-		store64(c, base + i * PAGE_SIZE, ~o->shadow[i]);
+		stress_store64(c, base + i * PAGE_SIZE, ~o->shadow[i]);
 	}
 	stress_check(pinmm_exit(c) == 0, "child exit");
 	for (unsigned i = 0; i < REGION_PAGES; i += 37)
-		stress_check(load64(r->p, base + i * PAGE_SIZE) == o->shadow[i],
+		stress_check(stress_load64(r->p, base + i * PAGE_SIZE) == o->shadow[i],
 			     "child's store reached the parent at page %u", i);
 }
 
@@ -198,9 +185,9 @@ static void *owner_thread(void *arg)
 
 		if (op < 30) {
 			o->shadow[i] = next_value(o);
-			store64(r->p, base + i * PAGE_SIZE, o->shadow[i]);
+			stress_store64(r->p, base + i * PAGE_SIZE, o->shadow[i]);
 		} else if (op < 60) {
-			uint64_t v = load64(r->p, base + i * PAGE_SIZE);
+			uint64_t v = stress_load64(r->p, base + i * PAGE_SIZE);
 
 			stress_check(v == o->shadow[i], "page %u of owner %u: %#llx, shadow %#llx",
 				     i, o->idx, (unsigned long long)v,
@@ -281,7 +268,7 @@ static void test_collapse_race(void **state)
 		/* Small pages first (no MADV_HUGEPAGE yet): something to collapse. */
 		for (unsigned k = 0; k < REGION_PAGES; k++) {
 			o[i].shadow[k] = k + 1;
-			store64(r->p, region(i) + k * PAGE_SIZE, k + 1);
+			stress_store64(r->p, region(i) + k * PAGE_SIZE, k + 1);
 		}
 		assert_int_equal(pinmm_madvise(r->p, region(i), REGION_SIZE, MADV_HUGEPAGE), 0);
 	}
@@ -331,7 +318,7 @@ static void test_collapse_race(void **state)
 	stress_check(pinmm_audit(r->m) == 0, "pinmm_audit() after the race");
 	for (unsigned i = 0; i < NR_OWNERS; i++)
 		for (unsigned k = 0; k < REGION_PAGES; k++)
-			stress_check(load64(r->p, region(i) + k * PAGE_SIZE) == o[i].shadow[k],
+			stress_check(stress_load64(r->p, region(i) + k * PAGE_SIZE) == o[i].shadow[k],
 				     "final page %u of owner %u", k, i);
 	pinmm_set_current(NULL);
 	stress_check(pinmm_shutdown(r->m) == 0, "pinmm_shutdown()");

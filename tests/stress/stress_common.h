@@ -230,4 +230,18 @@ static inline void stress_run(struct stress_start *st, double secs, pthread_t *t
 
 #include "tsan_rcu_model.h"
 
+/* A u64 load/store by @p's CPU at @a that must succeed (stress_check()). */
+static inline uint64_t stress_load64(struct pinmm_proc *p, unsigned long a)
+{
+	uint64_t v = 0;
+
+	stress_check(pinmm_load(p, a, &v, sizeof(v)) == (long)sizeof(v), "load at %#lx", a);
+	return v;
+}
+
+static inline void stress_store64(struct pinmm_proc *p, unsigned long a, uint64_t v)
+{
+	stress_check(pinmm_store(p, a, &v, sizeof(v)) == (long)sizeof(v), "store at %#lx", a);
+}
+
 #endif /* PINMM_STRESS_COMMON_H */

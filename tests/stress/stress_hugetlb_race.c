@@ -52,19 +52,6 @@ struct worker {
 	struct stress_rng rng;
 };
 
-static uint64_t load64(struct pinmm_proc *p, unsigned long a)
-{
-	uint64_t v = 0;
-
-	stress_check(pinmm_load(p, a, &v, sizeof(v)) == (long)sizeof(v), "load at %#lx", a);
-	return v;
-}
-
-static void store64(struct pinmm_proc *p, unsigned long a, uint64_t v)
-{
-	stress_check(pinmm_store(p, a, &v, sizeof(v)) == (long)sizeof(v), "store at %#lx", a);
-}
-
 static void check_pinned(struct page *page)
 {
 	struct folio *folio = page_folio(page);
@@ -91,7 +78,7 @@ static void owner_pin(struct worker *w)
 		     "pinned huge page %u reads %#llx, shadow %#llx", i,
 		     (unsigned long long)*kva, (unsigned long long)r->shadow[i]);
 	r->shadow[i] = ++r->seq;
-	store64(r->p, a, r->shadow[i]);
+	stress_store64(r->p, a, r->shadow[i]);
 	stress_check(__atomic_load_n(kva, __ATOMIC_RELAXED) == r->shadow[i],
 		     "pin of huge page %u lost the process's store", i);
 	atomic_fetch_add(&r->coherence_checks, 1);
@@ -119,7 +106,7 @@ static void owner_fork(struct worker *w)
 	}
 	stress_check(pinmm_exit(c) == 0, "child exit");
 	for (unsigned i = 0; i < OWN_PAGES; i++)
-		stress_check(load64(r->p, OWN_BASE + i * HP) == r->shadow[i],
+		stress_check(stress_load64(r->p, OWN_BASE + i * HP) == r->shadow[i],
 			     "child's store reached the parent at huge page %u", i);
 }
 
@@ -136,9 +123,9 @@ static void *owner_thread(void *arg)
 
 		if (op < 30) {
 			r->shadow[i] = ++r->seq;
-			store64(r->p, OWN_BASE + i * HP, r->shadow[i]);
+			stress_store64(r->p, OWN_BASE + i * HP, r->shadow[i]);
 		} else if (op < 60) {
-			stress_check(load64(r->p, OWN_BASE + i * HP) == r->shadow[i],
+			stress_check(stress_load64(r->p, OWN_BASE + i * HP) == r->shadow[i],
 				     "huge page %u lost its contents", i);
 		} else if (op < 92) {
 			owner_pin(w);
@@ -233,7 +220,7 @@ static void test_hugetlb_race(void **state)
 			 (long)OWN_BASE);
 	for (unsigned i = 0; i < OWN_PAGES; i++) {
 		r->shadow[i] = ++r->seq;
-		store64(r->p, OWN_BASE + i * HP, r->shadow[i]);
+		stress_store64(r->p, OWN_BASE + i * HP, r->shadow[i]);
 	}
 	r->chaos_fd = pinmm_memfd_create(r->p, "chaos", MFD_HUGETLB);
 	assert_true(r->chaos_fd >= 0);
@@ -274,7 +261,7 @@ static void test_hugetlb_race(void **state)
 		     acquired, released);
 	stress_check(pinmm_audit(r->m) == 0, "pinmm_audit() after the race");
 	for (unsigned i = 0; i < OWN_PAGES; i++)
-		stress_check(load64(r->p, OWN_BASE + i * HP) == r->shadow[i],
+		stress_check(stress_load64(r->p, OWN_BASE + i * HP) == r->shadow[i],
 			     "final huge page %u", i);
 	stress_check(pinmm_close(r->p, r->chaos_fd) == 0, "close");
 	stress_check(pinmm_munmap(r->p, OWN_BASE, OWN_PAGES * HP) == 0, "munmap");

@@ -55,19 +55,6 @@ static unsigned long region(unsigned idx)
 	return REGION_BASE + idx * REGION_STRIDE;
 }
 
-static uint64_t load64(struct pinmm_proc *p, unsigned long a)
-{
-	uint64_t v = 0;
-
-	stress_check(pinmm_load(p, a, &v, sizeof(v)) == (long)sizeof(v), "load at %#lx", a);
-	return v;
-}
-
-static void store64(struct pinmm_proc *p, unsigned long a, uint64_t v)
-{
-	stress_check(pinmm_store(p, a, &v, sizeof(v)) == (long)sizeof(v), "store at %#lx", a);
-}
-
 /* The child sees the snapshot; its stores stay its own. */
 static void owner_fork(struct owner *o)
 {
@@ -79,16 +66,16 @@ static void owner_fork(struct owner *o)
 		return;
 	atomic_fetch_add(&r->forks, 1);
 	for (unsigned i = 0; i < REGION_PAGES; i += 7) {
-		uint64_t v = load64(c, base + i * PAGE_SIZE);
+		uint64_t v = stress_load64(c, base + i * PAGE_SIZE);
 
 		stress_check(v == o->shadow[i], "child page %u: %#llx, shadow %#llx", i,
 			     (unsigned long long)v, (unsigned long long)o->shadow[i]);
-		store64(c, base + i * PAGE_SIZE, ~o->shadow[i]);
+		stress_store64(c, base + i * PAGE_SIZE, ~o->shadow[i]);
 	}
 	atomic_fetch_add(&r->fork_checks, 1);
 	stress_check(pinmm_exit(c) == 0, "child exit");
 	for (unsigned i = 0; i < REGION_PAGES; i += 7)
-		stress_check(load64(r->p, base + i * PAGE_SIZE) == o->shadow[i],
+		stress_check(stress_load64(r->p, base + i * PAGE_SIZE) == o->shadow[i],
 			     "child's store reached the parent at page %u", i);
 }
 
@@ -113,7 +100,7 @@ static void owner_pin(struct owner *o)
 		struct timespec ts = { .tv_nsec = 200 * 1000 };
 
 		o->shadow[i] = ++o->seq | ((uint64_t)o->idx << 56);
-		store64(r->p, a, o->shadow[i]);		/* may swap in or COW: must not */
+		stress_store64(r->p, a, o->shadow[i]);		/* may swap in or COW: must not */
 		stress_check(__atomic_load_n(kva, __ATOMIC_RELAXED) == o->shadow[i],
 			     "pin of page %u lost the process's store", i);
 		atomic_fetch_add(&r->coherence_checks, 1);
@@ -136,9 +123,9 @@ static void *owner_thread(void *arg)
 
 		if (op < 40) {
 			o->shadow[i] = ++o->seq | ((uint64_t)o->idx << 56);
-			store64(r->p, base + i * PAGE_SIZE, o->shadow[i]);
+			stress_store64(r->p, base + i * PAGE_SIZE, o->shadow[i]);
 		} else if (op < 85) {
-			uint64_t v = load64(r->p, base + i * PAGE_SIZE);
+			uint64_t v = stress_load64(r->p, base + i * PAGE_SIZE);
 
 			stress_check(v == o->shadow[i], "page %u of owner %u: %#llx, shadow %#llx",
 				     i, o->idx, (unsigned long long)v,
@@ -198,7 +185,7 @@ static void test_swap_race(void **state)
 		assert_int_equal(a, (long)region(i));
 		for (unsigned k = 0; k < REGION_PAGES; k++) {
 			o[i].shadow[k] = k + 1;
-			store64(r->p, region(i) + k * PAGE_SIZE, k + 1);
+			stress_store64(r->p, region(i) + k * PAGE_SIZE, k + 1);
 		}
 	}
 	stress_start_init(&r->st, NR_OWNERS + 1);
@@ -237,7 +224,7 @@ static void test_swap_race(void **state)
 	stress_check(pinmm_audit(r->m) == 0, "pinmm_audit() after the race");
 	for (unsigned i = 0; i < NR_OWNERS; i++)
 		for (unsigned k = 0; k < REGION_PAGES; k++)
-			stress_check(load64(r->p, region(i) + k * PAGE_SIZE) == o[i].shadow[k],
+			stress_check(stress_load64(r->p, region(i) + k * PAGE_SIZE) == o[i].shadow[k],
 				     "final page %u of owner %u", k, i);
 	pinmm_set_current(NULL);
 	stress_check(pinmm_shutdown(r->m) == 0, "pinmm_shutdown()");
