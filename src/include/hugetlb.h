@@ -116,6 +116,7 @@ void free_huge_folio(struct folio *folio);
 int hugetlb_acct_memory(struct pinmm *m, struct hstate *h, long delta);
 struct mutex *hugetlb_fault_mutex(struct pinmm *m, struct address_space *mapping,
 				  pgoff_t idx);
+void hugetlb_fault_mutex_barrier(struct pinmm *m);
 
 /* hugetlb_resv.c: reservations */
 struct resv_map *resv_map_alloc(struct hstate *h);

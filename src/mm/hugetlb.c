@@ -223,6 +223,25 @@ struct mutex *hugetlb_fault_mutex(struct pinmm *m, struct address_space *mapping
 	return &m->hugetlb->fault_mutex_table[key % NUM_FAULT_MUTEXES];
 }
 
+/**
+ * hugetlb_fault_mutex_barrier() - wait until every hugetlb fault that holds
+ * a fault mutex now has finished.
+ * @m: the machine.
+ *
+ * Takes and drops each mutex of the table in turn, never two at once.  A
+ * fault checks i_size under its mutex, so after a size change followed by
+ * this barrier no fault is still working from the old size.
+ *
+ * Context: may sleep; no fault mutex held.
+ */
+void hugetlb_fault_mutex_barrier(struct pinmm *m)
+{
+	for (int i = 0; i < NUM_FAULT_MUTEXES; i++) {
+		mutex_lock(&m->hugetlb->fault_mutex_table[i]);
+		mutex_unlock(&m->hugetlb->fault_mutex_table[i]);
+	}
+}
+
 /* Fill @h with @count pages from the buddy allocator (as many as fit). */
 static void hugetlb_pool_fill(struct pinmm *m, struct hstate *h, unsigned long count)
 {

@@ -266,6 +266,15 @@ static int hugetlbfs_setsize(struct inode *inode, long long size)
 		return -EFBIG;
 	WRITE_ONCE(inode->i_size, size);
 	if (size < old) {
+		/*
+		 * A fault that read the old size before the store above may
+		 * still be allocating under its fault mutex, having seen a
+		 * reservation bit the truncation is about to give back, or a
+		 * page the loop below is about to miss.  Wait for all of them
+		 * (the role of Linux's hugetlb vma lock, taken for writing by
+		 * hugetlb_vmdelete_list()); later faults see the new size.
+		 */
+		hugetlb_fault_mutex_barrier(inode->i_sb->machine);
 		/* Linux's hugetlb_vmtruncate(): private COW copies go too. */
 		unmap_mapping_range(inode->i_mapping, size, old - size, true);
 		remove_inode_hugepages(inode, (pgoff_t)size / huge_page_size(h), ~0UL, true);
