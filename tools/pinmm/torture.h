@@ -98,6 +98,7 @@ struct torture {
 	long checkpoints;
 	long violations;
 	long rss_first, rss_last, rss_max, rss_base;
+	long heap_first, heap_last, heap_max, heap_base;	/* checkpoint thread only */
 	pthread_mutex_t report_lk;	/* one violation message at a time */
 };
 
