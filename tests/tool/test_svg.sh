@@ -62,5 +62,21 @@ python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' "$TMP/
 	2>"$TMP/out"
 ok $? "here.svg is well-formed" "$TMP/out"
 
+# The example scripts with pictures run clean, and their pictures parse.
+for ex in 09-fork-cow-pin 10-rdma-odp-pictures; do
+	timeout 60 "$PINMM" run -q --svg "$TMP/$ex" --html "$TMP/$ex/report.html" \
+		"$SRC/examples/$ex.pinmm" >"$TMP/out" 2>&1
+	st=$?
+	set -- "$TMP/$ex"/*.svg
+	[ "$st" = 0 ] && [ $# -ge 4 ] && [ -s "$TMP/$ex/report.html" ]
+	ok $? "examples/$ex.pinmm runs with --svg and --html ($# pictures, exit $st)" "$TMP/out"
+	python3 -c 'import sys, xml.etree.ElementTree as E; [E.parse(f) for f in sys.argv[1:]]' \
+		"$@" >"$TMP/out" 2>&1
+	ok $? "examples/$ex.pinmm: every picture is well-formed" "$TMP/out"
+done
+# The README's picture is what the tool draws today (README says how to redo it).
+cmp "$TMP/09-fork-cow-pin/02-fork.svg" "$SRC/doc/pictures/fork-cow-pin.svg" >"$TMP/out" 2>&1
+ok $? "doc/pictures/fork-cow-pin.svg is current (regenerate it as README.md says)" "$TMP/out"
+
 echo "1..$N"
 [ "$FAILED" = 0 ]

@@ -29,7 +29,7 @@ struct svg_doc {
 static const char svg_style[] =
 	"text{font-family:monospace;font-size:11px;fill:#222}"
 	".heading{font-size:13px;font-weight:bold}.vma{font-size:11px;fill:#124}"
-	".note{fill:#666;font-style:italic}.label{font-size:8px;fill:#fff;font-weight:bold}"
+	".note{fill:#666;font-style:italic}.label{font-size:8px;fill:#111;font-weight:bold}"
 	"rect.page{stroke:#bbb;stroke-width:0.5;fill:#fafafa}"
 	"rect.page.present{fill:#9ecae1}rect.page.file{fill:#a1d99b}"
 	"rect.page.clean{fill:#a1d99b}rect.page.dirty{fill:#fdae6b}"
