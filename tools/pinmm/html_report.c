@@ -30,7 +30,7 @@ static const char html_css[] =
 	"figure.picture{border:1px solid #ddd;margin:1em 0;padding:.5em;overflow-x:auto}"
 	"figcaption{font-weight:bold;margin-bottom:.4em}.muted{color:#666}"
 	"#js-errors li{color:#b00}.chart-row{display:flex;flex-wrap:wrap;gap:1em}"
-	".chart-row figure{margin:0}figure.picture svg{max-width:100%;height:auto}"
+	".chart-row figure{margin:0}figure.picture svg,#timeline svg{max-width:100%;height:auto}"
 	"body.only-failures tr.ok{display:none}";
 
 /* Runs before the body: capture errors into the page, mark that JS ran. */

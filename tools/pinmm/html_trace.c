@@ -180,7 +180,7 @@ static void draw_events(struct tl *t, json_object *events)
 		k = (int)(tr - t->tracks);
 		if (!strcmp(ph, "X")) {
 			num_of(ev, "dur", &dur);
-			span(t, k, ts, dur, name, cat, 0);
+			span(t, k, ts, dur, name, cat, tr->depth);	/* inside open B spans */
 		} else if (!strcmp(ph, "B")) {
 			if (tr->depth < TL_MAX_DEPTH) {
 				tr->open[tr->depth] = ts;
@@ -330,10 +330,11 @@ void html_timeline(FILE *f, const char *trace)
 	y = draw_counters(t, events, 24 + t->ntracks * TL_TRACK + 8);
 	fclose(mem);
 	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"timeline-svg\" class=\"timeline\" "
-		"width=\"%d\" height=\"%d\"><style>.instant{fill:#d7301f}.counter{fill:none;"
+		"width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\"><style>.span{fill-opacity:.65;stroke:#333;stroke-width:.3}.instant{fill:#d7301f}.counter{fill:none;"
 		"stroke:#08519c;stroke-width:1.2}text{font:11px monospace}</style>\n"
 		"<text x=\"%d\" y=\"14\">0 us</text><text x=\"%d\" y=\"14\">%.0f us</text>\n",
-		TL_LEFT + TL_WIDTH + 20, y + 8, TL_LEFT, TL_LEFT + TL_WIDTH - 60, t->t1 - t->t0);
+		TL_LEFT + TL_WIDTH + 20, y + 8, TL_LEFT + TL_WIDTH + 20, y + 8, TL_LEFT,
+		TL_LEFT + TL_WIDTH - 60, t->t1 - t->t0);
 	fwrite(body, 1, len, f);
 	fputs("</svg>\n", f);
 	fprintf(f, "<p class=\"timeline-summary\">%d tracks, %ld spans, %ld instants, %ld counter "
