@@ -866,8 +866,8 @@ int pinmm_cmd_demo_table(int argc, char **argv)
 			fflush(stdout);
 		}
 	}
-	if (opt.html && demo_write_html(opt.html, res, opt.iters)) {
-		fprintf(stderr, "pinmm demo: cannot write %s: %s\n", opt.html, strerror(errno));
+	if (opt.html && (bad = demo_write_html(opt.html, res, opt.iters))) {
+		fprintf(stderr, "pinmm demo: cannot write %s: %s\n", opt.html, strerror(-bad));
 		return EXIT_FAIL;
 	}
 	if (opt.json) {
