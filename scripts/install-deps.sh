@@ -11,9 +11,13 @@
 #   TSan (clang)    clang; its ThreadSanitizer runtime libclang_rt.tsan is in
 #                   libclang-rt-14-dev, only a Recommends of
 #                   libclang-common-14-dev, so it is named explicitly
+#   the tool        libjson-c-dev (the JSON it reads: traces for the HTML report)
+#   tests           chromium (tests/tool/test_html_report.sh opens the HTML
+#                   reports in it; without it that test is skipped)
 set -eu
 PKGS="gcc make meson ninja-build pkgconf python3 liburcu-dev libcmocka-dev liburing-dev"
 PKGS="$PKGS clang libclang-rt-14-dev"
+PKGS="$PKGS libjson-c-dev chromium"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -64,13 +64,13 @@ has out "expect" "help commands lists expect"
 # Every group registered with SCRIPT_GROUP() is listed once, in its order,
 # and the show/expect forms a group adds are appended to those commands.
 for title in "Machines, processes and memory:" "Moving and merging memory:" "Files:" \
-	     "Pinning (<pinmm/linux.h>):" "Swap and soft-dirty:" "Expectations:" "Output:" "RDMA and MMU notifiers" \
+	     "Pinning (<pinmm/linux.h>):" "Swap and soft-dirty:" "Expectations:" "Output:" "Pictures:" "RDMA and MMU notifiers" \
 	     "Layout leases and file_pin records"; do
 	[ "$(grep -cF -- "$title" "$TMP/out")" = 1 ]
 	ok $? "help commands lists the group '$title' once"
 done
 grep -F -- ":" "$TMP/out" | grep -v '^ ' | cut -d' ' -f1 | tr '\n' ' ' >"$TMP/order"
-[ "$(cat "$TMP/order")" = "Machines, Moving Files: Pinning Swap Expectations: Output: RDMA Layout " ]
+[ "$(cat "$TMP/order")" = "Machines, Moving Files: Pinning Swap Expectations: Output: Pictures: RDMA Layout " ]
 ok $? "help commands lists the groups in their order: $(cat "$TMP/order")"
 has out "expect mr MR CHECK..." "the RDMA group adds 'expect mr' to expect's usage"
 has out "show notifier N" "the RDMA group adds 'show notifier' to show's usage"

@@ -753,6 +753,7 @@ out_free:
 static void usage(FILE *f)
 {
 	fputs("Usage: pinmm demo [--json] [--quick] [--check] [--verbose] [--policy P] [--case C]\n"
+	      "                  [--html FILE]\n"
 	      "       pinmm demo --tour\n"
 	      "       pinmm demo --oracle-selftest\n"
 	      "\n"
@@ -766,6 +767,7 @@ static void usage(FILE *f)
 	      "  --check    exit 1 unless the promises hold (see doc/DEMO.md)\n"
 	      "  --json     machine-readable rows instead of tables\n"
 	      "  --verbose  list the oracle's first problems per row\n"
+	      "  --html FILE  also write the tables with bar charts as one HTML page\n"
 	      "  --tour     the guided tour of the memory model instead\n", f);
 }
 
@@ -804,6 +806,8 @@ int pinmm_cmd_demo_table(int argc, char **argv)
 			opt.json = true;
 		} else if (!strcmp(a, "--quick")) {
 			opt.quick = true;
+		} else if (!strcmp(a, "--html") && i + 1 < argc) {
+			opt.html = argv[++i];
 		} else if (!strcmp(a, "--check")) {
 			opt.check = true;
 		} else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
@@ -861,6 +865,10 @@ int pinmm_cmd_demo_table(int argc, char **argv)
 			demo_print_table(&opt, res, c);
 			fflush(stdout);
 		}
+	}
+	if (opt.html && (bad = demo_write_html(opt.html, res, opt.iters))) {
+		fprintf(stderr, "pinmm demo: cannot write %s: %s\n", opt.html, strerror(-bad));
+		return EXIT_FAIL;
 	}
 	if (opt.json) {
 		demo_print_json(res, NR_ROWS * NR_CASES);

@@ -36,6 +36,7 @@ extern const char *const case_titles[];
 struct dt_opts {
 	bool json, quick, check, verbose;
 	const char *policy, *dcase;
+	const char *html;		/* --html FILE */
 	int iters;
 };
 
@@ -63,6 +64,8 @@ int demo_lease_table(bool quick, bool json);
 /* demo_report.c */
 void demo_print_table(const struct dt_opts *opt, const struct dt_result *res, int dcase);
 void demo_print_json(const struct dt_result *res, int n);
+/* html_demo.c: the tables with bar charts as one HTML page; 0 or -errno. */
+int demo_write_html(const char *path, const struct dt_result *res, int iters);
 /* Verdicts; returns the failed ones (a refusal Linux makes is not one). */
 int demo_verdicts(const struct dt_result *res, bool print);
 

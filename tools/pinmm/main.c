@@ -6,10 +6,13 @@
  * policy table of `pinmm demo` in demo_table.c, the guided tour in demo.c,
  * benchmarks in bench_cmd.c.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "report.h"
 #include "tool.h"
 
 static void usage(FILE *f)
@@ -43,6 +46,11 @@ static void run_usage(FILE *f)
 	      "  --tap          print TAP: one test point per expect line, plan at the end\n"
 	      "  -v, --verbose  echo each line before running it\n"
 	      "  -q, --quiet    no per-file summary line\n"
+	      "  --svg DIR      write the pictures of snapshot/step (NN-NAME.svg) and\n"
+	      "                relative 'show svg' files into DIR\n"
+	      "  --html FILE    write a self-contained HTML report: each line's outcome,\n"
+	      "                the pictures, the timeline of the trace\n"
+	      "  --timeline TRACE  draw the Trace Event Format file TRACE in the report\n"
 	      "  -h, --help     this text\n"
 	      "\n"
 	      "A script is one command per line; '#' starts a comment.  Values are\n"
@@ -72,6 +80,7 @@ static int bad_usage(const char *fmt, const char *arg)
 int pinmm_cmd_run(int argc, char **argv)
 {
 	struct run_opts o = { 0 };
+	const char *html = NULL, *timeline = NULL;
 	int i, status = EXIT_OK;
 
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
@@ -86,6 +95,11 @@ int pinmm_cmd_run(int argc, char **argv)
 			o.verbose = true;
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 			o.quiet = true;
+		} else if (!strcmp(a, "--svg") || !strcmp(a, "--html") || !strcmp(a, "--timeline")) {
+			if (i + 1 == argc)
+				return bad_usage("run: %s needs an argument", a);
+			*(!strcmp(a, "--svg") ? &o.svg_dir : !strcmp(a, "--html") ? &html :
+			  &timeline) = argv[++i];
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			run_usage(stdout);
 			return EXIT_OK;
@@ -95,6 +109,10 @@ int pinmm_cmd_run(int argc, char **argv)
 	}
 	if (i == argc)
 		return bad_usage("run: no script given%s", "");
+	if (o.svg_dir && mkdir(o.svg_dir, 0777) && errno != EEXIST)
+		return bad_usage("run: --svg: cannot create the directory '%s'", o.svg_dir);
+	if (html && !(o.report = report_new()))
+		return bad_usage("run: %s", strerror(ENOMEM));
 	for (; i < argc; i++) {
 		int rc = script_run_file(&o, argv[i]);
 
@@ -103,6 +121,15 @@ int pinmm_cmd_run(int argc, char **argv)
 	}
 	if (o.tap)
 		printf("1..%d\n", o.tap_n);
+	if (html) {
+		int rc = html_write_run(html, o.report, timeline);
+
+		if (rc) {
+			fprintf(stderr, "pinmm: run: cannot write %s: %s\n", html, strerror(-rc));
+			status = EXIT_FAIL;
+		}
+		report_free(o.report);
+	}
 	return status;
 }
 

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "report.h"
 #include "tool.h"
 
 #define MAX_TOKENS 64
@@ -86,6 +87,7 @@ void script_check(struct script *s, bool ok, const char *detail)
 	s->nexpect++;
 	if (!ok)
 		s->nfailed++;
+	report_expect(s, ok, detail);
 	if (s->opts->tap) {
 		tap_point(s, ok, s->text);
 		if (!ok && detail)
@@ -325,6 +327,8 @@ static int precheck(struct script *s, int argc, char **argv, const char *bind)
 			return script_syntax(s, "usage: expect ok COMMAND...");
 		return precheck(s, argc - 2, argv + 2, bind);
 	}
+	if (!strcmp(argv[0], "step") && argc >= 3)	/* step NAME COMMAND... */
+		return precheck(s, argc - 2, argv + 2, bind);
 	if (!strcmp(argv[0], "expect") && bind)
 		return script_syntax(s, "only 'expect error|ok COMMAND' may end in '-> NAME'");
 	c = script_find_cmd(argv[0]);
@@ -387,7 +391,9 @@ static int run_line(struct script *s, struct sline *sl)
 	argc = split_bind(sl->argc, sl->argv, &s->bind);
 	if (s->opts->verbose)
 		script_out(s, "%s:%d: %s\n", s->file, s->line, sl->text);
+	report_line_begin(s);
 	rc = script_dispatch(s, argc, sl->argv);
+	report_line_end(s, rc);
 	if (rc == 0)
 		return 0;
 	if (rc == SCRIPT_SYNTAX) {

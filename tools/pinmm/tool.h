@@ -51,6 +51,10 @@ struct run_opts {
 	bool verbose;		/* echo each line before running it */
 	bool quiet;		/* no per-file summary */
 	int tap_n;		/* number of the last TAP test point */
+	/* Pictures and the HTML report (script_svg.c, report.h). */
+	const char *svg_dir;	/* --svg DIR: where pictures go */
+	struct report *report;	/* --html FILE: what the run records, or NULL */
+	int svg_n;		/* checkpoint pictures taken so far */
 };
 
 /* Run one script; @path "-" is stdin.  Return: EXIT_OK, EXIT_FAIL or EXIT_USAGE. */
@@ -82,6 +86,7 @@ struct var {
 };
 
 struct script_private;
+struct report;
 
 struct script {
 	struct run_opts *opts;

@@ -1,0 +1,128 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# test_html_report.sh - the HTML reports in a real browser.  Writes the
+# report of a run (svg_states.pinmm plus a script with a failed
+# expectation, drawing the timeline of trace_fixture.json) and of a short
+# demo (`pinmm demo --quick --html`), opens each in headless Chromium
+# (--dump-dom and --screenshot, each under `timeout`), and fails on any
+# console message in Chromium's log or any error the page's own script
+# caught (#js-errors), when the page's script did not run (#js-status), or
+# when an expected element is missing from the DOM.  A broken copy of the
+# report shows the checks catch a JavaScript error.  Screenshots go to
+# OUTDIR.  Usage: test_html_report.sh PINMM SRCDIR OUTDIR.  Prints TAP;
+# exit 77 (skip) without chromium.
+
+PINMM=${1:?usage: test_html_report.sh PINMM SRCDIR OUTDIR}
+SRC=${2:?usage: test_html_report.sh PINMM SRCDIR OUTDIR}
+OUT=${3:?usage: test_html_report.sh PINMM SRCDIR OUTDIR}
+case $PINMM in /*) ;; *) PINMM=$PWD/$PINMM ;; esac
+CHROMIUM=$(command -v chromium || command -v chromium-browser)
+if [ -z "$CHROMIUM" ]; then
+	echo "1..0 # SKIP chromium is not installed (scripts/install-deps.sh installs it)"
+	exit 77
+fi
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pinmm-html.XXXXXX") || exit 1
+trap 'rm -rf "$TMP"' EXIT INT TERM
+mkdir -p "$OUT" || exit 1
+ulimit -f 409600
+. "$SRC/tests/tool/tap_lib.sh"
+
+# browse NAME PAGE: dump PAGE's DOM into $TMP/NAME.dom (Chromium's log in
+# NAME.log) and screenshot it into $OUT/NAME.png, each within 90 s.
+browse() {
+	timeout 90 "$CHROMIUM" --headless=new --no-sandbox --disable-gpu --no-first-run \
+		--user-data-dir="$TMP/profile" --enable-logging=stderr --v=0 \
+		--dump-dom "file://$2" >"$TMP/$1.dom" 2>"$TMP/$1.log"
+	ok $? "chromium dumps the DOM of $1 within 90 s" "$TMP/$1.log"
+	timeout 90 "$CHROMIUM" --headless=new --no-sandbox --disable-gpu --no-first-run \
+		--user-data-dir="$TMP/profile" --hide-scrollbars --window-size=1200,2000 \
+		--screenshot="$OUT/$1.png" "file://$2" >"$TMP/$1.shot.log" 2>&1
+	[ $? = 0 ] && [ -s "$OUT/$1.png" ]
+	ok $? "chromium saves the screenshot $OUT/$1.png" "$TMP/$1.shot.log"
+}
+
+# clean NAME: the page ran its script, caught no error, logged nothing.
+# Chromium logs every console message as CONSOLE (at INFO, whatever its
+# level); the pages log none, so any such line is a failure.
+clean() {
+	grep -q '<span id="js-status">js-ok</span>' "$TMP/$1.dom"
+	ok $? "$1: the page's script ran (#js-status js-ok)" "$TMP/$1.log"
+	! grep -q 'class="js-error"' "$TMP/$1.dom"
+	ok $? "$1: no JavaScript error or console.error caught in the page" "$TMP/$1.dom"
+	! grep -q 'CONSOLE' "$TMP/$1.log"
+	ok $? "$1: no console message in Chromium's log" "$TMP/$1.log"
+}
+
+# has NAME PATTERN WHAT: the dumped DOM of NAME matches PATTERN (grep -E).
+has() {
+	grep -Eq -- "$2" "$TMP/$1.dom"
+	ok $? "$1: $3"
+}
+
+# The run: known states, pictures, a failed expectation, the fixture trace.
+printf 'boot ram=64M\nproc P\nmmap 8K -> A\nexpect A == 1\n' >"$TMP/fails.pinmm"
+timeout 120 "$PINMM" run -q --html "$TMP/run.html" --svg "$TMP/svg" \
+	--timeline "$SRC/tests/tool/trace_fixture.json" \
+	"$SRC/tests/tool/svg_states.pinmm" "$TMP/fails.pinmm" >"$TMP/run.out" 2>&1
+st=$?
+[ "$st" = 1 ] && [ -s "$TMP/run.html" ]
+ok $? "pinmm run --html writes the report; the failed expectation makes it exit 1 ($st)" \
+	"$TMP/run.out"
+! grep -Eq '<(script|link|img|iframe)[^>]+(src|href)=' "$TMP/run.html"
+ok $? "run.html loads nothing: no src= or href= on script, link, img, iframe"
+browse run "$TMP/run.html"
+clean run
+has run '<table id="script-table">' "the script table"
+has run '<tr class="line ok">.*svg_states.pinmm:11</td><td><code>expect page T folio_order=9' \
+	"a line whose expectation held is ok"
+has run '<tr class="line failed">.*fails.pinmm:4</td>' "the failed expectation is a failed row"
+has run 'class="detail">[^<]*1' "the failed row shows the values"
+has run '<figure class="picture" id="pic-1">' "the first picture"
+has run '<figure class="picture" id="pic-4">' "every picture (4)"
+has run 'class="pinmm-picture before"' "the before half of the step pair"
+has run 'class="page present anon excl pinned"' "a pinned page cell inside a picture"
+has run '<svg[^>]+id="timeline-svg"' "the timeline"
+has run '<rect class="span"' "spans of the trace"
+has run '<path class="instant"' "instants of the trace"
+has run '<polyline class="counter"' "counters of the trace"
+has run '<text x="4" y="[0-9]+">writeback</text>' "tracks named by thread_name metadata"
+has run 'timeline-summary">3 tracks, 5 spans, 2 instants, 5 counter samples' \
+	"every event of the fixture drawn"
+has run 'id="js-summary">[0-9]+ lines run, 1 not ok' "the page's script counted the rows"
+
+# A run without a trace says so.
+timeout 60 "$PINMM" run -q --html "$TMP/plain.html" "$TMP/fails.pinmm" >/dev/null 2>&1
+grep -q 'class="no-trace"' "$TMP/plain.html"
+ok $? "without a trace the timeline section says so"
+
+# The checks catch a broken page: the report with a script error added.
+sed 's|</body>|<script>noSuchFunction();</script></body>|' "$TMP/run.html" >"$TMP/broken.html"
+browse broken "$TMP/broken.html"
+grep -q 'class="js-error">[^<]*noSuchFunction' "$TMP/broken.dom"
+ok $? "broken: the page records the uncaught error in #js-errors" "$TMP/broken.dom"
+grep -q 'CONSOLE.*noSuchFunction' "$TMP/broken.log"
+ok $? "broken: Chromium's log has the console message" "$TMP/broken.log"
+
+# The demo: policy tables and bar charts from its measured results.
+timeout 300 "$PINMM" demo --quick --html "$TMP/demo.html" >"$TMP/demo.out" 2>&1
+st=$?
+[ "$st" = 0 ] && [ -s "$TMP/demo.html" ]
+ok $? "pinmm demo --quick --html writes its page (exit $st)" "$TMP/demo.out"
+browse demo "$TMP/demo.html"
+clean demo
+has demo '<section id="policy-table">' "the policy section"
+for c in dio rdma odp; do
+	has demo "<table class=\"policy-table\" id=\"policy-table-$c\">" "the $c table"
+	for m in stall lost misplaced throughput; do
+		has demo "<svg[^>]+class=\"bar-chart\" id=\"chart-$m-$c\"" "the $m chart of $c"
+	done
+done
+has demo '<rect class="bar" x=' "at least one nonzero bar"
+# The text table and the page agree: legacy+bug loses data in the dio case.
+grep -A12 'DIO' "$TMP/demo.out" | grep -Eq '^ +legacy +bug +DATA LOSS'
+ok $? "demo text: legacy+bug loses data on dio" "$TMP/demo.out"
+has demo '<tr><td>legacy\+bug</td><td>DATA LOSS</td>' "demo page: the same row says DATA LOSS"
+
+echo "1..$N"
+[ "$FAILED" = 0 ]
