@@ -6,6 +6,7 @@
  * policy table of `pinmm demo` in demo_table.c, the guided tour in demo.c,
  * benchmarks in bench_cmd.c.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,8 @@ static void run_usage(FILE *f)
 	      "  --tap          print TAP: one test point per expect line, plan at the end\n"
 	      "  -v, --verbose  echo each line before running it\n"
 	      "  -q, --quiet    no per-file summary line\n"
+	      "  -D NAME=VALUE  set the script parameter NAME ($NAME in the script;\n"
+	      "                 overrides its 'param NAME DEFAULT'); repeatable\n"
 	      "  -h, --help     this text\n"
 	      "\n"
 	      "A script is one command per line; '#' starts a comment.  Values are\n"
@@ -69,10 +72,28 @@ static int bad_usage(const char *fmt, const char *arg)
 	return EXIT_USAGE;
 }
 
+/* -D NAME=VALUE: NAME as script_is_ident(), VALUE anything (even empty). */
+static bool define_ok(const char *d)
+{
+	const char *eq = strchr(d, '=');
+
+	if (!eq || eq == d || !(isalpha((unsigned char)*d) || *d == '_'))
+		return false;
+	for (const char *p = d; p < eq; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_')
+			return false;
+	return true;
+}
+
 int pinmm_cmd_run(int argc, char **argv)
 {
 	struct run_opts o = { 0 };
 	int i, status = EXIT_OK;
+	const char **defines = calloc(argc, sizeof(*defines));
+
+	if (!defines)
+		return EXIT_FAIL;
+	o.defines = defines;
 
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
 		const char *a = argv[i];
@@ -86,15 +107,27 @@ int pinmm_cmd_run(int argc, char **argv)
 			o.verbose = true;
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 			o.quiet = true;
+		} else if (!strncmp(a, "-D", 2)) {
+			const char *d = a[2] ? a + 2 : (i + 1 < argc ? argv[++i] : NULL);
+
+			if (!d || !define_ok(d)) {
+				free(defines);
+				return bad_usage("run: -D wants NAME=VALUE, not '%s'", d ? d : "");
+			}
+			defines[o.ndefines++] = d;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			free(defines);
 			run_usage(stdout);
 			return EXIT_OK;
 		} else {
+			free(defines);
 			return bad_usage("run: unknown option '%s'", a);
 		}
 	}
-	if (i == argc)
+	if (i == argc) {
+		free(defines);
 		return bad_usage("run: no script given%s", "");
+	}
 	for (; i < argc; i++) {
 		int rc = script_run_file(&o, argv[i]);
 
@@ -103,6 +136,7 @@ int pinmm_cmd_run(int argc, char **argv)
 	}
 	if (o.tap)
 		printf("1..%d\n", o.tap_n);
+	free(defines);
 	return status;
 }
 

@@ -51,6 +51,8 @@ struct run_opts {
 	bool verbose;		/* echo each line before running it */
 	bool quiet;		/* no per-file summary */
 	int tap_n;		/* number of the last TAP test point */
+	const char *const *defines;	/* -D NAME=VALUE, as given */
+	int ndefines;
 };
 
 /* Run one script; @path "-" is stdin.  Return: EXIT_OK, EXIT_FAIL or EXIT_USAGE. */
