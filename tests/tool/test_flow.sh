@@ -8,56 +8,10 @@
 # error exits 2.  Usage: test_flow.sh PATH/TO/pinmm.  Prints TAP.
 
 PINMM=${1:?usage: test_flow.sh PATH/TO/pinmm}
-# The runs below start in the scratch directory: the tool's path must not be relative.
-case $PINMM in /*) ;; *) PINMM=$(pwd)/$PINMM ;; esac
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pinmm-flow.XXXXXX") || exit 1
-trap 'rm -rf "$TMP"' EXIT INT TERM
-N=0
-FAILED=0
-ulimit -f 40960
-
-ok() {
-	N=$((N + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $N - $2"
-	else
-		echo "not ok $N - $2"
-		FAILED=$((FAILED + 1))
-		sed 's/^/# /' "$TMP/out" "$TMP/err" 2>/dev/null
-	fi
-}
-
-# run EXPECTED_STATUS DESCRIPTION ARGS...: a run that has not ended after
-# 60 s is killed (exit 124): a failure.
-run() {
-	want=$1
-	what=$2
-	shift 2
-	(cd "$TMP" && timeout 60 "$PINMM" "$@") >"$TMP/out" 2>"$TMP/err" </dev/null
-	got=$?
-	[ "$got" = "$want" ]
-	ok $? "$what (exit $got, want $want)"
-}
-
-has() {
-	grep -qF -- "$2" "$TMP/$1"
-	ok $? "$3"
-}
-
-hasnt() {
-	! grep -qF -- "$2" "$TMP/$1"
-	ok $? "$3"
-}
-
-count() {
-	[ "$(grep -cF -- "$2" "$TMP/$1")" = "$3" ]
-	ok $? "$4"
-}
-
-script() {
-	mkdir -p "$(dirname "$TMP/$1")"
-	cat >"$TMP/$1"
-}
+TAP_NAME=flow
+. "$(dirname "$0")/tap_lib.sh"
+# The runs below start in the scratch directory.
+RUN_DIR=$TMP
 
 # ---- repeat, for, parameters --------------------------------------------------
 script loops.pinmm <<'S'
@@ -244,5 +198,4 @@ dir=$(sed -n 's/^dir //p' "$TMP/out")
 [ -n "$dir" ] && [ ! -e "$dir" ]
 ok $? "\$SCRATCH is removed when the script ends ($dir)"
 
-echo "1..$N"
-[ "$FAILED" = 0 ]
+tap_done
