@@ -128,6 +128,15 @@ S
 run 2 "include of a missing file" run missing.pinmm
 has err "missing.pinmm:2: syntax error: include nothere.pinmm" "a missing include names FILE:LINE"
 
+script devzero.pinmm <<'S'
+include /dev/zero
+S
+run 2 "include of a device" run devzero.pinmm
+has err "devzero.pinmm:1: syntax error: include /dev/zero: not a regular file" "only regular files are included"
+head -c 5000000 /dev/zero | tr '\0' '#' >"$TMP/big.pinmm"
+run 2 "a script over 4 MiB" run big.pinmm
+has err "File too large" "a script over 4 MiB is refused, not read without bound"
+
 # ---- syntax errors --------------------------------------------------------------
 script open.pinmm <<'S'
 echo x

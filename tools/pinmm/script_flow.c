@@ -17,8 +17,9 @@
  * (doc/SCENARIOS.md, "Control flow").
  *
  * Limits keep a hostile script (tests/fuzz) cheap: MAX_LINES expanded
- * lines, MAX_DEPTH nested includes, and include cycles are refused with
- * the FILE:LINE of the include that closes the cycle.
+ * lines, MAX_DEPTH nested includes, MAX_FILE_BYTES per file, only regular
+ * files included (not /dev/zero or a FIFO), and include cycles are refused
+ * with the FILE:LINE of the include that closes the cycle.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -28,10 +29,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "script_flow.h"
 
 #define MAX_LINES	200000	/* lines after expansion */
+#define MAX_FILE_BYTES	(4 << 20)	/* one script or included file */
 #define MAX_DEPTH	16	/* nested includes */
 #define MAX_MACROS	256	/* parameters and loop variables in scope */
 
@@ -168,6 +171,12 @@ static char *slurp(const char *path)
 		len += n;
 		if (n == 0)
 			break;
+		if (len > MAX_FILE_BYTES) {
+			free(buf);
+			buf = NULL;
+			errno = EFBIG;
+			break;
+		}
 		if (cap - len - 1 == 0) {
 			char *nb = realloc(buf, cap * 2);
 
@@ -688,6 +697,7 @@ static char *relative_to(const char *from, const char *name)
 static int expand_file(struct loader *l, const char *path, const char *from, int from_line)
 {
 	struct rawfile *rf;
+	struct stat st;
 	unsigned char *dec = NULL;
 	char *name, *full;
 	size_t len;
@@ -720,6 +730,11 @@ static int expand_file(struct loader *l, const char *path, const char *from, int
 		full = strdup(path);
 		if (!full)
 			return -ENOMEM;
+	}
+	if (from && (stat(full, &st) == 0 && !S_ISREG(st.st_mode))) {
+		rc = script_syntax(l->s, "include %s: not a regular file", full);
+		free(full);
+		return rc;
 	}
 	rc = rawfile_read(l, full, &rf);
 	if (rc) {
