@@ -17,14 +17,12 @@
  * (doc/SCENARIOS.md, "Control flow").
  *
  * Limits keep a hostile script (tests/fuzz) cheap: MAX_LINES expanded
- * lines, MAX_DEPTH nested includes, MAX_FILE_BYTES per file, only regular
+ * lines, MAX_DEPTH nested includes, 4 MiB per file (script_text.c), only regular
  * files included (not /dev/zero or a FIFO), and include cycles are refused
  * with the FILE:LINE of the include that closes the cycle.
  */
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +32,6 @@
 #include "script_flow.h"
 
 #define MAX_LINES	200000	/* lines after expansion */
-#define MAX_FILE_BYTES	(4 << 20)	/* one script or included file */
 #define MAX_DEPTH	16	/* nested includes */
 #define MAX_MACROS	256	/* parameters and loop variables in scope */
 
@@ -80,126 +77,7 @@ struct loader {
 	bool fatal;		/* MAX_LINES reached: stop expanding */
 };
 
-/* ---- lexer ------------------------------------------------------------------ */
-
-/*
- * Split @line into raw tokens (quotes kept, decoded later by the argument
- * helpers).  A '#' outside quotes starts a comment.  Return: the number of
- * tokens, or -1 with @err set.
- */
-static int lex_line(const char *line, char **argv, const char **err)
-{
-	const char *p = line;
-	int argc = 0;
-
-	for (;;) {
-		const char *start;
-		bool inq = false;
-
-		while (isspace((unsigned char)*p))
-			p++;
-		if (!*p || *p == '#')
-			return argc;
-		if (argc == MAX_TOKENS) {
-			*err = "too many words on one line";
-			goto fail;
-		}
-		start = p;
-		while (*p && (inq || (!isspace((unsigned char)*p) && *p != '#'))) {
-			if (inq && *p == '\\' && p[1])
-				p++;
-			else if (*p == '"')
-				inq = !inq;
-			p++;
-		}
-		if (inq) {
-			*err = "unterminated string";
-			goto fail;
-		}
-		argv[argc] = strndup(start, p - start);
-		if (!argv[argc]) {
-			*err = "out of memory";
-			goto fail;
-		}
-		argc++;
-	}
-fail:
-	while (argc > 0)
-		free(argv[--argc]);
-	return -1;
-}
-
-static void free_words(int argc, char **argv)
-{
-	while (argc > 0)
-		free(argv[--argc]);
-}
-
-/* The text of @line without its comment and surrounding blanks. */
-static char *strip_comment(const char *line)
-{
-	const char *p = line, *end;
-	bool inq = false;
-
-	while (isspace((unsigned char)*p))
-		p++;
-	for (end = p; *end && (inq || *end != '#'); end++) {
-		if (inq && *end == '\\' && end[1])
-			end++;
-		else if (*end == '"')
-			inq = !inq;
-	}
-	while (end > p && isspace((unsigned char)end[-1]))
-		end--;
-	return strndup(p, end - p);
-}
-
 /* ---- files ------------------------------------------------------------------- */
-
-static char *slurp(const char *path)
-{
-	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
-	size_t len = 0, cap = 4096;
-	char *buf;
-
-	if (!f)
-		return NULL;
-	buf = malloc(cap);
-	while (buf) {
-		size_t n = fread(buf + len, 1, cap - len - 1, f);
-
-		len += n;
-		if (n == 0)
-			break;
-		if (len > MAX_FILE_BYTES) {
-			free(buf);
-			buf = NULL;
-			errno = EFBIG;
-			break;
-		}
-		if (cap - len - 1 == 0) {
-			char *nb = realloc(buf, cap * 2);
-
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-	}
-	if (buf && ferror(f)) {
-		free(buf);
-		buf = NULL;
-		errno = EIO;
-	}
-	if (f != stdin)
-		fclose(f);
-	if (buf)
-		buf[len] = '\0';
-	return buf;
-}
 
 static void rawfile_free(struct rawfile *rf)
 {
@@ -263,7 +141,7 @@ static int rawfile_read(struct loader *l, const char *path, struct rawfile **out
 	if (!rf)
 		return -ENOMEM;
 	errno = 0;
-	rf->buf = slurp(path);
+	rf->buf = script_slurp(path);
 	if (!rf->buf) {
 		int err = errno ? -errno : -ENOMEM;
 
@@ -420,7 +298,7 @@ static int emit(struct loader *l, struct rawfile *rf, int i, char *text, int arg
 
 	if (sf->nlines == MAX_LINES) {
 		free(text);
-		free_words(argc, argv);
+		script_free_words(argc, argv);
 		l->fatal = true;
 		return script_syntax(l->s, "the script expands to more than %d lines", MAX_LINES);
 	}
@@ -449,7 +327,7 @@ static int emit(struct loader *l, struct rawfile *rf, int i, char *text, int arg
 	return 0;
 nomem:
 	free(text);
-	free_words(argc, argv);
+	script_free_words(argc, argv);
 	return -ENOMEM;
 }
 
@@ -481,7 +359,7 @@ static int raw_words(struct rawfile *rf, int i, char **argv)
 {
 	const char *err;
 
-	return lex_line(rf->lines[i], argv, &err);
+	return script_lex_line(rf->lines[i], argv, &err);
 }
 
 /* The line after the '}' that closes the block opened on line @open, or -1. */
@@ -497,7 +375,7 @@ static int block_end(struct rawfile *rf, int open, int hi)
 			depth += opens_block(argc, argv);
 			depth -= closes_block(argc, argv);
 		}
-		free_words(argc > 0 ? argc : 0, argv);
+		script_free_words(argc > 0 ? argc : 0, argv);
 		if (depth == 0)
 			return i;
 	}
@@ -590,12 +468,12 @@ static int expand_line(struct loader *l, struct rawfile *rf, int i, int hi, int 
 	*next = i + 1;
 	l->s->file = rf->name;
 	l->s->line = i + 1;
-	rawc = lex_line(rf->lines[i], raw, &err);
+	rawc = script_lex_line(rf->lines[i], raw, &err);
 	if (rawc < 0)
 		return script_syntax(l->s, "%s", err);
 	if (rawc == 0)
 		return 0;
-	stripped = strip_comment(rf->lines[i]);
+	stripped = script_strip_comment(rf->lines[i]);
 	if (stripped)
 		text = substitute(l, stripped, &rc);
 	else
@@ -615,7 +493,7 @@ static int expand_line(struct loader *l, struct rawfile *rf, int i, int hi, int 
 		rc = do_param(l, rf, i, text);
 		goto out_raw;
 	}
-	argc = lex_line(text, argv, &err);
+	argc = script_lex_line(text, argv, &err);
 	if (argc < 0) {
 		rc = script_syntax(l->s, "%s", err);
 		goto out_raw;
@@ -631,22 +509,22 @@ static int expand_line(struct loader *l, struct rawfile *rf, int i, int hi, int 
 			else
 				rc = do_for(l, rf, i, end, argc, argv);
 		}
-		free_words(argc, argv);
+		script_free_words(argc, argv);
 	} else if (!strcmp(raw[0], "include")) {
 		if (argc != 2)
 			rc = script_syntax(l->s, "usage: include FILE");
 		else
 			rc = expand_file(l, argv[1], rf->name, i + 1);
-		free_words(argc, argv);
+		script_free_words(argc, argv);
 	} else if (argc > 0) {
 		rc = emit(l, rf, i, text, argc, argv);
 		text = NULL;
 	} else {
-		free_words(argc, argv);
+		script_free_words(argc, argv);
 	}
 out_raw:
 	free(text);
-	free_words(rawc, raw);
+	script_free_words(rawc, raw);
 	return rc;
 }
 
@@ -674,25 +552,6 @@ static int expand(struct loader *l, struct rawfile *rf, int lo, int hi)
 	return bad ? SCRIPT_SYNTAX : 0;
 }
 
-/* The path of @name relative to the directory of the file @from. */
-static char *relative_to(const char *from, const char *name)
-{
-	char *dir, *copy, *out = NULL;
-
-	if (name[0] == '/' || !from || !strcmp(from, "<stdin>"))
-		return strdup(name);
-	copy = strdup(from);
-	if (!copy)
-		return NULL;
-	dir = dirname(copy);
-	if (!strcmp(dir, "."))
-		out = strdup(name);
-	else if (asprintf(&out, "%s/%s", dir, name) < 0)
-		out = NULL;
-	free(copy);
-	return out;
-}
-
 /* Read and expand the file @path, included from @from:@from_line (or the top). */
 static int expand_file(struct loader *l, const char *path, const char *from, int from_line)
 {
@@ -718,7 +577,7 @@ static int expand_file(struct loader *l, const char *path, const char *from, int
 		} else {
 			name = strdup(path);
 		}
-		full = name ? relative_to(from, name) : NULL;
+		full = name ? script_relative_path(from, name) : NULL;
 		free(name);
 		if (!full)
 			return -ENOMEM;
@@ -787,7 +646,7 @@ int script_load(struct script *s, const char *path, struct sfile *sf)
 void script_unload(struct sfile *sf)
 {
 	for (int i = 0; i < sf->nlines; i++) {
-		free_words(sf->lines[i].argc, sf->lines[i].argv);
+		script_free_words(sf->lines[i].argc, sf->lines[i].argv);
 		free(sf->lines[i].argv);
 		free(sf->lines[i].text);
 	}
@@ -796,22 +655,7 @@ void script_unload(struct sfile *sf)
 		free(sf->files[i]);
 	free(sf->files);
 	if (sf->scratch) {
-		DIR *d = opendir(sf->scratch);
-		struct dirent *e;
-
-		while (d && (e = readdir(d))) {
-			char *p;
-
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			if (asprintf(&p, "%s/%s", sf->scratch, e->d_name) >= 0) {
-				unlink(p);
-				free(p);
-			}
-		}
-		if (d)
-			closedir(d);
-		rmdir(sf->scratch);
+		script_remove_dir(sf->scratch);
 		free(sf->scratch);
 	}
 	memset(sf, 0, sizeof(*sf));

@@ -2,8 +2,8 @@
 /*
  * script_flow.h - loading a script: lexing, parameters, `include`, and the
  * `repeat` / `for` blocks, expanded into the flat list of lines that the
- * runner (script.c) checks and runs.  Only script.c and script_flow.c
- * include it.
+ * runner (script.c) checks and runs.  Only script.c, script_flow.c and
+ * script_text.c include it.
  */
 #ifndef PINMM_SCRIPT_FLOW_H
 #define PINMM_SCRIPT_FLOW_H
@@ -52,6 +52,14 @@ struct sfile {
 int script_load(struct script *s, const char *path, struct sfile *sf);
 /* script_unload() - free @sf and remove its $SCRATCH directory. */
 void script_unload(struct sfile *sf);
+
+/* The text of scripts (script_text.c). */
+int script_lex_line(const char *line, char **argv, const char **err);
+void script_free_words(int argc, char **argv);
+char *script_strip_comment(const char *line);
+char *script_slurp(const char *path);
+char *script_relative_path(const char *from, const char *name);
+void script_remove_dir(const char *dir);
 
 /* script_is_ident() - is @t a NAME: [A-Za-z_][A-Za-z0-9_]*? */
 bool script_is_ident(const char *t);
