@@ -7,51 +7,8 @@
 # stdin.  Usage: test_cli.sh PATH/TO/pinmm.  Prints TAP.
 
 PINMM=${1:?usage: test_cli.sh PATH/TO/pinmm}
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pinmm-cli.XXXXXX") || exit 1
-trap 'rm -rf "$TMP"' EXIT INT TERM
-N=0
-FAILED=0
-# A regression that prints without bound must fail the test, not fill the disk:
-# no file any test here writes is larger than 20 MiB (SIGXFSZ past that).
-ulimit -f 40960
-
-ok() {
-	N=$((N + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $N - $2"
-	else
-		echo "not ok $N - $2"
-		FAILED=$((FAILED + 1))
-		sed 's/^/# /' "$TMP/out" "$TMP/err" 2>/dev/null
-	fi
-}
-
-# run EXPECTED_STATUS DESCRIPTION ARGS...: run pinmm, check its exit status.
-# A run that has not ended after 60 s is killed (exit 124): a failure.
-run() {
-	want=$1
-	what=$2
-	shift 2
-	timeout 60 "$PINMM" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
-	got=$?
-	[ "$got" = "$want" ]
-	ok $? "$what (exit $got, want $want)"
-}
-
-# has FILE PATTERN DESCRIPTION: the output file contains the fixed string.
-has() {
-	grep -qF -- "$2" "$TMP/$1"
-	ok $? "$3"
-}
-
-hasnt() {
-	! grep -qF -- "$2" "$TMP/$1"
-	ok $? "$3"
-}
-
-script() {
-	cat >"$TMP/$1"
-}
+TAP_NAME=cli
+. "$(dirname "$0")/tap_lib.sh"
 
 # ---- usage ------------------------------------------------------------------
 run 0 "pinmm help" help
@@ -65,12 +22,13 @@ has out "expect" "help commands lists expect"
 # and the show/expect forms a group adds are appended to those commands.
 for title in "Machines, processes and memory:" "Moving and merging memory:" "Files:" \
 	     "Pinning (<pinmm/linux.h>):" "Swap and soft-dirty:" "Expectations:" "Output:" "Pictures:" "RDMA and MMU notifiers" \
-	     "Layout leases and file_pin records"; do
+	     "Layout leases and file_pin records" "Writeback, reclaim, migration" "O_DIRECT and io_uring" \
+	     "The gup_test device" "Fault injection and introspection" "Pins owned by a file"; do
 	[ "$(grep -cF -- "$title" "$TMP/out")" = 1 ]
 	ok $? "help commands lists the group '$title' once"
 done
 grep -F -- ":" "$TMP/out" | grep -v '^ ' | cut -d' ' -f1 | tr '\n' ' ' >"$TMP/order"
-[ "$(cat "$TMP/order")" = "Machines, Moving Files: Pinning Swap Expectations: Output: Pictures: RDMA Layout " ]
+[ "$(cat "$TMP/order")" = "Machines, Moving Files: Writeback, Pinning Pins O_DIRECT The Swap Expectations: Output: Pictures: RDMA Layout Fault " ]
 ok $? "help commands lists the groups in their order: $(cat "$TMP/order")"
 has out "expect mr MR CHECK..." "the RDMA group adds 'expect mr' to expect's usage"
 has out "show notifier N" "the RDMA group adds 'show notifier' to show's usage"
@@ -305,5 +263,4 @@ hasnt out '"error": "E' "lease: every row ran"
 ! grep -q '"misplaced": [1-9]' "$TMP/out"
 ok $? "lease: no misplaced byte"
 
-echo "1..$N"
-[ "$FAILED" = 0 ]
+tap_done

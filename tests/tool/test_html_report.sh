@@ -54,8 +54,8 @@ clean() {
 	ok $? "$1: no console message in Chromium's log" "$TMP/$1.log"
 }
 
-# has NAME PATTERN WHAT: the dumped DOM of NAME matches PATTERN (grep -E).
-has() {
+# dom_has NAME PATTERN WHAT: the dumped DOM of NAME matches PATTERN (grep -E).
+dom_has() {
 	grep -Eq -- "$2" "$TMP/$1.dom"
 	ok $? "$1: $3"
 }
@@ -73,23 +73,23 @@ ok $? "pinmm run --html writes the report; the failed expectation makes it exit 
 ok $? "run.html loads nothing: no src= or href= on script, link, img, iframe"
 browse run "$TMP/run.html"
 clean run
-has run '<table id="script-table">' "the script table"
-has run '<tr class="line ok">.*svg_states.pinmm:11</td><td><code>expect page T folio_order=9' \
+dom_has run '<table id="script-table">' "the script table"
+dom_has run '<tr class="line ok">.*svg_states.pinmm:11</td><td><code>expect page T folio_order=9' \
 	"a line whose expectation held is ok"
-has run '<tr class="line failed">.*fails.pinmm:4</td>' "the failed expectation is a failed row"
-has run 'class="detail">[^<]*1' "the failed row shows the values"
-has run '<figure class="picture" id="pic-1">' "the first picture"
-has run '<figure class="picture" id="pic-4">' "every picture (4)"
-has run 'class="pinmm-picture before"' "the before half of the step pair"
-has run 'class="page present anon excl pinned"' "a pinned page cell inside a picture"
-has run '<svg[^>]+id="timeline-svg"' "the timeline"
-has run '<rect class="span"' "spans of the trace"
-has run '<path class="instant"' "instants of the trace"
-has run '<polyline class="counter"' "counters of the trace"
-has run '<text x="4" y="[0-9]+">writeback</text>' "tracks named by thread_name metadata"
-has run 'timeline-summary">3 tracks, 5 spans, 2 instants, 5 counter samples' \
+dom_has run '<tr class="line failed">.*fails.pinmm:4</td>' "the failed expectation is a failed row"
+dom_has run 'class="detail">[^<]*1' "the failed row shows the values"
+dom_has run '<figure class="picture" id="pic-1">' "the first picture"
+dom_has run '<figure class="picture" id="pic-4">' "every picture (4)"
+dom_has run 'class="pinmm-picture before"' "the before half of the step pair"
+dom_has run 'class="page present anon excl pinned"' "a pinned page cell inside a picture"
+dom_has run '<svg[^>]+id="timeline-svg"' "the timeline"
+dom_has run '<rect class="span"' "spans of the trace"
+dom_has run '<path class="instant"' "instants of the trace"
+dom_has run '<polyline class="counter"' "counters of the trace"
+dom_has run '<text x="4" y="[0-9]+">writeback</text>' "tracks named by thread_name metadata"
+dom_has run 'timeline-summary">3 tracks, 5 spans, 2 instants, 5 counter samples' \
 	"every event of the fixture drawn"
-has run 'id="js-summary">[0-9]+ lines run, 1 not ok' "the page's script counted the rows"
+dom_has run 'id="js-summary">[0-9]+ lines run, 1 not ok' "the page's script counted the rows"
 
 # A run without a trace says so.
 timeout 60 "$PINMM" run -q --html "$TMP/plain.html" "$TMP/fails.pinmm" >/dev/null 2>&1
@@ -111,18 +111,18 @@ st=$?
 ok $? "pinmm demo --quick --html writes its page (exit $st)" "$TMP/demo.out"
 browse demo "$TMP/demo.html"
 clean demo
-has demo '<section id="policy-table">' "the policy section"
+dom_has demo '<section id="policy-table">' "the policy section"
 for c in dio rdma odp; do
-	has demo "<table class=\"policy-table\" id=\"policy-table-$c\">" "the $c table"
+	dom_has demo "<table class=\"policy-table\" id=\"policy-table-$c\">" "the $c table"
 	for m in stall lost misplaced throughput; do
-		has demo "<svg[^>]+class=\"bar-chart\" id=\"chart-$m-$c\"" "the $m chart of $c"
+		dom_has demo "<svg[^>]+class=\"bar-chart\" id=\"chart-$m-$c\"" "the $m chart of $c"
 	done
 done
-has demo '<rect class="bar" x=' "at least one nonzero bar"
+dom_has demo '<rect class="bar" x=' "at least one nonzero bar"
 # The text table and the page agree: legacy+bug loses data in the dio case.
 grep -A12 'DIO' "$TMP/demo.out" | grep -Eq '^ +legacy +bug +DATA LOSS'
 ok $? "demo text: legacy+bug loses data on dio" "$TMP/demo.out"
-has demo '<tr><td>legacy\+bug</td><td>DATA LOSS</td>' "demo page: the same row says DATA LOSS"
+dom_has demo '<tr><td>legacy\+bug</td><td>DATA LOSS</td>' "demo page: the same row says DATA LOSS"
 
 echo "1..$N"
 [ "$FAILED" = 0 ]

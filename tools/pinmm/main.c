@@ -6,6 +6,7 @@
  * policy table of `pinmm demo` in demo_table.c, the guided tour in demo.c,
  * benchmarks in bench_cmd.c.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,8 @@ static void run_usage(FILE *f)
 	      "  --tap          print TAP: one test point per expect line, plan at the end\n"
 	      "  -v, --verbose  echo each line before running it\n"
 	      "  -q, --quiet    no per-file summary line\n"
+	      "  -D NAME=VALUE  set the script parameter NAME ($NAME in the script;\n"
+	      "                 overrides its 'param NAME DEFAULT'); repeatable\n"
 	      "  --svg DIR      write the pictures of snapshot/step (NN-NAME.svg) and\n"
 	      "                relative 'show svg' files into DIR\n"
 	      "  --html FILE    write a self-contained HTML report: each line's outcome,\n"
@@ -77,11 +80,29 @@ static int bad_usage(const char *fmt, const char *arg)
 	return EXIT_USAGE;
 }
 
+/* -D NAME=VALUE: NAME as script_is_ident(), VALUE anything (even empty). */
+static bool define_ok(const char *d)
+{
+	const char *eq = strchr(d, '=');
+
+	if (!eq || eq == d || !(isalpha((unsigned char)*d) || *d == '_'))
+		return false;
+	for (const char *p = d; p < eq; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_')
+			return false;
+	return true;
+}
+
 int pinmm_cmd_run(int argc, char **argv)
 {
 	struct run_opts o = { 0 };
 	const char *html = NULL, *timeline = NULL;
 	int i, status = EXIT_OK;
+	const char **defines = calloc(argc, sizeof(*defines));
+
+	if (!defines)
+		return EXIT_FAIL;
+	o.defines = defines;
 
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
 		const char *a = argv[i];
@@ -96,23 +117,41 @@ int pinmm_cmd_run(int argc, char **argv)
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 			o.quiet = true;
 		} else if (!strcmp(a, "--svg") || !strcmp(a, "--html") || !strcmp(a, "--timeline")) {
-			if (i + 1 == argc)
+			if (i + 1 == argc) {
+				free(defines);
 				return bad_usage("run: %s needs an argument", a);
+			}
 			*(!strcmp(a, "--svg") ? &o.svg_dir : !strcmp(a, "--html") ? &html :
 			  &timeline) = argv[++i];
+		} else if (!strncmp(a, "-D", 2)) {
+			const char *d = a[2] ? a + 2 : (i + 1 < argc ? argv[++i] : NULL);
+
+			if (!d || !define_ok(d)) {
+				free(defines);
+				return bad_usage("run: -D wants NAME=VALUE, not '%s'", d ? d : "");
+			}
+			defines[o.ndefines++] = d;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			free(defines);
 			run_usage(stdout);
 			return EXIT_OK;
 		} else {
+			free(defines);
 			return bad_usage("run: unknown option '%s'", a);
 		}
 	}
-	if (i == argc)
+	if (i == argc) {
+		free(defines);
 		return bad_usage("run: no script given%s", "");
-	if (o.svg_dir && mkdir(o.svg_dir, 0777) && errno != EEXIST)
+	}
+	if (o.svg_dir && mkdir(o.svg_dir, 0777) && errno != EEXIST) {
+		free(defines);
 		return bad_usage("run: --svg: cannot create the directory '%s'", o.svg_dir);
-	if (html && !(o.report = report_new()))
+	}
+	if (html && !(o.report = report_new())) {
+		free(defines);
 		return bad_usage("run: %s", strerror(ENOMEM));
+	}
 	for (; i < argc; i++) {
 		int rc = script_run_file(&o, argv[i]);
 
@@ -130,6 +169,7 @@ int pinmm_cmd_run(int argc, char **argv)
 		}
 		report_free(o.report);
 	}
+	free(defines);
 	return status;
 }
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * script.c - the scenario-script runner: lexer, syntax pre-check, the line
- * loop, error reporting, expectation accounting and TAP output.
+ * script.c - the scenario-script runner: syntax pre-check, the line loop,
+ * error reporting, expectation accounting and TAP output.
  *
- * A script is read whole and checked (lexing, command names, "-> NAME"
+ * A script is read whole, expanded (parameters, `include`, `repeat` and
+ * `for`: script_flow.c) and checked (lexing, command names, "-> NAME"
  * bindings, `expect error` names) before its first line runs, so a typo on
  * line 90 costs nothing at run time.  Each line is then dispatched to a
  * command looked up in the registry (script_table.c), which every command
@@ -18,22 +19,7 @@
 #include <strings.h>
 
 #include "report.h"
-#include "tool.h"
-
-#define MAX_TOKENS 64
-
-/* One line of a script, tokenised. */
-struct sline {
-	int no;
-	char *text;		/* comment and surrounding blanks stripped */
-	int argc;
-	char *argv[MAX_TOKENS];
-};
-
-struct sfile {
-	struct sline *lines;
-	int nlines;
-};
+#include "script_flow.h"
 
 /* ---- messages --------------------------------------------------------------- */
 
@@ -102,9 +88,7 @@ void script_check(struct script *s, bool ok, const char *detail)
 }
 
 /* A script-level error: a syntax error or a library call that failed. */
-static void script_error(struct script *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void script_error(struct script *s, const char *fmt, ...)
+void script_error(struct script *s, const char *fmt, ...)
 {
 	char msg[768];
 	va_list ap;
@@ -120,178 +104,7 @@ static void script_error(struct script *s, const char *fmt, ...)
 	}
 }
 
-/* ---- lexer ------------------------------------------------------------------- */
-
-/*
- * Split @line into raw tokens (quotes kept, decoded later by the argument
- * helpers).  A '#' outside quotes starts a comment.  Return: the number of
- * tokens, or -1 with @err set.
- */
-static int lex_line(char *line, char **argv, const char **err)
-{
-	char *p = line;
-	int argc = 0;
-
-	for (;;) {
-		char *start;
-		bool inq = false;
-
-		while (isspace((unsigned char)*p))
-			p++;
-		if (!*p || *p == '#')
-			return argc;
-		if (argc == MAX_TOKENS) {
-			*err = "too many words on one line";
-			goto fail;
-		}
-		start = p;
-		while (*p && (inq || (!isspace((unsigned char)*p) && *p != '#'))) {
-			if (inq && *p == '\\' && p[1])
-				p++;
-			else if (*p == '"')
-				inq = !inq;
-			p++;
-		}
-		if (inq) {
-			*err = "unterminated string";
-			goto fail;
-		}
-		argv[argc] = strndup(start, p - start);
-		if (!argv[argc]) {
-			*err = "out of memory";
-			goto fail;
-		}
-		argc++;
-	}
-fail:
-	while (argc > 0)
-		free(argv[--argc]);
-	return -1;
-}
-
-/* The text of @line without its comment, for messages and TAP lines. */
-static char *strip_comment(const char *line)
-{
-	const char *p = line, *end;
-	bool inq = false;
-
-	while (isspace((unsigned char)*p))
-		p++;
-	for (end = p; *end && (inq || *end != '#'); end++) {
-		if (inq && *end == '\\' && end[1])
-			end++;
-		else if (*end == '"')
-			inq = !inq;
-	}
-	while (end > p && isspace((unsigned char)end[-1]))
-		end--;
-	return strndup(p, end - p);
-}
-
-/* ---- loading ----------------------------------------------------------------- */
-
-static char *slurp(const char *path)
-{
-	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
-	size_t len = 0, cap = 4096;
-	char *buf;
-
-	if (!f)
-		return NULL;
-	buf = malloc(cap);
-	while (buf) {
-		size_t n = fread(buf + len, 1, cap - len - 1, f);
-
-		len += n;
-		if (n == 0)
-			break;
-		if (cap - len - 1 == 0) {
-			char *nb = realloc(buf, cap * 2);
-
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-	}
-	if (buf && ferror(f)) {
-		free(buf);
-		buf = NULL;
-	}
-	if (f != stdin)
-		fclose(f);
-	if (buf)
-		buf[len] = '\0';
-	return buf;
-}
-
-static void sfile_free(struct sfile *sf)
-{
-	for (int i = 0; i < sf->nlines; i++) {
-		for (int j = 0; j < sf->lines[i].argc; j++)
-			free(sf->lines[i].argv[j]);
-		free(sf->lines[i].text);
-	}
-	free(sf->lines);
-}
-
-/* Split @buf into lines and lex them; lexing errors are syntax errors. */
-static int sfile_parse(struct script *s, struct sfile *sf, char *buf)
-{
-	int cap = 0, bad = 0, no = 0;
-	char *line, *save = NULL;
-
-	for (line = buf; line; line = save) {
-		struct sline *sl;
-		const char *err = NULL;
-
-		save = strchr(line, '\n');
-		if (save)
-			*save++ = '\0';
-		no++;
-		if (sf->nlines == cap) {
-			struct sline *nl;
-
-			cap = cap ? cap * 2 : 64;
-			nl = realloc(sf->lines, cap * sizeof(*nl));
-			if (!nl)
-				return -ENOMEM;
-			sf->lines = nl;
-		}
-		sl = &sf->lines[sf->nlines];
-		memset(sl, 0, sizeof(*sl));
-		sl->no = no;
-		sl->argc = lex_line(line, sl->argv, &err);
-		sl->text = strip_comment(line);
-		if (sl->argc < 0) {
-			sl->argc = 0;
-			s->line = no;
-			script_error(s, "syntax error: %s", err);
-			bad++;
-		}
-		if (sl->argc == 0) {
-			free(sl->text);
-			continue;
-		}
-		sf->nlines++;
-	}
-	return bad ? SCRIPT_SYNTAX : 0;
-}
-
 /* ---- syntax pre-check --------------------------------------------------------- */
-
-static bool is_ident(const char *t)
-{
-	if (!isalpha((unsigned char)*t) && *t != '_')
-		return false;
-	while (*++t)
-		if (!isalnum((unsigned char)*t) && *t != '_')
-			return false;
-	return true;
-}
 
 /* Split off a trailing "-> NAME".  Return: new argc, or -1 if malformed. */
 static int split_bind(int argc, char **argv, const char **bind)
@@ -300,7 +113,7 @@ static int split_bind(int argc, char **argv, const char **bind)
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "->"))
 			continue;
-		if (i != argc - 2 || !is_ident(argv[argc - 1]))
+		if (i != argc - 2 || !script_is_ident(argv[argc - 1]))
 			return -1;
 		*bind = argv[argc - 1];
 		return i;
@@ -351,14 +164,16 @@ static int sfile_check(struct script *s, struct sfile *sf)
 		const char *bind;
 		int argc = split_bind(sl->argc, sl->argv, &bind);
 
+		s->file = sl->file;
 		s->line = sl->no;
-		if (argc < 0) {
-			script_error(s, "syntax error: '->' must be followed by one NAME at the end of the line");
-			bad++;
-		} else if (precheck(s, argc, sl->argv, bind) == SCRIPT_SYNTAX) {
+		if (argc < 0)
+			sl->bad = script_syntax(s, "'->' must be followed by one NAME at the end of the line");
+		else
+			sl->bad = precheck(s, argc, sl->argv, bind) == SCRIPT_SYNTAX;
+		/* A loop's later copies of a bad line were reported with the first. */
+		if (sl->bad && (sl->origin < 0 || !sf->lines[sl->origin].bad))
 			script_error(s, "syntax error: %s", s->errmsg);
-			bad++;
-		}
+		bad += sl->bad;
 	}
 	return bad ? SCRIPT_SYNTAX : 0;
 }
@@ -386,6 +201,7 @@ static int run_line(struct script *s, struct sline *sl)
 {
 	int argc, rc;
 
+	s->file = sl->file;
 	s->line = sl->no;
 	s->text = sl->text;
 	argc = split_bind(sl->argc, sl->argv, &s->bind);
@@ -442,8 +258,10 @@ static int run_lines(struct script *s, struct sfile *sf)
 
 	for (int i = 0; i < sf->nlines && status == EXIT_OK; i++)
 		status = run_line(s, &sf->lines[i]);
-	if (sf->nlines)
+	if (sf->nlines) {
+		s->file = sf->lines[sf->nlines - 1].file;
 		s->line = sf->lines[sf->nlines - 1].no;
+	}
 	if (status != EXIT_OK && s->m)
 		script_release_pages(s);
 	if (final_shutdown(s) && status == EXIT_OK)
@@ -465,34 +283,30 @@ static void summary(struct script *s, int status)
 
 int script_run_file(struct run_opts *o, const char *path)
 {
-	struct script s = { .opts = o, .file = strcmp(path, "-") ? path : "<stdin>" };
+	const char *name = strcmp(path, "-") ? path : "<stdin>";
+	struct script s = { .opts = o, .file = name, .text = "" };
 	struct sfile sf = { 0 };
-	char *buf = slurp(path);
 	int status;
 
-	if (!buf) {
-		fprintf(stderr, "pinmm: %s: %s\n", s.file, strerror(errno ? errno : ENOMEM));
+	pinmm_config_default(&s.cfg);
+	status = script_load(&s, path, &sf);
+	if (status < 0) {
+		fprintf(stderr, "pinmm: %s: %s\n", name, strerror(-status));
 		if (o->tap)
-			printf("not ok %d - %s: cannot read\n", ++o->tap_n, s.file);
+			printf("not ok %d - %s: cannot read\n", ++o->tap_n, name);
+		script_unload(&sf);
 		return EXIT_USAGE;
 	}
-	s.text = "";
-	pinmm_config_default(&s.cfg);
-	status = sfile_parse(&s, &sf, buf);
 	if (status == 0)
 		status = sfile_check(&s, &sf);
-	if (status == SCRIPT_SYNTAX) {
+	if (status == SCRIPT_SYNTAX)
 		status = EXIT_USAGE;
-	} else if (status < 0) {
-		script_error(&s, "%s while reading the script", pinmm_strerror(status));
-		status = EXIT_FAIL;
-	}
 	else
 		status = run_lines(&s, &sf);
+	s.file = name;
 	summary(&s, status);
 	script_groups_end(&s);
 	script_free_vars(&s);
-	sfile_free(&sf);
-	free(buf);
+	script_unload(&sf);
 	return status;
 }

@@ -4,12 +4,21 @@
  * `notify [P] ADDR LEN [log] -> N` inserts a notifier over a range that
  * records (and with `log` prints) every invalidation it is sent,
  * `unnotify N` removes it, and `show|expect notifier N` read what it
- * recorded: the count per event, the last event and its range.
+ * recorded: the count per event, the last event and its range, how many
+ * were write-protections only (mmu_notifier_range_update_to_read_only()).
+ * `mirror N ADDR NPAGES [write] -> X` is a device driver's mirror of the
+ * range, built the way Linux drivers do with HMM: mmu_interval_read_begin(),
+ * hmm_range_fault() under mmap_read_lock(), then mmu_interval_read_retry()
+ * under the driver's lock, again from the start while an invalidation
+ * collided; `expect notifier N stale` asks mmu_interval_check_retry()
+ * whether an invalidation came since the last mirror.  `mmu_events EVENT
+ * -> X` is the machine's count of invalidations of one kind.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <pinmm/mmu_notifier.h>
 
@@ -40,7 +49,10 @@ struct snotifier {
 	bool inserted;
 	pthread_mutex_t lock;		/* a leaf: taken inside ->invalidate */
 	long events;
+	long read_only;			/* of them, write-protections only */
 	long per_event[NR_EVENTS];
+	unsigned long mirror_seq;	/* read_begin() of the last good mirror */
+	bool mirrored;
 	struct nevent ring[NLOG];	/* the last NLOG events */
 };
 
@@ -79,6 +91,7 @@ static bool snotifier_invalidate(struct mmu_interval_notifier *sub,
 	mmu_interval_set_seq(sub, cur_seq);
 	if (e.event < NR_EVENTS)
 		n->per_event[e.event]++;
+	n->read_only += mmu_notifier_range_update_to_read_only(range);
 	n->ring[n->events % NLOG] = e;
 	n->events++;
 	pthread_mutex_unlock(&n->lock);
@@ -148,6 +161,92 @@ int rdma_cmd_unnotify(struct script *s, int argc, char **argv)
 	return 0;
 }
 
+/* ---- a device mirror through HMM ------------------------------------------------------- */
+
+/* At most this many hmm_range_fault() rounds before giving up with EBUSY. */
+#define MIRROR_TRIES 1000
+
+/* Count the VALID entries of @pfns (with @writable: also WRITE) behind a page. */
+static long mirror_count(struct mm_struct *mm, const unsigned long *pfns, long npages,
+			 bool writable)
+{
+	long valid = 0;
+
+	for (long k = 0; k < npages; k++)
+		if ((pfns[k] & HMM_PFN_VALID) && (!writable || (pfns[k] & HMM_PFN_WRITE)) &&
+		    hmm_pfn_to_page(mm, pfns[k]))
+			valid++;
+	return valid;
+}
+
+/* mirror N ADDR NPAGES [write] -> X: X = pages mirrored (VALID, and WRITE if asked). */
+int rdma_cmd_mirror(struct script *s, int argc, char **argv)
+{
+	struct hmm_range range = { 0 };
+	long long addr, npages;
+	struct snotifier *n;
+	struct obj *o;
+	bool write = argc == 5 && !strcmp(argv[4], "write");
+	int ret = -EBUSY;
+
+	if (argc != 4 && !write)
+		return script_syntax(s, "usage: %s", script_find_cmd("mirror")->usage);
+	if (rdma_obj_arg(s, argv[1], OBJ_NOTIFIER, &o) || arg_int(s, argv[2], &addr) ||
+	    arg_int(s, argv[3], &npages))
+		return SCRIPT_SYNTAX;
+	if (npages < 1 || npages > 4096)
+		return script_syntax(s, "mirror: NPAGES %lld outside 1..4096", npages);
+	if (addr < 0 || (unsigned long long)addr > ~0UL - (unsigned long long)npages * 4096)
+		return -EINVAL;
+	n = o->notif;
+	range.hmm_pfns = calloc((size_t)npages, sizeof(*range.hmm_pfns));
+	if (!range.hmm_pfns)
+		return -ENOMEM;
+	range.notifier = &n->sub;
+	range.start = (unsigned long)addr;
+	range.end = range.start + (unsigned long)npages * 4096;
+	range.default_flags = HMM_PFN_REQ_FAULT | (write ? HMM_PFN_REQ_WRITE : 0);
+	for (int tries = 0; tries < MIRROR_TRIES && ret == -EBUSY; tries++) {
+		range.notifier_seq = mmu_interval_read_begin(&n->sub);
+		mmap_read_lock(n->sub.mm);
+		ret = hmm_range_fault(&range);
+		mmap_read_unlock(n->sub.mm);
+		if (ret)
+			continue;
+		pthread_mutex_lock(&n->lock);	/* the lock ->invalidate takes */
+		if (mmu_interval_read_retry(&n->sub, range.notifier_seq)) {
+			ret = -EBUSY;
+		} else {
+			n->mirror_seq = range.notifier_seq;
+			n->mirrored = true;
+		}
+		pthread_mutex_unlock(&n->lock);
+	}
+	if (!ret)
+		ret = var_bind_int(s, mirror_count(n->sub.mm, range.hmm_pfns, (long)npages, write));
+	free(range.hmm_pfns);
+	return ret;
+}
+
+/* mmu_events EVENT -> X: pinmm_mmu_notifier_events() of the machine. */
+int rdma_cmd_mmu_events(struct script *s, int argc, char **argv)
+{
+	long v;
+
+	if (argc != 2)
+		return script_syntax(s, "usage: %s", script_find_cmd("mmu_events")->usage);
+	if (script_need_machine(s))
+		return SCRIPT_SYNTAX;
+	for (int e = 0; e < NR_EVENTS; e++) {
+		if (strcasecmp(argv[1], event_names[e]))
+			continue;
+		v = pinmm_mmu_notifier_events(s->m, (enum mmu_notifier_event)e);
+		return v < 0 ? (int)v : var_bind_int(s, v);
+	}
+	return script_syntax(s, "mmu_events: no event '%s' (UNMAP, CLEAR, PROTECTION_VMA, ...)",
+			     argv[1]);
+}
+
 /* ---- observables -------------------------------------------------------------------- */
 
 /* rdma_notifier_fields() - the observables of @nt.  Return: their number. */
@@ -163,6 +262,9 @@ int rdma_notifier_fields(struct snotifier *nt, struct field *f)
 	f[n++] = (struct field){ "last", 0, nt->events ? event_names[last.event] : "NONE" };
 	f[n++] = (struct field)FIELD("last_start", last.start);
 	f[n++] = (struct field)FIELD("last_end", last.end);
+	f[n++] = (struct field)FIELD("read_only", nt->read_only);
+	f[n++] = (struct field)FIELD("stale", nt->mirrored &&
+				     mmu_interval_check_retry(&nt->sub, nt->mirror_seq));
 	/* per event, by name: unmap>=1, PROTECTION_VMA==0 (names match any case) */
 	for (int e = 0; e < NR_EVENTS; e++)
 		f[n++] = (struct field)FIELD(event_names[e], nt->per_event[e]);

@@ -3,14 +3,17 @@
  * script_pin.c - pinning commands of the scenario language, written as a
  * driver would use <pinmm/linux.h>: pin and gup (every pin_user_pages* and
  * get_user_pages* form, with the mmap lock taken where Linux requires it),
- * unpin (unpin_user_pages*, unpin_user_page, unpin_folios), put/get
- * (put_page/get_page), dirty (set_page_dirty_lock) and dma (device access
- * through kmap_local_page).  A page-array variable remembers how many pins
+ * unpin (unpin_user_pages*, unpin_user_page, unpin_folio, unpin_folios),
+ * put/get (put_page/get_page), dirty (set_page_dirty_lock), dma (device
+ * access through pinmm_dma_write/pinmm_dma_read, fenced by lease
+ * revocation) and kmap (the kernel's CPU through kmap_local_page).  A page-array variable remembers how many pins
  * and references each of its pages holds, so releases can be checked.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <pinmm/lease.h>
 
 #include "tool.h"
 
@@ -202,8 +205,11 @@ static void drop_if_unused(struct var *v)
 		var_release_pages(v);
 }
 
-/* unpin_user_page() of one entry: the entry leaves the array. */
-static int unpin_one(struct script *s, struct var *v, const char *idx)
+/*
+ * unpin_user_page() of one entry, or with @folio unpin_folio() of its
+ * folio (the same one pin): the entry leaves the array.
+ */
+static int unpin_one(struct script *s, struct var *v, const char *idx, bool folio)
 {
 	long long i;
 
@@ -213,7 +219,10 @@ static int unpin_one(struct script *s, struct var *v, const char *idx)
 		return script_syntax(s, "page=%lld outside %s[0..%ld)", i, v->name, v->npages);
 	if (v->refs)
 		return script_syntax(s, "%s also holds references; put them first", v->name);
-	unpin_user_page(v->pages[i]);
+	if (folio)
+		unpin_folio(page_folio(v->pages[i]));
+	else
+		unpin_user_page(v->pages[i]);
 	memmove(&v->pages[i], &v->pages[i + 1], (v->npages - i - 1) * sizeof(*v->pages));
 	if (--v->npages == 0)
 		var_release_pages(v);
@@ -235,7 +244,7 @@ static int unpin_folio_list(struct var *v)
 
 static int cmd_unpin(struct script *s, int argc, char **argv)
 {
-	bool dirty = false, dirty_lock = false, range = false, folios = false;
+	bool dirty = false, dirty_lock = false, range = false, folios = false, one_folio = false;
 	struct var *v = NULL;
 	const char *idx = NULL;
 	int rc = 0;
@@ -252,6 +261,8 @@ static int cmd_unpin(struct script *s, int argc, char **argv)
 			range = true;
 		} else if (!strcmp(argv[i], "folios")) {
 			folios = true;
+		} else if (arg_kv(argv[i], "folio", &idx)) {
+			one_folio = true;
 		} else if (!arg_kv(argv[i], "page", &idx)) {
 			return script_syntax(s, "unpin: unknown option '%s'", argv[i]);
 		}
@@ -259,7 +270,7 @@ static int cmd_unpin(struct script *s, int argc, char **argv)
 	if (!v->pinned)
 		return script_syntax(s, "%s is not pinned (gup references are released with put)", v->name);
 	if (idx)
-		return unpin_one(s, v, idx);
+		return unpin_one(s, v, idx, one_folio);
 	if (range)
 		unpin_user_page_range_dirty_lock(v->pages[0], (unsigned long)v->npages, dirty);
 	else if (folios)
@@ -340,27 +351,50 @@ static int cmd_dirty(struct script *s, int argc, char **argv)
 
 /* ---- device access ------------------------------------------------------------- */
 
-/* Copy between @buf and the pages of @v seen as one buffer from @off. */
-static void dma_copy(struct var *v, long long off, unsigned char *buf, size_t len,
-		     bool to_pages)
+/* The kernel's CPU copies through kmap_local_page(): no lease fence applies. */
+static int kmap_copy(struct page *page, size_t in, unsigned char *buf, size_t n, bool to_page)
+{
+	unsigned char *kaddr = kmap_local_page(page);
+
+	if (to_page)
+		memcpy(kaddr + in, buf, n);
+	else
+		memcpy(buf, kaddr + in, n);
+	kunmap_local(kaddr);
+	return 0;
+}
+
+/*
+ * Copy between @buf and the pages of @v seen as one buffer from @off, as a
+ * device does: pinmm_dma_write()/pinmm_dma_read() per page, so that a pin
+ * fenced by a lease revocation refuses (-EPERM) and each page's part is
+ * one device write unit for torn-write detection.  With @cpu, as the
+ * kernel's CPU does instead, through kmap_copy().
+ * Return: 0, or the first error (the pages before it were copied).
+ */
+static int dma_copy(struct var *v, long long off, unsigned char *buf, size_t len,
+		    bool to_pages, bool cpu)
 {
 	while (len) {
 		long idx = (long)(off / 4096);
 		size_t in = (size_t)(off % 4096), n = 4096 - in;
-		unsigned char *kaddr;
+		int rc;
 
 		if (n > len)
 			n = len;
-		kaddr = kmap_local_page(v->pages[idx]);
-		if (to_pages)
-			memcpy(kaddr + in, buf, n);
+		if (cpu)
+			rc = kmap_copy(v->pages[idx], in, buf, n, to_pages);
+		else if (to_pages)
+			rc = pinmm_dma_write(v->pages[idx], in, buf, n);
 		else
-			memcpy(buf, kaddr + in, n);
-		kunmap_local(kaddr);
+			rc = pinmm_dma_read(v->pages[idx], in, buf, n);
+		if (rc)
+			return rc;
 		buf += n;
 		off += n;
 		len -= n;
 	}
+	return 0;
 }
 
 static int cmd_dma(struct script *s, int argc, char **argv)
@@ -373,7 +407,7 @@ static int cmd_dma(struct script *s, int argc, char **argv)
 	int rc;
 
 	if (argc != 5 || (!write && strcmp(argv[1], "read")))
-		return script_syntax(s, "usage: %s", script_find_cmd("dma")->usage);
+		return script_syntax(s, "usage: %s", script_find_cmd(argv[0])->usage);
 	if (arg_pages(s, argv[2], &v) || arg_int(s, argv[3], &off))
 		return SCRIPT_SYNTAX;
 	if (write) {
@@ -398,8 +432,9 @@ static int cmd_dma(struct script *s, int argc, char **argv)
 		if (!buf)
 			return -ENOMEM;
 	}
-	dma_copy(v, off, buf, (size_t)len, write);
-	rc = write ? 0 : var_bind_bytes(s, buf, (size_t)len);
+	rc = dma_copy(v, off, buf, (size_t)len, write, !strcmp(argv[0], "kmap"));
+	if (!rc && !write)
+		rc = var_bind_bytes(s, buf, (size_t)len);
 	free(buf);
 	return rc;
 }
@@ -409,11 +444,12 @@ static const struct script_cmd pin_cmds[] = {
 	  "pin [P] ADDR NPAGES [FOLL_FLAGS] [fast|unlocked|remote|remote=Q] -> PG" },
 	{ "gup", cmd_gup, BIND_REQUIRED,
 	  "gup [P] ADDR NPAGES [FOLL_FLAGS] [fast|fast_only|unlocked|remote|remote=Q] -> PG" },
-	{ "unpin", cmd_unpin, BIND_NONE, "unpin PG [dirty|clean] [range|folios|page=I]" },
+	{ "unpin", cmd_unpin, BIND_NONE, "unpin PG [dirty|clean] [range|folios|page=I|folio=I]" },
 	{ "put", cmd_put, BIND_NONE, "put PG" },
 	{ "get", cmd_get, BIND_NONE, "get PG" },
 	{ "dirty", cmd_dirty, BIND_NONE, "dirty PG" },
 	{ "dma", cmd_dma, BIND_OPTIONAL, "dma write PG OFF DATA | dma read PG OFF LEN -> X" },
+	{ "kmap", cmd_dma, BIND_OPTIONAL, "kmap write PG OFF DATA | kmap read PG OFF LEN -> X" },
 	{ NULL, NULL, BIND_NONE, NULL },
 };
 

@@ -354,6 +354,8 @@ static const struct script_cmd rdma_cmds[] = {
 	  "    [pattern=B] [seed=N] [stop_on_error] -> PEER | peer stop|wait PEER" },
 	{ "notify", rdma_cmd_notify, BIND_REQUIRED, "notify [P] ADDR LEN [log] -> N" },
 	{ "unnotify", rdma_cmd_unnotify, BIND_NONE, "unnotify N" },
+	{ "mirror", rdma_cmd_mirror, BIND_REQUIRED, "mirror N ADDR NPAGES [write] -> X   (HMM: pages mirrored)" },
+	{ "mmu_events", rdma_cmd_mmu_events, BIND_REQUIRED, "mmu_events EVENT -> X   (UNMAP, CLEAR, ...)" },
 	{ NULL, NULL, BIND_NONE, NULL },
 };
 

@@ -76,6 +76,8 @@ int rdma_peer_fields(struct obj *o, struct field *f);
 /* Interval notifiers (script_mmu_notifier.c). */
 int rdma_cmd_notify(struct script *s, int argc, char **argv);
 int rdma_cmd_unnotify(struct script *s, int argc, char **argv);
+int rdma_cmd_mirror(struct script *s, int argc, char **argv);
+int rdma_cmd_mmu_events(struct script *s, int argc, char **argv);
 void rdma_notifier_free(struct snotifier *n);
 int rdma_notifier_fields(struct snotifier *nt, struct field *f);
 int rdma_show_notifier(struct script *s, struct obj *o);

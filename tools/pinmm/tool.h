@@ -55,6 +55,8 @@ struct run_opts {
 	const char *svg_dir;	/* --svg DIR: where pictures go */
 	struct report *report;	/* --html FILE: what the run records, or NULL */
 	int svg_n;		/* checkpoint pictures taken so far */
+	const char *const *defines;	/* -D NAME=VALUE, as given */
+	int ndefines;
 };
 
 /* Run one script; @path "-" is stdin.  Return: EXIT_OK, EXIT_FAIL or EXIT_USAGE. */
