@@ -188,6 +188,105 @@ static void test_file_pin_rules_dax(void **state)
 	rules_on(((struct test_imgdir *)*state)->img, mounts[1]);
 }
 
+/* The records listed, oldest first: their first address and length. */
+static void expect_records(struct pinmm *m, int n, const unsigned long *addr,
+			   const unsigned long *nr)
+{
+	struct pinmm_file_pin_info info[8];
+
+	assert_int_equal(pinmm_file_pins(m, -1, NULL, info, 8), n);
+	for (int k = 0; k < n; k++) {
+		assert_int_equal(info[k].addr, addr[k]);
+		assert_int_equal(info[k].nr_pages, nr[k]);
+	}
+}
+
+/*
+ * vaddr_unpin_pages() of part of a vaddr_pin_pages() call: the head, the
+ * tail, the middle (the record splits in two), then pages of two records
+ * in one call; each time the listing shows exactly what is still pinned,
+ * the lease counts the records and cannot go until the last one does.
+ */
+static void partial_on(const char *img, const char *mnt)
+{
+	struct pinmm *m = fp_boot(img, "revoke", "2000");
+	struct pinmm_proc *p = test_proc(m);
+	struct pinmm_lease_info li;
+	struct page *pages[NPG], *more[NPG], *two[2];
+	struct pinmm_lease *l;
+	struct vaddr_pin vp;
+	unsigned long addr, aaddr;
+	int fd;
+
+	fd = fp_file(p, mnt, "part", &addr);
+	vp = (struct vaddr_pin){ .f_owner = pinmm_fget(p, fd) };
+	assert_int_equal(pinmm_lease_get(p, fd, NULL, NULL, &l), 0);
+	assert_int_equal(vaddr_pin_pages(addr, NPG, FOLL_WRITE, pages, &vp), NPG);
+
+	/* The head. */
+	vaddr_unpin_pages(pages, 1, &vp, true);
+	assert_false(folio_maybe_dma_pinned(page_folio(pages[0])));
+	assert_true(folio_maybe_dma_pinned(page_folio(pages[1])));
+	expect_records(m, 1, (unsigned long[]){ addr + PG }, (unsigned long[]){ 3 });
+	/* The tail. */
+	vaddr_unpin_pages(&pages[3], 1, &vp, true);
+	assert_false(folio_maybe_dma_pinned(page_folio(pages[3])));
+	expect_records(m, 1, (unsigned long[]){ addr + PG }, (unsigned long[]){ 2 });
+	/* A page no longer pinned: nothing changes, counted. */
+	vaddr_unpin_pages(pages, 1, &vp, true);
+	assert_int_equal(gh_vm(m, "file_pin_unknown_unpins"), 1);
+	expect_records(m, 1, (unsigned long[]){ addr + PG }, (unsigned long[]){ 2 });
+	vaddr_unpin_pages(&pages[1], 2, &vp, true);
+	expect_records(m, 0, NULL, NULL);
+	assert_int_equal(gh_vm(m, "nr_foll_pin_acquired"), gh_vm(m, "nr_foll_pin_released"));
+
+	/* The middle: two records, both holding the lease. */
+	assert_int_equal(vaddr_pin_pages(addr, NPG, FOLL_WRITE, pages, &vp), NPG);
+	vaddr_unpin_pages(&pages[1], 2, &vp, true);
+	assert_false(folio_maybe_dma_pinned(page_folio(pages[1])));
+	assert_false(folio_maybe_dma_pinned(page_folio(pages[2])));
+	expect_records(m, 2, (unsigned long[]){ addr, addr + 3 * PG }, (unsigned long[]){ 1, 1 });
+	assert_int_equal(pinmm_lease_info(l, &li), 0);
+	assert_int_equal(li.file_pins, 2);
+	assert_int_equal(pinmm_lease_put(l), -EBUSY);
+	vaddr_unpin_pages(&pages[3], 1, &vp, true);
+	assert_int_equal(pinmm_lease_put(l), -EBUSY);
+	vaddr_unpin_pages(&pages[0], 1, &vp, true);
+	assert_int_equal(pinmm_lease_info(l, &li), 0);
+	assert_int_equal(li.file_pins, 0);
+
+	/* Pages of two records in one call: anonymous memory, no lease. */
+	assert_int_equal(vaddr_pin_pages(addr, NPG, FOLL_WRITE, pages, &vp), NPG);
+	aaddr = test_mmap_anon(p, NPG * PG);
+	for (int i = 0; i < NPG; i++)
+		test_store8(p, aaddr + (unsigned long)i * PG, 1);
+	assert_int_equal(vaddr_pin_pages(aaddr, NPG, FOLL_WRITE, more, &vp), NPG);
+	two[0] = pages[3];
+	two[1] = more[0];
+	vaddr_unpin_pages(two, 2, &vp, true);
+	expect_records(m, 2, (unsigned long[]){ addr, aaddr + PG }, (unsigned long[]){ 3, 3 });
+	vaddr_unpin_pages(pages, 3, &vp, true);
+	vaddr_unpin_pages(&more[1], 3, &vp, true);
+	expect_records(m, 0, NULL, NULL);
+	assert_int_equal(gh_vm(m, "file_pin_unknown_unpins"), 1);
+	assert_int_equal(gh_vm(m, "nr_foll_pin_acquired"), gh_vm(m, "nr_foll_pin_released"));
+
+	assert_int_equal(pinmm_lease_put(l), 0);
+	fput(vp.f_owner);
+	assert_int_equal(pinmm_close(p, fd), 0);
+	test_shutdown_clean(m);
+}
+
+static void test_file_pin_partial_data(void **state)
+{
+	partial_on(((struct test_imgdir *)*state)->img, mounts[0]);
+}
+
+static void test_file_pin_partial_dax(void **state)
+{
+	partial_on(((struct test_imgdir *)*state)->img, mounts[1]);
+}
+
 /* A holder that waits for the break event, then releases after @delay_ms. */
 struct holder {
 	struct pinmm_lease *l;
@@ -326,6 +425,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_file_pin_rules_data),
 		T(test_file_pin_rules_dax),
+		T(test_file_pin_partial_data),
+		T(test_file_pin_partial_dax),
 		OUTCOME_T(wait),
 		OUTCOME_T(fail),
 		OUTCOME_T(revoke),
