@@ -128,7 +128,13 @@ static int cmd_boot(struct script *s, int argc, char **argv)
 		if (rc)
 			return rc;
 	}
-	return pinmm_boot(&s->cfg, &s->m);
+	rc = script_default_image(s);	/* /data/ without pinfs.image */
+	if (rc)
+		return rc;
+	rc = pinmm_boot(&s->cfg, &s->m);
+	if (rc)
+		script_default_image_gone(s);
+	return rc;
 }
 
 static int cmd_shutdown(struct script *s, int argc, char **argv)
