@@ -6,8 +6,8 @@
  * process on that file (-EPERM otherwise: no lease, another file's,
  * another process's, a read-only lease for a writable pin); records are
  * listed per process and per file; a lease with records cannot be put;
- * truncate and punch then wait (wait), fail with ETXTBSY (fail,
- * unbreakable) or revoke and fence (revoke).
+ * truncate, punch, collapse and insert then wait (wait), fail with
+ * ETXTBSY (fail, unbreakable) or revoke and fence (revoke).
  */
 #include "dax_helpers.h"
 
@@ -309,8 +309,28 @@ static void *holder_thread(void *arg)
 	return NULL;
 }
 
-/* Truncate (or punch, @punch) the pinned file under @outcome, on @mnt. */
-static void outcome_on(const char *img, const char *mnt, const char *outcome, bool punch)
+/* What changes the layout of the pinned file. */
+enum layout_op { OP_TRUNCATE, OP_PUNCH, OP_COLLAPSE, OP_INSERT };
+static const char *const op_why[] = { "truncate", "hole punch", "collapse range",
+				      "insert range" };
+
+static int layout_op(struct pinmm_proc *p, int fd, enum layout_op op)
+{
+	switch (op) {
+	case OP_PUNCH:
+		return pinmm_fallocate(p, fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, PG,
+				       2 * PG);
+	case OP_COLLAPSE:
+		return pinmm_fallocate(p, fd, FALLOC_FL_COLLAPSE_RANGE, PG, PG);
+	case OP_INSERT:
+		return pinmm_fallocate(p, fd, FALLOC_FL_INSERT_RANGE, PG, PG);
+	default:
+		return pinmm_ftruncate(p, fd, PG);
+	}
+}
+
+/* Truncate, punch, collapse or insert (@op) the pinned file under @outcome, on @mnt. */
+static void outcome_on(const char *img, const char *mnt, const char *outcome, enum layout_op op)
 {
 	struct pinmm *m = fp_boot(img, outcome, "100");
 	struct pinmm_proc *p = test_proc(m);
@@ -334,8 +354,7 @@ static void outcome_on(const char *img, const char *mnt, const char *outcome, bo
 		assert_int_equal(pthread_create(&t, NULL, holder_thread, &h), 0);
 
 	t0 = now_ms();
-	r = punch ? pinmm_fallocate(p, fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, PG, 2 * PG)
-		  : pinmm_ftruncate(p, fd, PG);
+	r = layout_op(p, fd, op);
 	ms = now_ms() - t0;
 	/* Under wait the holder has put (freed) the lease by now. */
 	if (strcmp(outcome, "wait"))
@@ -356,7 +375,7 @@ static void outcome_on(const char *img, const char *mnt, const char *outcome, bo
 		assert_int_equal(li.breaks, 1);
 		assert_true(li.broken_ns > 0);
 		assert_int_equal(li.etxtbsy, 1);
-		assert_string_equal(li.why, punch ? "hole punch" : "truncate");
+		assert_string_equal(li.why, op_why[op]);
 		assert_int_equal(gh_vm(m, "lease_etxtbsy"), 1);
 		assert_int_equal(fsize(p, fd), NPG * (long)PG);	/* nothing changed */
 		assert_int_equal(test_load8(p, addr + PG), 'b');
@@ -401,15 +420,16 @@ static void outcome_on(const char *img, const char *mnt, const char *outcome, bo
 	test_shutdown_clean(m);
 }
 
+#define OUTCOME_TEST(o, what, OP)						\
+static void test_##o##_##what##_data(void **s)				\
+{ outcome_on(((struct test_imgdir *)*s)->img, mounts[0], #o, OP); }	\
+static void test_##o##_##what##_dax(void **s)				\
+{ outcome_on(((struct test_imgdir *)*s)->img, mounts[1], #o, OP); }
 #define OUTCOME_TESTS(o)							\
-static void test_##o##_truncate_data(void **s)				\
-{ outcome_on(((struct test_imgdir *)*s)->img, mounts[0], #o, false); }	\
-static void test_##o##_truncate_dax(void **s)				\
-{ outcome_on(((struct test_imgdir *)*s)->img, mounts[1], #o, false); }	\
-static void test_##o##_punch_data(void **s)				\
-{ outcome_on(((struct test_imgdir *)*s)->img, mounts[0], #o, true); }	\
-static void test_##o##_punch_dax(void **s)				\
-{ outcome_on(((struct test_imgdir *)*s)->img, mounts[1], #o, true); }
+	OUTCOME_TEST(o, truncate, OP_TRUNCATE)					\
+	OUTCOME_TEST(o, punch, OP_PUNCH)					\
+	OUTCOME_TEST(o, collapse, OP_COLLAPSE)					\
+	OUTCOME_TEST(o, insert, OP_INSERT)
 
 OUTCOME_TESTS(wait)
 OUTCOME_TESTS(fail)
@@ -418,7 +438,9 @@ OUTCOME_TESTS(unbreakable)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, test_imgdir_setup, test_imgdir_teardown)
 #define OUTCOME_T(o) T(test_##o##_truncate_data), T(test_##o##_truncate_dax), \
-		     T(test_##o##_punch_data), T(test_##o##_punch_dax)
+		     T(test_##o##_punch_data), T(test_##o##_punch_dax), \
+		     T(test_##o##_collapse_data), T(test_##o##_collapse_dax), \
+		     T(test_##o##_insert_data), T(test_##o##_insert_dax)
 
 int main(void)
 {
