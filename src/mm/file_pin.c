@@ -560,7 +560,7 @@ retry:
 			goto retry;
 		}
 	}
-	/* Split first: a failure there leaves every record as it was. */
+	/* Split first: a record that cannot be split (-ENOMEM) stays as it was. */
 	for (k = 0; k < n; k++) {
 		struct unpin_part *part = &parts[k];
 		struct page **out = part->fp->revoked || !make_dirty ? clean : dirty;

@@ -281,6 +281,9 @@ static const struct script_cmd file_cmds[] = {
 
 static const struct script_group file_group;
 
+/* The runner's /data/ image: small, it lives for one boot. */
+#define SCRIPT_IMAGE_SIZE "8M"
+
 /* The default /data/ image of the machine booted now, if any. */
 struct data_image {
 	char dir[64];
@@ -289,12 +292,14 @@ struct data_image {
 
 /**
  * script_default_image() - give a boot without pinfs.image a fresh /data/
- * image in a new temporary directory (removed when the machine goes).
+ * image in a new temporary directory (removed when the machine goes), of
+ * SCRIPT_IMAGE_SIZE unless the boot gave pinfs.size.
  * @s: the script, about to boot with @s->cfg.
+ * @sized: the boot line set pinfs.size.
  *
  * Return: 0 (also when pinfs.image was given), or -errno.
  */
-int script_default_image(struct script *s)
+int script_default_image(struct script *s, bool sized)
 {
 	void **slot = script_private(s, &file_group);
 	struct data_image *d;
@@ -317,6 +322,8 @@ int script_default_image(struct script *s)
 	}
 	snprintf(d->img, sizeof(d->img), "%s/data.img", d->dir);
 	rc = pinmm_config_set(&s->cfg, "pinfs.image", d->img);
+	if (!rc && !sized)
+		rc = pinmm_config_set(&s->cfg, "pinfs.size", SCRIPT_IMAGE_SIZE);
 	if (rc)
 		rmdir(d->dir);
 	return rc;

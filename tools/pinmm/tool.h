@@ -192,7 +192,7 @@ void script_groups_machine_gone(struct script *s);
 void script_groups_end(struct script *s);
 void **script_private(struct script *s, const struct script_group *g);
 /* script_files.c: a fresh /data/ image when the boot names none; its removal. */
-int script_default_image(struct script *s);
+int script_default_image(struct script *s, bool sized);
 void script_default_image_gone(struct script *s);
 
 /* ---- helpers (script.c) --------------------------------------------------- */
