@@ -426,16 +426,14 @@ static struct file_pin *file_pin_piece(struct file_pin *fp, unsigned long first,
  */
 static int file_pin_split(struct unpin_part *part, struct page **out, unsigned long *nr_out)
 {
-	struct file_pin *fp = part->fp, *pieces[64], **more = pieces, *prev = fp;
+	struct file_pin *fp = part->fp, **more, *prev = fp;
 	unsigned long runs = unpin_runs(part), made = 0, keep = 0, j, start;
 	struct page **kept;
 	int ret = -ENOMEM;
 
-	if (runs > ARRAY_SIZE(pieces)) {
-		more = kcalloc(runs, sizeof(*more));
-		if (!more)
-			return -ENOMEM;
-	}
+	more = kcalloc(runs, sizeof(*more));
+	if (!more)
+		return -ENOMEM;
 	kept = kcalloc(fp->nr_pages, sizeof(*kept));
 	if (!kept)
 		goto out;
@@ -485,8 +483,7 @@ out:
 	while (made)
 		file_pin_free_piece(more[--made]);
 	free(kept);
-	if (more != pieces)
-		free(more);
+	free(more);
 	return ret;
 }
 
@@ -502,6 +499,43 @@ static bool file_pin_unlink(struct file_pin *fp)
 	if (fp->revoked)
 		atomic_dec(&nr_revoked);
 	return fp->revoked;
+}
+
+/*
+ * The common case, with no allocation (so that it cannot fail): @pages is
+ * exactly one record's array.  Return: true if it was (and is released).
+ */
+static bool vaddr_unpin_whole(struct page **pages, unsigned long nr, struct vaddr_pin *vp,
+			      bool make_dirty)
+{
+	struct file_pin *fp, *found;
+	bool revoked;
+
+	mutex_lock(&lease_lock);
+retry:
+	found = NULL;
+	list_for_each_entry(fp, &file_pin_list, node) {
+		if (file_pin_owned(fp, vp->f_owner, vp->mm) && fp->nr_pages == nr &&
+		    !memcmp(fp->pages, pages, nr * sizeof(*pages))) {
+			found = fp;
+			break;
+		}
+	}
+	if (!found) {
+		mutex_unlock(&lease_lock);
+		return false;
+	}
+	found->notified = true;		/* too late for a notice now */
+	if (found->notifying) {
+		wait_event_lock(&lease_wq, !found->notifying, &lease_lock);
+		goto retry;
+	}
+	revoked = file_pin_unlink(found);
+	wake_up_all(&lease_wq);
+	mutex_unlock(&lease_lock);
+	unpin_user_pages_dirty_lock(found->pages, found->nr_pages, make_dirty && !revoked);
+	file_pin_free(found);
+	return true;
 }
 
 /**
@@ -529,6 +563,8 @@ void pinmm_vaddr_unpin_pages(struct page **pages, unsigned long nr_pages,
 	pinmm_thread_enter();
 	if (!pages || !nr_pages || !vaddr_pin || !pages[0])
 		return;
+	if (vaddr_unpin_whole(pages, nr_pages, vaddr_pin, make_dirty))
+		return;		/* one record's array: nothing to allocate */
 	parts = kcalloc(nr_pages, sizeof(*parts));
 	clean = kcalloc(nr_pages, sizeof(*clean));
 	dirty = kcalloc(nr_pages, sizeof(*dirty));

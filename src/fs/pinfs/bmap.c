@@ -307,11 +307,11 @@ static int map_end(struct pinfs_inode_info *pi, uint64_t *end)
 
 	*end = 0;
 	if (pi->dind_blk) {
-		err = ind_load(pi, &pi->dind_blk, &pi->dind, false);
-		if (!err && !pi->dleaf) {
-			pi->dleaf = kcalloc(PINFS_PTRS, sizeof(*pi->dleaf));
-			err = pi->dleaf ? 0 : -ENOMEM;
-		}
+		uint32_t *slot;
+		bool *dirty;
+
+		/* loads the double-indirect block and the leaf table */
+		err = map_slot(pi, PINFS_DIND_FIRST, false, &slot, &dirty);
 		for (uint64_t i = PINFS_PTRS; !err && i-- > 0;) {
 			if (!pi->dind->e[i])
 				continue;
