@@ -100,7 +100,8 @@ PINMM_API int pinmm_lease_state(struct pinmm_lease *l);
  * @revoked_ns: time of the revocation (0: not revoked).
  * @etxtbsy: conflicting operations it made fail with ETXTBSY (lease.outcome
  *	fail or unbreakable).
- * @why: what broke it ("truncate", "hole punch"); empty before.
+ * @why: what broke it ("truncate", "hole punch", "collapse range",
+ *	"insert range"); empty before.
  * @lease_pins: pins taken with pinmm_pin_user_pages_leased().
  * @file_pins: file_pin records (vaddr_pin_pages()) attached to it.
  */

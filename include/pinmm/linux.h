@@ -487,18 +487,23 @@ PINMM_API long pinmm_vaddr_pin_pages_remote(struct mm_struct *mm, unsigned long 
 					    struct page **pages, int *locked,
 					    struct vaddr_pin *vaddr_pin);
 /**
- * vaddr_unpin_pages() - release pins taken by one vaddr_pin_pages() call.
- * @pages: the array that call filled.
- * @nr_pages: its length (the whole record is released at once).
- * @vaddr_pin: the owner given to that call (@vaddr_pin->mm NULL: any mm
+ * vaddr_unpin_pages() - release pins taken by vaddr_pin_pages() calls.
+ * @pages: pages those calls filled in: all of one call's array, or any
+ *	subset of the pages of one or more calls of this owner.
+ * @nr_pages: how many.
+ * @vaddr_pin: the owner given to those calls (@vaddr_pin->mm NULL: any mm
  *	of that owner).
  * @make_dirty: dirty the pages first; ignored for a file_pin whose lease
  *	was revoked (nobody owns its contents any more).
  *
- * Drops the record's reference on @vaddr_pin->f_owner.  Pages that no
- * record of this owner and mm matches are left alone and counted as
+ * A record all of whose pages go is freed and drops its reference on
+ * @vaddr_pin->f_owner; a record that keeps some pages is cut to the runs
+ * it keeps (head or tail: shrunk; middle: split in two records), as
+ * pinmm_file_pins() then lists.  If one of @pages is not held by a record
+ * of this owner and mm, nothing is unpinned and the call is counted as
  * file_pin_unknown_unpins (vmstat): unpinning pins one does not own would
- * corrupt someone else's.
+ * corrupt someone else's.  Out of memory to split a record: that record's
+ * pins stay (listed, released by a later call).
  *
  * Context: any thread; may sleep (waits for a revocation notice running on
  *	this record to return).

@@ -602,17 +602,20 @@ PINMM_API long pinmm_pwrite(struct pinmm_proc *p, int fd, const void *buf,
  */
 PINMM_API int pinmm_ftruncate(struct pinmm_proc *p, int fd, long len);
 /**
- * pinmm_fallocate() - allocate or punch out file space.
+ * pinmm_fallocate() - allocate, punch out, collapse or insert file space.
  * @p: the process.
  * @fd: a descriptor open for writing.
- * @mode: 0, FALLOC_FL_KEEP_SIZE, or FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE.
+ * @mode: 0, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE,
+ *	or (pinfs) FALLOC_FL_COLLAPSE_RANGE or FALLOC_FL_INSERT_RANGE alone.
  * @off: first byte.
  * @len: bytes (> 0).
  *
  * Context: any thread.
- * Return: 0; -EINVAL (NULL @p, negative @off, @len <= 0), -ESRCH, -EBADF
- * (bad @fd, not open for writing), -EFBIG, -EOPNOTSUPP (other modes),
- * -ENOSPC.
+ * Return: 0; -EINVAL (NULL @p, negative @off, @len <= 0; a collapse or
+ * insert not block-aligned, a collapse reaching EOF, an insert at or past
+ * EOF), -ESRCH, -EBADF (bad @fd, not open for writing), -EFBIG,
+ * -EOPNOTSUPP (other modes or combinations), -ENOSPC, -ETXTBSY (a layout
+ * lease refused it), -EBUSY (DAX frames still in use at the deadline).
  */
 PINMM_API int pinmm_fallocate(struct pinmm_proc *p, int fd, int mode, long off,
 			      long len);

@@ -265,14 +265,15 @@ int pinmm_ftruncate(struct pinmm_proc *p, int fd, long len)
  * pinmm_fallocate() - allocate or punch out file space.
  * @p: the process.
  * @fd: a descriptor open for writing.
- * @mode: 0, FALLOC_FL_KEEP_SIZE, or FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE.
+ * @mode: 0, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE,
+ *	FALLOC_FL_COLLAPSE_RANGE or FALLOC_FL_INSERT_RANGE (pinfs).
  * @off: first byte.
  * @len: bytes (> 0).
  *
  * Context: any thread.
  * Return: 0; -EINVAL (NULL @p, negative @off, @len <= 0), -ESRCH, -EBADF
  * (bad @fd, not open for writing), -EFBIG, -EOPNOTSUPP (other modes),
- * -ENOSPC.
+ * -ENOSPC, and the filesystem's (pinmm_fallocate() in <pinmm/pinmm.h>).
  */
 int pinmm_fallocate(struct pinmm_proc *p, int fd, int mode, long off, long len)
 {

@@ -272,6 +272,8 @@ void pinfs_free_slot(struct pinfs_sb_info *sbi, uint32_t slot);
 int pinfs_get_block(struct pinfs_inode_info *pi, uint64_t lblk, bool create,
 		    uint32_t *pblk, bool *is_new);
 int pinfs_free_blocks(struct pinfs_inode_info *pi, uint64_t first, uint64_t last);
+int pinfs_shift_prepare(struct pinfs_inode_info *pi, uint64_t first, uint64_t n, bool collapse);
+int pinfs_shift_commit(struct pinfs_inode_info *pi, uint64_t first, uint64_t n, bool collapse);
 int pinfs_write_map(struct pinfs_inode_info *pi);
 void pinfs_drop_map(struct pinfs_inode_info *pi);
 

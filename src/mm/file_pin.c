@@ -17,7 +17,8 @@
  * after the check: the pins are released again, -EPERM).
  *
  * Records belong to their owner file: vaddr_unpin_pages() with the same
- * owner and mm releases them.  A lease with records attached cannot be
+ * owner and mm releases them, whole or in part (a record keeping some of
+ * its pages is cut to the runs it keeps: file_pin_split()).  A lease with records attached cannot be
  * released (-EBUSY; Kara: the lease is held as long as its pins); a
  * revoked lease detaches its records and fences their pages
  * (lease_fenced_pins()), and each record's owner is told once through its
@@ -116,6 +117,13 @@ static int vaddr_pin_check(struct mm_struct *mm, unsigned long addr, unsigned lo
 	}
 	mutex_unlock(&lease_lock);
 	return ret;
+}
+
+/* A piece never linked: only its memory. */
+static void file_pin_free_piece(struct file_pin *fp)
+{
+	free(fp->pages);
+	free(fp);
 }
 
 static void file_pin_free(struct file_pin *fp)
@@ -296,59 +304,338 @@ long vaddr_pin_pages_owned(struct mm_struct *mm, unsigned long addr, unsigned lo
 }
 
 /*
- * The record of @owner (and @mm, unless NULL) pinning exactly
- * @pages[0..nr).  lease_lock held.
+ * One record a vaddr_unpin_pages() call releases pages of: @gone[i] says
+ * slot i of @fp goes, @nr_gone how many do.
  */
-static struct file_pin *file_pin_find(struct page **pages, unsigned long nr,
-				      struct file *owner, struct mm_struct *mm)
+struct unpin_part {
+	struct file_pin *fp;
+	bool *gone;
+	unsigned long nr_gone;
+};
+
+/* Is @fp a record of @owner (and of @mm, unless NULL)? */
+static bool file_pin_owned(struct file_pin *fp, struct file *owner, struct mm_struct *mm)
 {
+	return fp->f_owner == owner && (!mm || fp->mm == mm);
+}
+
+static void unpin_parts_free(struct unpin_part *parts, unsigned long n)
+{
+	for (unsigned long k = 0; k < n; k++)
+		free(parts[k].gone);
+}
+
+/*
+ * Give each of @pages[0..nr) a slot of a record of @owner/@mm still
+ * holding it: first a record pinning exactly @pages (the common whole
+ * unpin), else the first record, oldest first, with a free slot of that
+ * page.  Return: the records touched (in @parts), -ENOENT if a page has no
+ * slot, -ENOMEM.  lease_lock held.
+ */
+static long unpin_match(struct page **pages, unsigned long nr, struct file *owner,
+			struct mm_struct *mm, struct unpin_part *parts)
+{
+	unsigned long n = 0;
 	struct file_pin *fp;
 
 	lockdep_assert_held(&lease_lock);
-	list_for_each_entry(fp, &file_pin_list, node)
-		if (fp->f_owner == owner && (!mm || fp->mm == mm) && fp->nr_pages == nr &&
-		    !memcmp(fp->pages, pages, nr * sizeof(*pages)))
-			return fp;
-	return NULL;
+	list_for_each_entry(fp, &file_pin_list, node) {
+		if (file_pin_owned(fp, owner, mm) && fp->nr_pages == nr &&
+		    !memcmp(fp->pages, pages, nr * sizeof(*pages))) {
+			parts[0] = (struct unpin_part){ .fp = fp, .nr_gone = nr };
+			return 1;	/* gone == NULL: the whole record */
+		}
+	}
+	for (unsigned long i = 0; i < nr; i++) {
+		bool found = false;
+
+		list_for_each_entry(fp, &file_pin_list, node) {
+			unsigned long k, j;
+
+			if (!file_pin_owned(fp, owner, mm))
+				continue;
+			for (k = 0; k < n && parts[k].fp != fp; k++)
+				;
+			for (j = 0; j < fp->nr_pages; j++)
+				if (fp->pages[j] == pages[i] && (k == n || !parts[k].gone[j]))
+					break;
+			if (j == fp->nr_pages)
+				continue;
+			if (k == n) {
+				parts[n] = (struct unpin_part){ .fp = fp };
+				parts[n].gone = kcalloc(fp->nr_pages, sizeof(bool));
+				if (!parts[n].gone) {
+					unpin_parts_free(parts, n);
+					return -ENOMEM;
+				}
+				n++;
+			}
+			parts[k].gone[j] = true;
+			parts[k].nr_gone++;
+			found = true;
+			break;
+		}
+		if (!found) {
+			unpin_parts_free(parts, n);
+			return -ENOENT;
+		}
+	}
+	return (long)n;
+}
+
+/* Pieces @part leaves of its record: runs of slots still pinned. */
+static unsigned long unpin_runs(const struct unpin_part *part)
+{
+	unsigned long runs = 0;
+
+	for (unsigned long j = 0; part->gone && j < part->fp->nr_pages; j++)
+		runs += !part->gone[j] && (j == 0 || part->gone[j - 1]);
+	return runs;
+}
+
+/*
+ * A new record for slots [@first, @first + @nr) of @fp, with its own
+ * references; NULL on -ENOMEM.  lease_lock held.
+ */
+static struct file_pin *file_pin_piece(struct file_pin *fp, unsigned long first,
+				       unsigned long nr)
+{
+	struct file_pin *piece = kzalloc(sizeof(*piece));
+
+	if (!piece)
+		return NULL;
+	*piece = *fp;
+	piece->pages = kcalloc(nr, sizeof(*piece->pages));
+	if (!piece->pages) {
+		free(piece);
+		return NULL;
+	}
+	memcpy(piece->pages, fp->pages + first, nr * sizeof(*piece->pages));
+	piece->addr = fp->addr + (first << PAGE_SHIFT);
+	piece->nr_pages = nr;
+	INIT_LIST_HEAD(&piece->node);
+	return piece;
+}
+
+/*
+ * Split @part's record into the runs it keeps: the first run stays in the
+ * record (shrunk), each later one becomes a new record after it, holding
+ * its own references, counted by the lease (or among the revoked).  The
+ * slots that go are appended to @out.  Return: 0, -ENOMEM (nothing
+ * changed).  lease_lock held.
+ */
+static int file_pin_split(struct unpin_part *part, struct page **out, unsigned long *nr_out)
+{
+	struct file_pin *fp = part->fp, **more, *prev = fp;
+	unsigned long runs = unpin_runs(part), made = 0, keep = 0, j, start;
+	struct page **kept;
+	int ret = -ENOMEM;
+
+	more = kcalloc(runs, sizeof(*more));
+	if (!more)
+		return -ENOMEM;
+	kept = kcalloc(fp->nr_pages, sizeof(*kept));
+	if (!kept)
+		goto out;
+	/* Allocate every later run first, so that a failure changes nothing. */
+	for (j = 0; j < fp->nr_pages; j = start) {
+		for (; j < fp->nr_pages && part->gone[j]; j++)
+			;
+		for (start = j; start < fp->nr_pages && !part->gone[start]; start++)
+			;
+		if (j == start)
+			break;
+		if (keep++ == 0)
+			continue;		/* the first run: the record itself */
+		more[made] = file_pin_piece(fp, j, start - j);
+		if (!more[made])
+			goto out;
+		made++;
+	}
+	for (j = 0, keep = 0; j < fp->nr_pages; j++) {
+		if (part->gone[j])
+			out[(*nr_out)++] = fp->pages[j];
+	}
+	for (unsigned long k = 0; k < made; k++) {
+		if (more[k]->file)
+			get_file(more[k]->file);
+		if (more[k]->owner_ref)
+			get_file(more[k]->f_owner);
+		mmgrab(more[k]->mm);
+		if (more[k]->lease)
+			more[k]->lease->nr_file_pins++;
+		if (more[k]->revoked)
+			atomic_inc(&nr_revoked);
+		list_add(&more[k]->node, &prev->node);
+		prev = more[k];
+	}
+	/* The record keeps its first run. */
+	for (j = 0; part->gone[j]; j++)
+		;
+	for (start = j; start < fp->nr_pages && !part->gone[start]; start++)
+		kept[keep++] = fp->pages[start];
+	memcpy(fp->pages, kept, keep * sizeof(*kept));
+	fp->addr += j << PAGE_SHIFT;
+	fp->nr_pages = keep;
+	made = 0;
+	ret = 0;
+out:
+	while (made)
+		file_pin_free_piece(more[--made]);
+	free(kept);
+	free(more);
+	return ret;
+}
+
+/*
+ * Remove @fp, all of whose pins go, from the list and its lease.  Return:
+ * was it revoked?  lease_lock held.
+ */
+static bool file_pin_unlink(struct file_pin *fp)
+{
+	list_del_init(&fp->node);
+	if (fp->lease)
+		fp->lease->nr_file_pins--;
+	if (fp->revoked)
+		atomic_dec(&nr_revoked);
+	return fp->revoked;
+}
+
+/*
+ * The common case, with no allocation (so that it cannot fail): @pages is
+ * exactly one record's array.  Return: true if it was (and is released).
+ */
+static bool vaddr_unpin_whole(struct page **pages, unsigned long nr, struct vaddr_pin *vp,
+			      bool make_dirty)
+{
+	struct file_pin *fp, *found;
+	bool revoked;
+
+	mutex_lock(&lease_lock);
+retry:
+	found = NULL;
+	list_for_each_entry(fp, &file_pin_list, node) {
+		if (file_pin_owned(fp, vp->f_owner, vp->mm) && fp->nr_pages == nr &&
+		    !memcmp(fp->pages, pages, nr * sizeof(*pages))) {
+			found = fp;
+			break;
+		}
+	}
+	if (!found) {
+		mutex_unlock(&lease_lock);
+		return false;
+	}
+	found->notified = true;		/* too late for a notice now */
+	if (found->notifying) {
+		wait_event_lock(&lease_wq, !found->notifying, &lease_lock);
+		goto retry;
+	}
+	revoked = file_pin_unlink(found);
+	wake_up_all(&lease_wq);
+	mutex_unlock(&lease_lock);
+	unpin_user_pages_dirty_lock(found->pages, found->nr_pages, make_dirty && !revoked);
+	file_pin_free(found);
+	return true;
 }
 
 /**
  * pinmm_vaddr_unpin_pages() - see <pinmm/linux.h> (vaddr_unpin_pages()).
- * @pages: the pages of one vaddr_pin_pages() call.
+ * @pages: pages pinned by vaddr_pin_pages() calls of this owner.
  * @nr_pages: their number.
- * @vaddr_pin: the owner of that call.
- * @make_dirty: dirty them first (not for a revoked record).
+ * @vaddr_pin: the owner of those calls.
+ * @make_dirty: dirty them first (not the pages of a revoked record).
  *
- * Context: any thread; may wait for a revocation notice on the record.
+ * A record all of whose pages go is freed; one that keeps some is cut to
+ * the runs it keeps (head or tail: shrunk; middle: split in two).
+ *
+ * Context: any thread; may wait for a revocation notice on a record.
  */
 void pinmm_vaddr_unpin_pages(struct page **pages, unsigned long nr_pages,
 			     struct vaddr_pin *vaddr_pin, bool make_dirty)
 {
-	struct file_pin *fp;
-	bool revoked;
+	struct page **clean = NULL, **dirty = NULL;
+	unsigned long nr_clean = 0, nr_dirty = 0;
+	struct file_pin **gone_fp = NULL;
+	unsigned long nr_freed = 0;
+	struct unpin_part *parts;
+	long n, k;
 
 	pinmm_thread_enter();
 	if (!pages || !nr_pages || !vaddr_pin || !pages[0])
 		return;
+	if (vaddr_unpin_whole(pages, nr_pages, vaddr_pin, make_dirty))
+		return;		/* one record's array: nothing to allocate */
+	parts = kcalloc(nr_pages, sizeof(*parts));
+	clean = kcalloc(nr_pages, sizeof(*clean));
+	dirty = kcalloc(nr_pages, sizeof(*dirty));
+	gone_fp = kcalloc(nr_pages, sizeof(*gone_fp));
+	if (!parts || !clean || !dirty || !gone_fp)
+		goto out;	/* -ENOMEM: the pins stay, listed */
 	mutex_lock(&lease_lock);
-	fp = file_pin_find(pages, nr_pages, vaddr_pin->f_owner, vaddr_pin->mm);
-	if (!fp) {
+retry:
+	n = unpin_match(pages, nr_pages, vaddr_pin->f_owner, vaddr_pin->mm, parts);
+	if (n < 0) {
 		mutex_unlock(&lease_lock);
-		count_vm_event(page_machine(pages[0]), FILE_PIN_UNKNOWN_UNPINS);
-		return;
+		if (n == -ENOENT)
+			count_vm_event(page_machine(pages[0]), FILE_PIN_UNKNOWN_UNPINS);
+		goto out;
 	}
-	fp->notified = true;		/* too late for a notice now */
-	wait_event_lock(&lease_wq, !fp->notifying, &lease_lock);
-	list_del_init(&fp->node);
-	if (fp->lease)
-		fp->lease->nr_file_pins--;
-	revoked = fp->revoked;
-	if (revoked)
-		atomic_dec(&nr_revoked);
+	/* A record being told of its revocation first finishes that. */
+	for (k = 0; k < n; k++) {
+		struct file_pin *fp = parts[k].fp;
+
+		if (!parts[k].gone || parts[k].nr_gone == fp->nr_pages)
+			fp->notified = true;	/* too late for a notice now */
+	}
+	for (k = 0; k < n; k++) {
+		if (parts[k].fp->notifying) {
+			struct file_pin *fp = parts[k].fp;
+
+			unpin_parts_free(parts, (unsigned long)n);
+			wait_event_lock(&lease_wq, !fp->notifying, &lease_lock);
+			goto retry;
+		}
+	}
+	/* Split first: a record that cannot be split (-ENOMEM) stays as it was. */
+	for (k = 0; k < n; k++) {
+		struct unpin_part *part = &parts[k];
+		struct page **out = part->fp->revoked || !make_dirty ? clean : dirty;
+		unsigned long *nr_out = out == clean ? &nr_clean : &nr_dirty;
+
+		if (!part->gone || part->nr_gone == part->fp->nr_pages)
+			continue;
+		if (file_pin_split(part, out, nr_out))
+			pr_diag(page_machine(pages[0]), "vaddr_unpin_pages: -ENOMEM splitting a "
+				"file_pin; %lu pins stay\n", part->nr_gone);
+	}
+	for (k = 0; k < n; k++) {
+		struct file_pin *fp = parts[k].fp;
+
+		if (parts[k].gone && parts[k].nr_gone != fp->nr_pages)
+			continue;
+		if (file_pin_unlink(fp) || !make_dirty) {
+			memcpy(clean + nr_clean, fp->pages, fp->nr_pages * sizeof(*clean));
+			nr_clean += fp->nr_pages;
+		} else {
+			memcpy(dirty + nr_dirty, fp->pages, fp->nr_pages * sizeof(*dirty));
+			nr_dirty += fp->nr_pages;
+		}
+		gone_fp[nr_freed++] = fp;
+	}
 	wake_up_all(&lease_wq);
 	mutex_unlock(&lease_lock);
-	unpin_user_pages_dirty_lock(fp->pages, fp->nr_pages, make_dirty && !revoked);
-	file_pin_free(fp);
+	unpin_parts_free(parts, (unsigned long)n);
+	if (nr_dirty)
+		unpin_user_pages_dirty_lock(dirty, nr_dirty, true);
+	if (nr_clean)
+		unpin_user_pages_dirty_lock(clean, nr_clean, false);
+	while (nr_freed)
+		file_pin_free(gone_fp[--nr_freed]);
+out:
+	free(gone_fp);
+	free(dirty);
+	free(clean);
+	free(parts);
 }
 
 /**

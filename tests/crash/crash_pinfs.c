@@ -3,9 +3,10 @@
  * crash_pinfs.c - pinfs crash consistency (doc/PINFS.md, "Crash
  * consistency"): a power cut at every image write of a workload.
  *
- * The workload (create, write, fsync, truncate, punch, fallocate, unlink,
- * sync over five files, one with an indirect block, on a 1 MiB image that
- * a filler file mostly occupies, so that freed blocks are soon reused) is
+ * The workload (create, write, fsync, truncate, punch, fallocate with
+ * collapse and insert, unlink, sync over five files, one with an indirect
+ * block, on a 1 MiB image that a filler file mostly occupies, so that
+ * freed blocks are soon reused) is
  * first run whole to count its image block writes N.  Then, for k = 1 ..
  * N, it runs again with power lost at write k (pinfs_power_cut(): writes
  * k, k+1, ... never reach the image, as with dm-flakey's drop_writes), and
@@ -61,7 +62,8 @@
 #define FILLER_BLOCKS	212
 #define MAXFILLER	(FILLER_BLOCKS * 4096)
 
-enum op_kind { OP_CREATE, OP_WRITE, OP_TRUNC, OP_PUNCH, OP_FALLOC, OP_UNLINK };
+enum op_kind { OP_CREATE, OP_WRITE, OP_TRUNC, OP_PUNCH, OP_FALLOC, OP_SHIFT, OP_UNLINK };
+#define MAXDELTAS	16
 
 struct op {
 	int file;
@@ -98,6 +100,8 @@ static struct model {
 	struct ack acks[MAXACKS];
 	int nacks;
 	int nwrites;		/* write ops so far (pattern ids) */
+	long deltas[MAXDELTAS];	/* a byte at i may be a write's byte for i + delta */
+	int ndeltas;
 	const char *failed;	/* a workload call that failed before the cut */
 } M;
 
@@ -162,6 +166,7 @@ static void model_reset(void)
 		M.f[i].fd = -1;
 		add_size(&M.f[i]);
 	}
+	M.ndeltas = 1;		/* deltas[0] = 0: the offset it was written at */
 }
 
 static struct op *op_begin(int file, enum op_kind kind, long lo, long hi)
@@ -259,6 +264,42 @@ static void do_fallocate(int fi, int mode, long off, long len, long cut)
 		o->size_changed = true;
 		add_size(f);
 	}
+}
+
+/*
+ * fallocate collapse (@collapse) or insert of [@off, @off + @len): the
+ * model moves the bytes; until a later ack, a cut image may hold the file
+ * before or after the move, so each byte from @off on may be a write's byte
+ * of either place (wmask of both, and the delta in M.deltas).
+ */
+static void do_shift(int fi, bool collapse, long off, long len, long cut)
+{
+	struct fmodel *f = &M.f[fi];
+	struct op *o = op_begin(fi, OP_SHIFT, off, f->cap);
+	long old = f->size, d = collapse ? len : -len;
+	int rc = pinmm_fallocate(proc, f->fd, collapse ? FALLOC_FL_COLLAPSE_RANGE :
+				 FALLOC_FL_INSERT_RANGE, off, len);
+	int nd = M.ndeltas;
+
+	if (rc)
+		call_failed(collapse ? "fallocate collapse" : "fallocate insert", rc, cut);
+	if (collapse) {
+		memmove(f->cur + off, f->cur + off + len, (size_t)(old - off - len));
+		memset(f->cur + old - len, 0, (size_t)len);
+		for (long i = off; i + len < f->cap; i++)
+			f->wmask[i] |= f->wmask[i + len];
+		f->size = old - len;
+	} else {
+		memmove(f->cur + off + len, f->cur + off, (size_t)(old - off));
+		memset(f->cur + off, 0, (size_t)len);
+		for (long i = f->cap - 1; i >= off + len; i--)
+			f->wmask[i] |= f->wmask[i - len];
+		f->size = old + len;
+	}
+	for (int k = 0; k < nd && M.ndeltas < MAXDELTAS; k++)
+		M.deltas[M.ndeltas++] = M.deltas[k] + d;
+	o->size_changed = true;
+	add_size(f);
 }
 
 static void record_ack(int fi)
@@ -395,6 +436,12 @@ static long run_workload(long cut, unsigned int tear)
 	do_write(3, 0, 4096, cut);
 	do_write(4, 36 * 1024, 8 * 1024, cut);
 	do_fsync(3, cut);
+	do_shift(4, true, 8 * 1024, 8 * 1024, cut);	/* 44K -> 36K, blocks move down */
+	do_fsync(4, cut);
+	do_shift(4, false, 4 * 1024, 16 * 1024, cut);	/* 52K: into the indirect block */
+	do_shift(2, false, 0, 4 * 1024, cut);
+	do_fsync(4, cut);
+	do_sync(m, cut);
 	for (int i = 0; i < NFILES; i++)
 		do_close(i);
 	pinmm_shutdown(m);			/* the unmount's writes count too */
@@ -508,7 +555,8 @@ static int check_file(struct pinmm_proc *p, int fi, long cut)
 			continue;
 		}
 		for (int w = 0; !ok && w < 64; w++)
-			ok = (f->wmask[i] >> w & 1) && pattern(w, i) == buf[i];
+			for (int k = 0; !ok && k < M.ndeltas; k++)
+				ok = (f->wmask[i] >> w & 1) && pattern(w, i + M.deltas[k]) == buf[i];
 		if (!ok)
 			return fail("%s: byte %ld is %#x, which no write put there "
 				    "(stale or foreign data)", f->name, i, buf[i]);

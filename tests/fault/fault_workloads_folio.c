@@ -102,12 +102,16 @@ out:
 		pinmm_close(p, fd);
 }
 
-/* A file pin: vaddr_pin_pages() of a leased /dax/ file, owned by another file. */
+/*
+ * A file pin: vaddr_pin_pages() of a leased /dax/ file, owned by another
+ * file; then a partial unpin that splits the record.
+ */
 void wl_file_pin(struct run *r)
 {
 	struct pinmm_proc *p = NULL;
 	struct pinmm_lease *l = NULL;
 	struct vaddr_pin vp = { 0 };
+	struct pinmm_file_pin_info fpi;
 	struct page *pages[4];
 	long a, got = 0;
 	int fd = -1, ownfd = -1;
@@ -126,6 +130,13 @@ void wl_file_pin(struct run *r)
 	STEP(r, "lease_get", pinmm_lease_get(p, fd, NULL, NULL, &l));
 	STEP(r, "vaddr_pin_pages", got = vaddr_pin_pages((unsigned long)a, 4, FOLL_WRITE, pages,
 							 &vp));
+	/* The middle two: the record splits, unless an allocation fails (then unchanged). */
+	vaddr_unpin_pages(&pages[1], 2, &vp, true);
+	if (pinmm_file_pins(r->m, -1, NULL, &fpi, 1) == 2 && fpi.nr_pages == 1) {
+		vaddr_unpin_pages(&pages[0], 1, &vp, true);
+		vaddr_unpin_pages(&pages[3], 1, &vp, true);
+		got = 0;
+	}
 out:
 	if (got > 0)
 		vaddr_unpin_pages(pages, (unsigned long)got, &vp, true);

@@ -56,6 +56,10 @@ int __wrap_pinmm_boot(const struct pinmm_config *cfg, struct pinmm **out)
 	if (c.ram > FUZZ_RAM_MAX || c.pmem > FUZZ_RAM_MAX)
 		return -ENOMEM;
 	if (c.pinfs_image[0]) {
+		/* the runner's own /data/ image (no pinfs.image given): kept small */
+		if (c.pinfs_size > FUZZ_IMAGE_MAX && cfg->pinfs_image[0] &&
+		    strstr(cfg->pinfs_image, "/pinmm-run-"))
+			c.pinfs_size = FUZZ_IMAGE_MAX;
 		if (c.pinfs_size > FUZZ_IMAGE_MAX)
 			return -ENOSPC;
 		snprintf(c.pinfs_image, sizeof(c.pinfs_image), "%s", image_path);

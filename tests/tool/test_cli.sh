@@ -262,5 +262,16 @@ has out '"revoked_mrs": 1' "lease: a revoked MR"
 hasnt out '"error": "E' "lease: every row ran"
 ! grep -q '"misplaced": [1-9]' "$TMP/out"
 ok $? "lease: no misplaced byte"
+has out '"outcome": "fail", "truncate": "ETXTBSY"' "lease: fail refuses it"
+hasnt out '"verdict": "FAIL"' "lease: every outcome's mechanism checked, none failed"
+
+# The default demo runs table (d) after (a)-(c); --check judges its rows.
+run 0 "demo --policy lease --check" demo --quick --check --json --policy lease
+has out '"case": "lease", "mount": "/dax/", "outcome": "revoke"' "default demo: lease rows on /dax/"
+has out '"case": "lease", "mount": "/data/", "outcome": "wait"' "default demo: lease rows on /data/"
+hasnt out '"verdict": "FAIL"' "default demo: no lease row fails its promise"
+run 0 "demo --policy lease (text)" demo --quick --policy lease
+has out "(d) Layout leases" "default demo: table (d) printed"
+has out "PASS /data/revoke: truncate 0 after the deadline" "default demo: lease verdicts printed"
 
 tap_done

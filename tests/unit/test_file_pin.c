@@ -6,8 +6,8 @@
  * process on that file (-EPERM otherwise: no lease, another file's,
  * another process's, a read-only lease for a writable pin); records are
  * listed per process and per file; a lease with records cannot be put;
- * truncate and punch then wait (wait), fail with ETXTBSY (fail,
- * unbreakable) or revoke and fence (revoke).
+ * truncate, punch, collapse and insert then wait (wait), fail with
+ * ETXTBSY (fail, unbreakable) or revoke and fence (revoke).
  */
 #include "dax_helpers.h"
 
@@ -188,6 +188,105 @@ static void test_file_pin_rules_dax(void **state)
 	rules_on(((struct test_imgdir *)*state)->img, mounts[1]);
 }
 
+/* The records listed, oldest first: their first address and length. */
+static void expect_records(struct pinmm *m, int n, const unsigned long *addr,
+			   const unsigned long *nr)
+{
+	struct pinmm_file_pin_info info[8];
+
+	assert_int_equal(pinmm_file_pins(m, -1, NULL, info, 8), n);
+	for (int k = 0; k < n; k++) {
+		assert_int_equal(info[k].addr, addr[k]);
+		assert_int_equal(info[k].nr_pages, nr[k]);
+	}
+}
+
+/*
+ * vaddr_unpin_pages() of part of a vaddr_pin_pages() call: the head, the
+ * tail, the middle (the record splits in two), then pages of two records
+ * in one call; each time the listing shows exactly what is still pinned,
+ * the lease counts the records and cannot go until the last one does.
+ */
+static void partial_on(const char *img, const char *mnt)
+{
+	struct pinmm *m = fp_boot(img, "revoke", "2000");
+	struct pinmm_proc *p = test_proc(m);
+	struct pinmm_lease_info li;
+	struct page *pages[NPG], *more[NPG], *two[2];
+	struct pinmm_lease *l;
+	struct vaddr_pin vp;
+	unsigned long addr, aaddr;
+	int fd;
+
+	fd = fp_file(p, mnt, "part", &addr);
+	vp = (struct vaddr_pin){ .f_owner = pinmm_fget(p, fd) };
+	assert_int_equal(pinmm_lease_get(p, fd, NULL, NULL, &l), 0);
+	assert_int_equal(vaddr_pin_pages(addr, NPG, FOLL_WRITE, pages, &vp), NPG);
+
+	/* The head. */
+	vaddr_unpin_pages(pages, 1, &vp, true);
+	assert_false(folio_maybe_dma_pinned(page_folio(pages[0])));
+	assert_true(folio_maybe_dma_pinned(page_folio(pages[1])));
+	expect_records(m, 1, (unsigned long[]){ addr + PG }, (unsigned long[]){ 3 });
+	/* The tail. */
+	vaddr_unpin_pages(&pages[3], 1, &vp, true);
+	assert_false(folio_maybe_dma_pinned(page_folio(pages[3])));
+	expect_records(m, 1, (unsigned long[]){ addr + PG }, (unsigned long[]){ 2 });
+	/* A page no longer pinned: nothing changes, counted. */
+	vaddr_unpin_pages(pages, 1, &vp, true);
+	assert_int_equal(gh_vm(m, "file_pin_unknown_unpins"), 1);
+	expect_records(m, 1, (unsigned long[]){ addr + PG }, (unsigned long[]){ 2 });
+	vaddr_unpin_pages(&pages[1], 2, &vp, true);
+	expect_records(m, 0, NULL, NULL);
+	assert_int_equal(gh_vm(m, "nr_foll_pin_acquired"), gh_vm(m, "nr_foll_pin_released"));
+
+	/* The middle: two records, both holding the lease. */
+	assert_int_equal(vaddr_pin_pages(addr, NPG, FOLL_WRITE, pages, &vp), NPG);
+	vaddr_unpin_pages(&pages[1], 2, &vp, true);
+	assert_false(folio_maybe_dma_pinned(page_folio(pages[1])));
+	assert_false(folio_maybe_dma_pinned(page_folio(pages[2])));
+	expect_records(m, 2, (unsigned long[]){ addr, addr + 3 * PG }, (unsigned long[]){ 1, 1 });
+	assert_int_equal(pinmm_lease_info(l, &li), 0);
+	assert_int_equal(li.file_pins, 2);
+	assert_int_equal(pinmm_lease_put(l), -EBUSY);
+	vaddr_unpin_pages(&pages[3], 1, &vp, true);
+	assert_int_equal(pinmm_lease_put(l), -EBUSY);
+	vaddr_unpin_pages(&pages[0], 1, &vp, true);
+	assert_int_equal(pinmm_lease_info(l, &li), 0);
+	assert_int_equal(li.file_pins, 0);
+
+	/* Pages of two records in one call: anonymous memory, no lease. */
+	assert_int_equal(vaddr_pin_pages(addr, NPG, FOLL_WRITE, pages, &vp), NPG);
+	aaddr = test_mmap_anon(p, NPG * PG);
+	for (int i = 0; i < NPG; i++)
+		test_store8(p, aaddr + (unsigned long)i * PG, 1);
+	assert_int_equal(vaddr_pin_pages(aaddr, NPG, FOLL_WRITE, more, &vp), NPG);
+	two[0] = pages[3];
+	two[1] = more[0];
+	vaddr_unpin_pages(two, 2, &vp, true);
+	expect_records(m, 2, (unsigned long[]){ addr, aaddr + PG }, (unsigned long[]){ 3, 3 });
+	vaddr_unpin_pages(pages, 3, &vp, true);
+	vaddr_unpin_pages(&more[1], 3, &vp, true);
+	expect_records(m, 0, NULL, NULL);
+	assert_int_equal(gh_vm(m, "file_pin_unknown_unpins"), 1);
+	assert_int_equal(gh_vm(m, "nr_foll_pin_acquired"), gh_vm(m, "nr_foll_pin_released"));
+
+	assert_int_equal(pinmm_lease_put(l), 0);
+	fput(vp.f_owner);
+	assert_int_equal(pinmm_close(p, fd), 0);
+	test_shutdown_clean(m);
+}
+
+static void test_file_pin_partial_data(void **state)
+{
+	partial_on(((struct test_imgdir *)*state)->img, mounts[0]);
+}
+
+static void test_file_pin_partial_dax(void **state)
+{
+	partial_on(((struct test_imgdir *)*state)->img, mounts[1]);
+}
+
 /* A holder that waits for the break event, then releases after @delay_ms. */
 struct holder {
 	struct pinmm_lease *l;
@@ -210,8 +309,28 @@ static void *holder_thread(void *arg)
 	return NULL;
 }
 
-/* Truncate (or punch, @punch) the pinned file under @outcome, on @mnt. */
-static void outcome_on(const char *img, const char *mnt, const char *outcome, bool punch)
+/* What changes the layout of the pinned file. */
+enum layout_op { OP_TRUNCATE, OP_PUNCH, OP_COLLAPSE, OP_INSERT };
+static const char *const op_why[] = { "truncate", "hole punch", "collapse range",
+				      "insert range" };
+
+static int layout_op(struct pinmm_proc *p, int fd, enum layout_op op)
+{
+	switch (op) {
+	case OP_PUNCH:
+		return pinmm_fallocate(p, fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, PG,
+				       2 * PG);
+	case OP_COLLAPSE:
+		return pinmm_fallocate(p, fd, FALLOC_FL_COLLAPSE_RANGE, PG, PG);
+	case OP_INSERT:
+		return pinmm_fallocate(p, fd, FALLOC_FL_INSERT_RANGE, PG, PG);
+	default:
+		return pinmm_ftruncate(p, fd, PG);
+	}
+}
+
+/* Truncate, punch, collapse or insert (@op) the pinned file under @outcome, on @mnt. */
+static void outcome_on(const char *img, const char *mnt, const char *outcome, enum layout_op op)
 {
 	struct pinmm *m = fp_boot(img, outcome, "100");
 	struct pinmm_proc *p = test_proc(m);
@@ -235,8 +354,7 @@ static void outcome_on(const char *img, const char *mnt, const char *outcome, bo
 		assert_int_equal(pthread_create(&t, NULL, holder_thread, &h), 0);
 
 	t0 = now_ms();
-	r = punch ? pinmm_fallocate(p, fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, PG, 2 * PG)
-		  : pinmm_ftruncate(p, fd, PG);
+	r = layout_op(p, fd, op);
 	ms = now_ms() - t0;
 	/* Under wait the holder has put (freed) the lease by now. */
 	if (strcmp(outcome, "wait"))
@@ -257,7 +375,7 @@ static void outcome_on(const char *img, const char *mnt, const char *outcome, bo
 		assert_int_equal(li.breaks, 1);
 		assert_true(li.broken_ns > 0);
 		assert_int_equal(li.etxtbsy, 1);
-		assert_string_equal(li.why, punch ? "hole punch" : "truncate");
+		assert_string_equal(li.why, op_why[op]);
 		assert_int_equal(gh_vm(m, "lease_etxtbsy"), 1);
 		assert_int_equal(fsize(p, fd), NPG * (long)PG);	/* nothing changed */
 		assert_int_equal(test_load8(p, addr + PG), 'b');
@@ -302,15 +420,16 @@ static void outcome_on(const char *img, const char *mnt, const char *outcome, bo
 	test_shutdown_clean(m);
 }
 
+#define OUTCOME_TEST(o, what, OP)						\
+static void test_##o##_##what##_data(void **s)				\
+{ outcome_on(((struct test_imgdir *)*s)->img, mounts[0], #o, OP); }	\
+static void test_##o##_##what##_dax(void **s)				\
+{ outcome_on(((struct test_imgdir *)*s)->img, mounts[1], #o, OP); }
 #define OUTCOME_TESTS(o)							\
-static void test_##o##_truncate_data(void **s)				\
-{ outcome_on(((struct test_imgdir *)*s)->img, mounts[0], #o, false); }	\
-static void test_##o##_truncate_dax(void **s)				\
-{ outcome_on(((struct test_imgdir *)*s)->img, mounts[1], #o, false); }	\
-static void test_##o##_punch_data(void **s)				\
-{ outcome_on(((struct test_imgdir *)*s)->img, mounts[0], #o, true); }	\
-static void test_##o##_punch_dax(void **s)				\
-{ outcome_on(((struct test_imgdir *)*s)->img, mounts[1], #o, true); }
+	OUTCOME_TEST(o, truncate, OP_TRUNCATE)					\
+	OUTCOME_TEST(o, punch, OP_PUNCH)					\
+	OUTCOME_TEST(o, collapse, OP_COLLAPSE)					\
+	OUTCOME_TEST(o, insert, OP_INSERT)
 
 OUTCOME_TESTS(wait)
 OUTCOME_TESTS(fail)
@@ -319,13 +438,17 @@ OUTCOME_TESTS(unbreakable)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, test_imgdir_setup, test_imgdir_teardown)
 #define OUTCOME_T(o) T(test_##o##_truncate_data), T(test_##o##_truncate_dax), \
-		     T(test_##o##_punch_data), T(test_##o##_punch_dax)
+		     T(test_##o##_punch_data), T(test_##o##_punch_dax), \
+		     T(test_##o##_collapse_data), T(test_##o##_collapse_dax), \
+		     T(test_##o##_insert_data), T(test_##o##_insert_dax)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_file_pin_rules_data),
 		T(test_file_pin_rules_dax),
+		T(test_file_pin_partial_data),
+		T(test_file_pin_partial_dax),
 		OUTCOME_T(wait),
 		OUTCOME_T(fail),
 		OUTCOME_T(revoke),

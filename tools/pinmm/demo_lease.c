@@ -19,6 +19,8 @@
  * RDMA write is in the file (lost: bytes missing).  Every figure is read
  * from the library (the truncate's return and time, vmstat, the PD's
  * counters, pread): nothing depends on the row but the configuration.
+ * `pinmm demo` runs the table after (a)-(c); --check asserts what each
+ * outcome's mechanism promises (dl_verdict()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -61,7 +63,7 @@ struct dl_result {
 	long etxtbsy, revoked_mrs, rem_access_errors, fenced, writes_before;
 	long bytes_after;	/* peer bytes the PD counted after the truncate */
 	long misplaced, lost;
-	long odp_invalidations;
+	long odp_invalidations, breaks;
 };
 
 struct dl_owner {
@@ -181,7 +183,7 @@ static void dl_run(const struct dl_row *row, bool quick, struct dl_result *r)
 	snprintf(img, sizeof(img), "%s/img", dir);
 	pinmm_config_default(&cfg);
 	if ((rc = pinmm_config_set(&cfg, "ram", "256M")) ||
-	    (rc = pinmm_config_set(&cfg, "pmem", "64M")) ||
+	    (rc = pinmm_config_set(&cfg, "pmem", "16M")) ||
 	    (rc = pinmm_config_set(&cfg, "quiet", "1")) ||
 	    (rc = pinmm_config_set(&cfg, "pinfs.image", img)) ||
 	    (rc = pinmm_config_set(&cfg, "pinfs.size", "8M")) ||
@@ -278,6 +280,7 @@ out_peer:
 	r->rem_access_errors = st1.refused_lease;
 	r->odp_invalidations = st1.invalidations;
 	r->etxtbsy = pinmm_vmstat(m, "lease_etxtbsy");
+	r->breaks = pinmm_vmstat(m, "lease_breaks");
 	r->fenced = pinmm_vmstat(m, "lease_fenced_writes");
 	if (ofd >= 0) {
 		dl_check_other(p, ofd, olen, r);
@@ -310,58 +313,184 @@ out_machine:
 	rmdir(dir);
 }
 
-/**
- * demo_lease_table() - run and print the lease-outcome table.
- * @quick: shorter deadlines and pauses.
- * @json: machine-readable rows.
- *
- * Return: the number of rows that failed to run (0 when every row ran).
- */
-int demo_lease_table(bool quick, bool json)
-{
+struct demo_lease {
+	bool quick;
 	struct dl_result res[DL_NR_ROWS];
+};
+
+/**
+ * demo_lease_run() - run every row of table (d).
+ * @quick: shorter deadlines and pauses.
+ *
+ * Return: the results (free()), or NULL without memory.
+ */
+struct demo_lease *demo_lease_run(bool quick)
+{
+	struct demo_lease *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->quick = quick;
+	for (size_t i = 0; i < DL_NR_ROWS; i++)
+		dl_run(&dl_rows[i], quick, &d->res[i]);
+	return d;
+}
+
+/*
+ * What the mechanism of the row's configuration promises, checked against
+ * what was measured; @what gets the sentence.  Every row: it ran, no byte
+ * of the other file is foreign (misplaced 0), and when the truncate failed
+ * the MR still works: a last acknowledged write is in the file (lost 0).
+ *  - ODP (no pin, no lease): nothing to break: the truncate goes through,
+ *    invalidates the device's mapping (invalidations > 0), no ETXTBSY, no
+ *    MR revoked;
+ *  - every lease: the truncate cannot change the layout under the MR
+ *    before the lease is dealt with; unbreakable never notifies (breaks
+ *    0) and refuses at once (ETXTBSY counted); the others notify (breaks
+ *    1) and then, at lease_break_ms at the earliest:
+ *  - wait: the owner's answer (deregister, put) lets the truncate through
+ *    after the owner's delay (stall >= DL_OWNER_MS), nothing revoked;
+ *  - fail: refused with ETXTBSY (counted) after the deadline, MR intact;
+ *  - revoke: through after the deadline, the MR revoked, the peer's next
+ *    operations are remote access errors, and no byte it sent after the
+ *    truncate returned was counted as written.
+ */
+static bool dl_verdict(const struct dl_row *w, const struct dl_result *r, bool quick,
+		       char *what, size_t len)
+{
+	const char *o = w->outcome ? w->outcome : "odp";
+	double brk = quick ? 20 : 40;
+	bool ok;
+
+	if (r->error) {
+		snprintf(what, len, "%s%s: the row failed at %s (%s)", w->mnt, o, r->errwhat,
+			 pinmm_strerror(r->error));
+		return false;
+	}
+	if (!w->outcome) {
+		ok = !r->truncate_ret && r->odp_invalidations > 0 && !r->etxtbsy &&
+		     !r->revoked_mrs && !r->breaks;
+		snprintf(what, len, "%sodp: truncate %s, %ld invalidations, no ETXTBSY (%ld), "
+			 "breaks (%ld) or revoked MR (%ld)", w->mnt,
+			 r->truncate_ret ? pinmm_strerror(r->truncate_ret) : "0",
+			 r->odp_invalidations, r->etxtbsy, r->breaks, r->revoked_mrs);
+	} else if (!strcmp(w->outcome, "unbreakable")) {
+		ok = r->truncate_ret == -ETXTBSY && r->etxtbsy > 0 && !r->breaks &&
+		     !r->revoked_mrs;
+		snprintf(what, len, "%sunbreakable: truncate %s at once (%.1f ms, no notice: "
+			 "breaks %ld), ETXTBSY %ld, revoked MRs %ld", w->mnt,
+			 r->truncate_ret ? pinmm_strerror(r->truncate_ret) : "0", r->stall_ms,
+			 r->breaks, r->etxtbsy, r->revoked_mrs);
+	} else if (!strcmp(w->outcome, "wait")) {
+		ok = !r->truncate_ret && r->stall_ms >= DL_OWNER_MS && r->breaks == 1 &&
+		     !r->etxtbsy && !r->revoked_mrs && !r->bytes_after;
+		snprintf(what, len, "%swait: truncate 0 after the owner's answer (stall %.1f ms "
+			 ">= %d), breaks %ld, no ETXTBSY (%ld) or revoked MR (%ld), %ld B "
+			 "after", w->mnt, r->stall_ms, DL_OWNER_MS, r->breaks, r->etxtbsy,
+			 r->revoked_mrs, r->bytes_after);
+	} else if (!strcmp(w->outcome, "fail")) {
+		ok = r->truncate_ret == -ETXTBSY && r->stall_ms >= brk && r->breaks == 1 &&
+		     r->etxtbsy > 0 && !r->revoked_mrs && !r->rem_access_errors;
+		snprintf(what, len, "%sfail: truncate %s after the deadline (stall %.1f ms >= "
+			 "%.0f), breaks %ld, ETXTBSY %ld, the MR intact (revoked %ld, remote "
+			 "access errors %ld)", w->mnt,
+			 r->truncate_ret ? pinmm_strerror(r->truncate_ret) : "0", r->stall_ms, brk,
+			 r->breaks, r->etxtbsy, r->revoked_mrs, r->rem_access_errors);
+	} else {	/* revoke */
+		ok = !r->truncate_ret && r->stall_ms >= brk && r->breaks == 1 &&
+		     r->revoked_mrs > 0 && r->rem_access_errors > 0 && !r->bytes_after &&
+		     !r->etxtbsy;
+		snprintf(what, len, "%srevoke: truncate 0 after the deadline (stall %.1f ms >= "
+			 "%.0f), breaks %ld, revoked MRs %ld, remote access errors %ld, %ld B "
+			 "after", w->mnt, r->stall_ms, brk, r->breaks, r->revoked_mrs,
+			 r->rem_access_errors, r->bytes_after);
+	}
+	if (r->misplaced || r->lost) {
+		ok = false;
+		snprintf(what, len, "%s%s: %ld B misplaced, %ld B lost", w->mnt, o, r->misplaced,
+			 r->lost);
+	}
+	return ok;
+}
+
+/**
+ * demo_lease_verdicts() - check every row of @d (dl_verdict()).
+ * @d: the results.
+ * @print: print one line per row and a summary.
+ *
+ * Return: the rows whose promise does not hold.
+ */
+int demo_lease_verdicts(const struct demo_lease *d, bool print)
+{
 	int bad = 0;
 
-	memset(res, 0, sizeof(res));
-	for (size_t i = 0; i < DL_NR_ROWS; i++)
-		dl_run(&dl_rows[i], quick, &res[i]);
-	if (!json)
-		printf("\n(d) Layout leases (fs.pinned_policy=lease): an RDMA MR registered through a "
-		       "lease, a peer\n    writing in a loop, truncate to 0; lease_break_ms %s, the "
-		       "owner answers only under wait\n"
-		       "  mount  outcome      truncate  stall ms  ETXTBSY  revoked MRs  rem.acc.err  "
-		       "fenced  B after  misplaced B  lost B\n", quick ? "20" : "40");
-	else
-		printf("{\"lease_rows\": [");
+	for (size_t i = 0; i < DL_NR_ROWS; i++) {
+		char what[256];
+		bool ok = dl_verdict(&dl_rows[i], &d->res[i], d->quick, what, sizeof(what));
+
+		bad += !ok;
+		if (print)
+			printf("  %s %s\n", ok ? "PASS" : "FAIL", what);
+	}
+	if (print)
+		printf("  (%d PASS, %d FAIL)\n", (int)DL_NR_ROWS - bad, bad);
+	return bad;
+}
+
+/**
+ * demo_lease_print() - table (d) as text.
+ * @d: the results.
+ */
+void demo_lease_print(const struct demo_lease *d)
+{
+	printf("\n(d) Layout leases (fs.pinned_policy=lease): an RDMA MR registered through a "
+	       "lease, a peer\n    writing in a loop, truncate to 0; lease_break_ms %s, the "
+	       "owner answers only under wait\n"
+	       "  mount  outcome      truncate  stall ms  ETXTBSY  revoked MRs  rem.acc.err  "
+	       "fenced  B after  misplaced B  lost B  inval\n", d->quick ? "20" : "40");
 	for (size_t i = 0; i < DL_NR_ROWS; i++) {
 		const struct dl_row *w = &dl_rows[i];
-		const struct dl_result *r = &res[i];
+		const struct dl_result *r = &d->res[i];
 		const char *o = w->outcome ? w->outcome : "odp";
 
-		bad += r->error != 0;
-		if (json) {
-			printf("%s{\"mount\": \"%s\", \"outcome\": \"%s\", \"truncate\": \"%s\", "
-			       "\"stall_ms\": %.1f, \"etxtbsy\": %ld, \"revoked_mrs\": %ld, "
-			       "\"remote_access_errors\": %ld, \"fenced_writes\": %ld, "
-			       "\"bytes_after\": %ld, \"misplaced\": %ld, \"lost\": %ld, "
-			       "\"error\": \"%s\"}", i ? ", " : "", w->mnt, o,
-			       r->truncate_ret ? pinmm_strerror(r->truncate_ret) : "0", r->stall_ms,
-			       r->etxtbsy, r->revoked_mrs, r->rem_access_errors, r->fenced,
-			       r->bytes_after, r->misplaced, r->lost,
-			       r->error ? pinmm_strerror(r->error) : "");
-			continue;
-		}
 		if (r->error) {
 			printf("  %-6s %-11s  failed: %s (%s)\n", w->mnt, o, r->errwhat,
 			       pinmm_strerror(r->error));
 			continue;
 		}
-		printf("  %-6s %-11s  %-8s  %8.1f  %7ld  %11ld  %11ld  %6ld  %7ld  %11ld  %6ld\n",
-		       w->mnt, o, r->truncate_ret ? pinmm_strerror(r->truncate_ret) : "0",
+		printf("  %-6s %-11s  %-8s  %8.1f  %7ld  %11ld  %11ld  %6ld  %7ld  %11ld  %6ld  "
+		       "%5ld\n", w->mnt, o, r->truncate_ret ? pinmm_strerror(r->truncate_ret) : "0",
 		       r->stall_ms, r->etxtbsy, r->revoked_mrs, r->rem_access_errors, r->fenced,
-		       r->bytes_after, r->misplaced, r->lost);
+		       r->bytes_after, r->misplaced, r->lost, r->odp_invalidations);
 	}
-	if (json)
-		printf("]}\n");
-	return bad;
+}
+
+/**
+ * demo_lease_print_json() - the rows of table (d) as JSON objects,
+ * separated by commas, without brackets.
+ * @d: the results.
+ * @first: no row printed before them (no leading comma).
+ * @with_case: add "case": "lease" (rows inside the main table's array).
+ */
+void demo_lease_print_json(const struct demo_lease *d, bool first, bool with_case)
+{
+	for (size_t i = 0; i < DL_NR_ROWS; i++) {
+		const struct dl_row *w = &dl_rows[i];
+		const struct dl_result *r = &d->res[i];
+		const char *o = w->outcome ? w->outcome : "odp";
+		char what[256];
+		bool ok = dl_verdict(w, r, d->quick, what, sizeof(what));
+
+		printf("%s%s{%s\"mount\": \"%s\", \"outcome\": \"%s\", \"truncate\": \"%s\", "
+		       "\"stall_ms\": %.1f, \"etxtbsy\": %ld, \"revoked_mrs\": %ld, "
+		       "\"remote_access_errors\": %ld, \"fenced_writes\": %ld, "
+		       "\"bytes_after\": %ld, \"misplaced\": %ld, \"lost\": %ld, "
+		       "\"lease_breaks\": %ld, \"odp_invalidations\": %ld, \"verdict\": \"%s\", "
+		       "\"error\": \"%s\"}", first && !i ? "" : ",", with_case ? "\n " : "",
+		       with_case ? "\"case\": \"lease\", " : "", w->mnt, o,
+		       r->truncate_ret ? pinmm_strerror(r->truncate_ret) : "0", r->stall_ms,
+		       r->etxtbsy, r->revoked_mrs, r->rem_access_errors, r->fenced,
+		       r->bytes_after, r->misplaced, r->lost, r->breaks, r->odp_invalidations,
+		       ok ? "PASS" : "FAIL", r->error ? pinmm_strerror(r->error) : "");
+	}
 }

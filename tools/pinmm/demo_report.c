@@ -160,12 +160,13 @@ void demo_print_table(const struct dt_opts *opt, const struct dt_result *res, in
 	}
 }
 
-void demo_print_json(const struct dt_result *res, int n)
+void demo_print_json(const struct dt_result *res, int n, const struct demo_lease *lease)
 {
 	char o[40];
+	int first = 1;
 
 	printf("[");
-	for (int i = 0, first = 1; i < n; i++) {
+	for (int i = 0; i < n; i++) {
 		const struct dt_result *s = &res[i];
 
 		if (!s->ran)
@@ -199,6 +200,8 @@ void demo_print_json(const struct dt_result *res, int n)
 		       s->seconds, s->fsck, s->messages, s->filler_pages);
 		first = 0;
 	}
+	if (lease)	/* table (d): its rows, "case": "lease" */
+		demo_lease_print_json(lease, first, true);
 	printf("\n]\n");
 }
 

@@ -58,12 +58,17 @@ struct dt_result {
 	long filler_pages;		/* pages the filler wrote into freed blocks */
 };
 
-/* demo_lease.c: `--case lease`; returns the rows that failed to run. */
-int demo_lease_table(bool quick, bool json);
+/* demo_lease.c: table (d), the layout-lease outcomes (free() the results). */
+struct demo_lease;
+struct demo_lease *demo_lease_run(bool quick);
+void demo_lease_print(const struct demo_lease *d);
+void demo_lease_print_json(const struct demo_lease *d, bool first, bool with_case);
+/* Its verdicts; returns the rows whose promise does not hold. */
+int demo_lease_verdicts(const struct demo_lease *d, bool print);
 
 /* demo_report.c */
 void demo_print_table(const struct dt_opts *opt, const struct dt_result *res, int dcase);
-void demo_print_json(const struct dt_result *res, int n);
+void demo_print_json(const struct dt_result *res, int n, const struct demo_lease *lease);
 /* html_demo.c: the tables with bar charts as one HTML page; 0 or -errno. */
 int demo_write_html(const char *path, const struct dt_result *res, int iters);
 /* Verdicts; returns the failed ones (a refusal Linux makes is not one). */

@@ -109,6 +109,7 @@ static int check_new_name(struct script *s, const char *name)
 
 static int cmd_boot(struct script *s, int argc, char **argv)
 {
+	bool sized = false;
 	int rc;
 
 	if (s->m)
@@ -124,11 +125,18 @@ static int cmd_boot(struct script *s, int argc, char **argv)
 		if (!key)
 			return -ENOMEM;
 		rc = pinmm_config_set(&s->cfg, key, eq + 1);
+		sized |= !strcmp(key, "pinfs.size");
 		free(key);
 		if (rc)
 			return rc;
 	}
-	return pinmm_boot(&s->cfg, &s->m);
+	rc = script_default_image(s, sized);	/* /data/ without pinfs.image */
+	if (rc)
+		return rc;
+	rc = pinmm_boot(&s->cfg, &s->m);
+	if (rc)
+		script_default_image_gone(s);
+	return rc;
 }
 
 static int cmd_shutdown(struct script *s, int argc, char **argv)

@@ -3,10 +3,17 @@
  * script_files.c - file commands of the scenario language: open, memfd,
  * close, pwrite, pread, ftruncate, fallocate, fsync, unlink and fsize.
  * File descriptors are plain integers held in variables ("-> F").
+ *
+ * The page-cache pinfs mount /data/ needs an image file on the host
+ * (pinfs.image); a script that names none gets a fresh one in a temporary
+ * directory at each boot (script_default_image()), removed when that
+ * machine goes, so /data/ is there for every script as /dax/ is.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tool.h"
 
@@ -28,6 +35,8 @@ static const struct name_val falloc_names[] = {
 	{ "keep_size", FALLOC_FL_KEEP_SIZE }, { "punch_hole", FALLOC_FL_PUNCH_HOLE },
 	{ "zero_range", FALLOC_FL_ZERO_RANGE }, { "collapse_range", FALLOC_FL_COLLAPSE_RANGE },
 	{ "insert_range", FALLOC_FL_INSERT_RANGE }, { "unshare_range", FALLOC_FL_UNSHARE_RANGE },
+	{ "punch", FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE },
+	{ "collapse", FALLOC_FL_COLLAPSE_RANGE }, { "insert", FALLOC_FL_INSERT_RANGE },
 	{ NULL, 0 },
 };
 
@@ -263,16 +272,97 @@ static const struct script_cmd file_cmds[] = {
 	{ "pwrite", cmd_pwrite, BIND_OPTIONAL, "pwrite [P] F OFF DATA [-> N]" },
 	{ "pread", cmd_pread, BIND_OPTIONAL, "pread [P] F OFF LEN [-> X]" },
 	{ "ftruncate", cmd_ftruncate, BIND_NONE, "ftruncate [P] F LEN" },
-	{ "fallocate", cmd_fallocate, BIND_NONE, "fallocate [P] F MODE OFF LEN   (MODE: 0, keep_size,punch_hole, zero_range...)" },
+	{ "fallocate", cmd_fallocate, BIND_NONE, "fallocate [P] F MODE OFF LEN   (MODE: 0, keep_size,punch_hole, zero_range..., punch, collapse, insert)" },
 	{ "fsync", cmd_fsync, BIND_NONE, "fsync [P] F" },
 	{ "unlink", cmd_unlink, BIND_NONE, "unlink [P] PATH" },
 	{ "fsize", cmd_fsize, BIND_REQUIRED, "fsize [P] F -> N" },
 	{ NULL, NULL, BIND_NONE, NULL },
 };
 
+static const struct script_group file_group;
+
+/* The runner's /data/ image: small, it lives for one boot. */
+#define SCRIPT_IMAGE_SIZE "8M"
+
+/* The default /data/ image of the machine booted now, if any. */
+struct data_image {
+	char dir[64];
+	char img[96];
+};
+
+/**
+ * script_default_image() - give a boot without pinfs.image a fresh /data/
+ * image in a new temporary directory (removed when the machine goes), of
+ * SCRIPT_IMAGE_SIZE unless the boot gave pinfs.size.
+ * @s: the script, about to boot with @s->cfg.
+ * @sized: the boot line set pinfs.size.
+ *
+ * Return: 0 (also when pinfs.image was given), or -errno.
+ */
+int script_default_image(struct script *s, bool sized)
+{
+	void **slot = script_private(s, &file_group);
+	struct data_image *d;
+	int rc;
+
+	if (s->cfg.pinfs_image[0])
+		return 0;
+	if (!slot)
+		return -ENOMEM;
+	if (!*slot)
+		*slot = calloc(1, sizeof(struct data_image));
+	d = *slot;
+	if (!d)
+		return -ENOMEM;
+	snprintf(d->dir, sizeof(d->dir), "%s/pinmm-run-XXXXXX",
+		 getenv("TMPDIR") && strlen(getenv("TMPDIR")) < 40 ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(d->dir)) {
+		d->dir[0] = '\0';
+		return -errno;
+	}
+	snprintf(d->img, sizeof(d->img), "%s/data.img", d->dir);
+	rc = pinmm_config_set(&s->cfg, "pinfs.image", d->img);
+	if (!rc && !sized)
+		rc = pinmm_config_set(&s->cfg, "pinfs.size", SCRIPT_IMAGE_SIZE);
+	if (rc)
+		rmdir(d->dir);
+	return rc;
+}
+
+/**
+ * script_default_image_gone() - remove the default image, if the machine
+ * had one (it may still be open: the machine is shutting down or failed
+ * to boot).
+ * @s: the script.
+ */
+void script_default_image_gone(struct script *s)
+{
+	void **slot = script_private(s, &file_group);
+	struct data_image *d = slot ? *slot : NULL;
+
+	if (!d || !d->dir[0])
+		return;
+	unlink(d->img);
+	rmdir(d->dir);
+	d->dir[0] = '\0';
+}
+
+static void file_script_end(struct script *s)
+{
+	void **slot = script_private(s, &file_group);
+
+	if (slot) {
+		script_default_image_gone(s);
+		free(*slot);
+		*slot = NULL;
+	}
+}
+
 static const struct script_group file_group = {
 	.title = "Files",
 	.order = 20,
 	.cmds = file_cmds,
+	.machine_gone = script_default_image_gone,
+	.script_end = file_script_end,
 };
 SCRIPT_GROUP(file_group);

@@ -198,6 +198,9 @@ void script_print_commands(FILE *f);
 void script_groups_machine_gone(struct script *s);
 void script_groups_end(struct script *s);
 void **script_private(struct script *s, const struct script_group *g);
+/* script_files.c: a fresh /data/ image when the boot names none; its removal. */
+int script_default_image(struct script *s, bool sized);
+void script_default_image_gone(struct script *s);
 
 /* ---- helpers (script.c) --------------------------------------------------- */
 

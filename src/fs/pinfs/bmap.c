@@ -2,7 +2,8 @@
 /*
  * bmap.c - the block map of a pinfs file: file block -> image block
  * through 12 direct pointers, an indirect block and a double-indirect
- * block, with allocation on demand and freeing of ranges.
+ * block, with allocation on demand, freeing of ranges, and the pointer
+ * moves of fallocate's collapse and insert (pinfs_shift_prepare/commit()).
  *
  * Indirect blocks are read once into memory (struct pinfs_ind) and stay
  * there until the inode is evicted; a changed one is marked dirty and
@@ -297,6 +298,158 @@ int pinfs_free_blocks(struct pinfs_inode_info *pi, uint64_t first, uint64_t last
 		err = err ? err : e;
 	}
 	return err;
+}
+
+/* The highest mapped file block + 1 (0: nothing mapped).  map_lock held. */
+static int map_end(struct pinfs_inode_info *pi, uint64_t *end)
+{
+	int err;
+
+	*end = 0;
+	if (pi->dind_blk) {
+		uint32_t *slot;
+		bool *dirty;
+
+		/* loads the double-indirect block and the leaf table */
+		err = map_slot(pi, PINFS_DIND_FIRST, false, &slot, &dirty);
+		for (uint64_t i = PINFS_PTRS; !err && i-- > 0;) {
+			if (!pi->dind->e[i])
+				continue;
+			err = ind_load(pi, &pi->dind->e[i], &pi->dleaf[i], false);
+			for (uint64_t j = PINFS_PTRS; !err && j-- > 0;) {
+				if (pi->dleaf[i]->e[j]) {
+					*end = PINFS_DIND_FIRST + i * PINFS_PTRS + j + 1;
+					return 0;
+				}
+			}
+		}
+		if (err)
+			return err;
+	}
+	if (pi->ind_blk) {
+		err = ind_load(pi, &pi->ind_blk, &pi->ind, false);
+		for (uint64_t j = PINFS_PTRS; !err && j-- > 0;) {
+			if (pi->ind->e[j]) {
+				*end = PINFS_IND_FIRST + j + 1;
+				return 0;
+			}
+		}
+		if (err)
+			return err;
+	}
+	for (uint64_t b = PINFS_NDIR; b-- > 0;) {
+		if (pi->direct[b]) {
+			*end = b + 1;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Where block @lblk goes: down by @n (collapse) or up by @n (insert).
+ */
+static uint64_t shift_dst(uint64_t lblk, uint64_t n, bool collapse)
+{
+	return collapse ? lblk - n : lblk + n;
+}
+
+/**
+ * pinfs_shift_prepare() - everything of a collapse or insert of @n blocks
+ * at file block @first that can fail, done before anything moves: load
+ * the indirect blocks of every mapped block that moves and allocate those
+ * its destination needs.
+ * @pi: the inode.
+ * @first: first file block of the range.
+ * @n: blocks collapsed away or inserted.
+ * @collapse: collapse (else insert).
+ *
+ * An indirect block allocated here that ends up mapping nothing (the
+ * operation failed later in this call) stays, empty, until the next
+ * truncate or punch over it.
+ *
+ * Context: pi->map_lock held.
+ * Return: 0, -EFBIG (an insert would move a block past the largest file),
+ * -ENOSPC, -EIO, -ENOMEM.
+ */
+int pinfs_shift_prepare(struct pinfs_inode_info *pi, uint64_t first, uint64_t n, bool collapse)
+{
+	uint64_t end, from = collapse ? first + n : first;
+	uint32_t *src, *dst;
+	bool *dirty;
+	int err;
+
+	lockdep_assert_held(&pi->map_lock);
+	err = map_end(pi, &end);
+	if (err)
+		return err;
+	if (!collapse && end > first && end + n > PINFS_MAX_BLOCKS)
+		return -EFBIG;
+	for (uint64_t b = from; b < end; b++) {
+		err = map_slot(pi, b, false, &src, &dirty);
+		if (!err && src && *src)
+			err = map_slot(pi, shift_dst(b, n, collapse), true, &dst, &dirty);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/**
+ * pinfs_shift_commit() - the collapse or insert pinfs_shift_prepare()
+ * prepared: a collapse frees blocks [@first, @first + @n) and moves every
+ * later block down by @n; an insert moves every block from @first on up
+ * by @n, leaving a hole of @n blocks.  The moved pointers' indirect blocks
+ * are marked dirty (written by the next pinfs_write_map()).
+ * @pi: the inode.
+ * @first: as prepared.
+ * @n: as prepared.
+ * @collapse: as prepared.
+ *
+ * Context: pi->map_lock held, since the prepare (nothing else changed the
+ * map).
+ * Return: 0, or -EIO / -ENOMEM from freeing (as pinfs_free_blocks()).
+ */
+int pinfs_shift_commit(struct pinfs_inode_info *pi, uint64_t first, uint64_t n, bool collapse)
+{
+	uint64_t end, from = collapse ? first + n : first;
+	int err;
+
+	lockdep_assert_held(&pi->map_lock);
+	err = map_end(pi, &end);
+	/*
+	 * The collapsed blocks one by one: pinfs_free_blocks() would release
+	 * an indirect block left empty that the moves below fill again.
+	 */
+	for (uint64_t b = first; !err && collapse && b < first + n && b < end; b++) {
+		uint32_t *slot;
+		bool *dirty;
+
+		err = map_slot(pi, b, false, &slot, &dirty);
+		if (err || !slot || !*slot)
+			continue;
+		pinfs_free_block(pi_sbi(pi), *slot, pi->slot);
+		*slot = 0;
+		*dirty = true;
+	}
+	if (err)
+		return err;
+	for (uint64_t k = 0; end > from && k < end - from; k++) {
+		uint64_t b = collapse ? from + k : end - 1 - k;
+		uint32_t *src, *dst;
+		bool *sdirty, *ddirty;
+
+		/* Prepared: both slots are loaded, the destination exists. */
+		if (map_slot(pi, b, false, &src, &sdirty) || !src || !*src)
+			continue;
+		if (map_slot(pi, shift_dst(b, n, collapse), false, &dst, &ddirty) || !dst)
+			return -EIO;
+		*dst = *src;
+		*src = 0;
+		*sdirty = *ddirty = true;
+	}
+	/* A collapse may leave indirect blocks mapping nothing at the end. */
+	return collapse ? pinfs_free_blocks(pi, end > from ? end - n : first, UINT64_MAX) : 0;
 }
 
 /**

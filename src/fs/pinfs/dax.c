@@ -373,6 +373,58 @@ static int pinfs_dax_setsize(struct inode *inode, long long size)
 	return err;
 }
 
+/*
+ * Collapse (@collapse) or insert, checked by pinfs_fallocate_check(): the
+ * layout leases break (-ETXTBSY changes nothing); with faults held off
+ * the frames from @off to EOF are unmapped and waited for (-EBUSY at the
+ * deadline, nothing changed, as truncate); the collapsed frames are
+ * disowned (a revoked pin keeps its block until the last unpin), the
+ * block pointers move, and every frame that moved is this file's page at
+ * its new index.
+ */
+static int dax_shift_range(struct inode *inode, long long off, long long len, bool collapse)
+{
+	struct pinfs_inode_info *pi = PINFS_I(inode);
+	uint64_t first = (uint64_t)off >> PAGE_SHIFT, n = (uint64_t)len >> PAGE_SHIFT;
+	long long size = collapse ? inode->i_size - len : inode->i_size + len;
+	int err;
+
+	err = lease_break_wait(inode, collapse ? "collapse range" : "insert range");
+	if (err)
+		return err;
+	down_write(&pi->dax_sem);
+	err = dax_break_layouts(inode, first, UINT64_MAX);
+	if (!err) {
+		mutex_lock(&pi->map_lock);
+		err = pinfs_shift_prepare(pi, first, n, collapse);
+		mutex_unlock(&pi->map_lock);
+	}
+	if (err) {
+		up_write(&pi->dax_sem);
+		return err;
+	}
+	if (collapse)
+		dax_disown_range(inode, first, first + n - 1, false);
+	mutex_lock(&pi->map_lock);
+	err = pinfs_shift_commit(pi, first, n, collapse);
+	pi->meta_dirty = true;
+	mutex_unlock(&pi->map_lock);
+	WRITE_ONCE(inode->i_size, size);
+	for (uint64_t lblk = first; lblk < size_pages(size); lblk++) {
+		struct folio *folio;
+		uint32_t blk;
+
+		if (dax_get_block(inode, lblk, false, &blk) || !blk)
+			continue;
+		folio = dax_block_folio(inode_sbi(inode), blk);
+		if (READ_ONCE(folio->mapping) == inode->i_mapping)
+			folio->index = lblk;
+	}
+	pinfs_write_inode(inode);	/* the freed blocks may be committed */
+	up_write(&pi->dax_sem);
+	return err;
+}
+
 static int pinfs_dax_fallocate(struct inode *inode, int mode, long long off, long long len)
 {
 	struct pinfs_inode_info *pi = PINFS_I(inode);
@@ -383,6 +435,8 @@ static int pinfs_dax_fallocate(struct inode *inode, int mode, long long off, lon
 	if (err)
 		return err;
 	end = off + len;
+	if (mode & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE))
+		return dax_shift_range(inode, off, len, mode == FALLOC_FL_COLLAPSE_RANGE);
 
 	if (mode & FALLOC_FL_PUNCH_HOLE) {
 		long long hs = ALIGN(off, (long long)PAGE_SIZE);

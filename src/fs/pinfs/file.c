@@ -664,20 +664,89 @@ static int pinfs_falloc_alloc(struct inode *inode, long long off, long long len)
 /**
  * pinfs_fallocate_check() - fallocate's argument checks, shared by the
  * page-cache and DAX forms.
+ * @inode: the file.
+ * @mode: the FALLOC_FL_* flags.
+ * @off: first byte.
+ * @len: bytes.
+ *
+ * Collapse and insert follow ext4 (ext4_collapse_range(),
+ * ext4_insert_range(); checked against the host's ext4): each alone,
+ * @off and @len multiples of the block size, a collapse ending before
+ * EOF (one reaching it would be a truncate), an insert starting below EOF.
+ *
  * Context: i_rwsem held for writing.
- * Return: 0, -EINVAL (negative offset, empty range), -EOPNOTSUPP (modes
- * other than KEEP_SIZE and PUNCH_HOLE), -EFBIG (past the largest file).
+ * Return: 0, -EINVAL (negative offset, empty range, a collapse or insert
+ * unaligned, a collapse reaching EOF, an insert at or past EOF),
+ * -EOPNOTSUPP (modes other than KEEP_SIZE, PUNCH_HOLE, COLLAPSE_RANGE and
+ * INSERT_RANGE, or collapse/insert with another flag), -EFBIG (past the
+ * largest file, before or after an insert).
  */
 int pinfs_fallocate_check(struct inode *inode, int mode, long long off, long long len)
 {
+	const int shift = FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE;
+
 	VM_BUG_ON(!rwsem_is_write_locked_by_me(&inode->i_rwsem));
 	if (off < 0 || len <= 0)
 		return -EINVAL;
-	if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE))
+	if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | shift))
+		return -EOPNOTSUPP;
+	if ((mode & shift) && mode != FALLOC_FL_COLLAPSE_RANGE &&
+	    mode != FALLOC_FL_INSERT_RANGE)
 		return -EOPNOTSUPP;
 	if (off > PINFS_MAX_FILESIZE || len > PINFS_MAX_FILESIZE - off)
 		return -EFBIG;
-	return 0;
+	if (!(mode & shift))
+		return 0;
+	if ((off | len) & (PINFS_BLOCK_SIZE - 1))
+		return -EINVAL;
+	if (mode == FALLOC_FL_COLLAPSE_RANGE)
+		return off + len >= inode->i_size ? -EINVAL : 0;
+	if (off >= inode->i_size)
+		return -EINVAL;
+	return len > PINFS_MAX_FILESIZE - inode->i_size ? -EFBIG : 0;
+}
+
+/*
+ * FALLOC_FL_COLLAPSE_RANGE (@collapse) or FALLOC_FL_INSERT_RANGE, checked
+ * by pinfs_fallocate_check().  As ext4: the layout leases break first
+ * (every block from @off to EOF changes place; -ETXTBSY changes nothing),
+ * then the pages from @off to EOF are written back and dropped from the
+ * cache (a write-back error changes nothing), so the shifted data is read
+ * again from its blocks at their new offsets; then the block pointers
+ * move and i_size changes.  i_rwsem held for writing.
+ */
+static int pinfs_shift_range(struct inode *inode, long long off, long long len, bool collapse)
+{
+	struct address_space *mapping = inode->i_mapping;
+	struct pinfs_inode_info *pi = PINFS_I(inode);
+	long long old = inode->i_size, eof = ALIGN(old, (long long)PAGE_SIZE);
+	const char *why = collapse ? "collapse range" : "insert range";
+	uint64_t first = (uint64_t)off >> PAGE_SHIFT, n = (uint64_t)len >> PAGE_SHIFT;
+	int err;
+
+	err = pinfs_break_leases(inode, off, eof, why);
+	if (err)
+		return err;
+	mutex_lock(&pi->map_lock);
+	err = pinfs_shift_prepare(pi, first, n, collapse);
+	mutex_unlock(&pi->map_lock);
+	if (err)
+		return err;
+	unmap_mapping_range(mapping, off, eof - off, true);
+	err = filemap_write_and_wait(mapping);
+	if (err)
+		return err;
+	pinfs_layout_change(inode, off, eof, why);
+	unmap_mapping_range(mapping, off, eof - off, true);
+	truncate_inode_pages_range(mapping, off, -1);
+	mutex_lock(&pi->map_lock);
+	err = pinfs_shift_commit(pi, first, n, collapse);
+	pi->meta_dirty = true;
+	mutex_unlock(&pi->map_lock);
+	WRITE_ONCE(inode->i_size, collapse ? old - len : old + len);
+	/* the new map into the table buffer: the freed blocks may be committed */
+	pinfs_write_inode(inode);
+	return err;
 }
 
 static int pinfs_fallocate(struct inode *inode, int mode, long long off, long long len)
@@ -689,6 +758,8 @@ static int pinfs_fallocate(struct inode *inode, int mode, long long off, long lo
 	if (err)
 		return err;
 	end = off + len;
+	if (mode & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE))
+		return pinfs_shift_range(inode, off, len, mode == FALLOC_FL_COLLAPSE_RANGE);
 
 	if (mode & FALLOC_FL_PUNCH_HOLE) {
 		long long hs = ALIGN(off, (long long)PAGE_SIZE);
