@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include "gup.h"
+#include "provenance.h"
 #include "rcu.h"
 
 /*
@@ -62,6 +63,26 @@ static void unpin_pages(struct pinmm *m, struct page **pages, unsigned long npag
 	/* One counter update per call (Linux: per-CPU node stats). */
 	if (released)
 		count_vm_events(m, NR_FOLL_PIN_RELEASED, released);
+	if (m)
+		trace_pins(m, "unpin", pages, (long)npages);
+}
+
+void __trace_pins(struct pinmm *m, const char *name, struct page **pages, long nr)
+{
+	long i = 0;
+
+	while (i < nr && !pages[i])
+		i++;
+	if (i == nr)
+		return;
+	if (atomic_read(&pinmm_provenance_users) && m->cfg.pin_provenance && name[0] == 'p')
+		__trace_instant(m, TRACE_CAT_PIN, name, (const struct trace_arg[TRACE_MAX_ARGS]){
+			{ "pfn", (int64_t)page_to_pfn_m(m, pages[i]) }, { "nr_pages", nr },
+			{ "caller", (int64_t)(uintptr_t)pinmm_pin_ctx.caller },
+			{ "pid", pinmm_pin_ctx.pid } });
+	else
+		TRACE_INSTANT(m, TRACE_CAT_PIN, name,
+			      { "pfn", (int64_t)page_to_pfn_m(m, pages[i]) }, { "nr_pages", nr });
 }
 
 void unpin_user_pages_m(struct pinmm *m, struct page **pages, unsigned long npages)

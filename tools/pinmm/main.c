@@ -43,6 +43,8 @@ static void run_usage(FILE *f)
 	      "  --tap          print TAP: one test point per expect line, plan at the end\n"
 	      "  -v, --verbose  echo each line before running it\n"
 	      "  -q, --quiet    no per-file summary line\n"
+	      "  --trace FILE   write a Trace Event Format trace of each machine to FILE\n"
+	      "                 (Perfetto, chrome://tracing; doc/TRACING.md)\n"
 	      "  -h, --help     this text\n"
 	      "\n"
 	      "A script is one command per line; '#' starts a comment.  Values are\n"
@@ -86,6 +88,10 @@ int pinmm_cmd_run(int argc, char **argv)
 			o.verbose = true;
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 			o.quiet = true;
+		} else if (!strcmp(a, "--trace")) {
+			if (++i == argc)
+				return bad_usage("run: %s needs a FILE", a);
+			o.trace = argv[i];
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			run_usage(stdout);
 			return EXIT_OK;
