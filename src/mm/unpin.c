@@ -102,6 +102,7 @@ void pinmm_unpin_user_page(struct page *page)
 	if (WARN_ON_ONCE(!page))
 		return;
 	folio = page_folio(page);
+	trace_pins(folio_machine(folio), "unpin", &page, 1);
 	gup_put_folio(folio_machine(folio), folio, 1, FOLL_PIN);
 }
 
@@ -142,6 +143,7 @@ void pinmm_unpin_user_page_range_dirty_lock(struct page *page, unsigned long npa
 	pinmm_thread_enter();
 	if (WARN_ON_ONCE(!page))
 		return;
+	trace_pins(folio_machine(page_folio(page)), "unpin", &page, (long)npages);
 	for (unsigned long i = 0; i < npages;) {
 		struct page *p = page + i;
 		struct folio *folio = page_folio(p);
@@ -159,9 +161,13 @@ void pinmm_unpin_user_page_range_dirty_lock(struct page *page, unsigned long npa
 
 void pinmm_unpin_folio(struct folio *folio)
 {
+	struct page *page;
+
 	pinmm_thread_enter();
 	if (WARN_ON_ONCE(!folio))
 		return;
+	page = folio_page(folio, 0);
+	trace_pins(folio_machine(folio), "unpin", &page, 1);
 	gup_put_folio(folio_machine(folio), folio, 1, FOLL_PIN);
 }
 
@@ -172,6 +178,8 @@ void pinmm_unpin_folio(struct folio *folio)
  */
 void pinmm_unpin_folios(struct folio **folios, unsigned long nfolios)
 {
+	bool traced = false;
+
 	pinmm_thread_enter();
 	if (WARN_ON(IS_ERR_VALUE(nfolios)) || !folios)
 		return;
@@ -184,6 +192,14 @@ void pinmm_unpin_folios(struct folio **folios, unsigned long nfolios)
 		}
 		while (j < nfolios && folios[j] == folios[i])
 			j++;
+		if (!traced) {	/* one instant per call, at its first folio */
+			struct pinmm *m = folio_machine(folios[i]);
+
+			TRACE_INSTANT(m, TRACE_CAT_PIN, "unpin",
+				      { "pfn", (int64_t)folio_pfn(folios[i]) },
+				      { "nr_folios", (int64_t)nfolios });
+			traced = true;
+		}
 		gup_put_folio(folio_machine(folios[i]), folios[i], (int)(j - i), FOLL_PIN);
 		i = j;
 	}
