@@ -15,9 +15,11 @@
  * @dropped; records are never overwritten, so a flush may read them while
  * the threads go on.
  *
- * Buffers are plain malloc(), not kmalloc(): tracing must not move the
- * fail.nth count of a fault-injection sweep (doc/FAULT-INJECTION.md).
- * A failed malloc() leaves the thread without a buffer: its events are
+ * Buffers are host mmap(MAP_POPULATE), not kmalloc(): tracing must not move
+ * the fail.nth count of a fault-injection sweep (doc/FAULT-INJECTION.md),
+ * and populating the buffer when it is made keeps the host's first-touch
+ * page faults off the recording path.
+ * A failed mmap() leaves the thread without a buffer: its events are
  * counted as dropped.
  *
  * Clock: CLOCK_MONOTONIC (trace_clock_ns()), the clock of every deadline
@@ -31,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 
 #include "init.h"
 #include "locking.h"
@@ -71,6 +74,11 @@ static uint64_t thread_serial(void)
 }
 
 /* Slow path: the calling thread's buffer of @t, made on first use. */
+static size_t trace_buf_bytes(const struct pinmm_trace *t)
+{
+	return sizeof(struct trace_buf) + t->nr_recs * sizeof(struct trace_rec);
+}
+
 static struct trace_buf *trace_buf_new(struct pinmm_trace *t)
 {
 	uint64_t serial = thread_serial();
@@ -80,12 +88,14 @@ static struct trace_buf *trace_buf_new(struct pinmm_trace *t)
 	for (b = atomic_load_explicit(&t->bufs, memory_order_relaxed); b; b = b->next)
 		if (b->serial == serial)
 			goto out;
-	b = malloc(sizeof(*b) + t->nr_recs * sizeof(struct trace_rec));
-	if (!b) {
+	/* Populated now: a first touch per page on the hot path costs more. */
+	b = mmap(NULL, trace_buf_bytes(t), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (b == MAP_FAILED) {
+		b = NULL;
 		atomic_long_inc(&t->nomem_drops);	/* this event only */
 		goto out;
 	}
-	memset(b, 0, sizeof(*b));
 	b->serial = serial;
 	b->tid = ++t->nr_bufs;	/* track ids 1, 2, ... in order of first event */
 	b->host_tid = pinmm_tid();
@@ -297,7 +307,7 @@ static int trace_exit(struct pinmm *m)
 	while (b) {
 		struct trace_buf *next = b->next;
 
-		free(b);
+		munmap(b, trace_buf_bytes(t));
 		b = next;
 	}
 	mutex_destroy(&t->flush_lock);
