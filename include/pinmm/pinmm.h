@@ -174,6 +174,8 @@ struct pinmm_config {
 	uint64_t hugepages_2m;		/* hugepages.2M: 2 MiB hugetlb pool size */
 	uint64_t hugepages_1g;		/* hugepages.1G: 1 GiB hugetlb pool size */
 	enum pinmm_lease_outcome lease_outcome;	/* lease.outcome */
+	char trace_file[PINMM_PATH_MAX];	/* trace.file: Trace Event Format output, "" = off */
+	uint64_t trace_buffer_size;	/* trace.buffer_size: bytes per thread buffer */
 };
 
 /**
@@ -954,6 +956,21 @@ PINMM_API const char *pinmm_strerror(int err);
  * Return: "major.minor.patch", a static string.
  */
 PINMM_API const char *pinmm_version(void);
+
+/**
+ * pinmm_trace_flush() - write machine @m's trace file now.
+ * @m: a machine booted with trace.file
+ *
+ * Writes every event recorded since boot to trace.file (replacing it), in
+ * the Trace Event Format that Perfetto and chrome://tracing load
+ * (doc/TRACING.md); recording goes on.  Shutdown writes the file once
+ * more, complete.
+ * Context: any thread; other threads may go on recording (events they
+ * publish after the flush began may be missing from this file).
+ * Return: 0; -EINVAL for NULL, -ENOENT when @m was booted without
+ * trace.file, -ENOMEM, or the -errno of opening or writing the file.
+ */
+PINMM_API int pinmm_trace_flush(struct pinmm *m);
 
 #ifdef __cplusplus
 }

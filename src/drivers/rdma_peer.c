@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "trace.h"
 #include "rdma_internal.h"
 #include "fault_inject.h"
 #include "fs.h"
@@ -76,6 +77,7 @@ static void *rdma_peer_thread(void *arg)
 
 	pinmm_thread_enter();
 	fail_task_set_name("rdma_peer");
+	trace_thread_name(peer->pd->machine, "rdma peer");
 	for (long i = 0; !atomic_load_explicit(&peer->stop, memory_order_relaxed); i++) {
 		size_t n = (size_t)min((uint64_t)cfg->op_size, cfg->length - off);
 		bool write;

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include <pinmm/lease.h>
+#include "trace.h"
 #include "rdma_internal.h"
 #include "fs.h"
 
@@ -81,24 +82,8 @@ static void rdma_refuse(struct rdma_pd *pd, int err)
 	rdma_count(pd, RS_REFUSED, 1);
 }
 
-/**
- * rdma_remote_op() - one RDMA READ or WRITE presented to @pd: key, PD,
- * access and range checks, then the transfer with an in-flight reference
- * on the region.
- * @pd: the protection domain the operation arrives at.
- * @rkey: the region's key.
- * @iova: where, as a registered virtual address.
- * @buf: the bytes (WRITE) or their destination (READ).
- * @len: how many.
- * @write: WRITE rather than READ.
- * @hold_us: how long the "device" holds the first page of the transfer.
- *
- * Context: any thread; may sleep (ODP device faults); no lock held.
- * Return: @len, or -ENOKEY, -EKEYREVOKED, -EREMOTEIO, -EPERM, -EACCES, -ERANGE, -EIO,
- * -EFAULT, -EBUSY (counted as refusals of @pd).
- */
-long rdma_remote_op(struct rdma_pd *pd, uint32_t rkey, uint64_t iova, void *buf,
-			   size_t len, bool write, unsigned int hold_us)
+static long __rdma_remote_op(struct rdma_pd *pd, uint32_t rkey, uint64_t iova, void *buf,
+			     size_t len, bool write, unsigned int hold_us)
 {
 	struct rdma_mr *mr;
 	uint64_t off;
@@ -133,6 +118,36 @@ put:
 	return ret;
 refuse:
 	rdma_refuse(pd, (int)ret);
+	return ret;
+}
+
+/**
+ * rdma_remote_op() - one RDMA READ or WRITE presented to @pd: key, PD,
+ * access and range checks, then the transfer with an in-flight reference
+ * on the region.
+ * @pd: the protection domain the operation arrives at.
+ * @rkey: the region's key.
+ * @iova: where, as a registered virtual address.
+ * @buf: the bytes (WRITE) or their destination (READ).
+ * @len: how many.
+ * @write: WRITE rather than READ.
+ * @hold_us: how long the "device" holds the first page of the transfer.
+ *
+ * Context: any thread; may sleep (ODP device faults); no lock held.
+ * Return: @len, or -ENOKEY, -EKEYREVOKED, -EREMOTEIO, -EPERM, -EACCES, -ERANGE, -EIO,
+ * -EFAULT, -EBUSY (counted as refusals of @pd).
+ */
+long rdma_remote_op(struct rdma_pd *pd, uint32_t rkey, uint64_t iova, void *buf,
+			   size_t len, bool write, unsigned int hold_us)
+{
+	struct trace_span sp;
+	long ret;
+
+	trace_span_begin(&sp);
+	ret = __rdma_remote_op(pd, rkey, iova, buf, len, write, hold_us);
+	TRACE_SPAN_END(pd->machine, &sp, TRACE_CAT_DEVICE,
+		       write ? "rdma_remote_write" : "rdma_remote_read", { "rkey", rkey },
+		       { "iova", (int64_t)iova }, { "len", (int64_t)len }, { "ret", ret });
 	return ret;
 }
 

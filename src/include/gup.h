@@ -8,6 +8,7 @@
 #define PINMM_GUP_H
 
 #include "mm.h"
+#include "trace.h"
 
 bool is_valid_gup_args(struct page **pages, int *locked, unsigned int *gup_flags_p,
 		       unsigned int to_set);
@@ -29,6 +30,18 @@ int gup_fast_fallback(unsigned long start, unsigned long nr_pages,
 		      unsigned int gup_flags, struct page **pages);
 /* unpin.c: release @npages pins taken on @mm's machine. */
 void unpin_user_pages_m(struct pinmm *m, struct page **pages, unsigned long npages);
+
+/*
+ * trace_pins() - a "pin" or "unpin" instant (trace.h, doc/TRACING.md) for
+ * @nr pages from @pages[0], one per call; with pin.provenance on, the
+ * pinning caller's address too (unpin.c).
+ */
+void __trace_pins(struct pinmm *m, const char *name, struct page **pages, long nr);
+static inline void trace_pins(struct pinmm *m, const char *name, struct page **pages, long nr)
+{
+	if (trace_enabled() && pages && nr > 0)
+		__trace_pins(m, name, pages, nr);
+}
 
 /*
  * Per-process locked-memory accounting for long-term pin users that charge

@@ -17,11 +17,12 @@
  *                                 held and return -EBUSY for it).
  *
  * Levels are banded by layer, so that a lower layer is up before a higher
- * one and down after it: INITCALL_MM(n) < INITCALL_FS(n) <
+ * one and down after it: INITCALL_KERNEL(n) < INITCALL_MM(n) < INITCALL_FS(n) <
  * INITCALL_DRIVERS(n).  Two hooks never share a level (boot checks it):
  * the order inside a band is written down, not left to the link order.
  * The levels in use (doc/DESIGN.md "Layers"):
  *
+ *   INITCALL_KERNEL(1)   tracing: buffers; the file at exit (kernel/trace.c)
  *   INITCALL_MM(1)       memory: host RAM and memmap, zones, buddy
  *                        allocator, page_machine()    (mm/mm_init.c)
  *   INITCALL_MM(2)       the zero page                (mm/mm_init.c)
@@ -45,6 +46,7 @@
 
 struct pinmm;
 
+#define INITCALL_KERNEL(n)	(n)
 #define INITCALL_MM(n)		(100 + (n))
 #define INITCALL_FS(n)		(200 + (n))
 #define INITCALL_DRIVERS(n)	(300 + (n))

@@ -186,6 +186,7 @@ enum mthp_stat_item {
 	NR_MTHP_STAT_ITEMS
 };
 
+struct pinmm_trace;
 struct pinmm_vfs;
 struct super_block;
 struct swap_info_struct;
@@ -242,6 +243,7 @@ struct pinmm {
 	/* frames freed by call_rcu() callbacks not yet run (page tables) */
 	atomic_long_t nr_rcu_free_pending;
 	atomic_long_t rcu_free_waits;		/* allocations that waited for them */
+	struct pinmm_trace *trace;		/* trace.file set: kernel/trace.c, else NULL */
 };
 
 /*

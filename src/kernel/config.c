@@ -39,7 +39,8 @@
  * writeback, no injected pinfs I/O errors, dax.truncate_wait_ms 1000,
  * pinfs.dirty_no_blocks remap, nr_cpus 4, shutdown.wait_ms 1000, no failure
  * injection, thp.16K .. thp.1024K never and thp.2048K inherit (Linux's
- * defaults for hugepages-<size>kB/enabled).
+ * defaults for hugepages-<size>kB/enabled), no trace (trace.file empty)
+ * with 4M trace buffers per thread.
  * Context: any.
  */
 void pinmm_config_default(struct pinmm_config *cfg)
@@ -68,6 +69,7 @@ void pinmm_config_default(struct pinmm_config *cfg)
 	cfg->khugepaged_max_ptes_swap = 64;
 	cfg->khugepaged_max_ptes_shared = 256;
 	cfg->thp_size[PINMM_THP_NR_SIZES - 1] = PINMM_THP_INHERIT;
+	cfg->trace_buffer_size = 4 * CFG_MiB;	/* per thread (doc/TRACING.md) */
 }
 
 enum cfg_type { T_SIZE, T_ENUM, T_BOOL, T_U64, T_INT, T_PATH, T_MEMLOCK, T_FAILIO, T_STR,
@@ -167,6 +169,9 @@ static const struct cfg_key cfg_keys[] = {
 	{ "hugepages.1G", T_U64, OFF(hugepages_1g), NULL, 0, 0, 1UL << 10, 0 },
 	{ "lease.outcome", T_ENUM, OFF(lease_outcome), lease_outcome_names,
 	  ARRAY_SIZE(lease_outcome_names), 0, 0, 0 },
+	{ "trace.file", T_PATH, OFF(trace_file), NULL, 0, 0, 0, 0 },
+	{ "trace.buffer_size", T_SIZE, OFF(trace_buffer_size), NULL, 0, 64 * CFG_KiB, CFG_GiB,
+	  PAGE_SIZE },
 };
 #undef OFF
 
@@ -181,7 +186,7 @@ static const char *const cfg_key_names[ARRAY_SIZE(cfg_keys) + 1] = {
 	"khugepaged.max_ptes_none", "khugepaged.max_ptes_swap", "khugepaged.max_ptes_shared",
 	"ksm.sleep_ms", "thp.16K", "thp.32K", "thp.64K", "thp.128K", "thp.256K",
 	"thp.512K", "thp.1024K", "thp.2048K", "hugepages.2M", "hugepages.1G",
-	"lease.outcome", NULL,
+	"lease.outcome", "trace.file", "trace.buffer_size", NULL,
 };
 
 static const struct cfg_key *cfg_find(const char *key)

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "trace.h"
 #include "fault_inject.h"
 #include "gup.h"
 #include "pin_policy.h"
@@ -288,6 +289,7 @@ static void compact_zone(struct pinmm *m, struct zone *zn, struct pinmm_migrate_
 int pinmm_compact(struct pinmm *m, struct pinmm_migrate_stats *st)
 {
 	struct pinmm_migrate_stats local = { 0 };
+	struct trace_span sp;
 
 	pinmm_thread_enter();
 	if (!m)
@@ -295,8 +297,11 @@ int pinmm_compact(struct pinmm *m, struct pinmm_migrate_stats *st)
 	if (!st)
 		st = &local;
 	memset(st, 0, sizeof(*st));
+	trace_span_begin(&sp);
 	for (int z = 0; z < ZONE_DEVICE; z++)
 		compact_zone(m, &m->zones[z], st);
+	TRACE_SPAN_END(m, &sp, TRACE_CAT_MIGRATE, "compact", { "migrated", (int64_t)st->migrated },
+		       { "failed_pinned", (int64_t)st->failed_pinned });
 	pinmm_debug_boundary(m);
 	return 0;
 }

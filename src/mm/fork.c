@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include "trace.h"
 #include "mm.h"
 #include "fs.h"
 #include "hugetlb.h"
@@ -207,6 +208,7 @@ int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_v
 	struct mm_struct *src_mm = src_vma->vm_mm;
 	bool is_cow = is_cow_mapping(src_vma->vm_flags);
 	struct mmu_notifier_range range;
+	struct trace_span sp;
 	int ret;
 
 	/* Shared file/shmem mappings re-fault in the child from the cache. */
@@ -223,10 +225,14 @@ int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_v
 		mmu_notifier_invalidate_range_start(&range);
 		raw_write_seqcount_begin(&src_mm->write_protect_seq);	/* (c) W1 */
 	}
+	trace_span_begin(&sp);
 	if (is_vm_hugetlb_page(src_vma))
 		ret = copy_hugetlb_page_range(dst_vma, src_vma);
 	else
 		ret = copy_pmd_range(dst_vma, src_vma, src_vma->vm_start, src_vma->vm_end);
+	TRACE_SPAN_END(src_mm->machine, &sp, TRACE_CAT_FORK, "copy_page_range",
+		       { "start", (int64_t)src_vma->vm_start }, { "end", (int64_t)src_vma->vm_end },
+		       { "cow", is_cow }, { "ret", ret });
 	if (is_cow) {
 		raw_write_seqcount_end(&src_mm->write_protect_seq);	/* (c) W3 */
 		mmu_notifier_invalidate_range_end(&range);

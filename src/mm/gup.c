@@ -488,19 +488,9 @@ static long gup_retry_one(struct mm_struct *mm, unsigned long start, unsigned in
 	return ret;
 }
 
-/**
- * __get_user_pages_locked() - the lock protocol around __get_user_pages.
- * §1.5.  With @locked pointing at 0 the mmap lock is taken here and
- * released before returning (*@locked is 0 again).  With FOLL_UNLOCKABLE
- * a fault may release the lock to wait for storage; the range is then
- * finished with the lock retaken here, and released before returning:
- * *@locked is 0 when the caller no longer holds it.
- * Context: mmap_lock held for reading unless *@locked == 0.
- * Return: as __get_user_pages; a 0 result without FOLL_NOWAIT is -EFAULT.
- */
-long __get_user_pages_locked(struct mm_struct *mm, unsigned long start,
-			     unsigned long nr_pages, struct page **pages,
-			     int *locked, unsigned int flags)
+static long gup_locked(struct mm_struct *mm, unsigned long start,
+		       unsigned long nr_pages, struct page **pages,
+		       int *locked, unsigned int flags)
 {
 	bool must_unlock = false;
 	long ret, pages_done = 0;
@@ -566,6 +556,34 @@ long __get_user_pages_locked(struct mm_struct *mm, unsigned long start,
 	if (WARN_ON_ONCE(pages_done == 0 && !(flags & FOLL_NOWAIT)))
 		return -EFAULT;
 	return pages_done;
+}
+
+/**
+ * __get_user_pages_locked() - the lock protocol around __get_user_pages.
+ * §1.5.  With @locked pointing at 0 the mmap lock is taken here and
+ * released before returning (*@locked is 0 again).  With FOLL_UNLOCKABLE
+ * a fault may release the lock to wait for storage; the range is then
+ * finished with the lock retaken here, and released before returning:
+ * *@locked is 0 when the caller no longer holds it.
+ * Context: mmap_lock held for reading unless *@locked == 0.
+ * Return: as __get_user_pages; a 0 result without FOLL_NOWAIT is -EFAULT.
+ */
+long __get_user_pages_locked(struct mm_struct *mm, unsigned long start,
+			     unsigned long nr_pages, struct page **pages,
+			     int *locked, unsigned int flags)
+{
+	struct trace_span sp;
+	long ret;
+
+	trace_span_begin(&sp);
+	ret = gup_locked(mm, start, nr_pages, pages, locked, flags);
+	if (flags & FOLL_PIN)
+		trace_pins(mm->machine, "pin", pages, ret);
+	TRACE_SPAN_END(mm->machine, &sp, TRACE_CAT_GUP,
+		       (flags & FOLL_PIN) ? "pin_user_pages" : "get_user_pages",
+		       { "start", (int64_t)start }, { "nr_pages", (int64_t)nr_pages },
+		       { "gup_flags", flags }, { "ret", ret });
+	return ret;
 }
 
 /*

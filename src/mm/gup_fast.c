@@ -316,6 +316,8 @@ static int gup_fast_fallback_mm(struct mm_struct *mm, unsigned long start,
 
 	count_vm_event(mm->machine, GUP_FAST_CALLS);
 	nr_pinned = len ? gup_fast(mm, start, end, gup_flags, pages) : 0;
+	if (gup_flags & FOLL_PIN)
+		trace_pins(mm->machine, "pin", pages, nr_pinned);
 	if ((unsigned long)nr_pinned == nr_pages || (gup_flags & FOLL_FAST_ONLY))
 		return nr_pinned;
 
@@ -344,6 +346,7 @@ static int gup_fast_fallback_mm(struct mm_struct *mm, unsigned long start,
 int gup_fast_fallback(unsigned long start, unsigned long nr_pages,
 		      unsigned int gup_flags, struct page **pages)
 {
+	struct trace_span sp;
 	struct mm_struct *mm;
 	int ret;
 
@@ -354,7 +357,12 @@ int gup_fast_fallback(unsigned long start, unsigned long nr_pages,
 		WARN_ON_ONCE(ret == -EFAULT);
 		return ret;
 	}
+	trace_span_begin(&sp);
 	ret = gup_fast_fallback_mm(mm, start, nr_pages, gup_flags, pages);
+	TRACE_SPAN_END(mm->machine, &sp, TRACE_CAT_GUP,
+		       (gup_flags & FOLL_PIN) ? "pin_user_pages_fast" : "get_user_pages_fast",
+		       { "start", (int64_t)start }, { "nr_pages", (int64_t)nr_pages },
+		       { "gup_flags", gup_flags }, { "ret", ret });
 	mmput(mm);
 	return ret;
 }

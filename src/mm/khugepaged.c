@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include "trace.h"
 #include "init.h"
 #include "khugepaged.h"
 #include "mm.h"
@@ -307,10 +308,16 @@ static void *khugepaged_thread(void *arg)
 	struct khugepaged *k = khugepaged_of(m);
 
 	pinmm_thread_enter();
+	trace_thread_name(m, "khugepaged");
 	while (!wait_for_completion_timeout(&k->stop, m->cfg.khugepaged_scan_sleep_ms * 1000000ull)) {
+		struct trace_span sp;
+
+		trace_span_begin(&sp);
 		mutex_lock(&k->scan_mutex);
 		khugepaged_do_scan(m, k, (unsigned int)m->cfg.khugepaged_pages_to_scan);
 		mutex_unlock(&k->scan_mutex);
+		TRACE_SPAN_END(m, &sp, TRACE_CAT_DEVICE, "khugepaged_scan",
+			       { "pages_to_scan", (int64_t)m->cfg.khugepaged_pages_to_scan });
 	}
 	return NULL;
 }

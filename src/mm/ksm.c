@@ -48,6 +48,7 @@
 #include <errno.h>
 #include <string.h>
 #include <pthread.h>
+#include "trace.h"
 #include "init.h"
 #include "mm.h"
 #include "rcu.h"
@@ -535,8 +536,15 @@ static void *ksmd_fn(void *arg)
 	struct ksm *k = m->ksm;
 
 	pinmm_thread_enter();
-	while (!wait_for_completion_timeout(&k->stop, m->cfg.ksm_sleep_ms * 1000000ull))
-		pinmm_ksm_scan(m, 1);
+	trace_thread_name(m, "ksmd");
+	while (!wait_for_completion_timeout(&k->stop, m->cfg.ksm_sleep_ms * 1000000ull)) {
+		struct trace_span sp;
+		long ret;
+
+		trace_span_begin(&sp);
+		ret = pinmm_ksm_scan(m, 1);
+		TRACE_SPAN_END(m, &sp, TRACE_CAT_DEVICE, "ksm_scan", { "ret", ret });
+	}
 	return NULL;
 }
 

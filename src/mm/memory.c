@@ -19,6 +19,7 @@
 #include <sched.h>
 #include <string.h>
 #include "mm.h"
+#include "trace.h"
 #include "fs.h"
 #include "swap.h"
 #include "hugetlb.h"
@@ -282,7 +283,7 @@ static void wp_page_reuse(struct vm_fault *vmf)
 }
 
 /* Copy the page behind a read-only PTE into a new exclusive anon page. */
-static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct page *old_page)
+static vm_fault_t __wp_page_copy(struct vm_fault *vmf, struct page *old_page)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct mm_struct *mm = vma->vm_mm;
@@ -367,6 +368,21 @@ oom:
 }
 
 /* Shared mapping write to a write-protected PTE (write-notify). */
+/* The COW copy (or unshare) of a write fault, as a "wp_page_copy" span. */
+static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct page *old_page)
+{
+	struct pinmm *m = vmf->vma->vm_mm->machine;
+	struct trace_span sp;
+	vm_fault_t ret;
+
+	trace_span_begin(&sp);
+	ret = __wp_page_copy(vmf, old_page);
+	TRACE_SPAN_END(m, &sp, TRACE_CAT_FAULT, "wp_page_copy",
+		       { "address", (int64_t)vmf->address },
+		       { "unshare", !!(vmf->flags & FAULT_FLAG_UNSHARE) }, { "ret", ret });
+	return ret;
+}
+
 static vm_fault_t wp_page_shared(struct vm_fault *vmf, struct page *page)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -509,20 +525,8 @@ static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 }
 
 
-/**
- * handle_mm_fault() - resolve a fault at @address in @vma.
- * @flags: FAULT_FLAG_*.  With FAULT_FLAG_ALLOW_RETRY a file fault that has
- *	to wait for storage may release mmap_lock for the wait (not with
- *	FAULT_FLAG_TRIED or FAULT_FLAG_RETRY_NOWAIT: filemap_fault()).
- * Context: mmap_lock held for reading.  Released on return when the
- * result has VM_FAULT_RETRY and @flags lack FAULT_FLAG_RETRY_NOWAIT: then
- * @vma may be gone, and the caller retakes the lock, looks the VMA up
- * again and faults again with FAULT_FLAG_TRIED.
- * Return: 0 (the access may be retried), VM_FAULT_RETRY, or VM_FAULT_*
- * error bits.
- */
-vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
-			   unsigned int flags)
+static vm_fault_t __handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
+				    unsigned int flags)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	struct vm_fault vmf = {
@@ -571,6 +575,32 @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
 		}
 	}
 	return handle_pte_fault(&vmf);
+}
+
+/**
+ * handle_mm_fault() - resolve a fault at @address in @vma.
+ * @flags: FAULT_FLAG_*.  With FAULT_FLAG_ALLOW_RETRY a file fault that has
+ *	to wait for storage may release mmap_lock for the wait (not with
+ *	FAULT_FLAG_TRIED or FAULT_FLAG_RETRY_NOWAIT: filemap_fault()).
+ * Context: mmap_lock held for reading.  Released on return when the
+ * result has VM_FAULT_RETRY and @flags lack FAULT_FLAG_RETRY_NOWAIT: then
+ * @vma may be gone, and the caller retakes the lock, looks the VMA up
+ * again and faults again with FAULT_FLAG_TRIED.
+ * Return: 0 (the access may be retried), VM_FAULT_RETRY, or VM_FAULT_*
+ * error bits.
+ */
+vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
+			   unsigned int flags)
+{
+	struct pinmm *m = vma->vm_mm->machine;	/* @vma may go with a dropped lock */
+	struct trace_span sp;
+	vm_fault_t ret;
+
+	trace_span_begin(&sp);
+	ret = __handle_mm_fault(vma, address, flags);
+	TRACE_SPAN_END(m, &sp, TRACE_CAT_FAULT, "handle_mm_fault",
+		       { "address", (int64_t)address }, { "flags", flags }, { "ret", ret });
+	return ret;
 }
 
 /* ------------------------------------------------------------------ */

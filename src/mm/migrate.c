@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include "trace.h"
 #include "mm.h"
 #include "pagemap.h"
 
@@ -208,13 +209,7 @@ static int try_to_migrate(struct folio *folio, struct mig_range *r)
 	return 0;
 }
 
-/**
- * migrate_folio_to() - move @src's contents, state and mappings to @dst.
- * Context: @src locked, caller holds one reference to each; @dst is new
- * (same order, not mapped, not cached).
- * Return: 0, or -EAGAIN when @src is pinned or busy (nothing changed).
- */
-int migrate_folio_to(struct folio *src, struct folio *dst)
+static int __migrate_folio_to(struct folio *src, struct folio *dst)
 {
 	struct pinmm *m = folio_machine(src);
 	struct address_space *mapping = folio_mapping(src);
@@ -279,6 +274,27 @@ fail:
  * Return: the new folio (with the caller's reference moved to it), or an
  * ERR_PTR: -ENOMEM, -EAGAIN (pinned or busy).
  */
+/**
+ * migrate_folio_to() - move @src's contents, state and mappings to @dst.
+ * Context: @src locked, caller holds one reference to each; @dst is new
+ * (same order, not mapped, not cached).
+ * Return: 0, or -EAGAIN when @src is pinned or busy (nothing changed).
+ */
+int migrate_folio_to(struct folio *src, struct folio *dst)
+{
+	struct pinmm *m = folio_machine(src);
+	int64_t src_pfn = (int64_t)folio_pfn(src), dst_pfn = (int64_t)folio_pfn(dst);
+	long nr = (long)folio_nr_pages(src);
+	struct trace_span sp;
+	int ret;
+
+	trace_span_begin(&sp);
+	ret = __migrate_folio_to(src, dst);
+	TRACE_SPAN_END(m, &sp, TRACE_CAT_MIGRATE, "migrate_folio", { "src_pfn", src_pfn },
+		       { "dst_pfn", dst_pfn }, { "nr_pages", nr }, { "ret", ret });
+	return ret;
+}
+
 struct folio *migrate_folio_alloc(struct folio *src, gfp_t gfp)
 {
 	struct pinmm *m = folio_machine(src);

@@ -34,6 +34,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
+#include "trace.h"
 #include "mm.h"
 #include "fs.h"
 #include "wait.h"
@@ -246,11 +247,16 @@ void mmu_notifier_range_init(struct mmu_notifier_range *range, enum mmu_notifier
 void __mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
 {
 	struct mmu_notifier_subscriptions *subs = mm_subs(range->mm);
+	struct trace_span sp;
 
 	VM_BUG_ON(range->flags & MMU_NOTIFIER_RANGE_ACTIVE);
 	VM_BUG_ON(range->end <= range->start);
 	range->flags |= MMU_NOTIFIER_RANGE_BLOCKABLE | MMU_NOTIFIER_RANGE_ACTIVE;
+	trace_span_begin(&sp);
 	mn_itree_invalidate(subs, range);
+	TRACE_SPAN_END(range->mm->machine, &sp, TRACE_CAT_NOTIFIER, "mmu_notifier_invalidate",
+		       { "start", (int64_t)range->start }, { "end", (int64_t)range->end },
+		       { "event", range->event });
 }
 
 /**

@@ -28,6 +28,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "trace.h"
 #include "fault_inject.h"
 #include "pin_policy.h"
 #include "rcu.h"
@@ -86,18 +87,7 @@ static bool writeback_folio_may_skip(struct folio *folio, struct writeback_contr
 	return false;
 }
 
-/**
- * writeback_folio() - write one dirty page-cache folio back.
- * @folio: a referenced page-cache folio, not locked by the caller.
- * @wbc: the pass; WB_SYNC_NONE skips a folio locked by someone else.
- *
- * See the file comment for the steps.  A folio that is clean, truncated
- * meanwhile, or kept back by policy is left alone.
- *
- * Context: may sleep (folio lock, I/O); no spinlocks held.
- * Return: 0 (also when there was nothing to do), or ->writepage's error.
- */
-int writeback_folio(struct folio *folio, struct writeback_control *wbc)
+static int __writeback_folio(struct folio *folio, struct writeback_control *wbc)
 {
 	struct address_space *mapping;
 	struct pinmm *m = folio_machine(folio);
@@ -151,6 +141,33 @@ int writeback_folio(struct folio *folio, struct writeback_control *wbc)
 }
 
 /* The next cached folio at or after *index, referenced. */
+/**
+ * writeback_folio() - write one dirty page-cache folio back.
+ * @folio: a referenced page-cache folio, not locked by the caller.
+ * @wbc: the pass; WB_SYNC_NONE skips a folio locked by someone else.
+ *
+ * See the file comment for the steps.  A folio that is clean, truncated
+ * meanwhile, or kept back by policy is left alone.
+ *
+ * Context: may sleep (folio lock, I/O); no spinlocks held.
+ * Return: 0 (also when there was nothing to do), or ->writepage's error.
+ */
+int writeback_folio(struct folio *folio, struct writeback_control *wbc)
+{
+	struct pinmm *m = folio_machine(folio);
+	pgoff_t index = folio->index;
+	long nr = (long)folio_nr_pages(folio);
+	struct trace_span sp;
+	int ret;
+
+	trace_span_begin(&sp);
+	ret = __writeback_folio(folio, wbc);
+	TRACE_SPAN_END(m, &sp, TRACE_CAT_WRITEBACK, "writeback_folio",
+		       { "index", (int64_t)index }, { "nr_pages", nr },
+		       { "sync", wbc->sync_mode != WB_SYNC_NONE }, { "ret", ret });
+	return ret;
+}
+
 static struct folio *next_cached_folio(struct address_space *mapping, pgoff_t *index,
 				       pgoff_t end)
 {
@@ -264,6 +281,7 @@ static void *wb_flusher(void *arg)
 
 	pinmm_thread_enter();
 	fail_task_set_name("flusher");
+	trace_thread_name(wb->sb->machine, "writeback flusher");
 	/* One flush per interval until unmount completes @stop. */
 	while (!wait_for_completion_timeout(&wb->stop, wb->interval_ms * 1000000ull))
 		if (wb->sb->s_op->sync_fs)

@@ -49,6 +49,7 @@
 #include <pinmm/lease.h>
 #include <pinmm/linux.h>
 
+#include "trace.h"
 #include "fault_inject.h"
 #include "file_pin.h"
 #include "pin_policy.h"
@@ -408,29 +409,7 @@ static int lease_unbreakable(struct inode *inode)
 	return ret;
 }
 
-/**
- * lease_break_wait() - break every lease on @inode and wait.
- * @inode: the file whose layout changes (truncate, punch, reallocation),
- *	in the page cache or on pmem alike.
- * @why: for the message and the lease's record.
- *
- * lease.outcome unbreakable: -ETXTBSY at once if a lease is active.
- * Otherwise each active lease goes BREAKING (lease_breaks) with a
- * deadline of cfg.lease_break_ms on the machine clock, its break time is
- * recorded and its callback runs (here, no lock held).  Then wait until
- * each is released; at the deadline of one still held: wait on (outcome
- * wait), -ETXTBSY with the lease active again (fail, while it holds pins),
- * or revoke it (revoke; fail without pins): its pins are fenced, its
- * file_pin records detached, their owners told.  Leases already broken or
- * revoked are not broken again.  The caller then changes the layout (a
- * DAX caller may free the blocks under fenced frames: lease_fenced_pins())
- * or, on -ETXTBSY, changes nothing.  The time spent waiting is counted
- * (lease_break_stall_ns).  No-op unless the policy is lease.
- *
- * Context: may sleep; i_rwsem held for writing; no folio lock.
- * Return: 0, -ETXTBSY.
- */
-int lease_break_wait(struct inode *inode, const char *why)
+static int __lease_break_wait(struct inode *inode, const char *why)
 {
 	struct pinmm *m = inode->i_sb->machine;
 	struct pinmm_lease **brk = NULL, *l;
@@ -520,6 +499,40 @@ int lease_break_wait(struct inode *inode, const char *why)
  *	exists.
  * Return: the number of such pins (0: not fenced).
  */
+/**
+ * lease_break_wait() - break every lease on @inode and wait.
+ * @inode: the file whose layout changes (truncate, punch, reallocation),
+ *	in the page cache or on pmem alike.
+ * @why: for the message and the lease's record.
+ *
+ * lease.outcome unbreakable: -ETXTBSY at once if a lease is active.
+ * Otherwise each active lease goes BREAKING (lease_breaks) with a
+ * deadline of cfg.lease_break_ms on the machine clock, its break time is
+ * recorded and its callback runs (here, no lock held).  Then wait until
+ * each is released; at the deadline of one still held: wait on (outcome
+ * wait), -ETXTBSY with the lease active again (fail, while it holds pins),
+ * or revoke it (revoke; fail without pins): its pins are fenced, its
+ * file_pin records detached, their owners told.  Leases already broken or
+ * revoked are not broken again.  The caller then changes the layout (a
+ * DAX caller may free the blocks under fenced frames: lease_fenced_pins())
+ * or, on -ETXTBSY, changes nothing.  The time spent waiting is counted
+ * (lease_break_stall_ns).  No-op unless the policy is lease.
+ *
+ * Context: may sleep; i_rwsem held for writing; no folio lock.
+ * Return: 0, -ETXTBSY.
+ */
+int lease_break_wait(struct inode *inode, const char *why)
+{
+	struct trace_span sp;
+	int ret;
+
+	trace_span_begin(&sp);
+	ret = __lease_break_wait(inode, why);
+	TRACE_SPAN_END(inode->i_sb->machine, &sp, TRACE_CAT_LEASE, "lease_break",
+		       { "ino", (int64_t)inode->i_ino }, { "ret", ret });
+	return ret;
+}
+
 unsigned long lease_fenced_pins(struct pinmm *m, struct page *page)
 {
 	struct pinmm_lease *l;

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include "gup.h"
+#include "provenance.h"
 #include "rcu.h"
 
 /*
@@ -62,6 +63,26 @@ static void unpin_pages(struct pinmm *m, struct page **pages, unsigned long npag
 	/* One counter update per call (Linux: per-CPU node stats). */
 	if (released)
 		count_vm_events(m, NR_FOLL_PIN_RELEASED, released);
+	if (m)
+		trace_pins(m, "unpin", pages, (long)npages);
+}
+
+void __trace_pins(struct pinmm *m, const char *name, struct page **pages, long nr)
+{
+	long i = 0;
+
+	while (i < nr && !pages[i])
+		i++;
+	if (i == nr)
+		return;
+	if (atomic_read(&pinmm_provenance_users) && m->cfg.pin_provenance && name[0] == 'p')
+		__trace_instant(m, TRACE_CAT_PIN, name, (const struct trace_arg[TRACE_MAX_ARGS]){
+			{ "pfn", (int64_t)page_to_pfn_m(m, pages[i]) }, { "nr_pages", nr },
+			{ "caller", (int64_t)(uintptr_t)pinmm_pin_ctx.caller },
+			{ "pid", pinmm_pin_ctx.pid } });
+	else
+		TRACE_INSTANT(m, TRACE_CAT_PIN, name,
+			      { "pfn", (int64_t)page_to_pfn_m(m, pages[i]) }, { "nr_pages", nr });
 }
 
 void unpin_user_pages_m(struct pinmm *m, struct page **pages, unsigned long npages)
@@ -81,6 +102,7 @@ void pinmm_unpin_user_page(struct page *page)
 	if (WARN_ON_ONCE(!page))
 		return;
 	folio = page_folio(page);
+	trace_pins(folio_machine(folio), "unpin", &page, 1);
 	gup_put_folio(folio_machine(folio), folio, 1, FOLL_PIN);
 }
 
@@ -121,6 +143,7 @@ void pinmm_unpin_user_page_range_dirty_lock(struct page *page, unsigned long npa
 	pinmm_thread_enter();
 	if (WARN_ON_ONCE(!page))
 		return;
+	trace_pins(folio_machine(page_folio(page)), "unpin", &page, (long)npages);
 	for (unsigned long i = 0; i < npages;) {
 		struct page *p = page + i;
 		struct folio *folio = page_folio(p);
@@ -138,9 +161,13 @@ void pinmm_unpin_user_page_range_dirty_lock(struct page *page, unsigned long npa
 
 void pinmm_unpin_folio(struct folio *folio)
 {
+	struct page *page;
+
 	pinmm_thread_enter();
 	if (WARN_ON_ONCE(!folio))
 		return;
+	page = folio_page(folio, 0);
+	trace_pins(folio_machine(folio), "unpin", &page, 1);
 	gup_put_folio(folio_machine(folio), folio, 1, FOLL_PIN);
 }
 
@@ -151,6 +178,8 @@ void pinmm_unpin_folio(struct folio *folio)
  */
 void pinmm_unpin_folios(struct folio **folios, unsigned long nfolios)
 {
+	bool traced = false;
+
 	pinmm_thread_enter();
 	if (WARN_ON(IS_ERR_VALUE(nfolios)) || !folios)
 		return;
@@ -163,6 +192,14 @@ void pinmm_unpin_folios(struct folio **folios, unsigned long nfolios)
 		}
 		while (j < nfolios && folios[j] == folios[i])
 			j++;
+		if (!traced) {	/* one instant per call, at its first folio */
+			struct pinmm *m = folio_machine(folios[i]);
+
+			TRACE_INSTANT(m, TRACE_CAT_PIN, "unpin",
+				      { "pfn", (int64_t)folio_pfn(folios[i]) },
+				      { "nr_folios", (int64_t)nfolios });
+			traced = true;
+		}
 		gup_put_folio(folio_machine(folios[i]), folios[i], (int)(j - i), FOLL_PIN);
 		i = j;
 	}

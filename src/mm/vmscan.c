@@ -23,6 +23,7 @@
  */
 #include <errno.h>
 
+#include "trace.h"
 #include "pin_policy.h"
 #include "rcu.h"
 #include "swap.h"
@@ -163,15 +164,19 @@ static int reclaim_sb(struct super_block *sb, void *arg)
 long pinmm_reclaim(struct pinmm *m, long nr_pages)
 {
 	struct reclaim_ctl rc = { .nr_to_scan = nr_pages, .flags = RECLAIM_UNMAP };
+	struct trace_span sp;
 
 	pinmm_thread_enter();
 	if (!m || nr_pages <= 0)
 		return -EINVAL;
+	trace_span_begin(&sp);
 	/* Linux's deferred split shrinker: split partially mapped mTHPs. */
 	deferred_split_scan(m, nr_pages);
 	wb_for_each_sb(m, reclaim_sb, &rc);
 	if (rc.freed < nr_pages)
 		rc.freed += reclaim_anon_pages(m, nr_pages - rc.freed);
+	TRACE_SPAN_END(m, &sp, TRACE_CAT_RECLAIM, "reclaim", { "nr_to_scan", nr_pages },
+		       { "freed", rc.freed });
 	pinmm_debug_boundary(m);
 	return rc.freed;
 }
@@ -189,13 +194,17 @@ long pinmm_reclaim(struct pinmm *m, long nr_pages)
 long pinmm_drop_caches(struct pinmm *m)
 {
 	struct reclaim_ctl rc = { .nr_to_scan = -1, .flags = 0 };
+	struct trace_span sp;
 	int err;
 
 	pinmm_thread_enter();
 	if (!m)
 		return -EINVAL;
+	trace_span_begin(&sp);
 	err = pinmm_sync(m);
 	wb_for_each_sb(m, reclaim_sb, &rc);
+	TRACE_SPAN_END(m, &sp, TRACE_CAT_RECLAIM, "drop_caches", { "freed", rc.freed },
+		       { "ret", err });
 	pinmm_debug_boundary(m);
 	return err ? err : rc.freed;
 }

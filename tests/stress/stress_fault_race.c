@@ -10,7 +10,10 @@
  * Meanwhile a "prober" thread reads pinmm_page_info() across everybody's
  * regions and loads through the MMU where it may (racing faults, COW
  * breaks and THP splits), and a fork thread forks the whole process and
- * lets the children write into their copies of every region.
+ * lets the children write into their copies of every region.  The
+ * machine traces (trace.file, 256K buffers that fill and drop) and the
+ * prober flushes the trace now and then while the others record: under
+ * TSan that checks the trace buffers' protocol (MEMORY-ORDERING.md (p)).
  *
  * Checked: every load matches the owner's shadow; fork snapshots are
  * exact; pinmm_page_info() of a present page has refcount > 0 and
@@ -38,6 +41,7 @@ struct fault_race {
 	struct stress_start st;
 	_Atomic long stores, loads, dontneeds, remaps, self_forks, forks, probes;
 	_Atomic long snapshot_checks;
+	_Atomic long trace_flushes;	/* pinmm_trace_flush() while the others record */
 };
 
 struct owner {
@@ -210,6 +214,13 @@ static void *prober_thread(void *arg)
 			stress_check(n == 1 || n == -EFAULT, "probe load: %ld", n);
 			stress_check(n != 1 || v == 0, "probe load %#lx: %#x", a + PAGE_SIZE - 1, v);
 		}
+		/* The trace buffers read while their threads record (MEMORY-ORDERING.md (p)). */
+		if (!stress_below(&o->rng, 512)) {
+			e = pinmm_trace_flush(r->m);
+			if (stress_check(e == 0, "pinmm_trace_flush: %d", e))
+				atomic_fetch_add_explicit(&r->trace_flushes, 1,
+							  memory_order_relaxed);
+		}
 		atomic_fetch_add_explicit(&r->probes, 1, memory_order_relaxed);
 	}
 	pinmm_set_current(NULL);
@@ -250,7 +261,7 @@ static void test_fault_race(void **state)
 	struct fault_race *r = calloc(1, sizeof(*r));
 	struct owner o[NTHREADS];
 	pthread_t tids[NTHREADS];
-	char seedbuf[32];
+	char seedbuf[32], tracebuf[64 + PINMM_PATH_MAX];
 	double t0;
 	long acquired, released;
 
@@ -258,7 +269,11 @@ static void test_fault_race(void **state)
 	assert_non_null(r);
 	r->seed = stress_seed("fault_race");
 	snprintf(seedbuf, sizeof(seedbuf), "seed=%llu", (unsigned long long)r->seed);
-	r->m = test_boot("ram=512M", "thp=madvise", "debug=1", "quiet=1", seedbuf, NULL);
+	/* Traced, into small buffers: recording, drops and flushes race too. */
+	snprintf(tracebuf, sizeof(tracebuf), "trace.file=%s/stress_fault_race.trace.json",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	r->m = test_boot("ram=512M", "thp=madvise", "debug=1", "quiet=1", seedbuf, tracebuf,
+			 "trace.buffer_size=256K", NULL);
 	r->p = test_proc(r->m);
 	for (unsigned i = 0; i < NR_OWNERS; i++) {
 		assert_int_equal(pinmm_mmap(r->p, region(i), REGION_SIZE, PROT_READ | PROT_WRITE,
@@ -290,6 +305,7 @@ static void test_fault_race(void **state)
 			{ "fork snapshot checks", &r->snapshot_checks },
 			{ "whole-process forks", &r->forks },
 			{ "probes", &r->probes },
+			{ "trace flushes", &r->trace_flushes },
 			{ "cow_fault", NULL, r->m },
 			{ "thp_fault_alloc", NULL, r->m },
 			{ "thp_split_pmd", NULL, r->m },

@@ -274,4 +274,40 @@ run 0 "demo --policy lease (text)" demo --quick --policy lease
 has out "(d) Layout leases" "default demo: table (d) printed"
 has out "PASS /data/revoke: truncate 0 after the deadline" "default demo: lease verdicts printed"
 
+# ---- run --trace: a Trace Event Format file (doc/TRACING.md) -------------------
+script trace.pinmm <<'EOF2'
+boot ram=64M
+proc P
+mmap 8K -> A
+store A "x"
+pin A 1 FOLL_WRITE fast -> PG
+unpin PG
+fork P C
+store C A "y"
+EOF2
+run 0 "run --trace FILE" run --trace "$TMP/trace.json" "$TMP/trace.pinmm"
+python3 - "$TMP/trace.json" >"$TMP/out" 2>"$TMP/err" <<'EOF2'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["displayTimeUnit"] == "ns", d["displayTimeUnit"]
+assert d["otherData"]["dropped_events"] == 0, d["otherData"]
+ev = d["traceEvents"]
+names = [e["name"] for e in ev]
+for want in ("process_name", "thread_name", "handle_mm_fault", "pin_user_pages_fast",
+             "pin", "unpin", "copy_page_range", "wp_page_copy", "pinned"):
+    assert want in names, want
+tids = {e["tid"] for e in ev if e["ph"] == "M" and e["name"] == "thread_name"}
+for e in ev:
+    for k in ("name", "cat", "ph", "ts", "pid", "tid", "args"):
+        assert k in e, (k, e)
+    assert e["ph"] == "M" or e["tid"] in tids, e
+    assert e["ph"] != "X" or e["dur"] >= 0, e
+# the pin before the unpin, the fork before the child's COW copy
+assert names.index("pin") < names.index("unpin")
+assert names.index("copy_page_range") < names.index("wp_page_copy")
+EOF2
+ok $? "run --trace: the file parses, every event complete, pin < unpin < fork < COW"
+run 2 "run --trace without FILE" run --trace
+has err "needs a FILE" "run --trace without FILE: says so"
+
 tap_done

@@ -6,6 +6,7 @@
  *   bench_gup.c         `pinmm bench gup`
  *   bench_foundation.c  F1-F5: boot, memmap, fault-in
  *   bench_pin.c         P1-P10, U1-U2, C1, X1: pinning
+ *   bench_trace.c       T1-T4: tracepoints off and on
  *   bench_uring.c       pinmm's io_uring fixed-buffer registration, timed
  *                       exactly as host.c times the host's
  *   bench_bound.c       the physical bound of a GUP-fast page
@@ -284,5 +285,8 @@ int bench_gup(int argc, char **argv);		/* bench_gup.c */
 int std_boot(void);				/* bench_foundation.c */
 int std_fault(bool host);
 int std_pin(bool host);				/* bench_pin.c */
+int std_trace(void);				/* bench_trace.c: T1-T4 */
+/* bench_sim.c: non-NULL: sim_boot() sets trace.file to it (buffers 64M). */
+extern const char *sim_trace_file;
 
 #endif /* PINMM_BENCH_H */

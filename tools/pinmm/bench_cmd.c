@@ -245,6 +245,7 @@ static void bench_usage(FILE *f)
 	fputs("Usage: pinmm bench [--json] [--host | --no-host]\n"
 	      "       pinmm bench gup [OPTIONS]   (see 'pinmm bench gup --help')\n"
 	      "       pinmm bench rdma [OPTIONS]  (see 'pinmm bench rdma --help')\n"
+	      "       pinmm bench trace [--json]  (rows T1-T4 only)\n"
 	      "\n"
 	      "Without a mode: the standard set, one table of every target of the\n"
 	      "issues 'Foundation' and 'Page pinning' with the figure measured, what it\n"
@@ -264,6 +265,8 @@ static void bench_usage(FILE *f)
 	      "  P5, P6, U1, U2  io_uring fixed-buffer registration, pinmm's model\n"
 	      "         against the host kernel's (1 GiB, one 4 KiB buffer, 2 rings)\n"
 	      "  P9, C1 2 threads vs 1 (target 0.95 x C1), and the CPU check\n"
+	      "  T1-T4  tracepoints: the P1 and P8 loops with tracing off (against\n"
+	      "         the bound) and on (against off); 'pinmm bench trace': these alone\n"
 	      "\n"
 	      "  --json     the same as JSON\n"
 	      "  --host     measure the host too (the default)\n"
@@ -277,7 +280,7 @@ static void bench_usage(FILE *f)
 int pinmm_cmd_bench(int argc, char **argv)
 {
 	struct host_info hi;
-	bool json = false, host = true;
+	bool json = false, host = true, only_trace = false;
 	int ret;
 
 	if (argc > 1 && !strcmp(argv[1], "gup"))
@@ -291,21 +294,26 @@ int pinmm_cmd_bench(int argc, char **argv)
 			host = true;
 		else if (!strcmp(argv[i], "--no-host"))
 			host = false;
+		else if (!strcmp(argv[i], "trace"))
+			only_trace = true;	/* T1-T4 alone */
 		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			bench_usage(stdout);
 			return EXIT_OK;
 		} else if (argv[i][0] == '-')
 			return bench_usage_error("unknown option '%s'", argv[i]);
 		else
-			return bench_usage_error("unknown mode '%s' (modes: gup, rdma)", argv[i]);
+			return bench_usage_error("unknown mode '%s' (modes: gup, rdma, trace)",
+						 argv[i]);
 	}
 	host_info_get(&hi);
 	nrows = 0;
-	ret = std_boot();
-	if (!ret)
+	ret = only_trace ? 0 : std_boot();
+	if (!ret && !only_trace)
 		ret = std_fault(host);
-	if (!ret)
+	if (!ret && !only_trace)
 		ret = std_pin(host);
+	if (!ret)
+		ret = std_trace();
 	if (ret)
 		return ret;
 	if (json)

@@ -51,6 +51,8 @@ unsigned int gup_flags_of(const struct gup_cfg *c)
 
 /* ---- the simulated machine with one populated region ----------------- */
 
+const char *sim_trace_file;
+
 int sim_boot(uint64_t ram, bool thp, struct pinmm **m)
 {
 	struct pinmm_config cfg;
@@ -64,6 +66,9 @@ int sim_boot(uint64_t ram, bool thp, struct pinmm **m)
 	    pinmm_config_set(&cfg, "thp", thp ? "madvise" : "never") ||
 	    pinmm_config_set(&cfg, "rlimit.memlock", "unlimited") ||
 	    pinmm_config_set(&cfg, "quiet", "1"))
+		return -EINVAL;
+	if (sim_trace_file && (pinmm_config_set(&cfg, "trace.file", sim_trace_file) ||
+			       pinmm_config_set(&cfg, "trace.buffer_size", "64M")))
 		return -EINVAL;
 	ret = pinmm_boot(&cfg, m);
 	if (ret)

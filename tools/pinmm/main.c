@@ -54,6 +54,8 @@ static void run_usage(FILE *f)
 	      "  --html FILE    write a self-contained HTML report: each line's outcome,\n"
 	      "                the pictures, the timeline of the trace\n"
 	      "  --timeline TRACE  draw the Trace Event Format file TRACE in the report\n"
+	      "  --trace FILE   write a Trace Event Format trace of each machine to FILE\n"
+	      "                 (Perfetto, chrome://tracing; doc/TRACING.md)\n"
 	      "  -h, --help     this text\n"
 	      "\n"
 	      "A script is one command per line; '#' starts a comment.  Values are\n"
@@ -131,6 +133,12 @@ int pinmm_cmd_run(int argc, char **argv)
 				return bad_usage("run: -D wants NAME=VALUE, not '%s'", d ? d : "");
 			}
 			defines[o.ndefines++] = d;
+		} else if (!strcmp(a, "--trace")) {
+			if (++i == argc) {
+				free(defines);
+				return bad_usage("run: %s needs a FILE", a);
+			}
+			o.trace = argv[i];
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			free(defines);
 			run_usage(stdout);
@@ -161,7 +169,8 @@ int pinmm_cmd_run(int argc, char **argv)
 	if (o.tap)
 		printf("1..%d\n", o.tap_n);
 	if (html) {
-		int rc = html_write_run(html, o.report, timeline);
+		/* The run's own trace is the report's timeline unless --timeline says. */
+		int rc = html_write_run(html, o.report, timeline ? timeline : o.trace);
 
 		if (rc) {
 			fprintf(stderr, "pinmm: run: cannot write %s: %s\n", html, strerror(-rc));

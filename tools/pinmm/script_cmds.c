@@ -130,6 +130,11 @@ static int cmd_boot(struct script *s, int argc, char **argv)
 		if (rc)
 			return rc;
 	}
+	if (s->opts->trace) {	/* pinmm run --trace FILE (doc/TRACING.md) */
+		rc = pinmm_config_set(&s->cfg, "trace.file", s->opts->trace);
+		if (rc)
+			return rc;
+	}
 	rc = script_default_image(s, sized);	/* /data/ without pinfs.image */
 	if (rc)
 		return rc;

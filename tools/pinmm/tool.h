@@ -50,6 +50,7 @@ struct run_opts {
 	bool tap;		/* TAP output */
 	bool verbose;		/* echo each line before running it */
 	bool quiet;		/* no per-file summary */
+	const char *trace;	/* --trace FILE: trace.file of every machine booted */
 	int tap_n;		/* number of the last TAP test point */
 	/* Pictures and the HTML report (script_svg.c, report.h). */
 	const char *svg_dir;	/* --svg DIR: where pictures go */

@@ -41,6 +41,7 @@
 #include <pinmm/lease.h>
 #include <pinmm/linux.h>
 
+#include "trace.h"
 #include "pin_policy.h"
 #include "pinfs.h"
 #include "rcu.h"
@@ -182,6 +183,9 @@ out:
 static void *dio_thread(void *arg)
 {
 	struct pinfs_dio_engine *e = arg;
+	struct trace_span sp;
+	bool named = false;
+	struct pinmm *m;
 
 	pinmm_thread_enter();
 	fail_task_set_name("dio");
@@ -196,7 +200,16 @@ static void *dio_thread(void *arg)
 		list_del_init(&d->node);
 		mutex_unlock(&e->lock);
 
+		m = d->file->f_inode->i_sb->machine;
+		if (!named) {
+			trace_thread_name(m, "dio engine");
+			named = true;
+		}
+		trace_span_begin(&sp);
 		d->result = dio_transfer(d->file, d->rw, d->off, d->len, d->pages, NULL);
+		TRACE_SPAN_END(m, &sp, TRACE_CAT_DEVICE, "dio_transfer", { "rw", d->rw },
+			       { "off", (int64_t)d->off }, { "len", (int64_t)d->len },
+			       { "ret", d->result });
 		complete_all(&d->done);
 
 		mutex_lock(&e->lock);
