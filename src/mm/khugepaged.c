@@ -312,6 +312,7 @@ static void *khugepaged_thread(void *arg)
 		khugepaged_do_scan(m, k, (unsigned int)m->cfg.khugepaged_pages_to_scan);
 		mutex_unlock(&k->scan_mutex);
 	}
+	lockdep_thread_exit(__func__);	/* a kernel thread ends holding nothing */
 	return NULL;
 }
 

@@ -537,6 +537,7 @@ static void *ksmd_fn(void *arg)
 	pinmm_thread_enter();
 	while (!wait_for_completion_timeout(&k->stop, m->cfg.ksm_sleep_ms * 1000000ull))
 		pinmm_ksm_scan(m, 1);
+	lockdep_thread_exit(__func__);	/* a kernel thread ends holding nothing */
 	return NULL;
 }
 
