@@ -117,6 +117,7 @@ static void *rdma_peer_thread(void *arg)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &peer->t1);
 	atomic_store(&peer->done, true);
+	lockdep_thread_exit(__func__);	/* a kernel thread ends holding nothing */
 	return NULL;
 }
 

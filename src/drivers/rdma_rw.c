@@ -30,8 +30,10 @@ void rdma_hold(unsigned int us)
 {
 	struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000 };
 
-	if (us)
+	if (us) {
+		might_sleep();
 		nanosleep(&ts, NULL);
+	}
 }
 
 /*

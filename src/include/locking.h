@@ -2,7 +2,10 @@
 /*
  * locking.h - spinlock_t, mutex, rw_semaphore and seqcount_t over pthreads,
  * with owner tracking for the lockdep-style assertions that CONFIG_DEBUG_VM
- * compiles in (lockdep_assert_held() and friends).  Sleeping until a
+ * compiles in (lockdep_assert_held() and friends), and the hooks of the
+ * lock validator (lockdep.h; CONFIG_LOCKDEP): every lock operation below is
+ * a macro that passes its call site, so that a report names file:line and
+ * function of each acquisition.  Sleeping until a
  * condition holds is wait.h's (wait queues, completions), on these mutexes.
  * Code outside this header, wait.h and their .c files uses no pthread lock
  * or condition variable directly (tests/docs/check_locking.py).
@@ -13,8 +16,10 @@
 #define PINMM_LOCKING_H
 
 #include <pthread.h>
+#include <sched.h>
 #include "atomic.h"
 #include "bug.h"
+#include "lockdep.h"
 
 /* A small per-thread id (>= 1) used for lock ownership. */
 int pinmm_tid(void);
@@ -26,137 +31,251 @@ extern __thread int pinmm_spin_depth;
 
 /*
  * spinlock_t - 8 bytes, so that it fits in a struct page (the split
- * page-table lock lives in the page-table page's struct page).
+ * page-table lock lives in the page-table page's struct page): the lock
+ * word, which is the holder's pinmm_tid() (0: free), and the lock's class
+ * for the validator (lockdep.h).
  */
 typedef struct {
-	pthread_spinlock_t lock;
 	_Atomic int owner;		/* pinmm_tid() of the holder, 0 if free */
+	struct lockdep_map dep_map;
 } spinlock_t;
 
-static inline void spin_lock_init(spinlock_t *l)
+/* Which validator kind a lock is, from its C type (lockdep_set_class()). */
+#define __lock_kind(l) _Generic((l),					\
+	spinlock_t *: LD_SPIN,						\
+	struct mutex *: LD_MUTEX,					\
+	struct rw_semaphore *: LD_RWSEM)
+
+/*
+ * lockdep_set_class() - give @l the class of @key (a static struct
+ * lock_class_key) instead of the class of its init site, as Linux's: for
+ * locks initialised in one place that must be told apart.
+ */
+#define lockdep_set_class(l, key)					\
+	lockdep_init_map(&(l)->dep_map, #key, (key), __lock_kind(l))
+
+/*
+ * The class of each lock is its init site: every init macro below passes a
+ * static key of its own and the stringified lock (Linux's spin_lock_init()).
+ */
+/* A statically initialised spinlock: its own class, named at first use. */
+#define DEFINE_SPINLOCK(name) spinlock_t name = { 0 }
+
+#define spin_lock_init(l) do {						\
+	static struct lock_class_key __key;				\
+									\
+	__spin_lock_init((l), #l, &__key);				\
+} while (0)
+static inline void __spin_lock_init(spinlock_t *l, const char *name, struct lock_class_key *key)
 {
-	pthread_spin_init(&l->lock, PTHREAD_PROCESS_PRIVATE);
 	atomic_store_explicit(&l->owner, 0, memory_order_relaxed);
+	atomic_store_explicit(&l->dep_map.class_idx, 0, memory_order_relaxed);
+	lockdep_init_map(&l->dep_map, name, key, LD_SPIN);
 }
-static inline void spin_lock_destroy(spinlock_t *l) { pthread_spin_destroy(&l->lock); }
-static inline void spin_lock(spinlock_t *l)
+static inline void spin_lock_destroy(spinlock_t *l) { (void)l; }
+static inline bool __spin_trylock_raw(spinlock_t *l, int tid)
 {
-	VM_BUG_ON(atomic_load_explicit(&l->owner, memory_order_relaxed) == pinmm_tid());
-	pthread_spin_lock(&l->lock);
-	atomic_store_explicit(&l->owner, pinmm_tid(), memory_order_relaxed);
+	int free = 0;
+
+	return atomic_compare_exchange_strong_explicit(&l->owner, &free, tid,
+						       memory_order_acquire,
+						       memory_order_relaxed);
+}
+static inline void __spin_lock(spinlock_t *l, unsigned int subclass,
+			       const struct lockdep_site *site)
+{
+	int tid = pinmm_tid();
+	unsigned int spins = 0;
+
+	lock_acquire(&l->dep_map, NULL, l, LD_SPIN, subclass, false, false, NULL, site);
+	VM_BUG_ON(atomic_load_explicit(&l->owner, memory_order_relaxed) == tid);
+	while (!__spin_trylock_raw(l, tid)) {
+		/* Wait for the word to read free; give the CPU away now and then. */
+		while (atomic_load_explicit(&l->owner, memory_order_relaxed))
+			if (++spins % 256 == 0)
+				sched_yield();
+	}
 	pinmm_spin_depth++;
 }
-static inline bool spin_trylock(spinlock_t *l)
+static inline bool __spin_trylock(spinlock_t *l, const struct lockdep_site *site)
 {
-	if (pthread_spin_trylock(&l->lock))
+	if (!__spin_trylock_raw(l, pinmm_tid()))
 		return false;
-	atomic_store_explicit(&l->owner, pinmm_tid(), memory_order_relaxed);
+	lock_acquire(&l->dep_map, NULL, l, LD_SPIN, 0, false, true, NULL, site);
 	pinmm_spin_depth++;
 	return true;
 }
-static inline void spin_unlock(spinlock_t *l)
+static inline void __spin_unlock(spinlock_t *l, const struct lockdep_site *site)
 {
+	if (!lock_release(&l->dep_map, l, site))
+		return;		/* not ours: reported, and left alone */
 	VM_BUG_ON(atomic_load_explicit(&l->owner, memory_order_relaxed) != pinmm_tid());
 	pinmm_spin_depth--;
-	atomic_store_explicit(&l->owner, 0, memory_order_relaxed);
-	pthread_spin_unlock(&l->lock);
+	atomic_store_explicit(&l->owner, 0, memory_order_release);
 }
+#define spin_lock(l)			__spin_lock((l), 0, LOCKDEP_SITE)
+#define spin_lock_nested(l, sub)	__spin_lock((l), (sub), LOCKDEP_SITE)
+#define spin_trylock(l)			__spin_trylock((l), LOCKDEP_SITE)
+#define spin_unlock(l)			__spin_unlock((l), LOCKDEP_SITE)
 static inline bool spin_is_locked_by_me(spinlock_t *l)
 {
 	return atomic_load_explicit(&l->owner, memory_order_relaxed) == pinmm_tid();
 }
 #define assert_spin_locked(l) VM_BUG_ON(!spin_is_locked_by_me(l))
 
+/*
+ * struct mutex - a pthread mutex, its holder and its class.  @dep_name
+ * names the class of a statically initialised mutex (DEFINE_MUTEX()),
+ * which is keyed by its address.
+ */
 struct mutex {
 	pthread_mutex_t lock;
 	_Atomic int owner;
+	struct lockdep_map dep_map;
+	const char *dep_name;
 };
 /* Static initialisers, as Linux's __MUTEX_INITIALIZER() and DEFINE_MUTEX(). */
-#define __MUTEX_INITIALIZER(name) { .lock = PTHREAD_MUTEX_INITIALIZER }
+#define __MUTEX_INITIALIZER(name) { .lock = PTHREAD_MUTEX_INITIALIZER, .dep_name = #name }
 #define DEFINE_MUTEX(name) struct mutex name = __MUTEX_INITIALIZER(name)
 
-static inline void mutex_init(struct mutex *m)
+#define mutex_init(m) do {						\
+	static struct lock_class_key __key;				\
+									\
+	__mutex_init((m), #m, &__key);					\
+} while (0)
+static inline void __mutex_init(struct mutex *m, const char *name, struct lock_class_key *key)
 {
 	pthread_mutex_init(&m->lock, NULL);
 	atomic_store_explicit(&m->owner, 0, memory_order_relaxed);
+	atomic_store_explicit(&m->dep_map.class_idx, 0, memory_order_relaxed);
+	m->dep_name = name;
+	lockdep_init_map(&m->dep_map, name, key, LD_MUTEX);
 }
 static inline void mutex_destroy(struct mutex *m) { pthread_mutex_destroy(&m->lock); }
-static inline void mutex_lock(struct mutex *m)
+static inline void __mutex_lock(struct mutex *m, unsigned int subclass,
+				const struct lockdep_site *site)
 {
+	lockdep_might_sleep(site, "mutex_lock");
+	lock_acquire(&m->dep_map, m->dep_name, m, LD_MUTEX, subclass, false, false, NULL, site);
 	VM_BUG_ON(atomic_load_explicit(&m->owner, memory_order_relaxed) == pinmm_tid());
 	pthread_mutex_lock(&m->lock);
 	atomic_store_explicit(&m->owner, pinmm_tid(), memory_order_relaxed);
 }
-static inline bool mutex_trylock(struct mutex *m)
+static inline bool __mutex_trylock(struct mutex *m, const struct lockdep_site *site)
 {
 	if (pthread_mutex_trylock(&m->lock))
 		return false;
+	lock_acquire(&m->dep_map, m->dep_name, m, LD_MUTEX, 0, false, true, NULL, site);
 	atomic_store_explicit(&m->owner, pinmm_tid(), memory_order_relaxed);
 	return true;
 }
-static inline void mutex_unlock(struct mutex *m)
+static inline void __mutex_unlock(struct mutex *m, const struct lockdep_site *site)
 {
+	if (!lock_release(&m->dep_map, m, site))
+		return;		/* not ours: reported, and left alone */
 	VM_BUG_ON(atomic_load_explicit(&m->owner, memory_order_relaxed) != pinmm_tid());
 	atomic_store_explicit(&m->owner, 0, memory_order_relaxed);
 	pthread_mutex_unlock(&m->lock);
 }
+#define mutex_lock(m)			__mutex_lock((m), 0, LOCKDEP_SITE)
+#define mutex_lock_nested(m, sub)	__mutex_lock((m), (sub), LOCKDEP_SITE)
+#define mutex_trylock(m)		__mutex_trylock((m), LOCKDEP_SITE)
+#define mutex_unlock(m)			__mutex_unlock((m), LOCKDEP_SITE)
 static inline bool mutex_is_locked_by_me(struct mutex *m)
 {
 	return atomic_load_explicit(&m->owner, memory_order_relaxed) == pinmm_tid();
 }
-#define lockdep_assert_held(m) VM_BUG_ON(!mutex_is_locked_by_me(m))
+/* The calling thread holds spinlock or mutex @l (CONFIG_DEBUG_VM). */
+#define lockdep_assert_held(l) VM_BUG_ON(!_Generic((l),			\
+	spinlock_t *: spin_is_locked_by_me,				\
+	struct mutex *: mutex_is_locked_by_me)(l))
 
 /*
  * struct rw_semaphore - writer-preferring reader/writer lock.  @readers
  * counts current readers (debug assertions only); @owner is the writer.
+ * Readers are non-recursive, as Linux's: a thread that takes a class for
+ * reading twice is reported (a writer waiting between the two would
+ * deadlock it).
  */
 struct rw_semaphore {
 	pthread_rwlock_t lock;
 	_Atomic int owner;
 	_Atomic int readers;
 	_Atomic int last_reader;	/* pinmm_tid() of the latest down_read() */
+	struct lockdep_map dep_map;
 };
-void init_rwsem(struct rw_semaphore *sem);
+void __init_rwsem(struct rw_semaphore *sem, const char *name, struct lock_class_key *key);
+#define init_rwsem(sem) do {						\
+	static struct lock_class_key __key;				\
+									\
+	__init_rwsem((sem), #sem, &__key);				\
+} while (0)
 static inline void destroy_rwsem(struct rw_semaphore *sem) { pthread_rwlock_destroy(&sem->lock); }
-static inline void down_read(struct rw_semaphore *sem)
+static inline void __down_read(struct rw_semaphore *sem, unsigned int subclass,
+			       const struct lockdep_site *site)
 {
+	lockdep_might_sleep(site, "down_read");
+	lock_acquire(&sem->dep_map, NULL, sem, LD_RWSEM, subclass, true, false, NULL, site);
 	VM_BUG_ON(atomic_load_explicit(&sem->owner, memory_order_relaxed) == pinmm_tid());
 	pthread_rwlock_rdlock(&sem->lock);
 	atomic_fetch_add_explicit(&sem->readers, 1, memory_order_relaxed);
 	atomic_store_explicit(&sem->last_reader, pinmm_tid(), memory_order_relaxed);
 }
-static inline bool down_read_trylock(struct rw_semaphore *sem)
+static inline bool __down_read_trylock(struct rw_semaphore *sem, const struct lockdep_site *site)
 {
 	if (pthread_rwlock_tryrdlock(&sem->lock))
 		return false;
+	lock_acquire(&sem->dep_map, NULL, sem, LD_RWSEM, 0, true, true, NULL, site);
 	atomic_fetch_add_explicit(&sem->readers, 1, memory_order_relaxed);
 	atomic_store_explicit(&sem->last_reader, pinmm_tid(), memory_order_relaxed);
 	return true;
 }
-static inline void up_read(struct rw_semaphore *sem)
+static inline void __up_read(struct rw_semaphore *sem, const struct lockdep_site *site)
 {
+	if (!lock_release(&sem->dep_map, sem, site))
+		return;		/* not ours: reported, and left alone */
 	atomic_fetch_sub_explicit(&sem->readers, 1, memory_order_relaxed);
 	pthread_rwlock_unlock(&sem->lock);
 }
-static inline void down_write(struct rw_semaphore *sem)
+static inline void __down_write(struct rw_semaphore *sem, unsigned int subclass,
+				const void *nest_lock, const struct lockdep_site *site)
 {
+	lockdep_might_sleep(site, "down_write");
+	lock_acquire(&sem->dep_map, NULL, sem, LD_RWSEM, subclass, false, false, nest_lock, site);
 	VM_BUG_ON(atomic_load_explicit(&sem->owner, memory_order_relaxed) == pinmm_tid());
 	pthread_rwlock_wrlock(&sem->lock);
 	atomic_store_explicit(&sem->owner, pinmm_tid(), memory_order_relaxed);
 }
-static inline bool down_write_trylock(struct rw_semaphore *sem)
+static inline bool __down_write_trylock(struct rw_semaphore *sem, const struct lockdep_site *site)
 {
 	if (pthread_rwlock_trywrlock(&sem->lock))
 		return false;
+	lock_acquire(&sem->dep_map, NULL, sem, LD_RWSEM, 0, false, true, NULL, site);
 	atomic_store_explicit(&sem->owner, pinmm_tid(), memory_order_relaxed);
 	return true;
 }
-static inline void up_write(struct rw_semaphore *sem)
+static inline void __up_write(struct rw_semaphore *sem, const struct lockdep_site *site)
 {
+	if (!lock_release(&sem->dep_map, sem, site))
+		return;		/* not ours: reported, and left alone */
 	VM_BUG_ON(atomic_load_explicit(&sem->owner, memory_order_relaxed) != pinmm_tid());
 	atomic_store_explicit(&sem->owner, 0, memory_order_relaxed);
 	pthread_rwlock_unlock(&sem->lock);
 }
+#define down_read(sem)			__down_read((sem), 0, LOCKDEP_SITE)
+#define down_read_nested(sem, sub)	__down_read((sem), (sub), LOCKDEP_SITE)
+#define down_read_trylock(sem)		__down_read_trylock((sem), LOCKDEP_SITE)
+#define up_read(sem)			__up_read((sem), LOCKDEP_SITE)
+#define down_write(sem)			__down_write((sem), 0, NULL, LOCKDEP_SITE)
+#define down_write_nested(sem, sub)	__down_write((sem), (sub), NULL, LOCKDEP_SITE)
+/*
+ * down_write_nest_lock() - take any number of rwsems of one class, in any
+ * order, while holding @nest (Linux's): @nest serialises every thread that
+ * does so, so they cannot deadlock among themselves.
+ */
+#define down_write_nest_lock(sem, nest)	__down_write((sem), 0, (nest), LOCKDEP_SITE)
+#define down_write_trylock(sem)		__down_write_trylock((sem), LOCKDEP_SITE)
+#define up_write(sem)			__up_write((sem), LOCKDEP_SITE)
 static inline bool rwsem_is_write_locked_by_me(struct rw_semaphore *sem)
 {
 	return atomic_load_explicit(&sem->owner, memory_order_relaxed) == pinmm_tid();

@@ -37,7 +37,7 @@ struct free_area {
  * Pages on @list carry PG_pcp; they are free but not in the buddy lists.
  */
 struct per_cpu_pages {
-	struct mutex lock;
+	spinlock_t lock;
 	int count;				/* pages on @list */
 	int high;				/* free beyond this: drain @batch */
 	int batch;				/* pages per refill / drain */
@@ -55,7 +55,7 @@ struct zone {
 	const char *name;
 	unsigned long start_pfn;
 	unsigned long end_pfn;			/* exclusive */
-	struct mutex lock;
+	spinlock_t lock;
 	struct free_area free_area[NR_PAGE_ORDERS];
 	atomic_long_t nr_free;			/* free pages in the buddy lists */
 	unsigned long managed_pages;

@@ -486,11 +486,13 @@ long get_unmapped_area(struct mm_struct *mm, unsigned long addr, unsigned long l
 		       int flags, bool thp_ok);
 #define MAX_MAP_COUNT 65530	/* vm.max_map_count's default */
 
-static inline void mmap_read_lock(struct mm_struct *mm) { down_read(&mm->mmap_lock); }
-static inline void mmap_read_unlock(struct mm_struct *mm) { up_read(&mm->mmap_lock); }
-static inline bool mmap_read_trylock(struct mm_struct *mm) { return down_read_trylock(&mm->mmap_lock); }
-static inline void mmap_write_lock(struct mm_struct *mm) { down_write(&mm->mmap_lock); }
-static inline void mmap_write_unlock(struct mm_struct *mm) { up_write(&mm->mmap_lock); }
+/* Macros, so that the lock validator names the caller's site (lockdep.h). */
+#define mmap_read_lock(mm)		down_read(&(mm)->mmap_lock)
+#define mmap_read_unlock(mm)		up_read(&(mm)->mmap_lock)
+#define mmap_read_trylock(mm)		down_read_trylock(&(mm)->mmap_lock)
+#define mmap_write_lock(mm)		down_write(&(mm)->mmap_lock)
+#define mmap_write_lock_nested(mm, sub)	down_write_nested(&(mm)->mmap_lock, (sub))
+#define mmap_write_unlock(mm)		up_write(&(mm)->mmap_lock)
 #define mmap_assert_locked(mm) VM_BUG_ON(!rwsem_is_locked(&(mm)->mmap_lock))
 #define mmap_assert_write_locked(mm) VM_BUG_ON(!rwsem_is_write_locked_by_me(&(mm)->mmap_lock))
 

@@ -236,10 +236,10 @@ static inline void double_pt_lock(spinlock_t *a, spinlock_t *b)
 		spin_lock(a);
 	} else if ((uintptr_t)a < (uintptr_t)b) {
 		spin_lock(a);
-		spin_lock(b);
+		spin_lock_nested(b, SINGLE_DEPTH_NESTING);
 	} else {
 		spin_lock(b);
-		spin_lock(a);
+		spin_lock_nested(a, SINGLE_DEPTH_NESTING);
 	}
 }
 static inline void double_pt_unlock(spinlock_t *a, spinlock_t *b)
@@ -272,6 +272,9 @@ int __pte_alloc(struct mm_struct *mm, pmd_t *pmd);
  */
 pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
 			   spinlock_t **ptlp);
+/* The same, with the PTE lock taken as lock subclass @subclass (lockdep.h). */
+pte_t *pte_offset_map_lock_nested(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
+				  spinlock_t **ptlp, unsigned int subclass);
 static inline void pte_unmap_unlock(pte_t *pte, spinlock_t *ptl)
 {
 	(void)pte;

@@ -12,6 +12,7 @@
 
 #include <urcu.h>
 #include "compiler.h"
+#include "lockdep.h"
 
 extern __thread bool pinmm_thread_registered;
 void __pinmm_thread_register(void);
@@ -24,5 +25,33 @@ static inline void pinmm_thread_enter(void)
 }
 
 #define rcu_read_lock_held() rcu_read_ongoing()
+
+/*
+ * The read-side section and the waits for a grace period, seen by the
+ * lock validator (lockdep.h): the outermost rcu_read_lock()'s site is
+ * remembered so that a sleep inside the section names it, and
+ * synchronize_rcu()/rcu_barrier() are sleeps.  Without CONFIG_LOCKDEP they
+ * are liburcu's calls and nothing else.
+ */
+#undef rcu_read_lock
+#undef rcu_read_unlock
+#undef synchronize_rcu
+#undef rcu_barrier
+#define rcu_read_lock() do {						\
+	urcu_memb_read_lock();						\
+	lockdep_rcu_read_lock(LOCKDEP_SITE);				\
+} while (0)
+#define rcu_read_unlock() do {						\
+	lockdep_rcu_read_unlock();					\
+	urcu_memb_read_unlock();					\
+} while (0)
+#define synchronize_rcu() do {						\
+	might_sleep();							\
+	urcu_memb_synchronize_rcu();					\
+} while (0)
+#define rcu_barrier() do {						\
+	might_sleep();							\
+	urcu_memb_barrier();						\
+} while (0)
 
 #endif /* PINMM_RCU_H */

@@ -80,14 +80,14 @@ static inline bool wq_has_sleeper(wait_queue_head_t *wq)
 struct wait_deadline {
 	struct timespec until;		/* CLOCK_MONOTONIC */
 };
-void __wait_enter(wait_queue_head_t *wq, struct mutex *lock);
+void __wait_enter(wait_queue_head_t *wq, struct mutex *lock, const struct lockdep_site *site);
 void __wait_leave(wait_queue_head_t *wq, struct mutex *lock);
 void __wait_sleep(wait_queue_head_t *wq, struct mutex *lock, const struct wait_deadline *d);
 void __wait_deadline_set(struct wait_deadline *d, uint64_t timeout_ns);
 uint64_t __wait_deadline_left(const struct wait_deadline *d);
 
 #define __wait_event(wq, condition, lock) do {				\
-	__wait_enter((wq), (lock));					\
+	__wait_enter((wq), (lock), LOCKDEP_SITE);					\
 	while (!(condition))						\
 		__wait_sleep((wq), (lock), NULL);			\
 	__wait_leave((wq), (lock));					\
@@ -98,7 +98,7 @@ uint64_t __wait_deadline_left(const struct wait_deadline *d);
 	uint64_t __left;						\
 									\
 	__wait_deadline_set(&__d, (timeout_ns));			\
-	__wait_enter((wq), (lock));					\
+	__wait_enter((wq), (lock), LOCKDEP_SITE);					\
 	for (;;) {							\
 		bool __c = (condition);					\
 									\

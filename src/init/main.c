@@ -125,6 +125,7 @@ static int shutdown_wait_unlocked(struct pinmm *m)
 				ret = -EDEADLK;
 				goto out;
 			}
+			might_sleep();
 			nanosleep(&tick, NULL);
 		}
 		up_write(&mm->mmap_lock);

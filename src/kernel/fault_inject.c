@@ -48,7 +48,7 @@ static struct {
 	char filter[FAIL_FILTER_MAX];
 	char task[FAIL_FILTER_MAX];	/* only threads whose name contains it */
 } fail_attr = { .times = -1, .rng = 0x9e3779b97f4a7c15ull };
-static DEFINE_MUTEX(fail_attr_lock);
+static DEFINE_SPINLOCK(fail_attr_lock);	/* under any lock, spinlocks too */
 static long fail_total;
 
 /* Defined by the linker for the section FAIL_SITE() places sites in. */
@@ -123,9 +123,9 @@ bool __should_fail(struct fail_site *site)
 	if (fail_nth_countdown > 0 && --fail_nth_countdown == 0)
 		fail = true;
 	if (!fail && __atomic_load_n(&fail_attr_armed, __ATOMIC_RELAXED)) {
-		mutex_lock(&fail_attr_lock);
+		spin_lock(&fail_attr_lock);
 		fail = attr_should_fail(site);
-		mutex_unlock(&fail_attr_lock);
+		spin_unlock(&fail_attr_lock);
 	}
 	if (fail) {
 		__atomic_fetch_add(&site->failed, 1, __ATOMIC_RELAXED);
@@ -214,7 +214,7 @@ int pinmm_fail_configure(const char *key, const char *value)
 
 	if (!key || !value)
 		return -EINVAL;
-	mutex_lock(&fail_attr_lock);
+	spin_lock(&fail_attr_lock);
 	if (!strcmp(key, "fail.probability")) {
 		err = parse_percent(value, &ppm);
 		if (!err)
@@ -250,7 +250,7 @@ int pinmm_fail_configure(const char *key, const char *value)
 	}
 	__atomic_store_n(&fail_attr_armed, fail_attr.ppm && fail_attr.times != 0,
 			 __ATOMIC_RELAXED);
-	mutex_unlock(&fail_attr_lock);
+	spin_unlock(&fail_attr_lock);
 	return err;
 }
 
@@ -276,13 +276,13 @@ int fail_attr_from_config(const struct pinmm_config *cfg)
 		fail_nth_countdown = (long)cfg->fail_nth;
 	if (!cfg->fail_ppm)
 		return 0;
-	mutex_lock(&fail_attr_lock);
+	spin_lock(&fail_attr_lock);
 	fail_attr.ppm = cfg->fail_ppm;
 	fail_attr.times = cfg->fail_times ? (long)cfg->fail_times : -1;
 	fail_attr.rng = cfg->fail_seed * 0x9e3779b97f4a7c15ull + 1;
 	strcpy(fail_attr.filter, cfg->fail_site);
 	__atomic_store_n(&fail_attr_armed, 1, __ATOMIC_RELAXED);
-	mutex_unlock(&fail_attr_lock);
+	spin_unlock(&fail_attr_lock);
 	return 0;
 }
 
@@ -325,14 +325,14 @@ long pinmm_fail_injected(void)
  */
 void pinmm_fail_reset(void)
 {
-	mutex_lock(&fail_attr_lock);
+	spin_lock(&fail_attr_lock);
 	fail_attr.ppm = 0;
 	fail_attr.times = -1;
 	fail_attr.filter[0] = '\0';
 	fail_attr.task[0] = '\0';
 	fail_attr.space = 0;
 	__atomic_store_n(&fail_attr_armed, 0, __ATOMIC_RELAXED);
-	mutex_unlock(&fail_attr_lock);
+	spin_unlock(&fail_attr_lock);
 	fail_nth_countdown = 0;
 	__atomic_store_n(&fail_total, 0, __ATOMIC_RELAXED);
 	if (!__start_pinmm_fail_sites)

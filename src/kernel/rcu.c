@@ -2,7 +2,7 @@
 /*
  * rcu.c - per-thread set-up: liburcu registration on first entry into the
  * library (undone by a pthread key destructor when the thread exits), the
- * small thread ids used for lock ownership, and init_rwsem().
+ * small thread ids used for lock ownership, and __init_rwsem().
  *
  * Does not own any RCU-protected data: the users of rcu_read_lock() and
  * call_rcu() document their own objects.
@@ -75,15 +75,17 @@ int pinmm_tid(void)
 }
 
 /**
- * init_rwsem() - initialise a writer-preferring reader/writer semaphore.
+ * __init_rwsem() - initialise a writer-preferring reader/writer semaphore.
  * @sem: the semaphore
+ * @name: the class name (init_rwsem() passes the stringified expression)
+ * @key: the class key of the init site (init_rwsem() passes a static one)
  *
  * Writer preference matters: with glibc's default (reader preference) a
  * stream of faults holding mmap_lock for reading would starve munmap.
  *
  * Context: any; @sem is not in use.
  */
-void init_rwsem(struct rw_semaphore *sem)
+void __init_rwsem(struct rw_semaphore *sem, const char *name, struct lock_class_key *key)
 {
 	pthread_rwlockattr_t attr;
 
@@ -94,4 +96,6 @@ void init_rwsem(struct rw_semaphore *sem)
 	atomic_store_explicit(&sem->owner, 0, memory_order_relaxed);
 	atomic_store_explicit(&sem->readers, 0, memory_order_relaxed);
 	atomic_store_explicit(&sem->last_reader, 0, memory_order_relaxed);
+	atomic_store_explicit(&sem->dep_map.class_idx, 0, memory_order_relaxed);
+	lockdep_init_map(&sem->dep_map, name, key, LD_RWSEM);
 }

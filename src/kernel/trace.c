@@ -84,7 +84,7 @@ static struct trace_buf *trace_buf_new(struct pinmm_trace *t)
 	uint64_t serial = thread_serial();
 	struct trace_buf *b;
 
-	mutex_lock(&t->lock);
+	spin_lock(&t->lock);
 	for (b = atomic_load_explicit(&t->bufs, memory_order_relaxed); b; b = b->next)
 		if (b->serial == serial)
 			goto out;
@@ -107,7 +107,7 @@ static struct trace_buf *trace_buf_new(struct pinmm_trace *t)
 	/* T0: the buffer is complete before a flush can find it (T3 pairs). */
 	atomic_store_explicit(&t->bufs, b, memory_order_release);
 out:
-	mutex_unlock(&t->lock);
+	spin_unlock(&t->lock);
 	return b;
 }
 
@@ -273,7 +273,7 @@ static int trace_init(struct pinmm *m)
 	if (!t)
 		return -ENOMEM;
 	memcpy(t->path, m->cfg.trace_file, len + 1);
-	mutex_init(&t->lock);
+	spin_lock_init(&t->lock);
 	mutex_init(&t->flush_lock);
 	t->gen = atomic_fetch_add_explicit(&trace_next_gen, 1, memory_order_relaxed);
 	t->nr_recs = m->cfg.trace_buffer_size / sizeof(struct trace_rec);
@@ -311,7 +311,7 @@ static int trace_exit(struct pinmm *m)
 		b = next;
 	}
 	mutex_destroy(&t->flush_lock);
-	mutex_destroy(&t->lock);
+	spin_lock_destroy(&t->lock);
 	free(t);
 	return 0;
 }

@@ -47,7 +47,7 @@ extern const char *const trace_counter_names[NR_TRACE_COUNTERS];
  * @lock is never taken under it (doc/LOCKING.md).
  */
 struct pinmm_trace {
-	struct mutex lock;
+	spinlock_t lock;	/* taken by tracepoints under any lock */
 	struct mutex flush_lock;
 	struct trace_buf *_Atomic bufs;	/* newest first; pushed under @lock */
 	int nr_bufs;			/* @lock */

@@ -106,14 +106,17 @@ void wake_up_all(wait_queue_head_t *wq)
  * __wait_enter() - start a wait_event*(): hold @lock, count the sleeper.
  * @wq: the queue.
  * @lock: &@wq->lock (taken here), or the caller's mutex (held).
+ * @site: the wait_event*() call site, for the lock validator: a sleep
+ * inside rcu_read_lock() or under a spinlock is reported there.
  *
  * The seq_cst increment comes before the first evaluation of the
  * condition (wq_has_sleeper() pairs with it).
  *
  * Context: may sleep.
  */
-void __wait_enter(wait_queue_head_t *wq, struct mutex *lock)
+void __wait_enter(wait_queue_head_t *wq, struct mutex *lock, const struct lockdep_site *site)
 {
+	lockdep_might_sleep(site, "wait_event");
 	if (lock == &wq->lock)
 		mutex_lock(lock);
 	else

@@ -125,13 +125,13 @@ static struct folio *zone_next_folio(struct pinmm *m, struct zone *zone, unsigne
 		struct page *page = pfn_to_page_m(m, *pfn);
 		struct folio *folio;
 
-		mutex_lock(&zone->lock);
+		spin_lock(&zone->lock);
 		if (PageBuddy(page)) {
 			*pfn += 1UL << page->private;
-			mutex_unlock(&zone->lock);
+			spin_unlock(&zone->lock);
 			continue;
 		}
-		mutex_unlock(&zone->lock);
+		spin_unlock(&zone->lock);
 		folio = page_folio(page);
 		if (&folio->page != page || !folio_try_get(folio)) {
 			(*pfn)++;

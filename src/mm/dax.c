@@ -249,6 +249,7 @@ int dax_wait_folio_idle(struct folio *folio, const struct timespec *deadline)
 	while (dax_frame_busy(folio)) {
 		if (deadline_passed(deadline))
 			return -EBUSY;
+		might_sleep();
 		nanosleep(&tick, NULL);
 	}
 	return 0;

@@ -374,8 +374,9 @@ long audit_machine(struct pinmm *m)
 		a.swap_refs = m->swap->audit_refs;
 		memset(a.swap_refs, 0, m->swap->max * sizeof(*a.swap_refs));
 	}
+	/* Any number of mmap_locks, in list order: audit_mutex serialises audits. */
 	for (size_t i = 0; i < n; i++)
-		mmap_write_lock(mms[i]);
+		down_write_nest_lock(&mms[i]->mmap_lock, &audit_mutex);
 	for (size_t i = 0; i < n; i++) {
 		if (!mms[i]->pgd)
 			continue;

@@ -101,7 +101,8 @@ again:
 			ret = -ENOMEM;
 			goto out;
 		}
-		src_pte = pte_offset_map_lock(src_mm, src_pmd, addr, &src_ptl);
+		src_pte = pte_offset_map_lock_nested(src_mm, src_pmd, addr, &src_ptl,
+						     SINGLE_DEPTH_NESTING);	/* parent's under child's */
 		if (!src_pte) {
 			pte_unmap_unlock(dst_pte, dst_ptl);
 			goto out;
@@ -256,7 +257,7 @@ struct mm_struct *dup_mm(struct mm_struct *oldmm, int *err)
 		return NULL;
 	}
 	mmap_write_lock(oldmm);
-	mmap_write_lock(mm);
+	mmap_write_lock_nested(mm, SINGLE_DEPTH_NESTING);	/* private to us: no deadlock */
 	/* The child inherits MMF_HAS_PINNED? Linux does not: a fresh mm has no pins. */
 	mm->mmap_base = oldmm->mmap_base;
 	khugepaged_fork(mm, oldmm);

@@ -425,7 +425,7 @@ int copy_huge_pmd(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma
 		return -ENOMEM;
 	dst_ptl = pmd_lock(dst_mm, dst_pmd);
 	src_ptl = pmd_lockptr(src_mm, src_pmd);
-	spin_lock(src_ptl);
+	spin_lock_nested(src_ptl, SINGLE_DEPTH_NESTING);	/* child's, then parent's */
 	pmd = pmdp_get(src_pmd);
 	if (!pmd_leaf(pmd)) {
 		spin_unlock(src_ptl);

@@ -480,7 +480,7 @@ static int hugetlb_copy_for_child(struct vm_area_struct *dst_vma, struct vm_area
 	dst_ptl = huge_pte_lockptr(h, dst_vma->vm_mm, dst_pte);
 	src_ptl = huge_pte_lockptr(h, src_vma->vm_mm, src_pte);
 	spin_lock(dst_ptl);
-	spin_lock(src_ptl);
+	spin_lock_nested(src_ptl, SINGLE_DEPTH_NESTING);	/* parent's under child's */
 	hugetlb_add_new_anon_rmap(new, dst_vma, addr);
 	set_pte(dst_pte, make_huge_pte(dst_vma, new, dst_vma->vm_flags & VM_WRITE));
 	spin_unlock(src_ptl);
@@ -523,7 +523,7 @@ int copy_hugetlb_page_range(struct vm_area_struct *dst_vma, struct vm_area_struc
 		dst_ptl = huge_pte_lockptr(h, dst_mm, dst_pte);
 		src_ptl = huge_pte_lockptr(h, src_mm, src_pte);
 		spin_lock(dst_ptl);
-		spin_lock(src_ptl);
+		spin_lock_nested(src_ptl, SINGLE_DEPTH_NESTING);	/* parent's under child's */
 		entry = ptep_get(src_pte);
 		if (!pte_present(entry)) {
 			/* Mid-migration: the child gets the entry, read-only if COW. */

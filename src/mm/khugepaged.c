@@ -319,6 +319,7 @@ static void *khugepaged_thread(void *arg)
 		TRACE_SPAN_END(m, &sp, TRACE_CAT_DEVICE, "khugepaged_scan",
 			       { "pages_to_scan", (int64_t)m->cfg.khugepaged_pages_to_scan });
 	}
+	lockdep_thread_exit(__func__);	/* a kernel thread ends holding nothing */
 	return NULL;
 }
 

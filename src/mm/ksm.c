@@ -545,6 +545,7 @@ static void *ksmd_fn(void *arg)
 		ret = pinmm_ksm_scan(m, 1);
 		TRACE_SPAN_END(m, &sp, TRACE_CAT_DEVICE, "ksm_scan", { "ret", ret });
 	}
+	lockdep_thread_exit(__func__);	/* a kernel thread ends holding nothing */
 	return NULL;
 }
 

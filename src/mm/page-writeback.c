@@ -286,6 +286,7 @@ static void *wb_flusher(void *arg)
 	while (!wait_for_completion_timeout(&wb->stop, wb->interval_ms * 1000000ull))
 		if (wb->sb->s_op->sync_fs)
 			wb->sb->s_op->sync_fs(wb->sb);	/* errors stay on the mappings */
+	lockdep_thread_exit(__func__);	/* a kernel thread ends holding nothing */
 	return NULL;
 }
 

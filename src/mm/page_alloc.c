@@ -229,7 +229,7 @@ int rmqueue_bulk(struct pinmm *m, struct zone *zone, int count, struct list_head
 {
 	int n = 0;
 
-	mutex_lock(&zone->lock);
+	spin_lock(&zone->lock);
 	while (n < count) {
 		bool zeroed;
 		struct page *page = rmqueue(m, zone, 0, &zeroed);
@@ -243,7 +243,7 @@ int rmqueue_bulk(struct pinmm *m, struct zone *zone, int count, struct list_head
 	}
 	atomic_long_sub(n, &zone->nr_free);
 	mod_vm_stat(m, NR_FREE_PAGES, -(long)n);
-	mutex_unlock(&zone->lock);
+	spin_unlock(&zone->lock);
 	return n;
 }
 
@@ -262,7 +262,7 @@ void free_pcppages_bulk(struct pinmm *m, struct zone *zone, struct per_cpu_pages
 {
 	lockdep_assert_held(&pcp->lock);
 	VM_BUG_ON(count > pcp->count);
-	mutex_lock(&zone->lock);
+	spin_lock(&zone->lock);
 	for (int i = 0; i < count; i++) {
 		struct page *page = list_last_entry(&pcp->list, struct page, lru);
 
@@ -272,7 +272,7 @@ void free_pcppages_bulk(struct pinmm *m, struct zone *zone, struct per_cpu_pages
 	}
 	atomic_long_add(count, &zone->nr_free);
 	mod_vm_stat(m, NR_FREE_PAGES, count);
-	mutex_unlock(&zone->lock);
+	spin_unlock(&zone->lock);
 	WRITE_ONCE(pcp->count, pcp->count - count);
 }
 
@@ -419,13 +419,13 @@ retry:
 				break;
 			}
 		}
-		mutex_lock(&zone->lock);
+		spin_lock(&zone->lock);
 		page = rmqueue(m, zone, order, &zeroed);
 		if (page) {
 			atomic_long_sub((long)nr, &zone->nr_free);
 			mod_vm_stat(m, NR_FREE_PAGES, -(long)nr);
 		}
-		mutex_unlock(&zone->lock);
+		spin_unlock(&zone->lock);
 	}
 	if (!page) {
 		if (!drained && drain_all_pages(m, NULL) > 0) {
@@ -570,11 +570,11 @@ void free_pages_prepared(struct pinmm *m, struct page *page, unsigned int order)
 		count_vm_event(m, PGFREE);
 		return;
 	}
-	mutex_lock(&zone->lock);
+	spin_lock(&zone->lock);
 	free_one_block(m, zone, pfn, order, false);
 	atomic_long_add((long)nr, &zone->nr_free);
 	mod_vm_stat(m, NR_FREE_PAGES, (long)nr);
-	mutex_unlock(&zone->lock);
+	spin_unlock(&zone->lock);
 	count_vm_events(m, PGFREE, (long)nr);
 }
 
@@ -676,7 +676,7 @@ int page_alloc_init(struct pinmm *m)
 		zone->machine = m;
 		zone->idx = (enum zone_type)z;
 		zone->name = zone_name((enum zone_type)z);
-		mutex_init(&zone->lock);
+		spin_lock_init(&zone->lock);
 		for (int o = 0; o < NR_PAGE_ORDERS; o++) {
 			INIT_LIST_HEAD(&zone->free_area[o].free_list);
 			zone->free_area[o].nr_free = 0;
@@ -717,7 +717,7 @@ void page_alloc_exit(struct pinmm *m)
 {
 	for (int z = 0; z < MAX_NR_ZONES; z++) {
 		zone_pcp_exit(m, &m->zones[z]);
-		mutex_destroy(&m->zones[z].lock);
+		spin_lock_destroy(&m->zones[z].lock);
 	}
 }
 
@@ -768,12 +768,12 @@ static long report_zone_leaks(struct pinmm *m, struct zone *zone, int *budget)
 	size_t n = 0, cap = 0;
 	unsigned long pfn, ranges = 0;
 
-	mutex_lock(&zone->lock);
+	spin_lock(&zone->lock);
 	for (int o = 0; o < NR_PAGE_ORDERS; o++)
 		cap += zone->free_area[o].nr_free;
 	ext = calloc(cap ? cap : 1, sizeof(*ext));
 	if (!ext) {
-		mutex_unlock(&zone->lock);
+		spin_unlock(&zone->lock);
 		fprintf(stderr, "pinmm: leak report: out of host memory\n");
 		return 0;
 	}
@@ -784,7 +784,7 @@ static long report_zone_leaks(struct pinmm *m, struct zone *zone, int *budget)
 			if (n < cap)
 				ext[n++] = (struct free_extent){ page_to_pfn_m(m, page), 1UL << o };
 	}
-	mutex_unlock(&zone->lock);
+	spin_unlock(&zone->lock);
 	qsort(ext, n, sizeof(*ext), cmp_extent);
 
 	pfn = zone->start_pfn;
@@ -830,7 +830,7 @@ long page_alloc_check_leaks(struct pinmm *m, bool report)
 
 		if (!zone_is_buddy(zone))
 			continue;
-		mutex_lock(&zone->lock);
+		spin_lock(&zone->lock);
 		for (int o = 0; o < NR_PAGE_ORDERS; o++) {
 			struct list_head *pos;
 			unsigned long cnt = 0;
@@ -845,7 +845,7 @@ long page_alloc_check_leaks(struct pinmm *m, bool report)
 		WARN((long)free_pages != atomic_long_read(&zone->nr_free),
 		     "page_alloc: zone %s: %lu free pages listed, nr_free %ld",
 		     zone->name, free_pages, atomic_long_read(&zone->nr_free));
-		mutex_unlock(&zone->lock);
+		spin_unlock(&zone->lock);
 		if (free_pages == zone->managed_pages)
 			continue;
 		leaked += (long)(zone->managed_pages - free_pages);

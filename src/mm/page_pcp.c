@@ -77,7 +77,7 @@ int zone_pcp_init(struct pinmm *m, struct zone *zone)
 	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++) {
 		struct per_cpu_pages *pcp = &zone->pcp[cpu];
 
-		mutex_init(&pcp->lock);
+		spin_lock_init(&pcp->lock);
 		pcp->count = 0;
 		pcp->batch = batch;
 		pcp->high = 6 * batch;
@@ -100,7 +100,7 @@ void zone_pcp_exit(struct pinmm *m, struct zone *zone)
 	if (!zone->pcp)
 		return;
 	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
-		mutex_destroy(&zone->pcp[cpu].lock);
+		spin_lock_destroy(&zone->pcp[cpu].lock);
 	free(zone->pcp);
 	zone->pcp = NULL;
 }
@@ -130,7 +130,7 @@ struct page *rmqueue_pcplist(struct pinmm *m, struct zone *zone)
 	if (!zone->pcp)
 		return NULL;
 	pcp = this_cpu_pcp(m, zone);
-	if (!mutex_trylock(&pcp->lock))
+	if (!spin_trylock(&pcp->lock))
 		return NULL;
 	if (atomic_read(&zone->pcp_disabled))	/* (k) 3 */
 		goto out;
@@ -150,7 +150,7 @@ struct page *rmqueue_pcplist(struct pinmm *m, struct zone *zone)
 	clear_bit(PG_pcp, &page->flags);
 	WRITE_ONCE(pcp->count, pcp->count - 1);
 out:
-	mutex_unlock(&pcp->lock);
+	spin_unlock(&pcp->lock);
 	return page;
 }
 
@@ -173,10 +173,10 @@ bool free_unref_page(struct pinmm *m, struct zone *zone, struct page *page)
 	if (!zone->pcp)
 		return false;
 	pcp = this_cpu_pcp(m, zone);
-	if (!mutex_trylock(&pcp->lock))
+	if (!spin_trylock(&pcp->lock))
 		return false;
 	if (atomic_read(&zone->pcp_disabled)) {	/* MEMORY-ORDERING.md (k) 3 */
-		mutex_unlock(&pcp->lock);
+		spin_unlock(&pcp->lock);
 		return false;
 	}
 	set_bit(PG_pcp, &page->flags);
@@ -184,7 +184,7 @@ bool free_unref_page(struct pinmm *m, struct zone *zone, struct page *page)
 	WRITE_ONCE(pcp->count, pcp->count + 1);
 	if (pcp->count > pcp->high)
 		free_pcppages_bulk(m, zone, pcp, pcp->batch);
-	mutex_unlock(&pcp->lock);
+	spin_unlock(&pcp->lock);
 	return true;
 }
 
@@ -194,11 +194,11 @@ static long drain_pages_zone(struct pinmm *m, struct zone *zone, unsigned int cp
 	struct per_cpu_pages *pcp = &zone->pcp[cpu];
 	long n;
 
-	mutex_lock(&pcp->lock);
+	spin_lock(&pcp->lock);
 	n = pcp->count;
 	if (n)
 		free_pcppages_bulk(m, zone, pcp, (int)n);
-	mutex_unlock(&pcp->lock);
+	spin_unlock(&pcp->lock);
 	return n;
 }
 

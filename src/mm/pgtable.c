@@ -282,6 +282,20 @@ int __pte_alloc(struct mm_struct *mm, pmd_t *pmd)
 pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
 			   spinlock_t **ptlp)
 {
+	return pte_offset_map_lock_nested(mm, pmd, addr, ptlp, 0);
+}
+
+/**
+ * pte_offset_map_lock_nested() - pte_offset_map_lock() that takes the PTE
+ * lock as lock subclass @subclass (spin_lock_nested()), for a second table
+ * lock taken in a fixed order under a first (fork: the parent's under the
+ * child's).
+ * Context: as pte_offset_map_lock().
+ * Return: the PTE with *@ptlp held, or NULL if @pmd is not a PTE table.
+ */
+pte_t *pte_offset_map_lock_nested(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
+				  spinlock_t **ptlp, unsigned int subclass)
+{
 	for (;;) {
 		pmd_t pmdval = pmdp_get_lockless(pmd);
 		spinlock_t *ptl;
@@ -289,7 +303,7 @@ pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
 		if (!pmd_present(pmdval) || pmd_leaf(pmdval) || pmd_protnone(pmdval))
 			return NULL;
 		ptl = pte_lockptr(mm, pmdval);
-		spin_lock(ptl);
+		spin_lock_nested(ptl, subclass);
 		if (likely(pmd_val(pmdp_get(pmd)) == pmd_val(pmdval))) {
 			*ptlp = ptl;
 			return pte_offset(mm, pmdval, addr);

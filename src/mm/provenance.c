@@ -16,7 +16,8 @@
  * the GUP entry points store their return address in a thread-local only
  * when pinmm_provenance_users is non-zero.
  *
- * Locking: prov->lock (a mutex, leaf) protects the hash table.
+ * Locking: prov->lock (a spinlock, leaf: taken by GUP-fast inside
+ * rcu_read_lock() and under PTE locks) protects the hash table.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -41,7 +42,7 @@ struct pin_record {
 #define PROV_BUCKETS 4096
 
 struct provenance {
-	struct mutex lock;
+	spinlock_t lock;
 	struct pin_record *bucket[PROV_BUCKETS];
 	long nr_records;
 };
@@ -76,7 +77,7 @@ int provenance_init(struct pinmm *m)
 	prov = kzalloc(sizeof(*prov));
 	if (!prov)
 		return -ENOMEM;
-	mutex_init(&prov->lock);
+	spin_lock_init(&prov->lock);
 	m->provenance = prov;
 	atomic_inc(&pinmm_provenance_users);
 	return 0;
@@ -95,7 +96,7 @@ void provenance_exit(struct pinmm *m)
 			free(r);
 		}
 	}
-	mutex_destroy(&prov->lock);
+	spin_lock_destroy(&prov->lock);
 	free(prov);
 	m->provenance = NULL;
 	atomic_dec(&pinmm_provenance_users);
@@ -113,7 +114,7 @@ void provenance_pin(struct pinmm *m, struct folio *folio, int refs)
 	struct pin_record *r;
 	size_t h = hash_pfn(pfn);
 
-	mutex_lock(&prov->lock);
+	spin_lock(&prov->lock);
 	for (r = prov->bucket[h]; r; r = r->next)
 		if (r->pfn == pfn && r->caller == ctx->caller && r->pid == ctx->pid &&
 		    r->flags == ctx->flags)
@@ -121,7 +122,7 @@ void provenance_pin(struct pinmm *m, struct folio *folio, int refs)
 	if (!r) {
 		r = kzalloc(sizeof(*r));
 		if (!r) {
-			mutex_unlock(&prov->lock);
+			spin_unlock(&prov->lock);
 			return;		/* a lost record, never lost accounting */
 		}
 		r->pfn = pfn;
@@ -139,7 +140,7 @@ void provenance_pin(struct pinmm *m, struct folio *folio, int refs)
 		prov->nr_records++;
 	}
 	r->refs += refs;
-	mutex_unlock(&prov->lock);
+	spin_unlock(&prov->lock);
 }
 
 /**
@@ -153,7 +154,7 @@ void provenance_unpin(struct pinmm *m, struct folio *folio, int refs)
 	unsigned long pfn = folio_pfn(folio);
 	struct pin_record **pp;
 
-	mutex_lock(&prov->lock);
+	spin_lock(&prov->lock);
 	pp = &prov->bucket[hash_pfn(pfn)];
 	while (*pp && refs > 0) {
 		struct pin_record *r = *pp;
@@ -172,7 +173,7 @@ void provenance_unpin(struct pinmm *m, struct folio *folio, int refs)
 		free(r);
 		prov->nr_records--;
 	}
-	mutex_unlock(&prov->lock);
+	spin_unlock(&prov->lock);
 }
 
 static void resolve(const void *caller, char *buf, size_t len)
@@ -203,7 +204,7 @@ long pinmm_pin_owners(struct pinmm *m, void (*fn)(const struct pinmm_pin_owner *
 	prov = m->provenance;
 	if (!prov)
 		return -ENODATA;
-	mutex_lock(&prov->lock);
+	spin_lock(&prov->lock);
 	for (size_t i = 0; i < PROV_BUCKETS; i++) {
 		for (struct pin_record *r = prov->bucket[i]; r; r = r->next) {
 			struct pinmm_pin_owner o = {
@@ -216,7 +217,7 @@ long pinmm_pin_owners(struct pinmm *m, void (*fn)(const struct pinmm_pin_owner *
 			n++;
 		}
 	}
-	mutex_unlock(&prov->lock);
+	spin_unlock(&prov->lock);
 	return n;
 }
 

@@ -452,8 +452,10 @@ void swapcache_clear(struct pinmm *m, unsigned long offset)
 
 static void swap_io_delay(struct swap_info_struct *si)
 {
-	if (si->latency_us)
+	if (si->latency_us) {
+		might_sleep();
 		usleep((useconds_t)si->latency_us);
+	}
 }
 
 /**

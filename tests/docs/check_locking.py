@@ -4,7 +4,8 @@
 
 1. No pthread mutex, condition variable, rwlock or spinlock is used in src/
    outside the wrappers (src/include/locking.h, src/include/wait.h,
-   src/kernel/wait.c, and init_rwsem() in src/kernel/rcu.c), so that lock
+   src/kernel/wait.c, __init_rwsem() in src/kernel/rcu.c, and the
+   validator's own graph lock in src/kernel/lockdep.c), so that lock
    assertions, a lock-order validator and tracing see every lock.
 2. Every lock, wait queue and completion declared in src/ (a field or a
    variable of type struct mutex, spinlock_t, struct rw_semaphore,
@@ -19,7 +20,7 @@ import re
 import sys
 
 WRAPPERS = {'src/include/locking.h', 'src/include/wait.h', 'src/kernel/wait.c',
-            'src/kernel/rcu.c'}
+            'src/kernel/rcu.c', 'src/kernel/lockdep.c'}
 RAW = re.compile(r'\bpthread_(mutex|cond|rwlock|spin)\w*')
 LOCK_TYPES = r'(?:struct\s+mutex|spinlock_t|struct\s+rw_semaphore|seqcount_t|' \
              r'wait_queue_head_t|struct\s+completion)'

@@ -128,8 +128,10 @@ static long dio_transfer(struct file *file, int rw, long long off, size_t len,
 	if (ret)
 		goto out;
 
-	if (m->cfg.dio_latency_us)
-		usleep((useconds_t)m->cfg.dio_latency_us);	/* in flight */
+	if (m->cfg.dio_latency_us) {
+		might_sleep();
+		usleep((useconds_t)m->cfg.dio_latency_us);
+	}	/* in flight */
 
 	for (size_t i = 0; i < npg && !ret; i++) {
 		size_t n = min(PAGE_SIZE, bytes - i * PAGE_SIZE);
@@ -215,6 +217,7 @@ static void *dio_thread(void *arg)
 		mutex_lock(&e->lock);
 	}
 	mutex_unlock(&e->lock);
+	lockdep_thread_exit(__func__);	/* a kernel thread ends holding nothing */
 	return NULL;
 }
 

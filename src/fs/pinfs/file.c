@@ -139,6 +139,7 @@ static int pinfs_write_streamed(struct pinfs_sb_info *sbi, const void *src, uint
 	if (!buf)
 		return -ENOMEM;
 	memcpy(buf, src, half);
+	might_sleep();
 	usleep((useconds_t)lat);
 	memcpy(buf + half, (const uint8_t *)src + half, half);
 	err = pinfs_io(sbi, PINFS_IO_WRITE, buf, blk, 1);
