@@ -20,6 +20,7 @@ static void usage(FILE *f)
 	      "\n"
 	      "Commands:\n"
 	      "  run [OPTIONS] FILE...  run scenario scripts (FILE '-' is stdin)\n"
+	      "  diff [OPTIONS] FILE... run scripts on pinmm and the host kernel, compare\n"
 	      "  demo [OPTIONS]         the pinned-page policy table (--tour: guided tour)\n"
 	      "  bench [ARGS...]        benchmarks (see 'pinmm bench --help')\n"
 	      "  tracking [--json]      compare the pin-counting strategies\n"
@@ -43,6 +44,7 @@ static void run_usage(FILE *f)
 	      "  --tap          print TAP: one test point per expect line, plan at the end\n"
 	      "  -v, --verbose  echo each line before running it\n"
 	      "  -q, --quiet    no per-file summary line\n"
+	      "  --host         run on the host kernel: real processes, pagemap (doc/DIFF.md)\n"
 	      "  -h, --help     this text\n"
 	      "\n"
 	      "A script is one command per line; '#' starts a comment.  Values are\n"
@@ -86,6 +88,8 @@ int pinmm_cmd_run(int argc, char **argv)
 			o.verbose = true;
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 			o.quiet = true;
+		} else if (!strcmp(a, "--host")) {
+			o.host = true;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			run_usage(stdout);
 			return EXIT_OK;
@@ -147,6 +151,7 @@ int main(int argc, char **argv)
 		int (*fn)(int argc, char **argv);
 	} cmds[] = {
 		{ "run", pinmm_cmd_run },
+		{ "diff", pinmm_cmd_diff },
 		{ "demo", pinmm_cmd_demo_table },
 		{ "bench", pinmm_cmd_bench },
 		{ "tracking", pinmm_cmd_tracking },

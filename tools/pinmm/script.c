@@ -83,6 +83,8 @@ static void tap_point(struct script *s, bool ok, const char *what)
 /* Record the outcome of one expectation; @detail says expected vs observed. */
 void script_check(struct script *s, bool ok, const char *detail)
 {
+	if (s->opts->log)
+		diff_log_check(s, ok, detail);
 	s->nexpect++;
 	if (!ok)
 		s->nfailed++;
@@ -335,7 +337,7 @@ static int precheck(struct script *s, int argc, char **argv, const char *bind)
 	if (c->bind == BIND_REQUIRED && !bind)
 		return script_syntax(s, "%s needs '-> NAME' at the end; usage: %s",
 				     argv[0], script_usage(c));
-	return 0;
+	return s->opts->host ? script_host_precheck(s, argv[0]) : 0;
 }
 
 static int sfile_check(struct script *s, struct sfile *sf)
@@ -345,14 +347,17 @@ static int sfile_check(struct script *s, struct sfile *sf)
 	for (int i = 0; i < sf->nlines; i++) {
 		struct sline *sl = &sf->lines[i];
 		const char *bind;
-		int argc = split_bind(sl->argc, sl->argv, &bind);
+		int argc = split_bind(sl->argc, sl->argv, &bind), rc;
 
 		s->line = sl->no;
 		if (argc < 0) {
 			script_error(s, "syntax error: '->' must be followed by one NAME at the end of the line");
 			bad++;
-		} else if (precheck(s, argc, sl->argv, bind) == SCRIPT_SYNTAX) {
+		} else if ((rc = precheck(s, argc, sl->argv, bind)) == SCRIPT_SYNTAX) {
 			script_error(s, "syntax error: %s", s->errmsg);
+			bad++;
+		} else if (rc == SCRIPT_REFUSED) {
+			script_error(s, "%s", s->errmsg);
 			bad++;
 		}
 	}
@@ -374,6 +379,8 @@ int script_dispatch(struct script *s, int argc, char **argv)
 		return script_syntax(s, "%s needs '-> NAME'", argv[0]);
 	if (c->check_args && (argc - 1 < c->min_args || argc - 1 > c->max_args))
 		return script_syntax(s, "usage: %s", script_usage(c));
+	if (s->opts->host)
+		return script_host_dispatch(s, argc, argv);
 	return c->fn(s, argc, argv);
 }
 
@@ -388,8 +395,14 @@ static int run_line(struct script *s, struct sline *sl)
 	if (s->opts->verbose)
 		script_out(s, "%s:%d: %s\n", s->file, s->line, sl->text);
 	rc = script_dispatch(s, argc, sl->argv);
+	if (s->opts->log)
+		diff_log_line(s, rc);
 	if (rc == 0)
 		return 0;
+	if (rc == SCRIPT_REFUSED) {
+		script_error(s, "%s", s->errmsg);
+		return EXIT_USAGE;
+	}
 	if (rc == SCRIPT_SYNTAX) {
 		script_error(s, "syntax error: %s", s->errmsg);
 		return EXIT_USAGE;

@@ -53,8 +53,9 @@ static void format_data(const unsigned char *d, size_t len, char *buf, size_t si
 	script_format_value(&tmp, buf, size);
 }
 
-/* Compare observed bytes with @want; equal only when lengths and bytes match. */
-static void check_data(struct script *s, const unsigned char *got, size_t glen,
+/* script_check_data() - compare observed bytes with @want (one test point);
+ * equal only when lengths and bytes match. */
+void script_check_data(struct script *s, const unsigned char *got, size_t glen,
 		       enum cmp_op op, const unsigned char *want, size_t wlen)
 {
 	bool eq = glen == wlen && !memcmp(got, want, wlen);
@@ -75,7 +76,7 @@ static int expect_error(struct script *s, int argc, char **argv)
 	int rc = script_dispatch(s, argc - 3, argv + 3);
 	char detail[160];
 
-	if (rc == SCRIPT_SYNTAX)
+	if (rc == SCRIPT_SYNTAX || rc == SCRIPT_REFUSED)
 		return rc;
 	if (rc == 0)
 		snprintf(detail, sizeof(detail), "expected %s (%d), but %s succeeded",
@@ -92,7 +93,7 @@ static int expect_ok(struct script *s, int argc, char **argv)
 	int rc = script_dispatch(s, argc - 2, argv + 2);
 	char detail[160];
 
-	if (rc == SCRIPT_SYNTAX)
+	if (rc == SCRIPT_SYNTAX || rc == SCRIPT_REFUSED)
 		return rc;
 	snprintf(detail, sizeof(detail), "expected success, observed %s (%d)",
 		 pinmm_strerror(rc), rc);
@@ -142,8 +143,12 @@ static long long field_int(const struct pinmm_page_info *pi, const struct page_f
 	}
 }
 
-/* One check such as "present", "!writable", "pincount>=1", "zone=movable". */
-static int page_check(struct script *s, const struct pinmm_page_info *pi,
+/*
+ * script_page_check() - one check such as "present", "!writable",
+ * "pincount>=1", "zone=movable" on @pi; a failure is appended to @fails.
+ * Return: 0, or SCRIPT_SYNTAX for a malformed check.
+ */
+int script_page_check(struct script *s, const struct pinmm_page_info *pi,
 		      const char *tok, struct strbuf *fails)
 {
 	bool neg = tok[0] == '!';
@@ -193,6 +198,17 @@ static int page_check(struct script *s, const struct pinmm_page_info *pi,
 	return 0;
 }
 
+/* script_page_field() - numeric field @name of @pi.  Return: 0 or -EINVAL. */
+int script_page_field(const struct pinmm_page_info *pi, const char *name, long long *v)
+{
+	const struct page_field *f = find_field(name, strlen(name));
+
+	if (!f || f->type == F_STR)
+		return -EINVAL;
+	*v = field_int(pi, f);
+	return 0;
+}
+
 static int expect_page(struct script *s, int argc, char **argv)
 {
 	struct strbuf fails = { 0 };
@@ -211,7 +227,7 @@ static int expect_page(struct script *s, int argc, char **argv)
 	if (rc)
 		return rc;
 	for (i++; i < argc; i++) {
-		rc = page_check(s, &pi, argv[i], &fails);
+		rc = script_page_check(s, &pi, argv[i], &fails);
 		if (rc) {
 			sb_free(&fails);
 			return rc;
@@ -350,7 +366,7 @@ static int expect_bytes(struct script *s, int argc, char **argv, bool file)
 			 file ? "pread" : "load", pinmm_strerror((int)ret), ret);
 		script_check(s, false, detail);
 	} else {
-		check_data(s, got, (size_t)ret, op, want, wlen);
+		script_check_data(s, got, (size_t)ret, op, want, wlen);
 	}
 	free(got);
 	free(want);
@@ -379,7 +395,7 @@ static int expect_value(struct script *s, int argc, char **argv)
 			return rc;
 		rc = arg_data(s, argv[3], &y, &yl);
 		if (!rc)
-			check_data(s, x, xl, op, y, yl);
+			script_check_data(s, x, xl, op, y, yl);
 		free(x);
 		free(y);
 		return rc;
