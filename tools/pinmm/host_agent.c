@@ -33,14 +33,15 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#ifdef HAVE_LIBURING
-#include <liburing.h>
-#endif
+#include <linux/io_uring.h>
+#include <stdint.h>
+#include <sys/syscall.h>
 
 #include "host.h"
 
@@ -98,37 +99,53 @@ static long guarded_touch(unsigned long addr, unsigned long len, bool write)
 
 struct agent_state {
 	int sock;
-#ifdef HAVE_LIBURING
-	struct io_uring ring;
-	bool ring_ok;
-#endif
+	int ring;		/* io_uring fd, or -1 before the first pin */
 	bool slot_used[HOST_MAX_PINS];
 };
 
-#ifdef HAVE_LIBURING
+/*
+ * The ring is only a file descriptor: buffers are registered with
+ * io_uring_register(2) and no ring is ever mmap()ed, so pinning adds no
+ * mapping to the script's address space (an mmap()ed ring could land in a
+ * hole the script made, and a pin across that hole would then succeed).
+ */
+static int ring_register(int fd, unsigned op, void *arg, unsigned n)
+{
+	return syscall(__NR_io_uring_register, fd, op, arg, n) < 0 ? -errno : 0;
+}
+
 static long agent_pin(struct agent_state *st, unsigned long addr, unsigned long len)
 {
 	struct iovec iov = { (void *)addr, len };
 	__u64 tag = 0;
+	struct io_uring_rsrc_update2 up = {
+		.data = (__u64)(uintptr_t)&iov, .tags = (__u64)(uintptr_t)&tag, .nr = 1,
+	};
 	int slot, rc;
 
-	if (!st->ring_ok) {
-		rc = io_uring_queue_init(4, &st->ring, 0);
-		if (rc)
-			return rc;
-		rc = io_uring_register_buffers_sparse(&st->ring, HOST_MAX_PINS);
+	if (st->ring < 0) {
+		struct io_uring_params p = { 0 };
+		struct io_uring_rsrc_register rr = {
+			.nr = HOST_MAX_PINS, .flags = IORING_RSRC_REGISTER_SPARSE,
+		};
+
+		st->ring = (int)syscall(__NR_io_uring_setup, 4, &p);
+		if (st->ring < 0)
+			return st->ring = -1, -errno;
+		rc = ring_register(st->ring, IORING_REGISTER_BUFFERS2, &rr, sizeof(rr));
 		if (rc) {
-			io_uring_queue_exit(&st->ring);
+			close(st->ring);
+			st->ring = -1;
 			return rc;
 		}
-		st->ring_ok = true;
 	}
 	for (slot = 0; slot < HOST_MAX_PINS && st->slot_used[slot]; slot++)
 		;
 	if (slot == HOST_MAX_PINS)
 		return -ENOSPC;
-	rc = io_uring_register_buffers_update_tag(&st->ring, slot, &iov, &tag, 1);
-	if (rc < 0)
+	up.offset = (unsigned)slot;
+	rc = ring_register(st->ring, IORING_REGISTER_BUFFERS_UPDATE, &up, sizeof(up));
+	if (rc)
 		return rc;
 	st->slot_used[slot] = true;
 	return slot;
@@ -138,40 +155,29 @@ static long agent_unpin(struct agent_state *st, unsigned long slot)
 {
 	struct iovec iov = { NULL, 0 };
 	__u64 tag = 0;
+	struct io_uring_rsrc_update2 up = {
+		.offset = (unsigned)slot, .data = (__u64)(uintptr_t)&iov,
+		.tags = (__u64)(uintptr_t)&tag, .nr = 1,
+	};
 	int rc;
 
-	if (slot >= HOST_MAX_PINS || !st->slot_used[slot] || !st->ring_ok)
+	if (slot >= HOST_MAX_PINS || !st->slot_used[slot] || st->ring < 0)
 		return -EINVAL;
-	rc = io_uring_register_buffers_update_tag(&st->ring, (unsigned)slot, &iov, &tag, 1);
-	if (rc < 0)
+	rc = ring_register(st->ring, IORING_REGISTER_BUFFERS_UPDATE, &up, sizeof(up));
+	if (rc)
 		return rc;
 	st->slot_used[slot] = false;
 	return 0;
 }
 
-/* The child of a fork owns no ring: the parent's stays the parent's. */
+/* The child of a fork owns no ring: the parent's pins stay the parent's. */
 static void agent_forget_ring(struct agent_state *st)
 {
-	if (st->ring_ok)
-		close(st->ring.ring_fd);
-	st->ring_ok = false;
+	if (st->ring >= 0)
+		close(st->ring);
+	st->ring = -1;
 	memset(st->slot_used, 0, sizeof(st->slot_used));
 }
-#else
-static long agent_pin(struct agent_state *st, unsigned long addr, unsigned long len)
-{
-	return -ENOSYS;
-}
-
-static long agent_unpin(struct agent_state *st, unsigned long slot)
-{
-	return -ENOSYS;
-}
-
-static void agent_forget_ring(struct agent_state *st)
-{
-}
-#endif
 
 static long sys_ret(long r)
 {
@@ -296,6 +302,18 @@ static long agent_exec(struct agent_state *st, struct host_req *rq, struct host_
 	case HOP_UNLINK:
 		snprintf(path, sizeof(path), "%.*s", (int)rq->len, (char *)rq->data);
 		return sys_ret(unlink(path));
+	case HOP_MREMAP: {
+		void *p = mremap((void *)a[0], a[1], a[2], (int)a[3], (void *)a[4]);
+
+		return p == MAP_FAILED ? -errno : (long)p;
+	}
+	case HOP_FALLOCATE:
+		return sys_ret(fallocate((int)a[0], (int)a[1], (off_t)a[2], (off_t)a[3]));
+	case HOP_FSIZE: {
+		struct stat sb;
+
+		return fstat((int)a[0], &sb) ? -errno : (long)sb.st_size;
+	}
 	case HOP_PIN:
 		return agent_pin(st, a[0], a[1]);
 	case HOP_UNPIN:
@@ -313,6 +331,7 @@ static __attribute__((noreturn)) void agent_loop(int sock)
 	struct sigaction sa = { .sa_handler = on_fault };
 
 	st.sock = sock;
+	st.ring = -1;
 	sigaction(SIGSEGV, &sa, NULL);
 	sigaction(SIGBUS, &sa, NULL);
 	signal(SIGCHLD, SIG_IGN);	/* forked agents are reaped by the kernel */

@@ -2,7 +2,7 @@
 /*
  * host_cmds.c - host handlers of the machine, process, memory and pin
  * commands: boot, shutdown, proc, fork, exit, use, mmap, munmap, mprotect,
- * madvise, store, load, touch, pin, unpin, vmstat, and the commands whose
+ * madvise, mremap, store, load, touch, pin, unpin, vmstat, and the commands whose
  * simulated handler needs no machine (let, echo, print).  Each one parses
  * its line as the simulated handler does (shared parsers of script_cmds.c)
  * and sends the operation to the agent of the process (host_agent.c).
@@ -319,6 +319,7 @@ static int host_load_cmd(struct script *s, int argc, char **argv)
 	struct host_proc *p;
 	unsigned char *buf = NULL;
 	long long addr, len;
+	long ret;
 	int i = 1;
 
 	if (host_arg_proc(s, argc, argv, &i, &p))
@@ -329,7 +330,8 @@ static int host_load_cmd(struct script *s, int argc, char **argv)
 		return SCRIPT_SYNTAX;
 	if (len < 0 || len > (64LL << 20))
 		return script_syntax(s, "load length %lld out of range (0..64M)", len);
-	return host_bind_bytes(s, host_load(s, p, (unsigned long)addr, (size_t)len, &buf), buf);
+	ret = host_load(s, p, (unsigned long)addr, (size_t)len, &buf);
+	return host_bind_bytes(s, ret, buf);
 }
 
 /**
@@ -368,6 +370,42 @@ static int host_touch(struct script *s, int argc, char **argv)
 	a[1] = (uint64_t)len;
 	a[2] = write;
 	return (int)host_call(s, p, HOP_TOUCH, a, 3, NULL, 0);
+}
+
+/* mremap [P] ADDR OLD NEW [maymove] [dontunmap] [fixed=TO] [-> ADDR] */
+static int host_mremap(struct script *s, int argc, char **argv)
+{
+	long long addr, old_len, new_len, to = 0;
+	struct host_proc *p;
+	uint64_t a[5];
+	int i = 1, flags = 0;
+	const char *v;
+	long ret;
+
+	if (host_arg_proc(s, argc, argv, &i, &p))
+		return SCRIPT_SYNTAX;
+	if (argc - i < 3 || arg_int(s, argv[i], &addr) || arg_int(s, argv[i + 1], &old_len) ||
+	    arg_int(s, argv[i + 2], &new_len))
+		return script_syntax(s, "usage: %s", script_find_cmd("mremap")->usage);
+	for (i += 3; i < argc; i++) {
+		if (!strcmp(argv[i], "maymove"))
+			flags |= 1;		/* MREMAP_MAYMOVE */
+		else if (!strcmp(argv[i], "dontunmap"))
+			flags |= 4;		/* MREMAP_DONTUNMAP */
+		else if (arg_kv(argv[i], "fixed", &v) && !arg_int(s, v, &to))
+			flags |= 2;		/* MREMAP_FIXED */
+		else
+			return script_syntax(s, "mremap: unknown option '%s'", argv[i]);
+	}
+	a[0] = (uint64_t)addr;
+	a[1] = (uint64_t)old_len;
+	a[2] = (uint64_t)new_len;
+	a[3] = (uint64_t)flags;
+	a[4] = (uint64_t)to;
+	ret = host_call(s, p, HOP_MREMAP, a, 5, NULL, 0);
+	if (ret < 0 && ret > -4096)
+		return (int)ret;
+	return var_bind_int(s, ret);
 }
 
 /* ---- pins ---------------------------------------------------------------------- */
@@ -485,6 +523,7 @@ HOST_CMD("fork", host_fork);
 HOST_CMD("exit", host_exit);
 HOST_CMD("use", host_use);
 HOST_CMD("mmap", host_mmap);
+HOST_CMD("mremap", host_mremap);
 static const struct host_cmd host_munmap = { "munmap", host_range, NULL };
 static const struct host_cmd host_mprotect = { "mprotect", host_range, NULL };
 static const struct host_cmd host_madvise = { "madvise", host_range, NULL };
@@ -505,11 +544,3 @@ static const struct host_cmd *const host_portable_cmds[]
 	__attribute__((section("pinmm_host_cmds"), used)) = {
 	&host_let, &host_echo, &host_print,
 };
-
-HOST_REFUSE(audit, "audit", "it checks pinmm's own invariants; the host kernel has no such audit");
-HOST_REFUSE(gup, "gup", "plain GUP references (FOLL_GET) are kernel-internal on the host");
-HOST_REFUSE(get, "get", "plain GUP references (FOLL_GET) are kernel-internal on the host");
-HOST_REFUSE(put, "put", "plain GUP references (FOLL_GET) are kernel-internal on the host");
-HOST_REFUSE(dirty, "dirty", "the pages of an io_uring fixed buffer are not the script's to dirty");
-HOST_REFUSE(dma, "dma", "device DMA into pinned pages needs a device; the host offers none");
-HOST_REFUSE(rlimit, "rlimit", "RLIMIT_MEMLOCK of the host processes is left as the host sets it");

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * host_files.c - host handlers of the file commands: open, memfd, close,
- * pwrite, pread, ftruncate, fsync and unlink, executed by the agent of the
+ * pwrite, pread, ftruncate, fallocate, fsync, unlink and fsize, executed by the agent of the
  * process with the real system calls.  Paths live in scratch directories
  * (host_map_path(): /tmp and /dev/shm paths on tmpfs, the others on the
  * disk filesystem of /var/tmp), removed when the script ends.  O_DIRECT
@@ -178,6 +178,7 @@ static int host_pread_cmd(struct script *s, int argc, char **argv)
 	struct host_proc *p;
 	unsigned char *buf = NULL;
 	long long fd, off, len;
+	long ret;
 	int i;
 
 	if (proc_and(s, argc, argv, 3, &p, &i) || arg_int(s, argv[i], &fd) ||
@@ -185,7 +186,8 @@ static int host_pread_cmd(struct script *s, int argc, char **argv)
 		return SCRIPT_SYNTAX;
 	if (len < 0 || len > (64LL << 20))
 		return script_syntax(s, "pread length %lld out of range (0..64M)", len);
-	return host_bind_bytes(s, host_pread(s, p, (int)fd, (long)off, (size_t)len, &buf), buf);
+	ret = host_pread(s, p, (int)fd, (long)off, (size_t)len, &buf);
+	return host_bind_bytes(s, ret, buf);
 }
 
 static int host_ftruncate(struct script *s, int argc, char **argv)
@@ -221,7 +223,41 @@ static int host_unlink(struct script *s, int argc, char **argv)
 	return (int)host_call(s, p, HOP_UNLINK, NULL, 0, mapped, strlen(mapped));
 }
 
+static int host_fallocate(struct script *s, int argc, char **argv)
+{
+	struct host_proc *p;
+	long long fd, off, len;
+	uint64_t a[4];
+	long mode;
+	int i;
+
+	if (proc_and(s, argc, argv, 4, &p, &i) || arg_int(s, argv[i], &fd) ||
+	    arg_flags(s, argv[i + 1], falloc_names, "FALLOC_FL_", &mode) ||
+	    arg_int(s, argv[i + 2], &off) || arg_int(s, argv[i + 3], &len))
+		return SCRIPT_SYNTAX;
+	a[0] = (uint64_t)fd;
+	a[1] = (uint64_t)mode;
+	a[2] = (uint64_t)off;
+	a[3] = (uint64_t)len;
+	return (int)host_call(s, p, HOP_FALLOCATE, a, 4, NULL, 0);
+}
+
+static int host_fsize(struct script *s, int argc, char **argv)
+{
+	struct host_proc *p;
+	long long fd;
+	uint64_t a;
+	int i;
+
+	if (proc_and(s, argc, argv, 1, &p, &i) || arg_int(s, argv[i], &fd))
+		return SCRIPT_SYNTAX;
+	a = (uint64_t)fd;
+	return bind_result(s, host_call(s, p, HOP_FSIZE, &a, 1, NULL, 0));
+}
+
 HOST_CMD("open", host_open);
+HOST_CMD("fallocate", host_fallocate);
+HOST_CMD("fsize", host_fsize);
 HOST_CMD("memfd", host_memfd);
 static const struct host_cmd host_close = { "close", host_fd_op, NULL };
 static const struct host_cmd host_fsync = { "fsync", host_fd_op, NULL };

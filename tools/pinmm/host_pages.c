@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * host_pages.c - what a script observes about pages on the host: the host
- * handlers of expect, info and show.
+ * handlers of expect, info and show, and of clear_refs and pageout, which
+ * act on the soft-dirty and swap state those observe.
  *
  * A page's state comes from the kernel's own reports, never from the
  * runner's bookkeeping: /proc/PID/maps (is there a VMA), /proc/PID/pagemap
@@ -397,6 +398,72 @@ static int host_show(struct script *s, int argc, char **argv)
 	return host_refuse(s, "show", "'show %s' shows pinmm-internal state", what);
 }
 
+/* ---- soft-dirty and swap ------------------------------------------------------------- */
+
+/* clear_refs [P] WHAT: written to the process's /proc/PID/clear_refs. */
+static int host_clear_refs(struct script *s, int argc, char **argv)
+{
+	struct host_proc *p;
+	long long what;
+	char path[64], val[32];
+	int i = 1, fd, rc = 0;
+
+	if (host_arg_proc(s, argc, argv, &i, &p))
+		return SCRIPT_SYNTAX;
+	if (argc - i != 1)
+		return script_syntax(s, "usage: clear_refs [P] WHAT");
+	if (!strcmp(argv[i], "soft_dirty"))
+		what = PINMM_CLEAR_REFS_SOFT_DIRTY;
+	else if (arg_int(s, argv[i], &what))
+		return SCRIPT_SYNTAX;
+	snprintf(path, sizeof(path), "/proc/%d/clear_refs", p->ag.pid);
+	snprintf(val, sizeof(val), "%lld\n", what);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/* Whether the host has a swap device (a header line and one more in /proc/swaps). */
+static bool host_has_swap(void)
+{
+	FILE *f = fopen("/proc/swaps", "r");
+	char line[256];
+	int n = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		n++;
+	if (f)
+		fclose(f);
+	return n > 1;
+}
+
+/* pageout [P] ADDR LEN: MADV_PAGEOUT, where the host can swap. */
+static int host_pageout(struct script *s, int argc, char **argv)
+{
+	struct host_proc *p;
+	long long addr, len;
+	uint64_t a[3];
+	int i = 1;
+
+	if (!host_has_swap())
+		return host_refuse(s, "pageout", "the host has no swap device, so anonymous "
+				   "pages cannot be paged out");
+	if (host_arg_proc(s, argc, argv, &i, &p))
+		return SCRIPT_SYNTAX;
+	if (argc - i != 2 || arg_int(s, argv[i], &addr) || arg_int(s, argv[i + 1], &len))
+		return script_syntax(s, "usage: pageout [P] ADDR LEN");
+	a[0] = (uint64_t)addr;
+	a[1] = (uint64_t)len;
+	a[2] = 21;	/* MADV_PAGEOUT */
+	return (int)host_call(s, p, HOP_MADVISE, a, 3, NULL, 0);
+}
+
+HOST_CMD("clear_refs", host_clear_refs);
+HOST_CMD("pageout", host_pageout);
 HOST_CMD("expect", host_expect);
 HOST_CMD("info", host_info);
 HOST_CMD("show", host_show);

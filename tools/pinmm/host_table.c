@@ -313,3 +313,28 @@ void host_vmstat_baseline(struct host_session *hs)
 	hs->vm_base_acquired = read_vmstat("nr_foll_pin_acquired");
 	hs->vm_base_released = read_vmstat("nr_foll_pin_released");
 }
+
+/* ---- what the host cannot run, and why ---------------------------------------------- */
+
+HOST_REFUSE(audit, "audit", "it checks pinmm's own invariants; the host kernel has no such audit");
+HOST_REFUSE(gup, "gup", "plain GUP references (FOLL_GET) are kernel-internal on the host");
+HOST_REFUSE(get, "get", "plain GUP references (FOLL_GET) are kernel-internal on the host");
+HOST_REFUSE(put, "put", "plain GUP references (FOLL_GET) are kernel-internal on the host");
+HOST_REFUSE(dirty, "dirty", "the pages of an io_uring fixed buffer are not the script's to dirty");
+HOST_REFUSE(dma, "dma", "device DMA into pinned pages needs a device; the host offers none");
+HOST_REFUSE(rlimit, "rlimit", "RLIMIT_MEMLOCK of the host processes is left as the host sets it");
+HOST_REFUSE(ksm_scan, "ksm_scan", "ksmd runs on the host's own schedule; a script cannot make it scan now");
+HOST_REFUSE(khugepaged_scan, "khugepaged_scan", "khugepaged runs on the host's own schedule; "
+	    "a script cannot make it scan now");
+HOST_REFUSE(reclaim, "reclaim", "it would reclaim the whole host's memory, not the script's");
+#define RDMA_WHY "RDMA needs an RDMA device (and pinmm's simulated HCA); the host has none"
+HOST_REFUSE(pd, "pd", RDMA_WHY);
+HOST_REFUSE(reg_mr, "reg_mr", RDMA_WHY);
+HOST_REFUSE(dereg_mr, "dereg_mr", RDMA_WHY);
+HOST_REFUSE(rdma, "rdma", RDMA_WHY);
+HOST_REFUSE(peer, "peer", RDMA_WHY);
+HOST_REFUSE(async_event, "async_event", RDMA_WHY);
+HOST_REFUSE(notify, "notify", "MMU notifiers are kernel-internal on the host");
+HOST_REFUSE(unnotify, "unnotify", "MMU notifiers are kernel-internal on the host");
+HOST_REFUSE(lease, "lease", "layout leases of pinned DAX/pinfs files exist only in pinmm");
+HOST_REFUSE(file_pins, "file_pins", "file_pin records of pinfs exist only in pinmm");

@@ -24,7 +24,7 @@ const struct name_val memfd_names[] = {
 	{ NULL, 0 },
 };
 
-static const struct name_val falloc_names[] = {
+const struct name_val falloc_names[] = {
 	{ "keep_size", FALLOC_FL_KEEP_SIZE }, { "punch_hole", FALLOC_FL_PUNCH_HOLE },
 	{ "zero_range", FALLOC_FL_ZERO_RANGE }, { "collapse_range", FALLOC_FL_COLLAPSE_RANGE },
 	{ "insert_range", FALLOC_FL_INSERT_RANGE }, { "unshare_range", FALLOC_FL_UNSHARE_RANGE },

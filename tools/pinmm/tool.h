@@ -251,6 +251,7 @@ extern const struct name_val madv_names[];
 extern const struct name_val foll_names[];
 extern const struct name_val open_names[];	/* script_files.c */
 extern const struct name_val memfd_names[];
+extern const struct name_val falloc_names[];
 
 /* One page check ("present", "mapcount=2") of `expect page` (script_expect.c). */
 struct strbuf;
