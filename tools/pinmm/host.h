@@ -115,6 +115,7 @@ struct host_session {
 	int cur;		/* index of the current process, or -1 */
 	struct host_pin pins[HOST_MAX_PINS];
 	char scratch[2][128];	/* [0] tmpfs (/tmp, /dev/shm paths), [1] disk */
+	bool pinfs;		/* booted with pinfs.image: /data/ exists */
 	long vm_base_acquired, vm_base_released;
 	struct host_req rq;
 	struct host_resp rs;

@@ -114,6 +114,39 @@ static int ring_register(int fd, unsigned op, void *arg, unsigned n)
 	return syscall(__NR_io_uring_register, fd, op, arg, n) < 0 ? -errno : 0;
 }
 
+/*
+ * A fixed buffer is pinned whole or not at all, where pin_user_pages()
+ * pins up to the first page that fails and returns that short count.  Find
+ * the longest prefix of @iov that pins (bisection: each try faults in and
+ * pins only pages before the failing one, as pin_user_pages() would) and
+ * leave it registered in @up's slot.  Return: 0, or -EFAULT (no page pins).
+ */
+static int pin_prefix(struct agent_state *st, struct io_uring_rsrc_update2 *up,
+		      struct iovec *iov)
+{
+	struct iovec none = { NULL, 0 };
+	size_t lo = 0, hi = iov->iov_len / 4096;
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		iov->iov_len = mid * 4096;
+		up->data = (__u64)(uintptr_t)iov;
+		if (ring_register(st->ring, IORING_REGISTER_BUFFERS_UPDATE, up, sizeof(*up))) {
+			hi = mid;
+			continue;
+		}
+		lo = mid;
+		up->data = (__u64)(uintptr_t)&none;
+		ring_register(st->ring, IORING_REGISTER_BUFFERS_UPDATE, up, sizeof(*up));
+	}
+	if (!lo)
+		return -EFAULT;
+	iov->iov_len = lo * 4096;
+	up->data = (__u64)(uintptr_t)iov;
+	return ring_register(st->ring, IORING_REGISTER_BUFFERS_UPDATE, up, sizeof(*up));
+}
+
 static long agent_pin(struct agent_state *st, unsigned long addr, unsigned long len)
 {
 	struct iovec iov = { (void *)addr, len };
@@ -145,10 +178,12 @@ static long agent_pin(struct agent_state *st, unsigned long addr, unsigned long 
 		return -ENOSPC;
 	up.offset = (unsigned)slot;
 	rc = ring_register(st->ring, IORING_REGISTER_BUFFERS_UPDATE, &up, sizeof(up));
+	if (rc == -EFAULT && len > 4096)
+		rc = pin_prefix(st, &up, &iov);
 	if (rc)
 		return rc;
 	st->slot_used[slot] = true;
-	return slot;
+	return (long)(iov.iov_len / 4096) * HOST_MAX_PINS + slot;
 }
 
 static long agent_unpin(struct agent_state *st, unsigned long slot)
@@ -413,9 +448,17 @@ void host_agent_kill(struct host_agent *ag)
 
 static void agent_died(struct host_agent *ag, const char *why)
 {
+	struct timespec ms = { 0, 1000000 };
+	pid_t got = 0;
 	int status = 0;
 
-	if (ag->direct_child && ag->pid > 0 && waitpid(ag->pid, &status, WNOHANG) == ag->pid) {
+	/* its socket closes before its exit status exists: wait up to 1 s */
+	for (int i = 0; ag->direct_child && ag->pid > 0 && i < 1000 && !got; i++) {
+		got = waitpid(ag->pid, &status, WNOHANG);
+		if (!got)
+			nanosleep(&ms, NULL);
+	}
+	if (got == ag->pid) {
 		if (WIFSIGNALED(status))
 			snprintf(death, sizeof(death), "pid %d killed by signal %d (%s)",
 				 ag->pid, WTERMSIG(status), strsignal(WTERMSIG(status)));

@@ -40,12 +40,14 @@ static void host_thp_mode(char *buf, size_t len)
  * boot on the host: the host is already running, so boot only checks that
  * the configuration asked for is one the host has.  Keys that do not change
  * what a script observes (ram, debug, seed, ...) pass; thp must equal the
- * host's mode; everything else describes a pinmm-only machine.
+ * host's mode; pinfs.image makes /data/ exist (on the host's disk
+ * filesystem); everything else describes a pinmm-only machine.
  */
 static int host_boot(struct script *s, int argc, char **argv)
 {
 	static const char *const neutral[] = {
 		"ram", "debug", "seed", "quiet", "nr_cpus", "pin.provenance", "pin.tracking",
+		"pinfs.size",
 	};
 
 	for (int i = 1; i < argc; i++) {
@@ -64,6 +66,10 @@ static int host_boot(struct script *s, int argc, char **argv)
 				continue;
 			return host_refuse(s, "boot", "thp=%s, but the host's THP mode is \"%s\"",
 					   eq + 1, mode);
+		}
+		if (eq && n == 11 && !strncmp(argv[i], "pinfs.image", 11)) {
+			host_session(s)->pinfs = true;	/* /data/ on the host's disk */
+			continue;
 		}
 		if (eq && n == 16 && !strncmp(argv[i], "fs.pinned_policy", 16) &&
 		    !strcmp(eq + 1, "linux"))
@@ -413,7 +419,8 @@ static int host_mremap(struct script *s, int argc, char **argv)
 /*
  * pin [P] ADDR NPAGES LONGTERM,WRITE -> PG: an io_uring fixed buffer over
  * the range, which the host kernel pins with pin_user_pages_fast(FOLL_WRITE
- * | FOLL_LONGTERM).  The variants fast/unlocked name other entry points of
+ * | FOLL_LONGTERM); where only a prefix pins, the agent pins that prefix
+ * (the short count pin_user_pages() returns).  The variants fast/unlocked name other entry points of
  * the same pin; any other flag set has no host equivalent.
  */
 static int host_pin(struct script *s, int argc, char **argv)
@@ -457,14 +464,14 @@ static int host_pin(struct script *s, int argc, char **argv)
 		return host_refuse(s, "pin", "more than %d pins at once", HOST_MAX_PINS);
 	a[0] = (uint64_t)start;
 	a[1] = (uint64_t)nr * 4096;
-	slot = host_call(s, p, HOP_PIN, a, 2, NULL, 0);
+	slot = host_call(s, p, HOP_PIN, a, 2, NULL, 0);	/* pages * MAX + slot */
 	if (slot < 0)
 		return (int)slot;
 	snprintf(hs->pins[k].name, sizeof(hs->pins[k].name), "%s", s->bind);
 	hs->pins[k].proc = (int)(p - hs->procs);
-	hs->pins[k].slot = slot;
+	hs->pins[k].slot = slot % HOST_MAX_PINS;
 	hs->pins[k].addr = (unsigned long)start;
-	hs->pins[k].npages = (long)nr;
+	hs->pins[k].npages = slot / HOST_MAX_PINS;
 	return 0;
 }
 

@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "tool.h"
@@ -62,11 +63,43 @@ static const struct {
 	{ "zone", "host zones are not pinmm's" },
 };
 
+static int pread_u64(const char *path, uint64_t index, uint64_t *v);
+static bool kpf(uint64_t flags, int bit);
+
+/*
+ * Whether a read fault of this host maps the shared zero page: some hosts
+ * (a kernel booted with pvm_no_zero_page=1, as this project's CI VM is)
+ * allocate an anonymous page instead.  Probed once, in the runner itself.
+ */
+static bool host_maps_zero_page(void)
+{
+	static int known = -1;
+	uint64_t pm = 0, flags = 0;
+	volatile unsigned char *p;
+
+	if (known >= 0)
+		return known;
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return false;
+	(void)p[0];
+	known = !pread_u64("/proc/self/pagemap", (uintptr_t)p / 4096, &pm) &&
+		!pread_u64("/proc/kpageflags", pm & ((1ULL << 55) - 1), &flags) &&
+		kpf(flags, KPF_ZERO_PAGE);
+	munmap((void *)p, 4096);
+	return known;
+}
+
 /* Refuse a page check @tok ("!writable", "pincount=1") the host cannot answer. */
 static int host_field_ok(struct script *s, const char *cmd, const char *tok)
 {
 	const char *name = tok + (tok[0] == '!');
 	size_t n = strcspn(name, "=!<>");
+
+	if (n == 9 && !strncmp(name, "zero_page", 9) && !host_maps_zero_page())
+		return host_refuse(s, cmd, "page field 'zero_page': this host kernel maps no "
+				   "shared zero page on read faults (booted with "
+				   "pvm_no_zero_page=1?), so the answer would describe the host");
 
 	for (size_t k = 0; k < ARRAY_SIZE(unobservable); k++)
 		if (strlen(unobservable[k].field) == n && !strncmp(name, unobservable[k].field, n))

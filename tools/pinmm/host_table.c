@@ -201,41 +201,47 @@ long host_call(struct script *s, struct host_proc *p, int op, const uint64_t *ar
 		memcpy(hs->rq.data, data, len);
 	rc = host_agent_call(&p->ag, &hs->rq, &hs->rs, NULL);
 	if (rc == -ECHILD || rc == -ETIMEDOUT)
-		fprintf(stderr, "%s:%d: host process %s (%s)\n", s->file, s->line,
+		fprintf(stderr, "%s:%d: host process %s died: %s\n", s->file, s->line,
 			p->name, host_agent_death());
 	return rc;
 }
 
-static int mkdir_p(char *path)
-{
-	for (char *q = path + 1; *q; q++) {
-		if (*q != '/')
-			continue;
-		*q = '\0';
-		if (mkdir(path, 0755) && errno != EEXIST) {
-			*q = '/';
-			return -errno;
-		}
-		*q = '/';
-	}
-	return 0;
-}
+/* The mount points of pinmm's VFS and where they live on the host. */
+static const struct {
+	const char *prefix;
+	int scratch;		/* 0 tmpfs, 1 disk */
+} mounts[] = {
+	{ "/dev/shm/", 0 }, { "/tmp/", 0 }, { "/data/", 1 },
+};
 
 /**
- * host_map_path() - where the script's @path lives on the host: paths
- * under /tmp and /dev/shm in a tmpfs scratch directory, all others in a
- * scratch directory on the disk filesystem of /var/tmp.  The directories
- * are made on first use and removed when the script ends.
- * Return: 0, or a negative errno.
+ * host_map_path() - where the script's @path lives on the host.  pinmm's
+ * tmpfs mounts (/dev/shm/, /tmp/) map into a scratch directory on the
+ * host's tmpfs, pinfs's /data/ (booted with pinfs.image) into one on the
+ * disk filesystem of /var/tmp;
+ * the mount directory is made on first use, nothing below it, and both are
+ * removed when the script ends.  A path under no mount maps to a directory
+ * that does not exist (ENOENT, as pinmm answers).  /dax/ is refused.
+ * Return: 0, SCRIPT_REFUSED, or a negative errno.
  */
 int host_map_path(struct script *s, const char *path, char *out, size_t len)
 {
 	static const char *const base[2] = { "/dev/shm", "/var/tmp" };
 	struct host_session *hs = host_session(s);
-	int k = !strncmp(path, "/tmp/", 5) || !strncmp(path, "/dev/shm/", 9) ? 0 : 1;
+	const char *mnt = "/no-such-mount/";
+	int k = 1;
 
 	if (!hs)
 		return -ENOMEM;
+	if (!strncmp(path, "/dax/", 5))
+		return host_refuse(s, "open", "/dax/ is pinfs on DAX (pmem); the host has no "
+				   "DAX filesystem");
+	for (size_t i = 0; i < ARRAY_SIZE(mounts); i++)
+		if (!strncmp(path, mounts[i].prefix, strlen(mounts[i].prefix)) &&
+		    (mounts[i].scratch == 0 || hs->pinfs)) {
+			mnt = mounts[i].prefix;
+			k = mounts[i].scratch;
+		}
 	if (!hs->scratch[k][0]) {
 		snprintf(hs->scratch[k], sizeof(hs->scratch[k]), "%s/pinmm-host.XXXXXX", base[k]);
 		if (!mkdtemp(hs->scratch[k])) {
@@ -243,10 +249,25 @@ int host_map_path(struct script *s, const char *path, char *out, size_t len)
 			return -errno;
 		}
 	}
-	if ((size_t)snprintf(out, len, "%s%s%s", hs->scratch[k], path[0] == '/' ? "" : "/",
-			     path) >= len)
+	if ((size_t)snprintf(out, len, "%s%s", hs->scratch[k], mnt) >= len)
 		return -ENAMETOOLONG;
-	return mkdir_p(out);
+	if (strcmp(mnt, "/no-such-mount/")) {
+		char *q = out + strlen(hs->scratch[k]);
+
+		/* make SCRATCH/dev/ and SCRATCH/dev/shm/ (or /tmp/, /data/) */
+		for (q = strchr(q + 1, '/'); q; q = strchr(q + 1, '/')) {
+			*q = '\0';
+			if (mkdir(out, 0755) && errno != EEXIST)
+				return -errno;
+			*q = '/';
+		}
+	}
+	if ((size_t)snprintf(out, len, "%s%s", hs->scratch[k], path) >= len)
+		return -ENAMETOOLONG;
+	if (!strcmp(mnt, "/no-such-mount/") &&
+	    (size_t)snprintf(out, len, "%s/no-such-mount%s", hs->scratch[k], path) >= len)
+		return -ENAMETOOLONG;
+	return 0;
 }
 
 /*
