@@ -64,7 +64,12 @@ static struct obs *log_add(struct script *s, enum obs_kind kind)
 	return &l->v[l->n++];
 }
 
-/* diff_log_line() - the runner finished a line with @rc (handler return). */
+/**
+ * diff_log_line() - record that the runner finished a line with @rc (what
+ * its handler returned).
+ * Context: the runner (script.c), when s->opts->log is set.
+ * Return: nothing; out of memory marks the log, and the diff gives up.
+ */
 void diff_log_line(struct script *s, int rc)
 {
 	struct obs *o = log_add(s, OBS_LINE);
@@ -82,7 +87,11 @@ void diff_log_line(struct script *s, int rc)
 	o->text = strdup(buf);
 }
 
-/* diff_log_check() - the runner recorded one expectation. */
+/**
+ * diff_log_check() - record one expectation's result and detail.
+ * Context: script_check(), when s->opts->log is set.
+ * Return: nothing; out of memory marks the log, and the diff gives up.
+ */
 void diff_log_check(struct script *s, bool ok, const char *detail)
 {
 	struct obs *o = log_add(s, OBS_CHECK);

@@ -392,7 +392,11 @@ static __attribute__((noreturn)) void agent_loop(int sock)
 
 static char death[160];
 
-/* host_agent_death() - why the last call found its agent dead or hung. */
+/**
+ * host_agent_death() - why the last call found its agent dead or hung.
+ * Context: the runner's thread, after host_agent_call() failed.
+ * Return: a static description ("pid N killed by signal 11 (...)").
+ */
 const char *host_agent_death(void)
 {
 	return death;
@@ -432,7 +436,12 @@ int host_agent_spawn(struct host_agent *ag)
 	return 0;
 }
 
-/* Kill an agent that is hung or that the script is done with, and reap it. */
+/**
+ * host_agent_kill() - kill an agent that is hung or no longer needed, and
+ * reap it when the runner forked it; @ag is marked dead.
+ * Context: the runner's thread.
+ * Return: nothing; safe on an agent already dead.
+ */
 void host_agent_kill(struct host_agent *ag)
 {
 	if (ag->sock >= 0)

@@ -294,7 +294,7 @@ static int host_store(struct script *s, int argc, char **argv)
 
 /**
  * host_load() - read @len bytes at @addr of @p with real CPU loads.
- * Context: host handlers (load, expect mem).
+ * Context: host handlers (load, expect mem); the runner's thread.
  * Return: the bytes read (malloc()ed, in *out), or a negative errno.
  */
 long host_load(struct script *s, struct host_proc *p, unsigned long addr, size_t len,
@@ -343,6 +343,7 @@ static int host_load_cmd(struct script *s, int argc, char **argv)
 /**
  * host_bind_bytes() - bind the @ret bytes at @buf (a host_load() or
  * host_pread() result) to the line's "-> NAME" and free them.
+ * Context: host handlers.
  * Return: 0, or a negative errno (@ret itself when it is one).
  */
 int host_bind_bytes(struct script *s, long ret, unsigned char *buf)
@@ -475,7 +476,11 @@ static int host_pin(struct script *s, int argc, char **argv)
 	return 0;
 }
 
-/* host_find_pin() - the pin bound to @name, or NULL. */
+/**
+ * host_find_pin() - the long-term pin bound to variable @name.
+ * Context: host handlers.
+ * Return: the pin, or NULL when @name holds none.
+ */
 struct host_pin *host_find_pin(struct script *s, const char *name)
 {
 	struct host_session *hs = host_session(s);

@@ -144,6 +144,7 @@ static int host_pwrite(struct script *s, int argc, char **argv)
 
 /**
  * host_pread() - read up to @len bytes of @fd at @off in @p.
+ * Context: host handlers (pread, expect file).
  * Return: the bytes read (malloc()ed, in *out), or a negative errno.
  */
 long host_pread(struct script *s, struct host_proc *p, int fd, long off, size_t len,

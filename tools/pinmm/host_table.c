@@ -222,6 +222,7 @@ static const struct {
  * the mount directory is made on first use, nothing below it, and both are
  * removed when the script ends.  A path under no mount maps to a directory
  * that does not exist (ENOENT, as pinmm answers).  /dax/ is refused.
+ * Context: host handlers (open, unlink).
  * Return: 0, SCRIPT_REFUSED, or a negative errno.
  */
 int host_map_path(struct script *s, const char *path, char *out, size_t len)
@@ -307,6 +308,7 @@ static long read_vmstat(const char *name)
  * pin counters nr_foll_pin_acquired/released as deltas since the script's
  * first process started (they are system-wide, so other pinning on the
  * machine adds to them); no other counter is offered.
+ * Context: host handlers.
  * Return: the value, or -ENOENT for a counter the host mode does not offer.
  */
 long host_script_vmstat(struct script *s, const char *name)
@@ -326,7 +328,12 @@ long host_script_vmstat(struct script *s, const char *name)
 	return v - (name[12] == 'a' ? hs->vm_base_acquired : hs->vm_base_released);
 }
 
-/* Called when the first process starts: the vmstat deltas count from here. */
+/**
+ * host_vmstat_baseline() - the first process starts: the vmstat deltas of
+ * host_script_vmstat() count from here (later calls change nothing).
+ * Context: host handlers (proc).
+ * Return: nothing.
+ */
 void host_vmstat_baseline(struct host_session *hs)
 {
 	if (hs->vm_base_acquired >= 0)

@@ -53,8 +53,12 @@ static void format_data(const unsigned char *d, size_t len, char *buf, size_t si
 	script_format_value(&tmp, buf, size);
 }
 
-/* script_check_data() - compare observed bytes with @want (one test point);
- * equal only when lengths and bytes match. */
+/**
+ * script_check_data() - compare observed bytes with @want as one test point;
+ * equal only when lengths and bytes match.
+ * Context: expect handlers (expect mem/file, values; host_pages.c).
+ * Return: nothing; the result is counted by script_check().
+ */
 void script_check_data(struct script *s, const unsigned char *got, size_t glen,
 		       enum cmp_op op, const unsigned char *want, size_t wlen)
 {
@@ -146,6 +150,7 @@ static long long field_int(const struct pinmm_page_info *pi, const struct page_f
 /*
  * script_page_check() - one check such as "present", "!writable",
  * "pincount>=1", "zone=movable" on @pi; a failure is appended to @fails.
+ * Context: expect handlers, simulated (expect page) and host (host_pages.c).
  * Return: 0, or SCRIPT_SYNTAX for a malformed check.
  */
 int script_page_check(struct script *s, const struct pinmm_page_info *pi,
@@ -198,7 +203,11 @@ int script_page_check(struct script *s, const struct pinmm_page_info *pi,
 	return 0;
 }
 
-/* script_page_field() - numeric field @name of @pi.  Return: 0 or -EINVAL. */
+/**
+ * script_page_field() - numeric field @name of @pi into *@v.
+ * Context: info handlers (host_pages.c).
+ * Return: 0, or -EINVAL for no such numeric field.
+ */
 int script_page_field(const struct pinmm_page_info *pi, const char *name, long long *v)
 {
 	const struct page_field *f = find_field(name, strlen(name));
