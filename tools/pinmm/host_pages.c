@@ -211,7 +211,6 @@ int host_page_info(struct script *s, struct host_proc *p, unsigned long addr,
 
 static int host_expect_page(struct script *s, int argc, char **argv)
 {
-	struct strbuf fails = { 0 };
 	struct pinmm_page_info pi;
 	struct host_proc *p;
 	long long addr;
@@ -229,12 +228,7 @@ static int host_expect_page(struct script *s, int argc, char **argv)
 	rc = host_page_info(s, p, (unsigned long)addr, &pi);
 	if (rc)
 		return rc;
-	for (i++; i < argc && !rc; i++)
-		rc = script_page_check(s, &pi, argv[i], &fails);
-	if (!rc)
-		script_check(s, fails.len == 0, fails.buf);
-	sb_free(&fails);
-	return rc;
+	return script_page_checks(s, &pi, argc - i - 1, argv + i + 1);
 }
 
 /* expect pages PG count OP N: the only page-array check the host answers. */

@@ -147,13 +147,8 @@ static long long field_int(const struct pinmm_page_info *pi, const struct page_f
 	}
 }
 
-/*
- * script_page_check() - one check such as "present", "!writable",
- * "pincount>=1", "zone=movable" on @pi; a failure is appended to @fails.
- * Context: expect handlers, simulated (expect page) and host (host_pages.c).
- * Return: 0, or SCRIPT_SYNTAX for a malformed check.
- */
-int script_page_check(struct script *s, const struct pinmm_page_info *pi,
+/* One check such as "present", "!writable", "pincount>=1", "zone=movable". */
+static int page_check(struct script *s, const struct pinmm_page_info *pi,
 		      const char *tok, struct strbuf *fails)
 {
 	bool neg = tok[0] == '!';
@@ -218,9 +213,28 @@ int script_page_field(const struct pinmm_page_info *pi, const char *name, long l
 	return 0;
 }
 
-static int expect_page(struct script *s, int argc, char **argv)
+/**
+ * script_page_checks() - the @n CHECKs @tok of one `expect page` line on
+ * @pi, recorded as one test point.
+ * Context: expect handlers, simulated and host (host_pages.c).
+ * Return: 0, or SCRIPT_SYNTAX for a malformed check (nothing recorded).
+ */
+int script_page_checks(struct script *s, const struct pinmm_page_info *pi, int n,
+		       char **tok)
 {
 	struct strbuf fails = { 0 };
+	int rc = 0;
+
+	for (int k = 0; k < n && !rc; k++)
+		rc = page_check(s, pi, tok[k], &fails);
+	if (!rc)
+		script_check(s, fails.len == 0, fails.buf);
+	sb_free(&fails);
+	return rc;
+}
+
+static int expect_page(struct script *s, int argc, char **argv)
+{
 	struct pinmm_page_info pi;
 	struct pinmm_proc *p;
 	long long addr;
@@ -235,16 +249,7 @@ static int expect_page(struct script *s, int argc, char **argv)
 	rc = pinmm_page_info(p, (unsigned long)addr, &pi);
 	if (rc)
 		return rc;
-	for (i++; i < argc; i++) {
-		rc = script_page_check(s, &pi, argv[i], &fails);
-		if (rc) {
-			sb_free(&fails);
-			return rc;
-		}
-	}
-	script_check(s, fails.len == 0, fails.buf);
-	sb_free(&fails);
-	return 0;
+	return script_page_checks(s, &pi, argc - i - 1, argv + i + 1);
 }
 
 /* expect pages PG CHECK...: count OP N, pinned, !pinned, refcount OP N on every page. */

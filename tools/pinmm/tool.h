@@ -253,10 +253,9 @@ extern const struct name_val open_names[];	/* script_files.c */
 extern const struct name_val memfd_names[];
 extern const struct name_val falloc_names[];
 
-/* One page check ("present", "mapcount=2") of `expect page` (script_expect.c). */
-struct strbuf;
-int script_page_check(struct script *s, const struct pinmm_page_info *pi,
-		      const char *tok, struct strbuf *fails);
+/* The CHECKs ("present", "mapcount=2") of one `expect page` (script_expect.c). */
+int script_page_checks(struct script *s, const struct pinmm_page_info *pi, int n,
+		       char **tok);
 int script_page_field(const struct pinmm_page_info *pi, const char *name, long long *v);
 void script_check_data(struct script *s, const unsigned char *got, size_t glen,
 		       enum cmp_op op, const unsigned char *want, size_t wlen);
