@@ -51,7 +51,7 @@ static void hugetlb_page_info(struct vm_area_struct *vma, unsigned long addr,
 		struct page *page = pfn_to_page_m(mm->machine, pte_pfn(e) +
 						  ((addr & ~huge_page_mask(h)) >> PAGE_SHIFT));
 
-		out->present = !pte_protnone(e);
+		out->present = true;	/* as pagemap: a PROT_NONE PTE is present */
 		out->writable = pte_write(e);
 		out->huge_mapped = true;
 		out->soft_dirty = pte_soft_dirty(e);
@@ -112,7 +112,7 @@ int pinmm_page_info(struct pinmm_proc *p, unsigned long addr, struct pinmm_page_
 		if (pmd_leaf(pmdval)) {
 			struct page *page = pfn_to_page_m(m, pmd_pfn(pmdval) + pte_index(addr));
 
-			out->present = !pmd_protnone(pmdval);
+			out->present = true;	/* as pagemap: a PROT_NONE PMD is present */
 			out->writable = pmd_write(pmdval);
 			out->huge_mapped = true;
 			out->soft_dirty = pmd_soft_dirty(pmdval);
@@ -133,7 +133,7 @@ int pinmm_page_info(struct pinmm_proc *p, unsigned long addr, struct pinmm_page_
 			goto out;
 		e = ptep_get(pte);
 		if (pte_present(e)) {
-			out->present = !pte_protnone(e);
+			out->present = true;	/* as pagemap: a PROT_NONE PTE is present */
 			out->writable = pte_write(e);
 			out->soft_dirty = pte_soft_dirty(e);
 			fill_page(m, pfn_to_page_m(m, pte_pfn(e)), out);

@@ -24,6 +24,7 @@ static void usage(FILE *f)
 	      "\n"
 	      "Commands:\n"
 	      "  run [OPTIONS] FILE...  run scenario scripts (FILE '-' is stdin)\n"
+	      "  diff [OPTIONS] FILE... run scripts on pinmm and the host kernel, compare\n"
 	      "  demo [OPTIONS]         the pinned-page policy table (--tour: guided tour)\n"
 	      "  bench [ARGS...]        benchmarks (see 'pinmm bench --help')\n"
 	      "  tracking [--json]      compare the pin-counting strategies\n"
@@ -56,6 +57,7 @@ static void run_usage(FILE *f)
 	      "  --timeline TRACE  draw the Trace Event Format file TRACE in the report\n"
 	      "  --trace FILE   write a Trace Event Format trace of each machine to FILE\n"
 	      "                 (Perfetto, chrome://tracing; doc/TRACING.md)\n"
+	      "  --host         run on the host kernel: real processes, pagemap (doc/DIFF.md)\n"
 	      "  -h, --help     this text\n"
 	      "\n"
 	      "A script is one command per line; '#' starts a comment.  Values are\n"
@@ -139,6 +141,8 @@ int pinmm_cmd_run(int argc, char **argv)
 				return bad_usage("run: %s needs a FILE", a);
 			}
 			o.trace = argv[i];
+		} else if (!strcmp(a, "--host")) {
+			o.host = true;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			free(defines);
 			run_usage(stdout);
@@ -223,6 +227,7 @@ int main(int argc, char **argv)
 		int (*fn)(int argc, char **argv);
 	} cmds[] = {
 		{ "run", pinmm_cmd_run },
+		{ "diff", pinmm_cmd_diff },
 		{ "demo", pinmm_cmd_demo_table },
 		{ "bench", pinmm_cmd_bench },
 		{ "tracking", pinmm_cmd_tracking },

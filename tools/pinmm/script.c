@@ -70,6 +70,8 @@ static void tap_point(struct script *s, bool ok, const char *what)
 /* Record the outcome of one expectation; @detail says expected vs observed. */
 void script_check(struct script *s, bool ok, const char *detail)
 {
+	if (s->opts->log)
+		diff_log_check(s, ok, detail);
 	s->nexpect++;
 	if (!ok)
 		s->nfailed++;
@@ -152,7 +154,7 @@ static int precheck(struct script *s, int argc, char **argv, const char *bind)
 	if (c->bind == BIND_REQUIRED && !bind)
 		return script_syntax(s, "%s needs '-> NAME' at the end; usage: %s",
 				     argv[0], script_usage(c));
-	return 0;
+	return s->opts->host ? script_host_precheck(s, argv[0]) : 0;
 }
 
 static int sfile_check(struct script *s, struct sfile *sf)
@@ -162,17 +164,22 @@ static int sfile_check(struct script *s, struct sfile *sf)
 	for (int i = 0; i < sf->nlines; i++) {
 		struct sline *sl = &sf->lines[i];
 		const char *bind;
-		int argc = split_bind(sl->argc, sl->argv, &bind);
+		int argc = split_bind(sl->argc, sl->argv, &bind), rc;
 
 		s->file = sl->file;
 		s->line = sl->no;
 		if (argc < 0)
-			sl->bad = script_syntax(s, "'->' must be followed by one NAME at the end of the line");
+			rc = script_syntax(s, "'->' must be followed by one NAME at the end of the line");
 		else
-			sl->bad = precheck(s, argc, sl->argv, bind) == SCRIPT_SYNTAX;
+			rc = precheck(s, argc, sl->argv, bind);
+		sl->bad = rc == SCRIPT_SYNTAX || rc == SCRIPT_REFUSED;
 		/* A loop's later copies of a bad line were reported with the first. */
-		if (sl->bad && (sl->origin < 0 || !sf->lines[sl->origin].bad))
-			script_error(s, "syntax error: %s", s->errmsg);
+		if (sl->bad && (sl->origin < 0 || !sf->lines[sl->origin].bad)) {
+			if (rc == SCRIPT_REFUSED)
+				script_error(s, "%s", s->errmsg);
+			else
+				script_error(s, "syntax error: %s", s->errmsg);
+		}
 		bad += sl->bad;
 	}
 	return bad ? SCRIPT_SYNTAX : 0;
@@ -193,6 +200,8 @@ int script_dispatch(struct script *s, int argc, char **argv)
 		return script_syntax(s, "%s needs '-> NAME'", argv[0]);
 	if (c->check_args && (argc - 1 < c->min_args || argc - 1 > c->max_args))
 		return script_syntax(s, "usage: %s", script_usage(c));
+	if (s->opts->host)
+		return script_host_dispatch(s, argc, argv);
 	return c->fn(s, argc, argv);
 }
 
@@ -210,8 +219,14 @@ static int run_line(struct script *s, struct sline *sl)
 	report_line_begin(s);
 	rc = script_dispatch(s, argc, sl->argv);
 	report_line_end(s, rc);
+	if (s->opts->log)
+		diff_log_line(s, rc);
 	if (rc == 0)
 		return 0;
+	if (rc == SCRIPT_REFUSED) {
+		script_error(s, "%s", s->errmsg);
+		return EXIT_USAGE;
+	}
 	if (rc == SCRIPT_SYNTAX) {
 		script_error(s, "syntax error: %s", s->errmsg);
 		return EXIT_USAGE;

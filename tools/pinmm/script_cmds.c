@@ -51,7 +51,7 @@ const struct name_val madv_names[] = {
 /* ---- small helpers ---------------------------------------------------------- */
 
 /* PROT as letters ("rw", "r-x", "none") or names ("read,write", PROT_READ|...). */
-static int arg_prot(struct script *s, const char *tok, int *prot)
+int arg_prot(struct script *s, const char *tok, int *prot)
 {
 	const char *p = tok;
 	long v;
@@ -249,14 +249,8 @@ static int cmd_rlimit(struct script *s, int argc, char **argv)
 
 /* ---- memory ---------------------------------------------------------------------- */
 
-struct mmap_args {
-	long long len, addr, fd, off;
-	int prot;
-	long flags;
-	bool have_flags;
-};
-
-static int mmap_arg(struct script *s, const char *tok, struct mmap_args *a)
+/* mmap_arg() - one argument of `mmap` (len=, prot=, flags=, ...) into @a. */
+int mmap_arg(struct script *s, const char *tok, struct mmap_args *a)
 {
 	const char *v;
 

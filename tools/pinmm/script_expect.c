@@ -53,8 +53,13 @@ static void format_data(const unsigned char *d, size_t len, char *buf, size_t si
 	script_format_value(&tmp, buf, size);
 }
 
-/* Compare observed bytes with @want; equal only when lengths and bytes match. */
-static void check_data(struct script *s, const unsigned char *got, size_t glen,
+/**
+ * script_check_data() - compare observed bytes with @want as one test point;
+ * equal only when lengths and bytes match.
+ * Context: expect handlers (expect mem/file, values; host_pages.c).
+ * Return: nothing; the result is counted by script_check().
+ */
+void script_check_data(struct script *s, const unsigned char *got, size_t glen,
 		       enum cmp_op op, const unsigned char *want, size_t wlen)
 {
 	bool eq = glen == wlen && !memcmp(got, want, wlen);
@@ -75,7 +80,7 @@ static int expect_error(struct script *s, int argc, char **argv)
 	int rc = script_dispatch(s, argc - 3, argv + 3);
 	char detail[160];
 
-	if (rc == SCRIPT_SYNTAX)
+	if (rc == SCRIPT_SYNTAX || rc == SCRIPT_REFUSED)
 		return rc;
 	if (rc == 0)
 		snprintf(detail, sizeof(detail), "expected %s (%d), but %s succeeded",
@@ -92,7 +97,7 @@ static int expect_ok(struct script *s, int argc, char **argv)
 	int rc = script_dispatch(s, argc - 2, argv + 2);
 	char detail[160];
 
-	if (rc == SCRIPT_SYNTAX)
+	if (rc == SCRIPT_SYNTAX || rc == SCRIPT_REFUSED)
 		return rc;
 	snprintf(detail, sizeof(detail), "expected success, observed %s (%d)",
 		 pinmm_strerror(rc), rc);
@@ -193,9 +198,43 @@ static int page_check(struct script *s, const struct pinmm_page_info *pi,
 	return 0;
 }
 
-static int expect_page(struct script *s, int argc, char **argv)
+/**
+ * script_page_field() - numeric field @name of @pi into *@v.
+ * Context: info handlers (host_pages.c).
+ * Return: 0, or -EINVAL for no such numeric field.
+ */
+int script_page_field(const struct pinmm_page_info *pi, const char *name, long long *v)
+{
+	const struct page_field *f = find_field(name, strlen(name));
+
+	if (!f || f->type == F_STR)
+		return -EINVAL;
+	*v = field_int(pi, f);
+	return 0;
+}
+
+/**
+ * script_page_checks() - the @n CHECKs @tok of one `expect page` line on
+ * @pi, recorded as one test point.
+ * Context: expect handlers, simulated and host (host_pages.c).
+ * Return: 0, or SCRIPT_SYNTAX for a malformed check (nothing recorded).
+ */
+int script_page_checks(struct script *s, const struct pinmm_page_info *pi, int n,
+		       char **tok)
 {
 	struct strbuf fails = { 0 };
+	int rc = 0;
+
+	for (int k = 0; k < n && !rc; k++)
+		rc = page_check(s, pi, tok[k], &fails);
+	if (!rc)
+		script_check(s, fails.len == 0, fails.buf);
+	sb_free(&fails);
+	return rc;
+}
+
+static int expect_page(struct script *s, int argc, char **argv)
+{
 	struct pinmm_page_info pi;
 	struct pinmm_proc *p;
 	long long addr;
@@ -210,16 +249,7 @@ static int expect_page(struct script *s, int argc, char **argv)
 	rc = pinmm_page_info(p, (unsigned long)addr, &pi);
 	if (rc)
 		return rc;
-	for (i++; i < argc; i++) {
-		rc = page_check(s, &pi, argv[i], &fails);
-		if (rc) {
-			sb_free(&fails);
-			return rc;
-		}
-	}
-	script_check(s, fails.len == 0, fails.buf);
-	sb_free(&fails);
-	return 0;
+	return script_page_checks(s, &pi, argc - i - 1, argv + i + 1);
 }
 
 /* expect pages PG CHECK...: count OP N, pinned, !pinned, refcount OP N on every page. */
@@ -350,7 +380,7 @@ static int expect_bytes(struct script *s, int argc, char **argv, bool file)
 			 file ? "pread" : "load", pinmm_strerror((int)ret), ret);
 		script_check(s, false, detail);
 	} else {
-		check_data(s, got, (size_t)ret, op, want, wlen);
+		script_check_data(s, got, (size_t)ret, op, want, wlen);
 	}
 	free(got);
 	free(want);
@@ -379,7 +409,7 @@ static int expect_value(struct script *s, int argc, char **argv)
 			return rc;
 		rc = arg_data(s, argv[3], &y, &yl);
 		if (!rc)
-			check_data(s, x, xl, op, y, yl);
+			script_check_data(s, x, xl, op, y, yl);
 		free(x);
 		free(y);
 		return rc;

@@ -17,7 +17,7 @@
 
 #include "tool.h"
 
-static const struct name_val open_names[] = {
+const struct name_val open_names[] = {
 	{ "rdonly", O_RDONLY }, { "wronly", O_WRONLY }, { "rdwr", O_RDWR },
 	{ "creat", O_CREAT }, { "create", O_CREAT }, { "excl", O_EXCL },
 	{ "trunc", O_TRUNC }, { "append", O_APPEND }, { "direct", O_DIRECT },
@@ -25,13 +25,13 @@ static const struct name_val open_names[] = {
 	{ NULL, 0 },
 };
 
-static const struct name_val memfd_names[] = {
+const struct name_val memfd_names[] = {
 	{ "cloexec", MFD_CLOEXEC }, { "allow_sealing", MFD_ALLOW_SEALING },
 	{ "hugetlb", MFD_HUGETLB }, { "huge_2mb", MFD_HUGE_2MB }, { "huge_1gb", MFD_HUGE_1GB },
 	{ NULL, 0 },
 };
 
-static const struct name_val falloc_names[] = {
+const struct name_val falloc_names[] = {
 	{ "keep_size", FALLOC_FL_KEEP_SIZE }, { "punch_hole", FALLOC_FL_PUNCH_HOLE },
 	{ "zero_range", FALLOC_FL_ZERO_RANGE }, { "collapse_range", FALLOC_FL_COLLAPSE_RANGE },
 	{ "insert_range", FALLOC_FL_INSERT_RANGE }, { "unshare_range", FALLOC_FL_UNSHARE_RANGE },
@@ -45,8 +45,8 @@ static int usage(struct script *s, const char *cmd)
 	return script_syntax(s, "usage: %s", script_find_cmd(cmd)->usage);
 }
 
-/* A path or name: bare word or "quoted"; the result is malloc()ed. */
-static int arg_string(struct script *s, const char *tok, char **out)
+/* arg_string() - a path or name: bare word or "quoted"; the result is malloc()ed. */
+int arg_string(struct script *s, const char *tok, char **out)
 {
 	unsigned char *buf;
 	size_t len;

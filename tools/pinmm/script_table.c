@@ -207,6 +207,8 @@ void script_print_commands(FILE *f)
 {
 	registry_init();
 	for (int i = 0; i < reg.n; i++) {
+		if (!reg.g[i]->cmds->name)
+			continue;	/* a group of hooks only (host mode) */
 		fprintf(f, "%s:\n", reg.g[i]->title);
 		for (const struct script_cmd *c = reg.g[i]->cmds; c->name; c++)
 			fprintf(f, "  %s\n", script_usage(c));

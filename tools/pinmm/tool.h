@@ -44,6 +44,7 @@ int pinmm_cmd_bench(int argc, char **argv);	/* bench_cmd.c, weak default in main
 int pinmm_cmd_tracking(int argc, char **argv);	/* tracking_cmd.c */
 int pinmm_cmd_fsck(int argc, char **argv);	/* fsck_cmd.c */
 int pinmm_cmd_torture(int argc, char **argv);	/* torture_cmd.c */
+int pinmm_cmd_diff(int argc, char **argv);	/* diff_cmd.c: pinmm vs the host kernel */
 
 /* Options of `pinmm run`, shared by every file of one invocation. */
 struct run_opts {
@@ -58,6 +59,8 @@ struct run_opts {
 	int svg_n;		/* checkpoint pictures taken so far */
 	const char *const *defines;	/* -D NAME=VALUE, as given */
 	int ndefines;
+	bool host;		/* run on the host kernel (host_table.c) */
+	struct diff_log *log;	/* records each line's outcome (diff_cmd.c) */
 };
 
 /* Run one script; @path "-" is stdin.  Return: EXIT_OK, EXIT_FAIL or EXIT_USAGE. */
@@ -113,6 +116,8 @@ struct script {
  * or SCRIPT_SYNTAX after script_syntax() recorded a message.
  */
 #define SCRIPT_SYNTAX 100000
+/* A handler in host mode: the host cannot run this line (message in errmsg). */
+#define SCRIPT_REFUSED 100001
 
 typedef int (*cmd_fn)(struct script *s, int argc, char **argv);
 
@@ -239,11 +244,39 @@ int arg_flags(struct script *s, const char *tok, const struct name_val *tab,
 const char *flags_name(const struct name_val *tab, long v, char *buf, size_t len);
 int errno_from_name(const char *name);
 
+/* Arguments of `mmap` and PROT words, shared with host mode (script_cmds.c). */
+struct mmap_args {
+	long long len, addr, fd, off;
+	int prot;
+	long flags;
+	bool have_flags;
+};
+int mmap_arg(struct script *s, const char *tok, struct mmap_args *a);
+int arg_prot(struct script *s, const char *tok, int *prot);
+int arg_string(struct script *s, const char *tok, char **out);	/* script_files.c */
+
 /* Flag tables shared by commands and demo. */
 extern const struct name_val prot_names[];
 extern const struct name_val map_names[];
 extern const struct name_val madv_names[];
 extern const struct name_val foll_names[];
+extern const struct name_val open_names[];	/* script_files.c */
+extern const struct name_val memfd_names[];
+extern const struct name_val falloc_names[];
+
+/* The CHECKs ("present", "mapcount=2") of one `expect page` (script_expect.c). */
+int script_page_checks(struct script *s, const struct pinmm_page_info *pi, int n,
+		       char **tok);
+int script_page_field(const struct pinmm_page_info *pi, const char *name, long long *v);
+void script_check_data(struct script *s, const unsigned char *got, size_t glen,
+		       enum cmp_op op, const unsigned char *want, size_t wlen);
+
+/* Host mode (host_table.c) and the diff recorder (diff_cmd.c). */
+int script_host_precheck(struct script *s, const char *name);
+int script_host_dispatch(struct script *s, int argc, char **argv);
+struct diff_log;
+void diff_log_line(struct script *s, int rc);
+void diff_log_check(struct script *s, bool ok, const char *detail);
 
 /* Page-state table rows, shared by `show page` and the demo (script_show.c). */
 const char *page_table_header(void);

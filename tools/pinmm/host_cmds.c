@@ -1,0 +1,558 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * host_cmds.c - host handlers of the machine, process, memory and pin
+ * commands: boot, shutdown, proc, fork, exit, use, mmap, munmap, mprotect,
+ * madvise, mremap, store, load, touch, pin, unpin, vmstat, and the commands whose
+ * simulated handler needs no machine (let, echo, print).  Each one parses
+ * its line as the simulated handler does (shared parsers of script_cmds.c)
+ * and sends the operation to the agent of the process (host_agent.c).
+ *
+ * What the host cannot express is refused here with the reason: boot keys
+ * that configure something the host kernel does not have, pins other than
+ * the FOLL_WRITE | FOLL_LONGTERM pin of an io_uring fixed buffer, plain
+ * GUP references, DMA through a page array, and pinmm's own debugging.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tool.h"
+#include "host.h"
+
+/* ---- machine ---------------------------------------------------------------- */
+
+/* The THP mode the host runs with ("always", "madvise", "never"). */
+static void host_thp_mode(char *buf, size_t len)
+{
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+	char line[128] = "", *l, *r;
+
+	snprintf(buf, len, "never");
+	if (!f)
+		return;
+	if (fgets(line, sizeof(line), f) && (l = strchr(line, '[')) && (r = strchr(l, ']')))
+		snprintf(buf, len, "%.*s", (int)(r - l - 1), l + 1);
+	fclose(f);
+}
+
+/*
+ * boot on the host: the host is already running, so boot only checks that
+ * the configuration asked for is one the host has.  Keys that do not change
+ * what a script observes (ram, debug, seed, ...) pass; thp must equal the
+ * host's mode; pinfs.image makes /data/ exist (on the host's disk
+ * filesystem); everything else describes a pinmm-only machine.
+ */
+static int host_boot(struct script *s, int argc, char **argv)
+{
+	static const char *const neutral[] = {
+		"ram", "debug", "seed", "quiet", "nr_cpus", "pin.provenance", "pin.tracking",
+		"pinfs.size",
+	};
+
+	for (int i = 1; i < argc; i++) {
+		const char *eq = strchr(argv[i], '=');
+		size_t n = eq ? (size_t)(eq - argv[i]) : strlen(argv[i]);
+		bool ok = false;
+		char mode[32];
+
+		for (size_t k = 0; k < ARRAY_SIZE(neutral); k++)
+			ok |= strlen(neutral[k]) == n && !strncmp(argv[i], neutral[k], n);
+		if (ok)
+			continue;
+		if (eq && n == 3 && !strncmp(argv[i], "thp", 3)) {
+			host_thp_mode(mode, sizeof(mode));
+			if (!strcmp(eq + 1, mode))
+				continue;
+			return host_refuse(s, "boot", "thp=%s, but the host's THP mode is \"%s\"",
+					   eq + 1, mode);
+		}
+		if (eq && n == 11 && !strncmp(argv[i], "pinfs.image", 11)) {
+			host_session(s)->pinfs = true;	/* /data/ on the host's disk */
+			continue;
+		}
+		if (eq && n == 16 && !strncmp(argv[i], "fs.pinned_policy", 16) &&
+		    !strcmp(eq + 1, "linux"))
+			continue;
+		return host_refuse(s, "boot", "%.*s configures a pinmm machine the host kernel "
+				   "does not have (a pinning policy other than Linux's, zones, "
+				   "pmem/DAX, pinfs, hugetlb pools, mTHP sizes)", (int)n, argv[i]);
+	}
+	return 0;
+}
+
+/* shutdown on the host: every process of the script ends. */
+static int host_shutdown(struct script *s, int argc, char **argv)
+{
+	struct host_session *hs = host_session(s);
+
+	if (!hs)
+		return -ENOMEM;
+	for (int i = 0; i < hs->nprocs; i++)
+		host_agent_kill(&hs->procs[i].ag);
+	hs->cur = -1;
+	for (int i = 0; i < HOST_MAX_PINS; i++)
+		hs->pins[i].name[0] = '\0';
+	return 0;
+}
+
+/* ---- processes ---------------------------------------------------------------- */
+
+static int new_proc(struct script *s, const char *name, struct host_proc **out)
+{
+	struct host_session *hs = host_session(s);
+	int i;
+
+	if (!hs)
+		return -ENOMEM;
+	for (i = 0; i < hs->nprocs; i++) {
+		if (strcmp(hs->procs[i].name, name))
+			continue;
+		if (hs->procs[i].ag.sock >= 0)
+			return script_syntax(s, "process %s already exists", name);
+		break;
+	}
+	if (i == HOST_MAX_PROCS)
+		return host_refuse(s, "proc", "more than %d processes", HOST_MAX_PROCS);
+	if (strlen(name) >= sizeof(hs->procs[i].name))
+		return script_syntax(s, "bad name '%s'", name);
+	if (i == hs->nprocs)
+		hs->nprocs++;
+	snprintf(hs->procs[i].name, sizeof(hs->procs[i].name), "%s", name);
+	hs->procs[i].ag.sock = -1;
+	hs->procs[i].ag.pid = 0;
+	hs->cur = i;
+	*out = &hs->procs[i];
+	return 0;
+}
+
+static int host_proc(struct script *s, int argc, char **argv)
+{
+	struct host_proc *p;
+	int rc = new_proc(s, argv[1], &p);
+
+	if (rc)
+		return rc;
+	host_vmstat_baseline(host_session(s));
+	return host_agent_spawn(&p->ag);
+}
+
+static int host_fork(struct script *s, int argc, char **argv)
+{
+	struct host_session *hs = host_session(s);
+	struct host_proc *parent, *child;
+	struct host_agent ag = { .pid = 0, .sock = -1 };
+	int i = 1, rc;
+	long ret;
+
+	if (host_arg_proc(s, argc - 1, argv, &i, &parent))
+		return SCRIPT_SYNTAX;
+	if (i != argc - 1)
+		return script_syntax(s, "%s is not a process", argv[1]);
+	hs->rq.op = 0;
+	memset(&hs->rq, 0, HOST_REQ_HDR);
+	hs->rq.op = HOP_FORK;
+	ret = host_agent_call(&parent->ag, &hs->rq, &hs->rs, &ag);
+	if (ret < 0)
+		return (int)ret;
+	rc = new_proc(s, argv[argc - 1], &child);
+	if (rc) {
+		host_agent_kill(&ag);
+		return rc;
+	}
+	child->ag = ag;
+	return 0;
+}
+
+static int host_exit(struct script *s, int argc, char **argv)
+{
+	struct host_session *hs = host_session(s);
+	struct host_proc *p;
+	int i = 1;
+
+	if (host_arg_proc(s, argc, argv, &i, &p))
+		return SCRIPT_SYNTAX;
+	if (i != argc)
+		return script_syntax(s, "%s is not a process", argv[i]);
+	host_call(s, p, HOP_EXIT, NULL, 0, NULL, 0);
+	for (int k = 0; k < HOST_MAX_PINS; k++)
+		if (hs->pins[k].name[0] && &hs->procs[hs->pins[k].proc] == p)
+			hs->pins[k].name[0] = '\0';
+	if (hs->cur >= 0 && &hs->procs[hs->cur] == p)
+		hs->cur = -1;
+	return 0;
+}
+
+static int host_use(struct script *s, int argc, char **argv)
+{
+	struct host_session *hs = host_session(s);
+	struct host_proc *p;
+	int i = 1;
+
+	if (host_arg_proc(s, argc, argv, &i, &p))
+		return SCRIPT_SYNTAX;
+	if (i != 2)
+		return script_syntax(s, "%s is not a process", argv[1]);
+	hs->cur = (int)(p - hs->procs);
+	return 0;
+}
+
+/* ---- memory -------------------------------------------------------------------- */
+
+static int host_mmap(struct script *s, int argc, char **argv)
+{
+	struct mmap_args a = { .fd = -1, .prot = PROT_READ | PROT_WRITE, .len = -1 };
+	struct host_proc *p;
+	uint64_t args[6];
+	long ret;
+	int i = 1;
+
+	if (host_arg_proc(s, argc, argv, &i, &p))
+		return SCRIPT_SYNTAX;
+	for (; i < argc; i++)
+		if (mmap_arg(s, argv[i], &a))
+			return SCRIPT_SYNTAX;
+	if (a.len < 0)
+		return script_syntax(s, "usage: %s", script_find_cmd("mmap")->usage);
+	if (!a.have_flags)
+		a.flags = a.fd >= 0 ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS;
+	args[0] = (uint64_t)a.addr;
+	args[1] = (uint64_t)a.len;
+	args[2] = (uint64_t)a.prot;
+	args[3] = (uint64_t)a.flags;
+	args[4] = (uint64_t)a.fd;
+	args[5] = (uint64_t)a.off;
+	ret = host_call(s, p, HOP_MMAP, args, 6, NULL, 0);
+	if (ret < 0 && ret > -4096)
+		return (int)ret;
+	return var_bind_int(s, ret);
+}
+
+/* munmap/mprotect/madvise: [P] ADDR LEN [EXTRA]. */
+static int host_range(struct script *s, int argc, char **argv)
+{
+	bool extra = strcmp(argv[0], "munmap");
+	struct host_proc *p;
+	long long addr, len;
+	uint64_t args[3];
+	long v = 0;
+	int i = 1, op;
+
+	if (host_arg_proc(s, argc, argv, &i, &p))
+		return SCRIPT_SYNTAX;
+	if (argc - i != (extra ? 3 : 2))
+		return script_syntax(s, "usage: %s", script_find_cmd(argv[0])->usage);
+	if (arg_int(s, argv[i], &addr) || arg_int(s, argv[i + 1], &len))
+		return SCRIPT_SYNTAX;
+	if (!strcmp(argv[0], "mprotect")) {
+		int prot;
+
+		if (arg_prot(s, argv[argc - 1], &prot))
+			return SCRIPT_SYNTAX;
+		v = prot;
+		op = HOP_MPROTECT;
+	} else if (extra) {
+		if (arg_flags(s, argv[argc - 1], madv_names, "MADV_", &v))
+			return SCRIPT_SYNTAX;
+		op = HOP_MADVISE;
+	} else {
+		op = HOP_MUNMAP;
+	}
+	args[0] = (uint64_t)addr;
+	args[1] = (uint64_t)len;
+	args[2] = (uint64_t)v;
+	return (int)host_call(s, p, op, args, 3, NULL, 0);
+}
+
+static int host_store(struct script *s, int argc, char **argv)
+{
+	struct host_proc *p;
+	unsigned char *buf;
+	long long addr;
+	size_t len;
+	long ret = 0;
+	int i = 1, rc;
+
+	if (host_arg_proc(s, argc, argv, &i, &p))
+		return SCRIPT_SYNTAX;
+	if (argc - i != 2)
+		return script_syntax(s, "usage: %s", script_find_cmd("store")->usage);
+	if (arg_int(s, argv[i], &addr))
+		return SCRIPT_SYNTAX;
+	rc = arg_data(s, argv[i + 1], &buf, &len);
+	if (rc)
+		return rc;
+	for (size_t off = 0; off < len && ret >= 0; off += HOST_MSG_DATA) {
+		size_t n = len - off < HOST_MSG_DATA ? len - off : HOST_MSG_DATA;
+		uint64_t a = (uint64_t)addr + off;
+
+		ret = host_call(s, p, HOP_STORE, &a, 1, buf + off, n);
+	}
+	free(buf);
+	return ret < 0 ? (int)ret : 0;
+}
+
+/**
+ * host_load() - read @len bytes at @addr of @p with real CPU loads.
+ * Context: host handlers (load, expect mem); the runner's thread.
+ * Return: the bytes read (malloc()ed, in *out), or a negative errno.
+ */
+long host_load(struct script *s, struct host_proc *p, unsigned long addr, size_t len,
+	       unsigned char **out)
+{
+	struct host_session *hs = host_session(s);
+	unsigned char *buf = malloc(len ? len : 1);
+	long ret = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	for (size_t off = 0; off < len; off += HOST_MSG_DATA) {
+		uint64_t a[2] = { addr + off, len - off < HOST_MSG_DATA ? len - off : HOST_MSG_DATA };
+
+		ret = host_call(s, p, HOP_LOAD, a, 2, NULL, 0);
+		if (ret < 0) {
+			free(buf);
+			return ret;
+		}
+		memcpy(buf + off, hs->rs.data, (size_t)ret);
+	}
+	*out = buf;
+	return (long)len;
+}
+
+static int host_load_cmd(struct script *s, int argc, char **argv)
+{
+	struct host_proc *p;
+	unsigned char *buf = NULL;
+	long long addr, len;
+	long ret;
+	int i = 1;
+
+	if (host_arg_proc(s, argc, argv, &i, &p))
+		return SCRIPT_SYNTAX;
+	if (argc - i != 2)
+		return script_syntax(s, "usage: %s", script_find_cmd("load")->usage);
+	if (arg_int(s, argv[i], &addr) || arg_int(s, argv[i + 1], &len))
+		return SCRIPT_SYNTAX;
+	if (len < 0 || len > (64LL << 20))
+		return script_syntax(s, "load length %lld out of range (0..64M)", len);
+	ret = host_load(s, p, (unsigned long)addr, (size_t)len, &buf);
+	return host_bind_bytes(s, ret, buf);
+}
+
+/**
+ * host_bind_bytes() - bind the @ret bytes at @buf (a host_load() or
+ * host_pread() result) to the line's "-> NAME" and free them.
+ * Context: host handlers.
+ * Return: 0, or a negative errno (@ret itself when it is one).
+ */
+int host_bind_bytes(struct script *s, long ret, unsigned char *buf)
+{
+	int rc;
+
+	if (ret < 0)
+		return (int)ret;
+	rc = var_bind_bytes(s, buf, (size_t)ret);
+	free(buf);
+	return rc;
+}
+
+static int host_touch(struct script *s, int argc, char **argv)
+{
+	struct host_proc *p;
+	long long addr, len;
+	uint64_t a[3];
+	bool write = false;
+	int i = 1;
+
+	if (host_arg_proc(s, argc, argv, &i, &p))
+		return SCRIPT_SYNTAX;
+	if (argc - i == 3 && (!strcmp(argv[argc - 1], "write") || !strcmp(argv[argc - 1], "read")))
+		write = !strcmp(argv[--argc], "write");
+	if (argc - i != 2 || arg_int(s, argv[i], &addr) || arg_int(s, argv[i + 1], &len))
+		return script_syntax(s, "usage: %s", script_find_cmd("touch")->usage);
+	if (addr < 0 || len < 0 || len > LLONG_MAX - addr)
+		return script_syntax(s, "touch range [%lld, +%lld) out of range", addr, len);
+	a[0] = (uint64_t)addr;
+	a[1] = (uint64_t)len;
+	a[2] = write;
+	return (int)host_call(s, p, HOP_TOUCH, a, 3, NULL, 0);
+}
+
+/* mremap [P] ADDR OLD NEW [maymove] [dontunmap] [fixed=TO] [-> ADDR] */
+static int host_mremap(struct script *s, int argc, char **argv)
+{
+	long long addr, old_len, new_len, to = 0;
+	struct host_proc *p;
+	uint64_t a[5];
+	int i = 1, flags = 0;
+	const char *v;
+	long ret;
+
+	if (host_arg_proc(s, argc, argv, &i, &p))
+		return SCRIPT_SYNTAX;
+	if (argc - i < 3 || arg_int(s, argv[i], &addr) || arg_int(s, argv[i + 1], &old_len) ||
+	    arg_int(s, argv[i + 2], &new_len))
+		return script_syntax(s, "usage: %s", script_find_cmd("mremap")->usage);
+	for (i += 3; i < argc; i++) {
+		if (!strcmp(argv[i], "maymove"))
+			flags |= 1;		/* MREMAP_MAYMOVE */
+		else if (!strcmp(argv[i], "dontunmap"))
+			flags |= 4;		/* MREMAP_DONTUNMAP */
+		else if (arg_kv(argv[i], "fixed", &v) && !arg_int(s, v, &to))
+			flags |= 2;		/* MREMAP_FIXED */
+		else
+			return script_syntax(s, "mremap: unknown option '%s'", argv[i]);
+	}
+	a[0] = (uint64_t)addr;
+	a[1] = (uint64_t)old_len;
+	a[2] = (uint64_t)new_len;
+	a[3] = (uint64_t)flags;
+	a[4] = (uint64_t)to;
+	ret = host_call(s, p, HOP_MREMAP, a, 5, NULL, 0);
+	if (ret < 0 && ret > -4096)
+		return (int)ret;
+	return var_bind_int(s, ret);
+}
+
+/* ---- pins ---------------------------------------------------------------------- */
+
+/*
+ * pin [P] ADDR NPAGES LONGTERM,WRITE -> PG: an io_uring fixed buffer over
+ * the range, which the host kernel pins with pin_user_pages_fast(FOLL_WRITE
+ * | FOLL_LONGTERM); where only a prefix pins, the agent pins that prefix
+ * (the short count pin_user_pages() returns).  The variants fast/unlocked name other entry points of
+ * the same pin; any other flag set has no host equivalent.
+ */
+static int host_pin(struct script *s, int argc, char **argv)
+{
+	struct host_session *hs = host_session(s);
+	struct host_proc *p;
+	long long start, nr;
+	unsigned long flags = 0;
+	uint64_t a[2];
+	long slot;
+	int i = 1, k;
+
+	if (host_arg_proc(s, argc, argv, &i, &p))
+		return SCRIPT_SYNTAX;
+	if (argc - i < 2 || arg_int(s, argv[i], &start) || arg_int(s, argv[i + 1], &nr))
+		return script_syntax(s, "usage: %s", script_find_cmd("pin")->usage);
+	for (i += 2; i < argc; i++) {
+		long f;
+
+		if (!strcmp(argv[i], "fast") || !strcmp(argv[i], "unlocked"))
+			continue;
+		if (!strncmp(argv[i], "remote", 6))
+			return host_refuse(s, "pin", "a remote pin (pin_user_pages_remote) has no "
+					   "host interface a script process can drive");
+		if (arg_flags(s, argv[i], foll_names, "FOLL_", &f))
+			return SCRIPT_SYNTAX;
+		flags |= (unsigned long)f;
+	}
+	if (flags != (FOLL_LONGTERM | FOLL_WRITE))
+		return host_refuse(s, "pin", "the host pins user memory from a script process only "
+				   "through io_uring fixed buffers, FOLL_WRITE|FOLL_LONGTERM; "
+				   "short-term and read-only pins last only for one I/O there");
+	if (nr <= 0 || nr > (1 << 18))
+		return script_syntax(s, "page count %lld out of range (1..256K)", nr);
+	for (k = 0; k < HOST_MAX_PINS; k++)
+		if (hs->pins[k].name[0] && !strcmp(hs->pins[k].name, s->bind))
+			return script_syntax(s, "%s still holds pages; unpin or put them first", s->bind);
+	for (k = 0; k < HOST_MAX_PINS && hs->pins[k].name[0]; k++)
+		;
+	if (k == HOST_MAX_PINS || strlen(s->bind) >= sizeof(hs->pins[k].name))
+		return host_refuse(s, "pin", "more than %d pins at once", HOST_MAX_PINS);
+	a[0] = (uint64_t)start;
+	a[1] = (uint64_t)nr * 4096;
+	slot = host_call(s, p, HOP_PIN, a, 2, NULL, 0);	/* pages * MAX + slot */
+	if (slot < 0)
+		return (int)slot;
+	snprintf(hs->pins[k].name, sizeof(hs->pins[k].name), "%s", s->bind);
+	hs->pins[k].proc = (int)(p - hs->procs);
+	hs->pins[k].slot = slot % HOST_MAX_PINS;
+	hs->pins[k].addr = (unsigned long)start;
+	hs->pins[k].npages = slot / HOST_MAX_PINS;
+	return 0;
+}
+
+/**
+ * host_find_pin() - the long-term pin bound to variable @name.
+ * Context: host handlers.
+ * Return: the pin, or NULL when @name holds none.
+ */
+struct host_pin *host_find_pin(struct script *s, const char *name)
+{
+	struct host_session *hs = host_session(s);
+
+	for (int k = 0; hs && k < HOST_MAX_PINS; k++)
+		if (hs->pins[k].name[0] && !strcmp(hs->pins[k].name, name))
+			return &hs->pins[k];
+	return NULL;
+}
+
+static int host_unpin(struct script *s, int argc, char **argv)
+{
+	struct host_session *hs = host_session(s);
+	struct host_pin *pin = argc > 1 ? host_find_pin(s, argv[1]) : NULL;
+	uint64_t slot;
+	long rc;
+
+	if (argc < 2)
+		return script_syntax(s, "usage: %s", script_find_cmd("unpin")->usage);
+	if (!pin)
+		return script_syntax(s, "%s holds no pages", argv[1]);
+	if (argc > 3 || (argc == 3 && strcmp(argv[2], "clean")))
+		return host_refuse(s, "unpin", "io_uring drops a fixed buffer's pins all at once "
+				   "and without dirtying the pages (only 'unpin PG [clean]')");
+	slot = (uint64_t)pin->slot;
+	rc = host_call(s, &hs->procs[pin->proc], HOP_UNPIN, &slot, 1, NULL, 0);
+	if (rc == 0)
+		pin->name[0] = '\0';
+	return (int)rc;
+}
+
+static int host_vmstat_cmd(struct script *s, int argc, char **argv)
+{
+	long v = host_script_vmstat(s, argv[1]);
+
+	if (v == -ENOENT)
+		return host_refuse(s, "vmstat", "the host mode offers only nr_foll_pin_acquired "
+				   "and nr_foll_pin_released (as deltas since the first process)");
+	return v < 0 ? (int)v : var_bind_int(s, v);
+}
+
+/* let, echo and print need no machine: the simulated handler runs as is. */
+static int host_portable(struct script *s, int argc, char **argv)
+{
+	return script_find_cmd(argv[0])->fn(s, argc, argv);
+}
+
+HOST_CMD("boot", host_boot);
+HOST_CMD("shutdown", host_shutdown);
+HOST_CMD("proc", host_proc);
+HOST_CMD("fork", host_fork);
+HOST_CMD("exit", host_exit);
+HOST_CMD("use", host_use);
+HOST_CMD("mmap", host_mmap);
+HOST_CMD("mremap", host_mremap);
+static const struct host_cmd host_munmap = { "munmap", host_range, NULL };
+static const struct host_cmd host_mprotect = { "mprotect", host_range, NULL };
+static const struct host_cmd host_madvise = { "madvise", host_range, NULL };
+static const struct host_cmd *const host_range_cmds[]
+	__attribute__((section("pinmm_host_cmds"), used)) = {
+	&host_munmap, &host_mprotect, &host_madvise,
+};
+HOST_CMD("store", host_store);
+HOST_CMD("load", host_load_cmd);
+HOST_CMD("touch", host_touch);
+HOST_CMD("pin", host_pin);
+HOST_CMD("unpin", host_unpin);
+HOST_CMD("vmstat", host_vmstat_cmd);
+static const struct host_cmd host_let = { "let", host_portable, NULL };
+static const struct host_cmd host_echo = { "echo", host_portable, NULL };
+static const struct host_cmd host_print = { "print", host_portable, NULL };
+static const struct host_cmd *const host_portable_cmds[]
+	__attribute__((section("pinmm_host_cmds"), used)) = {
+	&host_let, &host_echo, &host_print,
+};
