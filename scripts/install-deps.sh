@@ -6,6 +6,8 @@
 # package a build relies on is named here, recommended or not):
 #   every build     make meson ninja-build pkgconf python3 (the test summary)
 #                   liburcu-dev libcmocka-dev liburing-dev
+#                   libjson-c-dev (the tool's JSON) libdw-dev (symbolised
+#                   backtraces and pin owners in the library)
 #   debug (gcc)     gcc
 #   ASan+UBSan      gcc: libasan8 and libubsan1 come with gcc-12 (libgcc-12-dev)
 #   TSan (clang)    clang; its ThreadSanitizer runtime libclang_rt.tsan is in
@@ -13,6 +15,7 @@
 #                   libclang-common-14-dev, so it is named explicitly
 set -eu
 PKGS="gcc make meson ninja-build pkgconf python3 liburcu-dev libcmocka-dev liburing-dev"
+PKGS="$PKGS libjson-c-dev libdw-dev"
 PKGS="$PKGS clang libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do

@@ -33,6 +33,7 @@
 #include <pinmm/rdma.h>
 
 #include "demo_table.h"
+#include "json_out.h"
 #include "tool.h"
 
 #define DL_PAGES	4
@@ -320,6 +321,7 @@ out_machine:
 int demo_lease_table(bool quick, bool json)
 {
 	struct dl_result res[DL_NR_ROWS];
+	struct json_object *rows = NULL;
 	int bad = 0;
 
 	memset(res, 0, sizeof(res));
@@ -332,36 +334,46 @@ int demo_lease_table(bool quick, bool json)
 		       "  mount  outcome      truncate  stall ms  ETXTBSY  revoked MRs  rem.acc.err  "
 		       "fenced  B after  misplaced B  lost B\n", quick ? "20" : "40");
 	else
-		printf("{\"lease_rows\": [");
+		rows = json_object_new_array();
 	for (size_t i = 0; i < DL_NR_ROWS; i++) {
 		const struct dl_row *w = &dl_rows[i];
 		const struct dl_result *r = &res[i];
-		const char *o = w->outcome ? w->outcome : "odp";
+		const char *o_name = w->outcome ? w->outcome : "odp";
 
 		bad += r->error != 0;
 		if (json) {
-			printf("%s{\"mount\": \"%s\", \"outcome\": \"%s\", \"truncate\": \"%s\", "
-			       "\"stall_ms\": %.1f, \"etxtbsy\": %ld, \"revoked_mrs\": %ld, "
-			       "\"remote_access_errors\": %ld, \"fenced_writes\": %ld, "
-			       "\"bytes_after\": %ld, \"misplaced\": %ld, \"lost\": %ld, "
-			       "\"error\": \"%s\"}", i ? ", " : "", w->mnt, o,
-			       r->truncate_ret ? pinmm_strerror(r->truncate_ret) : "0", r->stall_ms,
-			       r->etxtbsy, r->revoked_mrs, r->rem_access_errors, r->fenced,
-			       r->bytes_after, r->misplaced, r->lost,
-			       r->error ? pinmm_strerror(r->error) : "");
+			struct json_object *o = json_object_new_object();
+
+			jset_str(o, "mount", w->mnt);
+			jset_str(o, "outcome", o_name);
+			jset_str(o, "truncate", r->truncate_ret ? pinmm_strerror(r->truncate_ret) : "0");
+			jset(o, "stall_ms", jnum(r->stall_ms, "%.1f"));
+			jset_int(o, "etxtbsy", r->etxtbsy);
+			jset_int(o, "revoked_mrs", r->revoked_mrs);
+			jset_int(o, "remote_access_errors", r->rem_access_errors);
+			jset_int(o, "fenced_writes", r->fenced);
+			jset_int(o, "bytes_after", r->bytes_after);
+			jset_int(o, "misplaced", r->misplaced);
+			jset_int(o, "lost", r->lost);
+			jset_str(o, "error", r->error ? pinmm_strerror(r->error) : "");
+			json_object_array_add(rows, o);
 			continue;
 		}
 		if (r->error) {
-			printf("  %-6s %-11s  failed: %s (%s)\n", w->mnt, o, r->errwhat,
+			printf("  %-6s %-11s  failed: %s (%s)\n", w->mnt, o_name, r->errwhat,
 			       pinmm_strerror(r->error));
 			continue;
 		}
 		printf("  %-6s %-11s  %-8s  %8.1f  %7ld  %11ld  %11ld  %6ld  %7ld  %11ld  %6ld\n",
-		       w->mnt, o, r->truncate_ret ? pinmm_strerror(r->truncate_ret) : "0",
+		       w->mnt, o_name, r->truncate_ret ? pinmm_strerror(r->truncate_ret) : "0",
 		       r->stall_ms, r->etxtbsy, r->revoked_mrs, r->rem_access_errors, r->fenced,
 		       r->bytes_after, r->misplaced, r->lost);
 	}
-	if (json)
-		printf("]}\n");
+	if (json) {
+		struct json_object *doc = json_object_new_object();
+
+		jset(doc, "lease_rows", rows);
+		json_print(stdout, doc, false);
+	}
 	return bad;
 }

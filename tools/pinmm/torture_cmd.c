@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "json_out.h"
 #include "tool.h"
 #include "torture.h"
 
@@ -378,22 +379,32 @@ static void summary(struct torture *t, long ms, int shutdown_rc)
 	double secs = ms / 1000.0;
 
 	if (t->json) {
-		printf("{\"seconds\": %.1f, \"threads\": %d, \"seed\": %llu, \"ops\": %ld, "
-		       "\"checkpoints\": %ld, \"violations\": %ld, \"shutdown\": \"%s\", "
-		       "\"rss_first\": %ld, \"rss_last\": %ld, \"rss_max\": %ld, \"per_op\": {",
-		       secs, t->nthreads, (unsigned long long)t->seed, total, t->checkpoints,
-		       t->violations, pinmm_strerror(shutdown_rc), t->rss_first, t->rss_last,
-		       t->rss_max);
+		struct json_object *doc = json_object_new_object();
+		struct json_object *per_op = json_object_new_object();
+
+		jset(doc, "seconds", jnum(secs, "%.1f"));
+		jset_int(doc, "threads", t->nthreads);
+		jset(doc, "seed", json_object_new_uint64(t->seed));
+		jset_int(doc, "ops", total);
+		jset_int(doc, "checkpoints", t->checkpoints);
+		jset_int(doc, "violations", t->violations);
+		jset_str(doc, "shutdown", pinmm_strerror(shutdown_rc));
+		jset_int(doc, "rss_first", t->rss_first);
+		jset_int(doc, "rss_last", t->rss_last);
+		jset_int(doc, "rss_max", t->rss_max);
 		for (int op = 0; op < TO_NR; op++) {
-			printf("%s\"%s\": {\"count\": %ld, \"errors\": {", op ? ", " : "",
-			       tt_op_name[op], sum_stat(t, op, -1));
-			for (int e = 1, k = 0; e < TT_NERR; e++)
+			struct json_object *o = json_object_new_object();
+			struct json_object *errs = json_object_new_object();
+
+			jset_int(o, "count", sum_stat(t, op, -1));
+			for (int e = 1; e < TT_NERR; e++)
 				if (sum_stat(t, op, e))
-					printf("%s\"%s\": %ld", k++ ? ", " : "",
-					       pinmm_strerror(-e), sum_stat(t, op, e));
-			printf("}}");
+					jset_int(errs, pinmm_strerror(-e), sum_stat(t, op, e));
+			jset(o, "errors", errs);
+			jset(per_op, tt_op_name[op], o);
 		}
-		printf("}}\n");
+		jset(doc, "per_op", per_op);
+		json_print(stdout, doc, false);
 		return;
 	}
 	printf("pinmm torture: %.1f s, %d worker threads, seed %llu\n", secs, t->nthreads,
