@@ -6,6 +6,7 @@
  * policy table of `pinmm demo` in demo_table.c, the guided tour in demo.c,
  * benchmarks in bench_cmd.c.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,10 @@ static void run_usage(FILE *f)
 	      "\n"
 	      "Options:\n"
 	      "  --tap          print TAP: one test point per expect line, plan at the end\n"
+	      "  --json         print one JSON document of results instead of the text:\n"
+	      "                 every line run, its outcome, expectations with their\n"
+	      "                 values, every show as data (doc/SCENARIOS.md)\n"
+	      "  --json=FILE    write that document to FILE, the text output unchanged\n"
 	      "  -v, --verbose  echo each line before running it\n"
 	      "  -q, --quiet    no per-file summary line\n"
 	      "  -h, --help     this text\n"
@@ -72,6 +77,8 @@ static int bad_usage(const char *fmt, const char *arg)
 int pinmm_cmd_run(int argc, char **argv)
 {
 	struct run_opts o = { 0 };
+	const char *json_path = NULL;
+	bool json = false;
 	int i, status = EXIT_OK;
 
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
@@ -82,6 +89,11 @@ int pinmm_cmd_run(int argc, char **argv)
 			break;
 		} else if (!strcmp(a, "--tap")) {
 			o.tap = true;
+		} else if (!strcmp(a, "--json")) {
+			json = true;
+		} else if (!strncmp(a, "--json=", 7) && a[7]) {
+			json = true;
+			json_path = a + 7;
 		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
 			o.verbose = true;
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
@@ -95,6 +107,10 @@ int pinmm_cmd_run(int argc, char **argv)
 	}
 	if (i == argc)
 		return bad_usage("run: no script given%s", "");
+	if (json && o.tap && !json_path)
+		return bad_usage("run: --tap and --json both want stdout; use --json=FILE%s", "");
+	if (json && script_json_start(&o, json_path))
+		return bad_usage("run: %s", pinmm_strerror(-ENOMEM));
 	for (; i < argc; i++) {
 		int rc = script_run_file(&o, argv[i]);
 
@@ -103,7 +119,7 @@ int pinmm_cmd_run(int argc, char **argv)
 	}
 	if (o.tap)
 		printf("1..%d\n", o.tap_n);
-	return status;
+	return script_json_finish(&o, status);
 }
 
 /* Replaced by bench_cmd.c when that file is built. */

@@ -58,7 +58,9 @@ void script_out(struct script *s, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
-	if (!s->opts->tap) {
+	if (script_json_output(s, msg)) {
+		/* recorded, or the JSON document owns stdout */
+	} else if (!s->opts->tap) {
 		fputs(msg, stdout);
 	} else {
 		for (line = msg; *line; line = nl + 1) {
@@ -86,6 +88,7 @@ void script_check(struct script *s, bool ok, const char *detail)
 	s->nexpect++;
 	if (!ok)
 		s->nfailed++;
+	script_json_expect(s, ok, detail);
 	if (s->opts->tap) {
 		tap_point(s, ok, s->text);
 		if (!ok && detail)
@@ -112,6 +115,7 @@ static void script_error(struct script *s, const char *fmt, ...)
 	va_end(ap);
 	fflush(stdout);
 	fprintf(stderr, "%s:%d: %s\n", s->file, s->line, msg);
+	script_json_error(s, msg);
 	if (s->opts->tap) {
 		s->opts->tap_n++;
 		printf("not ok %d - %s:%d: %s\n", s->opts->tap_n, s->file, s->line, msg);
@@ -388,6 +392,7 @@ static int run_line(struct script *s, struct sline *sl)
 	if (s->opts->verbose)
 		script_out(s, "%s:%d: %s\n", s->file, s->line, sl->text);
 	rc = script_dispatch(s, argc, sl->argv);
+	script_json_line(s, argc, sl->argv, rc);
 	if (rc == 0)
 		return 0;
 	if (rc == SCRIPT_SYNTAX) {
@@ -449,7 +454,7 @@ static int run_lines(struct script *s, struct sfile *sf)
 
 static void summary(struct script *s, int status)
 {
-	if (s->opts->quiet || s->opts->tap)
+	if (s->opts->quiet || s->opts->tap || script_json_output(s, ""))
 		return;
 	printf("%s: %d expectation%s, %d failed%s\n", s->file, s->nexpect,
 	       s->nexpect == 1 ? "" : "s", s->nfailed,
@@ -461,13 +466,17 @@ int script_run_file(struct run_opts *o, const char *path)
 {
 	struct script s = { .opts = o, .file = strcmp(path, "-") ? path : "<stdin>" };
 	struct sfile sf = { 0 };
-	char *buf = slurp(path);
+	char *buf;
 	int status;
 
+	script_json_begin(o, path);
+	buf = slurp(path);
 	if (!buf) {
 		fprintf(stderr, "pinmm: %s: %s\n", s.file, strerror(errno ? errno : ENOMEM));
 		if (o->tap)
 			printf("not ok %d - %s: cannot read\n", ++o->tap_n, s.file);
+		script_json_error(&s, "cannot read the script");
+		script_json_end(&s, EXIT_USAGE);
 		return EXIT_USAGE;
 	}
 	s.text = "";
@@ -484,6 +493,7 @@ int script_run_file(struct run_opts *o, const char *path)
 	else
 		status = run_lines(&s, &sf);
 	summary(&s, status);
+	script_json_end(&s, status);
 	script_groups_end(&s);
 	script_free_vars(&s);
 	sfile_free(&sf);

@@ -51,6 +51,7 @@ struct run_opts {
 	bool verbose;		/* echo each line before running it */
 	bool quiet;		/* no per-file summary */
 	int tap_n;		/* number of the last TAP test point */
+	struct run_json *json;	/* --json recorder (script_json.c), or NULL */
 };
 
 /* Run one script; @path "-" is stdin.  Return: EXIT_OK, EXIT_FAIL or EXIT_USAGE. */
@@ -191,6 +192,24 @@ void script_print_commands(FILE *f);
 void script_groups_machine_gone(struct script *s);
 void script_groups_end(struct script *s);
 void **script_private(struct script *s, const struct script_group *g);
+
+/* ---- the --json results recorder (script_json.c) ---- */
+
+struct json_object;
+int script_json_start(struct run_opts *o, const char *path);
+void script_json_begin(struct run_opts *o, const char *path);
+void script_json_end(struct script *s, int status);
+int script_json_finish(struct run_opts *o, int status);
+void script_json_line(struct script *s, int argc, char **argv, int rc);
+void script_json_values(struct script *s, const char *expected, const char *observed);
+void script_json_expect(struct script *s, bool ok, const char *detail);
+bool script_json_on(struct script *s);
+void script_json_show(struct script *s, const char *what, struct json_object *data);
+void script_json_capture(struct script *s, bool on, const char *what);
+bool script_json_output(struct script *s, const char *msg);
+void script_json_error(struct script *s, const char *msg);
+/* Every field of a page's state, as `expect page` names them (script_expect.c). */
+struct json_object *page_info_json(const struct pinmm_page_info *pi);
 
 /* ---- helpers (script.c) --------------------------------------------------- */
 
