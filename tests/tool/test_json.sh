@@ -116,5 +116,30 @@ assert d["scripts"][0]["failed"] == 2
 '
 run 2 "run --tap --json: both want stdout" run --tap --json "$TMP/rj.pinmm"
 
+# ---- progress lines: on a terminal only ------------------------------------------
+# noprogress FILE WHAT: FILE has neither a carriage return nor an escape.
+noprogress() {
+	! grep -q "$(printf '[\r\033]')" "$TMP/$1"
+	ok $? "$2"
+}
+run 0 "demo with stderr in a file" demo --quick --policy linux --case rdma
+noprogress err "demo: no progress bytes when stderr is not a terminal"
+run 0 "tracking with stderr in a file" tracking --race-seconds 0.2
+noprogress err "tracking: no progress bytes when stderr is not a terminal"
+if command -v script >/dev/null 2>&1; then
+	# script(1) gives the command a pseudo-terminal; its output is what the
+	# terminal received.
+	timeout 60 script -qec "'$PINMM' demo --quick --policy linux --case rdma" /dev/null \
+		>"$TMP/out" 2>"$TMP/err" </dev/null
+	ok $? "demo on a terminal (script -qec)"
+	grep -q "$(printf '\r')pinmm demo: \[1/1\] linux/rdma" "$TMP/out"
+	ok $? "demo on a terminal: a progress line, rewritten in place"
+	grep -q "$(printf '\r\033')\[K" "$TMP/out"
+	ok $? "demo on a terminal: the line is erased before the results"
+else
+	N=$((N + 1))
+	echo "ok $N - demo on a terminal # SKIP script(1) not installed"
+fi
+
 echo "1..$N"
 [ "$FAILED" = 0 ]

@@ -26,6 +26,7 @@
 #include "tool.h"
 #include "bench.h"
 #include "json_out.h"
+#include "progress.h"
 
 static const char *fmt_num(char *buf, size_t len, double v)
 {
@@ -242,6 +243,7 @@ static void bench_usage(FILE *f)
 int pinmm_cmd_bench(int argc, char **argv)
 {
 	struct host_info hi;
+	struct progress prog;
 	bool json = false, host = true;
 	int ret;
 
@@ -266,11 +268,18 @@ int pinmm_cmd_bench(int argc, char **argv)
 	}
 	host_info_get(&hi);
 	nrows = 0;
+	progress_begin(&prog, "pinmm bench", 3);
+	progress_step(&prog, "boot and allocation");
 	ret = std_boot();
-	if (!ret)
+	if (!ret) {
+		progress_step(&prog, "faults%s", host ? " (and the host's)" : "");
 		ret = std_fault(host);
-	if (!ret)
+	}
+	if (!ret) {
+		progress_step(&prog, "pinning%s", host ? " (and the host's)" : "");
 		ret = std_pin(host);
+	}
+	progress_clear(&prog);
 	if (ret)
 		return ret;
 	if (json)

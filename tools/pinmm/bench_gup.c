@@ -23,6 +23,7 @@
 #include "tool.h"
 #include "bench.h"
 #include "json_out.h"
+#include "progress.h"
 
 static void gup_usage(FILE *f)
 {
@@ -73,6 +74,7 @@ int bench_gup(int argc, char **argv)
 	};
 	bool host = false, json = false, api_set = false;
 	struct host_info hi;
+	struct progress prog;
 	struct sim_env e;
 	struct gup_run r;
 	struct gup_summary s;
@@ -143,19 +145,28 @@ int bench_gup(int argc, char **argv)
 		return bench_usage_error("gup: fewer pages than threads%s", "");
 
 	host_info_get(&hi);
+	progress_begin(&prog, "pinmm bench gup", host ? 4 : 2);
+	progress_step(&prog, "set up %zu MiB", c.bytes / MiB);
 	ret = sim_env_setup(&e, c.bytes, c.thp, c.nothp);
-	if (ret)
+	if (ret) {
+		progress_clear(&prog);
 		return EXIT_FAIL;
+	}
+	progress_step(&prog, "%d repeats of %s", c.repeats, gup_test_cmd(c.api, c.longterm));
 	ret = sim_gup_run(&e, &c, &r);
-	if (!ret && host)
+	if (!ret && host) {
+		progress_step(&prog, "io_uring registration in pinmm");
 		sim_uring_pin(&e, c.repeats, &sp);
+	}
 	sim_env_teardown(&e);
 	if (ret) {
+		progress_clear(&prog);
 		fprintf(stderr, "pinmm: bench: %s\n", r.errmsg);
 		return EXIT_FAIL;
 	}
 	gup_summarise(&r, &s);
 	if (host) {
+		progress_step(&prog, "io_uring registration on the host");
 		host_uring_pin(c.bytes, c.thp, c.repeats, &hp);
 		if (hp.ok) {
 			hr = host_median(hp.reg_ns, hp.repeats);
@@ -166,6 +177,7 @@ int bench_gup(int argc, char **argv)
 			su = host_median(sp.unreg_ns, sp.repeats);
 		}
 	}
+	progress_clear(&prog);
 	ratio = hp.ok && sp.ok && !c.thp && hr > 0 && hu > 0;
 	/* pinmm's own registration cannot be unavailable: its failure is one. */
 	if (host && !sp.ok) {

@@ -30,6 +30,7 @@
 #include <pinmm/rdma.h>
 #include "bench.h"
 #include "json_out.h"
+#include "progress.h"
 #include "tool.h"
 
 #define B_MiB (1024ULL * 1024)
@@ -245,6 +246,7 @@ int bench_rdma(int argc, char **argv)
 	struct work_result wr[4] = { 0 };
 	double secs = 1.0;
 	int repeats = 3;
+	struct progress prog;
 	bool json = false;
 	int ret;
 
@@ -275,22 +277,28 @@ int bench_rdma(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	progress_begin(&prog, "pinmm bench rdma", 7);
 	for (int i = 0; i < 3; i++) {
+		progress_step(&prog, "R%d: register + deregister 1 GiB, %s", i + 1, names[i]);
 		ret = bench_reg(i == 1, i == 2, B_GiB, repeats, &rr[i]);
 		if (ret) {
+			progress_clear(&prog);
 			fprintf(stderr, "pinmm: bench rdma: R%d (%s) failed: %s\n", i + 1, names[i],
 				pinmm_strerror(ret));
 			return EXIT_FAIL;
 		}
 	}
 	for (int i = 0; i < 4; i++) {
+		progress_step(&prog, "W%d: remote writes for %.1f s", i + 1, secs);
 		ret = bench_work(i & 1, i >= 2, 64 * B_MiB, secs, &wr[i]);
 		if (ret) {
+			progress_clear(&prog);
 			fprintf(stderr, "pinmm: bench rdma: W%d failed: %s\n", i + 1,
 				pinmm_strerror(ret));
 			return EXIT_FAIL;
 		}
 	}
+	progress_clear(&prog);
 	/* Rows in the order of the usage text: W1 pinned, W2 ODP, W3, W4. */
 	const struct work_result *w[4] = { &wr[0], &wr[1], &wr[2], &wr[3] };
 	const char *wname[4] = { "pinned", "ODP", "pinned + invalidator", "ODP + invalidator" };

@@ -34,6 +34,7 @@
 
 #include "demo_table.h"
 #include "json_out.h"
+#include "progress.h"
 #include "tool.h"
 
 #define DL_PAGES	4
@@ -322,11 +323,17 @@ int demo_lease_table(bool quick, bool json)
 {
 	struct dl_result res[DL_NR_ROWS];
 	struct json_object *rows = NULL;
+	struct progress prog;
 	int bad = 0;
 
 	memset(res, 0, sizeof(res));
-	for (size_t i = 0; i < DL_NR_ROWS; i++)
+	progress_begin(&prog, "pinmm demo", DL_NR_ROWS);
+	for (size_t i = 0; i < DL_NR_ROWS; i++) {
+		progress_step(&prog, "lease %s/%s", dl_rows[i].mnt,
+			      dl_rows[i].outcome ? dl_rows[i].outcome : "odp");
 		dl_run(&dl_rows[i], quick, &res[i]);
+	}
+	progress_clear(&prog);
 	if (!json)
 		printf("\n(d) Layout leases (fs.pinned_policy=lease): an RDMA MR registered through a "
 		       "lease, a peer\n    writing in a loop, truncate to 0; lease_break_ms %s, the "

@@ -26,6 +26,7 @@
 #include "tool.h"
 
 #include "demo_table.h"
+#include "progress.h"
 
 struct run {
 	const struct dt_opts *opt;
@@ -789,7 +790,8 @@ int pinmm_cmd_demo_table(int argc, char **argv)
 {
 	struct dt_opts opt = { 0 };
 	struct dt_result res[NR_ROWS * NR_CASES];
-	int cs = -1, bad;
+	struct progress prog;
+	int cs = -1, bad, nruns = 0;
 	bool lease = false;
 	double t0 = now_ms();
 
@@ -851,12 +853,21 @@ int pinmm_cmd_demo_table(int argc, char **argv)
 		fflush(stdout);
 	}
 	memset(res, 0, sizeof(res));
+	for (int c = 0; c < NR_CASES; c++)
+		for (int p = 0; p < NR_ROWS; p++)
+			nruns += (cs < 0 || c == cs) &&
+				 (!opt.policy || !strcmp(demo_rows[p].policy, opt.policy));
+	progress_begin(&prog, "pinmm demo", nruns);
 	for (int c = 0; c < NR_CASES; c++) {
 		if (cs >= 0 && c != cs)
 			continue;
-		for (int p = 0; p < NR_ROWS; p++)
-			if (!opt.policy || !strcmp(demo_rows[p].policy, opt.policy))
-				run_one(&opt, p, (enum dcase)c, &res[p * NR_CASES + c]);
+		for (int p = 0; p < NR_ROWS; p++) {
+			if (opt.policy && strcmp(demo_rows[p].policy, opt.policy))
+				continue;
+			progress_step(&prog, "%s/%s", demo_rows[p].policy, case_names[c]);
+			run_one(&opt, p, (enum dcase)c, &res[p * NR_CASES + c]);
+		}
+		progress_clear(&prog);
 		if (!opt.json) {
 			demo_print_table(&opt, res, c);
 			fflush(stdout);

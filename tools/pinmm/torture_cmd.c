@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "json_out.h"
+#include "progress.h"
 #include "tool.h"
 #include "torture.h"
 
@@ -478,7 +479,8 @@ static void every_op_ran(struct torture *t)
 static int run(struct torture *t)
 {
 	char dir[] = "/tmp/pinmm-torture-XXXXXX", img[64];
-	long t0, last = 0, ms;
+	struct progress prog;
+	long t0, ms;
 	pthread_t chaos;
 	int rc, started = 0;
 	bool chaos_started = false;
@@ -509,22 +511,20 @@ static int run(struct torture *t)
 			tt_set(&t->stop_workers, true);
 			tt_set(&t->chaos_done, true);
 		}
+		progress_begin(&prog, "pinmm torture", 0);
+		prog.on = prog.on && !t->quiet;
 		while (!tt_get(&t->stop_chaos) && !tt_get(&t->chaos_done) &&
 		       now_ms() - t0 < t->duration_ms) {
 			usleep(50000);
-			if (t->tty && !t->quiet && now_ms() - last >= PROGRESS_MS) {
-				last = now_ms();
-				ms = last - t0;
-				fprintf(stderr, "\rtorture: %lds/%lds  ops %ld (%.0f/s)  checkpoints %ld  "
-					"violations %ld  rss %.1f MiB ", ms / 1000,
-					t->duration_ms / 1000, total_ops(t),
-					ms ? total_ops(t) * 1000.0 / ms : 0.0,
-					tt_get(&t->checkpoints), tt_get(&t->violations),
-					tt_get(&t->rss_last) / 1048576.0);
-			}
+			ms = now_ms() - t0;
+			progress_show(&prog, PROGRESS_MS, "%lds/%lds  ops %ld (%.0f/s)  checkpoints %ld  "
+				      "violations %ld  rss %.1f MiB", ms / 1000,
+				      t->duration_ms / 1000, total_ops(t),
+				      ms ? total_ops(t) * 1000.0 / ms : 0.0,
+				      tt_get(&t->checkpoints), tt_get(&t->violations),
+				      tt_get(&t->rss_last) / 1048576.0);
 		}
-		if (t->tty && !t->quiet)
-			fputc('\n', stderr);
+		progress_clear(&prog);
 		tt_set(&t->stop_chaos, true);
 		if (!wait_done(t, true, STUCK_MS + 5000)) {
 			tt_violation(t, "the chaos thread did not stop within %d s", STUCK_MS / 1000);

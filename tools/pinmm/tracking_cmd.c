@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 #include "json_out.h"
+#include "progress.h"
 #include "tool.h"
 
 static const char *const strategies[] = { "bias", "exact", "mapcount" };
@@ -316,6 +317,7 @@ static const char *verdict(bool truth, bool answer)
  */
 int pinmm_cmd_tracking(int argc, char **argv)
 {
+	struct progress prog;
 	bool json = false;
 	double race_s = 1.0;
 	bool ans[ARRAY_SIZE(workloads)][NR_STRATEGIES];
@@ -340,16 +342,20 @@ int pinmm_cmd_tracking(int argc, char **argv)
 		}
 	}
 
+	progress_begin(&prog, "pinmm tracking", 2 * NR_STRATEGIES);
 	for (int s = 0; s < NR_STRATEGIES; s++) {
+		progress_step(&prog, "%s: workloads", strategies[s]);
 		for (size_t w = 0; w < ARRAY_SIZE(workloads); w++) {
 			struct tr_env e;
 
 			if (env_boot(&e, strategies[s]) || workloads[w].run(&e, &ans[w][s])) {
+				progress_clear(&prog);
 				fprintf(stderr, "pinmm: tracking: %s/%s failed to run\n",
 					strategies[s], workloads[w].name);
 				return EXIT_FAIL;
 			}
 			if (env_down(&e)) {
+				progress_clear(&prog);
 				fprintf(stderr, "pinmm: tracking: %s/%s: shutdown not clean\n",
 					strategies[s], workloads[w].name);
 				rc = EXIT_FAIL;
@@ -358,14 +364,17 @@ int pinmm_cmd_tracking(int argc, char **argv)
 		{
 			struct tr_env e;
 
+			progress_step(&prog, "%s: race for %.1f s, cost", strategies[s], race_s);
 			if (env_boot(&e, strategies[s]) ||
 			    wl_race(&e, race_s, &samples[s], &wrong[s], &forks[s]) ||
 			    cost(&e, &pin_ns[s], &unpin_ns[s]) || env_down(&e)) {
+				progress_clear(&prog);
 				fprintf(stderr, "pinmm: tracking: %s: race/cost run failed\n", strategies[s]);
 				return EXIT_FAIL;
 			}
 		}
 	}
+	progress_clear(&prog);
 
 	if (json) {
 		struct json_object *doc = json_object_new_object();
