@@ -20,6 +20,6 @@ enum {
 };
 
 int pinmm_symbolize(const void *addr, unsigned int flags, char *buf, size_t len);
-void pinmm_dump_stack(FILE *out, int skip);
+void pinmm_dump_stack(FILE *out, const void *from);
 
 #endif /* PINMM_SYMBOLIZE_H */

@@ -75,7 +75,7 @@ void pinmm_bug(const char *file, int line, const char *cond)
 {
 	fflush(stdout);
 	fprintf(stderr, "pinmm: BUG at %s:%d: %s\n", file, line, cond);
-	pinmm_dump_stack(stderr, 1);
+	pinmm_dump_stack(stderr, __builtin_return_address(0));
 	fflush(stderr);
 	abort();
 }
@@ -104,8 +104,7 @@ void pinmm_warn(const char *file, int line, const char *cond)
 	if (pinmm_machines_quiet())
 		return;
 	fprintf(stderr, "pinmm: WARNING at %s:%d: %s\n", file, line, cond);
-	pinmm_dump_stack(stderr, 1);
-	fflush(stderr);		/* and no tail call: see pinmm_dump_stack() */
+	pinmm_dump_stack(stderr, __builtin_return_address(0));
 }
 
 /**
@@ -128,8 +127,7 @@ void pinmm_warn_fmt(const char *file, int line, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "pinmm: WARNING at %s:%d: %s\n", file, line, msg);
-	pinmm_dump_stack(stderr, 1);
-	fflush(stderr);		/* and no tail call: see pinmm_dump_stack() */
+	pinmm_dump_stack(stderr, __builtin_return_address(0));
 }
 
 /**

@@ -155,27 +155,35 @@ int pinmm_symbolize(const void *addr, unsigned int flags, char *buf, size_t len)
 
 /**
  * pinmm_dump_stack() - print the calling thread's call trace to @out.
- * @skip: innermost frames to leave out besides this function's own (a
- *	splat leaves out its reporting function).  The caller must not
- *	tail-call this function, or its own frame is gone and one frame too
- *	many is skipped: bug.c flushes @out after it.
+ * @from: the first frame to print (a return address: a splat passes its
+ *	own __builtin_return_address(0), the site of the check), or NULL
+ *	for the whole trace.
  *
  * One line per frame, innermost first, each prefixed "pinmm:  ", named by
  * pinmm_symbolize().  The frames come from glibc's backtrace(), which
- * walks the unwind tables every object of a normal build has.
+ * walks the unwind tables every object of a normal build has.  Frames
+ * inner to @from (this function, the reporting function) are left out by
+ * address, not by count: how many there are depends on inlining, tail
+ * calls and on sanitizers, whose backtrace() may differ; when @from is
+ * not among the frames, all are printed.
  *
  * Context: any thread.
  */
-void pinmm_dump_stack(FILE *out, int skip)
+void pinmm_dump_stack(FILE *out, const void *from)
 {
 	void *frames[STACK_MAX];
-	int n = backtrace(frames, STACK_MAX);
+	int n = backtrace(frames, STACK_MAX), first = 0;
 
+	for (int i = 0; from && i < n; i++)
+		if (frames[i] == from) {
+			first = i;
+			break;
+		}
 	fputs("pinmm: Call Trace:\n", out);
-	for (int i = 1 + skip; i < n; i++) {
+	for (int i = first; i < n; i++) {
 		char name[256];
 
-		/* frames[0] is in this function; each frame is a return address. */
+		/* Each frame is a return address: its line is that of the call. */
 		pinmm_symbolize(frames[i], SYM_RETURN_ADDR, name, sizeof(name));
 		fprintf(out, "pinmm:  %s\n", name);
 	}
