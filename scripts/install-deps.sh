@@ -5,8 +5,10 @@
 # What each build needs (installed with --no-install-recommends, so every
 # package a build relies on is named here, recommended or not):
 #   every build     make meson ninja-build pkgconf python3 (the test summary)
-#                   liburcu-dev libcmocka-dev liburing-dev libjson-c-dev (json-c:
-#                   the library writes trace files, doc/TRACING.md)
+#                   liburcu-dev libcmocka-dev liburing-dev
+#                   libjson-c-dev (JSON: the tool's, and trace files written by
+#                   the library, doc/TRACING.md) libdw-dev (symbolised
+#                   backtraces and pin owners in the library)
 #   debug (gcc)     gcc
 #   ASan+UBSan      gcc: libasan8 and libubsan1 come with gcc-12 (libgcc-12-dev)
 #   TSan (clang)    clang; its ThreadSanitizer runtime libclang_rt.tsan is in
@@ -16,9 +18,10 @@
 #   tests           chromium (tests/tool/test_html_report.sh opens the HTML
 #                   reports in it; without it that test is skipped)
 set -eu
-PKGS="gcc make meson ninja-build pkgconf python3 liburcu-dev libcmocka-dev liburing-dev libjson-c-dev"
+PKGS="gcc make meson ninja-build pkgconf python3 liburcu-dev libcmocka-dev liburing-dev"
+PKGS="$PKGS libjson-c-dev libdw-dev"
 PKGS="$PKGS clang libclang-rt-14-dev"
-PKGS="$PKGS libjson-c-dev chromium"
+PKGS="$PKGS chromium"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

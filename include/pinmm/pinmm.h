@@ -926,7 +926,7 @@ struct pinmm_pin_owner {
 	int pid;			/* process whose memory was pinned */
 	unsigned int gup_flags;		/* FOLL_* of the pinning call */
 	const void *caller;		/* return address of the pinning call */
-	char caller_name[96];		/* symbol+offset when it can be resolved */
+	char caller_name[96];		/* "fn+0xoff (file.c:line)" when it can be resolved */
 	uint64_t when_ns;		/* CLOCK_MONOTONIC at pin time */
 	int refs;			/* pins this record stands for */
 };

@@ -6,7 +6,8 @@
  * quiet) machines: whether a splat is printed is decided by the machines
  * that are booted (cfg.quiet, pinmm_machines_quiet()); counting never
  * stops.  Does not own the checks themselves (the VM_* macros at their call
- * sites) nor dump_page(), which knows struct page (mm/debug.c).
+ * sites) nor dump_page(), which knows struct page (mm/debug.c).  A printed
+ * splat ends with the call trace, functions named (symbolize.c).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 
 #include "bug.h"
 #include "machine.h"
+#include "symbolize.h"
 
 /* WARNs since the process started, all machines.  Atomic, relaxed. */
 static atomic_long_t pinmm_warnings;
@@ -73,6 +75,7 @@ void pinmm_bug(const char *file, int line, const char *cond)
 {
 	fflush(stdout);
 	fprintf(stderr, "pinmm: BUG at %s:%d: %s\n", file, line, cond);
+	pinmm_dump_stack(stderr, __builtin_return_address(0));
 	fflush(stderr);
 	abort();
 }
@@ -101,6 +104,7 @@ void pinmm_warn(const char *file, int line, const char *cond)
 	if (pinmm_machines_quiet())
 		return;
 	fprintf(stderr, "pinmm: WARNING at %s:%d: %s\n", file, line, cond);
+	pinmm_dump_stack(stderr, __builtin_return_address(0));
 }
 
 /**
@@ -123,6 +127,7 @@ void pinmm_warn_fmt(const char *file, int line, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "pinmm: WARNING at %s:%d: %s\n", file, line, msg);
+	pinmm_dump_stack(stderr, __builtin_return_address(0));
 }
 
 /**

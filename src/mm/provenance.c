@@ -19,7 +19,6 @@
  * Locking: prov->lock (a spinlock, leaf: taken by GUP-fast inside
  * rcu_read_lock() and under PTE locks) protects the hash table.
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +27,7 @@
 #include "init.h"
 #include "mm.h"
 #include "provenance.h"
+#include "symbolize.h"
 
 struct pin_record {
 	struct pin_record *next;
@@ -176,17 +176,6 @@ void provenance_unpin(struct pinmm *m, struct folio *folio, int refs)
 	spin_unlock(&prov->lock);
 }
 
-static void resolve(const void *caller, char *buf, size_t len)
-{
-	Dl_info info;
-
-	if (caller && dladdr(caller, &info) && info.dli_sname)
-		snprintf(buf, len, "%s+%#lx", info.dli_sname,
-			 (unsigned long)((const char *)caller - (const char *)info.dli_saddr));
-	else
-		snprintf(buf, len, "%p", caller);
-}
-
 /**
  * pinmm_pin_owners() - call @fn for every outstanding pin record.
  * Context: any thread; @fn runs with the record table locked and must not
@@ -211,7 +200,8 @@ long pinmm_pin_owners(struct pinmm *m, void (*fn)(const struct pinmm_pin_owner *
 				.pfn = r->pfn, .pid = r->pid, .gup_flags = r->flags,
 				.caller = r->caller, .when_ns = r->when_ns, .refs = r->refs,
 			};
-			resolve(r->caller, o.caller_name, sizeof(o.caller_name));
+			pinmm_symbolize(r->caller, SYM_RETURN_ADDR | SYM_SHORT_FILE,
+					o.caller_name, sizeof(o.caller_name));
 			if (fn)
 				fn(&o, arg);
 			n++;

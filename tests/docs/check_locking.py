@@ -4,8 +4,9 @@
 
 1. No pthread mutex, condition variable, rwlock or spinlock is used in src/
    outside the wrappers (src/include/locking.h, src/include/wait.h,
-   src/kernel/wait.c, __init_rwsem() in src/kernel/rcu.c, and the
-   validator's own graph lock in src/kernel/lockdep.c), so that lock
+   src/kernel/wait.c, __init_rwsem() in src/kernel/rcu.c, the
+   validator's own graph lock in src/kernel/lockdep.c, and the reporting
+   path's symboliser lock in src/kernel/symbolize.c), so that lock
    assertions, a lock-order validator and tracing see every lock.
 2. Every lock, wait queue and completion declared in src/ (a field or a
    variable of type struct mutex, spinlock_t, struct rw_semaphore,
@@ -20,7 +21,8 @@ import re
 import sys
 
 WRAPPERS = {'src/include/locking.h', 'src/include/wait.h', 'src/kernel/wait.c',
-            'src/kernel/rcu.c', 'src/kernel/lockdep.c'}
+            'src/kernel/rcu.c', 'src/kernel/lockdep.c',
+            'src/kernel/symbolize.c'}
 RAW = re.compile(r'\bpthread_(mutex|cond|rwlock|spin)\w*')
 LOCK_TYPES = r'(?:struct\s+mutex|spinlock_t|struct\s+rw_semaphore|seqcount_t|' \
              r'wait_queue_head_t|struct\s+completion)'

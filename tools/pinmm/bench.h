@@ -272,10 +272,8 @@ void row_bound(struct row *w, double bound);
 enum verdict le(double v, double lim);
 double host_median(const uint64_t *ns, int n);
 
-void json_str(FILE *f, const char *s);
-/* A number for JSON: null when not measured. */
-void json_num(FILE *f, double v, bool valid);
-void print_machine_json(FILE *f, const struct host_info *hi);
+/* The "machine" member of every bench JSON document (json_out.h). */
+struct json_object *machine_json(const struct host_info *hi);
 void print_machine_line(FILE *f, const struct host_info *hi);
 int bench_usage_error(const char *fmt, const char *arg);
 bool parse_long(const char *s, long *out);

@@ -25,29 +25,8 @@
 
 #include "tool.h"
 #include "bench.h"
-
-void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", *s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-/* A number for JSON: null when not measured. */
-void json_num(FILE *f, double v, bool valid)
-{
-	if (valid)
-		fprintf(f, "%.6g", v);
-	else
-		fputs("null", f);
-}
+#include "json_out.h"
+#include "progress.h"
 
 static const char *fmt_num(char *buf, size_t len, double v)
 {
@@ -62,25 +41,22 @@ static const char *fmt_num(char *buf, size_t len, double v)
 	return buf;
 }
 
-void print_machine_json(FILE *f, const struct host_info *hi)
+struct json_object *machine_json(const struct host_info *hi)
 {
-	fputs("\"machine\": {\"nproc\": ", f);
-	fprintf(f, "%d, \"kernel\": ", hi->nproc);
-	json_str(f, hi->kernel);
-	fputs(", \"cpu\": ", f);
-	json_str(f, hi->cpu);
-	fputs(", \"host_thp\": ", f);
-	json_str(f, hi->thp);
-	fprintf(f, ", \"libpinmm\": ");
-	json_str(f, pinmm_version());
-	fprintf(f, ", \"debug_vm\": %s, \"liburing\": %s}",
-		CONFIG_DEBUG_VM ? "true" : "false",
+	struct json_object *o = json_object_new_object();
+
+	jset_int(o, "nproc", hi->nproc);
+	jset_str(o, "kernel", hi->kernel);
+	jset_str(o, "cpu", hi->cpu);
+	jset_str(o, "host_thp", hi->thp);
+	jset_str(o, "libpinmm", pinmm_version());
+	jset_bool(o, "debug_vm", CONFIG_DEBUG_VM);
 #ifdef HAVE_LIBURING
-		"true"
+	jset_bool(o, "liburing", true);
 #else
-		"false"
+	jset_bool(o, "liburing", false);
 #endif
-		);
+	return o;
 }
 
 void print_machine_line(FILE *f, const struct host_info *hi)
@@ -204,40 +180,30 @@ static void print_table(const struct host_info *hi, bool host)
 
 static void print_json(const struct host_info *hi, bool host)
 {
-	printf("{");
-	print_machine_json(stdout, hi);
-	printf(",\n \"host_measured\": %s,\n \"results\": [\n", host ? "true" : "false");
+	struct json_object *doc = json_object_new_object();
+	struct json_object *res = json_object_new_array();
+
+	jset(doc, "machine", machine_json(hi));
+	jset_bool(doc, "host_measured", host);
 	for (int i = 0; i < nrows; i++) {
 		const struct row *w = &rows[i];
+		struct json_object *o = json_object_new_object();
 
-		printf("  {\"id\": ");
-		json_str(stdout, w->id);
-		printf(", \"name\": ");
-		json_str(stdout, w->name);
-		printf(", \"unit\": ");
-		json_str(stdout, w->unit);
-		printf(", \"target\": ");
-		json_str(stdout, w->target);
-		printf(", \"pinmm\": ");
-		json_num(stdout, w->measured, true);
-		printf(", \"host\": ");
-		json_num(stdout, w->host, w->has_host);
-		printf(", \"bound\": ");
-		json_num(stdout, w->bound, w->has_bound);
-		printf(", \"ratio\": ");
-		json_num(stdout, w->ratio, w->has_ratio);
-		printf(", \"ratio_of\": ");
-		if (w->has_ratio)
-			json_str(stdout, w->has_host ? "host" : "bound");
-		else
-			fputs("null", stdout);
-		printf(", \"verdict\": ");
-		json_str(stdout, verdict_name[w->verdict]);
-		printf(", \"note\": ");
-		json_str(stdout, w->note);
-		printf("}%s\n", i + 1 < nrows ? "," : "");
+		jset_str(o, "id", w->id);
+		jset_str(o, "name", w->name);
+		jset_str(o, "unit", w->unit);
+		jset_str(o, "target", w->target);
+		jset(o, "pinmm", jnum_or_null(w->measured, true));
+		jset(o, "host", jnum_or_null(w->host, w->has_host));
+		jset(o, "bound", jnum_or_null(w->bound, w->has_bound));
+		jset(o, "ratio", jnum_or_null(w->ratio, w->has_ratio));
+		jset(o, "ratio_of", w->has_ratio ? jstr(w->has_host ? "host" : "bound") : NULL);
+		jset_str(o, "verdict", verdict_name[w->verdict]);
+		jset_str(o, "note", w->note);
+		json_object_array_add(res, o);
 	}
-	printf(" ]}\n");
+	jset(doc, "results", res);
+	json_print(stdout, doc, true);
 }
 
 static void bench_usage(FILE *f)
@@ -280,6 +246,7 @@ static void bench_usage(FILE *f)
 int pinmm_cmd_bench(int argc, char **argv)
 {
 	struct host_info hi;
+	struct progress prog;
 	bool json = false, host = true, only_trace = false;
 	int ret;
 
@@ -307,13 +274,25 @@ int pinmm_cmd_bench(int argc, char **argv)
 	}
 	host_info_get(&hi);
 	nrows = 0;
-	ret = only_trace ? 0 : std_boot();
-	if (!ret && !only_trace)
+	progress_begin(&prog, "pinmm bench", only_trace ? 1 : 4);
+	ret = 0;
+	if (!only_trace) {
+		progress_step(&prog, "boot and allocation");
+		ret = std_boot();
+	}
+	if (!ret && !only_trace) {
+		progress_step(&prog, "faults%s", host ? " (and the host's)" : "");
 		ret = std_fault(host);
-	if (!ret && !only_trace)
+	}
+	if (!ret && !only_trace) {
+		progress_step(&prog, "pinning%s", host ? " (and the host's)" : "");
 		ret = std_pin(host);
-	if (!ret)
+	}
+	if (!ret) {
+		progress_step(&prog, "tracepoints off and on");
 		ret = std_trace();
+	}
+	progress_clear(&prog);
 	if (ret)
 		return ret;
 	if (json)

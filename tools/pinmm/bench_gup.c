@@ -22,6 +22,8 @@
 
 #include "tool.h"
 #include "bench.h"
+#include "json_out.h"
+#include "progress.h"
 
 static void gup_usage(FILE *f)
 {
@@ -72,6 +74,7 @@ int bench_gup(int argc, char **argv)
 	};
 	bool host = false, json = false, api_set = false;
 	struct host_info hi;
+	struct progress prog;
 	struct sim_env e;
 	struct gup_run r;
 	struct gup_summary s;
@@ -142,19 +145,28 @@ int bench_gup(int argc, char **argv)
 		return bench_usage_error("gup: fewer pages than threads%s", "");
 
 	host_info_get(&hi);
+	progress_begin(&prog, "pinmm bench gup", host ? 4 : 2);
+	progress_step(&prog, "set up %zu MiB", c.bytes / MiB);
 	ret = sim_env_setup(&e, c.bytes, c.thp, c.nothp);
-	if (ret)
+	if (ret) {
+		progress_clear(&prog);
 		return EXIT_FAIL;
+	}
+	progress_step(&prog, "%d repeats of %s", c.repeats, gup_test_cmd(c.api, c.longterm));
 	ret = sim_gup_run(&e, &c, &r);
-	if (!ret && host)
+	if (!ret && host) {
+		progress_step(&prog, "io_uring registration in pinmm");
 		sim_uring_pin(&e, c.repeats, &sp);
+	}
 	sim_env_teardown(&e);
 	if (ret) {
+		progress_clear(&prog);
 		fprintf(stderr, "pinmm: bench: %s\n", r.errmsg);
 		return EXIT_FAIL;
 	}
 	gup_summarise(&r, &s);
 	if (host) {
+		progress_step(&prog, "io_uring registration on the host");
 		host_uring_pin(c.bytes, c.thp, c.repeats, &hp);
 		if (hp.ok) {
 			hr = host_median(hp.reg_ns, hp.repeats);
@@ -165,6 +177,7 @@ int bench_gup(int argc, char **argv)
 			su = host_median(sp.unreg_ns, sp.repeats);
 		}
 	}
+	progress_clear(&prog);
 	ratio = hp.ok && sp.ok && !c.thp && hr > 0 && hu > 0;
 	/* pinmm's own registration cannot be unavailable: its failure is one. */
 	if (host && !sp.ok) {
@@ -173,53 +186,59 @@ int bench_gup(int argc, char **argv)
 	}
 
 	if (json) {
-		printf("{");
-		print_machine_json(stdout, &hi);
-		printf(",\n \"benchmark\": ");
-		json_str(stdout, gup_test_cmd(c.api, c.longterm));
-		printf(", \"api\": ");
-		json_str(stdout, bench_api_name[c.api]);
-		printf(", \"gup_flags\": %u, \"size_mib\": %zu, \"pages\": %ld, \"pages_per_call\": %ld,"
-		       " \"calls_per_repeat\": %ld, \"threads\": %d, \"thp\": %s, \"thp_pmds\": %ld,"
-		       " \"repeats\": %d,\n \"get_us\": [", gup_flags_of(&c), c.bytes / MiB, r.pages,
-		       c.per_call, r.calls, c.threads, c.thp ? "true" : "false",
-		       e.thp_pmds, r.repeats);
-		for (int i = 0; i < r.repeats; i++)
-			printf("%s%.3f", i ? ", " : "", r.acq_ns[i] / 1e3);
-		printf("], \"put_us\": [");
-		for (int i = 0; i < r.repeats; i++)
-			printf("%s%.3f", i ? ", " : "", r.rel_ns[i] / 1e3);
-		printf("],\n \"get_us_median\": %.3f, \"put_us_median\": %.3f, \"get_us_best\": %.3f,"
-		       " \"put_us_best\": %.3f, \"get_ns_per_page\": %.4f, \"put_ns_per_page\": %.4f,"
-		       " \"get_ns_per_call\": %.2f, \"verified_pages\": %ld,"
-		       " \"nr_foll_pin_acquired_delta\": %ld, \"nr_foll_pin_released_delta\": %ld,"
-		       " \"gup_fast_fallback\": %ld",
-		       s.acq_med_ns / 1e3, s.rel_med_ns / 1e3, s.acq_min_ns / 1e3, s.rel_min_ns / 1e3,
-		       s.acq_ns_page, s.rel_ns_page, s.acq_ns_call, r.verified, r.vm_acquired,
-		       r.vm_released, r.vm_fallback);
-		if (host) {
-			printf(",\n \"host\": {\"available\": %s", hp.ok ? "true" : "false");
-			if (hp.ok) {
-				printf(", \"method\": \"io_uring_register_buffers\", \"register_us_median\": %.3f,"
-				       " \"unregister_us_median\": %.3f, \"nr_foll_pin_acquired_delta\": %ld,"
-				       " \"nr_foll_pin_released_delta\": %ld", hr / 1e3, hu / 1e3,
-				       hp.pins_acquired, hp.pins_released);
-				printf(", \"pinmm_register_us_median\": ");
-				json_num(stdout, sr / 1e3, sp.ok);
-				printf(", \"pinmm_unregister_us_median\": ");
-				json_num(stdout, su / 1e3, sp.ok);
-				printf(", \"ratio_register\": ");
-				json_num(stdout, sr / hr, ratio);
-				printf(", \"ratio_unregister\": ");
-				json_num(stdout, su / hu, ratio);
-				printf("}");
-			} else {
-				printf(", \"reason\": ");
-				json_str(stdout, hp.why);
-				printf("}");
-			}
+		struct json_object *doc = json_object_new_object();
+		struct json_object *get = json_object_new_array();
+		struct json_object *put = json_object_new_array();
+
+		jset(doc, "machine", machine_json(&hi));
+		jset_str(doc, "benchmark", gup_test_cmd(c.api, c.longterm));
+		jset_str(doc, "api", bench_api_name[c.api]);
+		jset_int(doc, "gup_flags", gup_flags_of(&c));
+		jset_int(doc, "size_mib", (long long)(c.bytes / MiB));
+		jset_int(doc, "pages", r.pages);
+		jset_int(doc, "pages_per_call", c.per_call);
+		jset_int(doc, "calls_per_repeat", r.calls);
+		jset_int(doc, "threads", c.threads);
+		jset_bool(doc, "thp", c.thp);
+		jset_int(doc, "thp_pmds", e.thp_pmds);
+		jset_int(doc, "repeats", r.repeats);
+		for (int i = 0; i < r.repeats; i++) {
+			json_object_array_add(get, jnum(r.acq_ns[i] / 1e3, "%.3f"));
+			json_object_array_add(put, jnum(r.rel_ns[i] / 1e3, "%.3f"));
 		}
-		printf("}\n");
+		jset(doc, "get_us", get);
+		jset(doc, "put_us", put);
+		jset(doc, "get_us_median", jnum(s.acq_med_ns / 1e3, "%.3f"));
+		jset(doc, "put_us_median", jnum(s.rel_med_ns / 1e3, "%.3f"));
+		jset(doc, "get_us_best", jnum(s.acq_min_ns / 1e3, "%.3f"));
+		jset(doc, "put_us_best", jnum(s.rel_min_ns / 1e3, "%.3f"));
+		jset(doc, "get_ns_per_page", jnum(s.acq_ns_page, "%.4f"));
+		jset(doc, "put_ns_per_page", jnum(s.rel_ns_page, "%.4f"));
+		jset(doc, "get_ns_per_call", jnum(s.acq_ns_call, "%.2f"));
+		jset_int(doc, "verified_pages", r.verified);
+		jset_int(doc, "nr_foll_pin_acquired_delta", r.vm_acquired);
+		jset_int(doc, "nr_foll_pin_released_delta", r.vm_released);
+		jset_int(doc, "gup_fast_fallback", r.vm_fallback);
+		if (host) {
+			struct json_object *h = json_object_new_object();
+
+			jset_bool(h, "available", hp.ok);
+			if (hp.ok) {
+				jset_str(h, "method", "io_uring_register_buffers");
+				jset(h, "register_us_median", jnum(hr / 1e3, "%.3f"));
+				jset(h, "unregister_us_median", jnum(hu / 1e3, "%.3f"));
+				jset_int(h, "nr_foll_pin_acquired_delta", hp.pins_acquired);
+				jset_int(h, "nr_foll_pin_released_delta", hp.pins_released);
+				jset(h, "pinmm_register_us_median", jnum_or_null(sr / 1e3, sp.ok));
+				jset(h, "pinmm_unregister_us_median", jnum_or_null(su / 1e3, sp.ok));
+				jset(h, "ratio_register", jnum_or_null(sr / hr, ratio));
+				jset(h, "ratio_unregister", jnum_or_null(su / hu, ratio));
+			} else {
+				jset_str(h, "reason", hp.why);
+			}
+			jset(doc, "host", h);
+		}
+		json_print(stdout, doc, true);
 		return EXIT_OK;
 	}
 

@@ -29,6 +29,8 @@
 
 #include <pinmm/rdma.h>
 #include "bench.h"
+#include "json_out.h"
+#include "progress.h"
 #include "tool.h"
 
 #define B_MiB (1024ULL * 1024)
@@ -244,6 +246,7 @@ int bench_rdma(int argc, char **argv)
 	struct work_result wr[4] = { 0 };
 	double secs = 1.0;
 	int repeats = 3;
+	struct progress prog;
 	bool json = false;
 	int ret;
 
@@ -274,41 +277,66 @@ int bench_rdma(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	progress_begin(&prog, "pinmm bench rdma", 7);
 	for (int i = 0; i < 3; i++) {
+		progress_step(&prog, "R%d: register + deregister 1 GiB, %s", i + 1, names[i]);
 		ret = bench_reg(i == 1, i == 2, B_GiB, repeats, &rr[i]);
 		if (ret) {
+			progress_clear(&prog);
 			fprintf(stderr, "pinmm: bench rdma: R%d (%s) failed: %s\n", i + 1, names[i],
 				pinmm_strerror(ret));
 			return EXIT_FAIL;
 		}
 	}
 	for (int i = 0; i < 4; i++) {
+		progress_step(&prog, "W%d: remote writes for %.1f s", i + 1, secs);
 		ret = bench_work(i & 1, i >= 2, 64 * B_MiB, secs, &wr[i]);
 		if (ret) {
+			progress_clear(&prog);
 			fprintf(stderr, "pinmm: bench rdma: W%d failed: %s\n", i + 1,
 				pinmm_strerror(ret));
 			return EXIT_FAIL;
 		}
 	}
+	progress_clear(&prog);
 	/* Rows in the order of the usage text: W1 pinned, W2 ODP, W3, W4. */
 	const struct work_result *w[4] = { &wr[0], &wr[1], &wr[2], &wr[3] };
 	const char *wname[4] = { "pinned", "ODP", "pinned + invalidator", "ODP + invalidator" };
 
 	if (json) {
-		printf("{\n  \"register_1GiB\": [\n");
-		for (int i = 0; i < 3; i++)
-			printf("    {\"id\": \"R%d\", \"memory\": \"%s\", \"pages\": %ld, "
-			       "\"reg_us\": %.0f, \"dereg_us\": %.0f}%s\n", i + 1, names[i],
-			       rr[i].pages, rr[i].reg_us, rr[i].dereg_us, i < 2 ? "," : "");
-		printf("  ],\n  \"remote_write_4K\": [\n");
-		for (int i = 0; i < 4; i++)
-			printf("    {\"id\": \"W%d\", \"mr\": \"%s\", \"ops_per_s\": %.0f, "
-			       "\"mib_per_s\": %.1f, \"invalidations_per_s\": %.0f, "
-			       "\"device_faults_per_s\": %.0f, \"fault_retries_per_s\": %.0f, "
-			       "\"refused\": %ld}%s\n", i + 1, wname[i], w[i]->ops_s, w[i]->mib_s,
-			       w[i]->inval_s, w[i]->faults_s, w[i]->retries_s, w[i]->refused,
-			       i < 3 ? "," : "");
-		printf("  ]\n}\n");
+		struct json_object *doc = json_object_new_object();
+		struct json_object *reg = json_object_new_array();
+		struct json_object *wr4k = json_object_new_array();
+		char id[8];
+
+		for (int i = 0; i < 3; i++) {
+			struct json_object *o = json_object_new_object();
+
+			snprintf(id, sizeof(id), "R%d", i + 1);
+			jset_str(o, "id", id);
+			jset_str(o, "memory", names[i]);
+			jset_int(o, "pages", rr[i].pages);
+			jset(o, "reg_us", jnum(rr[i].reg_us, "%.0f"));
+			jset(o, "dereg_us", jnum(rr[i].dereg_us, "%.0f"));
+			json_object_array_add(reg, o);
+		}
+		for (int i = 0; i < 4; i++) {
+			struct json_object *o = json_object_new_object();
+
+			snprintf(id, sizeof(id), "W%d", i + 1);
+			jset_str(o, "id", id);
+			jset_str(o, "mr", wname[i]);
+			jset(o, "ops_per_s", jnum(w[i]->ops_s, "%.0f"));
+			jset(o, "mib_per_s", jnum(w[i]->mib_s, "%.1f"));
+			jset(o, "invalidations_per_s", jnum(w[i]->inval_s, "%.0f"));
+			jset(o, "device_faults_per_s", jnum(w[i]->faults_s, "%.0f"));
+			jset(o, "fault_retries_per_s", jnum(w[i]->retries_s, "%.0f"));
+			jset_int(o, "refused", w[i]->refused);
+			json_object_array_add(wr4k, o);
+		}
+		jset(doc, "register_1GiB", reg);
+		jset(doc, "remote_write_4K", wr4k);
+		json_print(stdout, doc, true);
 		return EXIT_OK;
 	}
 	printf("pinmm bench rdma (simulated machines, debug=0; best of %d, %.1f s per W run)\n\n",

@@ -35,6 +35,8 @@
 #include <pinmm/rdma.h>
 
 #include "demo_table.h"
+#include "json_out.h"
+#include "progress.h"
 #include "tool.h"
 
 #define DL_PAGES	4
@@ -327,12 +329,18 @@ struct demo_lease {
 struct demo_lease *demo_lease_run(bool quick)
 {
 	struct demo_lease *d = calloc(1, sizeof(*d));
+	struct progress prog;
 
 	if (!d)
 		return NULL;
 	d->quick = quick;
-	for (size_t i = 0; i < DL_NR_ROWS; i++)
+	progress_begin(&prog, "pinmm demo", DL_NR_ROWS);
+	for (size_t i = 0; i < DL_NR_ROWS; i++) {
+		progress_step(&prog, "lease %s/%s", dl_rows[i].mnt,
+			      dl_rows[i].outcome ? dl_rows[i].outcome : "odp");
 		dl_run(&dl_rows[i], quick, &d->res[i]);
+	}
+	progress_clear(&prog);
 	return d;
 }
 
@@ -466,31 +474,39 @@ void demo_lease_print(const struct demo_lease *d)
 }
 
 /**
- * demo_lease_print_json() - the rows of table (d) as JSON objects,
- * separated by commas, without brackets.
+ * demo_lease_json_rows() - append the rows of table (d) to @rows, one JSON
+ * object each, with the row's verdict.
  * @d: the results.
- * @first: no row printed before them (no leading comma).
- * @with_case: add "case": "lease" (rows inside the main table's array).
+ * @rows: a json-c array.
+ * @with_case: start each row with "case": "lease" (rows inside the main
+ *	table's array).
  */
-void demo_lease_print_json(const struct demo_lease *d, bool first, bool with_case)
+void demo_lease_json_rows(const struct demo_lease *d, struct json_object *rows, bool with_case)
 {
 	for (size_t i = 0; i < DL_NR_ROWS; i++) {
 		const struct dl_row *w = &dl_rows[i];
 		const struct dl_result *r = &d->res[i];
-		const char *o = w->outcome ? w->outcome : "odp";
+		struct json_object *o = json_object_new_object();
 		char what[256];
 		bool ok = dl_verdict(w, r, d->quick, what, sizeof(what));
 
-		printf("%s%s{%s\"mount\": \"%s\", \"outcome\": \"%s\", \"truncate\": \"%s\", "
-		       "\"stall_ms\": %.1f, \"etxtbsy\": %ld, \"revoked_mrs\": %ld, "
-		       "\"remote_access_errors\": %ld, \"fenced_writes\": %ld, "
-		       "\"bytes_after\": %ld, \"misplaced\": %ld, \"lost\": %ld, "
-		       "\"lease_breaks\": %ld, \"odp_invalidations\": %ld, \"verdict\": \"%s\", "
-		       "\"error\": \"%s\"}", first && !i ? "" : ",", with_case ? "\n " : "",
-		       with_case ? "\"case\": \"lease\", " : "", w->mnt, o,
-		       r->truncate_ret ? pinmm_strerror(r->truncate_ret) : "0", r->stall_ms,
-		       r->etxtbsy, r->revoked_mrs, r->rem_access_errors, r->fenced,
-		       r->bytes_after, r->misplaced, r->lost, r->breaks, r->odp_invalidations,
-		       ok ? "PASS" : "FAIL", r->error ? pinmm_strerror(r->error) : "");
+		if (with_case)
+			jset_str(o, "case", "lease");
+		jset_str(o, "mount", w->mnt);
+		jset_str(o, "outcome", w->outcome ? w->outcome : "odp");
+		jset_str(o, "truncate", r->truncate_ret ? pinmm_strerror(r->truncate_ret) : "0");
+		jset(o, "stall_ms", jnum(r->stall_ms, "%.1f"));
+		jset_int(o, "etxtbsy", r->etxtbsy);
+		jset_int(o, "revoked_mrs", r->revoked_mrs);
+		jset_int(o, "remote_access_errors", r->rem_access_errors);
+		jset_int(o, "fenced_writes", r->fenced);
+		jset_int(o, "bytes_after", r->bytes_after);
+		jset_int(o, "misplaced", r->misplaced);
+		jset_int(o, "lost", r->lost);
+		jset_int(o, "lease_breaks", r->breaks);
+		jset_int(o, "odp_invalidations", r->odp_invalidations);
+		jset_str(o, "verdict", ok ? "PASS" : "FAIL");
+		jset_str(o, "error", r->error ? pinmm_strerror(r->error) : "");
+		json_object_array_add(rows, o);
 	}
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "demo_table.h"
+#include "json_out.h"
 #include "tool.h"
 
 const struct demo_row demo_rows[NR_ROWS] = {
@@ -162,47 +163,63 @@ void demo_print_table(const struct dt_opts *opt, const struct dt_result *res, in
 
 void demo_print_json(const struct dt_result *res, int n, const struct demo_lease *lease)
 {
+	struct json_object *rows = json_object_new_array();
 	char o[40];
-	int first = 1;
 
-	printf("[");
 	for (int i = 0; i < n; i++) {
 		const struct dt_result *s = &res[i];
+		struct json_object *r;
 
 		if (!s->ran)
 			continue;
-		printf("%s\n {\"policy\": \"%s\", \"dirty_no_blocks\": \"%s\", \"case\": \"%s\", "
-		       "\"outcome\": \"%s\", \"verdict\": \"%s\", "
-		       "\"refused\": %d, \"error\": %d, \"lost_bytes\": %ld, \"lost_pages\": %ld, "
-		       "\"torn_pages\": %ld, \"torn_bytes\": %ld, \"misplaced_bytes\": %ld, "
-		       "\"unexpected_bytes\": %ld, \"orphan_writes\": %ld, \"orphan_bytes\": %ld, "
-		       "\"pages_checked\": %ld, \"oops\": %ld, "
-		       "\"ctr_lost_bytes\": %ld, \"pinned_dirty_no_blocks\": %ld, "
-		       "\"torn_writes\": %ld, \"torn_writes_bytes\": %ld, \"holdoff_stalls\": %ld, "
-		       "\"holdoff_stall_ns\": %ld, \"holdoff_timeouts\": %ld, \"max_op_ms\": %.1f, "
-		       "\"bounce_bytes\": %ld, \"lease_breaks\": %ld, \"lease_revocations\": %ld, "
-		       "\"lease_fenced_writes\": %ld, \"lease_fenced_bytes\": %ld, "
-		       "\"busy_blocks\": %ld, \"busy_blocks_released\": %ld, "
-		       "\"device_bytes\": %ld, \"device_writes\": %ld, \"device_dropped\": %ld, "
-		       "\"device_refused\": %ld, \"odp_device_faults\": %ld, "
-		       "\"odp_invalidations\": %ld, \"seconds\": %.3f, \"fsck\": %d, "
-		       "\"messages\": %ld, \"filler_pages\": %ld}",
-		       first ? "" : ",", demo_rows[s->row].policy, demo_rows[s->row].no_blocks,
-		       case_names[s->dcase], outcome(s, o, sizeof(o)),
-		       verdict_names[verdict(s, NULL, 0)], s->refused, s->error, s->rep.lost_bytes,
-		       s->rep.lost_pages, s->rep.torn_pages, s->rep.torn_bytes,
-		       s->rep.misplaced_bytes, s->rep.unexpected_bytes, s->rep.orphan_writes,
-		       s->rep.orphan_bytes, s->rep.pages, s->oops, s->ctr_lost,
-		       s->no_blocks, s->torn_writes, s->torn_bytes, s->stalls, s->stall_ns,
-		       s->timeouts, s->max_op_ms, s->bounce_bytes, s->breaks, s->revocations,
-		       s->fenced, s->fenced_bytes, s->busy_now, s->busy_released, s->dev_bytes,
-		       s->dev_writes, s->dev_dropped, s->dev_refused, s->odp_faults, s->odp_inval,
-		       s->seconds, s->fsck, s->messages, s->filler_pages);
-		first = 0;
+		r = json_object_new_object();
+		jset_str(r, "policy", demo_rows[s->row].policy);
+		jset_str(r, "dirty_no_blocks", demo_rows[s->row].no_blocks);
+		jset_str(r, "case", case_names[s->dcase]);
+		jset_str(r, "outcome", outcome(s, o, sizeof(o)));
+		jset_str(r, "verdict", verdict_names[verdict(s, NULL, 0)]);
+		jset_int(r, "refused", s->refused);
+		jset_int(r, "error", s->error);
+		jset_int(r, "lost_bytes", s->rep.lost_bytes);
+		jset_int(r, "lost_pages", s->rep.lost_pages);
+		jset_int(r, "torn_pages", s->rep.torn_pages);
+		jset_int(r, "torn_bytes", s->rep.torn_bytes);
+		jset_int(r, "misplaced_bytes", s->rep.misplaced_bytes);
+		jset_int(r, "unexpected_bytes", s->rep.unexpected_bytes);
+		jset_int(r, "orphan_writes", s->rep.orphan_writes);
+		jset_int(r, "orphan_bytes", s->rep.orphan_bytes);
+		jset_int(r, "pages_checked", s->rep.pages);
+		jset_int(r, "oops", s->oops);
+		jset_int(r, "ctr_lost_bytes", s->ctr_lost);
+		jset_int(r, "pinned_dirty_no_blocks", s->no_blocks);
+		jset_int(r, "torn_writes", s->torn_writes);
+		jset_int(r, "torn_writes_bytes", s->torn_bytes);
+		jset_int(r, "holdoff_stalls", s->stalls);
+		jset_int(r, "holdoff_stall_ns", s->stall_ns);
+		jset_int(r, "holdoff_timeouts", s->timeouts);
+		jset(r, "max_op_ms", jnum(s->max_op_ms, "%.1f"));
+		jset_int(r, "bounce_bytes", s->bounce_bytes);
+		jset_int(r, "lease_breaks", s->breaks);
+		jset_int(r, "lease_revocations", s->revocations);
+		jset_int(r, "lease_fenced_writes", s->fenced);
+		jset_int(r, "lease_fenced_bytes", s->fenced_bytes);
+		jset_int(r, "busy_blocks", s->busy_now);
+		jset_int(r, "busy_blocks_released", s->busy_released);
+		jset_int(r, "device_bytes", s->dev_bytes);
+		jset_int(r, "device_writes", s->dev_writes);
+		jset_int(r, "device_dropped", s->dev_dropped);
+		jset_int(r, "device_refused", s->dev_refused);
+		jset_int(r, "odp_device_faults", s->odp_faults);
+		jset_int(r, "odp_invalidations", s->odp_inval);
+		jset(r, "seconds", jnum(s->seconds, "%.3f"));
+		jset_int(r, "fsck", s->fsck);
+		jset_int(r, "messages", s->messages);
+		jset_int(r, "filler_pages", s->filler_pages);
+		json_object_array_add(rows, r);
 	}
 	if (lease)	/* table (d): its rows, "case": "lease" */
-		demo_lease_print_json(lease, first, true);
-	printf("\n]\n");
+		demo_lease_json_rows(lease, rows, true);
+	json_print_rows(stdout, rows);
 }
 
 int demo_verdicts(const struct dt_result *res, bool print)

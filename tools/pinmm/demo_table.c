@@ -26,6 +26,8 @@
 #include "tool.h"
 
 #include "demo_table.h"
+#include "json_out.h"
+#include "progress.h"
 
 struct run {
 	const struct dt_opts *opt;
@@ -796,9 +798,12 @@ static int lease_only(const struct dt_opts *opt)
 	if (!dl)
 		return EXIT_FAIL;
 	if (opt->json) {
-		printf("{\"lease_rows\": [");
-		demo_lease_print_json(dl, true, false);
-		printf("]}\n");
+		struct json_object *doc = json_object_new_object();
+		struct json_object *rows = json_object_new_array();
+
+		demo_lease_json_rows(dl, rows, false);
+		jset(doc, "lease_rows", rows);
+		json_print(stdout, doc, false);
 		bad = demo_lease_verdicts(dl, false);
 	} else {
 		demo_lease_print(dl);
@@ -814,7 +819,8 @@ int pinmm_cmd_demo_table(int argc, char **argv)
 	struct dt_opts opt = { 0 };
 	struct dt_result res[NR_ROWS * NR_CASES];
 	struct demo_lease *dl = NULL;
-	int cs = -1, bad;
+	struct progress prog;
+	int cs = -1, bad, nruns = 0;
 	bool lease = false, with_lease;
 	double t0 = now_ms();
 
@@ -880,12 +886,21 @@ int pinmm_cmd_demo_table(int argc, char **argv)
 		fflush(stdout);
 	}
 	memset(res, 0, sizeof(res));
+	for (int c = 0; c < NR_CASES; c++)
+		for (int p = 0; p < NR_ROWS; p++)
+			nruns += (cs < 0 || c == cs) &&
+				 (!opt.policy || !strcmp(demo_rows[p].policy, opt.policy));
+	progress_begin(&prog, "pinmm demo", nruns);
 	for (int c = 0; c < NR_CASES; c++) {
 		if (cs >= 0 && c != cs)
 			continue;
-		for (int p = 0; p < NR_ROWS; p++)
-			if (!opt.policy || !strcmp(demo_rows[p].policy, opt.policy))
-				run_one(&opt, p, (enum dcase)c, &res[p * NR_CASES + c]);
+		for (int p = 0; p < NR_ROWS; p++) {
+			if (opt.policy && strcmp(demo_rows[p].policy, opt.policy))
+				continue;
+			progress_step(&prog, "%s/%s", demo_rows[p].policy, case_names[c]);
+			run_one(&opt, p, (enum dcase)c, &res[p * NR_CASES + c]);
+		}
+		progress_clear(&prog);
 		if (!opt.json) {
 			demo_print_table(&opt, res, c);
 			fflush(stdout);

@@ -62,7 +62,8 @@ struct dt_result {
 struct demo_lease;
 struct demo_lease *demo_lease_run(bool quick);
 void demo_lease_print(const struct demo_lease *d);
-void demo_lease_print_json(const struct demo_lease *d, bool first, bool with_case);
+struct json_object;
+void demo_lease_json_rows(const struct demo_lease *d, struct json_object *rows, bool with_case);
 /* Its verdicts; returns the rows whose promise does not hold. */
 int demo_lease_verdicts(const struct demo_lease *d, bool print);
 

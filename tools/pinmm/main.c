@@ -46,6 +46,10 @@ static void run_usage(FILE *f)
 	      "\n"
 	      "Options:\n"
 	      "  --tap          print TAP: one test point per expect line, plan at the end\n"
+	      "  --json         print one JSON document of results instead of the text:\n"
+	      "                 every line run, its outcome, expectations with their\n"
+	      "                 values, every show as data (doc/SCENARIOS.md)\n"
+	      "  --json=FILE    write that document to FILE, the text output unchanged\n"
 	      "  -v, --verbose  echo each line before running it\n"
 	      "  -q, --quiet    no per-file summary line\n"
 	      "  -D NAME=VALUE  set the script parameter NAME ($NAME in the script;\n"
@@ -101,6 +105,8 @@ int pinmm_cmd_run(int argc, char **argv)
 {
 	struct run_opts o = { 0 };
 	const char *html = NULL, *timeline = NULL;
+	const char *json_path = NULL;
+	bool json = false;
 	int i, status = EXIT_OK;
 	const char **defines = calloc(argc, sizeof(*defines));
 
@@ -116,6 +122,11 @@ int pinmm_cmd_run(int argc, char **argv)
 			break;
 		} else if (!strcmp(a, "--tap")) {
 			o.tap = true;
+		} else if (!strcmp(a, "--json")) {
+			json = true;
+		} else if (!strncmp(a, "--json=", 7) && a[7]) {
+			json = true;
+			json_path = a + 7;
 		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
 			o.verbose = true;
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
@@ -164,6 +175,14 @@ int pinmm_cmd_run(int argc, char **argv)
 		free(defines);
 		return bad_usage("run: %s", strerror(ENOMEM));
 	}
+	if (json && o.tap && !json_path) {
+		free(defines);
+		return bad_usage("run: --tap and --json both want stdout; use --json=FILE%s", "");
+	}
+	if (json && script_json_start(&o, json_path)) {
+		free(defines);
+		return bad_usage("run: %s", pinmm_strerror(-ENOMEM));
+	}
 	for (; i < argc; i++) {
 		int rc = script_run_file(&o, argv[i]);
 
@@ -183,7 +202,7 @@ int pinmm_cmd_run(int argc, char **argv)
 		report_free(o.report);
 	}
 	free(defines);
-	return status;
+	return script_json_finish(&o, status);
 }
 
 /* Replaced by bench_cmd.c when that file is built. */

@@ -45,7 +45,9 @@ void script_out(struct script *s, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
-	if (!s->opts->tap) {
+	if (script_json_output(s, msg)) {
+		/* recorded, or the JSON document owns stdout */
+	} else if (!s->opts->tap) {
 		fputs(msg, stdout);
 	} else {
 		for (line = msg; *line; line = nl + 1) {
@@ -76,6 +78,7 @@ void script_check(struct script *s, bool ok, const char *detail)
 	if (!ok)
 		s->nfailed++;
 	report_expect(s, ok, detail);
+	script_json_expect(s, ok, detail);
 	if (s->opts->tap) {
 		tap_point(s, ok, s->text);
 		if (!ok && detail)
@@ -100,6 +103,7 @@ void script_error(struct script *s, const char *fmt, ...)
 	va_end(ap);
 	fflush(stdout);
 	fprintf(stderr, "%s:%d: %s\n", s->file, s->line, msg);
+	script_json_error(s, msg);
 	if (s->opts->tap) {
 		s->opts->tap_n++;
 		printf("not ok %d - %s:%d: %s\n", s->opts->tap_n, s->file, s->line, msg);
@@ -221,6 +225,7 @@ static int run_line(struct script *s, struct sline *sl)
 	report_line_end(s, rc);
 	if (s->opts->log)
 		diff_log_line(s, rc);
+	script_json_line(s, argc, sl->argv, rc);
 	if (rc == 0)
 		return 0;
 	if (rc == SCRIPT_REFUSED) {
@@ -288,7 +293,7 @@ static int run_lines(struct script *s, struct sfile *sf)
 
 static void summary(struct script *s, int status)
 {
-	if (s->opts->quiet || s->opts->tap)
+	if (s->opts->quiet || s->opts->tap || script_json_output(s, ""))
 		return;
 	printf("%s: %d expectation%s, %d failed%s\n", s->file, s->nexpect,
 	       s->nexpect == 1 ? "" : "s", s->nfailed,
@@ -303,12 +308,15 @@ int script_run_file(struct run_opts *o, const char *path)
 	struct sfile sf = { 0 };
 	int status;
 
+	script_json_begin(o, path);
 	pinmm_config_default(&s.cfg);
 	status = script_load(&s, path, &sf);
 	if (status < 0) {
 		fprintf(stderr, "pinmm: %s: %s\n", name, strerror(-status));
 		if (o->tap)
 			printf("not ok %d - %s: cannot read\n", ++o->tap_n, name);
+		script_json_error(&s, "cannot read the script");
+		script_json_end(&s, EXIT_USAGE);
 		script_unload(&sf);
 		return EXIT_USAGE;
 	}
@@ -320,6 +328,7 @@ int script_run_file(struct run_opts *o, const char *path)
 		status = run_lines(&s, &sf);
 	s.file = name;
 	summary(&s, status);
+	script_json_end(&s, status);
 	script_groups_end(&s);
 	script_free_vars(&s);
 	script_unload(&sf);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_out.h"
 #include "tool.h"
 
 const char *const op_text[] = { "==", "!=", "<", "<=", ">", ">=" };
@@ -69,7 +70,20 @@ void script_check_data(struct script *s, const unsigned char *got, size_t glen,
 	format_data(want, wlen, w, sizeof(w));
 	snprintf(detail, sizeof(detail), "expected %s%s, observed %s",
 		 op == OP_EQ ? "" : "not ", w, g);
+	script_json_values(s, detail + strlen("expected "), g);
 	script_check(s, op == OP_EQ ? eq : !eq, detail);
+}
+
+/* The --json values of an integer comparison: "OP WANT" and "GOT". */
+static void values_int(struct script *s, enum cmp_op op, long long want, long long got)
+{
+	char w[48], g[24];
+
+	if (!script_json_on(s))
+		return;
+	snprintf(w, sizeof(w), "%s %lld", op_text[op], want);
+	snprintf(g, sizeof(g), "%lld", got);
+	script_json_values(s, w, g);
 }
 
 /* ---- expect error / expect ok ---------------------------------------------------- */
@@ -88,6 +102,7 @@ static int expect_error(struct script *s, int argc, char **argv)
 	else
 		snprintf(detail, sizeof(detail), "expected %s (%d), observed %s (%d)",
 			 pinmm_strerror(-want), -want, pinmm_strerror(rc), rc);
+	script_json_values(s, pinmm_strerror(-want), rc ? pinmm_strerror(rc) : "success");
 	script_check(s, rc == -want, detail);
 	return 0;
 }
@@ -101,6 +116,7 @@ static int expect_ok(struct script *s, int argc, char **argv)
 		return rc;
 	snprintf(detail, sizeof(detail), "expected success, observed %s (%d)",
 		 pinmm_strerror(rc), rc);
+	script_json_values(s, "success", rc ? pinmm_strerror(rc) : "success");
 	script_check(s, rc == 0, detail);
 	return 0;
 }
@@ -147,9 +163,32 @@ static long long field_int(const struct pinmm_page_info *pi, const struct page_f
 	}
 }
 
+/**
+ * page_info_json() - every field of @pi as a JSON object, named as in
+ * `expect page` checks (for `show page` under run --json).
+ *
+ * Context: any command.  Return: a new object.
+ */
+struct json_object *page_info_json(const struct pinmm_page_info *pi)
+{
+	struct json_object *o = json_object_new_object();
+
+	for (const struct page_field *f = page_fields; f->name; f++) {
+		if (!strcmp(f->name, "pinned"))
+			continue;	/* an alias of maybe_dma_pinned */
+		if (f->type == F_STR)
+			jset(o, f->name, pi->zone ? jstr(pi->zone) : NULL);
+		else if (f->type == F_BOOL)
+			jset_bool(o, f->name, field_int(pi, f));
+		else
+			jset_int(o, f->name, field_int(pi, f));
+	}
+	return o;
+}
+
 /* One check such as "present", "!writable", "pincount>=1", "zone=movable". */
 static int page_check(struct script *s, const struct pinmm_page_info *pi,
-		      const char *tok, struct strbuf *fails)
+		      const char *tok, struct strbuf *fails, struct strbuf *seen)
 {
 	bool neg = tok[0] == '!';
 	const char *name = tok + neg;
@@ -163,6 +202,11 @@ static int page_check(struct script *s, const struct pinmm_page_info *pi,
 
 	if (!f)
 		return script_syntax(s, "unknown page field in '%s'", tok);
+	if (f->type == F_STR)
+		sb_printf(seen, "%s%s=%s", seen->len ? " " : "", f->name,
+			  pi->zone ? pi->zone : "(none)");
+	else
+		sb_printf(seen, "%s%s=%lld", seen->len ? " " : "", f->name, field_int(pi, f));
 	if (!*rest) {
 		if (f->type != F_BOOL)
 			return script_syntax(s, "'%s' needs a comparison, e.g. %s=1", tok, f->name);
@@ -222,14 +266,20 @@ int script_page_field(const struct pinmm_page_info *pi, const char *name, long l
 int script_page_checks(struct script *s, const struct pinmm_page_info *pi, int n,
 		       char **tok)
 {
-	struct strbuf fails = { 0 };
+	struct strbuf fails = { 0 }, want = { 0 }, seen = { 0 };
 	int rc = 0;
 
-	for (int k = 0; k < n && !rc; k++)
-		rc = page_check(s, pi, tok[k], &fails);
-	if (!rc)
+	for (int k = 0; k < n && !rc; k++) {
+		sb_printf(&want, "%s%s", want.len ? " " : "", tok[k]);
+		rc = page_check(s, pi, tok[k], &fails, &seen);
+	}
+	if (!rc) {
+		script_json_values(s, want.buf, seen.buf);
 		script_check(s, fails.len == 0, fails.buf);
+	}
 	sb_free(&fails);
+	sb_free(&want);
+	sb_free(&seen);
 	return rc;
 }
 
@@ -302,17 +352,25 @@ static int pages_check(struct script *s, struct var *v, const char *tok, struct 
 
 static int expect_pages(struct script *s, int argc, char **argv)
 {
-	struct strbuf fails = { 0 };
+	struct strbuf fails = { 0 }, want = { 0 }, seen = { 0 };
 	struct var *v = argc > 2 ? var_find(s, argv[2]) : NULL;
 	int rc = 0;
 
 	if (!v || v->kind != V_PAGES || argc < 4)
 		return script_syntax(s, "usage: expect pages PG CHECK...");
-	for (int i = 3; i < argc && !rc; i++)
+	for (int i = 3; i < argc && !rc; i++) {
+		sb_printf(&want, "%s%s", want.len ? " " : "", argv[i]);
 		rc = pages_check(s, v, argv[i], &fails);
-	if (!rc)
+	}
+	if (!rc) {
+		sb_printf(&seen, "count=%ld%s%s", v->npages, fails.len ? "; " : "",
+			  fails.len ? fails.buf : "");
+		script_json_values(s, want.buf, seen.buf);
 		script_check(s, fails.len == 0, fails.buf);
+	}
 	sb_free(&fails);
+	sb_free(&want);
+	sb_free(&seen);
 	return rc;
 }
 
@@ -338,6 +396,7 @@ static int expect_vmstat(struct script *s, int argc, char **argv)
 		return script_syntax(s, "unknown vmstat counter '%s'", argv[2]);
 	snprintf(detail, sizeof(detail), "%s: expected %s %lld, observed %ld",
 		 argv[2], op_text[op], want, got);
+	values_int(s, op, want, got);
 	script_check(s, cmp_int(got, op, want), detail);
 	return 0;
 }
@@ -378,6 +437,7 @@ static int expect_bytes(struct script *s, int argc, char **argv, bool file)
 
 		snprintf(detail, sizeof(detail), "%s failed: %s (%ld)",
 			 file ? "pread" : "load", pinmm_strerror((int)ret), ret);
+		script_json_values(s, argv[i + 2], detail);
 		script_check(s, false, detail);
 	} else {
 		script_check_data(s, got, (size_t)ret, op, want, wlen);
@@ -418,6 +478,7 @@ static int expect_value(struct script *s, int argc, char **argv)
 		return SCRIPT_SYNTAX;
 	snprintf(detail, sizeof(detail), "expected %s %s %lld, observed %lld",
 		 argv[1], op_text[op], b, a);
+	values_int(s, op, b, a);
 	script_check(s, cmp_int(a, op, b), detail);
 	return 0;
 }

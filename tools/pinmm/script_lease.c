@@ -22,6 +22,7 @@
 
 #include <pinmm/lease.h>
 
+#include "json_out.h"
 #include "script_rdma.h"
 
 #define MAX_LEASES 32
@@ -153,6 +154,7 @@ static int file_pins_cmd(struct script *s, int argc, char **argv)
 	struct pinmm_file_pin_info fp[64];
 	const char *path = NULL;
 	struct pinmm_proc *p = NULL;
+	struct json_object *doc = NULL, *arr = NULL;
 	bool json = false;
 	int i = 1, pid = -1;
 	long n;
@@ -174,29 +176,41 @@ static int file_pins_cmd(struct script *s, int argc, char **argv)
 	n = pinmm_file_pins(s->m, pid, path, fp, 64);
 	if (n < 0)
 		return (int)n;
-	if (json)
-		script_out(s, "{\"file_pins\": [");
+	if (json) {
+		doc = json_object_new_object();
+		arr = json_object_new_array();
+	}
 	for (long k = 0; k < n && k < 64; k++) {
 		const struct pinmm_file_pin_info *r = &fp[k];
 
-		if (json)
-			script_out(s, "%s{\"pid\": %d, \"addr\": %lu, \"pages\": %lu, "
-				   "\"writable\": %s, \"revoked\": %s, \"file\": \"%s\", "
-				   "\"owner\": \"%s\", \"age_ms\": %llu}", k ? ", " : "", r->pid,
-				   r->addr, r->nr_pages, r->writable ? "true" : "false",
-				   r->revoked ? "true" : "false", r->file, r->owner,
-				   (unsigned long long)r->age_ms);
-		else
+		if (json) {
+			struct json_object *o = json_object_new_object();
+
+			jset_int(o, "pid", r->pid);
+			jset_int(o, "addr", r->addr);
+			jset_int(o, "pages", r->nr_pages);
+			jset_bool(o, "writable", r->writable);
+			jset_bool(o, "revoked", r->revoked);
+			jset_str(o, "file", r->file);
+			jset_str(o, "owner", r->owner);
+			jset_int(o, "age_ms", (long long)r->age_ms);
+			json_object_array_add(arr, o);
+		} else {
 			script_out(s, "file_pin: pid %d %#lx %lu pages %s%s file %s owner %s "
 				   "age %llu ms\n", r->pid, r->addr, r->nr_pages,
 				   r->writable ? "rw" : "ro", r->revoked ? " REVOKED" : "",
 				   r->file[0] ? r->file : "(anon)", r->owner,
 				   (unsigned long long)r->age_ms);
+		}
 	}
-	if (json)
-		script_out(s, "], \"count\": %ld}\n", n);
-	else
+	if (json) {
+		jset(doc, "file_pins", arr);
+		jset_int(doc, "count", n);
+		script_out(s, "%s\n", json_text(doc));
+		json_object_put(doc);
+	} else {
 		script_out(s, "file_pins: %ld\n", n);
+	}
 	return var_bind_int(s, n);
 }
 

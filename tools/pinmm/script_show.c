@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_out.h"
 #include "tool.h"
 
 /* The most rows one `show page` prints (16 MiB of 4 KiB pages). */
@@ -118,21 +119,39 @@ static int show_page(struct script *s, int argc, char **argv)
 				     SHOW_PAGE_MAX, n);
 	if (addr < 0 || addr > LLONG_MAX - n * 4096)
 		return script_syntax(s, "show page range at %lld out of range", addr);
+	struct json_object *rows = script_json_on(s) ? json_object_new_array() : NULL;
+
 	script_out(s, "%s\n", page_table_header());
 	for (long long k = 0; k < n; k++) {
 		unsigned long a = (unsigned long)(addr + k * 4096);
 		struct pinmm_page_info pi;
+		struct json_object *o = NULL;
 		char row[200];
 		int rc = pinmm_page_info(p, a, &pi);
 
+		if (rc && rc != -EFAULT) {
+			json_object_put(rows);
+			return rc;
+		}
+		if (rows) {
+			o = rc ? json_object_new_object() : page_info_json(&pi);
+			jset_int(o, "addr", (long long)a);
+			jset_bool(o, "vma", rc == 0);
+			json_object_array_add(rows, o);
+		}
 		if (rc == -EFAULT) {
 			script_out(s, "%#-15lx  (no vma)\n", a);
 			continue;
 		}
-		if (rc)
-			return rc;
 		page_table_row(row, sizeof(row), a, &pi);
 		script_out(s, "%s\n", row);
+	}
+	if (rows) {
+		struct json_object *d = json_object_new_object();
+
+		jset_int(d, "pid", pinmm_proc_pid(p));
+		jset(d, "pages", rows);
+		script_json_show(s, "page", d);
 	}
 	return 0;
 }
@@ -140,14 +159,18 @@ static int show_page(struct script *s, int argc, char **argv)
 struct vmstat_filter {
 	struct script *s;
 	const char *prefix;
+	struct json_object *counters;	/* under run --json */
 };
 
 static void show_counter(const char *name, long value, void *arg)
 {
 	struct vmstat_filter *f = arg;
 
-	if (!f->prefix || !strncmp(name, f->prefix, strlen(f->prefix)))
-		script_out(f->s, "%s %ld\n", name, value);
+	if (f->prefix && strncmp(name, f->prefix, strlen(f->prefix)))
+		return;
+	script_out(f->s, "%s %ld\n", name, value);
+	if (f->counters)
+		jset_int(f->counters, name, value);
 }
 
 static int show_vmstat(struct script *s, int argc, char **argv)
@@ -156,7 +179,11 @@ static int show_vmstat(struct script *s, int argc, char **argv)
 
 	if (argc > 3 || script_need_machine(s))
 		return argc > 3 ? script_syntax(s, "usage: show vmstat [PREFIX]") : SCRIPT_SYNTAX;
+	if (script_json_on(s))
+		f.counters = json_object_new_object();
 	pinmm_vmstat_foreach(s->m, show_counter, &f);
+	if (f.counters)
+		script_json_show(s, "vmstat", f.counters);
 	return 0;
 }
 
@@ -167,6 +194,8 @@ static int show_pages(struct script *s, int argc, char **argv)
 
 	if (!v || v->kind != V_PAGES)
 		return script_syntax(s, "usage: show pages PG");
+	struct json_object *arr = script_json_on(s) ? json_object_new_array() : NULL;
+
 	script_format_value(v, val, sizeof(val));
 	script_out(s, "%s: %s\n", v->name, val);
 	for (long i = 0; i < v->npages; i++) {
@@ -175,6 +204,23 @@ static int show_pages(struct script *s, int argc, char **argv)
 		script_out(s, "  [%ld] pfn %#lx folio refcount %d%s\n", i,
 			   page_to_pfn(v->pages[i]), folio_ref_count(f),
 			   folio_maybe_dma_pinned(f) ? " maybe_dma_pinned" : "");
+		if (arr) {
+			struct json_object *o = json_object_new_object();
+
+			jset_int(o, "pfn", (long long)page_to_pfn(v->pages[i]));
+			jset_int(o, "refcount", folio_ref_count(f));
+			jset_bool(o, "maybe_dma_pinned", folio_maybe_dma_pinned(f));
+			json_object_array_add(arr, o);
+		}
+	}
+	if (arr) {
+		struct json_object *d = json_object_new_object();
+
+		jset_str(d, "name", v->name);
+		jset_bool(d, "pinned", v->pinned);
+		jset_int(d, "refs", v->refs);
+		jset(d, "pages", arr);
+		script_json_show(s, "pages", d);
 	}
 	return 0;
 }
@@ -183,6 +229,7 @@ static int show_config(struct script *s, int argc, char **argv)
 {
 	const struct pinmm_config *cfg = s->m ? pinmm_machine_config(s->m) : &s->cfg;
 	const char *const *keys = pinmm_config_keys();
+	struct json_object *d = script_json_on(s) ? json_object_new_object() : NULL;
 	char val[PINMM_PATH_MAX + 1];
 
 	for (; keys && *keys; keys++) {
@@ -190,45 +237,84 @@ static int show_config(struct script *s, int argc, char **argv)
 
 		for (int i = 2; i < argc; i++)
 			wanted |= !strcmp(argv[i], *keys);
-		if (wanted && pinmm_config_get(cfg, *keys, val, sizeof(val)) >= 0)
-			script_out(s, "%s=%s\n", *keys, val);
+		if (!wanted || pinmm_config_get(cfg, *keys, val, sizeof(val)) < 0)
+			continue;
+		script_out(s, "%s=%s\n", *keys, val);
+		if (d)
+			jset_str(d, *keys, val);
 	}
+	if (d)
+		script_json_show(s, "config", d);
 	return 0;
 }
 
+struct owners_walk {
+	struct script *s;
+	struct json_object *owners;	/* under run --json */
+};
+
 static void show_owner(const struct pinmm_pin_owner *o, void *arg)
 {
-	struct script *s = arg;
+	struct owners_walk *w = arg;
 
-	script_out(s, "  pfn %#lx: %d pin(s) by %s, pid %d, gup_flags %#x, at %.6f s\n",
+	script_out(w->s, "  pfn %#lx: %d pin(s) by %s, pid %d, gup_flags %#x, at %.6f s\n",
 		   o->pfn, o->refs, o->caller_name, o->pid, o->gup_flags,
 		   (double)o->when_ns / 1e9);
+	if (w->owners) {
+		struct json_object *r = json_object_new_object();
+
+		jset_int(r, "pfn", (long long)o->pfn);
+		jset_int(r, "refs", o->refs);
+		jset_str(r, "caller", o->caller_name);
+		jset_int(r, "pid", o->pid);
+		jset_int(r, "gup_flags", o->gup_flags);
+		jset(r, "at_s", jnum((double)o->when_ns / 1e9, "%.6f"));
+		json_object_array_add(w->owners, r);
+	}
 }
 
 /* show owners: the pin provenance records (boot with pin.provenance=1). */
 static int show_owners(struct script *s)
 {
+	struct owners_walk w = { .s = s };
 	long n;
 
 	if (script_need_machine(s))
 		return SCRIPT_SYNTAX;
+	if (script_json_on(s))
+		w.owners = json_object_new_array();
 	script_out(s, "outstanding pins by owner:\n");
-	n = pinmm_pin_owners(s->m, show_owner, s);
+	n = pinmm_pin_owners(s->m, show_owner, &w);
 	if (n == -ENODATA)
 		script_out(s, "  (pin provenance is off: boot with pin.provenance=1)\n");
 	else if (n == 0)
 		script_out(s, "  none\n");
+	if (w.owners) {
+		struct json_object *d = json_object_new_object();
+
+		jset_bool(d, "provenance", n != -ENODATA);
+		jset(d, "owners", w.owners);
+		script_json_show(s, "owners", d);
+	}
 	return 0;
 }
 
 static int show_vars(struct script *s)
 {
+	struct json_object *d = script_json_on(s) ? json_object_new_object() : NULL;
+
 	for (struct var *v = s->vars; v; v = v->next) {
 		char val[256];
 
 		script_format_value(v, val, sizeof(val));
 		script_out(s, "%s = %s\n", v->name, val);
+		if (d && v->kind == V_INT)
+			jset_int(d, v->name, v->ival);
+		else if (d)
+			jset_str(d, v->name, val);
 	}
+	if (d)
+		script_json_show(s, "vars", d);
 	return 0;
 }
 
@@ -237,8 +323,15 @@ static int cmd_show(struct script *s, int argc, char **argv)
 	const char *what = argc > 1 ? argv[1] : "";
 	const struct script_subcmd *sub = script_find_subcmd(argc, argv);
 
-	if (sub)
-		return sub->fn(s, argc, argv);
+	if (sub) {
+		int rc;
+
+		/* Forms of other groups: their lines, as text (script_json.c). */
+		script_json_capture(s, true, sub->name);
+		rc = sub->fn(s, argc, argv);
+		script_json_capture(s, false, sub->name);
+		return rc;
+	}
 	if (!strcmp(what, "page"))
 		return show_page(s, argc, argv);
 	if (!strcmp(what, "vmstat"))

@@ -61,6 +61,7 @@ struct run_opts {
 	int ndefines;
 	bool host;		/* run on the host kernel (host_table.c) */
 	struct diff_log *log;	/* records each line's outcome (diff_cmd.c) */
+	struct run_json *json;	/* --json recorder (script_json.c), or NULL */
 };
 
 /* Run one script; @path "-" is stdin.  Return: EXIT_OK, EXIT_FAIL or EXIT_USAGE. */
@@ -207,6 +208,24 @@ void **script_private(struct script *s, const struct script_group *g);
 /* script_files.c: a fresh /data/ image when the boot names none; its removal. */
 int script_default_image(struct script *s, bool sized);
 void script_default_image_gone(struct script *s);
+
+/* ---- the --json results recorder (script_json.c) ---- */
+
+struct json_object;
+int script_json_start(struct run_opts *o, const char *path);
+void script_json_begin(struct run_opts *o, const char *path);
+void script_json_end(struct script *s, int status);
+int script_json_finish(struct run_opts *o, int status);
+void script_json_line(struct script *s, int argc, char **argv, int rc);
+void script_json_values(struct script *s, const char *expected, const char *observed);
+void script_json_expect(struct script *s, bool ok, const char *detail);
+bool script_json_on(struct script *s);
+void script_json_show(struct script *s, const char *what, struct json_object *data);
+void script_json_capture(struct script *s, bool on, const char *what);
+bool script_json_output(struct script *s, const char *msg);
+void script_json_error(struct script *s, const char *msg);
+/* Every field of a page's state, as `expect page` names them (script_expect.c). */
+struct json_object *page_info_json(const struct pinmm_page_info *pi);
 
 /* ---- helpers (script.c) --------------------------------------------------- */
 

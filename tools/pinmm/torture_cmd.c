@@ -46,6 +46,8 @@
 #include <sanitizer/allocator_interface.h>
 #endif
 
+#include "json_out.h"
+#include "progress.h"
 #include "tool.h"
 #include "torture.h"
 
@@ -429,23 +431,35 @@ static void summary(struct torture *t, long ms, int shutdown_rc)
 	double secs = ms / 1000.0;
 
 	if (t->json) {
-		printf("{\"seconds\": %.1f, \"threads\": %d, \"seed\": %llu, \"ops\": %ld, "
-		       "\"checkpoints\": %ld, \"violations\": %ld, \"shutdown\": \"%s\", "
-		       "\"rss_first\": %ld, \"rss_last\": %ld, \"rss_max\": %ld, "
-		       "\"heap_first\": %ld, \"heap_last\": %ld, \"heap_max\": %ld, \"per_op\": {",
-		       secs, t->nthreads, (unsigned long long)t->seed, total, t->checkpoints,
-		       t->violations, pinmm_strerror(shutdown_rc), t->rss_first, t->rss_last,
-		       t->rss_max, t->heap_first, t->heap_last, t->heap_max);
+		struct json_object *doc = json_object_new_object();
+		struct json_object *per_op = json_object_new_object();
+
+		jset(doc, "seconds", jnum(secs, "%.1f"));
+		jset_int(doc, "threads", t->nthreads);
+		jset(doc, "seed", json_object_new_uint64(t->seed));
+		jset_int(doc, "ops", total);
+		jset_int(doc, "checkpoints", t->checkpoints);
+		jset_int(doc, "violations", t->violations);
+		jset_str(doc, "shutdown", pinmm_strerror(shutdown_rc));
+		jset_int(doc, "rss_first", t->rss_first);
+		jset_int(doc, "rss_last", t->rss_last);
+		jset_int(doc, "rss_max", t->rss_max);
+		jset_int(doc, "heap_first", t->heap_first);
+		jset_int(doc, "heap_last", t->heap_last);
+		jset_int(doc, "heap_max", t->heap_max);
 		for (int op = 0; op < TO_NR; op++) {
-			printf("%s\"%s\": {\"count\": %ld, \"errors\": {", op ? ", " : "",
-			       tt_op_name[op], sum_stat(t, op, -1));
-			for (int e = 1, k = 0; e < TT_NERR; e++)
+			struct json_object *o = json_object_new_object();
+			struct json_object *errs = json_object_new_object();
+
+			jset_int(o, "count", sum_stat(t, op, -1));
+			for (int e = 1; e < TT_NERR; e++)
 				if (sum_stat(t, op, e))
-					printf("%s\"%s\": %ld", k++ ? ", " : "",
-					       pinmm_strerror(-e), sum_stat(t, op, e));
-			printf("}}");
+					jset_int(errs, pinmm_strerror(-e), sum_stat(t, op, e));
+			jset(o, "errors", errs);
+			jset(per_op, tt_op_name[op], o);
 		}
-		printf("}}\n");
+		jset(doc, "per_op", per_op);
+		json_print(stdout, doc, false);
 		return;
 	}
 	printf("pinmm torture: %.1f s, %d worker threads, seed %llu\n", secs, t->nthreads,
@@ -522,7 +536,8 @@ static void every_op_ran(struct torture *t)
 static int run(struct torture *t)
 {
 	char dir[] = "/tmp/pinmm-torture-XXXXXX", img[64];
-	long t0, last = 0, ms;
+	struct progress prog;
+	long t0, ms;
 	pthread_t chaos;
 	int rc, started = 0;
 	bool chaos_started = false;
@@ -553,22 +568,20 @@ static int run(struct torture *t)
 			tt_set(&t->stop_workers, true);
 			tt_set(&t->chaos_done, true);
 		}
+		progress_begin(&prog, "pinmm torture", 0);
+		prog.on = prog.on && !t->quiet;
 		while (!tt_get(&t->stop_chaos) && !tt_get(&t->chaos_done) &&
 		       now_ms() - t0 < t->duration_ms) {
 			usleep(50000);
-			if (t->tty && !t->quiet && now_ms() - last >= PROGRESS_MS) {
-				last = now_ms();
-				ms = last - t0;
-				fprintf(stderr, "\rtorture: %lds/%lds  ops %ld (%.0f/s)  checkpoints %ld  "
-					"violations %ld  rss %.1f MiB ", ms / 1000,
-					t->duration_ms / 1000, total_ops(t),
-					ms ? total_ops(t) * 1000.0 / ms : 0.0,
-					tt_get(&t->checkpoints), tt_get(&t->violations),
-					tt_get(&t->rss_last) / 1048576.0);
-			}
+			ms = now_ms() - t0;
+			progress_show(&prog, PROGRESS_MS, "%lds/%lds  ops %ld (%.0f/s)  checkpoints %ld  "
+				      "violations %ld  rss %.1f MiB", ms / 1000,
+				      t->duration_ms / 1000, total_ops(t),
+				      ms ? total_ops(t) * 1000.0 / ms : 0.0,
+				      tt_get(&t->checkpoints), tt_get(&t->violations),
+				      tt_get(&t->rss_last) / 1048576.0);
 		}
-		if (t->tty && !t->quiet)
-			fputc('\n', stderr);
+		progress_clear(&prog);
 		tt_set(&t->stop_chaos, true);
 		if (!wait_done(t, true, STUCK_MS + 5000)) {
 			tt_violation(t, "the chaos thread did not stop within %d s", STUCK_MS / 1000);

@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "json_out.h"
+#include "progress.h"
 #include "tool.h"
 
 static const char *const strategies[] = { "bias", "exact", "mapcount" };
@@ -315,6 +317,7 @@ static const char *verdict(bool truth, bool answer)
  */
 int pinmm_cmd_tracking(int argc, char **argv)
 {
+	struct progress prog;
 	bool json = false;
 	double race_s = 1.0;
 	bool ans[ARRAY_SIZE(workloads)][NR_STRATEGIES];
@@ -339,16 +342,20 @@ int pinmm_cmd_tracking(int argc, char **argv)
 		}
 	}
 
+	progress_begin(&prog, "pinmm tracking", 2 * NR_STRATEGIES);
 	for (int s = 0; s < NR_STRATEGIES; s++) {
+		progress_step(&prog, "%s: workloads", strategies[s]);
 		for (size_t w = 0; w < ARRAY_SIZE(workloads); w++) {
 			struct tr_env e;
 
 			if (env_boot(&e, strategies[s]) || workloads[w].run(&e, &ans[w][s])) {
+				progress_clear(&prog);
 				fprintf(stderr, "pinmm: tracking: %s/%s failed to run\n",
 					strategies[s], workloads[w].name);
 				return EXIT_FAIL;
 			}
 			if (env_down(&e)) {
+				progress_clear(&prog);
 				fprintf(stderr, "pinmm: tracking: %s/%s: shutdown not clean\n",
 					strategies[s], workloads[w].name);
 				rc = EXIT_FAIL;
@@ -357,33 +364,49 @@ int pinmm_cmd_tracking(int argc, char **argv)
 		{
 			struct tr_env e;
 
+			progress_step(&prog, "%s: race for %.1f s, cost", strategies[s], race_s);
 			if (env_boot(&e, strategies[s]) ||
 			    wl_race(&e, race_s, &samples[s], &wrong[s], &forks[s]) ||
 			    cost(&e, &pin_ns[s], &unpin_ns[s]) || env_down(&e)) {
+				progress_clear(&prog);
 				fprintf(stderr, "pinmm: tracking: %s: race/cost run failed\n", strategies[s]);
 				return EXIT_FAIL;
 			}
 		}
 	}
+	progress_clear(&prog);
 
 	if (json) {
-		printf("{\n  \"workloads\": [\n");
+		struct json_object *doc = json_object_new_object();
+		struct json_object *wls = json_object_new_array();
+		struct json_object *race = json_object_new_object();
+		struct json_object *cost_ns = json_object_new_object();
+
 		for (size_t w = 0; w < ARRAY_SIZE(workloads); w++) {
-			printf("    {\"name\": \"%s\", \"pinned\": %s", workloads[w].name,
-			       workloads[w].truth ? "true" : "false");
+			struct json_object *o = json_object_new_object();
+
+			jset_str(o, "name", workloads[w].name);
+			jset_bool(o, "pinned", workloads[w].truth);
 			for (int s = 0; s < NR_STRATEGIES; s++)
-				printf(", \"%s\": %s", strategies[s], ans[w][s] ? "true" : "false");
-			printf("}%s\n", w + 1 < ARRAY_SIZE(workloads) ? "," : "");
+				jset_bool(o, strategies[s], ans[w][s]);
+			json_object_array_add(wls, o);
 		}
-		printf("  ],\n  \"race\": {");
-		for (int s = 0; s < NR_STRATEGIES; s++)
-			printf("%s\"%s\": {\"samples\": %ld, \"false_negatives\": %ld, \"mapping_cycles\": %ld}",
-			       s ? ", " : "", strategies[s], samples[s], wrong[s], forks[s]);
-		printf("},\n  \"cost_ns_per_page\": {");
-		for (int s = 0; s < NR_STRATEGIES; s++)
-			printf("%s\"%s\": {\"pin\": %.2f, \"unpin\": %.2f}", s ? ", " : "",
-			       strategies[s], pin_ns[s], unpin_ns[s]);
-		printf("}\n}\n");
+		for (int s = 0; s < NR_STRATEGIES; s++) {
+			struct json_object *r = json_object_new_object();
+			struct json_object *c = json_object_new_object();
+
+			jset_int(r, "samples", samples[s]);
+			jset_int(r, "false_negatives", wrong[s]);
+			jset_int(r, "mapping_cycles", forks[s]);
+			jset(race, strategies[s], r);
+			jset(c, "pin", jnum(pin_ns[s], "%.2f"));
+			jset(c, "unpin", jnum(unpin_ns[s], "%.2f"));
+			jset(cost_ns, strategies[s], c);
+		}
+		jset(doc, "workloads", wls);
+		jset(doc, "race", race);
+		jset(doc, "cost_ns_per_page", cost_ns);
+		json_print(stdout, doc, true);
 		return rc;
 	}
 

@@ -1,0 +1,145 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# test_json.sh - the pinmm tool's JSON and terminal output: every JSON it
+# prints parses (python3's json module), strings from outside (file names
+# with quotes, backslashes and control characters) come back unchanged,
+# `pinmm run --json` records lines, outcomes, expectations and shows, and
+# progress lines never reach a pipe.  Usage: test_json.sh PATH/TO/pinmm.
+# Prints TAP.
+
+PINMM=${1:?usage: test_json.sh PATH/TO/pinmm}
+. "$(dirname "$0")/tap_lib.sh"
+
+# py DESCRIPTION PROGRAM: run python3 PROGRAM with the output file as argv[1];
+# it fails the test point by raising (an assert) or exiting non-zero.
+py() {
+	python3 -c "$2" "$TMP/out" >"$TMP/py" 2>&1
+	r=$?
+	[ $r = 0 ] || sed 's/^/# /' "$TMP/py"
+	ok $r "$1"
+}
+
+# ---- outside strings through file_pins ... json ------------------------------
+# The file name holds a quote, a backslash, a control character and a tab.
+cat >"$TMP/esc.pinmm" <<'E'
+boot ram=64M pmem=16M fs.pinned_policy=lease rlimit.memlock=unlimited
+proc P
+open "/dax/q\"b\\s\x01c\td" rdwr,creat -> F
+pwrite F 0 0x61*16K
+mmap 16K prot=rw flags=shared fd=F -> A
+pd alloc -> PD
+lease get F -> L
+reg_mr PD A 16K -> MR
+file_pins all json
+dereg_mr MR
+lease put L
+pd dealloc PD
+E
+run 0 "file_pins json with a strange file name" run -q "$TMP/esc.pinmm"
+py "file_pins json parses and keeps the name" '
+import json, sys
+line = [l for l in open(sys.argv[1]) if l.startswith("{")][0]
+d = json.loads(line)
+assert d["count"] == 1, d
+assert d["file_pins"][0]["file"] == "/dax/q\"b\\s\x01c\td", d["file_pins"][0]["file"]
+'
+
+# ---- pinmm run --json -----------------------------------------------------------
+cat >"$TMP/rj.pinmm" <<'E'
+boot ram=64M pin.provenance=1
+proc P
+mmap 16K prot=rw flags=private,anonymous -> A
+store A "hi"
+pin A 2 FOLL_WRITE|FOLL_LONGTERM -> PG
+show page A 5
+expect page A pincount==1 present
+expect page A pincount==5
+show vmstat nr_foll_pin
+expect 2 == 3
+expect error EFAULT store 0 "x"
+show owners
+unpin PG
+E
+cat >"$TMP/rj_err.pinmm" <<'E'
+boot ram=64M
+proc P
+store 0 "x"
+echo never
+E
+run 1 "run --json: failed expectations and a failed call" run --json "$TMP/rj.pinmm" "$TMP/rj_err.pinmm"
+# json.load reads the whole stdout: no text line may be mixed into it.
+py "run --json: lines, outcomes, expectations and shows" '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["status"] == "fail" and d["exit"] == 1, d["status"]
+a, b = d["scripts"]
+assert a["path"].endswith("rj.pinmm") and a["status"] == "fail", a["status"]
+assert a["expectations"] == 4 and a["failed"] == 2, (a["expectations"], a["failed"])
+lines = a["lines"]
+assert [l["line"] for l in lines] == list(range(1, 14)), [l["line"] for l in lines]
+assert all(l["outcome"] == "ok" for l in lines), lines
+by = {l["line"]: l for l in lines}
+assert by[5]["command"] == "pin" and by[5]["bind"] == "PG"
+e = by[7]["expectations"][0]
+assert e["result"] == "pass" and e["line"] == 7 and e["file"].endswith("rj.pinmm"), e
+assert e["expected"] == "pincount==1 present" and e["observed"] == "pincount=1 present=1", e
+e = by[8]["expectations"][0]
+assert e["result"] == "fail" and e["expected"] == "pincount==5" and e["observed"] == "pincount=1", e
+e = by[10]["expectations"][0]
+assert e["result"] == "fail" and e["expected"] == "== 3" and e["observed"] == "2", e
+e = by[11]["expectations"][0]
+assert e["result"] == "pass" and e["expected"] == "EFAULT" and e["observed"] == "EFAULT", e
+sh = by[6]["shows"][0]
+pg = sh["data"]["pages"]
+assert sh["show"] == "page" and len(pg) == 5, sh
+assert pg[0]["present"] is True and pg[0]["pincount"] == 1 and pg[0]["maybe_dma_pinned"], pg[0]
+assert pg[1]["pincount"] == 1 and pg[1]["addr"] - pg[0]["addr"] == 4096, pg[1]
+assert pg[2]["present"] is False and pg[2]["vma"] is True and pg[2]["pincount"] == 0, pg[2]
+assert pg[4]["vma"] is False and "present" not in pg[4], pg[4]
+v = by[9]["shows"][0]["data"]
+assert v == {"nr_foll_pin_acquired": 2, "nr_foll_pin_released": 0}, v
+ow = by[12]["shows"][0]["data"]
+assert ow["provenance"] is True and len(ow["owners"]) == 2, ow
+assert b["status"] == "fail" and [l["line"] for l in b["lines"]] == [1, 2, 3], b["lines"]
+l3 = b["lines"][2]
+assert l3["outcome"] == "error" and l3["errno"] == 14 and l3["error"] == "EFAULT", l3
+assert b["errors"] and b["errors"][0]["line"] == 3, b["errors"]
+'
+run 1 "run --json=FILE keeps the text output" run --json="$TMP/r.json" "$TMP/rj.pinmm"
+has out "nr_foll_pin_acquired 2" "run --json=FILE: the show text is on stdout"
+cp "$TMP/r.json" "$TMP/out"
+py "run --json=FILE: the document is in FILE" '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["scripts"][0]["failed"] == 2
+'
+run 2 "run --tap --json: both want stdout" run --tap --json "$TMP/rj.pinmm"
+
+# ---- progress lines: on a terminal only ------------------------------------------
+# noprogress FILE WHAT: FILE has neither a carriage return nor an escape.
+noprogress() {
+	! grep -q "$(printf '[\r\033]')" "$TMP/$1"
+	ok $? "$2"
+}
+run 0 "demo with stderr in a file" demo --quick --policy linux --case rdma
+noprogress err "demo: no progress bytes when stderr is not a terminal"
+run 0 "tracking with stderr in a file" tracking --race-seconds 0.2
+noprogress err "tracking: no progress bytes when stderr is not a terminal"
+if command -v script >/dev/null 2>&1; then
+	# script(1) gives the command a pseudo-terminal; its output is what the
+	# terminal received.
+	timeout 60 script -qec "'$PINMM' demo --quick --policy linux --case rdma" /dev/null \
+		>"$TMP/out" 2>"$TMP/err" </dev/null
+	ok $? "demo on a terminal (script -qec)"
+	grep -q "$(printf '\r')pinmm demo: \[1/1\] linux/rdma" "$TMP/out"
+	ok $? "demo on a terminal: a progress line, rewritten in place"
+	grep -q "$(printf '\r\033')\[K" "$TMP/out"
+	ok $? "demo on a terminal: the line is erased before the results"
+else
+	N=$((N + 1))
+	echo "ok $N - demo on a terminal # SKIP script(1) not installed"
+fi
+
+echo "1..$N"
+[ "$FAILED" = 0 ]
