@@ -174,6 +174,9 @@ struct pinmm_config {
 	uint64_t hugepages_2m;		/* hugepages.2M: 2 MiB hugetlb pool size */
 	uint64_t hugepages_1g;		/* hugepages.1G: 1 GiB hugetlb pool size */
 	enum pinmm_lease_outcome lease_outcome;	/* lease.outcome */
+	/* legacy.*: one historical race each, the decision before its fix (doc/EXPLORE.md) */
+	bool legacy_cow_mapcount;	/* legacy.cow_mapcount: COW reuse by mapcount */
+	bool legacy_gup_fast_no_seq;	/* legacy.gup_fast_no_seq: no write_protect_seq */
 };
 
 /**

@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include "atomic.h"
 #include "bug.h"
+#include "explore.h"
 
 /* A small per-thread id (>= 1) used for lock ownership. */
 int pinmm_tid(void);
@@ -41,6 +42,7 @@ static inline void spin_lock_init(spinlock_t *l)
 static inline void spin_lock_destroy(spinlock_t *l) { pthread_spin_destroy(&l->lock); }
 static inline void spin_lock(spinlock_t *l)
 {
+	explore_point(EP_SPIN_LOCK, l);
 	VM_BUG_ON(atomic_load_explicit(&l->owner, memory_order_relaxed) == pinmm_tid());
 	pthread_spin_lock(&l->lock);
 	atomic_store_explicit(&l->owner, pinmm_tid(), memory_order_relaxed);
@@ -48,6 +50,7 @@ static inline void spin_lock(spinlock_t *l)
 }
 static inline bool spin_trylock(spinlock_t *l)
 {
+	explore_point(EP_TRYLOCK, l);
 	if (pthread_spin_trylock(&l->lock))
 		return false;
 	atomic_store_explicit(&l->owner, pinmm_tid(), memory_order_relaxed);
@@ -60,6 +63,7 @@ static inline void spin_unlock(spinlock_t *l)
 	pinmm_spin_depth--;
 	atomic_store_explicit(&l->owner, 0, memory_order_relaxed);
 	pthread_spin_unlock(&l->lock);
+	explore_point(EP_UNLOCK, l);
 }
 static inline bool spin_is_locked_by_me(spinlock_t *l)
 {
@@ -83,12 +87,14 @@ static inline void mutex_init(struct mutex *m)
 static inline void mutex_destroy(struct mutex *m) { pthread_mutex_destroy(&m->lock); }
 static inline void mutex_lock(struct mutex *m)
 {
+	explore_point(EP_MUTEX_LOCK, m);
 	VM_BUG_ON(atomic_load_explicit(&m->owner, memory_order_relaxed) == pinmm_tid());
 	pthread_mutex_lock(&m->lock);
 	atomic_store_explicit(&m->owner, pinmm_tid(), memory_order_relaxed);
 }
 static inline bool mutex_trylock(struct mutex *m)
 {
+	explore_point(EP_TRYLOCK, m);
 	if (pthread_mutex_trylock(&m->lock))
 		return false;
 	atomic_store_explicit(&m->owner, pinmm_tid(), memory_order_relaxed);
@@ -99,6 +105,7 @@ static inline void mutex_unlock(struct mutex *m)
 	VM_BUG_ON(atomic_load_explicit(&m->owner, memory_order_relaxed) != pinmm_tid());
 	atomic_store_explicit(&m->owner, 0, memory_order_relaxed);
 	pthread_mutex_unlock(&m->lock);
+	explore_point(EP_UNLOCK, m);
 }
 static inline bool mutex_is_locked_by_me(struct mutex *m)
 {
@@ -120,6 +127,7 @@ void init_rwsem(struct rw_semaphore *sem);
 static inline void destroy_rwsem(struct rw_semaphore *sem) { pthread_rwlock_destroy(&sem->lock); }
 static inline void down_read(struct rw_semaphore *sem)
 {
+	explore_point(EP_RWSEM_READ, sem);
 	VM_BUG_ON(atomic_load_explicit(&sem->owner, memory_order_relaxed) == pinmm_tid());
 	pthread_rwlock_rdlock(&sem->lock);
 	atomic_fetch_add_explicit(&sem->readers, 1, memory_order_relaxed);
@@ -127,6 +135,7 @@ static inline void down_read(struct rw_semaphore *sem)
 }
 static inline bool down_read_trylock(struct rw_semaphore *sem)
 {
+	explore_point(EP_TRYLOCK, sem);
 	if (pthread_rwlock_tryrdlock(&sem->lock))
 		return false;
 	atomic_fetch_add_explicit(&sem->readers, 1, memory_order_relaxed);
@@ -137,15 +146,18 @@ static inline void up_read(struct rw_semaphore *sem)
 {
 	atomic_fetch_sub_explicit(&sem->readers, 1, memory_order_relaxed);
 	pthread_rwlock_unlock(&sem->lock);
+	explore_point(EP_UNLOCK, sem);
 }
 static inline void down_write(struct rw_semaphore *sem)
 {
+	explore_point(EP_RWSEM_WRITE, sem);
 	VM_BUG_ON(atomic_load_explicit(&sem->owner, memory_order_relaxed) == pinmm_tid());
 	pthread_rwlock_wrlock(&sem->lock);
 	atomic_store_explicit(&sem->owner, pinmm_tid(), memory_order_relaxed);
 }
 static inline bool down_write_trylock(struct rw_semaphore *sem)
 {
+	explore_point(EP_TRYLOCK, sem);
 	if (pthread_rwlock_trywrlock(&sem->lock))
 		return false;
 	atomic_store_explicit(&sem->owner, pinmm_tid(), memory_order_relaxed);
@@ -156,6 +168,7 @@ static inline void up_write(struct rw_semaphore *sem)
 	VM_BUG_ON(atomic_load_explicit(&sem->owner, memory_order_relaxed) != pinmm_tid());
 	atomic_store_explicit(&sem->owner, 0, memory_order_relaxed);
 	pthread_rwlock_unlock(&sem->lock);
+	explore_point(EP_UNLOCK, sem);
 }
 static inline bool rwsem_is_write_locked_by_me(struct rw_semaphore *sem)
 {
@@ -175,16 +188,19 @@ typedef struct { _Atomic unsigned sequence; } seqcount_t;
 static inline void seqcount_init(seqcount_t *s) { atomic_store(&s->sequence, 0); }
 static inline void raw_write_seqcount_begin(seqcount_t *s)
 {
+	explore_point(EP_SEQ_WRITE, s);
 	atomic_fetch_add_explicit(&s->sequence, 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);	/* seq odd before the writes */
 	atomic_thread_fence(memory_order_seq_cst);
 }
 static inline void raw_write_seqcount_end(seqcount_t *s)
 {
+	explore_point(EP_SEQ_WRITE, s);
 	atomic_fetch_add_explicit(&s->sequence, 1, memory_order_release);
 }
 static inline unsigned raw_read_seqcount(const seqcount_t *s)
 {
+	explore_point(EP_SEQ_READ, s);
 	return atomic_load_explicit((_Atomic unsigned *)&s->sequence, memory_order_acquire);
 }
 /* True (and *start set) when no writer is active. */
@@ -195,6 +211,7 @@ static inline bool raw_seqcount_try_begin(const seqcount_t *s, unsigned *start)
 }
 static inline bool read_seqcount_retry(const seqcount_t *s, unsigned start)
 {
+	explore_point(EP_SEQ_READ, s);
 	/* smp_rmb(): the section's loads before the re-read of the count. */
 	atomic_thread_fence(memory_order_acquire);
 	return atomic_load_explicit((_Atomic unsigned *)&s->sequence, memory_order_relaxed) != start;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "bug.h"
+#include "explore.h"
 #include "machine.h"
 
 /* WARNs since the process started, all machines.  Atomic, relaxed. */
@@ -71,6 +72,7 @@ bool pinmm_machines_quiet(void)
  */
 void pinmm_bug(const char *file, int line, const char *cond)
 {
+	explore_note_bug(file, line, cond);
 	fflush(stdout);
 	fprintf(stderr, "pinmm: BUG at %s:%d: %s\n", file, line, cond);
 	fflush(stderr);

@@ -95,3 +95,18 @@ void init_rwsem(struct rw_semaphore *sem)
 	atomic_store_explicit(&sem->readers, 0, memory_order_relaxed);
 	atomic_store_explicit(&sem->last_reader, 0, memory_order_relaxed);
 }
+
+/**
+ * pinmm_synchronize_rcu() - wait for the readers that are inside a read-side
+ * section now (liburcu's grace period; a scheduler wait in an explorer run).
+ *
+ * Context: may sleep; not inside a read-side section.
+ */
+void pinmm_synchronize_rcu(void)
+{
+	if (explore_participant()) {
+		__explore_synchronize_rcu();
+		return;
+	}
+	urcu_memb_synchronize_rcu();
+}

@@ -269,10 +269,12 @@ static void gup_fast_range(struct mm_struct *mm, unsigned long addr, unsigned lo
 static int gup_fast(struct mm_struct *mm, unsigned long start, unsigned long end,
 		    unsigned int flags, struct page **pages)
 {
+	/* legacy.gup_fast_no_seq: before Linux 5.11 fork was not looked at. */
+	bool seq_check = (flags & FOLL_PIN) && !mm->machine->cfg.legacy_gup_fast_no_seq;
 	unsigned seq = 0;
 	int nr = 0;
 
-	if (flags & FOLL_PIN) {
+	if (seq_check) {
 		/* (c) R1 */
 		if (!raw_seqcount_try_begin(&mm->write_protect_seq, &seq))
 			return 0;
@@ -284,7 +286,7 @@ static int gup_fast(struct mm_struct *mm, unsigned long start, unsigned long end
 	if ((flags & FOLL_PIN) && nr)
 		count_vm_events(mm->machine, NR_FOLL_PIN_ACQUIRED, nr);
 	/* (c) R3 */
-	if ((flags & FOLL_PIN) && read_seqcount_retry(&mm->write_protect_seq, seq)) {
+	if (seq_check && read_seqcount_retry(&mm->write_protect_seq, seq)) {
 		/* fork write-protected meanwhile: the pages may be shared now. */
 		unpin_user_pages_m(mm->machine, pages, (unsigned long)nr);
 		return 0;

@@ -44,6 +44,7 @@ int pinmm_cmd_bench(int argc, char **argv);	/* bench_cmd.c, weak default in main
 int pinmm_cmd_tracking(int argc, char **argv);	/* tracking_cmd.c */
 int pinmm_cmd_fsck(int argc, char **argv);	/* fsck_cmd.c */
 int pinmm_cmd_torture(int argc, char **argv);	/* torture_cmd.c */
+int pinmm_cmd_explore(int argc, char **argv);	/* explore_cmd.c */
 
 /* Options of `pinmm run`, shared by every file of one invocation. */
 struct run_opts {
