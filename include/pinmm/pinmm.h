@@ -177,6 +177,7 @@ struct pinmm_config {
 	/* legacy.*: one historical race each, the decision before its fix (doc/EXPLORE.md) */
 	bool legacy_cow_mapcount;	/* legacy.cow_mapcount: COW reuse by mapcount */
 	bool legacy_gup_fast_no_seq;	/* legacy.gup_fast_no_seq: no write_protect_seq */
+	bool legacy_gup_fast_no_recheck;	/* legacy.gup_fast_no_recheck: no PTE recheck */
 };
 
 /**

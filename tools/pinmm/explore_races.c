@@ -49,6 +49,17 @@ static int proc_with_page(struct pinmm *m, struct pinmm_proc **p, unsigned long 
 	return pinmm_store(*p, *addr, ORIGINAL, LEN) == LEN ? 0 : -EFAULT;
 }
 
+/* pin_user_pages_fast(FOLL_WRITE) of one page of @p, as @p's thread. */
+static int pin_fast(struct pinmm_proc *p, unsigned long addr, struct page **page)
+{
+	int ret;
+
+	pinmm_set_current(p);
+	ret = pinmm_pin_user_pages_fast(addr, 1, FOLL_WRITE, page);
+	pinmm_set_current(NULL);
+	return ret;
+}
+
 /* ------------------------------------------------------------------ */
 /* (a) CVE-2020-29374: COW reuse decided by the mapcount                */
 
@@ -160,13 +171,10 @@ static void gf_thread(void *state, int idx)
 {
 	struct gf_state *s = state;
 
-	if (idx == 0) {
-		pinmm_set_current(s->parent);
-		s->pinned = pinmm_pin_user_pages_fast(s->addr, 1, FOLL_WRITE, &s->page);
-		pinmm_set_current(NULL);
-	} else {
+	if (idx == 0)
+		s->pinned = pin_fast(s->parent, s->addr, &s->page);
+	else
 		s->forked = pinmm_fork(s->parent, &s->child);
-	}
 }
 
 static int gf_check(void *state, char *msg, size_t len)
@@ -198,6 +206,83 @@ static struct pinmm *gf_machine(void *state)
 	return ((struct gf_state *)state)->m;
 }
 
+/* ------------------------------------------------------------------ */
+/* (c) GUP-fast without the PTE recheck, against munmap                 */
+
+/*
+ * Process P has a populated page; thread 0 pins it with GUP-fast, thread
+ * 1 unmaps it and then lets process V fault a page of its own (the page
+ * allocator hands out the frame P just freed).  GUP-fast that read P's
+ * PTE before the unmap and grabs its reference after the frame went to V
+ * holds V's page: without the recheck it keeps it.  The oracle: a "DMA"
+ * write through whatever was pinned must not appear in V's memory.
+ */
+struct rc_state {
+	struct pinmm *m;
+	struct pinmm_proc *p, *v;
+	unsigned long addr, vaddr;
+	struct page *page;
+	int pinned;
+};
+
+static int rc_setup(bool legacy, void **state)
+{
+	static struct rc_state s;
+	int err = boot("legacy.gup_fast_no_recheck", legacy, &s.m);
+	long a;
+
+	if (!err)
+		err = proc_with_page(s.m, &s.p, &s.addr);
+	if (!err)
+		err = pinmm_proc_create(s.m, &s.v);
+	if (!err) {
+		a = pinmm_mmap(s.v, 0, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			       -1, 0);
+		err = a < 0 ? (int)a : 0;
+		s.vaddr = (unsigned long)a;
+	}
+	*state = &s;
+	return err;
+}
+
+static void rc_thread(void *state, int idx)
+{
+	struct rc_state *s = state;
+
+	if (idx == 0) {
+		s->pinned = pin_fast(s->p, s->addr, &s->page);
+	} else {
+		pinmm_munmap(s->p, s->addr, PG);
+		pinmm_store(s->v, s->vaddr, "VICTIM!!", LEN);
+	}
+}
+
+static int rc_check(void *state, char *msg, size_t len)
+{
+	struct rc_state *s = state;
+	char seen[LEN + 1] = "";
+	char *kaddr;
+
+	if (s->pinned != 1)
+		return 0;	/* unmapped first: nothing pinned, nothing to check */
+	kaddr = pinmm_kmap_local_page(s->page);
+	memcpy(kaddr, "DMA-DATA", LEN);
+	pinmm_kunmap_local(kaddr);
+	pinmm_unpin_user_page(s->page);
+	pinmm_load(s->v, s->vaddr, seen, LEN);
+	if (memcmp(seen, "VICTIM!!", LEN)) {
+		snprintf(msg, len, "another process reads \"%.8s\": GUP-fast pinned its "
+			 "page, a reuse of the frame munmap freed", seen);
+		return 1;
+	}
+	return 0;
+}
+
+static struct pinmm *rc_machine(void *state)
+{
+	return ((struct rc_state *)state)->m;
+}
+
 const struct explore_race explore_races[] = {
 	{
 		.prog = { .name = "cve-2020-29374", .nr_threads = 2, .setup = cow_setup,
@@ -211,6 +296,13 @@ const struct explore_race explore_races[] = {
 			  .thread = gf_thread, .check = gf_check, .machine = gf_machine },
 		.legacy_key = "legacy.gup_fast_no_seq",
 		.summary = "GUP-fast pins during fork's COW without write_protect_seq",
+	},
+	{
+		.prog = { .name = "gup-fast-recheck", .nr_threads = 2, .setup = rc_setup,
+			  .thread = rc_thread, .check = rc_check, .machine = rc_machine },
+		.legacy_key = "legacy.gup_fast_no_recheck",
+		.summary = "GUP-fast keeps a reference on a frame munmap freed and "
+			   "another process reused",
 	},
 	{ .prog = { .name = NULL } },
 };
