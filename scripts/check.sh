@@ -40,8 +40,8 @@ run() {
 rm -f "$BUILD/meson-logs/testlog.json" "$ASAN/meson-logs/testlog.json" \
       "$TSAN/meson-logs/testlog.json" "$FUZZ/meson-logs/testlog.json"
 
-say "[1/4] debug build ($BUILD): unit, scenario, stress, install, host suites ..."
-meson test -C "$BUILD" --suite unit --suite scenario --suite stress --suite install --suite host \
+say "[1/4] debug build ($BUILD): unit, scenario, stress, install, host, explore suites ..."
+meson test -C "$BUILD" --suite unit --suite scenario --suite stress --suite install --suite host --suite explore \
 	--print-errorlogs || rc=1
 
 say "[2/4] ASan+UBSan build ($ASAN) ..."

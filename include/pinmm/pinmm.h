@@ -176,6 +176,10 @@ struct pinmm_config {
 	enum pinmm_lease_outcome lease_outcome;	/* lease.outcome */
 	char trace_file[PINMM_PATH_MAX];	/* trace.file: Trace Event Format output, "" = off */
 	uint64_t trace_buffer_size;	/* trace.buffer_size: bytes per thread buffer */
+	/* legacy.*: one historical race each, the decision before its fix (doc/EXPLORE.md) */
+	bool legacy_cow_mapcount;	/* legacy.cow_mapcount: COW reuse by mapcount */
+	bool legacy_gup_fast_no_seq;	/* legacy.gup_fast_no_seq: no write_protect_seq */
+	bool legacy_gup_fast_no_recheck;	/* legacy.gup_fast_no_recheck: no PTE recheck */
 };
 
 /**

@@ -19,6 +19,7 @@
 #include <sched.h>
 #include "atomic.h"
 #include "bug.h"
+#include "explore.h"
 #include "lockdep.h"
 
 /* A small per-thread id (>= 1) used for lock ownership. */
@@ -87,6 +88,7 @@ static inline void __spin_lock(spinlock_t *l, unsigned int subclass,
 	int tid = pinmm_tid();
 	unsigned int spins = 0;
 
+	explore_point(EP_SPIN_LOCK, l);
 	lock_acquire(&l->dep_map, NULL, l, LD_SPIN, subclass, false, false, NULL, site);
 	VM_BUG_ON(atomic_load_explicit(&l->owner, memory_order_relaxed) == tid);
 	while (!__spin_trylock_raw(l, tid)) {
@@ -99,6 +101,7 @@ static inline void __spin_lock(spinlock_t *l, unsigned int subclass,
 }
 static inline bool __spin_trylock(spinlock_t *l, const struct lockdep_site *site)
 {
+	explore_point(EP_TRYLOCK, l);
 	if (!__spin_trylock_raw(l, pinmm_tid()))
 		return false;
 	lock_acquire(&l->dep_map, NULL, l, LD_SPIN, 0, false, true, NULL, site);
@@ -112,6 +115,7 @@ static inline void __spin_unlock(spinlock_t *l, const struct lockdep_site *site)
 	VM_BUG_ON(atomic_load_explicit(&l->owner, memory_order_relaxed) != pinmm_tid());
 	pinmm_spin_depth--;
 	atomic_store_explicit(&l->owner, 0, memory_order_release);
+	explore_point(EP_UNLOCK, l);
 }
 #define spin_lock(l)			__spin_lock((l), 0, LOCKDEP_SITE)
 #define spin_lock_nested(l, sub)	__spin_lock((l), (sub), LOCKDEP_SITE)
@@ -155,6 +159,7 @@ static inline void mutex_destroy(struct mutex *m) { pthread_mutex_destroy(&m->lo
 static inline void __mutex_lock(struct mutex *m, unsigned int subclass,
 				const struct lockdep_site *site)
 {
+	explore_point(EP_MUTEX_LOCK, m);
 	lockdep_might_sleep(site, "mutex_lock");
 	lock_acquire(&m->dep_map, m->dep_name, m, LD_MUTEX, subclass, false, false, NULL, site);
 	VM_BUG_ON(atomic_load_explicit(&m->owner, memory_order_relaxed) == pinmm_tid());
@@ -163,6 +168,7 @@ static inline void __mutex_lock(struct mutex *m, unsigned int subclass,
 }
 static inline bool __mutex_trylock(struct mutex *m, const struct lockdep_site *site)
 {
+	explore_point(EP_TRYLOCK, m);
 	if (pthread_mutex_trylock(&m->lock))
 		return false;
 	lock_acquire(&m->dep_map, m->dep_name, m, LD_MUTEX, 0, false, true, NULL, site);
@@ -176,6 +182,7 @@ static inline void __mutex_unlock(struct mutex *m, const struct lockdep_site *si
 	VM_BUG_ON(atomic_load_explicit(&m->owner, memory_order_relaxed) != pinmm_tid());
 	atomic_store_explicit(&m->owner, 0, memory_order_relaxed);
 	pthread_mutex_unlock(&m->lock);
+	explore_point(EP_UNLOCK, m);
 }
 #define mutex_lock(m)			__mutex_lock((m), 0, LOCKDEP_SITE)
 #define mutex_lock_nested(m, sub)	__mutex_lock((m), (sub), LOCKDEP_SITE)
@@ -214,6 +221,7 @@ static inline void destroy_rwsem(struct rw_semaphore *sem) { pthread_rwlock_dest
 static inline void __down_read(struct rw_semaphore *sem, unsigned int subclass,
 			       const struct lockdep_site *site)
 {
+	explore_point(EP_RWSEM_READ, sem);
 	lockdep_might_sleep(site, "down_read");
 	lock_acquire(&sem->dep_map, NULL, sem, LD_RWSEM, subclass, true, false, NULL, site);
 	VM_BUG_ON(atomic_load_explicit(&sem->owner, memory_order_relaxed) == pinmm_tid());
@@ -223,6 +231,7 @@ static inline void __down_read(struct rw_semaphore *sem, unsigned int subclass,
 }
 static inline bool __down_read_trylock(struct rw_semaphore *sem, const struct lockdep_site *site)
 {
+	explore_point(EP_TRYLOCK, sem);
 	if (pthread_rwlock_tryrdlock(&sem->lock))
 		return false;
 	lock_acquire(&sem->dep_map, NULL, sem, LD_RWSEM, 0, true, true, NULL, site);
@@ -236,10 +245,12 @@ static inline void __up_read(struct rw_semaphore *sem, const struct lockdep_site
 		return;		/* not ours: reported, and left alone */
 	atomic_fetch_sub_explicit(&sem->readers, 1, memory_order_relaxed);
 	pthread_rwlock_unlock(&sem->lock);
+	explore_point(EP_UNLOCK, sem);
 }
 static inline void __down_write(struct rw_semaphore *sem, unsigned int subclass,
 				const void *nest_lock, const struct lockdep_site *site)
 {
+	explore_point(EP_RWSEM_WRITE, sem);
 	lockdep_might_sleep(site, "down_write");
 	lock_acquire(&sem->dep_map, NULL, sem, LD_RWSEM, subclass, false, false, nest_lock, site);
 	VM_BUG_ON(atomic_load_explicit(&sem->owner, memory_order_relaxed) == pinmm_tid());
@@ -248,6 +259,7 @@ static inline void __down_write(struct rw_semaphore *sem, unsigned int subclass,
 }
 static inline bool __down_write_trylock(struct rw_semaphore *sem, const struct lockdep_site *site)
 {
+	explore_point(EP_TRYLOCK, sem);
 	if (pthread_rwlock_trywrlock(&sem->lock))
 		return false;
 	lock_acquire(&sem->dep_map, NULL, sem, LD_RWSEM, 0, false, true, NULL, site);
@@ -261,6 +273,7 @@ static inline void __up_write(struct rw_semaphore *sem, const struct lockdep_sit
 	VM_BUG_ON(atomic_load_explicit(&sem->owner, memory_order_relaxed) != pinmm_tid());
 	atomic_store_explicit(&sem->owner, 0, memory_order_relaxed);
 	pthread_rwlock_unlock(&sem->lock);
+	explore_point(EP_UNLOCK, sem);
 }
 #define down_read(sem)			__down_read((sem), 0, LOCKDEP_SITE)
 #define down_read_nested(sem, sub)	__down_read((sem), (sub), LOCKDEP_SITE)
@@ -294,16 +307,19 @@ typedef struct { _Atomic unsigned sequence; } seqcount_t;
 static inline void seqcount_init(seqcount_t *s) { atomic_store(&s->sequence, 0); }
 static inline void raw_write_seqcount_begin(seqcount_t *s)
 {
+	explore_point(EP_SEQ_WRITE, s);
 	atomic_fetch_add_explicit(&s->sequence, 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);	/* seq odd before the writes */
 	atomic_thread_fence(memory_order_seq_cst);
 }
 static inline void raw_write_seqcount_end(seqcount_t *s)
 {
+	explore_point(EP_SEQ_WRITE, s);
 	atomic_fetch_add_explicit(&s->sequence, 1, memory_order_release);
 }
 static inline unsigned raw_read_seqcount(const seqcount_t *s)
 {
+	explore_point(EP_SEQ_READ, s);
 	return atomic_load_explicit((_Atomic unsigned *)&s->sequence, memory_order_acquire);
 }
 /* True (and *start set) when no writer is active. */
@@ -314,6 +330,7 @@ static inline bool raw_seqcount_try_begin(const seqcount_t *s, unsigned *start)
 }
 static inline bool read_seqcount_retry(const seqcount_t *s, unsigned start)
 {
+	explore_point(EP_SEQ_READ, s);
 	/* smp_rmb(): the section's loads before the re-read of the count. */
 	atomic_thread_fence(memory_order_acquire);
 	return atomic_load_explicit((_Atomic unsigned *)&s->sequence, memory_order_relaxed) != start;

@@ -150,19 +150,23 @@ static inline int page_ref_count(const struct page *page)
 }
 static inline void folio_ref_add(struct folio *folio, int nr)
 {
+	explore_point(EP_REF, folio);
 	atomic_add(nr, &folio->_refcount);
 }
 static inline void folio_ref_sub(struct folio *folio, int nr)
 {
+	explore_point(EP_REF, folio);
 	atomic_sub(nr, &folio->_refcount);
 }
 static inline bool folio_ref_sub_and_test(struct folio *folio, int nr)
 {
+	explore_point(EP_REF, folio);
 	return atomic_sub_and_test(nr, &folio->_refcount);
 }
 /* Add @count unless the refcount is 0 (free or frozen). */
 static inline bool folio_ref_try_add(struct folio *folio, int count)
 {
+	explore_point(EP_REF, folio);
 	return atomic_add_unless(&folio->_refcount, count, 0);
 }
 static inline bool folio_try_get(struct folio *folio)
@@ -172,10 +176,12 @@ static inline bool folio_try_get(struct folio *folio)
 /* Freeze: refcount @count -> 0 only if nobody else holds a reference. */
 static inline bool folio_ref_freeze(struct folio *folio, int count)
 {
+	explore_point(EP_REF, folio);
 	return atomic_cmpxchg(&folio->_refcount, count, 0) == count;
 }
 static inline void folio_ref_unfreeze(struct folio *folio, int count)
 {
+	explore_point(EP_REF, folio);
 	VM_BUG_ON(folio_ref_count(folio) != 0);
 	atomic_store_explicit(&folio->_refcount, count, memory_order_release);
 }
@@ -203,6 +209,7 @@ struct folio_orphan {
 void __folio_put(struct folio *folio);	/* page_alloc.c: refcount hit 0 */
 static inline void folio_put(struct folio *folio)
 {
+	explore_point(EP_REF, folio);
 	if (atomic_dec_and_test(&folio->_refcount))
 		__folio_put(folio);
 }

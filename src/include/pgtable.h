@@ -13,6 +13,7 @@
 #define PINMM_PGTABLE_H
 
 #include "machine.h"
+#include "explore.h"
 
 #define _PAGE_BIT_PRESENT	0
 #define _PAGE_BIT_RW		1
@@ -82,7 +83,7 @@ static inline unsigned long pmd_addr_end(unsigned long a, unsigned long end)
 }
 
 /* One untorn read / write of an entry. */
-static inline pte_t ptep_get(const pte_t *ptep) { return __pte(__atomic_load_n(&ptep->pte, __ATOMIC_RELAXED)); }
+static inline pte_t ptep_get(const pte_t *ptep) { explore_point(EP_PTE_READ, ptep); return __pte(__atomic_load_n(&ptep->pte, __ATOMIC_RELAXED)); }
 /*
  * The lockless walker's read (GUP-fast step B1) acquires: a PTE is
  * installed by a release store (set_pte) after the page's contents and its
@@ -91,28 +92,28 @@ static inline pte_t ptep_get(const pte_t *ptep) { return __pte(__atomic_load_n(&
  * relies on the address dependency of READ_ONCE; C11 does not, so the
  * pairing is explicit.  Free on x86-64 (a plain mov).
  */
-static inline pte_t ptep_get_lockless(const pte_t *ptep) { return __pte(__atomic_load_n(&ptep->pte, __ATOMIC_ACQUIRE)); }
+static inline pte_t ptep_get_lockless(const pte_t *ptep) { explore_point(EP_PTE_READ, ptep); return __pte(__atomic_load_n(&ptep->pte, __ATOMIC_ACQUIRE)); }
 /*
  * Upper-level entries are read with acquire: a table is published by a
  * release store of the entry pointing to it (after its contents and its
  * split lock were initialised), so a walker that follows an entry sees the
  * table as it was published.  Free on x86 (plain loads).
  */
-static inline pmd_t pmdp_get(const pmd_t *pmdp) { return __pmd(__atomic_load_n(&pmdp->pmd, __ATOMIC_ACQUIRE)); }
+static inline pmd_t pmdp_get(const pmd_t *pmdp) { explore_point(EP_PTE_READ, pmdp); return __pmd(__atomic_load_n(&pmdp->pmd, __ATOMIC_ACQUIRE)); }
 static inline pmd_t pmdp_get_lockless(const pmd_t *pmdp) { return pmdp_get(pmdp); }
 static inline pud_t pudp_get(const pud_t *pudp) { return __pud(__atomic_load_n(&pudp->pud, __ATOMIC_ACQUIRE)); }
 static inline pgd_t pgdp_get(const pgd_t *pgdp) { return __pgd(__atomic_load_n(&pgdp->pgd, __ATOMIC_ACQUIRE)); }
-static inline void set_pte(pte_t *ptep, pte_t pte) { __atomic_store_n(&ptep->pte, pte.pte, __ATOMIC_RELEASE); }
-static inline void set_pmd(pmd_t *pmdp, pmd_t pmd) { __atomic_store_n(&pmdp->pmd, pmd.pmd, __ATOMIC_RELEASE); }
+static inline void set_pte(pte_t *ptep, pte_t pte) { explore_point(EP_PTE_WRITE, ptep); __atomic_store_n(&ptep->pte, pte.pte, __ATOMIC_RELEASE); }
+static inline void set_pmd(pmd_t *pmdp, pmd_t pmd) { explore_point(EP_PTE_WRITE, pmdp); __atomic_store_n(&pmdp->pmd, pmd.pmd, __ATOMIC_RELEASE); }
 static inline void set_pud(pud_t *pudp, pud_t pud) { __atomic_store_n(&pudp->pud, pud.pud, __ATOMIC_RELEASE); }
 static inline void set_pgd(pgd_t *pgdp, pgd_t pgd) { __atomic_store_n(&pgdp->pgd, pgd.pgd, __ATOMIC_RELEASE); }
 /* Clear and return the old value atomically (hardware may set A/D bits). */
-static inline pte_t ptep_get_and_clear(pte_t *ptep) { return __pte(__atomic_exchange_n(&ptep->pte, 0, __ATOMIC_SEQ_CST)); }
-static inline pmd_t pmdp_huge_get_and_clear(pmd_t *pmdp) { return __pmd(__atomic_exchange_n(&pmdp->pmd, 0, __ATOMIC_SEQ_CST)); }
+static inline pte_t ptep_get_and_clear(pte_t *ptep) { explore_point(EP_PTE_WRITE, ptep); return __pte(__atomic_exchange_n(&ptep->pte, 0, __ATOMIC_SEQ_CST)); }
+static inline pmd_t pmdp_huge_get_and_clear(pmd_t *pmdp) { explore_point(EP_PTE_WRITE, pmdp); return __pmd(__atomic_exchange_n(&pmdp->pmd, 0, __ATOMIC_SEQ_CST)); }
 static inline void pte_clear(pte_t *ptep) { set_pte(ptep, __pte(0)); }
 static inline void pmd_clear(pmd_t *pmdp) { set_pmd(pmdp, __pmd(0)); }
-static inline void ptep_set_wrprotect(pte_t *ptep) { __atomic_fetch_and(&ptep->pte, ~_PAGE_RW, __ATOMIC_SEQ_CST); }
-static inline void pmdp_set_wrprotect(pmd_t *pmdp) { __atomic_fetch_and(&pmdp->pmd, ~_PAGE_RW, __ATOMIC_SEQ_CST); }
+static inline void ptep_set_wrprotect(pte_t *ptep) { explore_point(EP_PTE_WRITE, ptep); __atomic_fetch_and(&ptep->pte, ~_PAGE_RW, __ATOMIC_SEQ_CST); }
+static inline void pmdp_set_wrprotect(pmd_t *pmdp) { explore_point(EP_PTE_WRITE, pmdp); __atomic_fetch_and(&pmdp->pmd, ~_PAGE_RW, __ATOMIC_SEQ_CST); }
 
 #define DEFINE_ENTRY_TESTS(lvl, T)					\
 static inline bool lvl##_none(T e) { return lvl##_val(e) == 0; }	\

@@ -12,6 +12,7 @@
 
 #include <urcu.h>
 #include "compiler.h"
+#include "explore.h"
 #include "lockdep.h"
 
 extern __thread bool pinmm_thread_registered;
@@ -28,10 +29,13 @@ static inline void pinmm_thread_enter(void)
 
 /*
  * The read-side section and the waits for a grace period, seen by the
- * lock validator (lockdep.h): the outermost rcu_read_lock()'s site is
- * remembered so that a sleep inside the section names it, and
- * synchronize_rcu()/rcu_barrier() are sleeps.  Without CONFIG_LOCKDEP they
- * are liburcu's calls and nothing else.
+ * lock validator (lockdep.h) and by the explorer (explore.h).  The
+ * validator remembers the outermost rcu_read_lock()'s site, so that a
+ * sleep inside the section names it, and synchronize_rcu()/rcu_barrier()
+ * are sleeps.  For the explorer the read side is a pair of scheduling
+ * points, and synchronize_rcu() in a run is a scheduler wait
+ * (__explore_synchronize_rcu()): a reader descheduled inside its section
+ * must not make a participant wait for ever.
  */
 #undef rcu_read_lock
 #undef rcu_read_unlock
@@ -40,14 +44,17 @@ static inline void pinmm_thread_enter(void)
 #define rcu_read_lock() do {						\
 	urcu_memb_read_lock();						\
 	lockdep_rcu_read_lock(LOCKDEP_SITE);				\
+	explore_point(EP_RCU_LOCK, NULL);				\
 } while (0)
 #define rcu_read_unlock() do {						\
+	explore_point(EP_RCU_UNLOCK, NULL);				\
 	lockdep_rcu_read_unlock();					\
 	urcu_memb_read_unlock();					\
 } while (0)
+void pinmm_synchronize_rcu(void);
 #define synchronize_rcu() do {						\
 	might_sleep();							\
-	urcu_memb_synchronize_rcu();					\
+	pinmm_synchronize_rcu();					\
 } while (0)
 #define rcu_barrier() do {						\
 	might_sleep();							\

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "bug.h"
+#include "explore.h"
 #include "machine.h"
 #include "symbolize.h"
 
@@ -73,6 +74,7 @@ bool pinmm_machines_quiet(void)
  */
 void pinmm_bug(const char *file, int line, const char *cond)
 {
+	explore_note_bug(file, line, cond);
 	fflush(stdout);
 	fprintf(stderr, "pinmm: BUG at %s:%d: %s\n", file, line, cond);
 	pinmm_dump_stack(stderr, __builtin_return_address(0));

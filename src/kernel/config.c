@@ -172,6 +172,9 @@ static const struct cfg_key cfg_keys[] = {
 	{ "trace.file", T_PATH, OFF(trace_file), NULL, 0, 0, 0, 0 },
 	{ "trace.buffer_size", T_SIZE, OFF(trace_buffer_size), NULL, 0, 64 * CFG_KiB, CFG_GiB,
 	  PAGE_SIZE },
+	{ "legacy.cow_mapcount", T_BOOL, OFF(legacy_cow_mapcount), NULL, 0, 0, 0, 0 },
+	{ "legacy.gup_fast_no_seq", T_BOOL, OFF(legacy_gup_fast_no_seq), NULL, 0, 0, 0, 0 },
+	{ "legacy.gup_fast_no_recheck", T_BOOL, OFF(legacy_gup_fast_no_recheck), NULL, 0, 0, 0, 0 },
 };
 #undef OFF
 
@@ -186,7 +189,8 @@ static const char *const cfg_key_names[ARRAY_SIZE(cfg_keys) + 1] = {
 	"khugepaged.max_ptes_none", "khugepaged.max_ptes_swap", "khugepaged.max_ptes_shared",
 	"ksm.sleep_ms", "thp.16K", "thp.32K", "thp.64K", "thp.128K", "thp.256K",
 	"thp.512K", "thp.1024K", "thp.2048K", "hugepages.2M", "hugepages.1G",
-	"lease.outcome", "trace.file", "trace.buffer_size", NULL,
+	"lease.outcome", "trace.file", "trace.buffer_size", "legacy.cow_mapcount",
+	"legacy.gup_fast_no_seq", "legacy.gup_fast_no_recheck", NULL,
 };
 
 static const struct cfg_key *cfg_find(const char *key)

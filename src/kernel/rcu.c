@@ -99,3 +99,18 @@ void __init_rwsem(struct rw_semaphore *sem, const char *name, struct lock_class_
 	atomic_store_explicit(&sem->dep_map.class_idx, 0, memory_order_relaxed);
 	lockdep_init_map(&sem->dep_map, name, key, LD_RWSEM);
 }
+
+/**
+ * pinmm_synchronize_rcu() - wait for the readers that are inside a read-side
+ * section now (liburcu's grace period; a scheduler wait in an explorer run).
+ *
+ * Context: may sleep; not inside a read-side section.
+ */
+void pinmm_synchronize_rcu(void)
+{
+	if (explore_participant()) {
+		__explore_synchronize_rcu();
+		return;
+	}
+	urcu_memb_synchronize_rcu();
+}

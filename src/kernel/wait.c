@@ -51,6 +51,7 @@ void destroy_waitqueue_head(wait_queue_head_t *wq)
 static void __wake_up_locked(wait_queue_head_t *wq, bool all)
 {
 	lockdep_assert_held(&wq->lock);
+	explore_wake(wq);
 	if (all)
 		pthread_cond_broadcast(&wq->cond);
 	else
@@ -147,6 +148,26 @@ void __wait_leave(wait_queue_head_t *wq, struct mutex *lock)
 		mutex_unlock(lock);
 }
 
+/*
+ * A participant of an explorer run sleeps in the scheduler instead: the
+ * mutex is released for real (no point in between, so no wake-up is lost),
+ * the scheduler runs others until a wake_up*() on @wq (or, for a timed
+ * sleep, until nothing else can run: the deadline is then made to have
+ * passed), and the mutex is taken again through mutex_lock()'s point.
+ */
+static void explore_sleep(wait_queue_head_t *wq, struct mutex *lock,
+			  const struct wait_deadline *d)
+{
+	bool timed_out = false;
+
+	atomic_store_explicit(&lock->owner, 0, memory_order_relaxed);
+	pthread_mutex_unlock(&lock->lock);
+	__explore_wait(wq, d != NULL, &timed_out);
+	if (timed_out)
+		clock_gettime(CLOCK_MONOTONIC, &((struct wait_deadline *)d)->until);
+	mutex_lock(lock);
+}
+
 /**
  * __wait_sleep() - sleep once on @wq, releasing @lock meanwhile.
  * @wq: the queue.
@@ -163,6 +184,10 @@ void __wait_sleep(wait_queue_head_t *wq, struct mutex *lock, const struct wait_d
 	int err;
 
 	lockdep_assert_held(lock);
+	if (explore_participant()) {
+		explore_sleep(wq, lock, d);
+		return;
+	}
 	atomic_store_explicit(&lock->owner, 0, memory_order_relaxed);
 	if (d)
 		err = pthread_cond_clockwait(&wq->cond, &lock->lock, CLOCK_MONOTONIC, &d->until);

@@ -113,7 +113,14 @@ static bool gup_fast_pte_range(struct pinmm *m, pmd_t pmd, pmd_t *pmdp, unsigned
 		folio = try_grab_folio_fast(m, page, batch, flags);	/* B3 */
 		if (!folio)
 			goto out;
-		/* B4: the entries (and their table) still what we grabbed through? */
+		/*
+		 * B4: the entries (and their table) still what we grabbed through?
+		 * legacy.gup_fast_no_recheck skips it, as GUP-fast did before the
+		 * generic RCU walk (Linux 3.19): the grab may then land on a
+		 * frame freed and reused since B1.
+		 */
+		if (m->cfg.legacy_gup_fast_no_recheck)
+			goto grabbed;
 		if (unlikely(pmd_val(pmd) != pmd_val(pmdp_get_lockless(pmdp))) ||
 		    unlikely(folio_page_idx(folio, page) + batch > folio_nr_pages(folio)))
 			goto undo;
@@ -123,6 +130,7 @@ static bool gup_fast_pte_range(struct pinmm *m, pmd_t pmd, pmd_t *pmdp, unsigned
 				goto undo;
 		if (!gup_fast_folio_allowed(folio, flags))
 			goto undo;
+grabbed:
 		for (int i = 0; i < batch; i++) {
 			/* B5: a read-only pin needs an exclusive anon page. */
 			if (!pte_write(pte) && gup_must_unshare(NULL, flags, page + i)) {
@@ -269,10 +277,12 @@ static void gup_fast_range(struct mm_struct *mm, unsigned long addr, unsigned lo
 static int gup_fast(struct mm_struct *mm, unsigned long start, unsigned long end,
 		    unsigned int flags, struct page **pages)
 {
+	/* legacy.gup_fast_no_seq: before Linux 5.11 fork was not looked at. */
+	bool seq_check = (flags & FOLL_PIN) && !mm->machine->cfg.legacy_gup_fast_no_seq;
 	unsigned seq = 0;
 	int nr = 0;
 
-	if (flags & FOLL_PIN) {
+	if (seq_check) {
 		/* (c) R1 */
 		if (!raw_seqcount_try_begin(&mm->write_protect_seq, &seq))
 			return 0;
@@ -284,7 +294,7 @@ static int gup_fast(struct mm_struct *mm, unsigned long start, unsigned long end
 	if ((flags & FOLL_PIN) && nr)
 		count_vm_events(mm->machine, NR_FOLL_PIN_ACQUIRED, nr);
 	/* (c) R3 */
-	if ((flags & FOLL_PIN) && read_seqcount_retry(&mm->write_protect_seq, seq)) {
+	if (seq_check && read_seqcount_retry(&mm->write_protect_seq, seq)) {
 		/* fork write-protected meanwhile: the pages may be shared now. */
 		unpin_user_pages_m(mm->machine, pages, (unsigned long)nr);
 		return 0;

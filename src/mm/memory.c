@@ -455,8 +455,11 @@ vm_fault_t do_wp_page(struct vm_fault *vmf)
 		/*
 		 * Reuse a small folio nobody else references: our mapping holds
 		 * the only reference (no other mapping, no GUP reference, no pin).
+		 * legacy.cow_mapcount: before Linux 5.8 the mapcount alone
+		 * decided, blind to a GUP reference (CVE-2020-29374).
 		 */
-		if (!folio_test_large(folio) && folio_ref_count_acquire(folio) == 1 &&
+		if (!folio_test_large(folio) &&
+		    (m->cfg.legacy_cow_mapcount || folio_ref_count_acquire(folio) == 1) &&
 		    folio_mapcount(folio) == 1) {
 			SetPageAnonExclusive(page);
 			goto reuse;

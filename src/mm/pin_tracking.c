@@ -114,6 +114,7 @@ bool folio_maybe_dma_pinned(struct folio *folio)
 static void pin_account_add(struct pinmm *m, struct folio *folio, int refs)
 {
 	if (uses_pincount(m, folio)) {
+		explore_point(EP_REF, folio);
 		atomic_add(refs, &folio->_pincount);
 	} else {
 		switch (tracking(m)) {
@@ -248,6 +249,7 @@ bool __gup_put_folio(struct pinmm *m, struct folio *folio, int refs, unsigned in
 		if (uses_pincount(m, folio)) {
 			if (WARN_ON_ONCE(atomic_read(&folio->_pincount) < refs))
 				goto not_pinned;
+			explore_point(EP_REF, folio);
 			atomic_sub(refs, &folio->_pincount);
 		} else {
 			switch (tracking(m)) {

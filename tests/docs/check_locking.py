@@ -7,7 +7,9 @@
    src/kernel/wait.c, __init_rwsem() in src/kernel/rcu.c, the
    validator's own graph lock in src/kernel/lockdep.c, and the reporting
    path's symboliser lock in src/kernel/symbolize.c), so that lock
-   assertions, a lock-order validator and tracing see every lock.
+   assertions, a lock-order validator and tracing see every lock.  The
+   explorer's scheduler (src/kernel/explore.c) is the other exception: it
+   runs inside those wrappers' scheduling points, so it cannot use them.
 2. Every lock, wait queue and completion declared in src/ (a field or a
    variable of type struct mutex, spinlock_t, struct rw_semaphore,
    seqcount_t, wait_queue_head_t or struct completion, DEFINE_MUTEX(),
@@ -22,7 +24,7 @@ import sys
 
 WRAPPERS = {'src/include/locking.h', 'src/include/wait.h', 'src/kernel/wait.c',
             'src/kernel/rcu.c', 'src/kernel/lockdep.c',
-            'src/kernel/symbolize.c'}
+            'src/kernel/symbolize.c', 'src/kernel/explore.c'}
 RAW = re.compile(r'\bpthread_(mutex|cond|rwlock|spin)\w*')
 LOCK_TYPES = r'(?:struct\s+mutex|spinlock_t|struct\s+rw_semaphore|seqcount_t|' \
              r'wait_queue_head_t|struct\s+completion)'

@@ -280,6 +280,7 @@ bool parse_long(const char *s, long *out);
 
 /* The commands and row groups. */
 int bench_gup(int argc, char **argv);		/* bench_gup.c */
+int bench_explore(int argc, char **argv);	/* bench_explore.c */
 int std_boot(void);				/* bench_foundation.c */
 int std_fault(bool host);
 int std_pin(bool host);				/* bench_pin.c */

@@ -8,6 +8,7 @@
  *                                        ratio, verdict
  *   pinmm bench gup [OPTIONS]            a gup_test-equivalent run (bench_gup.c)
  *   pinmm bench rdma [OPTIONS]           RDMA registration (bench_rdma.c)
+ *   pinmm bench explore [OPTIONS]        the interleaving explorer (bench_explore.c)
  *
  * This file holds the command, the rows of the standard set and their text
  * and JSON output.  A row has a host figure when the host kernel did the
@@ -254,6 +255,8 @@ int pinmm_cmd_bench(int argc, char **argv)
 		return bench_gup(argc - 1, argv + 1);	/* bench_gup.c */
 	if (argc > 1 && !strcmp(argv[1], "rdma"))
 		return bench_rdma(argc - 1, argv + 1);	/* bench_rdma.c */
+	if (argc > 1 && !strcmp(argv[1], "explore"))
+		return bench_explore(argc - 1, argv + 1);	/* bench_explore.c */
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			json = true;
@@ -269,7 +272,7 @@ int pinmm_cmd_bench(int argc, char **argv)
 		} else if (argv[i][0] == '-')
 			return bench_usage_error("unknown option '%s'", argv[i]);
 		else
-			return bench_usage_error("unknown mode '%s' (modes: gup, rdma, trace)",
+			return bench_usage_error("unknown mode '%s' (modes: gup, rdma, trace, explore)",
 						 argv[i]);
 	}
 	host_info_get(&hi);

@@ -252,6 +252,7 @@ int main(int argc, char **argv)
 		{ "tracking", pinmm_cmd_tracking },
 		{ "fsck", pinmm_cmd_fsck },
 		{ "torture", pinmm_cmd_torture },
+		{ "explore", pinmm_cmd_explore },
 		{ "help", cmd_help },
 		{ "--help", cmd_help },
 		{ "-h", cmd_help },

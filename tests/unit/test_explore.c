@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_explore.c - the explorer's scheduler and driver (kernel/explore.c,
+ * init/explore_run.c, doc/EXPLORE.md) on small programs with a known
+ * answer: an ABBA lock order deadlocks and is reported as a deadlock, a
+ * wait nobody wakes too, a completion never does; a reader descheduled
+ * inside its RCU section neither deadlocks synchronize_rcu() nor is
+ * outlived by it; a BUG ends one run with its message and the schedule
+ * replays it with the same trace hash; a loop without progress is a
+ * livelock; bad options and schedules are -EINVAL.
+ * Each run is a forked child with its own deadline, so none of these can
+ * hang the test.
+ */
+#include "helpers.h"
+#include <string.h>
+
+#include <pinmm/explore.h>
+#include "explore.h"
+#include "rcu.h"
+#include "wait.h"
+
+static struct {
+	struct mutex a, b;
+	wait_queue_head_t wq;
+	struct completion done;
+	int flag, inside, violation;
+} g;
+
+static int setup_common(bool legacy, void **state)
+{
+	(void)legacy;
+	memset(&g, 0, sizeof(g));
+	mutex_init(&g.a);
+	mutex_init(&g.b);
+	init_waitqueue_head(&g.wq);
+	init_completion(&g.done);
+	*state = &g;
+	return 0;
+}
+
+static int check_violation(void *state, char *msg, size_t len)
+{
+	(void)state;
+	if (g.violation)
+		snprintf(msg, len, "violation %d", g.violation);
+	return g.violation;
+}
+
+static void opts(struct pinmm_explore_opts *o, enum pinmm_explore_strategy s, long runs)
+{
+	pinmm_explore_defaults(o);
+	o->strategy = s;
+	o->runs = runs;
+	o->preemptions = 2;
+	o->step_budget = 2000;
+	o->run_timeout_ms = 5000;
+}
+
+/* ABBA */
+static void abba_thread(void *state, int idx)
+{
+	struct mutex *first = idx ? &g.b : &g.a, *second = idx ? &g.a : &g.b;
+
+	(void)state;
+	mutex_lock(first);
+	mutex_lock(second);
+	mutex_unlock(second);
+	mutex_unlock(first);
+}
+
+static void test_abba_deadlock(void **state)
+{
+	const struct pinmm_explore_prog prog = { .name = "abba", .nr_threads = 2,
+		.setup = setup_common, .thread = abba_thread, .check = check_violation };
+	struct pinmm_explore_result r;
+	struct pinmm_explore_opts o;
+	(void)state;
+
+	opts(&o, PINMM_EXPLORE_DFS, 100);
+	assert_int_equal(pinmm_explore(&prog, &o, &r), 0);
+	assert_int_equal(r.verdict, PINMM_EXPLORE_DEADLOCK);
+	assert_non_null(strstr(r.message, "T0 mutex_lock"));
+	assert_non_null(strstr(r.message, "T1 mutex_lock"));
+	assert_true(r.runs > 1);	/* run 0 (non-preemptive) is fine */
+}
+
+/* A waker that forgets wake_up(): some schedules leave the sleeper asleep. */
+static void lost_wakeup_thread(void *state, int idx)
+{
+	(void)state;
+	if (idx == 0)
+		wait_event(&g.wq, READ_ONCE(g.flag));
+	else
+		WRITE_ONCE(g.flag, 1);
+}
+
+static void completion_thread(void *state, int idx)
+{
+	(void)state;
+	if (idx == 0)
+		wait_for_completion(&g.done);
+	else
+		complete(&g.done);
+}
+
+static void test_waits(void **state)
+{
+	const struct pinmm_explore_prog lost = { .name = "lost", .nr_threads = 2,
+		.setup = setup_common, .thread = lost_wakeup_thread, .check = check_violation };
+	const struct pinmm_explore_prog comp = { .name = "completion", .nr_threads = 2,
+		.setup = setup_common, .thread = completion_thread, .check = check_violation };
+	struct pinmm_explore_result r;
+	struct pinmm_explore_opts o;
+	(void)state;
+
+	opts(&o, PINMM_EXPLORE_DFS, 1000);
+	assert_int_equal(pinmm_explore(&lost, &o, &r), 0);
+	assert_int_equal(r.verdict, PINMM_EXPLORE_DEADLOCK);
+	assert_non_null(strstr(r.message, "T0 wait"));
+	assert_int_equal(pinmm_explore(&comp, &o, &r), 0);
+	assert_int_equal(r.verdict, PINMM_EXPLORE_PASS);
+	assert_true(r.runs > 2);	/* the whole bounded tree, not one schedule */
+}
+
+/* RCU: the writer's grace period outlasts every reader that began before it. */
+static void rcu_thread(void *state, int idx)
+{
+	(void)state;
+	pinmm_thread_enter();
+	if (idx == 0) {
+		rcu_read_lock();
+		WRITE_ONCE(g.inside, 1);
+		pinmm_explore_point();
+		WRITE_ONCE(g.inside, 0);
+		rcu_read_unlock();
+	} else {
+		int before = READ_ONCE(g.inside);
+
+		synchronize_rcu();
+		if (before && READ_ONCE(g.inside))
+			g.violation = 1;
+	}
+}
+
+static void test_rcu(void **state)
+{
+	const struct pinmm_explore_prog prog = { .name = "rcu", .nr_threads = 2,
+		.setup = setup_common, .thread = rcu_thread, .check = check_violation };
+	struct pinmm_explore_result r;
+	struct pinmm_explore_opts o;
+	(void)state;
+
+	opts(&o, PINMM_EXPLORE_DFS, 1000);
+	assert_int_equal(pinmm_explore(&prog, &o, &r), 0);
+	assert_int_equal(r.verdict, PINMM_EXPLORE_PASS);
+	assert_true(r.runs > 2);
+}
+
+/* A BUG that needs one thread preempted inside its two steps. */
+static void bug_thread(void *state, int idx)
+{
+	(void)state;
+	if (idx == 0) {
+		WRITE_ONCE(g.flag, 1);
+		pinmm_explore_point();
+		WRITE_ONCE(g.flag, 0);
+	} else {
+		pinmm_explore_point();
+		BUG_ON(READ_ONCE(g.flag) == 1);
+	}
+}
+
+static void test_bug_and_replay(void **state)
+{
+	const struct pinmm_explore_prog prog = { .name = "bug", .nr_threads = 2,
+		.setup = setup_common, .thread = bug_thread, .check = check_violation };
+	struct pinmm_explore_result r, r2;
+	struct pinmm_explore_opts o;
+	(void)state;
+
+	opts(&o, PINMM_EXPLORE_RANDOM, 200);
+	assert_int_equal(pinmm_explore(&prog, &o, &r), 0);
+	assert_int_equal(r.verdict, PINMM_EXPLORE_BUG);
+	assert_non_null(strstr(r.message, "BUG at"));
+	assert_true(r.schedule[0] != '\0');
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(pinmm_explore_replay(&prog, &o, r.schedule, &r2), 0);
+		assert_int_equal(r2.verdict, PINMM_EXPLORE_BUG);
+		assert_int_equal(r2.steps, r.steps);
+		assert_true(r2.trace_hash == r.trace_hash);
+		assert_string_equal(r2.schedule, r.schedule);
+	}
+	r2 = r;
+	assert_int_equal(pinmm_explore_shrink(&prog, &o, &r2), 0);
+	assert_int_equal(r2.verdict, PINMM_EXPLORE_BUG);
+	assert_true(r2.preemptions <= r.preemptions);
+	assert_true(r2.preemptions >= 1);
+}
+
+/* Waiting for a flag that never comes, at a point each time round. */
+static void spin_thread(void *state, int idx)
+{
+	(void)state;
+	if (idx == 0)
+		while (!READ_ONCE(g.flag))
+			pinmm_explore_point();
+}
+
+static void test_livelock_and_bad_input(void **state)
+{
+	const struct pinmm_explore_prog prog = { .name = "spin", .nr_threads = 2,
+		.setup = setup_common, .thread = spin_thread, .check = check_violation };
+	struct pinmm_explore_prog bad = prog;
+	struct pinmm_explore_result r;
+	struct pinmm_explore_opts o;
+	(void)state;
+
+	opts(&o, PINMM_EXPLORE_RANDOM, 3);
+	assert_int_equal(pinmm_explore(&prog, &o, &r), 0);
+	assert_int_equal(r.verdict, PINMM_EXPLORE_LIVELOCK);
+	assert_int_equal(r.steps, o.step_budget);
+	assert_int_equal(pinmm_explore_replay(&prog, &o, "c3", &r), -EINVAL);
+	assert_int_equal(pinmm_explore_replay(&prog, &o, "a0", &r), -EINVAL);
+	assert_int_equal(pinmm_explore_replay(&prog, &o, "ab", &r), 0);
+	assert_int_equal(r.verdict, PINMM_EXPLORE_LIVELOCK);	/* then non-preemptive */
+	bad.nr_threads = 0;
+	assert_int_equal(pinmm_explore(&bad, &o, &r), -EINVAL);
+	o.depth = 0;
+	assert_int_equal(pinmm_explore(&prog, &o, &r), -EINVAL);
+	assert_string_equal(pinmm_explore_verdict_name(PINMM_EXPLORE_DEADLOCK), "deadlock");
+	assert_string_equal(pinmm_explore_verdict_name((enum pinmm_explore_verdict)99), "?");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_abba_deadlock),
+		cmocka_unit_test(test_waits),
+		cmocka_unit_test(test_rcu),
+		cmocka_unit_test(test_bug_and_replay),
+		cmocka_unit_test(test_livelock_and_bad_input),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

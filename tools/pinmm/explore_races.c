@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * explore_races.c - the built-in race programs of `pinmm explore --race`
+ * (doc/EXPLORE.md "The races"): each is a historical pin race of Linux,
+ * written as a setup, two or more thread bodies and an oracle over the
+ * public API, and each has a legacy.* configuration key that restores the
+ * one decision its fix changed.  The explorer finds the interleaving in
+ * legacy mode; with the fix no interleaving violates.
+ *
+ * Every program boots a small, quiet machine with no background threads
+ * (writeback, ksmd, khugepaged, DIO engine, RDMA peer all off): only the
+ * scheduler's participants run during a run.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "explore_races.h"
+
+#define PG	4096UL
+#define ORIGINAL "ORIGINAL"
+#define LEN	8
+
+/* A quiet 64M machine with @legacy_key set to @legacy. */
+static int boot(const char *legacy_key, bool legacy, struct pinmm **m)
+{
+	struct pinmm_config cfg;
+
+	pinmm_config_default(&cfg);
+	if (pinmm_config_set(&cfg, "ram", "64M") || pinmm_config_set(&cfg, "quiet", "1") ||
+	    pinmm_config_set(&cfg, "nr_cpus", "2") ||
+	    pinmm_config_set(&cfg, legacy_key, legacy ? "1" : "0"))
+		return -EINVAL;
+	return pinmm_boot(&cfg, m);
+}
+
+/* A process with one private anonymous page holding ORIGINAL. */
+static int proc_with_page(struct pinmm *m, struct pinmm_proc **p, unsigned long *addr)
+{
+	long a;
+	int err = pinmm_proc_create(m, p);
+
+	if (err)
+		return err;
+	a = pinmm_mmap(*p, 0, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (a < 0)
+		return (int)a;
+	*addr = (unsigned long)a;
+	return pinmm_store(*p, *addr, ORIGINAL, LEN) == LEN ? 0 : -EFAULT;
+}
+
+/* pin_user_pages_fast(FOLL_WRITE) of one page of @p, as @p's thread. */
+static int pin_fast(struct pinmm_proc *p, unsigned long addr, struct page **page)
+{
+	int ret;
+
+	pinmm_set_current(p);
+	ret = pinmm_pin_user_pages_fast(addr, 1, FOLL_WRITE, page);
+	pinmm_set_current(NULL);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* (a) CVE-2020-29374: COW reuse decided by the mapcount                */
+
+/*
+ * The parent writes its page after fork; the child meanwhile takes a GUP
+ * reference (vmsplice) on the shared page, unmaps it and reads through the
+ * reference.  Once the child has unmapped, the mapcount is 1: legacy reuse
+ * gives the parent the page the child still reads, so the child sees the
+ * parent's later write.  The oracle: the child reads what was there at fork.
+ */
+struct cow_state {
+	struct pinmm *m;
+	struct pinmm_proc *parent, *child;
+	unsigned long addr;
+	long gup;
+	char seen[LEN + 1];
+};
+
+static int cow_setup(bool legacy, void **state)
+{
+	static struct cow_state s;
+	int err = boot("legacy.cow_mapcount", legacy, &s.m);
+
+	if (!err)
+		err = proc_with_page(s.m, &s.parent, &s.addr);
+	if (!err)
+		err = pinmm_fork(s.parent, &s.child);
+	*state = &s;
+	return err;
+}
+
+static void cow_thread(void *state, int idx)
+{
+	struct cow_state *s = state;
+	struct mm_struct *mm = pinmm_proc_mm(s->child);
+	struct page *page;
+	char *kaddr;
+
+	if (idx == 0) {
+		pinmm_store(s->parent, s->addr, "SECRET!!", LEN);
+		return;
+	}
+	pinmm_mmap_read_lock(mm);
+	s->gup = pinmm_get_user_pages_remote(mm, s->addr, 1, 0, &page, NULL);
+	pinmm_mmap_read_unlock(mm);
+	if (s->gup != 1)
+		return;
+	pinmm_munmap(s->child, s->addr, PG);
+	kaddr = pinmm_kmap_local_page(page);
+	memcpy(s->seen, kaddr, LEN);
+	pinmm_kunmap_local(kaddr);
+	pinmm_put_page(page);
+}
+
+static int cow_check(void *state, char *msg, size_t len)
+{
+	struct cow_state *s = state;
+
+	if (s->gup != 1) {
+		snprintf(msg, len, "child's get_user_pages_remote returned %ld", s->gup);
+		return 1;
+	}
+	if (memcmp(s->seen, ORIGINAL, LEN)) {
+		snprintf(msg, len, "child read \"%.8s\" through its GUP reference, "
+			 "written by the parent after fork", s->seen);
+		return 1;
+	}
+	return 0;
+}
+
+static struct pinmm *cow_machine(void *state)
+{
+	return ((struct cow_state *)state)->m;
+}
+
+/* ------------------------------------------------------------------ */
+/* (b) GUP-fast against fork's COW, without write_protect_seq           */
+
+/*
+ * One thread pins the parent's exclusive page with pin_user_pages_fast()
+ * for write, the other forks.  Fork copies a page that is pinned when it
+ * looks; GUP-fast that read the still-writable PTE before fork
+ * write-protected it, and pins after fork looked, leaves a pin on a page
+ * fork shares: the parent's next write copies away from it.  The oracle,
+ * after both: the parent writes, then "DMA" writes through the pin; the
+ * parent must read the DMA data.
+ */
+struct gf_state {
+	struct pinmm *m;
+	struct pinmm_proc *parent, *child;
+	unsigned long addr;
+	struct page *page;
+	int pinned;
+	int forked;
+};
+
+static int gf_setup(bool legacy, void **state)
+{
+	static struct gf_state s;
+	int err = boot("legacy.gup_fast_no_seq", legacy, &s.m);
+
+	if (!err)
+		err = proc_with_page(s.m, &s.parent, &s.addr);
+	*state = &s;
+	return err;
+}
+
+static void gf_thread(void *state, int idx)
+{
+	struct gf_state *s = state;
+
+	if (idx == 0)
+		s->pinned = pin_fast(s->parent, s->addr, &s->page);
+	else
+		s->forked = pinmm_fork(s->parent, &s->child);
+}
+
+static int gf_check(void *state, char *msg, size_t len)
+{
+	struct gf_state *s = state;
+	char seen[LEN + 1] = "";
+	char *kaddr;
+
+	if (s->pinned != 1 || s->forked) {
+		snprintf(msg, len, "pin_user_pages_fast %d, fork %d", s->pinned, s->forked);
+		return 1;
+	}
+	pinmm_store(s->parent, s->addr + 64, "P", 1);
+	kaddr = pinmm_kmap_local_page(s->page);
+	memcpy(kaddr, "DMA-DATA", LEN);
+	pinmm_kunmap_local(kaddr);
+	pinmm_load(s->parent, s->addr, seen, LEN);
+	pinmm_unpin_user_page(s->page);
+	if (memcmp(seen, "DMA-DATA", LEN)) {
+		snprintf(msg, len, "parent reads \"%.8s\": its write copied the page away "
+			 "from the pin GUP-fast took during fork", seen);
+		return 1;
+	}
+	return 0;
+}
+
+static struct pinmm *gf_machine(void *state)
+{
+	return ((struct gf_state *)state)->m;
+}
+
+/* ------------------------------------------------------------------ */
+/* (c) GUP-fast without the PTE recheck, against munmap                 */
+
+/*
+ * Process P has a populated page; thread 0 pins it with GUP-fast, thread
+ * 1 unmaps it and then lets process V fault a page of its own (the page
+ * allocator hands out the frame P just freed).  GUP-fast that read P's
+ * PTE before the unmap and grabs its reference after the frame went to V
+ * holds V's page: without the recheck it keeps it.  The oracle: a "DMA"
+ * write through whatever was pinned must not appear in V's memory.
+ */
+struct rc_state {
+	struct pinmm *m;
+	struct pinmm_proc *p, *v;
+	unsigned long addr, vaddr;
+	struct page *page;
+	int pinned;
+};
+
+static int rc_setup(bool legacy, void **state)
+{
+	static struct rc_state s;
+	int err = boot("legacy.gup_fast_no_recheck", legacy, &s.m);
+	long a;
+
+	if (!err)
+		err = proc_with_page(s.m, &s.p, &s.addr);
+	if (!err)
+		err = pinmm_proc_create(s.m, &s.v);
+	if (!err) {
+		a = pinmm_mmap(s.v, 0, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			       -1, 0);
+		err = a < 0 ? (int)a : 0;
+		s.vaddr = (unsigned long)a;
+	}
+	*state = &s;
+	return err;
+}
+
+static void rc_thread(void *state, int idx)
+{
+	struct rc_state *s = state;
+
+	if (idx == 0) {
+		s->pinned = pin_fast(s->p, s->addr, &s->page);
+	} else {
+		pinmm_munmap(s->p, s->addr, PG);
+		pinmm_store(s->v, s->vaddr, "VICTIM!!", LEN);
+	}
+}
+
+static int rc_check(void *state, char *msg, size_t len)
+{
+	struct rc_state *s = state;
+	char seen[LEN + 1] = "";
+	char *kaddr;
+
+	if (s->pinned != 1)
+		return 0;	/* unmapped first: nothing pinned, nothing to check */
+	kaddr = pinmm_kmap_local_page(s->page);
+	memcpy(kaddr, "DMA-DATA", LEN);
+	pinmm_kunmap_local(kaddr);
+	pinmm_unpin_user_page(s->page);
+	pinmm_load(s->v, s->vaddr, seen, LEN);
+	if (memcmp(seen, "VICTIM!!", LEN)) {
+		snprintf(msg, len, "another process reads \"%.8s\": GUP-fast pinned its "
+			 "page, a reuse of the frame munmap freed", seen);
+		return 1;
+	}
+	return 0;
+}
+
+static struct pinmm *rc_machine(void *state)
+{
+	return ((struct rc_state *)state)->m;
+}
+
+const struct explore_race explore_races[] = {
+	{
+		.prog = { .name = "cve-2020-29374", .nr_threads = 2, .setup = cow_setup,
+			  .thread = cow_thread, .check = cow_check, .machine = cow_machine },
+		.legacy_key = "legacy.cow_mapcount",
+		.summary = "COW reuse by mapcount: the child reads the parent's "
+			   "post-fork write through a GUP reference",
+	},
+	{
+		.prog = { .name = "gup-fast-fork", .nr_threads = 2, .setup = gf_setup,
+			  .thread = gf_thread, .check = gf_check, .machine = gf_machine },
+		.legacy_key = "legacy.gup_fast_no_seq",
+		.summary = "GUP-fast pins during fork's COW without write_protect_seq",
+	},
+	{
+		.prog = { .name = "gup-fast-recheck", .nr_threads = 2, .setup = rc_setup,
+			  .thread = rc_thread, .check = rc_check, .machine = rc_machine },
+		.legacy_key = "legacy.gup_fast_no_recheck",
+		.summary = "GUP-fast keeps a reference on a frame munmap freed and "
+			   "another process reused",
+	},
+	{ .prog = { .name = NULL } },
+};
+
+const struct explore_race *explore_race_find(const char *name)
+{
+	for (const struct explore_race *r = explore_races; r->prog.name; r++)
+		if (!strcmp(r->prog.name, name))
+			return r;
+	return NULL;
+}
