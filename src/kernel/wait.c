@@ -160,6 +160,8 @@ static void explore_sleep(wait_queue_head_t *wq, struct mutex *lock,
 {
 	bool timed_out = false;
 
+	/* Released for the validator too: mutex_lock() below takes it anew. */
+	lock_release(&lock->dep_map, lock, LOCKDEP_SITE);
 	atomic_store_explicit(&lock->owner, 0, memory_order_relaxed);
 	pthread_mutex_unlock(&lock->lock);
 	__explore_wait(wq, d != NULL, &timed_out);

@@ -78,7 +78,7 @@ def read_graph(path, edges):
 
 
 def main():
-    root, pinmm = sys.argv[1], sys.argv[2]
+    root, pinmm = sys.argv[1], os.path.abspath(sys.argv[2])
     levels = doc_levels(root)
     tests = []
     missing = [d for d in CLASSES.values() if d not in levels]

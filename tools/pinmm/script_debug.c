@@ -18,6 +18,7 @@
  *   fstatfs [P] F FIELD -> X   pinmm_fstatfs()
  *   memmap FIELD -> X          pinmm_debug_memmap()
  *   version                    pinmm_version()
+ *   trace flush                pinmm_trace_flush(): write trace.file now
  *
  * Fault injection is library-wide, not per machine: a script that armed
  * it is disarmed (pinmm_fail_reset()) when it ends, so that the next file
@@ -264,6 +265,16 @@ static int cmd_version(struct script *s, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_trace(struct script *s, int argc, char **argv)
+{
+	(void)argc;
+	if (strcmp(argv[1], "flush"))
+		return script_syntax(s, "usage: %s", script_usage_of("trace"));
+	if (script_need_machine(s))
+		return SCRIPT_SYNTAX;
+	return pinmm_trace_flush(s->m);
+}
+
 static const struct script_cmd debug_cmds[] = {
 	{ "fail", cmd_fail, BIND_OPTIONAL,
 	  "fail nth N | fail set KEY VALUE | fail reset | fail left -> N |\n"
@@ -277,6 +288,9 @@ static const struct script_cmd debug_cmds[] = {
 	{ "memmap", cmd_memmap, BIND_REQUIRED,
 	  "memmap FIELD -> X   (nr_pages, mem_bytes, memmap_bytes, page_struct_bytes)", SCRIPT_ARGS(1, 1) },
 	{ "version", cmd_version, BIND_NONE, "version", SCRIPT_ARGS(0, 0) },
+	{ "trace", cmd_trace, BIND_NONE,
+	  "trace flush   (write the machine's trace.file now: -ENOENT without one)",
+	  SCRIPT_ARGS(1, 1) },
 	{ NULL, NULL, BIND_NONE, NULL },
 };
 
