@@ -201,21 +201,14 @@ static int host_use(struct script *s, int argc, char **argv)
 
 static int host_mmap(struct script *s, int argc, char **argv)
 {
-	struct mmap_args a = { .fd = -1, .prot = PROT_READ | PROT_WRITE, .len = -1 };
+	struct mmap_args a;
 	struct host_proc *p;
 	uint64_t args[6];
 	long ret;
 	int i = 1;
 
-	if (host_arg_proc(s, argc, argv, &i, &p))
+	if (host_arg_proc(s, argc, argv, &i, &p) || mmap_args_parse(s, argc, argv, i, &a))
 		return SCRIPT_SYNTAX;
-	for (; i < argc; i++)
-		if (mmap_arg(s, argv[i], &a))
-			return SCRIPT_SYNTAX;
-	if (a.len < 0)
-		return script_syntax(s, "usage: %s", script_find_cmd("mmap")->usage);
-	if (!a.have_flags)
-		a.flags = a.fd >= 0 ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS;
 	args[0] = (uint64_t)a.addr;
 	args[1] = (uint64_t)a.len;
 	args[2] = (uint64_t)a.prot;

@@ -37,29 +37,15 @@ static int bind_result(struct script *s, long r)
 static int host_open(struct script *s, int argc, char **argv)
 {
 	struct host_proc *p;
-	long flags = O_RDWR;
-	unsigned mode = 0644;
+	long flags;
+	unsigned mode;
 	char *path, mapped[512];
 	uint64_t a[2];
-	const char *v;
 	int i = 1, rc;
 
 	if (host_arg_proc(s, argc, argv, &i, &p))
 		return SCRIPT_SYNTAX;
-	if (argc - i < 1 || argc - i > 3)
-		return script_syntax(s, "usage: %s", script_find_cmd("open")->usage);
-	for (int j = i + 1; j < argc; j++) {
-		if (arg_kv(argv[j], "mode", &v)) {
-			char *end;
-
-			mode = (unsigned)strtoul(v, &end, 8);
-			if (*end || !*v)
-				return script_syntax(s, "bad octal mode '%s'", v);
-		} else if (arg_flags(s, argv[j], open_names, "O_", &flags)) {
-			return SCRIPT_SYNTAX;
-		}
-	}
-	rc = arg_string(s, argv[i], &path);
+	rc = open_args_parse(s, argc, argv, i, &flags, &mode, &path);
 	if (rc)
 		return rc;
 	rc = host_map_path(s, path, mapped, sizeof(mapped));

@@ -293,40 +293,21 @@ static int host_expect_vmstat(struct script *s, int argc, char **argv)
 /* expect mem [P] ADDR OP DATA  /  expect file [P] F OFF OP DATA */
 static int host_expect_bytes(struct script *s, int argc, char **argv, bool file)
 {
+	struct expect_bytes e;
 	struct host_proc *p;
-	unsigned char *want, *got = NULL;
-	long long a, off = 0;
-	size_t wlen;
-	enum cmp_op op;
+	unsigned char *got = NULL;
 	long ret;
 	int i = 2, rc;
 
 	if (host_arg_proc(s, argc, argv, &i, &p))
 		return SCRIPT_SYNTAX;
-	if (argc - i != (file ? 4 : 3))
-		return script_syntax(s, "usage: expect %s", file ?
-				     "file [P] F OFF ==|!= DATA" : "mem [P] ADDR ==|!= DATA");
-	if (arg_int(s, argv[i], &a) || (file && arg_int(s, argv[++i], &off)))
-		return SCRIPT_SYNTAX;
-	op = parse_op(argv[i + 1]);
-	if (op != OP_EQ && op != OP_NE)
-		return script_syntax(s, "'%s' is not == or !=", argv[i + 1]);
-	rc = arg_data(s, argv[i + 2], &want, &wlen);
+	rc = expect_bytes_parse(s, argc, argv, i, file, &e);
 	if (rc)
 		return rc;
-	ret = file ? host_pread(s, p, (int)a, (long)off, wlen, &got)
-		   : host_load(s, p, (unsigned long)a, wlen, &got);
-	if (ret < 0) {
-		char detail[160];
-
-		snprintf(detail, sizeof(detail), "%s failed: %s (%ld)",
-			 file ? "pread" : "load", pinmm_strerror((int)ret), ret);
-		script_check(s, false, detail);
-	} else {
-		script_check_data(s, got, (size_t)ret, op, want, wlen);
-	}
+	ret = file ? host_pread(s, p, (int)e.where, (long)e.off, e.wlen, &got)
+		   : host_load(s, p, (unsigned long)e.where, e.wlen, &got);
+	expect_bytes_check(s, &e, file, got, ret);
 	free(got);
-	free(want);
 	return 0;
 }
 

@@ -273,22 +273,34 @@ int mmap_arg(struct script *s, const char *tok, struct mmap_args *a)
 	return arg_int(s, tok, &a->len);
 }
 
+/**
+ * mmap_args_parse() - the words of `mmap` from argv[@i] on, into @a, with
+ * the default flags (MAP_SHARED for a file, else private anonymous).
+ * Context: mmap handlers, simulated and host (host_cmds.c).
+ * Return: 0, or SCRIPT_SYNTAX.
+ */
+int mmap_args_parse(struct script *s, int argc, char **argv, int i, struct mmap_args *a)
+{
+	*a = (struct mmap_args){ .fd = -1, .prot = PROT_READ | PROT_WRITE, .len = -1 };
+	for (; i < argc; i++)
+		if (mmap_arg(s, argv[i], a))
+			return SCRIPT_SYNTAX;
+	if (a->len < 0)
+		return script_syntax(s, "usage: %s", script_find_cmd("mmap")->usage);
+	if (!a->have_flags)
+		a->flags = a->fd >= 0 ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS;
+	return 0;
+}
+
 static int cmd_mmap(struct script *s, int argc, char **argv)
 {
-	struct mmap_args a = { .fd = -1, .prot = PROT_READ | PROT_WRITE, .len = -1 };
+	struct mmap_args a;
 	struct pinmm_proc *p;
 	long ret;
 	int i = 1;
 
-	if (arg_proc(s, argc, argv, &i, &p))
+	if (arg_proc(s, argc, argv, &i, &p) || mmap_args_parse(s, argc, argv, i, &a))
 		return SCRIPT_SYNTAX;
-	for (; i < argc; i++)
-		if (mmap_arg(s, argv[i], &a))
-			return SCRIPT_SYNTAX;
-	if (a.len < 0)
-		return script_syntax(s, "usage: %s", script_find_cmd("mmap")->usage);
-	if (!a.have_flags)
-		a.flags = a.fd >= 0 ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS;
 	ret = pinmm_mmap(p, (unsigned long)a.addr, (size_t)a.len, a.prot, (int)a.flags,
 			 (int)a.fd, (long)a.off);
 	if (ret < 0 && ret > -4096)

@@ -402,48 +402,78 @@ static int expect_vmstat(struct script *s, int argc, char **argv)
 }
 
 /* expect mem [P] ADDR OP DATA  /  expect file [P] F OFF OP DATA */
-static int expect_bytes(struct script *s, int argc, char **argv, bool file)
+/**
+ * expect_bytes_parse() - the words of `expect mem|file` after [P]: ADDR (or
+ * F OFF), ==|!=, DATA.
+ * @s: the script.
+ * @argc: words of the line.
+ * @argv: the words; argv[@i] is the first after [P].
+ * @i: that index.
+ * @file: `expect file` (F OFF) rather than `expect mem` (ADDR).
+ * @e: filled in; e->want is allocated (free()).
+ * Context: expect handlers, simulated and host (host_pages.c).
+ * Return: 0, SCRIPT_SYNTAX, or -errno.
+ */
+int expect_bytes_parse(struct script *s, int argc, char **argv, int i, bool file,
+		       struct expect_bytes *e)
 {
-	struct pinmm_proc *p;
-	unsigned char *want, *got;
-	long long a, off = 0;
-	size_t wlen;
-	enum cmp_op op;
-	long ret;
-	int i = 2, rc;
-
-	if (arg_proc(s, argc, argv, &i, &p))
-		return SCRIPT_SYNTAX;
+	*e = (struct expect_bytes){ 0 };
 	if (argc - i != (file ? 4 : 3))
 		return script_syntax(s, "usage: expect %s", file ?
 				     "file [P] F OFF ==|!= DATA" : "mem [P] ADDR ==|!= DATA");
-	if (arg_int(s, argv[i], &a) || (file && arg_int(s, argv[++i], &off)))
+	if (arg_int(s, argv[i], &e->where) || (file && arg_int(s, argv[++i], &e->off)))
 		return SCRIPT_SYNTAX;
-	op = parse_op(argv[i + 1]);
-	if (op != OP_EQ && op != OP_NE)
+	e->op = parse_op(argv[i + 1]);
+	if (e->op != OP_EQ && e->op != OP_NE)
 		return bad_op(s, argv[i + 1]);
-	rc = arg_data(s, argv[i + 2], &want, &wlen);
-	if (rc)
-		return rc;
-	got = malloc(wlen + 1);
-	if (!got) {
-		free(want);
-		return -ENOMEM;
-	}
-	ret = file ? pinmm_pread(p, (int)a, got, wlen, (long)off)
-		   : pinmm_load(p, (unsigned long)a, got, wlen);
+	e->text = argv[i + 2];
+	return arg_data(s, e->text, &e->want, &e->wlen);
+}
+
+/**
+ * expect_bytes_check() - record the test point of `expect mem|file` @e:
+ * @ret bytes @got by the read, or the read's error; frees e->want.
+ * Context: expect handlers, simulated and host (host_pages.c).
+ */
+void expect_bytes_check(struct script *s, struct expect_bytes *e, bool file,
+			const unsigned char *got, long ret)
+{
 	if (ret < 0) {
 		char detail[160];
 
 		snprintf(detail, sizeof(detail), "%s failed: %s (%ld)",
 			 file ? "pread" : "load", pinmm_strerror((int)ret), ret);
-		script_json_values(s, argv[i + 2], detail);
+		script_json_values(s, e->text, detail);
 		script_check(s, false, detail);
 	} else {
-		script_check_data(s, got, (size_t)ret, op, want, wlen);
+		script_check_data(s, got, (size_t)ret, e->op, e->want, e->wlen);
 	}
+	free(e->want);
+	e->want = NULL;
+}
+
+static int expect_bytes(struct script *s, int argc, char **argv, bool file)
+{
+	struct expect_bytes e;
+	struct pinmm_proc *p;
+	unsigned char *got;
+	long ret;
+	int i = 2, rc;
+
+	if (arg_proc(s, argc, argv, &i, &p))
+		return SCRIPT_SYNTAX;
+	rc = expect_bytes_parse(s, argc, argv, i, file, &e);
+	if (rc)
+		return rc;
+	got = malloc(e.wlen + 1);
+	if (!got) {
+		free(e.want);
+		return -ENOMEM;
+	}
+	ret = file ? pinmm_pread(p, (int)e.where, got, e.wlen, (long)e.off)
+		   : pinmm_load(p, (unsigned long)e.where, got, e.wlen);
+	expect_bytes_check(s, &e, file, got, ret);
 	free(got);
-	free(want);
 	return 0;
 }
 

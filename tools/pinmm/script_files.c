@@ -89,31 +89,46 @@ static int bind_fd(struct script *s, int fd)
 	return var_bind_int(s, fd);
 }
 
-static int cmd_open(struct script *s, int argc, char **argv)
+/**
+ * open_args_parse() - the words of `open` from argv[@i] on: PATH [O_FLAGS]
+ * [mode=OCTAL]; *@flags defaults to O_RDWR, *@mode to 0644.
+ * Context: open handlers, simulated and host (host_files.c).
+ * Return: 0 with *@path allocated (free()), SCRIPT_SYNTAX or -ENOMEM.
+ */
+int open_args_parse(struct script *s, int argc, char **argv, int i, long *flags,
+		    unsigned *mode, char **path)
 {
-	struct pinmm_proc *p;
-	long flags = O_RDWR;
-	unsigned mode = 0644;
 	const char *v;
-	char *path;
-	int i = 1, rc;
 
-	if (arg_proc(s, argc, argv, &i, &p))
-		return SCRIPT_SYNTAX;
+	*flags = O_RDWR;
+	*mode = 0644;
 	if (argc - i < 1 || argc - i > 3)
 		return usage(s, "open");
 	for (int j = i + 1; j < argc; j++) {
 		if (arg_kv(argv[j], "mode", &v)) {
 			char *end;
 
-			mode = (unsigned)strtoul(v, &end, 8);
+			*mode = (unsigned)strtoul(v, &end, 8);
 			if (*end || !*v)
 				return script_syntax(s, "bad octal mode '%s'", v);
-		} else if (arg_flags(s, argv[j], open_names, "O_", &flags)) {
+		} else if (arg_flags(s, argv[j], open_names, "O_", flags)) {
 			return SCRIPT_SYNTAX;
 		}
 	}
-	rc = arg_string(s, argv[i], &path);
+	return arg_string(s, argv[i], path);
+}
+
+static int cmd_open(struct script *s, int argc, char **argv)
+{
+	struct pinmm_proc *p;
+	long flags;
+	unsigned mode;
+	char *path;
+	int i = 1, rc;
+
+	if (arg_proc(s, argc, argv, &i, &p))
+		return SCRIPT_SYNTAX;
+	rc = open_args_parse(s, argc, argv, i, &flags, &mode, &path);
 	if (rc)
 		return rc;
 	rc = pinmm_open(p, path, (int)flags, mode);

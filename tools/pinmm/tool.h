@@ -272,8 +272,11 @@ struct mmap_args {
 	bool have_flags;
 };
 int mmap_arg(struct script *s, const char *tok, struct mmap_args *a);
+int mmap_args_parse(struct script *s, int argc, char **argv, int i, struct mmap_args *a);
 int arg_prot(struct script *s, const char *tok, int *prot);
 int arg_string(struct script *s, const char *tok, char **out);	/* script_files.c */
+int open_args_parse(struct script *s, int argc, char **argv, int i, long *flags,
+		    unsigned *mode, char **path);	/* script_files.c */
 
 /* Flag tables shared by commands and demo. */
 extern const struct name_val prot_names[];
@@ -283,6 +286,19 @@ extern const struct name_val foll_names[];
 extern const struct name_val open_names[];	/* script_files.c */
 extern const struct name_val memfd_names[];
 extern const struct name_val falloc_names[];
+
+/* `expect mem|file`, parsed and checked the same on both sides (script_expect.c). */
+struct expect_bytes {
+	long long where, off;		/* ADDR, or F and OFF */
+	enum cmp_op op;			/* OP_EQ or OP_NE */
+	const char *text;		/* DATA as written */
+	unsigned char *want;		/* DATA decoded (malloc()ed) */
+	size_t wlen;
+};
+int expect_bytes_parse(struct script *s, int argc, char **argv, int i, bool file,
+		       struct expect_bytes *e);
+void expect_bytes_check(struct script *s, struct expect_bytes *e, bool file,
+			const unsigned char *got, long ret);
 
 /* The CHECKs ("present", "mapcount=2") of one `expect page` (script_expect.c). */
 int script_page_checks(struct script *s, const struct pinmm_page_info *pi, int n,
