@@ -157,10 +157,11 @@ static inline void __mutex_init(struct mutex *m, const char *name, struct lock_c
 }
 static inline void mutex_destroy(struct mutex *m) { pthread_mutex_destroy(&m->lock); }
 static inline void __mutex_lock(struct mutex *m, unsigned int subclass,
-				const struct lockdep_site *site)
+				const struct lockdep_site *site, bool sleeps)
 {
 	explore_point(EP_MUTEX_LOCK, m);
-	lockdep_might_sleep(site, "mutex_lock");
+	if (sleeps)
+		lockdep_might_sleep(site, "mutex_lock");
 	lock_acquire(&m->dep_map, m->dep_name, m, LD_MUTEX, subclass, false, false, NULL, site);
 	VM_BUG_ON(atomic_load_explicit(&m->owner, memory_order_relaxed) == pinmm_tid());
 	pthread_mutex_lock(&m->lock);
@@ -184,8 +185,17 @@ static inline void __mutex_unlock(struct mutex *m, const struct lockdep_site *si
 	pthread_mutex_unlock(&m->lock);
 	explore_point(EP_UNLOCK, m);
 }
-#define mutex_lock(m)			__mutex_lock((m), 0, LOCKDEP_SITE)
-#define mutex_lock_nested(m, sub)	__mutex_lock((m), (sub), LOCKDEP_SITE)
+#define mutex_lock(m)			__mutex_lock((m), 0, LOCKDEP_SITE, true)
+#define mutex_lock_nested(m, sub)	__mutex_lock((m), (sub), LOCKDEP_SITE, true)
+/*
+ * mutex_lock_nosleep() - take a mutex that stands for one of Linux's
+ * spinlocks: held only around short sections that never sleep (a wait
+ * queue's lock, which pthread_cond_wait() needs to be a mutex, around the
+ * waker's bookkeeping), so that taking it is allowed where sleeping is not
+ * (under a PTE lock, as Linux's wake_up() is).  The validator still orders
+ * it; it does not count the acquisition as a sleep.
+ */
+#define mutex_lock_nosleep(m)		__mutex_lock((m), 0, LOCKDEP_SITE, false)
 #define mutex_trylock(m)		__mutex_trylock((m), LOCKDEP_SITE)
 #define mutex_unlock(m)			__mutex_unlock((m), LOCKDEP_SITE)
 static inline bool mutex_is_locked_by_me(struct mutex *m)

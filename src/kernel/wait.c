@@ -82,7 +82,7 @@ static void wake_up_check(wait_queue_head_t *wq)
 void wake_up(wait_queue_head_t *wq)
 {
 	wake_up_check(wq);
-	mutex_lock(&wq->lock);
+	mutex_lock_nosleep(&wq->lock);
 	__wake_up_locked(wq, false);
 	mutex_unlock(&wq->lock);
 }
@@ -98,7 +98,7 @@ void wake_up(wait_queue_head_t *wq)
 void wake_up_all(wait_queue_head_t *wq)
 {
 	wake_up_check(wq);
-	mutex_lock(&wq->lock);
+	mutex_lock_nosleep(&wq->lock);
 	__wake_up_locked(wq, true);
 	mutex_unlock(&wq->lock);
 }
@@ -263,7 +263,7 @@ void init_completion(struct completion *x)
  */
 void reinit_completion(struct completion *x)
 {
-	mutex_lock(&x->wait.lock);
+	mutex_lock_nosleep(&x->wait.lock);
 	x->done = 0;
 	mutex_unlock(&x->wait.lock);
 }
@@ -290,7 +290,7 @@ void destroy_completion(struct completion *x)
  */
 void complete(struct completion *x)
 {
-	mutex_lock(&x->wait.lock);
+	mutex_lock_nosleep(&x->wait.lock);
 	if (x->done != UINT_MAX)
 		x->done++;
 	__wake_up_locked(&x->wait, false);
@@ -305,7 +305,7 @@ void complete(struct completion *x)
  */
 void complete_all(struct completion *x)
 {
-	mutex_lock(&x->wait.lock);
+	mutex_lock_nosleep(&x->wait.lock);
 	x->done = UINT_MAX;
 	__wake_up_locked(&x->wait, true);
 	mutex_unlock(&x->wait.lock);
@@ -359,7 +359,7 @@ bool try_wait_for_completion(struct completion *x)
 {
 	bool ret;
 
-	mutex_lock(&x->wait.lock);
+	mutex_lock_nosleep(&x->wait.lock);
 	ret = completion_take(x);
 	mutex_unlock(&x->wait.lock);
 	return ret;
@@ -376,7 +376,7 @@ bool completion_done(struct completion *x)
 {
 	bool ret;
 
-	mutex_lock(&x->wait.lock);
+	mutex_lock_nosleep(&x->wait.lock);
 	ret = x->done != 0;
 	mutex_unlock(&x->wait.lock);
 	return ret;

@@ -43,7 +43,11 @@
 #include <time.h>
 #include <unistd.h>
 #ifdef TORTURE_SANITIZED
-#include <sanitizer/allocator_interface.h>
+/*
+ * The sanitizer allocator's count, from ASan's and TSan's runtimes
+ * (<sanitizer/allocator_interface.h>, which gcc does not install).
+ */
+size_t __sanitizer_get_current_allocated_bytes(void);
 #endif
 
 #include "json_out.h"
