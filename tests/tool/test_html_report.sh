@@ -9,7 +9,10 @@
 # console message in Chromium's log or any error the page's own script
 # caught (#js-errors), when the page's script did not run (#js-status), or
 # when an expected element is missing from the DOM.  A broken copy of the
-# report shows the checks catch a JavaScript error.  Screenshots go to
+# report shows the checks catch a JavaScript error.  Then the examples of
+# the three cases (09 fork/COW, 10 RDMA/ODP, 11 Kara's 2018 loss) run with
+# --trace, --svg and --html, and their reports are checked the same way,
+# timeline included.  Screenshots go to
 # OUTDIR.  Usage: test_html_report.sh PINMM SRCDIR OUTDIR.  Prints TAP;
 # exit 77 (skip) without chromium.
 
@@ -123,6 +126,38 @@ dom_has demo '<rect class="bar" x=' "at least one nonzero bar"
 grep -A12 'DIO' "$TMP/demo.out" | grep -Eq '^ +legacy +bug +DATA LOSS'
 ok $? "demo text: legacy+bug loses data on dio" "$TMP/demo.out"
 dom_has demo '<tr><td>legacy\+bug</td><td>DATA LOSS</td>' "demo page: the same row says DATA LOSS"
+
+# The three cases as example scripts, each with a trace, pictures and a
+# report: fork/COW with pins (09), RDMA and ODP (10), Kara's 2018 data loss
+# under every pin policy (11; every machine of the run keeps its trace).
+for ex in 09-fork-cow-pin 10-rdma-odp-pictures 11-kara-2018; do
+	mkdir -p "$TMP/$ex"
+	timeout 120 "$PINMM" run -q --trace "$TMP/$ex/trace.json" --svg "$TMP/$ex/svg" \
+		--html "$TMP/$ex/report.html" "$SRC/examples/$ex.pinmm" >"$TMP/$ex.out" 2>&1
+	ok $? "$ex runs with --trace, --svg and --html" "$TMP/$ex.out"
+	python3 - "$TMP/$ex" >"$TMP/$ex.py" 2>&1 <<'EOF2'
+import glob, json, os, sys
+import xml.etree.ElementTree as ET
+d = sys.argv[1]
+ev = json.load(open(os.path.join(d, "trace.json")))["traceEvents"]
+names = {e["name"] for e in ev}
+for want in ("handle_mm_fault", "pin", "unpin"):
+    assert want in names, want
+pics = sorted(glob.glob(os.path.join(d, "svg", "*.svg")))
+assert len(pics) >= 2, pics
+for p in pics:
+    ET.parse(p)
+html = open(os.path.join(d, "report.html")).read()
+assert html.count('<figure class="picture"') == len(pics), (html.count('<figure class="picture"'), len(pics))
+assert 'class="no-trace"' not in html
+EOF2
+	ok $? "$ex: the trace has faults, pins and unpins; every picture parses and is in the report" \
+		"$TMP/$ex.py"
+	browse "$ex" "$TMP/$ex/report.html"
+	clean "$ex"
+	dom_has "$ex" '<svg[^>]+id="timeline-svg"' "the timeline of the run's trace"
+	dom_has "$ex" '<rect class="span"' "spans in the timeline"
+done
 
 echo "1..$N"
 [ "$FAILED" = 0 ]

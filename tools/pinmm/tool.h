@@ -53,6 +53,7 @@ struct run_opts {
 	bool verbose;		/* echo each line before running it */
 	bool quiet;		/* no per-file summary */
 	const char *trace;	/* --trace FILE: trace.file of every machine booted */
+	int trace_boots;	/* machines booted so far under --trace */
 	int tap_n;		/* number of the last TAP test point */
 	/* Pictures and the HTML report (script_svg.c, report.h). */
 	const char *svg_dir;	/* --svg DIR: where pictures go */
