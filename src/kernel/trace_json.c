@@ -199,7 +199,8 @@ static struct json_object *trace_document(struct pinmm *m, struct pinmm_trace *t
 		for (unsigned long i = 0; i < h; i++)
 			refs[n++] = (struct trace_ref){ &b->rec[i], b->tid };
 	}
-	qsort(refs, (size_t)n, sizeof(*refs), ref_cmp);
+	if (n)	/* refs is NULL when no thread recorded anything */
+		qsort(refs, (size_t)n, sizeof(*refs), ref_cmp);
 	for (long i = 0; i < n; i++)
 		if (push(ev, rec_event(t, &refs[i])))
 			goto fail;
