@@ -9,22 +9,8 @@
 
 PINMM=${1:?usage: test_race.sh PINMM RACE STRATEGY SEED RUNS [DEPTH]}
 RACE=$2 STRATEGY=$3 SEED=$4 RUNS=$5 DEPTH=${6:-3}
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pinmm-explore.XXXXXX") || exit 1
-trap 'rm -rf "$TMP"' EXIT INT TERM
-N=0
-FAILED=0
-ulimit -f 40960
-
-ok() {
-	N=$((N + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $N - $2"
-	else
-		echo "not ok $N - $2"
-		FAILED=$((FAILED + 1))
-		sed 's/^/# /' "$TMP/out" "$TMP/err" 2>/dev/null
-	fi
-}
+TAP_NAME=explore
+. "$(dirname "$0")/../tool/tap_lib.sh"	# $TMP, ok
 
 # Every pinmm run has a deadline: 90 s, then it is killed (exit 124).
 px() { timeout 90 "$PINMM" explore --race "$RACE" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null; }

@@ -12,34 +12,11 @@
 # cannot run scripts (host_env.sh).
 PINMM=${1:?usage: host_refuse.sh PATH/TO/pinmm}
 . "$(dirname "$0")/host_env.sh"
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pinmm-hostref.XXXXXX") || exit 1
-trap 'rm -rf "$TMP"' EXIT INT TERM
-N=0
-FAILED=0
+TAP_NAME=hostref
+. "$(dirname "$0")/tap_lib.sh"	# $TMP, ok, run (60 s at most)
 
-ok() {
-	N=$((N + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $N - $2"
-	else
-		echo "not ok $N - $2"
-		FAILED=$((FAILED + 1))
-		sed 's/^/# /' "$TMP/out" "$TMP/err" 2>/dev/null
-	fi
-}
-
-# run WANT DESCRIPTION ARGS...: run pinmm (60 s at most), check the status.
-run() {
-	want=$1
-	what=$2
-	shift 2
-	timeout 60 "$PINMM" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
-	got=$?
-	[ "$got" = "$want" ]
-	ok $? "$what (exit $got, want $want)"
-}
-
-# has FILE PATTERN DESCRIPTION: grep -E PATTERN in the last run's FILE.
+# has FILE PATTERN DESCRIPTION: grep -E PATTERN in the last run's FILE
+# (tap_lib.sh's has matches a fixed string).
 has() {
 	grep -Eq "$2" "$TMP/$1"
 	ok $? "$3"
