@@ -116,6 +116,114 @@ assert d["scripts"][0]["failed"] == 2
 '
 run 2 "run --tap --json: both want stdout" run --tap --json "$TMP/rj.pinmm"
 
+# ---- every show form as typed data ----------------------------------------------
+# One script shows each form; the check asserts each one's fields with their
+# JSON types (numbers are int, flags bool, lists list), so a form that went
+# back to text, or a new form without data, fails here.
+cat >"$TMP/shows.pinmm" <<'E'
+boot ram=64M pmem=16M fs.pinned_policy=lease rlimit.memlock=unlimited
+proc P
+open /dax/f rdwr,creat -> F
+pwrite F 0 0x61*16K
+mmap 16K prot=rw flags=shared fd=F -> A
+pd alloc -> PD
+lease get F -> L
+reg_mr PD A 16K -> MR
+mmap 16K prot=rw flags=private,anonymous -> B
+store B "x"
+notify B 16K -> N
+munmap B+8K 4K
+peer start PD MR A 16K op=512 write=100 ops=10 -> PEER
+peer wait PEER
+pin A 1 FOLL_WRITE -> PG
+show mr MR
+show pd PD
+show peer PEER
+show notifier N
+show lease L
+show svg pic.svg P
+show svg cache.svg cache F
+file_pins all json
+file_pins P
+show page A
+show vmstat nr_foll_pin
+show pages PG
+show config ram
+show vars
+show owners
+unpin PG
+unnotify N
+dereg_mr MR
+lease put L
+pd dealloc PD
+E
+RUN_DIR=$TMP run 0 "run --json: a script showing every form" run --json "$TMP/shows.pinmm"
+"$PINMM" help commands >"$TMP/help" 2>&1
+py "run --json: every show form is typed data, none is text" '
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+shows = {}
+for l in d["scripts"][0]["lines"]:
+    for s in l["shows"]:
+        assert set(s) == {"show", "data"} and type(s["data"]) is dict, s
+        assert "text" not in s["data"], s
+        shows.setdefault(s["show"], []).append((l["line"], s["data"]))
+forms = set(re.findall(r"\bshow (\w+)", open(sys.argv[1].replace("out", "help")).read()))
+assert forms and forms <= set(shows), ("forms without data", forms - set(shows))
+def typed(o, kind, *keys):
+    for k in keys:
+        assert k in o, (k, o)
+        assert type(o[k]) is kind, (k, type(o[k]).__name__, kind.__name__, o)
+mr = shows["mr"][0][1]
+typed(mr, str, "name")
+typed(mr, int, "key", "iova", "length", "access", "pages", "pinned", "mapped",
+      "device_faults", "invalidations", "inflight", "target_pid")
+typed(mr, bool, "odp", "remote", "lease_revoked")
+assert mr["name"] == "MR" and mr["pages"] == 4 and mr["pinned"] == 4 and mr["odp"] is False, mr
+assert mr["access_flags"] == ["LOCAL_WRITE", "REMOTE_WRITE", "REMOTE_READ"], mr
+pd = shows["pd"][0][1]
+typed(pd, int, "pid", "pd", "reads", "writes", "bytes_written", "refused", "mrs",
+      "mrs_registered", "invalidations", "events_lost")
+assert pd["writes"] == 10 and pd["bytes_written"] == 5120 and pd["mrs"] == 1, pd
+pe = shows["peer"][0][1]
+typed(pe, int, "ops", "reads", "writes", "refused", "sweeps")
+typed(pe, bool, "running")
+typed(pe, str, "name", "last_error")
+assert pe["ops"] == 10 and pe["running"] is False and pe["last_error"] == "OK", pe
+no = shows["notifier"][0][1]
+typed(no, int, "start", "end", "events", "last_start", "last_end", "read_only", "UNMAP")
+typed(no, bool, "stale")
+typed(no, str, "name", "last")
+typed(no, list, "log")
+assert no["events"] == 1 and no["UNMAP"] == 1 and no["last"] == "UNMAP", no
+assert no["end"] - no["start"] == 16384 and no["last_end"] - no["last_start"] == 4096, no
+assert no["log"] == [{"n": 1, "event": "UNMAP", "start": no["last_start"], "end": no["last_end"]}], no
+le = shows["lease"][0][1]
+typed(le, int, "breaks", "etxtbsy", "lease_pins", "file_pins")
+typed(le, bool, "writable", "broken", "revoked")
+typed(le, str, "name", "state", "why")
+assert le["state"] == "active" and le["file_pins"] == 1 and le["broken"] is False, le
+(l1, a), (l2, c) = shows["svg"]
+assert a["picture"] == "address_space" and a["file"] == "pic.svg", a
+assert a["processes"] == [{"name": "P", "pid": pd["pid"]}], a
+assert c["picture"] == "page_cache" and c["file"] == "cache.svg" and type(c["fd"]) is int, c
+(l1, j), (l2, t) = shows["file_pins"]
+for fp in (j, t):
+    assert fp["count"] == 1 and type(fp["file_pins"]) is list, fp
+    r = fp["file_pins"][0]
+    typed(r, int, "pid", "addr", "pages", "age_ms")
+    typed(r, bool, "writable", "revoked")
+    typed(r, str, "file", "owner")
+    assert r["file"] == "/dax/f" and r["pages"] == 4 and r["addr"] == mr["iova"], r
+pg = shows["pages"][0][1]
+assert pg["name"] == "PG" and pg["pinned"] is True and len(pg["pages"]) == 1, pg
+typed(pg["pages"][0], int, "pfn", "refcount")
+typed(pg["pages"][0], bool, "maybe_dma_pinned")
+assert shows["config"][0][1] == {"ram": "64M"}, shows["config"]
+assert shows["vars"][0][1]["PD"] == pd["pd"], shows["vars"]
+typed(shows["owners"][0][1], bool, "provenance")
+'
+
 # ---- progress lines: on a terminal only ------------------------------------------
 # noprogress FILE WHAT: FILE has neither a carriage return nor an escape.
 noprogress() {

@@ -45,8 +45,8 @@ void script_out(struct script *s, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
-	if (script_json_output(s, msg)) {
-		/* recorded, or the JSON document owns stdout */
+	if (script_json_output(s)) {
+		/* the JSON document owns stdout */
 	} else if (!s->opts->tap) {
 		fputs(msg, stdout);
 	} else {
@@ -293,7 +293,7 @@ static int run_lines(struct script *s, struct sfile *sf)
 
 static void summary(struct script *s, int status)
 {
-	if (s->opts->quiet || s->opts->tap || script_json_output(s, ""))
+	if (s->opts->quiet || s->opts->tap || script_json_output(s))
 		return;
 	printf("%s: %d expectation%s, %d failed%s\n", s->file, s->nexpect,
 	       s->nexpect == 1 ? "" : "s", s->nfailed,

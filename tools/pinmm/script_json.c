@@ -5,7 +5,8 @@
  * The runner reports into it at four places, one call each: an executed
  * line with its outcome (script.c run_line), an expectation with its
  * expected and observed values (script.c script_check), a `show` as a
- * json-c object (script_show.c and the show forms of other groups) and a
+ * json-c object (script_show.c and the show forms each group registers:
+ * script_rdma*.c, script_lease.c, script_svg.c ...), and a
  * script-level error (script.c script_error).  Items reported while a line
  * runs wait in a pending list and are attached to that line when it ends.
  * At the end of the run one document goes to stdout or to the --json=FILE
@@ -31,8 +32,7 @@ struct run_json {
 	struct json_object *pending_show;
 	const char *path;		/* --json=FILE, or NULL for stdout */
 	const char *exp_want, *exp_got;	/* values for the next script_check */
-	struct strbuf capture;		/* text of a show that has no structure */
-	bool capturing;
+	long nshows;			/* shows recorded so far */
 };
 
 static const char *const status_name[] = {
@@ -245,60 +245,34 @@ void script_json_show(struct script *s, const char *what, struct json_object *da
 	if (!j->pending_show)
 		j->pending_show = json_object_new_array();
 	json_object_array_add(j->pending_show, o);
+	j->nshows++;
 }
 
 /**
- * script_json_capture() - start or stop collecting a show's text.
- * @on: start (true) or stop (false).
+ * script_json_shows() - how many shows the run recorded so far (0 without
+ * --json); cmd_show() checks that a form it dispatched recorded one.
  *
- * For show forms of other groups that build no structure: their output
- * lines are recorded as {"text": [...]} (script_json_capture(s, false)
- * files them under @what).
- *
- * Context: cmd_show().
+ * Context: any command.
  */
-void script_json_capture(struct script *s, bool on, const char *what)
+long script_json_shows(struct script *s)
 {
 	struct run_json *j = s->opts->json;
-	struct json_object *data, *lines;
-	char *p, *nl;
 
-	if (!j)
-		return;
-	j->capturing = on;
-	if (on)
-		return;
-	data = json_object_new_object();
-	lines = json_object_new_array();
-	for (p = j->capture.buf; p && *p; p = nl + 1) {
-		nl = strchr(p, '\n');
-		if (!nl) {
-			json_object_array_add(lines, json_object_new_string(p));
-			break;
-		}
-		json_object_array_add(lines, json_object_new_string_len(p, (int)(nl - p)));
-	}
-	jset(data, "text", lines);
-	sb_free(&j->capture);
-	script_json_show(s, what, data);
+	return j ? j->nshows : 0;
 }
 
 /**
- * script_json_output() - what script_out() should do with @msg.
+ * script_json_output() - whether the JSON document owns stdout.
  *
- * A show's text being captured is kept.  Return: true when the JSON
- * document owns stdout (--json without FILE): script_out() prints nothing.
- * Context: script_out().
+ * Return: true under --json without FILE: script_out() and the summary
+ * line print nothing.
+ * Context: script_out(), script_run_file().
  */
-bool script_json_output(struct script *s, const char *msg)
+bool script_json_output(struct script *s)
 {
 	struct run_json *j = s->opts->json;
 
-	if (!j)
-		return false;
-	if (j->capturing)
-		sb_printf(&j->capture, "%s", msg);
-	return !j->path;
+	return j && !j->path;
 }
 
 /**
@@ -355,7 +329,6 @@ int script_json_finish(struct run_opts *o, int status)
 	json_object_put(j->pending_show);
 	free((char *)j->exp_want);
 	free((char *)j->exp_got);
-	sb_free(&j->capture);
 	free(j);
 	return rc ? EXIT_FAIL : status;
 }

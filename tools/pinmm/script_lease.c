@@ -115,10 +115,10 @@ static int lease_fields(struct pinmm_lease *l, struct field *f)
 		return ret;
 	f[n++] = (struct field){ "state", li.state,
 				 li.state >= 0 && li.state < 3 ? state_names[li.state] : "?" };
-	f[n++] = (struct field)FIELD("writable", li.writable);
+	f[n++] = (struct field)FLAG("writable", li.writable);
 	f[n++] = (struct field)FIELD("breaks", li.breaks);
-	f[n++] = (struct field)FIELD("broken", li.broken_ns != 0);
-	f[n++] = (struct field)FIELD("revoked", li.revoked_ns != 0);
+	f[n++] = (struct field)FLAG("broken", li.broken_ns != 0);
+	f[n++] = (struct field)FLAG("revoked", li.revoked_ns != 0);
 	f[n++] = (struct field)FIELD("etxtbsy", li.etxtbsy);
 	f[n++] = (struct field)FIELD("lease_pins", li.lease_pins);
 	f[n++] = (struct field)FIELD("file_pins", li.file_pins);
@@ -144,7 +144,7 @@ static int lease_show_expect(struct script *s, int argc, char **argv)
 	if (argc != 3)
 		return script_syntax(s, "show lease: too many arguments");
 	snprintf(title, sizeof(title), "lease %s", argv[2]);
-	show_fields(s, title, f, n);
+	show_fields(s, "lease", title, f, n, show_json_named(s, argv[2]));
 	return 0;
 }
 
@@ -176,14 +176,14 @@ static int file_pins_cmd(struct script *s, int argc, char **argv)
 	n = pinmm_file_pins(s->m, pid, path, fp, 64);
 	if (n < 0)
 		return (int)n;
-	if (json) {
+	if (json || script_json_on(s)) {	/* printed with json; recorded under run --json */
 		doc = json_object_new_object();
 		arr = json_object_new_array();
 	}
 	for (long k = 0; k < n && k < 64; k++) {
 		const struct pinmm_file_pin_info *r = &fp[k];
 
-		if (json) {
+		if (arr) {
 			struct json_object *o = json_object_new_object();
 
 			jset_int(o, "pid", r->pid);
@@ -195,7 +195,8 @@ static int file_pins_cmd(struct script *s, int argc, char **argv)
 			jset_str(o, "owner", r->owner);
 			jset_int(o, "age_ms", (long long)r->age_ms);
 			json_object_array_add(arr, o);
-		} else {
+		}
+		if (!json) {
 			script_out(s, "file_pin: pid %d %#lx %lu pages %s%s file %s owner %s "
 				   "age %llu ms\n", r->pid, r->addr, r->nr_pages,
 				   r->writable ? "rw" : "ro", r->revoked ? " REVOKED" : "",
@@ -203,14 +204,19 @@ static int file_pins_cmd(struct script *s, int argc, char **argv)
 				   (unsigned long long)r->age_ms);
 		}
 	}
-	if (json) {
+	if (doc) {
 		jset(doc, "file_pins", arr);
 		jset_int(doc, "count", n);
+	}
+	if (json) {
 		script_out(s, "%s\n", json_text(doc));
-		json_object_put(doc);
 	} else {
 		script_out(s, "file_pins: %ld\n", n);
 	}
+	if (doc && script_json_on(s))	/* the document run --json records */
+		script_json_show(s, "file_pins", doc);
+	else
+		json_object_put(doc);
 	return var_bind_int(s, n);
 }
 

@@ -263,13 +263,38 @@ int rdma_notifier_fields(struct snotifier *nt, struct field *f)
 	f[n++] = (struct field)FIELD("last_start", last.start);
 	f[n++] = (struct field)FIELD("last_end", last.end);
 	f[n++] = (struct field)FIELD("read_only", nt->read_only);
-	f[n++] = (struct field)FIELD("stale", nt->mirrored &&
+	f[n++] = (struct field)FLAG("stale", nt->mirrored &&
 				     mmu_interval_check_retry(&nt->sub, nt->mirror_seq));
 	/* per event, by name: unmap>=1, PROTECTION_VMA==0 (names match any case) */
 	for (int e = 0; e < NR_EVENTS; e++)
 		f[n++] = (struct field)FIELD(event_names[e], nt->per_event[e]);
 	pthread_mutex_unlock(&nt->lock);
 	return n;
+}
+
+/* show notifier N under run --json: the range, the fields, the events remembered. */
+static void notifier_json(struct script *s, struct obj *o, const struct nevent *ring,
+			  long events)
+{
+	struct json_object *d = show_json_named(s, o->name), *log = json_object_new_array();
+	struct field f[MAX_FIELDS];
+	int n = rdma_notifier_fields(o->notif, f);
+
+	jset_int(d, "start", (long long)o->notif->sub.start);
+	jset_int(d, "end", (long long)o->notif->sub.last + 1);
+	fields_json(d, f, n);
+	for (long k = events > NLOG ? events - NLOG : 0; k < events; k++) {
+		const struct nevent *e = &ring[k % NLOG];
+		struct json_object *r = json_object_new_object();
+
+		jset_int(r, "n", k + 1);
+		jset_str(r, "event", event_names[e->event]);
+		jset_int(r, "start", (long long)e->start);
+		jset_int(r, "end", (long long)e->end);
+		json_object_array_add(log, r);
+	}
+	jset(d, "log", log);
+	script_json_show(s, "notifier", d);
 }
 
 /* show notifier N: its range and the last NLOG events. */
@@ -292,5 +317,7 @@ int rdma_show_notifier(struct script *s, struct obj *o)
 		nevent_text(&ring[k % NLOG], text, sizeof(text));
 		script_out(s, "  %ld: %s\n", k + 1, text);
 	}
+	if (script_json_on(s))
+		notifier_json(s, o, ring, events);
 	return 0;
 }

@@ -240,8 +240,55 @@ int fields_expect(struct script *s, const struct field *f, int n, int argc, char
 
 /* ---- show / expect ---------------------------------------------------------------------- */
 
-/* show_fields() - @title then the fields, six to a line. */
-void show_fields(struct script *s, const char *title, const struct field *f, int n)
+/**
+ * fields_json() - add the fields @f to the JSON object @o: a number as a
+ * number, a name as a string, a flag as a boolean.
+ * @o: the object (a show's data).
+ * @f, @n: the fields.
+ *
+ * Context: a show form under `run --json`.
+ */
+void fields_json(struct json_object *o, const struct field *f, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (f[i].str)
+			jset_str(o, f[i].name, f[i].str);
+		else if (f[i].flag)
+			jset_bool(o, f[i].name, f[i].val != 0);
+		else
+			jset_int(o, f[i].name, f[i].val);
+	}
+}
+
+/**
+ * show_json_named() - a show's data object that starts with "name": @name,
+ * or NULL when the run records no JSON.
+ *
+ * Context: a show form.
+ */
+struct json_object *show_json_named(struct script *s, const char *name)
+{
+	struct json_object *d;
+
+	if (!script_json_on(s))
+		return NULL;
+	d = json_object_new_object();
+	jset_str(d, "name", name);
+	return d;
+}
+
+/**
+ * show_fields() - print @title then the fields, six to a line; under `run
+ * --json` record them as the show @what (fields_json()).
+ * @what: the form ("pd", "peer", "lease").
+ * @title: the heading of the text.
+ * @f, @n: the fields.
+ * @data: the members that come before the fields (taken), or NULL.
+ *
+ * Context: a show form.
+ */
+void show_fields(struct script *s, const char *what, const char *title, const struct field *f,
+		 int n, struct json_object *data)
 {
 	struct strbuf sb = { 0 };
 
@@ -253,6 +300,14 @@ void show_fields(struct script *s, const char *title, const struct field *f, int
 	}
 	script_out(s, "%s:%s\n", title, sb.buf ? sb.buf : "");
 	sb_free(&sb);
+	if (!script_json_on(s)) {
+		json_object_put(data);
+		return;
+	}
+	if (!data)
+		data = json_object_new_object();
+	fields_json(data, f, n);
+	script_json_show(s, what, data);
 }
 
 /* show|expect pd [P] PD ...: the process and descriptor; *i past them. */
@@ -305,6 +360,7 @@ static int object_fields(struct script *s, int argc, char **argv, struct field *
 static int rdma_show(struct script *s, int argc, char **argv)
 {
 	struct field f[MAX_FIELDS];
+	char title[64];
 	struct obj *o;
 	int first, n = object_fields(s, argc, argv, f, &first, &o);
 
@@ -317,15 +373,19 @@ static int rdma_show(struct script *s, int argc, char **argv)
 	if (o && o->kind == OBJ_NOTIFIER)
 		return rdma_show_notifier(s, o);
 	if (o) {
-		char title[64];
-
 		snprintf(title, sizeof(title), "peer %s", argv[2]);
-		show_fields(s, title, f, n);
+		show_fields(s, "peer", title, f, n, show_json_named(s, argv[2]));
 	} else {
-		char title[64];
+		struct json_object *d = script_json_on(s) ? json_object_new_object() : NULL;
+		struct pinmm_proc *p;
+		int i = 2, pd;
 
+		if (d && !pd_arg(s, argc, argv, &i, &p, &pd)) {	/* parsed once already */
+			jset_int(d, "pid", pinmm_proc_pid(p));
+			jset_int(d, "pd", pd);
+		}
 		snprintf(title, sizeof(title), "pd %s", argv[argc - 1]);
-		show_fields(s, title, f, n);
+		show_fields(s, "pd", title, f, n, d);
 	}
 	return 0;
 }

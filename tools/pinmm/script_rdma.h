@@ -17,6 +17,7 @@
 
 #include <pinmm/rdma.h>
 
+#include "json_out.h"
 #include "tool.h"
 
 enum obj_kind { OBJ_MR, OBJ_PEER, OBJ_NOTIFIER };
@@ -45,20 +46,28 @@ struct obj *rdma_obj_new(struct script *s, enum obj_kind kind);
 void rdma_obj_free(struct script *s, struct obj *o);
 long rdma_next_id(struct script *s);
 
-/* One observable of an object: a number, or a name (str != NULL). */
+/*
+ * One observable of an object: a number, a name (str != NULL) or a yes/no
+ * (flag: val is 0 or 1; a boolean under `run --json`).
+ */
 struct field {
 	const char *name;
 	long long val;
 	const char *str;
+	bool flag;
 };
 
-#define FIELD(n, v) { n, (long long)(v), NULL }
+#define FIELD(n, v) { n, (long long)(v), NULL, false }
+#define FLAG(n, v) { n, (long long)!!(v), NULL, true }
 #define MAX_FIELDS 24
 
 /* The show/expect forms over fields (script_rdma.c; script_lease.c too). */
 int fields_expect(struct script *s, const struct field *f, int n, int argc, char **argv,
 		  int first);
-void show_fields(struct script *s, const char *title, const struct field *f, int n);
+void show_fields(struct script *s, const char *what, const char *title, const struct field *f,
+		 int n, struct json_object *data);
+void fields_json(struct json_object *o, const struct field *f, int n);
+struct json_object *show_json_named(struct script *s, const char *name);
 
 /* Protection domains and memory regions (script_rdma_mr.c). */
 int rdma_cmd_pd(struct script *s, int argc, char **argv);

@@ -159,10 +159,10 @@ int rdma_mr_fields(struct obj *o, struct pinmm_rdma_mr_info *mi, struct field *f
 	f[n++] = (struct field)FIELD("device_faults", mi->device_faults);
 	f[n++] = (struct field)FIELD("invalidations", mi->invalidations);
 	f[n++] = (struct field)FIELD("inflight", mi->inflight);
-	f[n++] = (struct field)FIELD("odp", mi->on_demand);
-	f[n++] = (struct field)FIELD("remote", mi->remote);
+	f[n++] = (struct field)FLAG("odp", mi->on_demand);
+	f[n++] = (struct field)FLAG("remote", mi->remote);
 	f[n++] = (struct field)FIELD("target_pid", mi->target_pid);
-	f[n++] = (struct field)FIELD("lease_revoked", mi->lease_revoked);
+	f[n++] = (struct field)FLAG("lease_revoked", mi->lease_revoked);
 	return n;
 }
 
@@ -222,5 +222,17 @@ int rdma_show_mr(struct script *s, struct obj *o)
 	script_out(s, "  pages %lu pinned %lu mapped %lu device_faults %ld invalidations %ld "
 		   "inflight %d\n", mi.npages, mi.on_demand ? 0 : mi.npages, mi.mapped_pages,
 		   mi.device_faults, mi.invalidations, mi.inflight);
+	if (script_json_on(s)) {	/* the fields, and access as flag names */
+		struct json_object *d = show_json_named(s, o->name), *names;
+		char *save = NULL;
+
+		fields_json(d, f, n);
+		names = json_object_new_array();
+		for (char *w = strtok_r(acc, "|", &save); w && strcmp(w, "0");
+		     w = strtok_r(NULL, "|", &save))
+			json_object_array_add(names, json_object_new_string(w));
+		jset(d, "access_flags", names);
+		script_json_show(s, "mr", d);
+	}
 	return 0;
 }

@@ -215,7 +215,7 @@ int rdma_peer_fields(struct obj *o, struct field *f)
 	f[n++] = (struct field)FIELD("writes", ps.writes);
 	f[n++] = (struct field)FIELD("refused", ps.refused);
 	f[n++] = (struct field)FIELD("sweeps", ps.sweeps);
-	f[n++] = (struct field)FIELD("running", o->peer != NULL);
+	f[n++] = (struct field)FLAG("running", o->peer != NULL);
 	f[n++] = (struct field){ "last_error", -ps.last_error, pinmm_strerror(-ps.last_error) };
 	return n;
 }

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_out.h"
 #include "report.h"
 #include "svg.h"
 
@@ -145,6 +146,37 @@ static int emit(struct script *s, const char *file, const char *name, struct svg
 	return rc;
 }
 
+/*
+ * `show svg` under run --json: the file written, the picture's kind, the
+ * processes drawn (and for a page cache, the descriptor).
+ */
+static void svg_json(struct script *s, const char *file, const struct proc_ref *procs, int n,
+		     long long fd)
+{
+	struct json_object *d, *arr;
+	char *path;
+
+	if (!script_json_on(s))
+		return;
+	d = json_object_new_object();
+	path = out_path(s, file);
+	jset_str(d, "file", path ? path : file);
+	free(path);
+	jset_str(d, "picture", fd < 0 ? "address_space" : "page_cache");
+	if (fd >= 0)
+		jset_int(d, "fd", fd);
+	arr = json_object_new_array();
+	for (int i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object();
+
+		jset_str(o, "name", procs[i].label);
+		jset_int(o, "pid", pinmm_proc_pid(procs[i].p));
+		json_object_array_add(arr, o);
+	}
+	jset(d, "processes", arr);
+	script_json_show(s, "svg", d);
+}
+
 static int show_svg_cache(struct script *s, int argc, char **argv)
 {
 	struct svg_held held[MAX_PROCS];
@@ -175,6 +207,9 @@ static int show_svg_cache(struct script *s, int argc, char **argv)
 	if (!rc)
 		rc = emit(s, argv[2], argv[2], d, NULL);
 	svg_doc_free(d);
+	if (!rc)
+		svg_json(s, argv[2], &(struct proc_ref){ p, argc == 6 ? argv[5] : "current" }, 1,
+			 fd);
 	return rc;
 }
 
@@ -197,6 +232,8 @@ static int show_svg(struct script *s, int argc, char **argv)
 		return rc;
 	rc = emit(s, argv[2], argv[2], d, NULL);
 	svg_doc_free(d);
+	if (!rc)
+		svg_json(s, argv[2], procs, n, -1);
 	return rc;
 }
 

@@ -223,8 +223,8 @@ void script_json_values(struct script *s, const char *expected, const char *obse
 void script_json_expect(struct script *s, bool ok, const char *detail);
 bool script_json_on(struct script *s);
 void script_json_show(struct script *s, const char *what, struct json_object *data);
-void script_json_capture(struct script *s, bool on, const char *what);
-bool script_json_output(struct script *s, const char *msg);
+long script_json_shows(struct script *s);
+bool script_json_output(struct script *s);
 void script_json_error(struct script *s, const char *msg);
 /* Every field of a page's state, as `expect page` names them (script_expect.c). */
 struct json_object *page_info_json(const struct pinmm_page_info *pi);
