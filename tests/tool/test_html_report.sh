@@ -4,7 +4,8 @@
 # test_html_report.sh - the HTML reports in a real browser.  Writes the
 # report of a run (svg_states.pinmm plus a script with a failed
 # expectation, drawing the timeline of trace_fixture.json) and of a short
-# demo (`pinmm demo --quick --html`), opens each in headless Chromium
+# demo (`pinmm demo --quick --html`: tables (a)-(c) and the lease table (d),
+# each with its bar charts), opens each in headless Chromium
 # (--dump-dom and --screenshot, each under `timeout`), and fails on any
 # console message in Chromium's log or any error the page's own script
 # caught (#js-errors), when the page's script did not run (#js-status), or
@@ -126,6 +127,17 @@ dom_has demo '<rect class="bar" x=' "at least one nonzero bar"
 grep -A12 'DIO' "$TMP/demo.out" | grep -Eq '^ +legacy +bug +DATA LOSS'
 ok $? "demo text: legacy+bug loses data on dio" "$TMP/demo.out"
 dom_has demo '<tr><td>legacy\+bug</td><td>DATA LOSS</td>' "demo page: the same row says DATA LOSS"
+# Table (d), the layout-lease outcomes, with its charts; it agrees with the text.
+dom_has demo '<table class="policy-table" id="policy-table-lease">' "table (d), the lease outcomes"
+for m in stall misplaced lost after; do
+	dom_has demo "<svg[^>]+class=\"bar-chart\" id=\"chart-$m-lease\"" "the $m chart of (d)"
+done
+grep -Eq '^ +/dax/ +unbreakable +ETXTBSY ' "$TMP/demo.out"
+ok $? "demo text: (d) /dax/ unbreakable refuses the truncate with ETXTBSY" "$TMP/demo.out"
+dom_has demo '<tr><td>/dax/</td><td>unbreakable</td><td class="num">ETXTBSY</td>' \
+	"demo page: the same row of (d) says ETXTBSY"
+[ "$(grep -o '<tr><td>/[a-z]*/</td>' "$TMP/demo.dom" | wc -l)" = 10 ]
+ok $? "demo page: (d) has its ten rows (two mounts, four outcomes and ODP)"
 
 # The three cases as example scripts, each with a trace, pictures and a
 # report: fork/COW with pins (09), RDMA and ODP (10), Kara's 2018 data loss

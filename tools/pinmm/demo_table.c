@@ -797,6 +797,11 @@ static int lease_only(const struct dt_opts *opt)
 
 	if (!dl)
 		return EXIT_FAIL;
+	if (opt->html && (bad = demo_write_html(opt->html, NULL, opt->iters, dl))) {
+		fprintf(stderr, "pinmm demo: cannot write %s: %s\n", opt->html, strerror(-bad));
+		free(dl);
+		return EXIT_FAIL;
+	}
 	if (opt->json) {
 		struct json_object *doc = json_object_new_object();
 		struct json_object *rows = json_object_new_array();
@@ -912,7 +917,7 @@ int pinmm_cmd_demo_table(int argc, char **argv)
 		demo_lease_print(dl);
 		fflush(stdout);
 	}
-	if (opt.html && (bad = demo_write_html(opt.html, res, opt.iters))) {
+	if (opt.html && (bad = demo_write_html(opt.html, res, opt.iters, dl))) {
 		fprintf(stderr, "pinmm demo: cannot write %s: %s\n", opt.html, strerror(-bad));
 		free(dl);
 		return EXIT_FAIL;

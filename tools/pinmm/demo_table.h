@@ -70,8 +70,9 @@ int demo_lease_verdicts(const struct demo_lease *d, bool print);
 /* demo_report.c */
 void demo_print_table(const struct dt_opts *opt, const struct dt_result *res, int dcase);
 void demo_print_json(const struct dt_result *res, int n, const struct demo_lease *lease);
-/* html_demo.c: the tables with bar charts as one HTML page; 0 or -errno. */
-int demo_write_html(const char *path, const struct dt_result *res, int iters);
+/* html_demo.c: the tables with bar charts as one HTML page, (d) too when @dl; 0 or -errno. */
+int demo_write_html(const char *path, const struct dt_result *res, int iters,
+		    const struct demo_lease *dl);
 /* Verdicts; returns the failed ones (a refusal Linux makes is not one). */
 int demo_verdicts(const struct dt_result *res, bool print);
 
