@@ -4,8 +4,9 @@
 # test_json.sh - the pinmm tool's JSON and terminal output: every JSON it
 # prints parses (python3's json module), strings from outside (file names
 # with quotes, backslashes and control characters) come back unchanged,
-# `pinmm run --json` records lines, outcomes, expectations and shows, and
-# progress lines never reach a pipe.  Usage: test_json.sh PATH/TO/pinmm.
+# `pinmm run --json` records lines, outcomes, expectations and every show
+# form as typed data, `pinmm demo --trace` writes one Trace Event Format
+# file per machine, and progress lines never reach a pipe.  Usage: test_json.sh PATH/TO/pinmm.
 # Prints TAP.
 
 PINMM=${1:?usage: test_json.sh PATH/TO/pinmm}
@@ -223,6 +224,51 @@ assert shows["config"][0][1] == {"ram": "64M"}, shows["config"]
 assert shows["vars"][0][1]["PD"] == pd["pd"], shows["vars"]
 typed(shows["owners"][0][1], bool, "provenance")
 '
+
+# ---- pinmm demo --trace: every machine's trace --------------------------------------
+# One run (linux, dio) boots twice: the workload, then the remount the oracle
+# reads.  Each machine writes its own Trace Event Format file, named as run
+# --trace names them; the JSON rows say which.
+run 0 "demo --trace with --json" demo --quick --policy linux --case dio --json \
+	--trace "$TMP/dt.json"
+py "demo --trace: one file per machine, named in the rows, in Trace Event Format" '
+import json, os, sys
+rows = json.load(open(sys.argv[1]))
+d = os.path.dirname(sys.argv[1])
+files = [os.path.join(d, "dt.json"), os.path.join(d, "dt-2.json")]
+assert len(rows) == 1 and rows[0]["traces"] == files, rows[0].get("traces")
+docs = [json.load(open(f)) for f in files]
+for doc in docs:
+    ev, od = doc["traceEvents"], doc["otherData"]
+    assert od["generator"] == "pinmm" and od["dropped_events"] == 0, od
+    assert ev[0]["ph"] == "M" and ev[0]["name"] == "process_name", ev[0]
+    real = [e for e in ev if e["ph"] != "M"]
+    assert len(real) == od["events"], (len(real), od["events"])
+    for e in ev:
+        assert {"name", "cat", "ph", "ts", "pid", "tid", "args"} <= set(e), e
+        assert e["ph"] in "MXiC" and (e["ph"] != "X" or e["dur"] >= 0), e
+    last = {}
+    for e in real:
+        assert e["ts"] >= last.get(e["tid"], 0), ("ts goes back on a track", e)
+        last[e["tid"]] = e["ts"]
+ev = docs[0]["traceEvents"]
+tracks = {e["tid"]: e["args"]["name"] for e in ev if e["name"] == "thread_name"}
+dio = [e for e in ev if e["name"] == "dio_transfer"]
+assert dio and all(tracks[e["tid"]] == "dio engine" for e in dio), (tracks, dio[:1])
+names = [e["name"] for e in ev]
+for want in ("pin_user_pages_fast", "pin", "unpin", "writeback_folio", "handle_mm_fault"):
+    assert want in names, want
+assert names.index("pin") < names.index("unpin"), "an unpin before the first pin"
+pins = [e for e in ev if e["name"] == "pin"]
+spans = [e for e in ev if e["name"] == "pin_user_pages_fast"]
+for p in pins:   # each pin instant inside a GUP-fast span of its thread
+    assert any(s["tid"] == p["tid"] and s["ts"] <= p["ts"] <= s["ts"] + s["dur"] for s in spans), p
+assert docs[1]["otherData"]["events"] >= 0
+'
+run 0 "demo --trace in text" demo --quick --policy linux --case dio --trace "$TMP/dt.json"
+has out "Traces (Trace Event Format, doc/TRACING.md): 2 machines, $TMP/dt.json to $TMP/dt-2.json" \
+	"demo --trace: the text names the files"
+run 2 "demo --trace without FILE is a usage error" demo --quick --trace
 
 # ---- progress lines: on a terminal only ------------------------------------------
 # noprogress FILE WHAT: FILE has neither a carriage return nor an escape.

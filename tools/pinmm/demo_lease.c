@@ -66,6 +66,7 @@ struct dl_result {
 	long bytes_after;	/* peer bytes the PD counted after the truncate */
 	long misplaced, lost;
 	long odp_invalidations, breaks;
+	int trace;		/* --trace: its machine's number, 0 none */
 };
 
 struct dl_owner {
@@ -157,6 +158,13 @@ static void dl_check_other(struct pinmm_proc *p, int fd, long len, struct dl_res
 	}
 }
 
+/* Boot @cfg; under --trace, note the machine's number (its trace file). */
+static int dl_boot(struct pinmm_config *cfg, struct dl_result *r, struct pinmm **m)
+{
+	r->trace = demo_trace.base ? demo_trace.boots : 0;
+	return pinmm_boot(cfg, m);
+}
+
 static void dl_run(const struct dl_row *row, bool quick, struct dl_result *r)
 {
 	char dir[64] = "/tmp/pinmm-demo-lease-XXXXXX", img[128], path[64];
@@ -194,7 +202,8 @@ static void dl_run(const struct dl_row *row, bool quick, struct dl_result *r)
 	    (rc = pinmm_config_set(&cfg, "lease_break_ms", brk)) ||
 	    (rc = pinmm_config_set(&cfg, "dax.truncate_wait_ms", "3000")) ||
 	    (row->outcome && (rc = pinmm_config_set(&cfg, "lease.outcome", row->outcome))) ||
-	    (rc = pinmm_boot(&cfg, &m))) {
+	    (rc = trace_files_next(&demo_trace, &cfg)) ||
+	    (rc = dl_boot(&cfg, r, &m))) {
 		dl_fail(r, rc, "boot");
 		rmdir(dir);
 		return;
@@ -507,6 +516,7 @@ void demo_lease_json_rows(const struct demo_lease *d, struct json_object *rows, 
 		jset_int(o, "odp_invalidations", r->odp_invalidations);
 		jset_str(o, "verdict", ok ? "PASS" : "FAIL");
 		jset_str(o, "error", r->error ? pinmm_strerror(r->error) : "");
+		demo_json_traces(o, &r->trace, 1);
 		json_object_array_add(rows, o);
 	}
 }

@@ -161,6 +161,47 @@ void demo_print_table(const struct dt_opts *opt, const struct dt_result *res, in
 	}
 }
 
+/**
+ * demo_json_traces() - obj["traces"]: the trace files of the machines
+ * numbered @n[0..@count) by demo_trace (0: that machine did not boot).
+ * @obj: a row of `pinmm demo --json`.
+ * @n, @count: machine numbers (trace_files.c).
+ *
+ * Without --trace nothing is added.
+ * Context: the demo's output, after the runs.
+ */
+void demo_json_traces(struct json_object *obj, const int *n, int count)
+{
+	struct json_object *arr;
+	char path[PINMM_PATH_MAX];
+
+	if (!demo_trace.base)
+		return;
+	arr = json_object_new_array();
+	for (int i = 0; i < count; i++)
+		if (n[i] && !trace_file_name(demo_trace.base, n[i], path, sizeof(path)))
+			json_object_array_add(arr, json_object_new_string(path));
+	jset(obj, "traces", arr);
+}
+
+/**
+ * demo_print_traces() - under --trace, say which files the machines wrote.
+ *
+ * Context: the demo's text output, at the end.
+ */
+void demo_print_traces(void)
+{
+	char last[PINMM_PATH_MAX];
+
+	if (!demo_trace.base || !demo_trace.boots ||
+	    trace_file_name(demo_trace.base, demo_trace.boots, last, sizeof(last)))
+		return;
+	printf("\nTraces (Trace Event Format, doc/TRACING.md): %d machine%s, %s%s%s, in boot "
+	       "order:\neach run of the tables, then its remount; then the rows of (d).\n",
+	       demo_trace.boots, demo_trace.boots == 1 ? "" : "s", demo_trace.base,
+	       demo_trace.boots > 1 ? " to " : "", demo_trace.boots > 1 ? last : "");
+}
+
 void demo_print_json(const struct dt_result *res, int n, const struct demo_lease *lease)
 {
 	struct json_object *rows = json_object_new_array();
@@ -215,6 +256,7 @@ void demo_print_json(const struct dt_result *res, int n, const struct demo_lease
 		jset_int(r, "fsck", s->fsck);
 		jset_int(r, "messages", s->messages);
 		jset_int(r, "filler_pages", s->filler_pages);
+		demo_json_traces(r, s->traces, 2);
 		json_object_array_add(rows, r);
 	}
 	if (lease)	/* table (d): its rows, "case": "lease" */

@@ -96,8 +96,11 @@ static int boot(struct run *r, int row, bool latencies)
 	    (rc = pinmm_config_set(&cfg, "holdoff_ms", hold)) ||
 	    (rc = pinmm_config_set(&cfg, "lease_break_ms", r->opt->quick ? "20" : "40")) ||
 	    (latencies && (rc = pinmm_config_set(&cfg, "dio.latency_us", l[r->dcase][0]))) ||
-	    (latencies && (rc = pinmm_config_set(&cfg, "writeback.latency_us", l[r->dcase][1]))))
+	    (latencies && (rc = pinmm_config_set(&cfg, "writeback.latency_us", l[r->dcase][1]))) ||
+	    (rc = trace_files_next(&demo_trace, &cfg)))
 		return rc;
+	if (demo_trace.base)	/* latencies: the run's machine; without: the remount */
+		r->res->traces[!latencies] = demo_trace.boots;
 	if ((rc = pinmm_boot(&cfg, &r->m)))
 		return rc;
 	rc = pinmm_proc_create(r->m, &r->p);
@@ -512,6 +515,8 @@ static int device_iteration(struct run *r, int i)
 
 /* ---- one run: boot, workload, release, sync, reboot, check ------------------------ */
 
+struct trace_files demo_trace;
+
 static void run_workload(const struct dt_opts *opt, int row, enum dcase dcase,
 			 struct dt_result *res);
 
@@ -755,7 +760,7 @@ out_free:
 static void usage(FILE *f)
 {
 	fputs("Usage: pinmm demo [--json] [--quick] [--check] [--verbose] [--policy P] [--case C]\n"
-	      "                  [--html FILE]\n"
+	      "                  [--html FILE] [--trace FILE]\n"
 	      "       pinmm demo --tour\n"
 	      "       pinmm demo --oracle-selftest\n"
 	      "\n"
@@ -770,6 +775,9 @@ static void usage(FILE *f)
 	      "  --json     machine-readable rows instead of tables\n"
 	      "  --verbose  list the oracle's first problems per row\n"
 	      "  --html FILE  also write the tables with bar charts as one HTML page\n"
+	      "  --trace FILE  write a Trace Event Format trace of every machine: FILE for\n"
+	      "             the first, FILE-2.json, ... in boot order (each run, then its\n"
+	      "             remount; then the rows of (d)); doc/TRACING.md\n"
 	      "  --tour     the guided tour of the memory model instead\n", f);
 }
 
@@ -814,6 +822,7 @@ static int lease_only(const struct dt_opts *opt)
 		demo_lease_print(dl);
 		printf("\nVerdicts (what each lease.outcome's mechanism promises):\n");
 		bad = demo_lease_verdicts(dl, true);
+		demo_print_traces();
 	}
 	free(dl);
 	return opt->check && bad ? EXIT_FAIL : EXIT_OK;
@@ -842,6 +851,8 @@ int pinmm_cmd_demo_table(int argc, char **argv)
 			opt.quick = true;
 		} else if (!strcmp(a, "--html") && i + 1 < argc) {
 			opt.html = argv[++i];
+		} else if (!strcmp(a, "--trace") && i + 1 < argc) {
+			demo_trace.base = argv[++i];
 		} else if (!strcmp(a, "--check")) {
 			opt.check = true;
 		} else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
@@ -940,6 +951,7 @@ int pinmm_cmd_demo_table(int argc, char **argv)
 			printf("Table (d), what each lease.outcome's mechanism promises:\n");
 			bad += demo_lease_verdicts(dl, true);
 		}
+		demo_print_traces();
 		printf("\n%s in %.1f s\n", bad ? "Some promises do not hold" : "Every promise holds",
 		       (now_ms() - t0) / 1e3);
 	}

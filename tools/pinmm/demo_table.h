@@ -33,6 +33,14 @@ extern const struct demo_row demo_rows[];
 extern const char *const case_names[];
 extern const char *const case_titles[];
 
+/*
+ * demo_trace - the trace files of `pinmm demo --trace FILE`: every machine
+ * the demo boots (each run and its remount, then the rows of (d)) gets
+ * trace_files_next() before pinmm_boot().  base NULL: no trace.
+ */
+struct trace_files;
+extern struct trace_files demo_trace;
+
 struct dt_opts {
 	bool json, quick, check, verbose;
 	const char *policy, *dcase;
@@ -56,6 +64,7 @@ struct dt_result {
 	long messages;			/* lines the library printed on stderr */
 	long missed_windows;		/* DIO iterations run again: the event missed the DIO */
 	long filler_pages;		/* pages the filler wrote into freed blocks */
+	int traces[2];			/* --trace: its machines' numbers (run, remount), 0 none */
 };
 
 /* demo_lease.c: table (d), the layout-lease outcomes (free() the results). */
@@ -68,6 +77,9 @@ void demo_lease_json_rows(const struct demo_lease *d, struct json_object *rows, 
 int demo_lease_verdicts(const struct demo_lease *d, bool print);
 
 /* demo_report.c */
+/* obj["traces"] = the files of machines @n[0..count) of demo_trace (0: none); not without --trace. */
+void demo_json_traces(struct json_object *obj, const int *n, int count);
+void demo_print_traces(void);
 void demo_print_table(const struct dt_opts *opt, const struct dt_result *res, int dcase);
 void demo_print_json(const struct dt_result *res, int n, const struct demo_lease *lease);
 /* html_demo.c: the tables with bar charts as one HTML page, (d) too when @dl; 0 or -errno. */

@@ -107,25 +107,13 @@ static int check_new_name(struct script *s, const char *name)
 
 /* ---- machine -------------------------------------------------------------------- */
 
-/*
- * The trace file of the @n-th machine a `pinmm run --trace FILE` boots:
- * FILE for the first, then FILE with "-N" before a ".json" ending (or at
- * the end), so that every machine of a run keeps its trace.
- */
+/* The trace file of the @n-th machine a `pinmm run --trace FILE` boots (trace_files.c). */
 static int trace_file_of_boot(struct script *s, int n)
 {
-	const char *f = s->opts->trace;
-	size_t len = strlen(f), stem = len;
 	char path[PINMM_PATH_MAX];
+	int rc = trace_file_name(s->opts->trace, n, path, sizeof(path));
 
-	if (n == 1)
-		return pinmm_config_set(&s->cfg, "trace.file", f);
-	if (len > 5 && !strcmp(f + len - 5, ".json"))
-		stem = len - 5;
-	if ((size_t)snprintf(path, sizeof(path), "%.*s-%d%s", (int)stem, f, n, f + stem) >=
-	    sizeof(path))
-		return -ENAMETOOLONG;
-	return pinmm_config_set(&s->cfg, "trace.file", path);
+	return rc ? rc : pinmm_config_set(&s->cfg, "trace.file", path);
 }
 
 static int cmd_boot(struct script *s, int argc, char **argv)

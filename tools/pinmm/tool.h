@@ -47,6 +47,19 @@ int pinmm_cmd_torture(int argc, char **argv);	/* torture_cmd.c */
 int pinmm_cmd_diff(int argc, char **argv);	/* diff_cmd.c: pinmm vs the host kernel */
 int pinmm_cmd_explore(int argc, char **argv);	/* explore_cmd.c */
 
+/*
+ * struct trace_files - the trace files of a command's machines, one per
+ * machine in boot order: FILE, FILE-2.json, ... (trace_files.c).
+ * @base: FILE of --trace, or NULL: no machine traces.
+ * @boots: machines given a file so far.
+ */
+struct trace_files {
+	const char *base;
+	int boots;
+};
+int trace_file_name(const char *base, int n, char *out, size_t len);
+int trace_files_next(struct trace_files *t, struct pinmm_config *cfg);
+
 /* Options of `pinmm run`, shared by every file of one invocation. */
 struct run_opts {
 	bool tap;		/* TAP output */
