@@ -13,7 +13,7 @@
 # report shows the checks catch a JavaScript error.  Then the examples of
 # the three cases (09 fork/COW, 10 RDMA/ODP, 11 Kara's 2018 loss) run with
 # --trace, --svg and --html, and their reports are checked the same way,
-# timeline included.  Screenshots go to
+# timeline included; a script that boots twice gets two timelines.  Screenshots go to
 # OUTDIR.  Usage: test_html_report.sh PINMM SRCDIR OUTDIR.  Prints TAP;
 # exit 77 (skip) without chromium.
 
@@ -86,7 +86,7 @@ dom_has run '<figure class="picture" id="pic-1">' "the first picture"
 dom_has run '<figure class="picture" id="pic-4">' "every picture (4)"
 dom_has run 'class="pinmm-picture before"' "the before half of the step pair"
 dom_has run 'class="page present anon excl pinned"' "a pinned page cell inside a picture"
-dom_has run '<svg[^>]+id="timeline-svg"' "the timeline"
+dom_has run '<svg[^>]+id="timeline-svg-1"' "the timeline"
 dom_has run '<rect class="span"' "spans of the trace"
 dom_has run '<path class="instant"' "instants of the trace"
 dom_has run '<polyline class="counter"' "counters of the trace"
@@ -94,6 +94,44 @@ dom_has run '<text x="4" y="[0-9]+">writeback</text>' "tracks named by thread_na
 dom_has run 'timeline-summary">3 tracks, 5 spans, 2 instants, 5 counter samples' \
 	"every event of the fixture drawn"
 dom_has run 'id="js-summary">[0-9]+ lines run, 1 not ok' "the page's script counted the rows"
+
+# A script that boots two machines: two trace files, two timelines, in order.
+cat >"$TMP/two.pinmm" <<'EOF2'
+boot ram=64M
+proc P
+mmap 16K prot=rw flags=private,anonymous -> A
+store A "hi"
+pin A 1 FOLL_WRITE -> PG
+unpin PG
+shutdown
+boot ram=64M
+proc Q
+mmap 8K prot=rw flags=private,anonymous -> B
+store B "x"
+EOF2
+timeout 60 "$PINMM" run -q --trace "$TMP/two.json" --html "$TMP/two.html" "$TMP/two.pinmm" \
+	>"$TMP/two.out" 2>&1
+st=$?
+[ "$st" = 0 ] && [ -s "$TMP/two.json" ] && [ -s "$TMP/two-2.json" ]
+ok $? "a script booting twice writes two traces (exit $st)" "$TMP/two.out"
+browse two "$TMP/two.html"
+clean two
+[ "$(grep -Eo '<svg[^>]+class="timeline"' "$TMP/two.dom" | wc -l)" = 2 ]
+ok $? "two: two timelines, one per machine" "$TMP/two.dom"
+dom_has two '<svg[^>]+id="timeline-svg-1"' "the first machine's timeline"
+dom_has two '<svg[^>]+id="timeline-svg-2"' "the second machine's timeline"
+dom_has two "Machine 2: <code>[^<]*two-2.json</code>" "the second timeline draws two-2.json"
+python3 - "$TMP/two.dom" >"$TMP/two.py" 2>&1 <<'EOF2'
+import re, sys
+dom = open(sys.argv[1]).read()
+s = re.findall(r'timeline-summary">(\d+) tracks, (\d+) spans, (\d+) instants', dom)
+assert len(s) == 2, s
+# machine 1 pinned and unpinned (two instants), machine 2 did not
+assert int(s[0][2]) == 2 and int(s[1][2]) == 0, s
+assert all(int(x[1]) > 0 for x in s), s
+assert dom.index('id="timeline-svg-1"') < dom.index('id="timeline-svg-2"')
+EOF2
+ok $? "two: each timeline drew its own machine's events (pins on the first only)" "$TMP/two.py"
 
 # A run without a trace says so.
 timeout 60 "$PINMM" run -q --html "$TMP/plain.html" "$TMP/fails.pinmm" >/dev/null 2>&1
@@ -162,12 +200,16 @@ for p in pics:
 html = open(os.path.join(d, "report.html")).read()
 assert html.count('<figure class="picture"') == len(pics), (html.count('<figure class="picture"'), len(pics))
 assert 'class="no-trace"' not in html
+import re
+traces = glob.glob(os.path.join(d, "trace*.json"))
+n = len(re.findall(r'<svg[^>]+class="timeline"', html))
+assert n == len(traces) and 'class="trace-error"' not in html, (n, traces)
 EOF2
-	ok $? "$ex: the trace has faults, pins and unpins; every picture parses and is in the report" \
+	ok $? "$ex: the trace has faults, pins and unpins; every picture parses and is in the report; one timeline per trace file" \
 		"$TMP/$ex.py"
 	browse "$ex" "$TMP/$ex/report.html"
 	clean "$ex"
-	dom_has "$ex" '<svg[^>]+id="timeline-svg"' "the timeline of the run's trace"
+	dom_has "$ex" '<svg[^>]+id="timeline-svg-1"' "the timeline of the run's (first) trace"
 	dom_has "$ex" '<rect class="span"' "spans in the timeline"
 done
 

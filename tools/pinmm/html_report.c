@@ -2,7 +2,7 @@
 /*
  * html_report.c - the self-contained HTML page of `pinmm run --html`: the
  * script table (each executed line and its outcome), the pictures taken at
- * each checkpoint, and the timeline of the run's trace.  `pinmm demo
+ * each checkpoint, and the timelines of the run's traces (one per machine).  `pinmm demo
  * --html` uses the same frame (html_begin/html_end) for its policy table
  * (html_demo.c).
  *
@@ -20,7 +20,7 @@
 
 static const char html_css[] =
 	"body{font-family:sans-serif;margin:1.5em;color:#222;max-width:1900px}"
-	"h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}"
+	"h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}h3{font-size:1em}"
 	"table{border-collapse:collapse;font-size:13px}"
 	"td,th{border:1px solid #ccc;padding:2px 6px;vertical-align:top;text-align:left}"
 	"th{background:#eef}td.num{text-align:right;font-family:monospace}"
@@ -152,7 +152,7 @@ static void pictures(FILE *f, const struct report *r)
 	fputs("</section>\n", f);
 }
 
-int html_write_run(const char *path, const struct report *r, const char *trace)
+int html_write_run(const char *path, const struct report *r, const char *trace, int ntraces)
 {
 	FILE *f = fopen(path, "w");
 	int rc;
@@ -162,7 +162,7 @@ int html_write_run(const char *path, const struct report *r, const char *trace)
 	html_begin(f, "pinmm run report");
 	script_table(f, r);
 	pictures(f, r);
-	html_timeline(f, trace);
+	html_timeline(f, trace, ntraces);
 	html_end(f);
 	rc = ferror(f) ? -EIO : 0;
 	if (fclose(f))

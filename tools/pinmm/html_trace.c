@@ -10,11 +10,17 @@
  * (matched per track, innermost first) as bars; "i"/"I" instants as ticks;
  * "C" counters as step lines, one per counter and argument.  Times are
  * microseconds; the picture spans the first to the last event.  At most
- * TL_MAX_EVENTS events are drawn; the section says how many were left out.
+ * TL_MAX_EVENTS events are drawn per timeline; its summary says how many
+ * were left out.
+ *
+ * A run that booted several machines under --trace wrote one file each
+ * (trace_files.c): the section has one timeline per machine, in boot
+ * order, each a div #timeline-N with an svg #timeline-svg-N.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -274,17 +280,20 @@ static int draw_counters(struct tl *t, json_object *events, int y0)
 	return y;
 }
 
-void html_timeline(FILE *f, const char *trace)
+/* The timeline of machine @idx from the file @trace: a heading, the SVG, a summary. */
+static void timeline_one(FILE *f, const char *trace, int idx)
 {
 	json_object *root, *events = NULL;
 	struct tl *t;
 	int y;
 
-	fputs("<h2 id=\"timeline-title\">Timeline</h2>\n<section id=\"timeline\">\n", f);
-	if (!trace) {
-		fputs("<p class=\"no-trace\">This run wrote no trace, so there is no timeline "
-		      "(run with <code>--trace FILE</code>, or <code>--timeline FILE</code> to "
-		      "draw a trace written before).</p>\n</section>\n", f);
+	fprintf(f, "<div class=\"timeline-machine\" id=\"timeline-%d\">\n<h3>Machine %d: "
+		"<code>", idx, idx);
+	html_escape(f, trace);
+	fputs("</code></h3>\n", f);
+	if (access(trace, R_OK)) {
+		fprintf(f, "<p class=\"trace-error\">No trace: %s (the machine did not boot, or "
+			"could not write its file).</p>\n</div>\n", strerror(errno));
 		return;
 	}
 	root = json_object_from_file(trace);
@@ -296,16 +305,14 @@ void html_timeline(FILE *f, const char *trace)
 	if (!events || !json_object_is_type(events, json_type_array) || !t) {
 		fputs("<p class=\"trace-error\">Cannot draw the trace ", f);
 		html_escape(f, trace);
-		fprintf(f, ": %s.</p>\n</section>\n", !root ? "not readable JSON" :
+		fprintf(f, ": %s.</p>\n</div>\n", !root ? "not readable JSON" :
 			!t ? "out of memory" : "no traceEvents array");
 		json_object_put(root);
 		free(t);
 		return;
 	}
 	t->f = f;
-	fputs("<p>Trace <code>", f);
-	html_escape(f, trace);
-	fputs("</code>; hover a bar for its name and duration.</p>\n", f);
+	fputs("<p>Hover a bar for its name and duration.</p>\n", f);
 	scan(t, events);
 	/* The tracks, then the counters; the height is fixed after the fact by viewBox. */
 	char *body = NULL;
@@ -313,7 +320,7 @@ void html_timeline(FILE *f, const char *trace)
 	FILE *mem = open_memstream(&body, &len);
 
 	if (!mem) {
-		fputs("<p class=\"trace-error\">out of memory</p>\n</section>\n", f);
+		fputs("<p class=\"trace-error\">out of memory</p>\n</div>\n", f);
 		json_object_put(root);
 		free(t);
 		return;
@@ -329,12 +336,13 @@ void html_timeline(FILE *f, const char *trace)
 	draw_events(t, events);
 	y = draw_counters(t, events, 24 + t->ntracks * TL_TRACK + 8);
 	fclose(mem);
-	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"timeline-svg\" class=\"timeline\" "
-		"width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\"><style>.span{fill-opacity:.65;stroke:#333;stroke-width:.3}.instant{fill:#d7301f}.counter{fill:none;"
-		"stroke:#08519c;stroke-width:1.2}text{font:11px monospace}</style>\n"
-		"<text x=\"%d\" y=\"14\">0 us</text><text x=\"%d\" y=\"14\">%.0f us</text>\n",
-		TL_LEFT + TL_WIDTH + 20, y + 8, TL_LEFT + TL_WIDTH + 20, y + 8, TL_LEFT,
-		TL_LEFT + TL_WIDTH - 60, t->t1 - t->t0);
+	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"timeline-svg-%d\" "
+		"class=\"timeline\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\"><style>"
+		".span{fill-opacity:.65;stroke:#333;stroke-width:.3}.instant{fill:#d7301f}"
+		".counter{fill:none;stroke:#08519c;stroke-width:1.2}text{font:11px monospace}"
+		"</style>\n<text x=\"%d\" y=\"14\">0 us</text><text x=\"%d\" y=\"14\">%.0f us"
+		"</text>\n", idx, TL_LEFT + TL_WIDTH + 20, y + 8, TL_LEFT + TL_WIDTH + 20, y + 8,
+		TL_LEFT, TL_LEFT + TL_WIDTH - 60, t->t1 - t->t0);
 	fwrite(body, 1, len, f);
 	fputs("</svg>\n", f);
 	fprintf(f, "<p class=\"timeline-summary\">%d tracks, %ld spans, %ld instants, %ld counter "
@@ -343,8 +351,38 @@ void html_timeline(FILE *f, const char *trace)
 	if (t->dropped)
 		fprintf(f, "%ld events not drawn (more than %d events or %d tracks).", t->dropped,
 			TL_MAX_EVENTS, TL_MAX_TRACKS);
-	fputs("</p>\n</section>\n", f);
+	fputs("</p>\n</div>\n", f);
 	free(body);
 	json_object_put(root);
 	free(t);
+}
+
+/**
+ * html_timeline() - the timeline section: one timeline per machine.
+ * @f: the page.
+ * @trace: the trace file of the first machine (trace_files.c names the
+ *	others), or NULL when the run wrote none.
+ * @n: the machines that traced (their files: trace_file_name(@trace, 1..@n)).
+ *
+ * Context: html_write_run(), writing the page.
+ */
+void html_timeline(FILE *f, const char *trace, int n)
+{
+	char path[PINMM_PATH_MAX];
+
+	fputs("<h2 id=\"timeline-title\">Timeline</h2>\n<section id=\"timeline\">\n", f);
+	if (!trace || n < 1) {
+		fputs("<p class=\"no-trace\">This run wrote no trace, so there is no timeline "
+		      "(run with <code>--trace FILE</code>, or <code>--timeline FILE</code> to "
+		      "draw a trace written before).</p>\n</section>\n", f);
+		return;
+	}
+	fprintf(f, "<p>%d machine%s traced, one timeline each, in boot order.</p>\n", n,
+		n == 1 ? "" : "s");
+	for (int i = 1; i <= n; i++) {
+		if (trace_file_name(trace, i, path, sizeof(path)))
+			continue;	/* too long: boot refused it, no file either */
+		timeline_one(f, path, i);
+	}
+	fputs("</section>\n", f);
 }

@@ -192,8 +192,9 @@ int pinmm_cmd_run(int argc, char **argv)
 	if (o.tap)
 		printf("1..%d\n", o.tap_n);
 	if (html) {
-		/* The run's own trace is the report's timeline unless --timeline says. */
-		int rc = html_write_run(html, o.report, timeline ? timeline : o.trace);
+		/* The run's own traces (one per machine) are the timelines unless --timeline says. */
+		int rc = html_write_run(html, o.report, timeline ? timeline : o.trace,
+					timeline ? 1 : o.trace_boots);
 
 		if (rc) {
 			fprintf(stderr, "pinmm: run: cannot write %s: %s\n", html, strerror(-rc));

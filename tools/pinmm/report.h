@@ -59,10 +59,13 @@ void report_add_picture(struct report *r, const char *file, int line, const char
 void html_begin(FILE *f, const char *title);
 void html_end(FILE *f);
 void html_escape(FILE *f, const char *s);
-/* The report of a `pinmm run`: scripts, pictures, timeline of @trace (or NULL). */
-int html_write_run(const char *path, const struct report *r, const char *trace);
+/*
+ * The report of a `pinmm run`: scripts, pictures, the timelines of the
+ * @ntraces machines whose first trace file is @trace (or NULL).
+ */
+int html_write_run(const char *path, const struct report *r, const char *trace, int ntraces);
 
-/* html_trace.c: the timeline section from a Trace Event Format file. */
-void html_timeline(FILE *f, const char *trace);
+/* html_trace.c: the timeline section, one timeline per machine's trace file. */
+void html_timeline(FILE *f, const char *trace, int n);
 
 #endif /* PINMM_TOOL_REPORT_H */
