@@ -213,5 +213,10 @@ EOF2
 	dom_has "$ex" '<rect class="span"' "spans in the timeline"
 done
 
+# The README's picture is the one example 09 draws today (README.md says how
+# to regenerate it).
+cmp -s "$TMP/09-fork-cow-pin/svg/02-fork.svg" "$SRC/doc/pictures/fork-cow-pin.svg"
+ok $? "doc/pictures/fork-cow-pin.svg (the README's picture) is current: example 09 draws it"
+
 echo "1..$N"
 [ "$FAILED" = 0 ]
