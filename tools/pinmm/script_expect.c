@@ -8,6 +8,7 @@
  * test point: a failure is counted and reported, and the script goes on.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,7 +245,7 @@ static int page_check(struct script *s, const struct pinmm_page_info *pi,
 
 /**
  * script_page_field() - numeric field @name of @pi into *@v.
- * Context: info handlers (host_pages.c).
+ * Context: info handlers, simulated and host (host_pages.c).
  * Return: 0, or -EINVAL for no such numeric field.
  */
 int script_page_field(const struct pinmm_page_info *pi, const char *name, long long *v)
@@ -255,6 +256,20 @@ int script_page_field(const struct pinmm_page_info *pi, const char *name, long l
 		return -EINVAL;
 	*v = field_int(pi, f);
 	return 0;
+}
+
+/* One test point of CHECKs (@want as written, @seen, @fails); frees the three. */
+static int checks_done(struct script *s, int rc, struct strbuf *fails, struct strbuf *want,
+		       struct strbuf *seen)
+{
+	if (!rc) {
+		script_json_values(s, want->buf, seen->buf);
+		script_check(s, fails->len == 0, fails->buf);
+	}
+	sb_free(fails);
+	sb_free(want);
+	sb_free(seen);
+	return rc;
 }
 
 /**
@@ -273,33 +288,68 @@ int script_page_checks(struct script *s, const struct pinmm_page_info *pi, int n
 		sb_printf(&want, "%s%s", want.len ? " " : "", tok[k]);
 		rc = page_check(s, pi, tok[k], &fails, &seen);
 	}
-	if (!rc) {
-		script_json_values(s, want.buf, seen.buf);
-		script_check(s, fails.len == 0, fails.buf);
+	return checks_done(s, rc, &fails, &want, &seen);
+}
+
+/* The most rows one `show page` prints (16 MiB of 4 KiB pages). */
+#define SHOW_PAGE_MAX 4096
+
+/**
+ * page_args_parse() - the words after [P] of `expect page` (ADDR CHECK...),
+ * `info` (ADDR FIELD, a numeric field) or `show page` (ADDR [NPAGES]), by
+ * argv[0]; the CHECKs or the FIELD are left in pa->checks, pa->nchecks.
+ * Context: page handlers, simulated (here, script_show.c) and host (host_pages.c).
+ * Return: 0, or SCRIPT_SYNTAX.
+ */
+int page_args_parse(struct script *s, int argc, char **argv, int i, struct page_args *pa)
+{
+	const struct page_field *f;
+	int n = argc - i;
+
+	*pa = (struct page_args){ .npages = 1, .nchecks = n - 1, .checks = argv + i + 1 };
+	if (!strcmp(argv[0], "info")) {
+		if (n != 2 || arg_int(s, argv[i], &pa->addr))
+			return script_syntax(s, "usage: info [P] ADDR FIELD -> X");
+		f = find_field(argv[i + 1], strlen(argv[i + 1]));
+		if (!f || f->type == F_STR)
+			return script_syntax(s, "'%s' is not a numeric page field", argv[i + 1]);
+		return 0;
 	}
-	sb_free(&fails);
-	sb_free(&want);
-	sb_free(&seen);
-	return rc;
+	if (!strcmp(argv[0], "expect")) {
+		if (n < 2)
+			return script_syntax(s, "usage: expect page [P] ADDR CHECK...");
+		return arg_int(s, argv[i], &pa->addr);
+	}
+	pa->nchecks = 0;
+	if (n < 1 || n > 2 || arg_int(s, argv[i], &pa->addr) ||
+	    (n == 2 && arg_int(s, argv[i + 1], &pa->npages)))
+		return script_syntax(s, "usage: show page [P] ADDR [NPAGES]");
+	if (pa->npages < 1 || pa->npages > SHOW_PAGE_MAX)
+		return script_syntax(s, "show page prints 1 to %d pages, not %lld",
+				     SHOW_PAGE_MAX, pa->npages);
+	if (pa->addr < 0 || pa->addr > LLONG_MAX - pa->npages * 4096)
+		return script_syntax(s, "show page range at %lld out of range", pa->addr);
+	return 0;
+}
+
+/* [P] from argv[@i] and the words of `expect page` or `info`, then the page. */
+static int page_line(struct script *s, int argc, char **argv, int i, struct page_args *pa,
+		     struct pinmm_page_info *pi)
+{
+	struct pinmm_proc *p;
+
+	if (arg_proc(s, argc, argv, &i, &p) || page_args_parse(s, argc, argv, i, pa))
+		return SCRIPT_SYNTAX;
+	return pinmm_page_info(p, (unsigned long)pa->addr, pi);
 }
 
 static int expect_page(struct script *s, int argc, char **argv)
 {
 	struct pinmm_page_info pi;
-	struct pinmm_proc *p;
-	long long addr;
-	int i = 2, rc;
+	struct page_args pa;
+	int rc = page_line(s, argc, argv, 2, &pa, &pi);
 
-	if (arg_proc(s, argc, argv, &i, &p))
-		return SCRIPT_SYNTAX;
-	if (argc - i < 2)
-		return script_syntax(s, "usage: expect page [P] ADDR CHECK...");
-	if (arg_int(s, argv[i], &addr))
-		return SCRIPT_SYNTAX;
-	rc = pinmm_page_info(p, (unsigned long)addr, &pi);
-	if (rc)
-		return rc;
-	return script_page_checks(s, &pi, argc - i - 1, argv + i + 1);
+	return rc ? rc : script_page_checks(s, &pi, pa.nchecks, pa.checks);
 }
 
 /* expect pages PG CHECK...: count OP N, pinned, !pinned, refcount OP N on every page. */
@@ -362,42 +412,56 @@ static int expect_pages(struct script *s, int argc, char **argv)
 		sb_printf(&want, "%s%s", want.len ? " " : "", argv[i]);
 		rc = pages_check(s, v, argv[i], &fails);
 	}
-	if (!rc) {
+	if (!rc)
 		sb_printf(&seen, "count=%ld%s%s", v->npages, fails.len ? "; " : "",
 			  fails.len ? fails.buf : "");
-		script_json_values(s, want.buf, seen.buf);
-		script_check(s, fails.len == 0, fails.buf);
-	}
-	sb_free(&fails);
-	sb_free(&want);
-	sb_free(&seen);
-	return rc;
+	return checks_done(s, rc, &fails, &want, &seen);
 }
 
 /* ---- counters, memory, files, values ---------------------------------------------- */
 
+/**
+ * expect_vmstat_parse() - the words of `expect vmstat NAME OP VALUE` into @e.
+ * Context: expect handlers, simulated and host (host_pages.c).
+ * Return: 0, or SCRIPT_SYNTAX.
+ */
+int expect_vmstat_parse(struct script *s, int argc, char **argv, struct expect_vmstat *e)
+{
+	*e = (struct expect_vmstat){ .name = argc > 2 ? argv[2] : "" };
+	if (argc != 5)
+		return script_syntax(s, "usage: expect vmstat NAME OP VALUE");
+	e->op = parse_op(argv[3]);
+	if (e->op == OP_BAD)
+		return bad_op(s, argv[3]);
+	return arg_int(s, argv[4], &e->want);
+}
+
+/**
+ * expect_vmstat_check() - record the test point of `expect vmstat` @e with
+ * the counter's value @got.
+ * Context: expect handlers, simulated and host (host_pages.c).
+ */
+void expect_vmstat_check(struct script *s, const struct expect_vmstat *e, long got)
+{
+	char detail[200];
+
+	snprintf(detail, sizeof(detail), "%s: expected %s %lld, observed %ld",
+		 e->name, op_text[e->op], e->want, got);
+	values_int(s, e->op, e->want, got);
+	script_check(s, cmp_int(got, e->op, e->want), detail);
+}
+
 static int expect_vmstat(struct script *s, int argc, char **argv)
 {
-	enum cmp_op op;
-	long long want;
-	char detail[200];
+	struct expect_vmstat e;
 	long got;
 
-	if (argc != 5 || script_need_machine(s))
-		return argc != 5 ? script_syntax(s, "usage: expect vmstat NAME OP VALUE") :
-		       SCRIPT_SYNTAX;
-	op = parse_op(argv[3]);
-	if (op == OP_BAD)
-		return bad_op(s, argv[3]);
-	if (arg_int(s, argv[4], &want))
+	if ((argc == 5 && script_need_machine(s)) || expect_vmstat_parse(s, argc, argv, &e))
 		return SCRIPT_SYNTAX;
-	got = pinmm_vmstat(s->m, argv[2]);
+	got = pinmm_vmstat(s->m, e.name);
 	if (got == -ENOENT)
-		return script_syntax(s, "unknown vmstat counter '%s'", argv[2]);
-	snprintf(detail, sizeof(detail), "%s: expected %s %lld, observed %ld",
-		 argv[2], op_text[op], want, got);
-	values_int(s, op, want, got);
-	script_check(s, cmp_int(got, op, want), detail);
+		return script_syntax(s, "unknown vmstat counter '%s'", e.name);
+	expect_vmstat_check(s, &e, got);
 	return 0;
 }
 
@@ -539,21 +603,14 @@ static int cmd_expect(struct script *s, int argc, char **argv)
 /* info [P] ADDR FIELD -> X: one field of pinmm_page_info into a variable. */
 static int cmd_info(struct script *s, int argc, char **argv)
 {
-	const struct page_field *f;
 	struct pinmm_page_info pi;
-	struct pinmm_proc *p;
-	long long addr;
-	int i = 1, rc;
+	struct page_args pa;
+	long long v;
+	int rc = page_line(s, argc, argv, 1, &pa, &pi);
 
-	if (arg_proc(s, argc, argv, &i, &p))
-		return SCRIPT_SYNTAX;
-	if (argc - i != 2 || arg_int(s, argv[i], &addr))
-		return script_syntax(s, "usage: info [P] ADDR FIELD -> X");
-	f = find_field(argv[i + 1], strlen(argv[i + 1]));
-	if (!f || f->type == F_STR)
-		return script_syntax(s, "'%s' is not a numeric page field", argv[i + 1]);
-	rc = pinmm_page_info(p, (unsigned long)addr, &pi);
-	return rc ? rc : var_bind_int(s, field_int(&pi, f));
+	if (!rc)
+		rc = script_page_field(&pi, pa.checks[0], &v);
+	return rc ? rc : var_bind_int(s, v);
 }
 
 static const struct script_cmd expect_cmds[] = {
