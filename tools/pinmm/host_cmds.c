@@ -147,11 +147,8 @@ static int host_fork(struct script *s, int argc, char **argv)
 	int i = 1, rc;
 	long ret;
 
-	if (host_arg_proc(s, argc - 1, argv, &i, &parent))
-		return SCRIPT_SYNTAX;
-	if (i != argc - 1)
-		return script_syntax(s, "%s is not a process", argv[1]);
-	if (script_name_parse(s, argv[argc - 1]))
+	if (host_arg_proc(s, argc - 1, argv, &i, &parent) ||
+	    proc_args_end(s, argv, i, argc - 1) || script_name_parse(s, argv[argc - 1]))
 		return SCRIPT_SYNTAX;
 	hs->rq.op = 0;
 	memset(&hs->rq, 0, HOST_REQ_HDR);
@@ -174,10 +171,8 @@ static int host_exit(struct script *s, int argc, char **argv)
 	struct host_proc *p;
 	int i = 1;
 
-	if (host_arg_proc(s, argc, argv, &i, &p))
+	if (host_arg_proc(s, argc, argv, &i, &p) || proc_args_end(s, argv, i, argc))
 		return SCRIPT_SYNTAX;
-	if (i != argc)
-		return script_syntax(s, "%s is not a process", argv[i]);
 	host_call(s, p, HOP_EXIT, NULL, 0, NULL, 0);
 	for (int k = 0; k < HOST_MAX_PINS; k++)
 		if (hs->pins[k].name[0] && &hs->procs[hs->pins[k].proc] == p)
@@ -193,10 +188,8 @@ static int host_use(struct script *s, int argc, char **argv)
 	struct host_proc *p;
 	int i = 1;
 
-	if (host_arg_proc(s, argc, argv, &i, &p))
+	if (host_arg_proc(s, argc, argv, &i, &p) || proc_args_end(s, argv, i, argc))
 		return SCRIPT_SYNTAX;
-	if (i != 2)
-		return script_syntax(s, "%s is not a process", argv[1]);
 	hs->cur = (int)(p - hs->procs);
 	return 0;
 }

@@ -105,6 +105,17 @@ int script_name_parse(struct script *s, const char *name)
 	return 0;
 }
 
+/**
+ * proc_args_end() - after the [P] of fork, exit or use: the word at @i must
+ * be the one at @end (the child's name, or the end of the line).
+ * Context: fork/exit/use handlers, simulated and host (host_cmds.c).
+ * Return: 0, or SCRIPT_SYNTAX (argv[@i] is not a process).
+ */
+int proc_args_end(struct script *s, char **argv, int i, int end)
+{
+	return i == end ? 0 : script_syntax(s, "%s is not a process", argv[i]);
+}
+
 static int check_new_name(struct script *s, const char *name)
 {
 	struct var *v = var_find(s, name);
@@ -223,13 +234,8 @@ static int cmd_fork(struct script *s, int argc, char **argv)
 	struct pinmm_proc *parent, *child;
 	int i = 1, rc;
 
-	if (argc == 3 && arg_proc(s, argc, argv, &i, &parent))
-		return SCRIPT_SYNTAX;
-	if (argc == 3 && i != 2)
-		return script_syntax(s, "%s is not a process", argv[1]);
-	if (argc == 2 && arg_proc(s, argc - 1, argv, &i, &parent))
-		return SCRIPT_SYNTAX;
-	if (check_new_name(s, argv[argc - 1]))
+	if (arg_proc(s, argc - 1, argv, &i, &parent) || proc_args_end(s, argv, i, argc - 1) ||
+	    check_new_name(s, argv[argc - 1]))
 		return SCRIPT_SYNTAX;
 	rc = pinmm_fork(parent, &child);
 	return rc ? rc : new_proc_var(s, argv[argc - 1], child);
@@ -240,10 +246,8 @@ static int cmd_exit(struct script *s, int argc, char **argv)
 	struct pinmm_proc *p;
 	int i = 1, rc;
 
-	if (arg_proc(s, argc, argv, &i, &p))
+	if (arg_proc(s, argc, argv, &i, &p) || proc_args_end(s, argv, i, argc))
 		return SCRIPT_SYNTAX;
-	if (i != argc)
-		return script_syntax(s, "%s is not a process", argv[i]);
 	rc = pinmm_exit(p);
 	if (rc == 0)
 		proc_gone(s, p);
@@ -255,10 +259,8 @@ static int cmd_use(struct script *s, int argc, char **argv)
 	struct pinmm_proc *p;
 	int i = 1;
 
-	if (arg_proc(s, argc, argv, &i, &p))
+	if (arg_proc(s, argc, argv, &i, &p) || proc_args_end(s, argv, i, argc))
 		return SCRIPT_SYNTAX;
-	if (i != 2)
-		return script_syntax(s, "%s is not a process", argv[1]);
 	s->cur = p;
 	pinmm_set_current(p);
 	return 0;

@@ -327,6 +327,7 @@ struct mem_args {		/* store, load, touch */
 int mem_args_parse(struct script *s, int argc, char **argv, int i,
 		   struct mem_args *m);				/* script_cmds.c */
 int script_name_parse(struct script *s, const char *name);	/* script_cmds.c */
+int proc_args_end(struct script *s, char **argv, int i, int end);	/* script_cmds.c */
 struct mremap_args {
 	long long addr, old_len, new_len, to;
 	int flags;		/* MREMAP_* */
