@@ -72,17 +72,19 @@ scratch_after=$(ls -d /dev/shm/pinmm-host.* /var/tmp/pinmm-host.* 2>/dev/null | 
 ok $? "... nor its scratch directory ($scratch_before before, $scratch_after after)"
 
 # One parser per command (tool.h's parse steps): a bad line is the same
-# FILE:LINE syntax error under `run` and `run --host`.  A host handler that
-# parses its words again by itself drifts from the simulated one, and fails here.
+# FILE:LINE syntax error under `run` and `run --host` (\n separates the
+# lines of a case).  A host handler that parses its words again by itself
+# drifts from the simulated one, and fails here.
 same_error() {
-	printf 'boot ram=64M\nproc P\nmmap 4K -> A\n%s\n' "$1" >"$TMP/same.pinmm"
+	printf 'boot ram=64M\nproc P\nmmap 4K -> A\n%b\n' "$1" >"$TMP/same.pinmm"
 	timeout 60 "$PINMM" run "$TMP/same.pinmm" >/dev/null 2>"$TMP/sim.err" </dev/null
 	sim=$?
 	timeout 60 "$PINMM" run --host "$TMP/same.pinmm" >/dev/null 2>"$TMP/host.err" </dev/null
 	host=$?
-	[ $sim = 2 ] && [ $host = 2 ] && grep -q "same.pinmm:4: syntax error: " "$TMP/sim.err" &&
+	[ $sim = 2 ] && [ $host = 2 ] && grep -q "same.pinmm:[4-9]: syntax error: " "$TMP/sim.err" &&
 		cmp -s "$TMP/sim.err" "$TMP/host.err"
-	ok $? "'$1': one FILE:LINE error on both sides (exit $sim, $host)" "$TMP/sim.err" "$TMP/host.err"
+	ok $? "'$(printf '%s' "$1" | sed 's/\\n/; /g')': one FILE:LINE error on both sides" \
+		"$TMP/sim.err" "$TMP/host.err"
 }
 same_error 'munmap A 4K 3'
 same_error 'mprotect A 4K bogus'
@@ -101,6 +103,8 @@ same_error 'info A zone -> X'
 same_error 'show page A 5000'
 same_error 'expect vmstat nr_foll_pin_acquired ~ 1'
 same_error 'proc a-b'
+same_error 'fork P 9x'
+same_error 'store A "x"\npin A 1 LONGTERM,WRITE -> PG\nexpect pages PG bogus=1'
 
 echo "1..$N"
 [ $FAILED = 0 ]

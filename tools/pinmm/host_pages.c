@@ -236,38 +236,22 @@ static int host_expect_page(struct script *s, int argc, char **argv)
 	return rc ? rc : script_page_checks(s, &pi, pa.nchecks, pa.checks);
 }
 
-/* expect pages PG count OP N: the only page-array check the host answers. */
+/* expect pages PG CHECK...: the host answers only count checks. */
 static int host_expect_pages(struct script *s, int argc, char **argv)
 {
 	struct host_pin *pin = argc > 2 ? host_find_pin(s, argv[2]) : NULL;
-	char detail[160];
-	long long want;
-	enum cmp_op op;
-	size_t oplen;
+	struct pages_check c;
 
-	if (!pin || argc != 4)
-		return argc == 4 && !pin ? script_syntax(s, "%s holds no pages", argv[2]) :
-		       script_syntax(s, "usage: expect pages PG CHECK...");
-	if (strncmp(argv[3], "count", 5))
-		return host_refuse(s, "expect pages", "only 'count' is observable on the host; "
-				   "pin and reference counts are not exported");
-	oplen = strspn(argv[3] + 5, "=!<>");
-	{
-		char opbuf[3] = "";
-
-		if (oplen == 0 || oplen > 2)
-			return script_syntax(s, "expect pages: bad check '%s'", argv[3]);
-		memcpy(opbuf, argv[3] + 5, oplen);
-		op = parse_op(opbuf);
+	if (!pin || argc < 4)
+		return script_syntax(s, "usage: expect pages PG CHECK...");
+	for (int k = 3; k < argc; k++) {
+		if (pages_check_parse(s, argv[k], &c))
+			return SCRIPT_SYNTAX;
+		if (c.what != PAGES_COUNT)
+			return host_refuse(s, "expect pages", "only 'count' is observable on the "
+					   "host; pin and reference counts are not exported");
 	}
-	if (op == OP_BAD || arg_int(s, argv[3] + 5 + oplen, &want))
-		return op == OP_BAD ? script_syntax(s, "bad comparison in '%s'", argv[3]) :
-		       SCRIPT_SYNTAX;
-	snprintf(detail, sizeof(detail), "count: expected %s %lld, observed %ld",
-		 op_text[op], want, pin->npages);
-	script_check(s, cmp_int(pin->npages, op, want), cmp_int(pin->npages, op, want) ?
-		     NULL : detail);
-	return 0;
+	return script_pages_checks(s, argc - 3, argv + 3, NULL, pin->npages);
 }
 
 static int host_expect_vmstat(struct script *s, int argc, char **argv)

@@ -352,70 +352,98 @@ static int expect_page(struct script *s, int argc, char **argv)
 	return rc ? rc : script_page_checks(s, &pi, pa.nchecks, pa.checks);
 }
 
-/* expect pages PG CHECK...: count OP N, pinned, !pinned, refcount OP N on every page. */
-static int pages_check(struct script *s, struct var *v, const char *tok, struct strbuf *fails)
+/**
+ * pages_check_parse() - one CHECK of `expect pages`: pinned, !pinned,
+ * count OP N or refcount OP N (every page), into @c.
+ * Context: expect handlers, simulated and host (host_pages.c).
+ * Return: 0, or SCRIPT_SYNTAX.
+ */
+int pages_check_parse(struct script *s, const char *tok, struct pages_check *c)
 {
-	bool neg = tok[0] == '!';
-	const char *name = tok + neg;
+	const char *name = tok + (tok[0] == '!');
 	size_t n = strcspn(name, "=!<>");
-	char opbuf[3] = "";
 	size_t oplen = strspn(name + n, "=!<>");
-	long long want;
-	enum cmp_op op;
+	char opbuf[3] = "";
 
-	if (n == 6 && !strncmp(name, "pinned", 6) && !name[n]) {
-		for (long i = 0; i < v->npages; i++)
-			if (folio_maybe_dma_pinned(page_folio(v->pages[i])) == neg) {
-				sb_printf(fails, "%spage %ld: expected %spinned", fails->len ? "; " : "",
-					  i, neg ? "not " : "");
-				break;
-			}
+	*c = (struct pages_check){ .what = PAGES_PINNED, .neg = tok[0] == '!' };
+	if (n == 6 && !strncmp(name, "pinned", 6) && !name[n])
 		return 0;
-	}
-	if (neg || oplen == 0 || oplen > 2)
+	if (c->neg || oplen == 0 || oplen > 2)
 		return script_syntax(s, "expect pages: bad check '%s'", tok);
 	memcpy(opbuf, name + n, oplen);
-	op = parse_op(opbuf);
-	if (op == OP_BAD)
+	c->op = parse_op(opbuf);
+	if (c->op == OP_BAD)
 		return bad_op(s, opbuf);
-	if (arg_int(s, name + n + oplen, &want))
+	if (arg_int(s, name + n + oplen, &c->want))
 		return SCRIPT_SYNTAX;
-	if (n == 5 && !strncmp(name, "count", 5)) {
-		if (!cmp_int(v->npages, op, want))
-			sb_printf(fails, "%scount: expected %s %lld, observed %ld",
-				  fails->len ? "; " : "", op_text[op], want, v->npages);
-		return 0;
-	}
-	if (n != 8 || strncmp(name, "refcount", 8))
+	if (n == 5 && !strncmp(name, "count", 5))
+		c->what = PAGES_COUNT;
+	else if (n == 8 && !strncmp(name, "refcount", 8))
+		c->what = PAGES_REFCOUNT;
+	else
 		return script_syntax(s, "expect pages: unknown check '%s'", tok);
-	for (long i = 0; i < v->npages; i++) {
-		int rc = folio_ref_count(page_folio(v->pages[i]));
+	return 0;
+}
 
-		if (!cmp_int(rc, op, want)) {
+/* One parsed check @c on the @npages @pages, its failure added to @fails. */
+static void pages_check(const struct pages_check *c, struct page **pages, long npages,
+			struct strbuf *fails)
+{
+	if (c->what == PAGES_COUNT) {
+		if (!cmp_int(npages, c->op, c->want))
+			sb_printf(fails, "%scount: expected %s %lld, observed %ld",
+				  fails->len ? "; " : "", op_text[c->op], c->want, npages);
+		return;
+	}
+	for (long i = 0; i < npages; i++) {
+		struct folio *f = page_folio(pages[i]);
+		int rc = folio_ref_count(f);
+
+		if (c->what == PAGES_PINNED && folio_maybe_dma_pinned(f) == c->neg) {
+			sb_printf(fails, "%spage %ld: expected %spinned", fails->len ? "; " : "",
+				  i, c->neg ? "not " : "");
+			break;
+		}
+		if (c->what == PAGES_REFCOUNT && !cmp_int(rc, c->op, c->want)) {
 			sb_printf(fails, "%spage %ld: refcount expected %s %lld, observed %d",
-				  fails->len ? "; " : "", i, op_text[op], want, rc);
+				  fails->len ? "; " : "", i, op_text[c->op], c->want, rc);
 			break;
 		}
 	}
-	return 0;
+}
+
+/**
+ * script_pages_checks() - the @n CHECKs @tok of one `expect pages` line on
+ * a page array of @npages @pages, recorded as one test point; @pages may be
+ * NULL when every CHECK is a count (the host's).
+ * Context: expect handlers, simulated and host (host_pages.c).
+ * Return: 0, or SCRIPT_SYNTAX for a malformed check (nothing recorded).
+ */
+int script_pages_checks(struct script *s, int n, char **tok, struct page **pages, long npages)
+{
+	struct strbuf fails = { 0 }, want = { 0 }, seen = { 0 };
+	struct pages_check c;
+	int rc = 0;
+
+	for (int i = 0; i < n && !rc; i++) {
+		sb_printf(&want, "%s%s", want.len ? " " : "", tok[i]);
+		rc = pages_check_parse(s, tok[i], &c);
+		if (!rc)
+			pages_check(&c, pages, npages, &fails);
+	}
+	if (!rc)
+		sb_printf(&seen, "count=%ld%s%s", npages, fails.len ? "; " : "",
+			  fails.len ? fails.buf : "");
+	return checks_done(s, rc, &fails, &want, &seen);
 }
 
 static int expect_pages(struct script *s, int argc, char **argv)
 {
-	struct strbuf fails = { 0 }, want = { 0 }, seen = { 0 };
 	struct var *v = argc > 2 ? var_find(s, argv[2]) : NULL;
-	int rc = 0;
 
 	if (!v || v->kind != V_PAGES || argc < 4)
 		return script_syntax(s, "usage: expect pages PG CHECK...");
-	for (int i = 3; i < argc && !rc; i++) {
-		sb_printf(&want, "%s%s", want.len ? " " : "", argv[i]);
-		rc = pages_check(s, v, argv[i], &fails);
-	}
-	if (!rc)
-		sb_printf(&seen, "count=%ld%s%s", v->npages, fails.len ? "; " : "",
-			  fails.len ? fails.buf : "");
-	return checks_done(s, rc, &fails, &want, &seen);
+	return script_pages_checks(s, argc - 3, argv + 3, v->pages, v->npages);
 }
 
 /* ---- counters, memory, files, values ---------------------------------------------- */

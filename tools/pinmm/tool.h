@@ -356,6 +356,14 @@ struct expect_vmstat {
 	long long want;
 };
 int expect_vmstat_parse(struct script *s, int argc, char **argv, struct expect_vmstat *e);
+struct pages_check {		/* one CHECK of `expect pages` (script_expect.c) */
+	enum { PAGES_PINNED, PAGES_COUNT, PAGES_REFCOUNT } what;
+	bool neg;		/* !pinned */
+	enum cmp_op op;
+	long long want;
+};
+int pages_check_parse(struct script *s, const char *tok, struct pages_check *c);
+int script_pages_checks(struct script *s, int n, char **tok, struct page **pages, long npages);
 void expect_vmstat_check(struct script *s, const struct expect_vmstat *e, long got);
 
 /* Host mode (host_table.c) and the diff recorder (diff_cmd.c). */
