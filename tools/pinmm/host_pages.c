@@ -316,12 +316,9 @@ static int host_info(struct script *s, int argc, char **argv)
 {
 	struct pinmm_page_info pi;
 	struct page_args pa;
-	long long v;
 	int rc = host_page_line(s, argc, argv, 1, &pa, &pi);
 
-	if (!rc)
-		rc = script_page_field(&pi, pa.checks[0], &v);
-	return rc ? rc : var_bind_int(s, v);
+	return script_info_bind(s, rc, &pa, &pi);
 }
 
 /* ---- show ------------------------------------------------------------------------- */

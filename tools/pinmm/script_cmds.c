@@ -329,6 +329,22 @@ int mmap_args_parse(struct script *s, int argc, char **argv, int i, struct mmap_
 	return 0;
 }
 
+/**
+ * script_bind_addr() - the result @ret of mapping call @what (mmap,
+ * mremap): an error, or an address bound to the line's "-> X" (printed
+ * under -v when there is none).
+ * Context: mmap and mremap handlers (script_remap.c).
+ * Return: 0, or a negative errno.
+ */
+int script_bind_addr(struct script *s, const char *what, long ret)
+{
+	if (ret < 0 && ret > -4096)
+		return (int)ret;
+	if (!s->bind && s->opts->verbose)
+		script_out(s, "  %s -> 0x%lx\n", what, ret);
+	return var_bind_int(s, ret);
+}
+
 static int cmd_mmap(struct script *s, int argc, char **argv)
 {
 	struct mmap_args a;
@@ -340,11 +356,7 @@ static int cmd_mmap(struct script *s, int argc, char **argv)
 		return SCRIPT_SYNTAX;
 	ret = pinmm_mmap(p, (unsigned long)a.addr, (size_t)a.len, a.prot, (int)a.flags,
 			 (int)a.fd, (long)a.off);
-	if (ret < 0 && ret > -4096)
-		return (int)ret;
-	if (!s->bind && s->opts->verbose)
-		script_out(s, "  mmap -> 0x%lx\n", ret);
-	return var_bind_int(s, ret);
+	return script_bind_addr(s, "mmap", ret);
 }
 
 /**

@@ -628,17 +628,30 @@ static int cmd_expect(struct script *s, int argc, char **argv)
 	return expect_value(s, argc, argv);
 }
 
+/**
+ * script_info_bind() - the act step of `info` once its line is read into
+ * @pa and its page into @pi (@rc: how that went): bind the FIELD to "-> X".
+ * Context: info handlers, simulated and host (host_pages.c).
+ * Return: 0, or @rc / a negative errno.
+ */
+int script_info_bind(struct script *s, int rc, const struct page_args *pa,
+		     const struct pinmm_page_info *pi)
+{
+	long long v;
+
+	if (!rc)
+		rc = script_page_field(pi, pa->checks[0], &v);
+	return rc ? rc : var_bind_int(s, v);
+}
+
 /* info [P] ADDR FIELD -> X: one field of pinmm_page_info into a variable. */
 static int cmd_info(struct script *s, int argc, char **argv)
 {
 	struct pinmm_page_info pi;
 	struct page_args pa;
-	long long v;
 	int rc = page_line(s, argc, argv, 1, &pa, &pi);
 
-	if (!rc)
-		rc = script_page_field(&pi, pa.checks[0], &v);
-	return rc ? rc : var_bind_int(s, v);
+	return script_info_bind(s, rc, &pa, &pi);
 }
 
 static const struct script_cmd expect_cmds[] = {

@@ -67,11 +67,7 @@ static int cmd_mremap(struct script *s, int argc, char **argv)
 		return SCRIPT_SYNTAX;
 	ret = pinmm_mremap(p, (unsigned long)r.addr, (size_t)r.old_len, (size_t)r.new_len,
 			   r.flags, (unsigned long)r.to);
-	if (ret < 0 && ret > -4096)
-		return (int)ret;
-	if (!s->bind && s->opts->verbose)
-		script_out(s, "  mremap -> 0x%lx\n", ret);
-	return var_bind_int(s, ret);
+	return script_bind_addr(s, "mremap", ret);
 }
 
 /* ksm_scan and khugepaged_scan: PASSES passes of the daemon named by argv[0]. */

@@ -326,6 +326,7 @@ struct mem_args {		/* store, load, touch */
 };
 int mem_args_parse(struct script *s, int argc, char **argv, int i,
 		   struct mem_args *m);				/* script_cmds.c */
+int script_bind_addr(struct script *s, const char *what, long ret);	/* script_cmds.c */
 int script_name_parse(struct script *s, const char *name);	/* script_cmds.c */
 int proc_args_end(struct script *s, char **argv, int i, int end);	/* script_cmds.c */
 struct mremap_args {
@@ -350,6 +351,8 @@ struct page_args {		/* expect page, info, show page (script_expect.c) */
 	char **checks;
 };
 int page_args_parse(struct script *s, int argc, char **argv, int i, struct page_args *pa);
+int script_info_bind(struct script *s, int rc, const struct page_args *pa,
+		     const struct pinmm_page_info *pi);
 struct expect_vmstat {
 	const char *name;
 	enum cmp_op op;
