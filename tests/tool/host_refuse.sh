@@ -7,7 +7,8 @@
 # unobservable page field); a failed expectation on the host is exit 1; a
 # difference between the sides is exit 1 with both values, and exit 0 with
 # "allowed: REASON" once it is on the allow-list; a host process that dies
-# is reported with its signal, and no process or scratch file is left.
+# is reported with its signal, and no process or scratch file is left; a
+# malformed line is the same FILE:LINE syntax error on both sides.
 # Usage: host_refuse.sh PATH/TO/pinmm.  Prints TAP; 77 (SKIP) when the host
 # cannot run scripts (host_env.sh).
 PINMM=${1:?usage: host_refuse.sh PATH/TO/pinmm}
@@ -69,6 +70,41 @@ ok $? "... leaves no host process behind"
 scratch_after=$(ls -d /dev/shm/pinmm-host.* /var/tmp/pinmm-host.* 2>/dev/null | wc -l)
 [ "$scratch_after" -le "$scratch_before" ]
 ok $? "... nor its scratch directory ($scratch_before before, $scratch_after after)"
+
+# One parser per command (tool.h's parse steps): a bad line is the same
+# FILE:LINE syntax error under `run` and `run --host` (\n separates the
+# lines of a case).  A host handler that parses its words again by itself
+# drifts from the simulated one, and fails here.
+same_error() {
+	printf 'boot ram=64M\nproc P\nmmap 4K -> A\n%b\n' "$1" >"$TMP/same.pinmm"
+	timeout 60 "$PINMM" run "$TMP/same.pinmm" >/dev/null 2>"$TMP/sim.err" </dev/null
+	sim=$?
+	timeout 60 "$PINMM" run --host "$TMP/same.pinmm" >/dev/null 2>"$TMP/host.err" </dev/null
+	host=$?
+	[ $sim = 2 ] && [ $host = 2 ] && grep -q "same.pinmm:[4-9]: syntax error: " "$TMP/sim.err" &&
+		cmp -s "$TMP/sim.err" "$TMP/host.err"
+	ok $? "'$(printf '%s' "$1" | sed 's/\\n/; /g')': one FILE:LINE error on both sides" \
+		"$TMP/sim.err" "$TMP/host.err"
+}
+same_error 'munmap A 4K 3'
+same_error 'mprotect A 4K bogus'
+same_error 'madvise A 4K'
+same_error 'pageout A zz'
+same_error 'mremap A 4K 8K fixed=zz'
+same_error 'mremap A 4K -8K'
+same_error 'touch A 4K bogus'
+same_error 'load A 100M -> X'
+same_error 'memfd "m" bogus'
+same_error 'pread 3 0 100M -> X'
+same_error 'fallocate 3 bogus 0 4K'
+same_error 'clear_refs zz'
+same_error 'expect page A bogusfield'
+same_error 'info A zone -> X'
+same_error 'show page A 5000'
+same_error 'expect vmstat nr_foll_pin_acquired ~ 1'
+same_error 'proc a-b'
+same_error 'fork P 9x'
+same_error 'store A "x"\npin A 1 LONGTERM,WRITE -> PG\nexpect pages PG bogus=1'
 
 echo "1..$N"
 [ $FAILED = 0 ]

@@ -2,10 +2,11 @@
 /*
  * host_cmds.c - host handlers of the machine, process, memory and pin
  * commands: boot, shutdown, proc, fork, exit, use, mmap, munmap, mprotect,
- * madvise, mremap, store, load, touch, pin, unpin, vmstat, and the commands whose
- * simulated handler needs no machine (let, echo, print).  Each one parses
- * its line as the simulated handler does (shared parsers of script_cmds.c)
- * and sends the operation to the agent of the process (host_agent.c).
+ * madvise, pageout, mremap, store, load, touch, pin, unpin, vmstat, and the
+ * commands whose simulated handler needs no machine (let, echo, print).
+ * Each one parses its line with the simulated handler's parse step (the
+ * *_args_parse() functions of tool.h) and sends the operation to the agent
+ * of the process (host_agent.c).
  *
  * What the host cannot express is refused here with the reason: boot keys
  * that configure something the host kernel does not have, pins other than
@@ -13,7 +14,6 @@
  * GUP references, DMA through a page array, and pinmm's own debugging.
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,6 +105,8 @@ static int new_proc(struct script *s, const char *name, struct host_proc **out)
 
 	if (!hs)
 		return -ENOMEM;
+	if (script_name_parse(s, name))
+		return SCRIPT_SYNTAX;
 	for (i = 0; i < hs->nprocs; i++) {
 		if (strcmp(hs->procs[i].name, name))
 			continue;
@@ -145,10 +147,9 @@ static int host_fork(struct script *s, int argc, char **argv)
 	int i = 1, rc;
 	long ret;
 
-	if (host_arg_proc(s, argc - 1, argv, &i, &parent))
+	if (host_arg_proc(s, argc - 1, argv, &i, &parent) ||
+	    proc_args_end(s, argv, i, argc - 1) || script_name_parse(s, argv[argc - 1]))
 		return SCRIPT_SYNTAX;
-	if (i != argc - 1)
-		return script_syntax(s, "%s is not a process", argv[1]);
 	hs->rq.op = 0;
 	memset(&hs->rq, 0, HOST_REQ_HDR);
 	hs->rq.op = HOP_FORK;
@@ -170,10 +171,8 @@ static int host_exit(struct script *s, int argc, char **argv)
 	struct host_proc *p;
 	int i = 1;
 
-	if (host_arg_proc(s, argc, argv, &i, &p))
+	if (host_arg_proc(s, argc, argv, &i, &p) || proc_args_end(s, argv, i, argc))
 		return SCRIPT_SYNTAX;
-	if (i != argc)
-		return script_syntax(s, "%s is not a process", argv[i]);
 	host_call(s, p, HOP_EXIT, NULL, 0, NULL, 0);
 	for (int k = 0; k < HOST_MAX_PINS; k++)
 		if (hs->pins[k].name[0] && &hs->procs[hs->pins[k].proc] == p)
@@ -189,99 +188,92 @@ static int host_use(struct script *s, int argc, char **argv)
 	struct host_proc *p;
 	int i = 1;
 
-	if (host_arg_proc(s, argc, argv, &i, &p))
+	if (host_arg_proc(s, argc, argv, &i, &p) || proc_args_end(s, argv, i, argc))
 		return SCRIPT_SYNTAX;
-	if (i != 2)
-		return script_syntax(s, "%s is not a process", argv[1]);
 	hs->cur = (int)(p - hs->procs);
 	return 0;
 }
 
 /* ---- memory -------------------------------------------------------------------- */
 
-static int host_mmap(struct script *s, int argc, char **argv)
+/* Call @op (mmap, mremap), whose result is an address for "-> X" or an error. */
+static int host_call_addr(struct script *s, struct host_proc *p, int op,
+			  const uint64_t *args, int nargs)
 {
-	struct mmap_args a;
-	struct host_proc *p;
-	uint64_t args[6];
-	long ret;
-	int i = 1;
+	long ret = host_call(s, p, op, args, nargs, NULL, 0);
 
-	if (host_arg_proc(s, argc, argv, &i, &p) || mmap_args_parse(s, argc, argv, i, &a))
-		return SCRIPT_SYNTAX;
-	args[0] = (uint64_t)a.addr;
-	args[1] = (uint64_t)a.len;
-	args[2] = (uint64_t)a.prot;
-	args[3] = (uint64_t)a.flags;
-	args[4] = (uint64_t)a.fd;
-	args[5] = (uint64_t)a.off;
-	ret = host_call(s, p, HOP_MMAP, args, 6, NULL, 0);
 	if (ret < 0 && ret > -4096)
 		return (int)ret;
 	return var_bind_int(s, ret);
 }
 
-/* munmap/mprotect/madvise: [P] ADDR LEN [EXTRA]. */
+static int host_mmap(struct script *s, int argc, char **argv)
+{
+	struct mmap_args a;
+	struct host_proc *p;
+	int i = 1;
+
+	if (host_arg_proc(s, argc, argv, &i, &p) || mmap_args_parse(s, argc, argv, i, &a))
+		return SCRIPT_SYNTAX;
+	return host_call_addr(s, p, HOP_MMAP, (uint64_t[]){ (uint64_t)a.addr, (uint64_t)a.len,
+			      (uint64_t)a.prot, (uint64_t)a.flags, (uint64_t)a.fd,
+			      (uint64_t)a.off }, 6);
+}
+
+/* Whether the host has a swap device (a header line and one more in /proc/swaps). */
+static bool host_has_swap(void)
+{
+	FILE *f = fopen("/proc/swaps", "r");
+	char line[256];
+	int n = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		n++;
+	if (f)
+		fclose(f);
+	return n > 1;
+}
+
+/* munmap/mprotect/madvise [P] ADDR LEN [PROT|ADVICE], and pageout [P] ADDR LEN. */
 static int host_range(struct script *s, int argc, char **argv)
 {
-	bool extra = strcmp(argv[0], "munmap");
+	struct range_args r;
 	struct host_proc *p;
-	long long addr, len;
 	uint64_t args[3];
-	long v = 0;
 	int i = 1, op;
 
-	if (host_arg_proc(s, argc, argv, &i, &p))
+	if (host_arg_proc(s, argc, argv, &i, &p) || range_args_parse(s, argc, argv, i, &r))
 		return SCRIPT_SYNTAX;
-	if (argc - i != (extra ? 3 : 2))
-		return script_syntax(s, "usage: %s", script_find_cmd(argv[0])->usage);
-	if (arg_int(s, argv[i], &addr) || arg_int(s, argv[i + 1], &len))
-		return SCRIPT_SYNTAX;
-	if (!strcmp(argv[0], "mprotect")) {
-		int prot;
-
-		if (arg_prot(s, argv[argc - 1], &prot))
-			return SCRIPT_SYNTAX;
-		v = prot;
-		op = HOP_MPROTECT;
-	} else if (extra) {
-		if (arg_flags(s, argv[argc - 1], madv_names, "MADV_", &v))
-			return SCRIPT_SYNTAX;
-		op = HOP_MADVISE;
-	} else {
-		op = HOP_MUNMAP;
-	}
-	args[0] = (uint64_t)addr;
-	args[1] = (uint64_t)len;
-	args[2] = (uint64_t)v;
+	if (!strcmp(argv[0], "pageout") && !host_has_swap())
+		return host_refuse(s, "pageout", "the host has no swap device, so anonymous "
+				   "pages cannot be paged out");
+	op = !strcmp(argv[0], "munmap") ? HOP_MUNMAP :
+	     !strcmp(argv[0], "mprotect") ? HOP_MPROTECT : HOP_MADVISE;
+	args[0] = (uint64_t)r.addr;
+	args[1] = (uint64_t)r.len;
+	args[2] = (uint64_t)r.arg;
 	return (int)host_call(s, p, op, args, 3, NULL, 0);
 }
 
 static int host_store(struct script *s, int argc, char **argv)
 {
+	struct mem_args m;
 	struct host_proc *p;
-	unsigned char *buf;
-	long long addr;
-	size_t len;
 	long ret = 0;
 	int i = 1, rc;
 
 	if (host_arg_proc(s, argc, argv, &i, &p))
 		return SCRIPT_SYNTAX;
-	if (argc - i != 2)
-		return script_syntax(s, "usage: %s", script_find_cmd("store")->usage);
-	if (arg_int(s, argv[i], &addr))
-		return SCRIPT_SYNTAX;
-	rc = arg_data(s, argv[i + 1], &buf, &len);
+	rc = mem_args_parse(s, argc, argv, i, &m);
 	if (rc)
 		return rc;
-	for (size_t off = 0; off < len && ret >= 0; off += HOST_MSG_DATA) {
-		size_t n = len - off < HOST_MSG_DATA ? len - off : HOST_MSG_DATA;
-		uint64_t a = (uint64_t)addr + off;
+	for (size_t off = 0; off < (size_t)m.len && ret >= 0; off += HOST_MSG_DATA) {
+		size_t n = (size_t)m.len - off < HOST_MSG_DATA ? (size_t)m.len - off : HOST_MSG_DATA;
+		uint64_t a = (uint64_t)m.addr + off;
 
-		ret = host_call(s, p, HOP_STORE, &a, 1, buf + off, n);
+		ret = host_call(s, p, HOP_STORE, &a, 1, m.data + off, n);
 	}
-	free(buf);
+	free(m.data);
 	return ret < 0 ? (int)ret : 0;
 }
 
@@ -315,21 +307,15 @@ long host_load(struct script *s, struct host_proc *p, unsigned long addr, size_t
 
 static int host_load_cmd(struct script *s, int argc, char **argv)
 {
+	struct mem_args m;
 	struct host_proc *p;
 	unsigned char *buf = NULL;
-	long long addr, len;
 	long ret;
 	int i = 1;
 
-	if (host_arg_proc(s, argc, argv, &i, &p))
+	if (host_arg_proc(s, argc, argv, &i, &p) || mem_args_parse(s, argc, argv, i, &m))
 		return SCRIPT_SYNTAX;
-	if (argc - i != 2)
-		return script_syntax(s, "usage: %s", script_find_cmd("load")->usage);
-	if (arg_int(s, argv[i], &addr) || arg_int(s, argv[i + 1], &len))
-		return SCRIPT_SYNTAX;
-	if (len < 0 || len > (64LL << 20))
-		return script_syntax(s, "load length %lld out of range (0..64M)", len);
-	ret = host_load(s, p, (unsigned long)addr, (size_t)len, &buf);
+	ret = host_load(s, p, (unsigned long)m.addr, (size_t)m.len, &buf);
 	return host_bind_bytes(s, ret, buf);
 }
 
@@ -352,60 +338,31 @@ int host_bind_bytes(struct script *s, long ret, unsigned char *buf)
 
 static int host_touch(struct script *s, int argc, char **argv)
 {
+	struct mem_args m;
 	struct host_proc *p;
-	long long addr, len;
 	uint64_t a[3];
-	bool write = false;
 	int i = 1;
 
-	if (host_arg_proc(s, argc, argv, &i, &p))
+	if (host_arg_proc(s, argc, argv, &i, &p) || mem_args_parse(s, argc, argv, i, &m))
 		return SCRIPT_SYNTAX;
-	if (argc - i == 3 && (!strcmp(argv[argc - 1], "write") || !strcmp(argv[argc - 1], "read")))
-		write = !strcmp(argv[--argc], "write");
-	if (argc - i != 2 || arg_int(s, argv[i], &addr) || arg_int(s, argv[i + 1], &len))
-		return script_syntax(s, "usage: %s", script_find_cmd("touch")->usage);
-	if (addr < 0 || len < 0 || len > LLONG_MAX - addr)
-		return script_syntax(s, "touch range [%lld, +%lld) out of range", addr, len);
-	a[0] = (uint64_t)addr;
-	a[1] = (uint64_t)len;
-	a[2] = write;
+	a[0] = (uint64_t)m.addr;
+	a[1] = (uint64_t)m.len;
+	a[2] = m.write;
 	return (int)host_call(s, p, HOP_TOUCH, a, 3, NULL, 0);
 }
 
 /* mremap [P] ADDR OLD NEW [maymove] [dontunmap] [fixed=TO] [-> ADDR] */
 static int host_mremap(struct script *s, int argc, char **argv)
 {
-	long long addr, old_len, new_len, to = 0;
+	struct mremap_args r;
 	struct host_proc *p;
-	uint64_t a[5];
-	int i = 1, flags = 0;
-	const char *v;
-	long ret;
+	int i = 1;
 
-	if (host_arg_proc(s, argc, argv, &i, &p))
+	if (host_arg_proc(s, argc, argv, &i, &p) || mremap_args_parse(s, argc, argv, i, &r))
 		return SCRIPT_SYNTAX;
-	if (argc - i < 3 || arg_int(s, argv[i], &addr) || arg_int(s, argv[i + 1], &old_len) ||
-	    arg_int(s, argv[i + 2], &new_len))
-		return script_syntax(s, "usage: %s", script_find_cmd("mremap")->usage);
-	for (i += 3; i < argc; i++) {
-		if (!strcmp(argv[i], "maymove"))
-			flags |= 1;		/* MREMAP_MAYMOVE */
-		else if (!strcmp(argv[i], "dontunmap"))
-			flags |= 4;		/* MREMAP_DONTUNMAP */
-		else if (arg_kv(argv[i], "fixed", &v) && !arg_int(s, v, &to))
-			flags |= 2;		/* MREMAP_FIXED */
-		else
-			return script_syntax(s, "mremap: unknown option '%s'", argv[i]);
-	}
-	a[0] = (uint64_t)addr;
-	a[1] = (uint64_t)old_len;
-	a[2] = (uint64_t)new_len;
-	a[3] = (uint64_t)flags;
-	a[4] = (uint64_t)to;
-	ret = host_call(s, p, HOP_MREMAP, a, 5, NULL, 0);
-	if (ret < 0 && ret > -4096)
-		return (int)ret;
-	return var_bind_int(s, ret);
+	return host_call_addr(s, p, HOP_MREMAP, (uint64_t[]){ (uint64_t)r.addr,
+			      (uint64_t)r.old_len, (uint64_t)r.new_len, (uint64_t)r.flags,
+			      (uint64_t)r.to }, 5);
 }
 
 /* ---- pins ---------------------------------------------------------------------- */
@@ -532,9 +489,10 @@ HOST_CMD("mremap", host_mremap);
 static const struct host_cmd host_munmap = { "munmap", host_range, NULL };
 static const struct host_cmd host_mprotect = { "mprotect", host_range, NULL };
 static const struct host_cmd host_madvise = { "madvise", host_range, NULL };
+static const struct host_cmd host_pageout = { "pageout", host_range, NULL };
 static const struct host_cmd *const host_range_cmds[]
 	__attribute__((section("pinmm_host_cmds"), used)) = {
-	&host_munmap, &host_mprotect, &host_madvise,
+	&host_munmap, &host_mprotect, &host_madvise, &host_pageout,
 };
 HOST_CMD("store", host_store);
 HOST_CMD("load", host_load_cmd);

@@ -15,16 +15,15 @@
 #include "tool.h"
 #include "host.h"
 
-/* [P] then exactly @n more arguments starting at *i. */
-static int proc_and(struct script *s, int argc, char **argv, int n,
-		    struct host_proc **p, int *i)
+/* [P], then the words of argv[0] (file_args_parse(), script_files.c). */
+static int proc_and(struct script *s, int argc, char **argv, struct host_proc **p,
+		    struct file_args *fa)
 {
-	*i = 1;
-	if (host_arg_proc(s, argc, argv, i, p))
+	int i = 1;
+
+	if (host_arg_proc(s, argc, argv, &i, p))
 		return SCRIPT_SYNTAX;
-	if (argc - *i != n)
-		return script_syntax(s, "usage: %s", script_find_cmd(argv[0])->usage);
-	return 0;
+	return file_args_parse(s, argc, argv, i, fa);
 }
 
 static int bind_result(struct script *s, long r)
@@ -59,70 +58,77 @@ static int host_open(struct script *s, int argc, char **argv)
 
 static int host_memfd(struct script *s, int argc, char **argv)
 {
+	struct file_args fa;
 	struct host_proc *p;
-	long flags = 0;
 	uint64_t a;
-	char *name;
 	long r;
-	int i = 1, rc;
+	int rc = proc_and(s, argc, argv, &p, &fa);
 
-	if (host_arg_proc(s, argc, argv, &i, &p))
-		return SCRIPT_SYNTAX;
-	if (argc - i < 1 || argc - i > 2)
-		return script_syntax(s, "usage: %s", script_find_cmd("memfd")->usage);
-	if (argc - i == 2 && arg_flags(s, argv[i + 1], memfd_names, "MFD_", &flags))
-		return SCRIPT_SYNTAX;
-	if (flags & MFD_HUGETLB)
-		return host_refuse(s, "memfd", "hugetlb memfds need a hugetlb pool the host "
-				   "may not have reserved");
-	rc = arg_string(s, argv[i], &name);
 	if (rc)
 		return rc;
-	a = (uint64_t)flags;
-	r = host_call(s, p, HOP_MEMFD, &a, 1, name, strlen(name));
-	free(name);
+	if (fa.flags & MFD_HUGETLB) {
+		file_args_free(&fa);
+		return host_refuse(s, "memfd", "hugetlb memfds need a hugetlb pool the host "
+				   "may not have reserved");
+	}
+	a = (uint64_t)fa.flags;
+	r = host_call(s, p, HOP_MEMFD, &a, 1, fa.path, strlen(fa.path));
+	file_args_free(&fa);
 	return bind_result(s, r);
 }
 
-/* close F, fsync F: one descriptor. */
-static int host_fd_op(struct script *s, int argc, char **argv)
+/* close, fsync, ftruncate, fallocate and unlink: no value but the error. */
+static int host_file_op(struct script *s, int argc, char **argv)
 {
+	struct file_args fa;
 	struct host_proc *p;
-	long long fd;
-	uint64_t a;
-	int i;
+	char mapped[512];
+	uint64_t a[4];
+	int rc = proc_and(s, argc, argv, &p, &fa), op, n = 1;
 
-	if (proc_and(s, argc, argv, 1, &p, &i) || arg_int(s, argv[i], &fd))
-		return SCRIPT_SYNTAX;
-	a = (uint64_t)fd;
-	return (int)host_call(s, p, argv[0][0] == 'c' ? HOP_CLOSE : HOP_FSYNC, &a, 1, NULL, 0);
+	if (rc)
+		return rc;
+	if (!strcmp(argv[0], "unlink")) {
+		rc = host_map_path(s, fa.path, mapped, sizeof(mapped));
+		file_args_free(&fa);
+		return rc ? rc : (int)host_call(s, p, HOP_UNLINK, NULL, 0, mapped, strlen(mapped));
+	}
+	a[0] = (uint64_t)fa.fd;
+	if (!strcmp(argv[0], "ftruncate")) {
+		a[n++] = (uint64_t)fa.len;
+		op = HOP_FTRUNCATE;
+	} else if (!strcmp(argv[0], "fallocate")) {
+		a[n++] = (uint64_t)fa.flags;
+		a[n++] = (uint64_t)fa.off;
+		a[n++] = (uint64_t)fa.len;
+		op = HOP_FALLOCATE;
+	} else {
+		op = !strcmp(argv[0], "close") ? HOP_CLOSE : HOP_FSYNC;
+	}
+	return (int)host_call(s, p, op, a, n, NULL, 0);
 }
 
 static int host_pwrite(struct script *s, int argc, char **argv)
 {
+	struct file_args fa;
 	struct host_proc *p;
-	unsigned char *buf;
-	long long fd, off;
 	size_t len, done = 0;
 	long ret = 0;
-	int i, rc;
+	int rc = proc_and(s, argc, argv, &p, &fa);
 
-	if (proc_and(s, argc, argv, 3, &p, &i) || arg_int(s, argv[i], &fd) ||
-	    arg_int(s, argv[i + 1], &off))
-		return SCRIPT_SYNTAX;
-	rc = arg_data(s, argv[i + 2], &buf, &len);
 	if (rc)
 		return rc;
+	len = (size_t)fa.len;
 	while (done < len || (len == 0 && done == 0)) {
 		size_t n = len - done < HOST_MSG_DATA ? len - done : HOST_MSG_DATA;
-		uint64_t a[2] = { (uint64_t)fd, (uint64_t)(off + (long long)done) };
+		uint64_t a[2] = { (uint64_t)fa.fd, (uint64_t)(fa.off + (long long)done) };
 
-		ret = host_call(s, p, HOP_PWRITE, a, 2, buf + done, n);
+		ret = host_call(s, p, HOP_PWRITE, a, 2, fa.data + done, n);
 		if (ret <= 0)
 			break;
 		done += (size_t)ret;
 	}
-	free(buf);
+	file_args_free(&fa);
 	if (ret < 0)
 		return (int)ret;
 	return var_bind_int(s, (long long)done);
@@ -162,95 +168,40 @@ long host_pread(struct script *s, struct host_proc *p, int fd, long off, size_t 
 
 static int host_pread_cmd(struct script *s, int argc, char **argv)
 {
+	struct file_args fa;
 	struct host_proc *p;
 	unsigned char *buf = NULL;
-	long long fd, off, len;
 	long ret;
-	int i;
 
-	if (proc_and(s, argc, argv, 3, &p, &i) || arg_int(s, argv[i], &fd) ||
-	    arg_int(s, argv[i + 1], &off) || arg_int(s, argv[i + 2], &len))
+	if (proc_and(s, argc, argv, &p, &fa))
 		return SCRIPT_SYNTAX;
-	if (len < 0 || len > (64LL << 20))
-		return script_syntax(s, "pread length %lld out of range (0..64M)", len);
-	ret = host_pread(s, p, (int)fd, (long)off, (size_t)len, &buf);
+	ret = host_pread(s, p, (int)fa.fd, (long)fa.off, (size_t)fa.len, &buf);
 	return host_bind_bytes(s, ret, buf);
-}
-
-static int host_ftruncate(struct script *s, int argc, char **argv)
-{
-	struct host_proc *p;
-	long long fd, len;
-	uint64_t a[2];
-	int i;
-
-	if (proc_and(s, argc, argv, 2, &p, &i) || arg_int(s, argv[i], &fd) ||
-	    arg_int(s, argv[i + 1], &len))
-		return SCRIPT_SYNTAX;
-	a[0] = (uint64_t)fd;
-	a[1] = (uint64_t)len;
-	return (int)host_call(s, p, HOP_FTRUNCATE, a, 2, NULL, 0);
-}
-
-static int host_unlink(struct script *s, int argc, char **argv)
-{
-	struct host_proc *p;
-	char *path = NULL, mapped[512];
-	int i, rc;
-
-	if (proc_and(s, argc, argv, 1, &p, &i))
-		return SCRIPT_SYNTAX;
-	rc = arg_string(s, argv[i], &path);
-	if (rc)
-		return rc;
-	rc = host_map_path(s, path, mapped, sizeof(mapped));
-	free(path);
-	if (rc)
-		return rc;
-	return (int)host_call(s, p, HOP_UNLINK, NULL, 0, mapped, strlen(mapped));
-}
-
-static int host_fallocate(struct script *s, int argc, char **argv)
-{
-	struct host_proc *p;
-	long long fd, off, len;
-	uint64_t a[4];
-	long mode;
-	int i;
-
-	if (proc_and(s, argc, argv, 4, &p, &i) || arg_int(s, argv[i], &fd) ||
-	    arg_flags(s, argv[i + 1], falloc_names, "FALLOC_FL_", &mode) ||
-	    arg_int(s, argv[i + 2], &off) || arg_int(s, argv[i + 3], &len))
-		return SCRIPT_SYNTAX;
-	a[0] = (uint64_t)fd;
-	a[1] = (uint64_t)mode;
-	a[2] = (uint64_t)off;
-	a[3] = (uint64_t)len;
-	return (int)host_call(s, p, HOP_FALLOCATE, a, 4, NULL, 0);
 }
 
 static int host_fsize(struct script *s, int argc, char **argv)
 {
+	struct file_args fa;
 	struct host_proc *p;
-	long long fd;
 	uint64_t a;
-	int i;
 
-	if (proc_and(s, argc, argv, 1, &p, &i) || arg_int(s, argv[i], &fd))
+	if (proc_and(s, argc, argv, &p, &fa))
 		return SCRIPT_SYNTAX;
-	a = (uint64_t)fd;
+	a = (uint64_t)fa.fd;
 	return bind_result(s, host_call(s, p, HOP_FSIZE, &a, 1, NULL, 0));
 }
 
 HOST_CMD("open", host_open);
-HOST_CMD("fallocate", host_fallocate);
 HOST_CMD("fsize", host_fsize);
 HOST_CMD("memfd", host_memfd);
-static const struct host_cmd host_close = { "close", host_fd_op, NULL };
-static const struct host_cmd host_fsync = { "fsync", host_fd_op, NULL };
-static const struct host_cmd *const host_fd_cmds[]
-	__attribute__((section("pinmm_host_cmds"), used)) = { &host_close, &host_fsync };
+static const struct host_cmd host_close = { "close", host_file_op, NULL };
+static const struct host_cmd host_fsync = { "fsync", host_file_op, NULL };
+static const struct host_cmd host_ftruncate = { "ftruncate", host_file_op, NULL };
+static const struct host_cmd host_fallocate = { "fallocate", host_file_op, NULL };
+static const struct host_cmd host_unlink = { "unlink", host_file_op, NULL };
+static const struct host_cmd *const host_file_cmds[]
+	__attribute__((section("pinmm_host_cmds"), used)) = {
+	&host_close, &host_fsync, &host_ftruncate, &host_fallocate, &host_unlink,
+};
 HOST_CMD("pwrite", host_pwrite);
 HOST_CMD("pread", host_pread_cmd);
-HOST_CMD("ftruncate", host_ftruncate);
-HOST_CMD("unlink", host_unlink);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * host_pages.c - what a script observes about pages on the host: the host
- * handlers of expect, info and show, and of clear_refs and pageout, which
- * act on the soft-dirty and swap state those observe.
+ * handlers of expect, info and show, and of clear_refs, which acts on the
+ * soft-dirty state those observe (pageout is a range command, host_cmds.c).
  *
  * A page's state comes from the kernel's own reports, never from the
  * runner's bookkeeping: /proc/PID/maps (is there a VMA), /proc/PID/pagemap
@@ -209,84 +209,65 @@ int host_page_info(struct script *s, struct host_proc *p, unsigned long addr,
 
 /* ---- expect ---------------------------------------------------------------------- */
 
+/*
+ * [P] from argv[@i] and the words of `expect page` or `info`, then the page;
+ * a page field the host cannot answer is refused first.
+ */
+static int host_page_line(struct script *s, int argc, char **argv, int i,
+			  struct page_args *pa, struct pinmm_page_info *pi)
+{
+	const char *cmd = strcmp(argv[0], "info") ? "expect page" : "info";
+	struct host_proc *p;
+
+	if (host_arg_proc(s, argc, argv, &i, &p) || page_args_parse(s, argc, argv, i, pa))
+		return SCRIPT_SYNTAX;
+	for (int k = 0; k < pa->nchecks; k++)
+		if (host_field_ok(s, cmd, pa->checks[k]))
+			return SCRIPT_REFUSED;
+	return host_page_info(s, p, (unsigned long)pa->addr, pi);
+}
+
 static int host_expect_page(struct script *s, int argc, char **argv)
 {
 	struct pinmm_page_info pi;
-	struct host_proc *p;
-	long long addr;
-	int i = 2, rc;
+	struct page_args pa;
+	int rc = host_page_line(s, argc, argv, 2, &pa, &pi);
 
-	if (host_arg_proc(s, argc, argv, &i, &p))
-		return SCRIPT_SYNTAX;
-	if (argc - i < 2)
-		return script_syntax(s, "usage: expect page [P] ADDR CHECK...");
-	if (arg_int(s, argv[i], &addr))
-		return SCRIPT_SYNTAX;
-	for (int k = i + 1; k < argc; k++)
-		if (host_field_ok(s, "expect page", argv[k]))
-			return SCRIPT_REFUSED;
-	rc = host_page_info(s, p, (unsigned long)addr, &pi);
-	if (rc)
-		return rc;
-	return script_page_checks(s, &pi, argc - i - 1, argv + i + 1);
+	return rc ? rc : script_page_checks(s, &pi, pa.nchecks, pa.checks);
 }
 
-/* expect pages PG count OP N: the only page-array check the host answers. */
+/* expect pages PG CHECK...: the host answers only count checks. */
 static int host_expect_pages(struct script *s, int argc, char **argv)
 {
 	struct host_pin *pin = argc > 2 ? host_find_pin(s, argv[2]) : NULL;
-	char detail[160];
-	long long want;
-	enum cmp_op op;
-	size_t oplen;
+	struct pages_check c;
 
-	if (!pin || argc != 4)
-		return argc == 4 && !pin ? script_syntax(s, "%s holds no pages", argv[2]) :
-		       script_syntax(s, "usage: expect pages PG CHECK...");
-	if (strncmp(argv[3], "count", 5))
-		return host_refuse(s, "expect pages", "only 'count' is observable on the host; "
-				   "pin and reference counts are not exported");
-	oplen = strspn(argv[3] + 5, "=!<>");
-	{
-		char opbuf[3] = "";
-
-		if (oplen == 0 || oplen > 2)
-			return script_syntax(s, "expect pages: bad check '%s'", argv[3]);
-		memcpy(opbuf, argv[3] + 5, oplen);
-		op = parse_op(opbuf);
+	if (!pin || argc < 4)
+		return script_syntax(s, "usage: expect pages PG CHECK...");
+	for (int k = 3; k < argc; k++) {
+		if (pages_check_parse(s, argv[k], &c))
+			return SCRIPT_SYNTAX;
+		if (c.what != PAGES_COUNT)
+			return host_refuse(s, "expect pages", "only 'count' is observable on the "
+					   "host; pin and reference counts are not exported");
 	}
-	if (op == OP_BAD || arg_int(s, argv[3] + 5 + oplen, &want))
-		return op == OP_BAD ? script_syntax(s, "bad comparison in '%s'", argv[3]) :
-		       SCRIPT_SYNTAX;
-	snprintf(detail, sizeof(detail), "count: expected %s %lld, observed %ld",
-		 op_text[op], want, pin->npages);
-	script_check(s, cmp_int(pin->npages, op, want), cmp_int(pin->npages, op, want) ?
-		     NULL : detail);
-	return 0;
+	return script_pages_checks(s, argc - 3, argv + 3, NULL, pin->npages);
 }
 
 static int host_expect_vmstat(struct script *s, int argc, char **argv)
 {
-	enum cmp_op op;
-	long long want;
-	char detail[200];
+	struct expect_vmstat e;
 	long got;
 
-	if (argc != 5)
-		return script_syntax(s, "usage: expect vmstat NAME OP VALUE");
-	op = parse_op(argv[3]);
-	if (op == OP_BAD || arg_int(s, argv[4], &want))
-		return op == OP_BAD ? script_syntax(s, "'%s' is not a comparison", argv[3]) :
-		       SCRIPT_SYNTAX;
-	got = host_script_vmstat(s, argv[2]);
+	if (expect_vmstat_parse(s, argc, argv, &e))
+		return SCRIPT_SYNTAX;
+	got = host_script_vmstat(s, e.name);
 	if (got == -ENOENT)
 		return host_refuse(s, "expect vmstat", "the host mode offers only "
 				   "nr_foll_pin_acquired and nr_foll_pin_released");
 	if (got < 0)
 		return (int)got;
-	snprintf(detail, sizeof(detail), "%s: expected %s %lld, observed %ld",
-		 argv[2], op_text[op], want, got);
-	script_check(s, cmp_int(got, op, want), detail);
+	expect_vmstat_check(s, &e, got);
 	return 0;
 }
 
@@ -334,37 +315,25 @@ static int host_expect(struct script *s, int argc, char **argv)
 static int host_info(struct script *s, int argc, char **argv)
 {
 	struct pinmm_page_info pi;
-	struct host_proc *p;
-	long long addr, v;
-	int i = 1, rc;
+	struct page_args pa;
+	int rc = host_page_line(s, argc, argv, 1, &pa, &pi);
 
-	if (host_arg_proc(s, argc, argv, &i, &p))
-		return SCRIPT_SYNTAX;
-	if (argc - i != 2 || arg_int(s, argv[i], &addr))
-		return script_syntax(s, "usage: info [P] ADDR FIELD -> X");
-	if (host_field_ok(s, "info", argv[i + 1]))
-		return SCRIPT_REFUSED;
-	rc = host_page_info(s, p, (unsigned long)addr, &pi);
-	if (rc)
-		return rc;
-	if (script_page_field(&pi, argv[i + 1], &v))
-		return script_syntax(s, "'%s' is not a numeric page field", argv[i + 1]);
-	return var_bind_int(s, v);
+	return script_info_bind(s, rc, &pa, &pi);
 }
 
 /* ---- show ------------------------------------------------------------------------- */
 
 static int host_show_page(struct script *s, int argc, char **argv)
 {
+	struct page_args pa;
 	struct host_proc *p;
-	long long addr, n = 1;
+	long long addr, n;
 	int i = 2;
 
-	if (host_arg_proc(s, argc, argv, &i, &p))
+	if (host_arg_proc(s, argc, argv, &i, &p) || page_args_parse(s, argc, argv, i, &pa))
 		return SCRIPT_SYNTAX;
-	if (argc - i < 1 || argc - i > 2 || arg_int(s, argv[i], &addr) ||
-	    (argc - i == 2 && arg_int(s, argv[i + 1], &n)) || n < 1 || n > 4096)
-		return script_syntax(s, "usage: show page [P] ADDR [NPAGES]");
+	addr = pa.addr;
+	n = pa.npages;
 	script_out(s, "address         pres anon zero thp ksm shmem sd swap       pfn map ord (host)\n");
 	for (long long k = 0; k < n; k++) {
 		unsigned long a = (unsigned long)(addr + k * 4096);
@@ -406,7 +375,7 @@ static int host_show(struct script *s, int argc, char **argv)
 	return host_refuse(s, "show", "'show %s' shows pinmm-internal state", what);
 }
 
-/* ---- soft-dirty and swap ------------------------------------------------------------- */
+/* ---- soft-dirty ------------------------------------------------------------------------ */
 
 /* clear_refs [P] WHAT: written to the process's /proc/PID/clear_refs. */
 static int host_clear_refs(struct script *s, int argc, char **argv)
@@ -416,13 +385,7 @@ static int host_clear_refs(struct script *s, int argc, char **argv)
 	char path[64], val[32];
 	int i = 1, fd, rc = 0;
 
-	if (host_arg_proc(s, argc, argv, &i, &p))
-		return SCRIPT_SYNTAX;
-	if (argc - i != 1)
-		return script_syntax(s, "usage: clear_refs [P] WHAT");
-	if (!strcmp(argv[i], "soft_dirty"))
-		what = PINMM_CLEAR_REFS_SOFT_DIRTY;
-	else if (arg_int(s, argv[i], &what))
+	if (host_arg_proc(s, argc, argv, &i, &p) || clear_refs_args_parse(s, argc, argv, i, &what))
 		return SCRIPT_SYNTAX;
 	snprintf(path, sizeof(path), "/proc/%d/clear_refs", p->ag.pid);
 	snprintf(val, sizeof(val), "%lld\n", what);
@@ -435,43 +398,7 @@ static int host_clear_refs(struct script *s, int argc, char **argv)
 	return rc;
 }
 
-/* Whether the host has a swap device (a header line and one more in /proc/swaps). */
-static bool host_has_swap(void)
-{
-	FILE *f = fopen("/proc/swaps", "r");
-	char line[256];
-	int n = 0;
-
-	while (f && fgets(line, sizeof(line), f))
-		n++;
-	if (f)
-		fclose(f);
-	return n > 1;
-}
-
-/* pageout [P] ADDR LEN: MADV_PAGEOUT, where the host can swap. */
-static int host_pageout(struct script *s, int argc, char **argv)
-{
-	struct host_proc *p;
-	long long addr, len;
-	uint64_t a[3];
-	int i = 1;
-
-	if (!host_has_swap())
-		return host_refuse(s, "pageout", "the host has no swap device, so anonymous "
-				   "pages cannot be paged out");
-	if (host_arg_proc(s, argc, argv, &i, &p))
-		return SCRIPT_SYNTAX;
-	if (argc - i != 2 || arg_int(s, argv[i], &addr) || arg_int(s, argv[i + 1], &len))
-		return script_syntax(s, "usage: pageout [P] ADDR LEN");
-	a[0] = (uint64_t)addr;
-	a[1] = (uint64_t)len;
-	a[2] = 21;	/* MADV_PAGEOUT */
-	return (int)host_call(s, p, HOP_MADVISE, a, 3, NULL, 0);
-}
-
 HOST_CMD("clear_refs", host_clear_refs);
-HOST_CMD("pageout", host_pageout);
 HOST_CMD("expect", host_expect);
 HOST_CMD("info", host_info);
 HOST_CMD("show", host_show);

@@ -89,15 +89,39 @@ static int new_proc_var(struct script *s, const char *name, struct pinmm_proc *p
 	return 0;
 }
 
-static int check_new_name(struct script *s, const char *name)
+/**
+ * script_name_parse() - whether @name may name a new variable or process:
+ * letters, digits and '_', not starting with a digit.
+ * Context: proc, fork and let handlers, simulated and host (host_cmds.c).
+ * Return: 0, or SCRIPT_SYNTAX ("bad name").
+ */
+int script_name_parse(struct script *s, const char *name)
 {
-	struct var *v = var_find(s, name);
-
 	for (const char *c = name; *c; c++)
 		if (!isalnum((unsigned char)*c) && *c != '_')
 			return script_syntax(s, "bad name '%s'", name);
 	if (!name[0] || isdigit((unsigned char)name[0]))
 		return script_syntax(s, "bad name '%s'", name);
+	return 0;
+}
+
+/**
+ * proc_args_end() - after the [P] of fork, exit or use: the word at @i must
+ * be the one at @end (the child's name, or the end of the line).
+ * Context: fork/exit/use handlers, simulated and host (host_cmds.c).
+ * Return: 0, or SCRIPT_SYNTAX (argv[@i] is not a process).
+ */
+int proc_args_end(struct script *s, char **argv, int i, int end)
+{
+	return i == end ? 0 : script_syntax(s, "%s is not a process", argv[i]);
+}
+
+static int check_new_name(struct script *s, const char *name)
+{
+	struct var *v = var_find(s, name);
+
+	if (script_name_parse(s, name))
+		return SCRIPT_SYNTAX;
 	if (v && v->kind == V_PROC && v->proc)
 		return script_syntax(s, "process %s already exists", name);
 	if (v && v->kind == V_PAGES && v->npages)
@@ -198,13 +222,8 @@ static int cmd_fork(struct script *s, int argc, char **argv)
 	struct pinmm_proc *parent, *child;
 	int i = 1, rc;
 
-	if (argc == 3 && arg_proc(s, argc, argv, &i, &parent))
-		return SCRIPT_SYNTAX;
-	if (argc == 3 && i != 2)
-		return script_syntax(s, "%s is not a process", argv[1]);
-	if (argc == 2 && arg_proc(s, argc - 1, argv, &i, &parent))
-		return SCRIPT_SYNTAX;
-	if (check_new_name(s, argv[argc - 1]))
+	if (arg_proc(s, argc - 1, argv, &i, &parent) || proc_args_end(s, argv, i, argc - 1) ||
+	    check_new_name(s, argv[argc - 1]))
 		return SCRIPT_SYNTAX;
 	rc = pinmm_fork(parent, &child);
 	return rc ? rc : new_proc_var(s, argv[argc - 1], child);
@@ -215,10 +234,8 @@ static int cmd_exit(struct script *s, int argc, char **argv)
 	struct pinmm_proc *p;
 	int i = 1, rc;
 
-	if (arg_proc(s, argc, argv, &i, &p))
+	if (arg_proc(s, argc, argv, &i, &p) || proc_args_end(s, argv, i, argc))
 		return SCRIPT_SYNTAX;
-	if (i != argc)
-		return script_syntax(s, "%s is not a process", argv[i]);
 	rc = pinmm_exit(p);
 	if (rc == 0)
 		proc_gone(s, p);
@@ -230,10 +247,8 @@ static int cmd_use(struct script *s, int argc, char **argv)
 	struct pinmm_proc *p;
 	int i = 1;
 
-	if (arg_proc(s, argc, argv, &i, &p))
+	if (arg_proc(s, argc, argv, &i, &p) || proc_args_end(s, argv, i, argc))
 		return SCRIPT_SYNTAX;
-	if (i != 2)
-		return script_syntax(s, "%s is not a process", argv[1]);
 	s->cur = p;
 	pinmm_set_current(p);
 	return 0;
@@ -302,6 +317,22 @@ int mmap_args_parse(struct script *s, int argc, char **argv, int i, struct mmap_
 	return 0;
 }
 
+/**
+ * script_bind_addr() - the result @ret of mapping call @what (mmap,
+ * mremap): an error, or an address bound to the line's "-> X" (printed
+ * under -v when there is none).
+ * Context: mmap and mremap handlers (script_remap.c).
+ * Return: 0, or a negative errno.
+ */
+int script_bind_addr(struct script *s, const char *what, long ret)
+{
+	if (ret < 0 && ret > -4096)
+		return (int)ret;
+	if (!s->bind && s->opts->verbose)
+		script_out(s, "  %s -> 0x%lx\n", what, ret);
+	return var_bind_int(s, ret);
+}
+
 static int cmd_mmap(struct script *s, int argc, char **argv)
 {
 	struct mmap_args a;
@@ -313,105 +344,126 @@ static int cmd_mmap(struct script *s, int argc, char **argv)
 		return SCRIPT_SYNTAX;
 	ret = pinmm_mmap(p, (unsigned long)a.addr, (size_t)a.len, a.prot, (int)a.flags,
 			 (int)a.fd, (long)a.off);
-	if (ret < 0 && ret > -4096)
-		return (int)ret;
-	if (!s->bind && s->opts->verbose)
-		script_out(s, "  mmap -> 0x%lx\n", ret);
-	return var_bind_int(s, ret);
+	return script_bind_addr(s, "mmap", ret);
 }
 
-/* Shared shape of munmap/mprotect/madvise: [P] ADDR LEN [EXTRA]. */
-static int range_args(struct script *s, int argc, char **argv, bool extra,
-		      struct pinmm_proc **p, long long *addr, long long *len)
+/**
+ * range_args_parse() - the words of munmap, mprotect, madvise or pageout
+ * (argv[0]) from argv[@i] on: ADDR LEN, then PROT (mprotect) or ADVICE
+ * (madvise), into @r; r->arg is the protection, the advice, MADV_PAGEOUT
+ * for pageout and 0 for munmap.
+ * Context: range handlers, simulated (here, script_swap.c) and host (host_cmds.c).
+ * Return: 0, or SCRIPT_SYNTAX.
+ */
+int range_args_parse(struct script *s, int argc, char **argv, int i, struct range_args *r)
 {
-	int i = 1;
+	bool pageout = !strcmp(argv[0], "pageout");
+	bool extra = !pageout && strcmp(argv[0], "munmap");
+	int prot;
 
-	if (arg_proc(s, argc, argv, &i, p))
-		return SCRIPT_SYNTAX;
+	*r = (struct range_args){ .arg = pageout ? MADV_PAGEOUT : 0 };
 	if (argc - i != (extra ? 3 : 2))
-		return script_syntax(s, "usage: %s", script_find_cmd(argv[0])->usage);
-	if (arg_int(s, argv[i], addr) || arg_int(s, argv[i + 1], len))
+		return pageout ? script_syntax(s, "usage: pageout [P] ADDR LEN") :
+		       script_syntax(s, "usage: %s", script_find_cmd(argv[0])->usage);
+	if (arg_int(s, argv[i], &r->addr) || arg_int(s, argv[i + 1], &r->len))
 		return SCRIPT_SYNTAX;
+	if (!strcmp(argv[0], "mprotect")) {
+		if (arg_prot(s, argv[argc - 1], &prot))
+			return SCRIPT_SYNTAX;
+		r->arg = prot;
+	} else if (extra && arg_flags(s, argv[argc - 1], madv_names, "MADV_", &r->arg)) {
+		return SCRIPT_SYNTAX;
+	}
 	return 0;
 }
 
-static int cmd_munmap(struct script *s, int argc, char **argv)
+/* munmap, mprotect and madvise [P] ADDR LEN [PROT|ADVICE]. */
+static int cmd_range(struct script *s, int argc, char **argv)
 {
+	struct range_args r;
 	struct pinmm_proc *p;
-	long long addr, len;
+	int i = 1;
 
-	if (range_args(s, argc, argv, false, &p, &addr, &len))
+	if (arg_proc(s, argc, argv, &i, &p) || range_args_parse(s, argc, argv, i, &r))
 		return SCRIPT_SYNTAX;
-	return pinmm_munmap(p, (unsigned long)addr, (size_t)len);
+	if (!strcmp(argv[0], "munmap"))
+		return pinmm_munmap(p, (unsigned long)r.addr, (size_t)r.len);
+	if (!strcmp(argv[0], "mprotect"))
+		return pinmm_mprotect(p, (unsigned long)r.addr, (size_t)r.len, (int)r.arg);
+	return pinmm_madvise(p, (unsigned long)r.addr, (size_t)r.len, (int)r.arg);
 }
 
-static int cmd_mprotect(struct script *s, int argc, char **argv)
+/**
+ * mem_args_parse() - the words of store, load or touch (argv[0]) from
+ * argv[@i] on into @m: ADDR DATA (store; m->data allocated, free()),
+ * ADDR LEN with LEN in 0..64M (load), ADDR LEN [read|write] (touch).
+ * Context: store/load/touch handlers, simulated and host (host_cmds.c).
+ * Return: 0, SCRIPT_SYNTAX, or -ENOMEM.
+ */
+int mem_args_parse(struct script *s, int argc, char **argv, int i, struct mem_args *m)
 {
-	struct pinmm_proc *p;
-	long long addr, len;
-	int prot;
-
-	if (range_args(s, argc, argv, true, &p, &addr, &len) ||
-	    arg_prot(s, argv[argc - 1], &prot))
+	*m = (struct mem_args){ 0 };
+	if (!strcmp(argv[0], "touch")) {
+		if (argc - i == 3 && (!strcmp(argv[argc - 1], "write") ||
+				      !strcmp(argv[argc - 1], "read")))
+			m->write = !strcmp(argv[--argc], "write");
+		if (argc - i != 2 || arg_int(s, argv[i], &m->addr) ||
+		    arg_int(s, argv[i + 1], &m->len))
+			return script_syntax(s, "usage: %s", script_find_cmd("touch")->usage);
+		if (m->addr < 0 || m->len < 0 || m->len > LLONG_MAX - m->addr)
+			return script_syntax(s, "touch range [%lld, +%lld) out of range",
+					     m->addr, m->len);
+		return 0;
+	}
+	if (argc - i != 2)
+		return script_syntax(s, "usage: %s", script_find_cmd(argv[0])->usage);
+	if (arg_int(s, argv[i], &m->addr))
 		return SCRIPT_SYNTAX;
-	return pinmm_mprotect(p, (unsigned long)addr, (size_t)len, prot);
-}
+	if (!strcmp(argv[0], "store")) {
+		size_t len;
+		int rc = arg_data(s, argv[i + 1], &m->data, &len);
 
-static int cmd_madvise(struct script *s, int argc, char **argv)
-{
-	struct pinmm_proc *p;
-	long long addr, len;
-	long advice;
-
-	if (range_args(s, argc, argv, true, &p, &addr, &len) ||
-	    arg_flags(s, argv[argc - 1], madv_names, "MADV_", &advice))
+		m->len = (long long)len;
+		return rc;
+	}
+	if (arg_int(s, argv[i + 1], &m->len))
 		return SCRIPT_SYNTAX;
-	return pinmm_madvise(p, (unsigned long)addr, (size_t)len, (int)advice);
+	if (m->len < 0 || m->len > (64LL << 20))
+		return script_syntax(s, "load length %lld out of range (0..64M)", m->len);
+	return 0;
 }
 
 static int cmd_store(struct script *s, int argc, char **argv)
 {
+	struct mem_args m;
 	struct pinmm_proc *p;
-	unsigned char *buf;
-	long long addr;
-	size_t len;
 	long ret;
 	int i = 1, rc;
 
 	if (arg_proc(s, argc, argv, &i, &p))
 		return SCRIPT_SYNTAX;
-	if (argc - i != 2)
-		return script_syntax(s, "usage: %s", script_find_cmd("store")->usage);
-	if (arg_int(s, argv[i], &addr))
-		return SCRIPT_SYNTAX;
-	rc = arg_data(s, argv[i + 1], &buf, &len);
+	rc = mem_args_parse(s, argc, argv, i, &m);
 	if (rc)
 		return rc;
-	ret = pinmm_store(p, (unsigned long)addr, buf, len);
-	free(buf);
+	ret = pinmm_store(p, (unsigned long)m.addr, m.data, (size_t)m.len);
+	free(m.data);
 	return ret < 0 ? (int)ret : 0;
 }
 
 static int cmd_load(struct script *s, int argc, char **argv)
 {
+	struct mem_args m;
 	struct pinmm_proc *p;
 	unsigned char *buf;
-	long long addr, len;
 	long ret;
 	int i = 1, rc;
 
-	if (arg_proc(s, argc, argv, &i, &p))
+	if (arg_proc(s, argc, argv, &i, &p) || mem_args_parse(s, argc, argv, i, &m))
 		return SCRIPT_SYNTAX;
-	if (argc - i != 2)
-		return script_syntax(s, "usage: %s", script_find_cmd("load")->usage);
-	if (arg_int(s, argv[i], &addr) || arg_int(s, argv[i + 1], &len))
-		return SCRIPT_SYNTAX;
-	if (len < 0 || len > (64LL << 20))
-		return script_syntax(s, "load length %lld out of range (0..64M)", len);
-	buf = malloc(len ? len : 1);
+	buf = malloc(m.len ? m.len : 1);
 	if (!buf)
 		return -ENOMEM;
-	ret = pinmm_load(p, (unsigned long)addr, buf, (size_t)len);
+	ret = pinmm_load(p, (unsigned long)m.addr, buf, (size_t)m.len);
 	rc = ret < 0 ? (int)ret : var_bind_bytes(s, buf, (size_t)ret);
 	free(buf);
 	return rc;
@@ -420,24 +472,17 @@ static int cmd_load(struct script *s, int argc, char **argv)
 /* touch [P] ADDR LEN [read|write]: fault in every page of a range, CPU-style. */
 static int cmd_touch(struct script *s, int argc, char **argv)
 {
+	struct mem_args m;
 	struct pinmm_proc *p;
-	long long addr, len;
-	bool write = false;
 	int i = 1;
 
-	if (arg_proc(s, argc, argv, &i, &p))
+	if (arg_proc(s, argc, argv, &i, &p) || mem_args_parse(s, argc, argv, i, &m))
 		return SCRIPT_SYNTAX;
-	if (argc - i == 3 && (!strcmp(argv[argc - 1], "write") || !strcmp(argv[argc - 1], "read")))
-		write = !strcmp(argv[--argc], "write");
-	if (argc - i != 2 || arg_int(s, argv[i], &addr) || arg_int(s, argv[i + 1], &len))
-		return script_syntax(s, "usage: %s", script_find_cmd("touch")->usage);
-	if (addr < 0 || len < 0 || len > LLONG_MAX - addr)
-		return script_syntax(s, "touch range [%lld, +%lld) out of range", addr, len);
-	for (long long a = addr & ~4095LL; a < addr + len; a += 4096) {
+	for (long long a = m.addr & ~4095LL; a < m.addr + m.len; a += 4096) {
 		unsigned char b;
 		long ret = pinmm_load(p, (unsigned long)a, &b, 1);
 
-		if (ret >= 0 && write)
+		if (ret >= 0 && m.write)
 			ret = pinmm_store(p, (unsigned long)a, &b, 1);
 		if (ret < 0)
 			return (int)ret;
@@ -496,9 +541,9 @@ static const struct script_cmd mem_cmds[] = {
 	{ "rlimit", cmd_rlimit, BIND_NONE, "rlimit [P] memlock=SIZE|unlimited" },
 	{ "mmap", cmd_mmap, BIND_OPTIONAL,
 	  "mmap [P] LEN [prot=rw] [flags=private,anonymous] [addr=A] [fd=F] [off=N] [-> ADDR]" },
-	{ "munmap", cmd_munmap, BIND_NONE, "munmap [P] ADDR LEN" },
-	{ "mprotect", cmd_mprotect, BIND_NONE, "mprotect [P] ADDR LEN PROT   (r, rw, rwx, none...)" },
-	{ "madvise", cmd_madvise, BIND_NONE, "madvise [P] ADDR LEN ADVICE   (dontneed, dontfork, hugepage...)" },
+	{ "munmap", cmd_range, BIND_NONE, "munmap [P] ADDR LEN" },
+	{ "mprotect", cmd_range, BIND_NONE, "mprotect [P] ADDR LEN PROT   (r, rw, rwx, none...)" },
+	{ "madvise", cmd_range, BIND_NONE, "madvise [P] ADDR LEN ADVICE   (dontneed, dontfork, hugepage...)" },
 	{ "store", cmd_store, BIND_NONE, "store [P] ADDR DATA   (\"text\", 0xab*4K, a data variable)" },
 	{ "load", cmd_load, BIND_OPTIONAL, "load [P] ADDR LEN [-> X]" },
 	{ "touch", cmd_touch, BIND_NONE, "touch [P] ADDR LEN [read|write]" },

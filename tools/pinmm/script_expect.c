@@ -8,6 +8,7 @@
  * test point: a failure is counted and reported, and the script goes on.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,7 +245,7 @@ static int page_check(struct script *s, const struct pinmm_page_info *pi,
 
 /**
  * script_page_field() - numeric field @name of @pi into *@v.
- * Context: info handlers (host_pages.c).
+ * Context: info handlers, simulated and host (host_pages.c).
  * Return: 0, or -EINVAL for no such numeric field.
  */
 int script_page_field(const struct pinmm_page_info *pi, const char *name, long long *v)
@@ -255,6 +256,20 @@ int script_page_field(const struct pinmm_page_info *pi, const char *name, long l
 		return -EINVAL;
 	*v = field_int(pi, f);
 	return 0;
+}
+
+/* One test point of CHECKs (@want as written, @seen, @fails); frees the three. */
+static int checks_done(struct script *s, int rc, struct strbuf *fails, struct strbuf *want,
+		       struct strbuf *seen)
+{
+	if (!rc) {
+		script_json_values(s, want->buf, seen->buf);
+		script_check(s, fails->len == 0, fails->buf);
+	}
+	sb_free(fails);
+	sb_free(want);
+	sb_free(seen);
+	return rc;
 }
 
 /**
@@ -273,131 +288,208 @@ int script_page_checks(struct script *s, const struct pinmm_page_info *pi, int n
 		sb_printf(&want, "%s%s", want.len ? " " : "", tok[k]);
 		rc = page_check(s, pi, tok[k], &fails, &seen);
 	}
-	if (!rc) {
-		script_json_values(s, want.buf, seen.buf);
-		script_check(s, fails.len == 0, fails.buf);
+	return checks_done(s, rc, &fails, &want, &seen);
+}
+
+/* The most rows one `show page` prints (16 MiB of 4 KiB pages). */
+#define SHOW_PAGE_MAX 4096
+
+/**
+ * page_args_parse() - the words after [P] of `expect page` (ADDR CHECK...),
+ * `info` (ADDR FIELD, a numeric field) or `show page` (ADDR [NPAGES]), by
+ * argv[0]; the CHECKs or the FIELD are left in pa->checks, pa->nchecks.
+ * Context: page handlers, simulated (here, script_show.c) and host (host_pages.c).
+ * Return: 0, or SCRIPT_SYNTAX.
+ */
+int page_args_parse(struct script *s, int argc, char **argv, int i, struct page_args *pa)
+{
+	const struct page_field *f;
+	int n = argc - i;
+
+	*pa = (struct page_args){ .npages = 1, .nchecks = n - 1, .checks = argv + i + 1 };
+	if (!strcmp(argv[0], "info")) {
+		if (n != 2 || arg_int(s, argv[i], &pa->addr))
+			return script_syntax(s, "usage: info [P] ADDR FIELD -> X");
+		f = find_field(argv[i + 1], strlen(argv[i + 1]));
+		if (!f || f->type == F_STR)
+			return script_syntax(s, "'%s' is not a numeric page field", argv[i + 1]);
+		return 0;
 	}
-	sb_free(&fails);
-	sb_free(&want);
-	sb_free(&seen);
-	return rc;
+	if (!strcmp(argv[0], "expect")) {
+		if (n < 2)
+			return script_syntax(s, "usage: expect page [P] ADDR CHECK...");
+		return arg_int(s, argv[i], &pa->addr);
+	}
+	pa->nchecks = 0;
+	if (n < 1 || n > 2 || arg_int(s, argv[i], &pa->addr) ||
+	    (n == 2 && arg_int(s, argv[i + 1], &pa->npages)))
+		return script_syntax(s, "usage: show page [P] ADDR [NPAGES]");
+	if (pa->npages < 1 || pa->npages > SHOW_PAGE_MAX)
+		return script_syntax(s, "show page prints 1 to %d pages, not %lld",
+				     SHOW_PAGE_MAX, pa->npages);
+	if (pa->addr < 0 || pa->addr > LLONG_MAX - pa->npages * 4096)
+		return script_syntax(s, "show page range at %lld out of range", pa->addr);
+	return 0;
+}
+
+/* [P] from argv[@i] and the words of `expect page` or `info`, then the page. */
+static int page_line(struct script *s, int argc, char **argv, int i, struct page_args *pa,
+		     struct pinmm_page_info *pi)
+{
+	struct pinmm_proc *p;
+
+	if (arg_proc(s, argc, argv, &i, &p) || page_args_parse(s, argc, argv, i, pa))
+		return SCRIPT_SYNTAX;
+	return pinmm_page_info(p, (unsigned long)pa->addr, pi);
 }
 
 static int expect_page(struct script *s, int argc, char **argv)
 {
 	struct pinmm_page_info pi;
-	struct pinmm_proc *p;
-	long long addr;
-	int i = 2, rc;
+	struct page_args pa;
+	int rc = page_line(s, argc, argv, 2, &pa, &pi);
 
-	if (arg_proc(s, argc, argv, &i, &p))
-		return SCRIPT_SYNTAX;
-	if (argc - i < 2)
-		return script_syntax(s, "usage: expect page [P] ADDR CHECK...");
-	if (arg_int(s, argv[i], &addr))
-		return SCRIPT_SYNTAX;
-	rc = pinmm_page_info(p, (unsigned long)addr, &pi);
-	if (rc)
-		return rc;
-	return script_page_checks(s, &pi, argc - i - 1, argv + i + 1);
+	return rc ? rc : script_page_checks(s, &pi, pa.nchecks, pa.checks);
 }
 
-/* expect pages PG CHECK...: count OP N, pinned, !pinned, refcount OP N on every page. */
-static int pages_check(struct script *s, struct var *v, const char *tok, struct strbuf *fails)
+/**
+ * pages_check_parse() - one CHECK of `expect pages`: pinned, !pinned,
+ * count OP N or refcount OP N (every page), into @c.
+ * Context: expect handlers, simulated and host (host_pages.c).
+ * Return: 0, or SCRIPT_SYNTAX.
+ */
+int pages_check_parse(struct script *s, const char *tok, struct pages_check *c)
 {
-	bool neg = tok[0] == '!';
-	const char *name = tok + neg;
+	const char *name = tok + (tok[0] == '!');
 	size_t n = strcspn(name, "=!<>");
-	char opbuf[3] = "";
 	size_t oplen = strspn(name + n, "=!<>");
-	long long want;
-	enum cmp_op op;
+	char opbuf[3] = "";
 
-	if (n == 6 && !strncmp(name, "pinned", 6) && !name[n]) {
-		for (long i = 0; i < v->npages; i++)
-			if (folio_maybe_dma_pinned(page_folio(v->pages[i])) == neg) {
-				sb_printf(fails, "%spage %ld: expected %spinned", fails->len ? "; " : "",
-					  i, neg ? "not " : "");
-				break;
-			}
+	*c = (struct pages_check){ .what = PAGES_PINNED, .neg = tok[0] == '!' };
+	if (n == 6 && !strncmp(name, "pinned", 6) && !name[n])
 		return 0;
-	}
-	if (neg || oplen == 0 || oplen > 2)
+	if (c->neg || oplen == 0 || oplen > 2)
 		return script_syntax(s, "expect pages: bad check '%s'", tok);
 	memcpy(opbuf, name + n, oplen);
-	op = parse_op(opbuf);
-	if (op == OP_BAD)
+	c->op = parse_op(opbuf);
+	if (c->op == OP_BAD)
 		return bad_op(s, opbuf);
-	if (arg_int(s, name + n + oplen, &want))
+	if (arg_int(s, name + n + oplen, &c->want))
 		return SCRIPT_SYNTAX;
-	if (n == 5 && !strncmp(name, "count", 5)) {
-		if (!cmp_int(v->npages, op, want))
-			sb_printf(fails, "%scount: expected %s %lld, observed %ld",
-				  fails->len ? "; " : "", op_text[op], want, v->npages);
-		return 0;
-	}
-	if (n != 8 || strncmp(name, "refcount", 8))
+	if (n == 5 && !strncmp(name, "count", 5))
+		c->what = PAGES_COUNT;
+	else if (n == 8 && !strncmp(name, "refcount", 8))
+		c->what = PAGES_REFCOUNT;
+	else
 		return script_syntax(s, "expect pages: unknown check '%s'", tok);
-	for (long i = 0; i < v->npages; i++) {
-		int rc = folio_ref_count(page_folio(v->pages[i]));
+	return 0;
+}
 
-		if (!cmp_int(rc, op, want)) {
+/* One parsed check @c on the @npages @pages, its failure added to @fails. */
+static void pages_check(const struct pages_check *c, struct page **pages, long npages,
+			struct strbuf *fails)
+{
+	if (c->what == PAGES_COUNT) {
+		if (!cmp_int(npages, c->op, c->want))
+			sb_printf(fails, "%scount: expected %s %lld, observed %ld",
+				  fails->len ? "; " : "", op_text[c->op], c->want, npages);
+		return;
+	}
+	for (long i = 0; i < npages; i++) {
+		struct folio *f = page_folio(pages[i]);
+		int rc = folio_ref_count(f);
+
+		if (c->what == PAGES_PINNED && folio_maybe_dma_pinned(f) == c->neg) {
+			sb_printf(fails, "%spage %ld: expected %spinned", fails->len ? "; " : "",
+				  i, c->neg ? "not " : "");
+			break;
+		}
+		if (c->what == PAGES_REFCOUNT && !cmp_int(rc, c->op, c->want)) {
 			sb_printf(fails, "%spage %ld: refcount expected %s %lld, observed %d",
-				  fails->len ? "; " : "", i, op_text[op], want, rc);
+				  fails->len ? "; " : "", i, op_text[c->op], c->want, rc);
 			break;
 		}
 	}
-	return 0;
+}
+
+/**
+ * script_pages_checks() - the @n CHECKs @tok of one `expect pages` line on
+ * a page array of @npages @pages, recorded as one test point; @pages may be
+ * NULL when every CHECK is a count (the host's).
+ * Context: expect handlers, simulated and host (host_pages.c).
+ * Return: 0, or SCRIPT_SYNTAX for a malformed check (nothing recorded).
+ */
+int script_pages_checks(struct script *s, int n, char **tok, struct page **pages, long npages)
+{
+	struct strbuf fails = { 0 }, want = { 0 }, seen = { 0 };
+	struct pages_check c;
+	int rc = 0;
+
+	for (int i = 0; i < n && !rc; i++) {
+		sb_printf(&want, "%s%s", want.len ? " " : "", tok[i]);
+		rc = pages_check_parse(s, tok[i], &c);
+		if (!rc)
+			pages_check(&c, pages, npages, &fails);
+	}
+	if (!rc)
+		sb_printf(&seen, "count=%ld%s%s", npages, fails.len ? "; " : "",
+			  fails.len ? fails.buf : "");
+	return checks_done(s, rc, &fails, &want, &seen);
 }
 
 static int expect_pages(struct script *s, int argc, char **argv)
 {
-	struct strbuf fails = { 0 }, want = { 0 }, seen = { 0 };
 	struct var *v = argc > 2 ? var_find(s, argv[2]) : NULL;
-	int rc = 0;
 
 	if (!v || v->kind != V_PAGES || argc < 4)
 		return script_syntax(s, "usage: expect pages PG CHECK...");
-	for (int i = 3; i < argc && !rc; i++) {
-		sb_printf(&want, "%s%s", want.len ? " " : "", argv[i]);
-		rc = pages_check(s, v, argv[i], &fails);
-	}
-	if (!rc) {
-		sb_printf(&seen, "count=%ld%s%s", v->npages, fails.len ? "; " : "",
-			  fails.len ? fails.buf : "");
-		script_json_values(s, want.buf, seen.buf);
-		script_check(s, fails.len == 0, fails.buf);
-	}
-	sb_free(&fails);
-	sb_free(&want);
-	sb_free(&seen);
-	return rc;
+	return script_pages_checks(s, argc - 3, argv + 3, v->pages, v->npages);
 }
 
 /* ---- counters, memory, files, values ---------------------------------------------- */
 
+/**
+ * expect_vmstat_parse() - the words of `expect vmstat NAME OP VALUE` into @e.
+ * Context: expect handlers, simulated and host (host_pages.c).
+ * Return: 0, or SCRIPT_SYNTAX.
+ */
+int expect_vmstat_parse(struct script *s, int argc, char **argv, struct expect_vmstat *e)
+{
+	*e = (struct expect_vmstat){ .name = argc > 2 ? argv[2] : "" };
+	if (argc != 5)
+		return script_syntax(s, "usage: expect vmstat NAME OP VALUE");
+	e->op = parse_op(argv[3]);
+	if (e->op == OP_BAD)
+		return bad_op(s, argv[3]);
+	return arg_int(s, argv[4], &e->want);
+}
+
+/**
+ * expect_vmstat_check() - record the test point of `expect vmstat` @e with
+ * the counter's value @got.
+ * Context: expect handlers, simulated and host (host_pages.c).
+ */
+void expect_vmstat_check(struct script *s, const struct expect_vmstat *e, long got)
+{
+	char detail[200];
+
+	snprintf(detail, sizeof(detail), "%s: expected %s %lld, observed %ld",
+		 e->name, op_text[e->op], e->want, got);
+	values_int(s, e->op, e->want, got);
+	script_check(s, cmp_int(got, e->op, e->want), detail);
+}
+
 static int expect_vmstat(struct script *s, int argc, char **argv)
 {
-	enum cmp_op op;
-	long long want;
-	char detail[200];
+	struct expect_vmstat e;
 	long got;
 
-	if (argc != 5 || script_need_machine(s))
-		return argc != 5 ? script_syntax(s, "usage: expect vmstat NAME OP VALUE") :
-		       SCRIPT_SYNTAX;
-	op = parse_op(argv[3]);
-	if (op == OP_BAD)
-		return bad_op(s, argv[3]);
-	if (arg_int(s, argv[4], &want))
+	if ((argc == 5 && script_need_machine(s)) || expect_vmstat_parse(s, argc, argv, &e))
 		return SCRIPT_SYNTAX;
-	got = pinmm_vmstat(s->m, argv[2]);
+	got = pinmm_vmstat(s->m, e.name);
 	if (got == -ENOENT)
-		return script_syntax(s, "unknown vmstat counter '%s'", argv[2]);
-	snprintf(detail, sizeof(detail), "%s: expected %s %lld, observed %ld",
-		 argv[2], op_text[op], want, got);
-	values_int(s, op, want, got);
-	script_check(s, cmp_int(got, op, want), detail);
+		return script_syntax(s, "unknown vmstat counter '%s'", e.name);
+	expect_vmstat_check(s, &e, got);
 	return 0;
 }
 
@@ -536,24 +628,30 @@ static int cmd_expect(struct script *s, int argc, char **argv)
 	return expect_value(s, argc, argv);
 }
 
+/**
+ * script_info_bind() - the act step of `info` once its line is read into
+ * @pa and its page into @pi (@rc: how that went): bind the FIELD to "-> X".
+ * Context: info handlers, simulated and host (host_pages.c).
+ * Return: 0, or @rc / a negative errno.
+ */
+int script_info_bind(struct script *s, int rc, const struct page_args *pa,
+		     const struct pinmm_page_info *pi)
+{
+	long long v;
+
+	if (!rc)
+		rc = script_page_field(pi, pa->checks[0], &v);
+	return rc ? rc : var_bind_int(s, v);
+}
+
 /* info [P] ADDR FIELD -> X: one field of pinmm_page_info into a variable. */
 static int cmd_info(struct script *s, int argc, char **argv)
 {
-	const struct page_field *f;
 	struct pinmm_page_info pi;
-	struct pinmm_proc *p;
-	long long addr;
-	int i = 1, rc;
+	struct page_args pa;
+	int rc = page_line(s, argc, argv, 1, &pa, &pi);
 
-	if (arg_proc(s, argc, argv, &i, &p))
-		return SCRIPT_SYNTAX;
-	if (argc - i != 2 || arg_int(s, argv[i], &addr))
-		return script_syntax(s, "usage: info [P] ADDR FIELD -> X");
-	f = find_field(argv[i + 1], strlen(argv[i + 1]));
-	if (!f || f->type == F_STR)
-		return script_syntax(s, "'%s' is not a numeric page field", argv[i + 1]);
-	rc = pinmm_page_info(p, (unsigned long)addr, &pi);
-	return rc ? rc : var_bind_int(s, field_int(&pi, f));
+	return script_info_bind(s, rc, &pa, &pi);
 }
 
 static const struct script_cmd expect_cmds[] = {

@@ -68,16 +68,94 @@ int arg_string(struct script *s, const char *tok, char **out)
 	return 0;
 }
 
-/* Common shape: [P] then exactly @n more arguments starting at *i. */
-static int proc_and(struct script *s, int argc, char **argv, int n,
-		    struct pinmm_proc **p, int *i)
+/*
+ * The words after [P] of the commands file_args_parse() reads: F (a
+ * descriptor), O (an offset), L (a length), D (data), M (FALLOC_FL_ flags),
+ * P (a path).
+ */
+static const struct {
+	const char *cmd, *words;
+} file_shapes[] = {
+	{ "close", "F" }, { "fsync", "F" }, { "fsize", "F" }, { "ftruncate", "FL" },
+	{ "pwrite", "FOD" }, { "pread", "FOL" }, { "fallocate", "FMOL" }, { "unlink", "P" },
+};
+
+static int file_word(struct script *s, char w, const char *tok, struct file_args *fa)
 {
-	*i = 1;
-	if (arg_proc(s, argc, argv, i, p))
-		return SCRIPT_SYNTAX;
-	if (argc - *i != n)
+	size_t len;
+	int rc;
+
+	switch (w) {
+	case 'F': return arg_int(s, tok, &fa->fd);
+	case 'O': return arg_int(s, tok, &fa->off);
+	case 'L': return arg_int(s, tok, &fa->len);
+	case 'M': return arg_flags(s, tok, falloc_names, "FALLOC_FL_", &fa->flags);
+	case 'P': return arg_string(s, tok, &fa->path);
+	default:	/* 'D' */
+		rc = arg_data(s, tok, &fa->data, &len);
+		fa->len = (long long)len;
+		return rc;
+	}
+}
+
+/**
+ * file_args_parse() - the words of close, fsync, fsize, ftruncate, pwrite,
+ * pread, fallocate, unlink or memfd (argv[0]) from argv[@i] on, into @fa;
+ * fa->data (pwrite DATA, its length in fa->len) and fa->path (unlink PATH,
+ * memfd NAME) are allocated: file_args_free().
+ * Context: file handlers, simulated and host (host_files.c).
+ * Return: 0, SCRIPT_SYNTAX, or -ENOMEM.
+ */
+int file_args_parse(struct script *s, int argc, char **argv, int i, struct file_args *fa)
+{
+	const char *words = NULL;
+	int rc = 0;
+
+	*fa = (struct file_args){ 0 };
+	if (!strcmp(argv[0], "memfd")) {
+		if (argc - i < 1 || argc - i > 2)
+			return usage(s, "memfd");
+		if (argc - i == 2 && arg_flags(s, argv[i + 1], memfd_names, "MFD_", &fa->flags))
+			return SCRIPT_SYNTAX;
+		return arg_string(s, argv[i], &fa->path);
+	}
+	for (size_t k = 0; k < ARRAY_SIZE(file_shapes); k++)
+		if (!strcmp(argv[0], file_shapes[k].cmd))
+			words = file_shapes[k].words;
+	if (!words)
+		return -EINVAL;		/* not a command of file_shapes[] */
+	if (argc - i != (int)strlen(words))
 		return usage(s, argv[0]);
-	return 0;
+	for (int k = 0; words[k] && !rc; k++)
+		rc = file_word(s, words[k], argv[i + k], fa);
+	if (!rc && !strcmp(argv[0], "pread") && (fa->len < 0 || fa->len > (64LL << 20)))
+		rc = script_syntax(s, "pread length %lld out of range (0..64M)", fa->len);
+	if (rc)
+		file_args_free(fa);
+	return rc;
+}
+
+/**
+ * file_args_free() - free what file_args_parse() allocated in @fa.
+ * Context: file handlers, simulated and host (host_files.c).
+ */
+void file_args_free(struct file_args *fa)
+{
+	free(fa->data);
+	free(fa->path);
+	fa->data = NULL;
+	fa->path = NULL;
+}
+
+/* [P], then the words of argv[0] (file_args_parse()). */
+static int proc_and(struct script *s, int argc, char **argv, struct pinmm_proc **p,
+		    struct file_args *fa)
+{
+	int i = 1;
+
+	if (arg_proc(s, argc, argv, &i, p))
+		return SCRIPT_SYNTAX;
+	return file_args_parse(s, argc, argv, i, fa);
 }
 
 static int bind_fd(struct script *s, int fd)
@@ -138,53 +216,51 @@ static int cmd_open(struct script *s, int argc, char **argv)
 
 static int cmd_memfd(struct script *s, int argc, char **argv)
 {
+	struct file_args fa;
 	struct pinmm_proc *p;
-	long flags = 0;
-	char *name;
-	int i = 1, rc;
+	int rc = proc_and(s, argc, argv, &p, &fa);
 
-	if (arg_proc(s, argc, argv, &i, &p))
-		return SCRIPT_SYNTAX;
-	if (argc - i < 1 || argc - i > 2)
-		return usage(s, "memfd");
-	if (argc - i == 2 && arg_flags(s, argv[i + 1], memfd_names, "MFD_", &flags))
-		return SCRIPT_SYNTAX;
-	rc = arg_string(s, argv[i], &name);
 	if (rc)
 		return rc;
-	rc = pinmm_memfd_create(p, name, (unsigned)flags);
-	free(name);
+	rc = pinmm_memfd_create(p, fa.path, (unsigned)fa.flags);
+	file_args_free(&fa);
 	return bind_fd(s, rc);
 }
 
-static int cmd_close(struct script *s, int argc, char **argv)
+/* close, fsync, ftruncate, fallocate and unlink: no value but the error. */
+static int cmd_file_op(struct script *s, int argc, char **argv)
 {
+	struct file_args fa;
 	struct pinmm_proc *p;
-	long long fd;
-	int i;
+	int rc = proc_and(s, argc, argv, &p, &fa);
 
-	if (proc_and(s, argc, argv, 1, &p, &i) || arg_int(s, argv[i], &fd))
-		return SCRIPT_SYNTAX;
-	return pinmm_close(p, (int)fd);
+	if (rc)
+		return rc;
+	if (!strcmp(argv[0], "close"))
+		rc = pinmm_close(p, (int)fa.fd);
+	else if (!strcmp(argv[0], "fsync"))
+		rc = pinmm_fsync(p, (int)fa.fd);
+	else if (!strcmp(argv[0], "ftruncate"))
+		rc = pinmm_ftruncate(p, (int)fa.fd, (long)fa.len);
+	else if (!strcmp(argv[0], "fallocate"))
+		rc = pinmm_fallocate(p, (int)fa.fd, (int)fa.flags, (long)fa.off, (long)fa.len);
+	else
+		rc = pinmm_unlink(p, fa.path);
+	file_args_free(&fa);
+	return rc;
 }
 
 static int cmd_pwrite(struct script *s, int argc, char **argv)
 {
+	struct file_args fa;
 	struct pinmm_proc *p;
-	unsigned char *buf;
-	long long fd, off;
-	size_t len;
 	long ret;
-	int i, rc;
+	int rc = proc_and(s, argc, argv, &p, &fa);
 
-	if (proc_and(s, argc, argv, 3, &p, &i) || arg_int(s, argv[i], &fd) ||
-	    arg_int(s, argv[i + 1], &off))
-		return SCRIPT_SYNTAX;
-	rc = arg_data(s, argv[i + 2], &buf, &len);
 	if (rc)
 		return rc;
-	ret = pinmm_pwrite(p, (int)fd, buf, len, (long)off);
-	free(buf);
+	ret = pinmm_pwrite(p, (int)fa.fd, fa.data, (size_t)fa.len, (long)fa.off);
+	file_args_free(&fa);
 	if (ret < 0)
 		return (int)ret;
 	return var_bind_int(s, ret);
@@ -192,89 +268,32 @@ static int cmd_pwrite(struct script *s, int argc, char **argv)
 
 static int cmd_pread(struct script *s, int argc, char **argv)
 {
+	struct file_args fa;
 	struct pinmm_proc *p;
 	unsigned char *buf;
-	long long fd, off, len;
 	long ret;
-	int i, rc;
+	int rc;
 
-	if (proc_and(s, argc, argv, 3, &p, &i) || arg_int(s, argv[i], &fd) ||
-	    arg_int(s, argv[i + 1], &off) || arg_int(s, argv[i + 2], &len))
+	if (proc_and(s, argc, argv, &p, &fa))
 		return SCRIPT_SYNTAX;
-	if (len < 0 || len > (64LL << 20))
-		return script_syntax(s, "pread length %lld out of range (0..64M)", len);
-	buf = malloc(len ? len : 1);
+	buf = malloc(fa.len ? fa.len : 1);
 	if (!buf)
 		return -ENOMEM;
-	ret = pinmm_pread(p, (int)fd, buf, (size_t)len, (long)off);
+	ret = pinmm_pread(p, (int)fa.fd, buf, (size_t)fa.len, (long)fa.off);
 	rc = ret < 0 ? (int)ret : var_bind_bytes(s, buf, (size_t)ret);
 	free(buf);
 	return rc;
 }
 
-static int cmd_ftruncate(struct script *s, int argc, char **argv)
-{
-	struct pinmm_proc *p;
-	long long fd, len;
-	int i;
-
-	if (proc_and(s, argc, argv, 2, &p, &i) || arg_int(s, argv[i], &fd) ||
-	    arg_int(s, argv[i + 1], &len))
-		return SCRIPT_SYNTAX;
-	return pinmm_ftruncate(p, (int)fd, (long)len);
-}
-
-static int cmd_fallocate(struct script *s, int argc, char **argv)
-{
-	struct pinmm_proc *p;
-	long long fd, off, len;
-	long mode;
-	int i;
-
-	if (proc_and(s, argc, argv, 4, &p, &i) || arg_int(s, argv[i], &fd) ||
-	    arg_flags(s, argv[i + 1], falloc_names, "FALLOC_FL_", &mode) ||
-	    arg_int(s, argv[i + 2], &off) || arg_int(s, argv[i + 3], &len))
-		return SCRIPT_SYNTAX;
-	return pinmm_fallocate(p, (int)fd, (int)mode, (long)off, (long)len);
-}
-
-static int cmd_fsync(struct script *s, int argc, char **argv)
-{
-	struct pinmm_proc *p;
-	long long fd;
-	int i;
-
-	if (proc_and(s, argc, argv, 1, &p, &i) || arg_int(s, argv[i], &fd))
-		return SCRIPT_SYNTAX;
-	return pinmm_fsync(p, (int)fd);
-}
-
-static int cmd_unlink(struct script *s, int argc, char **argv)
-{
-	struct pinmm_proc *p;
-	char *path = NULL;
-	int i, rc;
-
-	if (proc_and(s, argc, argv, 1, &p, &i))
-		return SCRIPT_SYNTAX;
-	rc = arg_string(s, argv[i], &path);
-	if (rc)
-		return rc;
-	rc = pinmm_unlink(p, path);
-	free(path);
-	return rc;
-}
-
 static int cmd_fsize(struct script *s, int argc, char **argv)
 {
+	struct file_args fa;
 	struct pinmm_proc *p;
-	long long fd;
 	long ret;
-	int i;
 
-	if (proc_and(s, argc, argv, 1, &p, &i) || arg_int(s, argv[i], &fd))
+	if (proc_and(s, argc, argv, &p, &fa))
 		return SCRIPT_SYNTAX;
-	ret = pinmm_fstat_size(p, (int)fd);
+	ret = pinmm_fstat_size(p, (int)fa.fd);
 	if (ret < 0)
 		return (int)ret;
 	return var_bind_int(s, ret);
@@ -283,13 +302,13 @@ static int cmd_fsize(struct script *s, int argc, char **argv)
 static const struct script_cmd file_cmds[] = {
 	{ "open", cmd_open, BIND_OPTIONAL, "open [P] PATH [FLAGS] [mode=0644] [-> F]   (FLAGS: rdwr,creat,trunc...)" },
 	{ "memfd", cmd_memfd, BIND_OPTIONAL, "memfd [P] NAME [cloexec,allow_sealing,hugetlb] [-> F]" },
-	{ "close", cmd_close, BIND_NONE, "close [P] F" },
+	{ "close", cmd_file_op, BIND_NONE, "close [P] F" },
 	{ "pwrite", cmd_pwrite, BIND_OPTIONAL, "pwrite [P] F OFF DATA [-> N]" },
 	{ "pread", cmd_pread, BIND_OPTIONAL, "pread [P] F OFF LEN [-> X]" },
-	{ "ftruncate", cmd_ftruncate, BIND_NONE, "ftruncate [P] F LEN" },
-	{ "fallocate", cmd_fallocate, BIND_NONE, "fallocate [P] F MODE OFF LEN   (MODE: 0, keep_size,punch_hole, zero_range..., punch, collapse, insert)" },
-	{ "fsync", cmd_fsync, BIND_NONE, "fsync [P] F" },
-	{ "unlink", cmd_unlink, BIND_NONE, "unlink [P] PATH" },
+	{ "ftruncate", cmd_file_op, BIND_NONE, "ftruncate [P] F LEN" },
+	{ "fallocate", cmd_file_op, BIND_NONE, "fallocate [P] F MODE OFF LEN   (MODE: 0, keep_size,punch_hole, zero_range..., punch, collapse, insert)" },
+	{ "fsync", cmd_file_op, BIND_NONE, "fsync [P] F" },
+	{ "unlink", cmd_file_op, BIND_NONE, "unlink [P] PATH" },
 	{ "fsize", cmd_fsize, BIND_REQUIRED, "fsize [P] F -> N" },
 	{ NULL, NULL, BIND_NONE, NULL },
 };

@@ -22,43 +22,52 @@
 #define MREMAP_DONTUNMAP 4
 #endif
 
-static int cmd_mremap(struct script *s, int argc, char **argv)
+/**
+ * mremap_args_parse() - the words of `mremap` from argv[@i] on: ADDR OLDLEN
+ * NEWLEN [maymove] [dontunmap] [fixed=ADDR], into @r (r->flags in MREMAP_*).
+ * Context: mremap handlers, simulated and host (host_cmds.c).
+ * Return: 0, or SCRIPT_SYNTAX (also for a negative address or length).
+ */
+int mremap_args_parse(struct script *s, int argc, char **argv, int i, struct mremap_args *r)
 {
-	long long addr, old_len, new_len, to = 0;
-	struct pinmm_proc *p;
-	int i = 1, flags = 0;
 	const char *v;
-	long ret;
 
-	if (arg_proc(s, argc, argv, &i, &p))
-		return SCRIPT_SYNTAX;
+	*r = (struct mremap_args){ 0 };
 	if (argc - i < 3)
 		return script_syntax(s, "usage: %s", script_find_cmd("mremap")->usage);
-	if (arg_int(s, argv[i], &addr) || arg_int(s, argv[i + 1], &old_len) ||
-	    arg_int(s, argv[i + 2], &new_len))
+	if (arg_int(s, argv[i], &r->addr) || arg_int(s, argv[i + 1], &r->old_len) ||
+	    arg_int(s, argv[i + 2], &r->new_len))
 		return SCRIPT_SYNTAX;
 	for (i += 3; i < argc; i++) {
 		if (!strcmp(argv[i], "maymove")) {
-			flags |= MREMAP_MAYMOVE;
+			r->flags |= MREMAP_MAYMOVE;
 		} else if (!strcmp(argv[i], "dontunmap")) {
-			flags |= MREMAP_DONTUNMAP;
+			r->flags |= MREMAP_DONTUNMAP;
 		} else if (arg_kv(argv[i], "fixed", &v)) {
-			if (arg_int(s, v, &to))
+			if (arg_int(s, v, &r->to))
 				return SCRIPT_SYNTAX;
-			flags |= MREMAP_FIXED;
+			r->flags |= MREMAP_FIXED;
 		} else {
 			return script_syntax(s, "mremap: unknown option '%s'", argv[i]);
 		}
 	}
-	if (addr < 0 || old_len < 0 || new_len < 0 || to < 0)
+	if (r->addr < 0 || r->old_len < 0 || r->new_len < 0 || r->to < 0)
 		return script_syntax(s, "mremap: negative address or length");
-	ret = pinmm_mremap(p, (unsigned long)addr, (size_t)old_len, (size_t)new_len, flags,
-			   (unsigned long)to);
-	if (ret < 0 && ret > -4096)
-		return (int)ret;
-	if (!s->bind && s->opts->verbose)
-		script_out(s, "  mremap -> 0x%lx\n", ret);
-	return var_bind_int(s, ret);
+	return 0;
+}
+
+static int cmd_mremap(struct script *s, int argc, char **argv)
+{
+	struct mremap_args r;
+	struct pinmm_proc *p;
+	long ret;
+	int i = 1;
+
+	if (arg_proc(s, argc, argv, &i, &p) || mremap_args_parse(s, argc, argv, i, &r))
+		return SCRIPT_SYNTAX;
+	ret = pinmm_mremap(p, (unsigned long)r.addr, (size_t)r.old_len, (size_t)r.new_len,
+			   r.flags, (unsigned long)r.to);
+	return script_bind_addr(s, "mremap", ret);
 }
 
 /* ksm_scan and khugepaged_scan: PASSES passes of the daemon named by argv[0]. */

@@ -13,9 +13,6 @@
 #include "json_out.h"
 #include "tool.h"
 
-/* The most rows one `show page` prints (16 MiB of 4 KiB pages). */
-#define SHOW_PAGE_MAX 4096
-
 const char *page_table_header(void)
 {
 	return "address         pres wr anon excl zero dirty lru pinned "
@@ -105,20 +102,15 @@ static int cmd_print(struct script *s, int argc, char **argv)
 
 static int show_page(struct script *s, int argc, char **argv)
 {
+	struct page_args pa;
 	struct pinmm_proc *p;
-	long long addr, n = 1;
+	long long addr, n;
 	int i = 2;
 
-	if (arg_proc(s, argc, argv, &i, &p))
+	if (arg_proc(s, argc, argv, &i, &p) || page_args_parse(s, argc, argv, i, &pa))
 		return SCRIPT_SYNTAX;
-	if (argc - i < 1 || argc - i > 2 || arg_int(s, argv[i], &addr) ||
-	    (argc - i == 2 && arg_int(s, argv[i + 1], &n)))
-		return script_syntax(s, "usage: show page [P] ADDR [NPAGES]");
-	if (n < 1 || n > SHOW_PAGE_MAX)
-		return script_syntax(s, "show page prints 1 to %d pages, not %lld",
-				     SHOW_PAGE_MAX, n);
-	if (addr < 0 || addr > LLONG_MAX - n * 4096)
-		return script_syntax(s, "show page range at %lld out of range", addr);
+	addr = pa.addr;
+	n = pa.npages;
 	struct json_object *rows = script_json_on(s) ? json_object_new_array() : NULL;
 
 	script_out(s, "%s\n", page_table_header());

@@ -9,27 +9,18 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "tool.h"
 
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT 21
-#endif
-
 static int cmd_pageout(struct script *s, int argc, char **argv)
 {
+	struct range_args r;
 	struct pinmm_proc *p;
-	long long addr, len;
 	int i = 1;
 
-	if (arg_proc(s, argc, argv, &i, &p))
+	if (arg_proc(s, argc, argv, &i, &p) || range_args_parse(s, argc, argv, i, &r))
 		return SCRIPT_SYNTAX;
-	if (argc - i != 2)
-		return script_syntax(s, "usage: pageout [P] ADDR LEN");
-	if (arg_int(s, argv[i], &addr) || arg_int(s, argv[i + 1], &len))
-		return SCRIPT_SYNTAX;
-	return pinmm_madvise(p, (unsigned long)addr, (size_t)len, MADV_PAGEOUT);
+	return pinmm_madvise(p, (unsigned long)r.addr, (size_t)r.len, (int)r.arg);
 }
 
 static int cmd_reclaim(struct script *s, int argc, char **argv)
@@ -45,19 +36,30 @@ static int cmd_reclaim(struct script *s, int argc, char **argv)
 	return r < 0 ? (int)r : 0;
 }
 
+/**
+ * clear_refs_args_parse() - the word of `clear_refs` at argv[@i]: WHAT, a
+ * number or soft_dirty (PINMM_CLEAR_REFS_SOFT_DIRTY), into *@what.
+ * Context: clear_refs handlers, simulated and host (host_pages.c).
+ * Return: 0, or SCRIPT_SYNTAX.
+ */
+int clear_refs_args_parse(struct script *s, int argc, char **argv, int i, long long *what)
+{
+	if (argc - i != 1)
+		return script_syntax(s, "usage: clear_refs [P] WHAT");
+	if (!strcmp(argv[i], "soft_dirty")) {
+		*what = PINMM_CLEAR_REFS_SOFT_DIRTY;
+		return 0;
+	}
+	return arg_int(s, argv[i], what);
+}
+
 static int cmd_clear_refs(struct script *s, int argc, char **argv)
 {
 	struct pinmm_proc *p;
 	long long what;
 	int i = 1;
 
-	if (arg_proc(s, argc, argv, &i, &p))
-		return SCRIPT_SYNTAX;
-	if (argc - i != 1)
-		return script_syntax(s, "usage: clear_refs [P] WHAT");
-	if (!strcmp(argv[i], "soft_dirty"))
-		what = PINMM_CLEAR_REFS_SOFT_DIRTY;
-	else if (arg_int(s, argv[i], &what))
+	if (arg_proc(s, argc, argv, &i, &p) || clear_refs_args_parse(s, argc, argv, i, &what))
 		return SCRIPT_SYNTAX;
 	return pinmm_clear_refs(p, (int)what);
 }

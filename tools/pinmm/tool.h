@@ -321,6 +321,67 @@ int script_page_field(const struct pinmm_page_info *pi, const char *name, long l
 void script_check_data(struct script *s, const unsigned char *got, size_t glen,
 		       enum cmp_op op, const unsigned char *want, size_t wlen);
 
+/*
+ * Parse steps shared by the simulated handlers and the host's (host_*.c):
+ * the words after [P] into a small struct, every syntax or range error as
+ * the script's FILE:LINE message; the handler of each side then acts.
+ */
+struct range_args {		/* munmap, mprotect, madvise, pageout */
+	long long addr, len;
+	long arg;		/* PROT_*, MADV_*, or 0 for munmap */
+};
+int range_args_parse(struct script *s, int argc, char **argv, int i,
+		     struct range_args *r);			/* script_cmds.c */
+struct mem_args {		/* store, load, touch */
+	long long addr, len;	/* len: LEN, or the length of DATA */
+	unsigned char *data;	/* store's DATA (malloc()ed) */
+	bool write;		/* touch ... write */
+};
+int mem_args_parse(struct script *s, int argc, char **argv, int i,
+		   struct mem_args *m);				/* script_cmds.c */
+int script_bind_addr(struct script *s, const char *what, long ret);	/* script_cmds.c */
+int script_name_parse(struct script *s, const char *name);	/* script_cmds.c */
+int proc_args_end(struct script *s, char **argv, int i, int end);	/* script_cmds.c */
+struct mremap_args {
+	long long addr, old_len, new_len, to;
+	int flags;		/* MREMAP_* */
+};
+int mremap_args_parse(struct script *s, int argc, char **argv, int i,
+		      struct mremap_args *r);			/* script_remap.c */
+int clear_refs_args_parse(struct script *s, int argc, char **argv, int i,
+			  long long *what);			/* script_swap.c */
+struct file_args {		/* close ... unlink, memfd (script_files.c) */
+	long long fd, off, len;
+	long flags;		/* FALLOC_FL_* or MFD_* */
+	unsigned char *data;	/* pwrite's DATA (malloc()ed), fa->len bytes */
+	char *path;		/* unlink's PATH, memfd's NAME (malloc()ed) */
+};
+int file_args_parse(struct script *s, int argc, char **argv, int i, struct file_args *fa);
+void file_args_free(struct file_args *fa);
+struct page_args {		/* expect page, info, show page (script_expect.c) */
+	long long addr, npages;
+	int nchecks;		/* expect page: the CHECKs; info: its FIELD */
+	char **checks;
+};
+int page_args_parse(struct script *s, int argc, char **argv, int i, struct page_args *pa);
+int script_info_bind(struct script *s, int rc, const struct page_args *pa,
+		     const struct pinmm_page_info *pi);
+struct expect_vmstat {
+	const char *name;
+	enum cmp_op op;
+	long long want;
+};
+int expect_vmstat_parse(struct script *s, int argc, char **argv, struct expect_vmstat *e);
+struct pages_check {		/* one CHECK of `expect pages` (script_expect.c) */
+	enum { PAGES_PINNED, PAGES_COUNT, PAGES_REFCOUNT } what;
+	bool neg;		/* !pinned */
+	enum cmp_op op;
+	long long want;
+};
+int pages_check_parse(struct script *s, const char *tok, struct pages_check *c);
+int script_pages_checks(struct script *s, int n, char **tok, struct page **pages, long npages);
+void expect_vmstat_check(struct script *s, const struct expect_vmstat *e, long got);
+
 /* Host mode (host_table.c) and the diff recorder (diff_cmd.c). */
 int script_host_precheck(struct script *s, const char *name);
 int script_host_dispatch(struct script *s, int argc, char **argv);
