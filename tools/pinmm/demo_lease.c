@@ -41,6 +41,9 @@
 
 #define DL_PAGES	4
 #define DL_OWNER_MS	30
+/* dl_peer_settle(): the peer's operations to wait for after the event, and how long. */
+#define DL_PEER_ATTEMPTS	2
+#define DL_PEER_DEADLINE_MS	10000
 #define DL_OTHER_MAX	(16384L * 4096)
 #define DL_ACCESS (IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | IB_ACCESS_REMOTE_READ)
 
@@ -104,6 +107,38 @@ static int dl_fail(struct dl_result *r, int err, const char *what)
 		r->errwhat = what;
 	}
 	return r->error;
+}
+
+/*
+ * Let the peer act on the new layout: at least DL_PEER_ATTEMPTS of its
+ * operations (completed or refused) after the event, and no less than the
+ * pause of the mode.  A fixed sleep alone was not enough on a loaded
+ * machine: the peer thread could miss the window, and the revoke row's
+ * "remote access errors > 0" then failed for want of an attempt, not of a
+ * refusal.  Waits at most DL_PEER_DEADLINE_MS; a peer that makes no
+ * attempt by then fails the row.
+ */
+static void dl_peer_settle(struct pinmm_proc *p, int pd, bool quick, struct dl_result *r)
+{
+	struct pinmm_rdma_stats s0 = { 0 }, s = { 0 };
+	double t0 = dl_now_ms(), pause = quick ? 5 : 20;
+
+	pinmm_rdma_pd_stats(p, pd, &s0);
+	for (;;) {
+		double t;
+
+		usleep(1000);
+		t = dl_now_ms() - t0;
+		pinmm_rdma_pd_stats(p, pd, &s);
+		if (t >= pause && s.remote_writes + s.refused + s.remote_reads -
+					  (s0.remote_writes + s0.refused + s0.remote_reads) >=
+				  DL_PEER_ATTEMPTS)
+			return;
+		if (t >= DL_PEER_DEADLINE_MS) {
+			dl_fail(r, -ETIMEDOUT, "the peer's attempts after the event");
+			return;
+		}
+	}
 }
 
 /*
@@ -282,7 +317,7 @@ static void dl_run(const struct dl_row *row, bool quick, struct dl_result *r)
 		if (ofd < 0)
 			goto out_peer;
 	}
-	usleep(quick ? 5000 : 20000);		/* the peer writes into whatever it holds now */
+	dl_peer_settle(p, pd, quick, r);	/* the peer writes into whatever it holds now */
 out_peer:
 	pinmm_rdma_peer_stop(peer, &ps);
 	pinmm_rdma_pd_stats(p, pd, &st1);
