@@ -106,5 +106,38 @@ same_error 'proc a-b'
 same_error 'fork P 9x'
 same_error 'store A "x"\npin A 1 LONGTERM,WRITE -> PG\nexpect pages PG bogus=1'
 
+# ---- run --host --json: show page and show vmstat are recorded as data -----------
+cat > "$TMP/hostjson.pinmm" <<'EOF2'
+boot ram=64M
+proc P
+mmap 8K -> A
+store A "x"
+show page A 2
+show vmstat nr_foll
+EOF2
+timeout 60 "$PINMM" run --host --json "$TMP/hostjson.pinmm" >"$TMP/hostjson.out" 2>"$TMP/hostjson.err" </dev/null
+python3 - "$TMP/hostjson.out" <<'EOF2' >"$TMP/hostjson.chk" 2>&1
+import json, sys
+doc = json.load(open(sys.argv[1]))
+shows = {}
+def walk(o):
+    if isinstance(o, dict):
+        if "show" in o and "data" in o:
+            shows[o["show"]] = o["data"]
+        for v in o.values():
+            walk(v)
+    elif isinstance(o, list):
+        for v in o:
+            walk(v)
+walk(doc)
+page, vm = shows["page"], shows["vmstat"]
+assert page["host"] is True and len(page["pages"]) == 2, page
+p0, p1 = page["pages"]
+assert p0["present"] is True and p0["anon"] is True and isinstance(p0["pfn"], int), p0
+assert p1["vma"] is True and p1["present"] is False, p1
+assert isinstance(vm["nr_foll_pin_acquired"], int) and "nr_foll_pin_released" in vm, vm
+EOF2
+ok $? "run --host --json: show page and show vmstat as typed data" "$TMP/hostjson.chk" "$TMP/hostjson.err"
+
 echo "1..$N"
 [ $FAILED = 0 ]

@@ -30,6 +30,7 @@
 
 #include "tool.h"
 #include "host.h"
+#include "json_out.h"
 
 #define PM_PFN_MASK	((1ULL << 55) - 1)
 #define PM_SOFT_DIRTY	(1ULL << 55)
@@ -323,6 +324,33 @@ static int host_info(struct script *s, int argc, char **argv)
 
 /* ---- show ------------------------------------------------------------------------- */
 
+/*
+ * One row of `show page` under --json on the host: only the fields the
+ * host reports (doc/DIFF.md "What a page check reads on the host"); @pi is
+ * NULL for an address in no VMA.
+ */
+static struct json_object *host_page_json(unsigned long a, const struct pinmm_page_info *pi)
+{
+	struct json_object *o = json_object_new_object();
+
+	jset_int(o, "addr", (long long)a);
+	jset_bool(o, "vma", pi != NULL);
+	if (!pi)
+		return o;
+	jset_bool(o, "present", pi->present);
+	jset_bool(o, "anon", pi->anon);
+	jset_bool(o, "zero_page", pi->zero_page);
+	jset_bool(o, "huge_mapped", pi->huge_mapped);
+	jset_bool(o, "ksm", pi->ksm);
+	jset_bool(o, "shmem", pi->shmem);
+	jset_bool(o, "soft_dirty", pi->soft_dirty);
+	jset_bool(o, "swapped", pi->swapped);
+	jset_int(o, "pfn", (long long)pi->pfn);
+	jset_int(o, "mapcount", pi->mapcount);
+	jset_int(o, "folio_order", pi->folio_order);
+	return o;
+}
+
 static int host_show_page(struct script *s, int argc, char **argv)
 {
 	struct page_args pa;
@@ -332,6 +360,8 @@ static int host_show_page(struct script *s, int argc, char **argv)
 
 	if (host_arg_proc(s, argc, argv, &i, &p) || page_args_parse(s, argc, argv, i, &pa))
 		return SCRIPT_SYNTAX;
+	struct json_object *rows = script_json_on(s) ? json_object_new_array() : NULL;
+
 	addr = pa.addr;
 	n = pa.npages;
 	script_out(s, "address         pres anon zero thp ksm shmem sd swap       pfn map ord (host)\n");
@@ -340,18 +370,30 @@ static int host_show_page(struct script *s, int argc, char **argv)
 		struct pinmm_page_info pi;
 		int rc = host_page_info(s, p, a, &pi);
 
+		if (rc && rc != -EFAULT) {
+			json_object_put(rows);
+			return rc;
+		}
+		if (rows)
+			json_object_array_add(rows, host_page_json(a, rc ? NULL : &pi));
 		if (rc == -EFAULT) {
 			script_out(s, "%#-15lx  (no vma)\n", a);
 			continue;
 		}
-		if (rc)
-			return rc;
 		script_out(s, "%#-15lx %-4s %-4s %-4s %-3s %-3s %-5s %-2s %-4s %9lx %3d %3d\n", a,
 			   pi.present ? "yes" : "-", pi.anon ? "yes" : "-",
 			   pi.zero_page ? "yes" : "-", pi.huge_mapped ? "yes" : "-",
 			   pi.ksm ? "yes" : "-", pi.shmem ? "yes" : "-",
 			   pi.soft_dirty ? "yes" : "-", pi.swapped ? "yes" : "-", pi.pfn,
 			   pi.mapcount, pi.folio_order);
+	}
+	if (rows) {
+		struct json_object *d = json_object_new_object();
+
+		jset_int(d, "pid", p->ag.pid);
+		jset_bool(d, "host", true);
+		jset(d, "pages", rows);
+		script_json_show(s, "page", d);
 	}
 	return 0;
 }
@@ -367,9 +409,18 @@ static int host_show(struct script *s, int argc, char **argv)
 	if (!strcmp(what, "vmstat") && argc <= 3) {
 		static const char *const names[] = { "nr_foll_pin_acquired", "nr_foll_pin_released" };
 
+		struct json_object *d = script_json_on(s) ? json_object_new_object() : NULL;
+
 		for (int k = 0; k < 2; k++)
-			if (argc == 2 || !strncmp(names[k], argv[2], strlen(argv[2])))
-				script_out(s, "%s %ld\n", names[k], host_script_vmstat(s, names[k]));
+			if (argc == 2 || !strncmp(names[k], argv[2], strlen(argv[2]))) {
+				long v = host_script_vmstat(s, names[k]);
+
+				script_out(s, "%s %ld\n", names[k], v);
+				if (d)
+					jset_int(d, names[k], v);
+			}
+		if (d)
+			script_json_show(s, "vmstat", d);
 		return 0;
 	}
 	return host_refuse(s, "show", "'show %s' shows pinmm-internal state", what);
