@@ -40,6 +40,8 @@ extern "C" {
  * @check: the oracle, after every thread has returned: 0 when the data
  *	are right, else non-zero with a message in @msg.
  * @machine: the machine to audit after the oracle (may return NULL).
+ * @setup_error: optional: after @setup failed, write why into @msg (a
+ *	script's FILE:LINE and message); NULL: the errno's name is the message.
  */
 struct pinmm_explore_prog {
 	const char *name;
@@ -48,6 +50,7 @@ struct pinmm_explore_prog {
 	void (*thread)(void *state, int idx);
 	int (*check)(void *state, char *msg, size_t len);
 	struct pinmm *(*machine)(void *state);
+	void (*setup_error)(char *msg, size_t len);
 };
 
 enum pinmm_explore_strategy {

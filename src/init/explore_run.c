@@ -71,6 +71,8 @@ static __attribute__((noreturn)) void child_main(const struct pinmm_explore_prog
 	if (err) {
 		shm->verdict = PINMM_EXPLORE_SETUP;
 		snprintf(shm->msg, sizeof(shm->msg), "setup: %s", strerror(-err));
+		if (prog->setup_error)
+			prog->setup_error(shm->msg, sizeof(shm->msg));
 		_exit(0);
 	}
 	warns = pinmm_warn_count();
