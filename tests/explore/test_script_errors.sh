@@ -1,0 +1,107 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# test_script_errors.sh - thread blocks that are not allowed, and scripts
+# `pinmm explore FILE` cannot run: each is exit status 2 with FILE:LINE
+# (or the reason) on stderr, before anything runs.  Also a thread's runtime
+# error names its FILE:LINE and thread, and variables flow both ways.
+# Usage: test_script_errors.sh PINMM.  Prints TAP.
+
+PINMM=${1:?usage: test_script_errors.sh PINMM}
+TAP_NAME=explore-errors
+. "$(dirname "$0")/../tool/tap_lib.sh"	# $TMP, ok
+
+px() { timeout 60 "$PINMM" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null; }
+
+# bad NAME WANT-IN-STDERR SCRIPT-TEXT: explore and run both refuse it (exit 2).
+bad() {
+	name=$1 want=$2
+	printf '%s\n' "$3" >"$TMP/$name.pinmm"
+	px explore "$TMP/$name.pinmm"
+	st=$?
+	[ $st = 2 ] && grep -q -- "$want" "$TMP/err"
+	ok $? "explore: $name: exit 2 and '$want' (exit $st)"
+	px run "$TMP/$name.pinmm"
+	st=$?
+	[ $st = 2 ] && grep -q -- "$want" "$TMP/err"
+	ok $? "run: $name: exit 2 and '$want' (exit $st)"
+}
+
+HEAD='boot ram=64M quiet=1
+proc P
+mmap 4K -> A'
+
+bad nested "nested.pinmm:5: syntax error: 'thread' inside thread a" "$HEAD
+thread a {
+    thread b {
+        store A \"x\"
+    }
+}
+thread c {
+}"
+bad boot "boot.pinmm:6: syntax error: 'boot' inside thread a" "$HEAD
+thread a {
+    store A \"x\"
+    boot ram=64M
+}"
+bad include "include.pinmm:5: syntax error: 'include' inside thread a" "$HEAD
+thread a {
+    include other.pinmm
+}"
+bad inloop "inloop.pinmm:5: syntax error: thread a: a thread block cannot be inside repeat" "$HEAD
+repeat 2 {
+    thread a {
+    }
+}"
+bad twice "twice.pinmm:6: syntax error: thread a already defined at" "$HEAD
+thread a {
+}
+thread a {
+}"
+
+# explore only: no group, two groups, shutdown after the group.
+printf '%s\n' "$HEAD" 'store A "x"' >"$TMP/nogroup.pinmm"
+px explore "$TMP/nogroup.pinmm"
+st=$?
+[ $st = 2 ] && grep -q 'needs exactly one group of thread blocks.*found 0' "$TMP/err"
+ok $? "explore: a script without thread blocks is exit 2 (exit $st)"
+printf '%s\n' "$HEAD" 'thread a {' '}' 'thread b {' '    store A "y"' '}' 'store A "x"' \
+	'thread c {' '    store A "z"' '}' >"$TMP/twogroups.pinmm"
+px explore "$TMP/twogroups.pinmm"
+st=$?
+[ $st = 2 ] && grep -q 'found 2' "$TMP/err"
+ok $? "explore: two thread groups are exit 2 (exit $st)"
+printf '%s\n' "$HEAD" 'thread a {' '    store A "y"' '}' 'shutdown' >"$TMP/shut.pinmm"
+px explore "$TMP/shut.pinmm"
+st=$?
+[ $st = 2 ] && grep -q "shut.pinmm:7: 'shutdown' after the thread blocks" "$TMP/err"
+ok $? "explore: shutdown after the group is exit 2 with FILE:LINE (exit $st)"
+
+# A runtime error in a thread: FILE:LINE, the thread's name, exit 1; and
+# under explore, the violation's message.
+printf '%s\n' "$HEAD" 'thread a {' '    store A "y"' '}' 'thread b {' '    munmap P 0x1001 4K' \
+	'}' >"$TMP/rterr.pinmm"
+px run "$TMP/rterr.pinmm"
+st=$?
+[ $st = 1 ] && grep -q 'rterr.pinmm:8: thread b: munmap: ' "$TMP/err"
+ok $? "run: a thread's error names FILE:LINE and the thread (exit $st)"
+px explore "$TMP/rterr.pinmm" --runs 3
+st=$?
+[ $st = 1 ] && grep -q '^message: .*rterr.pinmm:8: thread b: munmap: ' "$TMP/out"
+ok $? "explore: a thread's error is the violation, with FILE:LINE (exit $st)"
+
+# Variables: the setup's are seen inside, a thread's -> X after the join.
+printf '%s\n' "$HEAD" 'store A "setup"' 'thread a {' '    load A 5 -> X' '    let Y = 7' '}' \
+	'thread b {' '    mmap 4K -> B' '    store B "b"' '}' 'expect X == "setup"' 'expect Y == 7' \
+	'expect mem B == "b"' >"$TMP/vars.pinmm"
+px run "$TMP/vars.pinmm"
+st=$?
+[ $st = 0 ] && grep -q '3 expectations, 0 failed' "$TMP/out"
+ok $? "run: setup variables are visible in threads, theirs after the join (exit $st)"
+px explore "$TMP/vars.pinmm" --runs 20 --strategy random
+st=$?
+[ $st = 0 ]
+ok $? "explore: the same script passes 20 random schedules (exit $st)"
+
+echo "1..$N"
+[ $FAILED = 0 ]
