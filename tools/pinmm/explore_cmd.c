@@ -6,7 +6,7 @@
  *   pinmm explore --list
  *   pinmm explore --race NAME [--legacy] [--strategy random|pct|dfs]
  *                 [--depth D] [--preemptions P] [--runs N] [--seconds T]
- *                 [--seed S] [--budget STEPS] [--shrink]
+ *                 [--seed S] [--budget STEPS] [--shrink] [--check-every-step]
  *   pinmm explore --race NAME --replay SCHEDULE [--legacy] [--trace FILE]
  *   pinmm explore FILE [-D NAME=VALUE]... [the same options but --legacy]
  *   pinmm explore --replay SCHEDULE FILE [-D NAME=VALUE]... [--trace FILE]
@@ -33,10 +33,11 @@ static void explore_usage(FILE *f)
 	fputs("usage: pinmm explore --list\n"
 	      "       pinmm explore --race NAME [--legacy] [--strategy random|pct|exhaustive]\n"
 	      "                     [--depth D] [--preemptions P] [--runs N] [--seconds T]\n"
-	      "                     [--seed S] [--budget STEPS] [--shrink]\n"
+	      "                     [--seed S] [--budget STEPS] [--shrink] [--check-every-step]\n"
 	      "       pinmm explore --race NAME --replay SCHEDULE [--legacy] [--trace FILE]\n"
 	      "       pinmm explore FILE [-D NAME=VALUE]... [--strategy S] [--depth D] [--runs N]\n"
 	      "                     [--seconds T] [--seed S] [--preemptions P] [--budget STEPS] [--shrink]\n"
+	      "                     [--check-every-step]\n"
 	      "       pinmm explore --replay SCHEDULE FILE [-D NAME=VALUE]... [--trace FILE]\n"
 	      "FILE: a script with one group of 'thread NAME { }' blocks (doc/EXPLORE.md).\n"
 	      "--strategy dfs is exhaustive (the preemption-bounded search).\n"
@@ -91,6 +92,8 @@ static void print_result(const char *race, const char *file,
 		printf("script %s %s: ", file, what);
 	printf("%s after %ld run%s, %.2f s\n", pinmm_explore_verdict_name(r->verdict),
 	       r->runs, r->runs == 1 ? "" : "s", r->seconds);
+	if (o->check_every_step)
+		printf("step checks: %ld\n", r->checks);
 	if (r->verdict == PINMM_EXPLORE_PASS)
 		return;
 	printf("message: %s\n", r->message);
@@ -177,6 +180,8 @@ static int explore_main(int argc, char **argv, const char **defines)
 			o.legacy = true;
 		} else if (!strcmp(a, "--shrink")) {
 			shrink = true;
+		} else if (!strcmp(a, "--check-every-step")) {
+			o.check_every_step = true;
 		} else if (!n) {
 			return explore_bad("missing value or unknown option", a);
 		} else if (!strcmp(a, "--race")) {
@@ -254,6 +259,9 @@ static int run_prog(const struct pinmm_explore_prog *prog, const char *race, con
 			fclose(tf);
 		if (err == -EINVAL)
 			return explore_bad("bad schedule", replay);
+		if (err == -EOPNOTSUPP)
+			return explore_bad("--check-every-step needs the lock validator "
+					   "(a -Dlockdep=true build)", "");
 		if (err) {
 			fprintf(stderr, "pinmm: explore: %s\n", strerror(-err));
 			return EXIT_FAIL;
@@ -270,6 +278,9 @@ static int run_prog(const struct pinmm_explore_prog *prog, const char *race, con
 	} else if (!err) {
 		print_result(race, file, o, "explore", &r);
 	}
+	if (err == -EOPNOTSUPP)
+		return explore_bad("--check-every-step needs the lock validator "
+				   "(a -Dlockdep=true build)", "");
 	if (err) {
 		fprintf(stderr, "pinmm: explore: %s\n", strerror(-err));
 		return err == -EINVAL ? EXIT_USAGE : EXIT_FAIL;

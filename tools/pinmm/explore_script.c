@@ -11,7 +11,8 @@
  *   check   = the lines after the group: a failed expectation, or an error
  *             of any line (a thread's too), is the run's violation, with
  *             its FILE:LINE and detail as the message;
- *   machine = the machine the setup booted, audited after the check.
+ *   machine = the machine the setup booted, audited after the check;
+ *   invariant = the `always { }` lines (--check-every-step: between steps).
  *
  * The script is loaded and pre-checked once, in the parent; each forked run
  * child inherits the loaded lines and runs them silently (run_opts.silent:
@@ -46,7 +47,8 @@ static int xs_setup(bool legacy, void **state)
 	(void)legacy;
 	xs.opts.silent = true;
 	for (int i = 0; i < xs.first && status == EXIT_OK; i++)
-		status = script_run_line(&xs.s, &xs.sf.lines[i]);
+		if (xs.sf.lines[i].thread != SLINE_ALWAYS)
+			status = script_run_line(&xs.s, &xs.sf.lines[i]);
 	*state = &xs;
 	if (status != EXIT_OK)
 		return -EINVAL;
@@ -82,12 +84,28 @@ static int xs_check(void *state, char *msg, size_t len)
 		if (xs.t[i].status != EXIT_OK)
 			status = xs.t[i].status;
 	}
+	if (status == EXIT_OK)
+		status = script_run_always(&xs.s, &xs.sf, xs.first);
 	for (int i = xs.end; i < xs.sf.nlines && status == EXIT_OK; i++)
 		status = script_run_line(&xs.s, &xs.sf.lines[i]);
 	if (status == EXIT_OK && !xs.s.nfailed)
 		return 0;
 	snprintf(msg, len, "%s", xs.opts.first_fail[0] ? xs.opts.first_fail
 						   : "the checks after the threads failed");
+	return 1;
+}
+
+/*
+ * --check-every-step: the `always { }` lines between two quiet steps, from
+ * the controlling thread (every thread block is stopped at a point).
+ */
+static int xs_invariant(void *state, char *msg, size_t len)
+{
+	(void)state;
+	if (script_run_always(&xs.s, &xs.sf, xs.first) == EXIT_OK && !xs.s.nfailed)
+		return 0;
+	snprintf(msg, len, "%s", xs.opts.first_fail[0] ? xs.opts.first_fail
+						   : "an always check failed");
 	return 1;
 }
 
@@ -161,6 +179,7 @@ int explore_script_load(const char *path, const char *const *defines, int ndefin
 	prog->check = xs_check;
 	prog->machine = xs_machine;
 	prog->setup_error = xs_setup_error;
+	prog->invariant = xs_invariant;
 	return EXIT_OK;
 }
 

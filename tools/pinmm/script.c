@@ -343,10 +343,15 @@ static int run_lines(struct script *s, struct sfile *sf)
 	int status = EXIT_OK;
 
 	for (int i = 0; i < sf->nlines && status == EXIT_OK;) {
-		if (sf->lines[i].thread >= 0)
+		if (sf->lines[i].thread >= 0) {
 			status = script_run_group(s, sf, i, &i);
-		else
+			if (status == EXIT_OK)
+				status = script_run_always(s, sf, i);
+		} else if (sf->lines[i].thread == SLINE_ALWAYS) {
+			i++;	/* after each group */
+		} else {
 			status = script_run_line(s, &sf->lines[i++]);
+		}
 	}
 	if (sf->nlines) {
 		s->file = sf->lines[sf->nlines - 1].file;

@@ -76,7 +76,7 @@ struct loader {
 	int depth;
 	bool fatal;		/* MAX_LINES reached: stop expanding */
 	int loops;		/* repeat/for blocks being expanded */
-	int thread;		/* the thread block being expanded, or -1 */
+	int thread;		/* the thread block being expanded, -1, or SLINE_ALWAYS */
 	int ngroups;
 	bool group_open;	/* the last top-level item was a thread block */
 };
@@ -354,7 +354,7 @@ static bool opens_block(int argc, char **argv)
 {
 	return argc >= 2 && !strcmp(argv[argc - 1], "{") &&
 	       (!strcmp(argv[0], "repeat") || !strcmp(argv[0], "for") ||
-		!strcmp(argv[0], "thread"));
+		!strcmp(argv[0], "thread") || !strcmp(argv[0], "always"));
 }
 
 static bool closes_block(int argc, char **argv)
@@ -480,6 +480,21 @@ static int do_thread(struct loader *l, struct rawfile *rf, int i, int end, int a
 	return rc;
 }
 
+/* `always {`: checks that hold between the steps of the thread group. */
+static int do_always(struct loader *l, struct rawfile *rf, int i, int end, int argc)
+{
+	int rc;
+
+	if (argc != 2)
+		return script_syntax(l->s, "usage: always {");
+	if (l->loops)
+		return script_syntax(l->s, "an always block cannot be inside repeat or for");
+	l->thread = SLINE_ALWAYS;
+	rc = expand(l, rf, i + 1, end);
+	l->thread = -1;
+	return rc;
+}
+
 /* What may not stand in a thread block: a word naming the block's whole script. */
 static const char *const not_in_thread[] = { "thread", "boot", "include", "shutdown", NULL };
 
@@ -549,13 +564,18 @@ static int expand_line(struct loader *l, struct rawfile *rf, int i, int hi, int 
 		rc = script_syntax(l->s, "'}' without a block to close");
 		goto out_raw;
 	}
-	if (l->thread >= 0) {
+	if (l->thread != -1) {
 		for (int k = 0; not_in_thread[k]; k++) {
-			if (strcmp(raw[0], not_in_thread[k]))
+			if (strcmp(raw[0], not_in_thread[k]) &&
+			    (strcmp(raw[0], "always") || l->thread == SLINE_ALWAYS))
 				continue;
-			rc = script_syntax(l->s, "'%s' inside thread %s (a thread block runs "
-					   "commands of one CPU on the booted machine)",
-					   raw[0], l->sf->threads[l->thread].name);
+			if (l->thread == SLINE_ALWAYS)
+				rc = script_syntax(l->s, "'%s' inside an always block (it holds "
+						   "checks of the booted machine)", raw[0]);
+			else
+				rc = script_syntax(l->s, "'%s' inside thread %s (a thread block "
+						   "runs commands of one CPU on the booted machine)",
+						   raw[0], l->sf->threads[l->thread].name);
 			/* A nested block is skipped whole: its '}' is not an error of its own. */
 			end = opens_block(rawc, raw) ? block_end(rf, i, hi) : -1;
 			if (end >= 0)
@@ -569,6 +589,10 @@ static int expand_line(struct loader *l, struct rawfile *rf, int i, int hi, int 
 	}
 	if (!strcmp(raw[0], "thread") && !opens_block(rawc, raw)) {
 		rc = script_syntax(l->s, "usage: thread NAME {   ('{' ends the line)");
+		goto out_raw;
+	}
+	if (!strcmp(raw[0], "always") && !opens_block(rawc, raw)) {
+		rc = script_syntax(l->s, "usage: always {   ('{' ends the line)");
 		goto out_raw;
 	}
 	if (!strcmp(raw[0], "param")) {
@@ -590,6 +614,8 @@ static int expand_line(struct loader *l, struct rawfile *rf, int i, int hi, int 
 				rc = do_repeat(l, rf, i, end, argc, argv);
 			else if (!strcmp(raw[0], "thread"))
 				rc = do_thread(l, rf, i, end, argc, argv);
+			else if (!strcmp(raw[0], "always"))
+				rc = do_always(l, rf, i, end, argc);
 			else
 				rc = do_for(l, rf, i, end, argc, argv);
 		}

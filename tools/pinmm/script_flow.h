@@ -28,8 +28,11 @@
  *	of a copy is reported once, at the first copy that has it.
  * @bad: the pre-check reported a syntax error on this line.
  * @thread: index in sfile.threads of the `thread NAME { }` block the line
- *	is in, or -1 (setup and checks: the main line of the script).
+ *	is in, -1 (setup and checks: the main line of the script), or
+ *	SLINE_ALWAYS in an `always { }` block (run after each group's join,
+ *	and under `pinmm explore --check-every-step` between steps).
  */
+#define SLINE_ALWAYS	(-2)
 struct sline {
 	const char *file;
 	int no;
@@ -104,6 +107,12 @@ int script_run_group(struct script *s, struct sfile *sf, int first, int *next);
  * sf->threads[*@t0 .. *@t0 + return value).  Return: the number of blocks.
  */
 int script_group_span(const struct sfile *sf, int first, int *end, int *t0);
+
+/*
+ * script_run_always() - run the `always { }` lines of @sf before line
+ * @upto as @s.  Return: EXIT_OK, EXIT_FAIL or EXIT_USAGE.
+ */
+int script_run_always(struct script *s, struct sfile *sf, int upto);
 
 /*
  * struct script_thread - the runner's state of one thread block while it

@@ -104,6 +104,16 @@ void script_thread_end(struct script_thread *t)
 	main->nfailed += t->s.nfailed;
 }
 
+int script_run_always(struct script *s, struct sfile *sf, int upto)
+{
+	int status = EXIT_OK;
+
+	for (int i = 0; i < upto && status == EXIT_OK; i++)
+		if (sf->lines[i].thread == SLINE_ALWAYS)
+			status = script_run_line(s, &sf->lines[i]);
+	return status;
+}
+
 /* ---- pinmm run: free-running pthreads ------------------------------------------ */
 
 struct group {

@@ -1,13 +1,15 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# test_script_errors.sh - thread blocks that are not allowed, and scripts
+# test_script_threads.sh - thread blocks that are not allowed, and scripts
 # `pinmm explore FILE` cannot run: each is exit status 2 with FILE:LINE
 # (or the reason) on stderr, before anything runs.  Also a thread's runtime
-# error names its FILE:LINE and thread, and variables flow both ways.
-# Usage: test_script_errors.sh PINMM.  Prints TAP.
+# error names its FILE:LINE and thread, variables flow both ways, and an
+# `always { }` check that breaks only between two steps is found by
+# --check-every-step (and replayed), not without it.
+# Usage: test_script_threads.sh PINMM.  Prints TAP.
 
-PINMM=${1:?usage: test_script_errors.sh PINMM}
+PINMM=${1:?usage: test_script_threads.sh PINMM}
 TAP_NAME=explore-errors
 . "$(dirname "$0")/../tool/tap_lib.sh"	# $TMP, ok
 
@@ -102,6 +104,35 @@ px explore "$TMP/vars.pinmm" --runs 20 --strategy random
 st=$?
 [ $st = 0 ]
 ok $? "explore: the same script passes 20 random schedules (exit $st)"
+
+# always { }: the value "BAD" is visible only between the two stores.
+printf '%s\n' "$HEAD" 'store A "OK!"' 'always {' '    expect mem P A != "BAD"' '}' \
+	'thread a {' '    store P A "BAD"' '    store P A "OK!"' '}' 'thread b {' \
+	'    load P A 3 -> X' '}' 'expect mem P A == "OK!"' >"$TMP/always.pinmm"
+px run "$TMP/always.pinmm"
+st=$?
+[ $st = 0 ] && grep -q '2 expectations, 0 failed' "$TMP/out"
+ok $? "run: the always block runs once after the join (exit $st)"
+px explore "$TMP/always.pinmm" --runs 50
+st=$?
+[ $st = 0 ]
+ok $? "explore: without --check-every-step the end state passes 50 runs (exit $st)"
+px explore "$TMP/always.pinmm" --runs 50 --check-every-step
+st=$?
+if [ $st = 2 ] && grep -q 'needs the lock validator' "$TMP/err"; then
+	echo "ok $((N + 1)) # SKIP no lock validator in this build"
+	echo "ok $((N + 2)) # SKIP no lock validator in this build"
+	N=$((N + 2))
+else
+	[ $st = 1 ] && grep -q '^message: after step [0-9]*: .*always.pinmm:6: expect mem P A != "BAD"' "$TMP/out" &&
+		grep -q '^step checks: [1-9]' "$TMP/out"
+	ok $? "explore --check-every-step: the always check fails between steps (exit $st)"
+	SCHED=$(sed -n 's/^schedule: //p' "$TMP/out")
+	px explore --replay "$SCHED" "$TMP/always.pinmm" --check-every-step
+	st=$?
+	[ $st = 1 ] && grep -q '^message: after step' "$TMP/out"
+	ok $? "explore --check-every-step: its schedule replays the failure (exit $st)"
+fi
 
 echo "1..$N"
 [ $FAILED = 0 ]
