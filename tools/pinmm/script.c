@@ -76,9 +76,9 @@ void script_out(struct script *s, const char *fmt, ...)
 	if (n < 0)
 		return;
 	pthread_mutex_lock(&out_lock);
-	if (s->thread) {
-		fputs(msg, stdout);	/* the JSON and TAP records follow the main line */
-	} else if (script_json_output(s, msg)) {
+	if (s->thread && s->opts->json) {
+		/* --json records the main line; a thread's output is not in it */
+	} else if (!s->thread && script_json_output(s, msg)) {
 		/* recorded, or the JSON document owns stdout */
 	} else if (!s->opts->tap) {
 		fputs(msg, stdout);
