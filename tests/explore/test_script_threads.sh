@@ -61,6 +61,13 @@ thread a {
 thread a {
 }"
 
+bad alwaysin "alwaysin.pinmm:5: syntax error: 'always' inside thread a" "$HEAD
+thread a {
+    always {
+        expect 1 == 1
+    }
+}"
+
 # explore only: no group, two groups, shutdown after the group.
 printf '%s\n' "$HEAD" 'store A "x"' >"$TMP/nogroup.pinmm"
 px explore "$TMP/nogroup.pinmm"

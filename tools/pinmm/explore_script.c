@@ -138,6 +138,11 @@ static int find_group(const char *name)
 	for (int i = xs.end; i < xs.sf.nlines; i++) {
 		const struct sline *sl = &xs.sf.lines[i];
 
+		if (sl->thread == SLINE_ALWAYS) {
+			fprintf(stderr, "%s:%d: an always block after the thread blocks: "
+				"pinmm explore checks the ones before them\n", sl->file, sl->no);
+			return EXIT_USAGE;
+		}
 		for (int k = 0; not_after[k]; k++) {
 			if (strcmp(sl->argv[0], not_after[k]))
 				continue;

@@ -566,8 +566,7 @@ static int expand_line(struct loader *l, struct rawfile *rf, int i, int hi, int 
 	}
 	if (l->thread != -1) {
 		for (int k = 0; not_in_thread[k]; k++) {
-			if (strcmp(raw[0], not_in_thread[k]) &&
-			    (strcmp(raw[0], "always") || l->thread == SLINE_ALWAYS))
+			if (strcmp(raw[0], not_in_thread[k]) && strcmp(raw[0], "always"))
 				continue;
 			if (l->thread == SLINE_ALWAYS)
 				rc = script_syntax(l->s, "'%s' inside an always block (it holds "
