@@ -86,6 +86,30 @@ st=$?
 [ $st = 2 ] && grep -q "shut.pinmm:7: 'shutdown' after the thread blocks" "$TMP/err"
 ok $? "explore: shutdown after the group is exit 2 with FILE:LINE (exit $st)"
 
+# The command line: --legacy is --race's, -D wants NAME=VALUE, exhaustive is DFS.
+printf '%s\n' 'param LEGACY 0' "$HEAD" 'thread a {' '    store P A "y"' '}' 'thread b {' \
+	'    store P A "z"' '}' >"$TMP/cli.pinmm"
+px explore "$TMP/cli.pinmm" --legacy
+st=$?
+[ $st = 2 ] && grep -q 'legacy switch is a -D' "$TMP/err"
+ok $? "explore FILE --legacy is a usage error (exit $st)"
+px explore "$TMP/cli.pinmm" -D 9X=1
+st=$?
+[ $st = 2 ] && grep -q -- '-D wants NAME=VALUE' "$TMP/err"
+ok $? "explore -D with a bad NAME is a usage error (exit $st)"
+px explore --race cve-2020-29374 -D LEGACY=1
+st=$?
+[ $st = 2 ] && grep -q -- '-D is for a script FILE' "$TMP/err"
+ok $? "explore --race with -D is a usage error (exit $st)"
+px explore "$TMP/cli.pinmm" -DLEGACY=1 --strategy exhaustive --preemptions 1
+st=$?
+[ $st = 0 ] && grep -q 'explore: pass after [0-9]* runs' "$TMP/out"
+ok $? "explore --strategy exhaustive searches every schedule and passes (exit $st)"
+px explore --replay a9z "$TMP/cli.pinmm"
+st=$?
+[ $st = 2 ] && grep -q 'bad schedule' "$TMP/err"
+ok $? "explore --replay of a bad schedule is a usage error (exit $st)"
+
 # A runtime error in a thread: FILE:LINE, the thread's name, exit 1; and
 # under explore, the violation's message.
 printf '%s\n' "$HEAD" 'thread a {' '    store A "y"' '}' 'thread b {' '    munmap P 0x1001 4K' \
@@ -98,6 +122,15 @@ px explore "$TMP/rterr.pinmm" --runs 3
 st=$?
 [ $st = 1 ] && grep -q '^message: .*rterr.pinmm:8: thread b: munmap: ' "$TMP/out"
 ok $? "explore: a thread's error is the violation, with FILE:LINE (exit $st)"
+
+# No hang: a group still running at its deadline ends the run (status 1),
+# naming the thread and its line (the deadline shortened from 60 s).
+printf '%s\n' "$HEAD" 'thread slow {' '    repeat 190000 {' '        load A 1' '    }' '}' \
+	'thread quick {' '}' 'expect 1 == 1' >"$TMP/slow.pinmm"
+PINMM_THREAD_DEADLINE_MS=20 px run "$TMP/slow.pinmm"
+st=$?
+[ $st = 1 ] && grep -q 'slow.pinmm:6: thread slow: still running 20 ms after its group started' "$TMP/err"
+ok $? "run: a group past its deadline ends the run with the thread's FILE:LINE (exit $st)"
 
 # Variables: the setup's are seen inside, a thread's -> X after the join.
 printf '%s\n' "$HEAD" 'store A "setup"' 'thread a {' '    load A 5 -> X' '    let Y = 7' '}' \

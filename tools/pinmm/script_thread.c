@@ -29,8 +29,23 @@
 
 #include "script_flow.h"
 
-/* A free-running group that is not done by then is a hang: the run ends. */
-#define GROUP_DEADLINE_S	60
+/*
+ * A free-running group that is not done by then is a hang: the run ends.
+ * PINMM_THREAD_DEADLINE_MS overrides it (the test of the deadline itself).
+ */
+#define GROUP_DEADLINE_MS	60000L
+
+static long group_deadline_ms(void)
+{
+	const char *e = getenv("PINMM_THREAD_DEADLINE_MS");
+	char *end;
+	long v;
+
+	if (!e || !*e)
+		return GROUP_DEADLINE_MS;
+	v = strtol(e, &end, 10);
+	return *end || v < 1 ? GROUP_DEADLINE_MS : v;
+}
 
 int script_group_span(const struct sfile *sf, int first, int *end, int *t0)
 {
@@ -148,7 +163,7 @@ static void *group_thread(void *arg)
 }
 
 /* The deadline passed: name every thread still running and its line, then stop. */
-static __attribute__((noreturn)) void group_hang(struct group *g, int n)
+static __attribute__((noreturn)) void group_hang(struct group *g, int n, long ms)
 {
 	for (int i = 0; i < n; i++) {
 		struct script_thread *t = &g->t[i];
@@ -158,9 +173,9 @@ static __attribute__((noreturn)) void group_hang(struct group *g, int n)
 			continue;
 		sl = &t->sf->lines[atomic_load(&t->at)];
 		fflush(stdout);
-		fprintf(stderr, "%s:%d: thread %s: still running %d s after its group started "
+		fprintf(stderr, "%s:%d: thread %s: still running %ld ms after its group started "
 			"(a deadlock, or a wait nothing ends): %s\n", sl->file, sl->no,
-			t->st->name, GROUP_DEADLINE_S, sl->text);
+			t->st->name, ms, sl->text);
 	}
 	fflush(NULL);
 	_exit(EXIT_FAIL);
@@ -177,6 +192,7 @@ int script_run_group(struct script *s, struct sfile *sf, int first, int *next)
 	struct group_arg *args;
 	pthread_condattr_t ca;
 	struct timespec dl;
+	long ms;
 	int end, t0, n = script_group_span(sf, first, &end, &t0), started = 0, status = EXIT_OK;
 
 	*next = end;
@@ -204,13 +220,19 @@ int script_run_group(struct script *s, struct sfile *sf, int first, int *next)
 		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &dl);
-	dl.tv_sec += GROUP_DEADLINE_S;
+	ms = group_deadline_ms();
+	dl.tv_sec += ms / 1000;
+	dl.tv_nsec += (ms % 1000) * 1000000L;
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
+	}
 	pthread_mutex_lock(&g.lock);
 	g.go = true;
 	pthread_cond_broadcast(&g.cv);
 	while (g.ndone < started)
 		if (pthread_cond_timedwait(&g.cv, &g.lock, &dl) == ETIMEDOUT && g.ndone < started)
-			group_hang(&g, started);
+			group_hang(&g, started, ms);
 	pthread_mutex_unlock(&g.lock);
 	for (int i = 0; i < started; i++) {
 		pthread_join(g.t[i].th, NULL);
