@@ -11,7 +11,9 @@
  * pick strategies that run inside the child (random, PCT, guided), and the
  * step record and trace hash in the shared page (explore_run.h).
  * Does not own: forking, oracles, the auditor, the parent's search (DFS,
- * shrink): init/explore_run.c.
+ * shrink): init/explore_run.c.  It only decides when the controller may run
+ * the run's step check (no participant holds a lock or is inside an RCU
+ * read-side section) and hands it the token for that.
  *
  * Every participant's state below is protected by sched.lock.  A
  * participant holds the token from the moment the scheduler picks it
@@ -438,6 +440,14 @@ static void *participant(void *arg)
 	return NULL;
 }
 
+/**
+ * explore_set_step_check() - the check run between quiet steps when the
+ * run's shared page asks for it (explore_run.h).
+ * @check: the check; non-zero ends the run with *verdict and its message.
+ * @arg: its argument.
+ *
+ * Context: a run child, before explore_threads_run().
+ */
 void explore_set_step_check(int (*check)(void *arg, int *verdict, char *msg, size_t len),
 			    void *arg)
 {
