@@ -50,8 +50,8 @@ static int xs_setup(bool legacy, void **state)
 		if (xs.sf.lines[i].thread != SLINE_ALWAYS)
 			status = script_run_line(&xs.s, &xs.sf.lines[i]);
 	*state = &xs;
-	if (status != EXIT_OK)
-		return -EINVAL;
+	if (status != EXIT_OK || xs.s.nfailed)
+		return -EINVAL;		/* an expectation of the setup is not the race's */
 	if (!xs.s.m) {
 		snprintf(xs.opts.first_fail, sizeof(xs.opts.first_fail),
 			 "%s: the lines before the thread blocks boot no machine", xs.s.file);
