@@ -495,8 +495,14 @@ static int do_always(struct loader *l, struct rawfile *rf, int i, int end, int a
 	return rc;
 }
 
-/* What may not stand in a thread block: a word naming the block's whole script. */
-static const char *const not_in_thread[] = { "thread", "boot", "include", "shutdown", NULL };
+/*
+ * What may not stand in a thread block: words about the whole script or
+ * machine, and the pictures (`snapshot`, `step`: one numbered sequence of
+ * the main line).
+ */
+static const char *const not_in_thread[] = {
+	"thread", "boot", "include", "shutdown", "snapshot", "step", NULL
+};
 
 /* `param NAME VALUE...`: a default that -D NAME=VALUE overrides. */
 static int do_param(struct loader *l, struct rawfile *rf, int i, const char *text)
