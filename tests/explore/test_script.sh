@@ -5,7 +5,8 @@
 # `pinmm explore FILE` (doc/EXPLORE.md "Races as scripts"): with -D
 # LEGACY=1 the explorer finds a violation from a fixed seed; the printed
 # schedule replays it with the same trace hash and a byte-identical step
-# trace (twice); with the fix the same budget finds none; and `pinmm run`
+# trace (twice); --shrink gives a schedule that still violates; with the
+# fix the same budget finds none; and `pinmm run`
 # of the script, free-running on pthreads, passes with the fix.
 # Usage: test_script.sh PINMM SCRIPT STRATEGY SEED RUNS.  Prints TAP.
 
@@ -33,6 +34,15 @@ ok $? "$NAME legacy: replay violates again with trace hash $HASH (exit $st)"
 px explore --replay "$SCHED" "$SCRIPT" -D LEGACY=1 --trace "$TMP/trace2"
 [ -s "$TMP/trace1" ] && cmp -s "$TMP/trace1" "$TMP/trace2"
 ok $? "$NAME legacy: two replays write byte-identical step traces"
+
+px explore "$SCRIPT" -D LEGACY=1 --strategy "$STRATEGY" --seed "$SEED" --runs "$RUNS" --shrink
+st=$?
+SHRUNK=$(sed -n '/shrunk:/,$s/^schedule: //p' "$TMP/out")
+[ $st = 1 ] && [ -n "$SHRUNK" ] && timeout 90 "$PINMM" explore --replay "$SHRUNK" "$SCRIPT" \
+	-D LEGACY=1 >"$TMP/out2" 2>&1 </dev/null
+st2=$?
+[ $st = 1 ] && [ $st2 = 1 ]
+ok $? "$NAME legacy: --shrink gives $SHRUNK, whose replay violates (exit $st, $st2)"
 
 px explore "$SCRIPT" --strategy "$STRATEGY" --seed "$SEED" --runs "$RUNS"
 st=$?

@@ -132,6 +132,21 @@ st=$?
 [ $st = 1 ] && grep -q 'slow.pinmm:6: thread slow: still running 20 ms after its group started' "$TMP/err"
 ok $? "run: a group past its deadline ends the run with the thread's FILE:LINE (exit $st)"
 
+# try and when: an error that goes on, a line that runs only on a value.
+printf '%s\n' "$HEAD" 'try munmap P 0x1001 4K' 'try pin P 0x7000000 1 fast -> PG' \
+	'expect PG == 0' 'when PG unpin PG' 'try pin P A 1 FOLL_WRITE fast -> PG' \
+	'when PG dma write PG 0 "dev"' 'expect mem P A == "dev"' 'when PG unpin PG' \
+	'let Z = 0' 'when Z expect 1 == 2' >"$TMP/trywhen.pinmm"
+px run "$TMP/trywhen.pinmm"
+st=$?
+[ $st = 0 ] && grep -q '2 expectations, 0 failed' "$TMP/out"
+ok $? "run: try goes on after an error (-> X is 0), when runs only on a value (exit $st)"
+printf '%s\n' "$HEAD" 'try frobnicate' >"$TMP/trybad.pinmm"
+px run "$TMP/trybad.pinmm"
+st=$?
+[ $st = 2 ] && grep -q "trybad.pinmm:4: syntax error: unknown command 'frobnicate'" "$TMP/err"
+ok $? "run: try of an unknown command is a syntax error before the run (exit $st)"
+
 # Variables: the setup's are seen inside, a thread's -> X after the join.
 printf '%s\n' "$HEAD" 'store A "setup"' 'thread a {' '    load A 5 -> X' '    let Y = 7' '}' \
 	'thread b {' '    mmap 4K -> B' '    store B "b"' '}' 'expect X == "setup"' 'expect Y == 7' \
