@@ -40,6 +40,13 @@ extern "C" {
  * @check: the oracle, after every thread has returned: 0 when the data
  *	are right, else non-zero with a message in @msg.
  * @machine: the machine to audit after the oracle (may return NULL).
+ * @setup_error: optional: after @setup failed, write why into @msg (a
+ *	script's FILE:LINE and message); NULL: the errno's name is the message.
+ * @invariant: optional, with pinmm_explore_opts.check_every_step: a check
+ *	of the program's own (read-only!) that must hold between steps; run
+ *	from the controlling thread while every participant is stopped at a
+ *	point and none holds a lock or is inside an RCU read-side section.
+ *	0 when it holds, else non-zero with a message in @msg.
  */
 struct pinmm_explore_prog {
 	const char *name;
@@ -48,6 +55,8 @@ struct pinmm_explore_prog {
 	void (*thread)(void *state, int idx);
 	int (*check)(void *state, char *msg, size_t len);
 	struct pinmm *(*machine)(void *state);
+	void (*setup_error)(char *msg, size_t len);
+	int (*invariant)(void *state, char *msg, size_t len);
 };
 
 enum pinmm_explore_strategy {
@@ -80,6 +89,11 @@ enum pinmm_explore_verdict {
  * @step_budget: scheduling points per run before a livelock verdict.
  * @run_timeout_ms: wall-clock deadline of one run.
  * @trace: when set, replay writes one line per step here.
+ * @check_every_step: after every step at which no participant holds a lock
+ *	or is inside an RCU read-side section, run the program's invariant and
+ *	the auditor (verdicts ORACLE and AUDIT, naming the step); needs the
+ *	lock validator (CONFIG_LOCKDEP): without it, pinmm_explore() and
+ *	pinmm_explore_replay() return -EOPNOTSUPP.
  */
 struct pinmm_explore_opts {
 	bool legacy;
@@ -92,6 +106,7 @@ struct pinmm_explore_opts {
 	long step_budget;
 	long run_timeout_ms;
 	FILE *trace;
+	bool check_every_step;
 };
 
 /*
@@ -102,6 +117,7 @@ struct pinmm_explore_opts {
  * @trace_hash: FNV-1a of the reported run's step trace (thread, kind,
  *	object ordinal per step): equal hashes, equal interleavings.
  * @seconds: wall time spent.
+ * @checks: step checks run (--check-every-step), over all runs made.
  * @schedule: the reported run's schedule (replayable).
  * @message: what the violation was.
  */
@@ -114,6 +130,7 @@ struct pinmm_explore_result {
 	double seconds;
 	char schedule[PINMM_EXPLORE_SCHED_MAX];
 	char message[PINMM_EXPLORE_MSG_MAX];
+	long checks;
 };
 
 /**

@@ -38,11 +38,13 @@ struct explore_shm {
 	bool exact;			/* GUIDED: an unrunnable guide diverges */
 	long nr_guide;
 	int trace_fd;			/* -1: no text trace */
+	bool check_every_step;		/* run the step check between quiet steps */
 	uint8_t guide[EXPLORE_MAX_STEPS];
 	/* out: written by the child as it runs */
 	int verdict;			/* enum pinmm_explore_verdict */
 	long steps;
 	uint64_t hash;
+	long checks;			/* step checks run */
 	char msg[PINMM_EXPLORE_MSG_MAX];
 	uint8_t choice[EXPLORE_MAX_STEPS];
 	uint8_t enabled[EXPLORE_MAX_STEPS];	/* bit mask of runnable threads */
@@ -58,6 +60,17 @@ struct explore_shm {
  */
 void explore_threads_run(struct explore_shm *shm, int nr,
 			 void (*fn)(void *arg, int idx), void *arg);
+
+/*
+ * explore_set_step_check() - with shm->check_every_step, explore_threads_run()
+ * calls @check(@arg, verdict, msg, len) from the controlling thread after
+ * each step at which every live participant is stopped at a point holding
+ * no lock (lockdep's count) and outside any RCU read-side section.  A
+ * non-zero return ends the run with *verdict and the message, prefixed by
+ * the step.  Context: a run child, before explore_threads_run().
+ */
+void explore_set_step_check(int (*check)(void *arg, int *verdict, char *msg, size_t len),
+			    void *arg);
 
 /* The non-preemptive choice: @prev if runnable, else the lowest runnable. */
 static inline int explore_default_choice(unsigned mask, int prev)

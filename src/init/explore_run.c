@@ -28,10 +28,12 @@
 
 #include "explore_run.h"
 #include "bug.h"
+#include "lockdep.h"
 
 struct child_ctx {
 	const struct pinmm_explore_prog *prog;
 	void *state;
+	long warns;		/* WARNs before the threads started */
 };
 
 static double now_s(void)
@@ -57,6 +59,33 @@ static void child_body(void *arg, int idx)
 	c->prog->thread(c->state, idx);
 }
 
+/*
+ * The check between two steps (--check-every-step): the program's
+ * invariant, the auditor, new WARNs.  The controller runs it while every
+ * participant is stopped at a point holding no lock (kernel/explore.c).
+ */
+static int step_check(void *arg, int *verdict, char *msg, size_t len)
+{
+	struct child_ctx *c = arg;
+	struct pinmm *m = c->prog->machine ? c->prog->machine(c->state) : NULL;
+
+	if (c->prog->invariant && c->prog->invariant(c->state, msg, len)) {
+		*verdict = PINMM_EXPLORE_ORACLE;
+		return 1;
+	}
+	if (m && pinmm_audit(m)) {
+		*verdict = PINMM_EXPLORE_AUDIT;
+		snprintf(msg, len, "the auditor found %ld problems", pinmm_audit_errors(m));
+		return 1;
+	}
+	if (pinmm_warn_count() != c->warns) {
+		*verdict = PINMM_EXPLORE_WARN;
+		snprintf(msg, len, "%ld WARNs", pinmm_warn_count() - c->warns);
+		return 1;
+	}
+	return 0;
+}
+
 /* The run child: setup, the scheduled threads, then the checks. */
 static __attribute__((noreturn)) void child_main(const struct pinmm_explore_prog *prog,
 						 bool legacy, struct explore_shm *shm)
@@ -71,9 +100,13 @@ static __attribute__((noreturn)) void child_main(const struct pinmm_explore_prog
 	if (err) {
 		shm->verdict = PINMM_EXPLORE_SETUP;
 		snprintf(shm->msg, sizeof(shm->msg), "setup: %s", strerror(-err));
+		if (prog->setup_error)
+			prog->setup_error(shm->msg, sizeof(shm->msg));
 		_exit(0);
 	}
 	warns = pinmm_warn_count();
+	c.warns = warns;
+	explore_set_step_check(step_check, &c);
 	explore_threads_run(shm, prog->nr_threads, child_body, &c);
 	m = prog->machine ? prog->machine(c.state) : NULL;
 	if (prog->check(c.state, msg, sizeof(msg))) {
@@ -103,6 +136,7 @@ static int run_one(const struct pinmm_explore_prog *prog, const struct pinmm_exp
 
 	shm->verdict = -1;
 	shm->steps = 0;
+	shm->checks = 0;
 	shm->msg[0] = '\0';
 	if (pipe(pipefd))
 		return -errno;
@@ -239,6 +273,7 @@ static struct explore_shm *shm_new(const struct pinmm_explore_opts *o)
 		return NULL;
 	shm->step_budget = o->step_budget;
 	shm->depth = o->depth;
+	shm->check_every_step = o->check_every_step;
 	shm->trace_fd = -1;
 	return shm;
 }
@@ -257,6 +292,9 @@ static int check_args(const struct pinmm_explore_prog *prog, const struct pinmm_
 	if (o->depth < 1 || o->depth > EXPLORE_MAX_DEPTH || o->preemptions < 0 ||
 	    o->step_budget < 1 || o->step_budget > EXPLORE_MAX_STEPS || o->runs < 1)
 		return -EINVAL;
+	/* Which steps are quiet is lockdep's held-lock count. */
+	if (o->check_every_step && !lockdep_enabled())
+		return -EOPNOTSUPP;
 	memset(r, 0, sizeof(*r));
 	return 0;
 }
@@ -343,6 +381,7 @@ int pinmm_explore(const struct pinmm_explore_prog *prog, const struct pinmm_expl
 		if (err)
 			break;
 		r->runs = run + 1;
+		r->checks += shm->checks;
 		if (shm->steps > k)
 			k = shm->steps;
 		if (violates(shm)) {
@@ -387,6 +426,7 @@ int pinmm_explore_replay(const struct pinmm_explore_prog *prog,
 		if (!err) {
 			r->runs = 1;
 			report(shm, r);
+			r->checks = shm->checks;
 		}
 	}
 	r->seconds = now_s() - t0;

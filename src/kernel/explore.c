@@ -11,7 +11,9 @@
  * pick strategies that run inside the child (random, PCT, guided), and the
  * step record and trace hash in the shared page (explore_run.h).
  * Does not own: forking, oracles, the auditor, the parent's search (DFS,
- * shrink): init/explore_run.c.
+ * shrink): init/explore_run.c.  It only decides when the controller may run
+ * the run's step check (no participant holds a lock or is inside an RCU
+ * read-side section) and hands it the token for that.
  *
  * Every participant's state below is protected by sched.lock.  A
  * participant holds the token from the moment the scheduler picks it
@@ -27,6 +29,7 @@
 #include <unistd.h>
 
 #include "explore_run.h"
+#include "lockdep.h"
 #include "locking.h"
 
 _Atomic int explore_enabled;
@@ -45,7 +48,10 @@ struct ethread {
 	int rcu_nest;			/* read-side nesting */
 	uint64_t rcu_since;		/* rcu clock at the outermost lock */
 	uint64_t sync_gen;		/* EP_SYNC_RCU: readers up to here */
+	int held;			/* locks held at its point (lockdep's count) */
 };
+
+#define CUR_CONTROLLER	(-2)	/* sched.cur: the controller runs a step check */
 
 static struct {
 	pthread_mutex_t lock;
@@ -60,6 +66,9 @@ static struct {
 	int prio[PINMM_EXPLORE_MAX_THREADS];	/* PCT */
 	long change[EXPLORE_MAX_DEPTH];		/* PCT change points */
 	uint64_t rcu_clock;
+	int (*check)(void *arg, int *verdict, char *msg, size_t len);
+	void *check_arg;
+	int after_check;			/* who gets the token after it */
 	const void *objs[OBJ_SLOTS];
 	uint32_t ords[OBJ_SLOTS];
 	uint32_t nr_objs;
@@ -216,6 +225,23 @@ static int pick(unsigned mask, int prev, long step)
 }
 
 /*
+ * May the controller look at the machine now?  Every live participant is
+ * stopped at a point (the caller is about to hand the token on), none holds
+ * a lock or is inside an RCU read-side section: no update a lock or RCU
+ * protects is half done.  sched.lock held.
+ */
+static bool quiet(void)
+{
+	for (int i = 0; i < sched.nr; i++) {
+		const struct ethread *t = &sched.t[i];
+
+		if (!t->done && (t->held || t->rcu_nest))
+			return false;
+	}
+	return true;
+}
+
+/*
  * One step: pick the thread that runs next and hand it the token; if @me
  * is still alive, sleep until the token comes back.  sched.lock held.
  */
@@ -261,8 +287,15 @@ static void schedule_next(struct ethread *me)
 				kind_names[sched.t[c].kind], ord);
 	}
 	shm->steps = s + 1;
-	sched.cur = c;
-	pthread_cond_signal(&sched.t[c].cv);
+	if (shm->check_every_step && sched.check && quiet()) {
+		/* The controller checks first, then hands the token to c. */
+		sched.after_check = c;
+		sched.cur = CUR_CONTROLLER;
+		pthread_cond_signal(&sched.ctl_cv);
+	} else {
+		sched.cur = c;
+		pthread_cond_signal(&sched.t[c].cv);
+	}
 	if (me)
 		while (sched.cur != me->idx)
 			pthread_cond_wait(&me->cv, &sched.lock);
@@ -289,6 +322,7 @@ void __explore_point(enum explore_kind kind, const void *obj)
 		me->rcu_nest--;
 	me->kind = kind;
 	me->obj = obj;
+	me->held = lockdep_depth();
 	schedule_next(me);
 	pthread_mutex_unlock(&sched.lock);
 }
@@ -341,6 +375,7 @@ void __explore_wait(const void *wq, bool timed, bool *timed_out)
 	me->timed_out = false;
 	me->kind = timed ? EP_WAIT_TIMED : EP_WAIT;
 	me->obj = wq;
+	me->held = lockdep_depth();
 	schedule_next(me);
 	*timed_out = me->timed_out && !me->woken;
 	pthread_mutex_unlock(&sched.lock);
@@ -360,6 +395,7 @@ void __explore_synchronize_rcu(void)
 	me->sync_gen = sched.rcu_clock;
 	me->kind = EP_SYNC_RCU;
 	me->obj = NULL;
+	me->held = lockdep_depth();
 	schedule_next(me);
 	pthread_mutex_unlock(&sched.lock);
 }
@@ -404,6 +440,48 @@ static void *participant(void *arg)
 	return NULL;
 }
 
+/**
+ * explore_set_step_check() - the check run between quiet steps when the
+ * run's shared page asks for it (explore_run.h).
+ * @check: the check; non-zero ends the run with *verdict and its message.
+ * @arg: its argument.
+ *
+ * Context: a run child, before explore_threads_run().
+ */
+void explore_set_step_check(int (*check)(void *arg, int *verdict, char *msg, size_t len),
+			    void *arg)
+{
+	sched.check = check;
+	sched.check_arg = arg;
+}
+
+/*
+ * The controller's turn between two steps: the check runs without
+ * sched.lock (it takes the machine's locks; every participant waits for the
+ * token), then the token goes to the thread the strategy picked.
+ * sched.lock held on entry and return.
+ */
+static void run_step_check(void)
+{
+	struct explore_shm *shm = sched.shm;
+	char msg[PINMM_EXPLORE_MSG_MAX - 32] = "";
+	int verdict = PINMM_EXPLORE_AUDIT, bad;
+	long step = shm->steps;
+
+	pthread_mutex_unlock(&sched.lock);
+	bad = sched.check(sched.check_arg, &verdict, msg, sizeof(msg));
+	pthread_mutex_lock(&sched.lock);
+	shm->checks++;
+	if (bad) {
+		char full[PINMM_EXPLORE_MSG_MAX];
+
+		snprintf(full, sizeof(full), "after step %ld: %s", step, msg);
+		finish(verdict, full);
+	}
+	sched.cur = sched.after_check;
+	pthread_cond_signal(&sched.t[sched.cur].cv);
+}
+
 /* PCT's set-up: distinct start priorities >= d, d-1 change points in [0, k). */
 static void pct_init(struct explore_shm *shm)
 {
@@ -436,6 +514,7 @@ void explore_threads_run(struct explore_shm *shm, int nr,
 	sched.rng = shm->seed;
 	shm->steps = 0;
 	shm->hash = 0xcbf29ce484222325ull;
+	shm->checks = 0;
 	shm->verdict = PINMM_EXPLORE_PASS;
 	if (shm->pick == EXPLORE_PICK_PCT)
 		pct_init(shm);
@@ -452,8 +531,13 @@ void explore_threads_run(struct explore_shm *shm, int nr,
 		BUG_ON(pthread_create(&sched.t[i].th, NULL, participant, &sched.t[i]) != 0);
 	pthread_mutex_lock(&sched.lock);
 	schedule_next(NULL);
-	while (sched.nr_done < sched.nr)
+	while (sched.nr_done < sched.nr) {
+		if (sched.cur == CUR_CONTROLLER) {
+			run_step_check();
+			continue;
+		}
 		pthread_cond_wait(&sched.ctl_cv, &sched.lock);
+	}
 	pthread_mutex_unlock(&sched.lock);
 	for (int i = 0; i < nr; i++)
 		pthread_join(sched.t[i].th, NULL);

@@ -7,7 +7,8 @@
  * inside its RCU section neither deadlocks synchronize_rcu() nor is
  * outlived by it; a BUG ends one run with its message and the schedule
  * replays it with the same trace hash; a loop without progress is a
- * livelock; bad options and schedules are -EINVAL.
+ * livelock; bad options and schedules are -EINVAL; checks between steps
+ * run only where no thread holds a lock or is inside an RCU section.
  * Each run is a forked child with its own deadline, so none of these can
  * hang the test.
  */
@@ -238,6 +239,81 @@ static void test_livelock_and_bad_input(void **state)
 	assert_string_equal(pinmm_explore_verdict_name((enum pinmm_explore_verdict)99), "?");
 }
 
+/*
+ * Checks between steps: a value that is non-zero only under a lock (or
+ * inside an RCU read-side section) is never seen by the invariant, over
+ * every schedule with 2 preemptions; one that is non-zero between two
+ * lock-free steps is, and only with check_every_step.
+ */
+static void locked_thread(void *state, int idx)
+{
+	(void)state;
+	mutex_lock(idx ? &g.b : &g.a);
+	WRITE_ONCE(g.inside, READ_ONCE(g.inside) + 1);
+	pinmm_explore_point();
+	WRITE_ONCE(g.inside, READ_ONCE(g.inside) - 1);
+	mutex_unlock(idx ? &g.b : &g.a);
+	rcu_read_lock();
+	WRITE_ONCE(g.flag, idx + 1);
+	pinmm_explore_point();
+	WRITE_ONCE(g.flag, 0);
+	rcu_read_unlock();
+}
+
+static int invariant_quiet(void *state, char *msg, size_t len)
+{
+	(void)state;
+	if (!READ_ONCE(g.inside) && !READ_ONCE(g.flag))
+		return 0;
+	snprintf(msg, len, "inside %d flag %d", g.inside, g.flag);
+	return 1;
+}
+
+static void transient_thread(void *state, int idx)
+{
+	(void)state;
+	if (idx == 0) {
+		WRITE_ONCE(g.flag, 1);
+		pinmm_explore_point();
+		WRITE_ONCE(g.flag, 0);
+	} else {
+		pinmm_explore_point();
+	}
+}
+
+static void test_step_checks(void **state)
+{
+	const struct pinmm_explore_prog quiet = { .name = "quiet", .nr_threads = 2,
+		.setup = setup_common, .thread = locked_thread, .check = check_violation,
+		.invariant = invariant_quiet };
+	const struct pinmm_explore_prog transient = { .name = "transient", .nr_threads = 2,
+		.setup = setup_common, .thread = transient_thread, .check = check_violation,
+		.invariant = invariant_quiet };
+	struct pinmm_explore_result r;
+	struct pinmm_explore_opts o;
+	(void)state;
+
+	opts(&o, PINMM_EXPLORE_DFS, 10000);
+	o.check_every_step = true;
+	if (!CONFIG_LOCKDEP) {
+		assert_int_equal(pinmm_explore(&quiet, &o, &r), -EOPNOTSUPP);
+		skip();
+	}
+	assert_int_equal(pinmm_explore(&quiet, &o, &r), 0);
+	assert_int_equal(r.verdict, PINMM_EXPLORE_PASS);
+	assert_true(r.runs > 10);
+	assert_true(r.checks > 0);		/* the checks did run */
+	assert_true(r.checks < r.runs * 20);	/* ... not at every one of the steps */
+
+	assert_int_equal(pinmm_explore(&transient, &o, &r), 0);
+	assert_int_equal(r.verdict, PINMM_EXPLORE_ORACLE);
+	assert_non_null(strstr(r.message, "after step "));
+	assert_non_null(strstr(r.message, "flag 1"));
+	o.check_every_step = false;
+	assert_int_equal(pinmm_explore(&transient, &o, &r), 0);
+	assert_int_equal(r.verdict, PINMM_EXPLORE_PASS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_rcu),
 		cmocka_unit_test(test_bug_and_replay),
 		cmocka_unit_test(test_livelock_and_bad_input),
+		cmocka_unit_test(test_step_checks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

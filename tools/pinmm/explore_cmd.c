@@ -6,9 +6,13 @@
  *   pinmm explore --list
  *   pinmm explore --race NAME [--legacy] [--strategy random|pct|dfs]
  *                 [--depth D] [--preemptions P] [--runs N] [--seconds T]
- *                 [--seed S] [--budget STEPS] [--shrink]
+ *                 [--seed S] [--budget STEPS] [--shrink] [--check-every-step]
  *   pinmm explore --race NAME --replay SCHEDULE [--legacy] [--trace FILE]
+ *   pinmm explore FILE [-D NAME=VALUE]... [the same options but --legacy]
+ *   pinmm explore --replay SCHEDULE FILE [-D NAME=VALUE]... [--trace FILE]
  *
+ * FILE is a scenario script with one group of `thread NAME { }` blocks
+ * (explore_script.c); its legacy switch is a -D parameter of its boot line.
  * Prints the verdict, and for a violation the schedule, its steps,
  * preemptions and trace hash.  Exit status: 0 no violation, 1 a violation
  * (the schedule printed reproduces it), 2 usage.
@@ -21,14 +25,22 @@
 #include <string.h>
 
 #include "explore_races.h"
+#include "explore_script.h"
+#include "script_flow.h"
 
 static void explore_usage(FILE *f)
 {
 	fputs("usage: pinmm explore --list\n"
-	      "       pinmm explore --race NAME [--legacy] [--strategy random|pct|dfs]\n"
+	      "       pinmm explore --race NAME [--legacy] [--strategy random|pct|exhaustive]\n"
 	      "                     [--depth D] [--preemptions P] [--runs N] [--seconds T]\n"
-	      "                     [--seed S] [--budget STEPS] [--shrink]\n"
+	      "                     [--seed S] [--budget STEPS] [--shrink] [--check-every-step]\n"
 	      "       pinmm explore --race NAME --replay SCHEDULE [--legacy] [--trace FILE]\n"
+	      "       pinmm explore FILE [-D NAME=VALUE]... [--strategy S] [--depth D] [--runs N]\n"
+	      "                     [--seconds T] [--seed S] [--preemptions P] [--budget STEPS] [--shrink]\n"
+	      "                     [--check-every-step]\n"
+	      "       pinmm explore --replay SCHEDULE FILE [-D NAME=VALUE]... [--trace FILE]\n"
+	      "FILE: a script with one group of 'thread NAME { }' blocks (doc/EXPLORE.md).\n"
+	      "--strategy dfs is exhaustive (the preemption-bounded search).\n"
 	      "Exit status: 0 no violation, 1 a violation found, 2 usage error.\n", f);
 }
 
@@ -55,12 +67,33 @@ static bool num_arg(const char *s, long max, long *out)
 	return true;
 }
 
-static void print_result(const char *race, const struct pinmm_explore_opts *o,
+/* The strategy named @s ("exhaustive" is the preemption-bounded DFS). */
+static bool parse_strategy(const char *s, enum pinmm_explore_strategy *out)
+{
+	if (!strcmp(s, "random"))
+		*out = PINMM_EXPLORE_RANDOM;
+	else if (!strcmp(s, "pct"))
+		*out = PINMM_EXPLORE_PCT;
+	else if (!strcmp(s, "dfs") || !strcmp(s, "exhaustive"))
+		*out = PINMM_EXPLORE_DFS;
+	else
+		return false;
+	return true;
+}
+
+/* @race NULL: @file is a script (its legacy switch is its own business). */
+static void print_result(const char *race, const char *file,
+			 const struct pinmm_explore_opts *o,
 			 const char *what, const struct pinmm_explore_result *r)
 {
-	printf("race %s (%s) %s: %s after %ld run%s, %.2f s\n", race,
-	       o->legacy ? "legacy" : "fixed", what, pinmm_explore_verdict_name(r->verdict),
+	if (race)
+		printf("race %s (%s) %s: ", race, o->legacy ? "legacy" : "fixed", what);
+	else
+		printf("script %s %s: ", file, what);
+	printf("%s after %ld run%s, %.2f s\n", pinmm_explore_verdict_name(r->verdict),
 	       r->runs, r->runs == 1 ? "" : "s", r->seconds);
+	if (o->check_every_step)
+		printf("step checks: %ld\n", r->checks);
 	if (r->verdict == PINMM_EXPLORE_PASS)
 		return;
 	printf("message: %s\n", r->message);
@@ -76,14 +109,49 @@ static int do_list(void)
 	return EXIT_OK;
 }
 
+/* -D NAME=VALUE or -DNAME=VALUE: into @defines; false when malformed. */
+static bool define_arg(int argc, char **argv, int *i, const char **defines, int *nd)
+{
+	const char *d = argv[*i][2] ? argv[*i] + 2 : (*i + 1 < argc ? argv[++*i] : NULL);
+	const char *eq = d ? strchr(d, '=') : NULL;
+	char name[128];
+
+	if (!eq || eq == d || (size_t)(eq - d) >= sizeof(name))
+		return false;
+	memcpy(name, d, (size_t)(eq - d));
+	name[eq - d] = '\0';
+	if (!script_is_ident(name))
+		return false;
+	defines[(*nd)++] = d;
+	return true;
+}
+
+static int explore_main(int argc, char **argv, const char **defines);
+static int run_prog(const struct pinmm_explore_prog *prog, const char *race, const char *file,
+		    struct pinmm_explore_opts *o, const char *replay, const char *trace,
+		    bool shrink);
+
 int pinmm_cmd_explore(int argc, char **argv)
 {
-	const char *race = NULL, *replay = NULL, *trace = NULL;
-	const struct explore_race *er;
-	struct pinmm_explore_result r;
+	const char **defines = calloc((size_t)argc + 1, sizeof(*defines));
+	int rc;
+
+	if (!defines)
+		return EXIT_FAIL;
+	rc = explore_main(argc, argv, defines);
+	free(defines);
+	return rc;
+}
+
+static int explore_main(int argc, char **argv, const char **defines)
+{
+	const char *race = NULL, *replay = NULL, *trace = NULL, *file = NULL;
+	const struct explore_race *er = NULL;
+	struct pinmm_explore_prog sprog;
+	const struct pinmm_explore_prog *prog;
 	struct pinmm_explore_opts o;
 	bool shrink = false;
-	FILE *tf = NULL;
+	int nd = 0;
 	long v;
 	int err;
 
@@ -91,6 +159,17 @@ int pinmm_cmd_explore(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *n = i + 1 < argc ? argv[i + 1] : NULL;
 
+		if (a[0] != '-' || !strcmp(a, "-")) {
+			if (file)
+				return explore_bad("more than one FILE", a);
+			file = a;
+			continue;
+		}
+		if (!strncmp(a, "-D", 2)) {
+			if (!define_arg(argc, argv, &i, defines, &nd))
+				return explore_bad("-D wants NAME=VALUE", a);
+			continue;
+		}
 		if (!strcmp(a, "--list"))
 			return do_list();
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -101,6 +180,8 @@ int pinmm_cmd_explore(int argc, char **argv)
 			o.legacy = true;
 		} else if (!strcmp(a, "--shrink")) {
 			shrink = true;
+		} else if (!strcmp(a, "--check-every-step")) {
+			o.check_every_step = true;
 		} else if (!n) {
 			return explore_bad("missing value or unknown option", a);
 		} else if (!strcmp(a, "--race")) {
@@ -111,13 +192,7 @@ int pinmm_cmd_explore(int argc, char **argv)
 			trace = argv[++i];
 		} else if (!strcmp(a, "--strategy")) {
 			i++;
-			if (!strcmp(n, "random"))
-				o.strategy = PINMM_EXPLORE_RANDOM;
-			else if (!strcmp(n, "pct"))
-				o.strategy = PINMM_EXPLORE_PCT;
-			else if (!strcmp(n, "dfs"))
-				o.strategy = PINMM_EXPLORE_DFS;
-			else
+			if (!parse_strategy(n, &o.strategy))
 				return explore_bad("unknown strategy", n);
 		} else if (!strcmp(a, "--depth") && num_arg(n, 16, &v) && v >= 1) {
 			o.depth = (int)v, i++;
@@ -135,11 +210,40 @@ int pinmm_cmd_explore(int argc, char **argv)
 			return explore_bad("bad option or value", a);
 		}
 	}
-	if (!race)
-		return explore_bad("no --race given", "");
-	er = explore_race_find(race);
-	if (!er)
-		return explore_bad("unknown race (see --list)", race);
+	if (race && file)
+		return explore_bad("give --race NAME or FILE, not both", file);
+	if (!race && !file)
+		return explore_bad("no --race NAME or FILE given", "");
+	if (file && o.legacy)
+		return explore_bad("--legacy is for --race; a script's legacy switch is a -D "
+				   "parameter of its boot line", "--legacy");
+	if (race && nd)
+		return explore_bad("-D is for a script FILE", defines[0]);
+	if (race) {
+		er = explore_race_find(race);
+		if (!er)
+			return explore_bad("unknown race (see --list)", race);
+		prog = &er->prog;
+	} else {
+		err = explore_script_load(file, defines, nd, &sprog);
+		if (err)
+			return err;
+		prog = &sprog;
+	}
+	err = run_prog(prog, race, file, &o, replay, trace, shrink);
+	if (file)
+		explore_script_unload();
+	return err;
+}
+
+static int run_prog(const struct pinmm_explore_prog *prog, const char *race, const char *file,
+		    struct pinmm_explore_opts *o, const char *replay, const char *trace,
+		    bool shrink)
+{
+	struct pinmm_explore_result r;
+	FILE *tf = NULL;
+	int err;
+
 	if (replay) {
 		if (trace) {
 			tf = strcmp(trace, "-") ? fopen(trace, "w") : stdout;
@@ -148,29 +252,35 @@ int pinmm_cmd_explore(int argc, char **argv)
 					strerror(errno));
 				return EXIT_FAIL;
 			}
-			o.trace = tf;
+			o->trace = tf;
 		}
-		err = pinmm_explore_replay(&er->prog, &o, replay, &r);
+		err = pinmm_explore_replay(prog, o, replay, &r);
 		if (tf && tf != stdout)
 			fclose(tf);
 		if (err == -EINVAL)
 			return explore_bad("bad schedule", replay);
+		if (err == -EOPNOTSUPP)
+			return explore_bad("--check-every-step needs the lock validator "
+					   "(a -Dlockdep=true build)", "");
 		if (err) {
 			fprintf(stderr, "pinmm: explore: %s\n", strerror(-err));
 			return EXIT_FAIL;
 		}
-		print_result(race, &o, "replay", &r);
+		print_result(race, file, o, "replay", &r);
 		return r.verdict == PINMM_EXPLORE_PASS ? EXIT_OK : EXIT_FAIL;
 	}
-	err = pinmm_explore(&er->prog, &o, &r);
+	err = pinmm_explore(prog, o, &r);
 	if (!err && shrink && r.verdict != PINMM_EXPLORE_PASS) {
-		print_result(race, &o, "explore", &r);
-		err = pinmm_explore_shrink(&er->prog, &o, &r);
+		print_result(race, file, o, "explore", &r);
+		err = pinmm_explore_shrink(prog, o, &r);
 		if (!err)
-			print_result(race, &o, "shrunk", &r);
+			print_result(race, file, o, "shrunk", &r);
 	} else if (!err) {
-		print_result(race, &o, "explore", &r);
+		print_result(race, file, o, "explore", &r);
 	}
+	if (err == -EOPNOTSUPP)
+		return explore_bad("--check-every-step needs the lock validator "
+				   "(a -Dlockdep=true build)", "");
 	if (err) {
 		fprintf(stderr, "pinmm: explore: %s\n", strerror(-err));
 		return err == -EINVAL ? EXIT_USAGE : EXIT_FAIL;

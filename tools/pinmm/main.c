@@ -30,6 +30,8 @@ static void usage(FILE *f)
 	      "  tracking [--json]      compare the pin-counting strategies\n"
 	      "  fsck [--repair] IMAGE  check (and repair) a pinfs image\n"
 	      "  torture [OPTIONS]      every operation at once, with an oracle\n"
+	      "  explore [OPTIONS]      a race (--race NAME, or a FILE with thread blocks)\n"
+	      "                         under the interleaving explorer (explore --help)\n"
 	      "  help [run|commands]    this text, run's options, or every script command\n"
 	      "  version                print the tool and library version\n"
 	      "\n"

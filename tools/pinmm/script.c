@@ -14,6 +14,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -22,6 +23,33 @@
 #include "script_flow.h"
 
 /* ---- messages --------------------------------------------------------------- */
+
+/*
+ * The threads of a `thread` group share stdout, stderr, the TAP counter and
+ * the --explore record: each message goes out whole under this lock.
+ */
+static pthread_mutex_t out_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+
+/* "thread NAME: " inside a thread block, else "". */
+static const char *thread_prefix(struct script *s, char *buf, size_t len)
+{
+	if (!s->thread)
+		return "";
+	snprintf(buf, len, "thread %s: ", s->thread->st->name);
+	return buf;
+}
+
+/* `pinmm explore FILE`: keep the first failure as the run's message. */
+static void note_first_fail(struct script *s, const char *what, const char *detail)
+{
+	char tp[80];
+
+	if (s->opts->first_fail[0])
+		return;
+	snprintf(s->opts->first_fail, sizeof(s->opts->first_fail), "%s:%d: %s%s%s%s",
+		 s->file, s->line, thread_prefix(s, tp, sizeof(tp)), what,
+		 detail ? ": " : "", detail ? detail : "");
+}
 
 int script_syntax(struct script *s, const char *fmt, ...)
 {
@@ -40,12 +68,17 @@ void script_out(struct script *s, const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	if (s->opts->silent)
+		return;
 	va_start(ap, fmt);
 	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;
-	if (script_json_output(s)) {
+	pthread_mutex_lock(&out_lock);
+	if (s->thread && s->opts->json) {
+		/* --json records the main line; a thread's output is not in it */
+	} else if (!s->thread && script_json_output(s)) {
 		/* the JSON document owns stdout */
 	} else if (!s->opts->tap) {
 		fputs(msg, stdout);
@@ -59,6 +92,7 @@ void script_out(struct script *s, const char *fmt, ...)
 			printf("# %.*s\n", (int)(nl - line), line);
 		}
 	}
+	pthread_mutex_unlock(&out_lock);
 	free(msg);
 }
 
@@ -72,42 +106,65 @@ static void tap_point(struct script *s, bool ok, const char *what)
 /* Record the outcome of one expectation; @detail says expected vs observed. */
 void script_check(struct script *s, bool ok, const char *detail)
 {
-	if (s->opts->log)
-		diff_log_check(s, ok, detail);
+	char tp[80];
+
 	s->nexpect++;
 	if (!ok)
 		s->nfailed++;
-	report_expect(s, ok, detail);
-	script_json_expect(s, ok, detail);
+	pthread_mutex_lock(&out_lock);
+	if (s->opts->silent) {
+		if (!ok)
+			note_first_fail(s, s->text, detail);
+		goto out;
+	}
+	if (!s->thread) {
+		/* Records of the main line only: a thread's lines interleave. */
+		if (s->opts->log)
+			diff_log_check(s, ok, detail);
+		report_expect(s, ok, detail);
+		script_json_expect(s, ok, detail);
+	}
 	if (s->opts->tap) {
 		tap_point(s, ok, s->text);
 		if (!ok && detail)
 			printf("# %s\n", detail);
-		return;
+		goto out;
 	}
 	fflush(stdout);
 	if (!ok)
-		fprintf(stderr, "%s:%d: expectation failed: %s\n%s%s%s", s->file,
-			s->line, s->text, detail ? "    " : "", detail ? detail : "",
-			detail ? "\n" : "");
+		fprintf(stderr, "%s:%d: %sexpectation failed: %s\n%s%s%s", s->file,
+			s->line, thread_prefix(s, tp, sizeof(tp)), s->text, detail ? "    " : "",
+			detail ? detail : "", detail ? "\n" : "");
+out:
+	pthread_mutex_unlock(&out_lock);
 }
 
 /* A script-level error: a syntax error or a library call that failed. */
 void script_error(struct script *s, const char *fmt, ...)
 {
-	char msg[768];
+	char msg[768], tp[80];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	pthread_mutex_lock(&out_lock);
+	if (s->opts->silent) {
+		note_first_fail(s, msg, NULL);
+		pthread_mutex_unlock(&out_lock);
+		return;
+	}
+	thread_prefix(s, tp, sizeof(tp));
 	fflush(stdout);
-	fprintf(stderr, "%s:%d: %s\n", s->file, s->line, msg);
-	script_json_error(s, msg);
+	fprintf(stderr, "%s:%d: %s%s\n", s->file, s->line, s->thread ? tp : "", msg);
+	if (!s->thread)
+		script_json_error(s, msg);
 	if (s->opts->tap) {
 		s->opts->tap_n++;
-		printf("not ok %d - %s:%d: %s\n", s->opts->tap_n, s->file, s->line, msg);
+		printf("not ok %d - %s:%d: %s%s\n", s->opts->tap_n, s->file, s->line,
+		       s->thread ? tp : "", msg);
 	}
+	pthread_mutex_unlock(&out_lock);
 }
 
 /* ---- syntax pre-check --------------------------------------------------------- */
@@ -147,6 +204,10 @@ static int precheck(struct script *s, int argc, char **argv, const char *bind)
 		return precheck(s, argc - 2, argv + 2, bind);
 	}
 	if (!strcmp(argv[0], "step") && argc >= 3)	/* step NAME COMMAND... */
+		return precheck(s, argc - 2, argv + 2, bind);
+	if (!strcmp(argv[0], "try") && argc >= 2)	/* try COMMAND... */
+		return precheck(s, argc - 1, argv + 1, bind);
+	if (!strcmp(argv[0], "when") && argc >= 3)	/* when NAME COMMAND... */
 		return precheck(s, argc - 2, argv + 2, bind);
 	if (!strcmp(argv[0], "expect") && bind)
 		return script_syntax(s, "only 'expect error|ok COMMAND' may end in '-> NAME'");
@@ -210,7 +271,7 @@ int script_dispatch(struct script *s, int argc, char **argv)
 }
 
 /* Run one line.  Return: 0, EXIT_FAIL or EXIT_USAGE (the script stops). */
-static int run_line(struct script *s, struct sline *sl)
+int script_run_line(struct script *s, struct sline *sl)
 {
 	int argc, rc;
 
@@ -220,12 +281,17 @@ static int run_line(struct script *s, struct sline *sl)
 	argc = split_bind(sl->argc, sl->argv, &s->bind);
 	if (s->opts->verbose)
 		script_out(s, "%s:%d: %s\n", s->file, s->line, sl->text);
-	report_line_begin(s);
-	rc = script_dispatch(s, argc, sl->argv);
-	report_line_end(s, rc);
-	if (s->opts->log)
-		diff_log_line(s, rc);
-	script_json_line(s, argc, sl->argv, rc);
+	if (s->thread) {
+		/* The report, JSON and diff records are the main line's story. */
+		rc = script_dispatch(s, argc, sl->argv);
+	} else {
+		report_line_begin(s);
+		rc = script_dispatch(s, argc, sl->argv);
+		report_line_end(s, rc);
+		if (s->opts->log)
+			diff_log_line(s, rc);
+		script_json_line(s, argc, sl->argv, rc);
+	}
 	if (rc == 0)
 		return 0;
 	if (rc == SCRIPT_REFUSED) {
@@ -276,8 +342,17 @@ static int run_lines(struct script *s, struct sfile *sf)
 {
 	int status = EXIT_OK;
 
-	for (int i = 0; i < sf->nlines && status == EXIT_OK; i++)
-		status = run_line(s, &sf->lines[i]);
+	for (int i = 0; i < sf->nlines && status == EXIT_OK;) {
+		if (sf->lines[i].thread >= 0) {
+			status = script_run_group(s, sf, i, &i);
+			if (status == EXIT_OK)
+				status = script_run_always(s, sf, i);
+		} else if (sf->lines[i].thread == SLINE_ALWAYS) {
+			i++;	/* after each group */
+		} else {
+			status = script_run_line(s, &sf->lines[i++]);
+		}
+	}
 	if (sf->nlines) {
 		s->file = sf->lines[sf->nlines - 1].file;
 		s->line = sf->lines[sf->nlines - 1].no;
@@ -299,6 +374,15 @@ static void summary(struct script *s, int status)
 	       s->nexpect == 1 ? "" : "s", s->nfailed,
 	       status == EXIT_USAGE ? " (script error)" :
 	       status == EXIT_FAIL && !s->nfailed ? " (runtime error)" : "");
+}
+
+int script_prepare(struct script *s, const char *path, struct sfile *sf)
+{
+	int status = script_load(s, path, sf);
+
+	if (status == 0)
+		status = sfile_check(s, sf);
+	return status == SCRIPT_SYNTAX ? EXIT_USAGE : status;
 }
 
 int script_run_file(struct run_opts *o, const char *path)

@@ -75,6 +75,10 @@ struct loader {
 	struct rawfile *stack[MAX_DEPTH];	/* files being expanded */
 	int depth;
 	bool fatal;		/* MAX_LINES reached: stop expanding */
+	int loops;		/* repeat/for blocks being expanded */
+	int thread;		/* the thread block being expanded, -1, or SLINE_ALWAYS */
+	int ngroups;
+	bool group_open;	/* the last top-level item was a thread block */
 };
 
 /* ---- files ------------------------------------------------------------------- */
@@ -319,6 +323,9 @@ static int emit(struct loader *l, struct rawfile *rf, int i, char *text, int arg
 	sl->no = i + 1;
 	sl->origin = rf->first[i];
 	sl->bad = false;
+	sl->thread = l->thread;
+	if (l->thread < 0)
+		l->group_open = false;	/* a line between blocks ends their group */
 	if (rf->first[i] < 0)
 		rf->first[i] = sf->nlines;
 	sl->text = text;
@@ -342,11 +349,12 @@ static int report(struct loader *l, const char *file, int no, int rc)
 	return rc;
 }
 
-/* Line @i of @rf opens a block (`repeat N {`, `for V in ... {`)? */
+/* Line @i of @rf opens a block (`repeat N {`, `for V in ... {`, `thread NAME {`)? */
 static bool opens_block(int argc, char **argv)
 {
 	return argc >= 2 && !strcmp(argv[argc - 1], "{") &&
-	       (!strcmp(argv[0], "repeat") || !strcmp(argv[0], "for"));
+	       (!strcmp(argv[0], "repeat") || !strcmp(argv[0], "for") ||
+		!strcmp(argv[0], "thread") || !strcmp(argv[0], "always"));
 }
 
 static bool closes_block(int argc, char **argv)
@@ -396,8 +404,10 @@ static int do_repeat(struct loader *l, struct rawfile *rf, int i, int end, int a
 		return SCRIPT_SYNTAX;
 	if (n < 0 || n > MAX_LINES)
 		return script_syntax(l->s, "repeat count %lld outside 0..%d", n, MAX_LINES);
+	l->loops++;
 	for (long long k = 0; k < n && rc == 0 && !l->fatal; k++)
 		rc = expand(l, rf, i + 1, end);
+	l->loops--;
 	return rc;
 }
 
@@ -413,11 +423,86 @@ static int do_for(struct loader *l, struct rawfile *rf, int i, int end, int argc
 		rc = macro_push(l, argv[1], argv[k], NULL, 0);
 		if (rc)
 			return rc;
+		l->loops++;
 		rc = expand(l, rf, i + 1, end);
+		l->loops--;
 		macro_pop(l);
 	}
 	return rc;
 }
+
+/*
+ * `thread NAME {`: the block's lines run on their own CPU (a pthread, or a
+ * participant of the explorer); consecutive blocks form one group.
+ */
+static int do_thread(struct loader *l, struct rawfile *rf, int i, int end, int argc, char **argv)
+{
+	struct sfile *sf = l->sf;
+	struct sthread *st;
+	int group, rc, in_group = 0;
+
+	if (argc != 3)
+		return script_syntax(l->s, "usage: thread NAME {");
+	if (!script_is_ident(argv[1]))
+		return script_syntax(l->s, "'%s' is not a NAME for a thread", argv[1]);
+	if (l->loops)
+		return script_syntax(l->s, "thread %s: a thread block cannot be inside "
+				     "repeat or for", argv[1]);
+	group = l->group_open ? l->ngroups - 1 : l->ngroups;
+	for (int k = 0; k < sf->nthreads; k++) {
+		if (sf->threads[k].group != group)
+			continue;
+		if (!strcmp(sf->threads[k].name, argv[1]))
+			return script_syntax(l->s, "thread %s already defined at %s:%d", argv[1],
+					     sf->threads[k].file, sf->threads[k].no);
+		in_group++;
+	}
+	if (in_group == SCRIPT_MAX_THREADS)
+		return script_syntax(l->s, "more than %d thread blocks in one group",
+				     SCRIPT_MAX_THREADS);
+	st = realloc(sf->threads, (sf->nthreads + 1) * sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	sf->threads = st;
+	st = &sf->threads[sf->nthreads];
+	st->name = strdup(argv[1]);
+	if (!st->name)
+		return -ENOMEM;
+	st->file = rf->name;
+	st->no = i + 1;
+	st->group = group;
+	if (!l->group_open)
+		l->ngroups++;
+	l->thread = sf->nthreads++;
+	rc = expand(l, rf, i + 1, end);
+	l->thread = -1;
+	l->group_open = true;
+	return rc;
+}
+
+/* `always {`: checks that hold between the steps of the thread group. */
+static int do_always(struct loader *l, struct rawfile *rf, int i, int end, int argc)
+{
+	int rc;
+
+	if (argc != 2)
+		return script_syntax(l->s, "usage: always {");
+	if (l->loops)
+		return script_syntax(l->s, "an always block cannot be inside repeat or for");
+	l->thread = SLINE_ALWAYS;
+	rc = expand(l, rf, i + 1, end);
+	l->thread = -1;
+	return rc;
+}
+
+/*
+ * What may not stand in a thread block: words about the whole script or
+ * machine, and the pictures (`snapshot`, `step`: one numbered sequence of
+ * the main line).
+ */
+static const char *const not_in_thread[] = {
+	"thread", "boot", "include", "shutdown", "snapshot", "step", NULL
+};
 
 /* `param NAME VALUE...`: a default that -D NAME=VALUE overrides. */
 static int do_param(struct loader *l, struct rawfile *rf, int i, const char *text)
@@ -485,8 +570,34 @@ static int expand_line(struct loader *l, struct rawfile *rf, int i, int hi, int 
 		rc = script_syntax(l->s, "'}' without a block to close");
 		goto out_raw;
 	}
+	if (l->thread != -1) {
+		for (int k = 0; not_in_thread[k]; k++) {
+			if (strcmp(raw[0], not_in_thread[k]) && strcmp(raw[0], "always"))
+				continue;
+			if (l->thread == SLINE_ALWAYS)
+				rc = script_syntax(l->s, "'%s' inside an always block (it holds "
+						   "checks of the booted machine)", raw[0]);
+			else
+				rc = script_syntax(l->s, "'%s' inside thread %s (a thread block "
+						   "runs commands of one CPU on the booted machine)",
+						   raw[0], l->sf->threads[l->thread].name);
+			/* A nested block is skipped whole: its '}' is not an error of its own. */
+			end = opens_block(rawc, raw) ? block_end(rf, i, hi) : -1;
+			if (end >= 0)
+				*next = end + 1;
+			goto out_raw;
+		}
+	}
 	if ((!strcmp(raw[0], "repeat") || !strcmp(raw[0], "for")) && !opens_block(rawc, raw)) {
 		rc = script_syntax(l->s, "usage: repeat COUNT { | for NAME in WORD... {   ('{' ends the line)");
+		goto out_raw;
+	}
+	if (!strcmp(raw[0], "thread") && !opens_block(rawc, raw)) {
+		rc = script_syntax(l->s, "usage: thread NAME {   ('{' ends the line)");
+		goto out_raw;
+	}
+	if (!strcmp(raw[0], "always") && !opens_block(rawc, raw)) {
+		rc = script_syntax(l->s, "usage: always {   ('{' ends the line)");
 		goto out_raw;
 	}
 	if (!strcmp(raw[0], "param")) {
@@ -506,6 +617,10 @@ static int expand_line(struct loader *l, struct rawfile *rf, int i, int hi, int 
 			*next = end + 1;
 			if (!strcmp(raw[0], "repeat"))
 				rc = do_repeat(l, rf, i, end, argc, argv);
+			else if (!strcmp(raw[0], "thread"))
+				rc = do_thread(l, rf, i, end, argc, argv);
+			else if (!strcmp(raw[0], "always"))
+				rc = do_always(l, rf, i, end, argc);
 			else
 				rc = do_for(l, rf, i, end, argc, argv);
 		}
@@ -623,7 +738,7 @@ static int expand_file(struct loader *l, const char *path, const char *from, int
 
 int script_load(struct script *s, const char *path, struct sfile *sf)
 {
-	struct loader l = { .s = s, .sf = sf };
+	struct loader l = { .s = s, .sf = sf, .thread = -1 };
 	int rc = 0;
 
 	s->errmsg[0] = '\0';
@@ -654,6 +769,9 @@ void script_unload(struct sfile *sf)
 	for (int i = 0; i < sf->nfiles; i++)
 		free(sf->files[i]);
 	free(sf->files);
+	for (int i = 0; i < sf->nthreads; i++)
+		free(sf->threads[i].name);
+	free(sf->threads);
 	if (sf->scratch) {
 		script_remove_dir(sf->scratch);
 		free(sf->scratch);

@@ -174,7 +174,7 @@ void script_json_values(struct script *s, const char *expected, const char *obse
 {
 	struct run_json *j = s->opts->json;
 
-	if (!j)
+	if (!j || s->thread)
 		return;
 	free((char *)j->exp_want);
 	free((char *)j->exp_got);
@@ -220,7 +220,8 @@ void script_json_expect(struct script *s, bool ok, const char *detail)
  */
 bool script_json_on(struct script *s)
 {
-	return s->opts->json != NULL;
+	/* A thread block's lines are not recorded: they interleave. */
+	return s->opts->json != NULL && !s->thread;
 }
 
 /**
@@ -235,7 +236,7 @@ void script_json_show(struct script *s, const char *what, struct json_object *da
 	struct run_json *j = s->opts->json;
 	struct json_object *o;
 
-	if (!j) {
+	if (!j || s->thread) {
 		json_object_put(data);
 		return;
 	}

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tool.h"
+#include "script_flow.h"
 
 /* Defined by the linker for the section SCRIPT_GROUP() places groups in. */
 extern const struct script_group *const __start_pinmm_script_groups[]
@@ -247,16 +247,24 @@ void script_groups_end(struct script *s)
  */
 void **script_private(struct script *s, const struct script_group *g)
 {
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	struct script_private *p;
 
+	if (s->thread)
+		s = s->thread->main;	/* one slot per script, shared by its threads */
+	pthread_mutex_lock(&lock);
 	for (p = s->priv; p; p = p->next)
 		if (p->group == g)
-			return &p->data;
+			goto out;
 	p = calloc(1, sizeof(*p));
-	if (!p)
+	if (!p) {
+		pthread_mutex_unlock(&lock);
 		return NULL;
+	}
 	p->group = g;
 	p->next = s->priv;
 	s->priv = p;
+out:
+	pthread_mutex_unlock(&lock);
 	return &p->data;
 }

@@ -77,11 +77,27 @@ void var_release_pages(struct var *v)
 	v->refs = 0;
 }
 
+/*
+ * Is @v one of the variables @s created itself?  A thread block sees the
+ * main script's variables (s->vars_shared on) but binds its own in front of
+ * them, so that threads never write one list node concurrently; the join
+ * moves them to the main script (script_thread.c).
+ */
+static bool var_own(struct script *s, const struct var *v)
+{
+	for (const struct var *o = s->vars; o && o != s->vars_shared; o = o->next)
+		if (o == v)
+			return true;
+	return false;
+}
+
 /* Find or create @name and reset it to an empty value of @kind. */
 struct var *var_set(struct script *s, const char *name, enum var_kind kind)
 {
 	struct var *v = var_find(s, name);
 
+	if (v && s->thread && !var_own(s, v))
+		v = NULL;	/* a thread's binding shadows the setup's */
 	if (!v) {
 		v = calloc(1, sizeof(*v));
 		if (!v)

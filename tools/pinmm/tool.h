@@ -77,6 +77,10 @@ struct run_opts {
 	bool host;		/* run on the host kernel (host_table.c) */
 	struct diff_log *log;	/* records each line's outcome (diff_cmd.c) */
 	struct run_json *json;	/* --json recorder (script_json.c), or NULL */
+	/* `pinmm explore FILE` (explore_script.c): print nothing; the first
+	 * failed expectation or error, "FILE:LINE: ...", goes to @first_fail. */
+	bool silent;
+	char first_fail[256];
 };
 
 /* Run one script; @path "-" is stdin.  Return: EXIT_OK, EXIT_FAIL or EXIT_USAGE. */
@@ -124,6 +128,8 @@ struct script {
 	int nexpect;		/* expectations checked */
 	int nfailed;		/* expectations failed */
 	char errmsg[512];	/* message of the last syntax error */
+	struct script_thread *thread;	/* inside a `thread NAME { }` block, or NULL */
+	struct var *vars_shared;	/* thread: the main script's variables from here on */
 };
 
 /*
