@@ -53,7 +53,7 @@ struct pinmm_explore_prog {
 enum pinmm_explore_strategy {
 	PINMM_EXPLORE_RANDOM,	/* uniform among the runnable, seeded */
 	PINMM_EXPLORE_PCT,	/* Burckhardt et al. 2010, depth d */
-	PINMM_EXPLORE_DFS,	/* every schedule, preemption-bounded */
+	PINMM_EXPLORE_DFS,	/* exhaustive: every schedule, preemption-bounded */
 };
 
 enum pinmm_explore_verdict {
@@ -80,6 +80,9 @@ enum pinmm_explore_verdict {
  * @step_budget: scheduling points per run before a livelock verdict.
  * @run_timeout_ms: wall-clock deadline of one run.
  * @trace: when set, replay writes one line per step here.
+ * @progress: when set, pinmm_explore() calls it after every run with the
+ *	runs made and the seconds spent (`pinmm explore`'s progress line);
+ *	@progress_arg is passed through.
  */
 struct pinmm_explore_opts {
 	bool legacy;
@@ -92,6 +95,8 @@ struct pinmm_explore_opts {
 	long step_budget;
 	long run_timeout_ms;
 	FILE *trace;
+	void (*progress)(void *arg, long runs, double seconds);
+	void *progress_arg;
 };
 
 /*

@@ -343,6 +343,8 @@ int pinmm_explore(const struct pinmm_explore_prog *prog, const struct pinmm_expl
 		if (err)
 			break;
 		r->runs = run + 1;
+		if (o->progress)
+			o->progress(o->progress_arg, r->runs, now_s() - t0);
 		if (shm->steps > k)
 			k = shm->steps;
 		if (violates(shm)) {

@@ -4,11 +4,13 @@
  * interleaving explorer (<pinmm/explore.h>, doc/EXPLORE.md, man pinmm(1)).
  *
  *   pinmm explore --list
- *   pinmm explore --race NAME [--legacy] [--strategy random|pct|dfs]
+ *   pinmm explore --race NAME [--legacy] [--strategy random|pct|exhaustive]
  *                 [--depth D] [--preemptions P] [--runs N] [--seconds T]
  *                 [--seed S] [--budget STEPS] [--shrink]
  *   pinmm explore --race NAME --replay SCHEDULE [--legacy] [--trace FILE]
  *
+ * `exhaustive` is the bounded depth-first search (`dfs` is accepted as its
+ * old name).  On a terminal, a progress line on stderr counts the runs.
  * Prints the verdict, and for a violation the schedule, its steps,
  * preemptions and trace hash.  Exit status: 0 no violation, 1 a violation
  * (the schedule printed reproduces it), 2 usage.
@@ -21,11 +23,12 @@
 #include <string.h>
 
 #include "explore_races.h"
+#include "progress.h"
 
 static void explore_usage(FILE *f)
 {
 	fputs("usage: pinmm explore --list\n"
-	      "       pinmm explore --race NAME [--legacy] [--strategy random|pct|dfs]\n"
+	      "       pinmm explore --race NAME [--legacy] [--strategy random|pct|exhaustive]\n"
 	      "                     [--depth D] [--preemptions P] [--runs N] [--seconds T]\n"
 	      "                     [--seed S] [--budget STEPS] [--shrink]\n"
 	      "       pinmm explore --race NAME --replay SCHEDULE [--legacy] [--trace FILE]\n"
@@ -69,6 +72,20 @@ static void print_result(const char *race, const struct pinmm_explore_opts *o,
 	       r->preemptions, r->trace_hash);
 }
 
+/* The progress line (a terminal only): runs made of the budget, rate, time. */
+struct explore_progress_line {
+	struct progress p;
+	long budget;
+};
+
+static void explore_progress(void *arg, long runs, double seconds)
+{
+	struct explore_progress_line *l = arg;
+
+	progress_show(&l->p, 200, "run %ld of at most %ld, %.0f runs/s, %.1f s", runs,
+		      l->budget, seconds > 0 ? (double)runs / seconds : 0.0, seconds);
+}
+
 static int do_list(void)
 {
 	for (const struct explore_race *r = explore_races; r->prog.name; r++)
@@ -82,6 +99,7 @@ int pinmm_cmd_explore(int argc, char **argv)
 	const struct explore_race *er;
 	struct pinmm_explore_result r;
 	struct pinmm_explore_opts o;
+	struct explore_progress_line prog;
 	bool shrink = false;
 	FILE *tf = NULL;
 	long v;
@@ -115,7 +133,7 @@ int pinmm_cmd_explore(int argc, char **argv)
 				o.strategy = PINMM_EXPLORE_RANDOM;
 			else if (!strcmp(n, "pct"))
 				o.strategy = PINMM_EXPLORE_PCT;
-			else if (!strcmp(n, "dfs"))
+			else if (!strcmp(n, "exhaustive") || !strcmp(n, "dfs"))
 				o.strategy = PINMM_EXPLORE_DFS;
 			else
 				return explore_bad("unknown strategy", n);
@@ -162,7 +180,13 @@ int pinmm_cmd_explore(int argc, char **argv)
 		print_result(race, &o, "replay", &r);
 		return r.verdict == PINMM_EXPLORE_PASS ? EXIT_OK : EXIT_FAIL;
 	}
+	progress_begin(&prog.p, "pinmm explore", 0);
+	prog.budget = o.runs;
+	o.progress = explore_progress;
+	o.progress_arg = &prog;
 	err = pinmm_explore(&er->prog, &o, &r);
+	progress_clear(&prog.p);
+	o.progress = NULL;
 	if (!err && shrink && r.verdict != PINMM_EXPLORE_PASS) {
 		print_result(race, &o, "explore", &r);
 		err = pinmm_explore_shrink(&er->prog, &o, &r);
