@@ -421,6 +421,103 @@ static struct pinmm *kara_machine(void *state)
 	return ((struct kara_state *)state)->m;
 }
 
+/* ------------------------------------------------------------------ */
+/* (e) migration without the refcount freeze, against a lockless lookup */
+
+/*
+ * A tmpfs page is cached and mapped.  Thread 0 looks it up with the page
+ * cache's lockless lookup and keeps the reference (find_get_page(), as
+ * splice does); thread 1 migrates it.  Migration freezes the old page's
+ * refcount under i_pages_lock before it points the cache at the copy, so
+ * a speculative reference either stops the migration (taken before the
+ * freeze) or fails and looks again (during it).  legacy.migrate_no_freeze
+ * only compares the count: a lookup whose reference and recheck fall
+ * between that check and the switch keeps the old page.  The oracle: when
+ * migration succeeded, the looked-up page is the one cached now, and a
+ * write through it is what the file reads.
+ */
+struct mig_state {
+	struct pinmm *m;
+	struct pinmm_proc *p;
+	int fd;
+	unsigned long addr;
+	struct page *page;
+	int found;
+	int migrated;
+};
+
+static int mig_setup(bool legacy, void **state)
+{
+	static struct mig_state s;
+	const char *kv[] = { "legacy.migrate_no_freeze", legacy ? "1" : "0",
+			     "zone.movable", "16M", NULL };	/* a zone to move to */
+	int err = boot_kv(kv, NULL, &s.m);
+	char seen[LEN];
+	long a;
+
+	*state = &s;
+	if (!err)
+		err = pinmm_proc_create(s.m, &s.p);
+	if (err)
+		return err;
+	s.fd = pinmm_open(s.p, "/dev/shm/migrating", O_RDWR | O_CREAT, 0644);
+	if (s.fd < 0)
+		return s.fd;
+	if (pinmm_pwrite(s.p, s.fd, ORIGINAL, LEN, 0) != LEN)
+		return -EIO;
+	a = pinmm_mmap(s.p, 0, PG, PROT_READ | PROT_WRITE, MAP_SHARED, s.fd, 0);
+	if (a < 0)
+		return (int)a;
+	s.addr = (unsigned long)a;
+	return pinmm_load(s.p, s.addr, seen, LEN) == LEN ? 0 : -EFAULT;	/* mapped */
+}
+
+static void mig_thread(void *state, int idx)
+{
+	struct mig_state *s = state;
+
+	if (idx == 0)
+		s->found = pinmm_find_get_page(s->p, s->fd, 0, &s->page);
+	else
+		s->migrated = pinmm_migrate_page(s->p, s->addr, NULL);
+}
+
+static int mig_check(void *state, char *msg, size_t len)
+{
+	struct mig_state *s = state;
+	unsigned long pfn, cached_pfn = 0;
+	struct page *cached;
+	char seen[LEN + 1] = "";
+	char *kaddr;
+
+	if (s->found) {
+		snprintf(msg, len, "find_get_page returned %d on a cached page", s->found);
+		return 1;
+	}
+	pfn = pinmm_page_to_pfn(s->page);
+	if (!pinmm_find_get_page(s->p, s->fd, 0, &cached)) {
+		cached_pfn = pinmm_page_to_pfn(cached);
+		pinmm_put_page(cached);
+	}
+	kaddr = pinmm_kmap_local_page(s->page);
+	memcpy(kaddr, "LOOKUP!!", LEN);
+	pinmm_kunmap_local(kaddr);
+	pinmm_put_page(s->page);
+	pinmm_pread(s->p, s->fd, seen, LEN, 0);
+	if (s->migrated == 0 && (pfn != cached_pfn || memcmp(seen, "LOOKUP!!", LEN))) {
+		snprintf(msg, len, "the lookup kept pfn %#lx, migration cached pfn %#lx: "
+			 "the file reads \"%.8s\", the write through the reference is lost",
+			 pfn, cached_pfn, seen);
+		return 1;
+	}
+	return 0;
+}
+
+static struct pinmm *mig_machine(void *state)
+{
+	return ((struct mig_state *)state)->m;
+}
+
 const struct explore_race explore_races[] = {
 	{
 		.prog = { .name = "cve-2020-29374", .nr_threads = 2, .setup = cow_setup,
@@ -448,6 +545,13 @@ const struct explore_race explore_races[] = {
 		.legacy_key = "fs.pinned_policy=legacy",
 		.summary = "DIO into a MAP_SHARED pinfs page while writeback and reclaim "
 			   "strip it: the device's data never reaches disk",
+	},
+	{
+		.prog = { .name = "migrate-no-freeze", .nr_threads = 2, .setup = mig_setup,
+			  .thread = mig_thread, .check = mig_check, .machine = mig_machine },
+		.legacy_key = "legacy.migrate_no_freeze",
+		.summary = "a lockless page-cache lookup keeps the page migration "
+			   "replaced: a reference on a stale copy",
 	},
 	{ .prog = { .name = NULL } },
 };
