@@ -62,7 +62,7 @@ struct pinmm_explore_prog {
 enum pinmm_explore_strategy {
 	PINMM_EXPLORE_RANDOM,	/* uniform among the runnable, seeded */
 	PINMM_EXPLORE_PCT,	/* Burckhardt et al. 2010, depth d */
-	PINMM_EXPLORE_DFS,	/* every schedule, preemption-bounded */
+	PINMM_EXPLORE_DFS,	/* exhaustive: every schedule, preemption-bounded */
 };
 
 enum pinmm_explore_verdict {
@@ -94,6 +94,9 @@ enum pinmm_explore_verdict {
  *	the auditor (verdicts ORACLE and AUDIT, naming the step); needs the
  *	lock validator (CONFIG_LOCKDEP): without it, pinmm_explore() and
  *	pinmm_explore_replay() return -EOPNOTSUPP.
+ * @progress: when set, pinmm_explore() calls it after every run with the
+ *	runs made and the seconds spent (`pinmm explore`'s progress line);
+ *	@progress_arg is passed through.
  */
 struct pinmm_explore_opts {
 	bool legacy;
@@ -107,6 +110,8 @@ struct pinmm_explore_opts {
 	long run_timeout_ms;
 	FILE *trace;
 	bool check_every_step;
+	void (*progress)(void *arg, long runs, double seconds);
+	void *progress_arg;
 };
 
 /*

@@ -321,6 +321,24 @@ PINMM_API void pinmm_put_page(struct page *page);
  * Context: any thread.
  */
 PINMM_API void pinmm_get_page(struct page *page);
+/**
+ * pinmm_find_get_page() - a reference on the cached page of a file offset,
+ * as Linux's find_get_page() (splice and other in-kernel readers).
+ * @p: the process.
+ * @fd: the descriptor.
+ * @index: page offset in the file.
+ * @pagep: set to the page on success; drop it with put_page().
+ *
+ * The lookup is the page cache's lockless one (doc/MEMORY-ORDERING.md
+ * (r)); nothing is read in and nothing is locked: the page may be
+ * truncated or migrated away after the call, as in Linux.
+ *
+ * Context: any thread.
+ * Return: 0; -ENOENT (not cached), -EINVAL (NULL @p or @pagep), -ESRCH,
+ * -EBADF.
+ */
+PINMM_API int pinmm_find_get_page(struct pinmm_proc *p, int fd, unsigned long index,
+				  struct page **pagep);
 
 /**
  * page_folio() - the folio a page belongs to.

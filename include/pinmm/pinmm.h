@@ -180,6 +180,7 @@ struct pinmm_config {
 	bool legacy_cow_mapcount;	/* legacy.cow_mapcount: COW reuse by mapcount */
 	bool legacy_gup_fast_no_seq;	/* legacy.gup_fast_no_seq: no write_protect_seq */
 	bool legacy_gup_fast_no_recheck;	/* legacy.gup_fast_no_recheck: no PTE recheck */
+	bool legacy_migrate_no_freeze;	/* legacy.migrate_no_freeze: check, do not freeze */
 };
 
 /**

@@ -333,6 +333,35 @@ int pinmm_fsync(struct pinmm_proc *p, int fd)
 }
 
 /**
+ * pinmm_find_get_page() - a reference on the cached page of a file offset.
+ * @p: the process.
+ * @fd: the descriptor.
+ * @index: page offset in the file.
+ * @pagep: set to the page on success.
+ *
+ * Context: any thread.
+ * Return: 0; -ENOENT (not cached), -EINVAL, -ESRCH, -EBADF.
+ */
+int pinmm_find_get_page(struct pinmm_proc *p, int fd, unsigned long index,
+			struct page **pagep)
+{
+	struct file *file;
+	struct folio *folio;
+
+	if (!pagep)
+		return -EINVAL;
+	file = proc_fget(p, fd);
+	if (IS_ERR(file))
+		return (int)PTR_ERR(file);
+	folio = filemap_get_folio(file->f_mapping, (pgoff_t)index);
+	fput(file);
+	if (!folio)
+		return -ENOENT;
+	*pagep = folio_page(folio, index - folio->index);
+	return 0;
+}
+
+/**
  * pinmm_unlink() - remove a name from a tmpfs directory.
  * @p: the process.
  * @path: absolute path.

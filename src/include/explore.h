@@ -17,6 +17,9 @@
  * (EP_WAIT) or a synchronize_rcu() with an older reader still inside its
  * section (EP_SYNC_RCU) is not picked until the object lets it through;
  * so the real pthread acquire that follows the point never blocks.
+ * A busy-wait loop (EP_SPIN, before each retry) is picked only when no
+ * thread at another kind of point can run: the thread it waits for gets
+ * to finish, and a spin that nothing can end still ends as a livelock.
  */
 #ifndef PINMM_EXPLORE_H
 #define PINMM_EXPLORE_H
@@ -43,6 +46,7 @@ enum explore_kind {
 	EP_WAIT_TIMED,		/* ... or picked as timed out when all are blocked */
 	EP_SYNC_RCU,		/* synchronize_rcu(): blocked by older readers */
 	EP_USER,		/* a race program's own point */
+	EP_SPIN,		/* a busy-wait retry: runs only when nobody else can */
 	EP_NR_KINDS
 };
 

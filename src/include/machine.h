@@ -157,6 +157,7 @@ enum vm_stat_item {
 	HUGETLB_SIGBUS,			/* hugetlb faults that raised SIGBUS */
 	WARN_COUNT,			/* WARNs on this machine */
 	OOPS,				/* BUG()s recorded by pinmm_oops() */
+	PGCACHE_LOOKUP_RETRY,		/* lockless page-cache lookups that looked again */
 	NR_VM_STAT_ITEMS
 };
 

@@ -15,6 +15,8 @@
 /* page_index.c: the radix tree behind mapping->i_pages (i_pages_lock held) */
 void page_index_init(struct page_index *pi);
 void *page_index_lookup(struct page_index *pi, pgoff_t index);
+/* The same without the lock, under rcu_read_lock() (filemap_get_folio()). */
+void *page_index_load(struct page_index *pi, pgoff_t index);
 /* Enter @item at [index, index + nr): 0, -EEXIST, -ENOMEM (all or nothing). */
 int page_index_insert(struct page_index *pi, pgoff_t index, unsigned long nr, void *item);
 void *page_index_replace(struct page_index *pi, pgoff_t index, void *item);
@@ -25,7 +27,7 @@ void page_index_destroy(struct page_index *pi);
 bool page_index_empty(const struct page_index *pi);
 
 /* filemap.c: the page cache */
-/* Referenced folio at @index, or NULL. */
+/* Referenced folio at @index, or NULL: lockless (RCU + speculative reference). */
 struct folio *filemap_get_folio(struct address_space *mapping, pgoff_t index);
 /* Insert a locked folio; -EEXIST if taken. Takes one reference per page (Linux). */
 int filemap_add_folio(struct address_space *mapping, struct folio *folio, pgoff_t index);

@@ -382,6 +382,8 @@ int pinmm_explore(const struct pinmm_explore_prog *prog, const struct pinmm_expl
 			break;
 		r->runs = run + 1;
 		r->checks += shm->checks;
+		if (o->progress)
+			o->progress(o->progress_arg, r->runs, now_s() - t0);
 		if (shm->steps > k)
 			k = shm->steps;
 		if (violates(shm)) {

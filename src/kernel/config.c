@@ -175,6 +175,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "legacy.cow_mapcount", T_BOOL, OFF(legacy_cow_mapcount), NULL, 0, 0, 0, 0 },
 	{ "legacy.gup_fast_no_seq", T_BOOL, OFF(legacy_gup_fast_no_seq), NULL, 0, 0, 0, 0 },
 	{ "legacy.gup_fast_no_recheck", T_BOOL, OFF(legacy_gup_fast_no_recheck), NULL, 0, 0, 0, 0 },
+	{ "legacy.migrate_no_freeze", T_BOOL, OFF(legacy_migrate_no_freeze), NULL, 0, 0, 0, 0 },
 };
 #undef OFF
 
@@ -190,7 +191,7 @@ static const char *const cfg_key_names[ARRAY_SIZE(cfg_keys) + 1] = {
 	"ksm.sleep_ms", "thp.16K", "thp.32K", "thp.64K", "thp.128K", "thp.256K",
 	"thp.512K", "thp.1024K", "thp.2048K", "hugepages.2M", "hugepages.1G",
 	"lease.outcome", "trace.file", "trace.buffer_size", "legacy.cow_mapcount",
-	"legacy.gup_fast_no_seq", "legacy.gup_fast_no_recheck", NULL,
+	"legacy.gup_fast_no_seq", "legacy.gup_fast_no_recheck", "legacy.migrate_no_freeze", NULL,
 };
 
 static const struct cfg_key *cfg_find(const char *key)

@@ -86,6 +86,7 @@ static const char *const kind_names[EP_NR_KINDS] = {
 	[EP_RCU_LOCK] = "rcu_lock", [EP_RCU_UNLOCK] = "rcu_unlock",
 	[EP_WAIT] = "wait", [EP_WAIT_TIMED] = "wait_timed",
 	[EP_SYNC_RCU] = "synchronize_rcu", [EP_USER] = "user",
+	[EP_SPIN] = "spin",
 };
 
 static uint64_t splitmix64(uint64_t *s)
@@ -250,14 +251,21 @@ static void schedule_next(struct ethread *me)
 	struct explore_shm *shm = sched.shm;
 	long s = shm->steps;
 	int prev = me ? me->idx : EXPLORE_NONE;
-	unsigned mask = 0;
+	unsigned mask = 0, spinning = 0;
 	int c;
 
 	if (s >= shm->step_budget)
 		finish(PINMM_EXPLORE_LIVELOCK, "step budget used up");
 	for (int i = 0; i < sched.nr; i++)
-		if (runnable(&sched.t[i]))
-			mask |= 1u << i;
+		if (runnable(&sched.t[i])) {
+			if (sched.t[i].kind == EP_SPIN)
+				spinning |= 1u << i;
+			else
+				mask |= 1u << i;
+		}
+	/* A busy-wait runs only when nobody it could be waiting for can. */
+	if (!mask)
+		mask = spinning;
 	if (!mask) {
 		/* Time passes only when nothing else can run: expire the first timed wait. */
 		for (int i = 0; i < sched.nr && !mask; i++)

@@ -117,6 +117,7 @@ static const char *const vmstat_names[] = {
 	[HUGETLB_SIGBUS] = "hugetlb_sigbus",
 	[WARN_COUNT] = "warn_count",
 	[OOPS] = "oops",
+	[PGCACHE_LOOKUP_RETRY] = "pgcache_lookup_retry",
 };
 /*
  * Complete: the table is sized by its initialisers, so a missing or extra

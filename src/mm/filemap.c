@@ -34,6 +34,11 @@
  *  5. A fault never maps a folio at or beyond EOF: filemap_fault() checks
  *     i_size after locking the folio, and truncation lowers i_size before
  *     it unmaps and removes folios under their lock.
+ *  6. The index changes only under i_pages_lock, but one offset is looked
+ *     up without it (filemap_get_folio(), doc/MEMORY-ORDERING.md (r)): a
+ *     folio is pointed away from (migration, split) only while its
+ *     refcount is frozen, so a speculative reference fails or stops the
+ *     move.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -43,6 +48,7 @@
 #include "pagemap.h"
 #include "pin_policy.h"
 #include "wait.h"
+#include "rcu.h"
 
 /* ------------------------------------------------------------------ */
 /* The folio lock                                                      */
@@ -292,19 +298,49 @@ static struct folio *filemap_get_next_folio(struct address_space *mapping,
 }
 
 /**
- * filemap_get_folio() - look a folio up in the page cache.
+ * filemap_get_folio() - look a folio up in the page cache, without a lock.
  * @mapping: the address space.
  * @index: page offset.
  *
- * Context: any; takes i_pages_lock.
+ * Linux's filemap_get_entry(), the speculative lookup of the lockless page
+ * cache (doc/MEMORY-ORDERING.md (r)): under rcu_read_lock(), R1 load the
+ * slot; R2 folio_try_get(), which fails while the refcount is 0 (the folio
+ * is free, or frozen by migration, split or reclaim: look again); R3 load
+ * the slot again: a different entry means the folio left this offset
+ * between R1 and R2, so drop the reference and look again.  What is
+ * returned was in the cache, referenced, at R3: an updater that replaces
+ * or removes it must first freeze its refcount under i_pages_lock, which
+ * fails against our reference (R2 before the freeze) or makes R2 fail.
+ *
+ * Context: any; may not be called with i_pages_lock held (it does not
+ * take it).
  * Return: the folio covering @index with a reference held (it may be
  * large: its first offset is folio->index), or NULL.
  */
 struct folio *filemap_get_folio(struct address_space *mapping, pgoff_t index)
 {
-	pgoff_t i = index;
+	struct folio *folio;
 
-	return filemap_get_next_folio(mapping, &i, index);
+	rcu_read_lock();
+	for (;;) {
+		folio = page_index_load(&mapping->i_pages, index);	/* R1 */
+		if (!folio)
+			break;
+		if (!folio_try_get(folio)) {				/* R2 */
+			count_vm_event(mapping_machine(mapping), PGCACHE_LOOKUP_RETRY);
+			explore_point(EP_SPIN, folio);
+			continue;
+		}
+		if (likely(folio == page_index_load(&mapping->i_pages, index)))	/* R3 */
+			break;
+		/* Moved: the put may free it, so not inside the section. */
+		count_vm_event(mapping_machine(mapping), PGCACHE_LOOKUP_RETRY);
+		rcu_read_unlock();
+		folio_put(folio);
+		rcu_read_lock();
+	}
+	rcu_read_unlock();
+	return folio;
 }
 
 /**

@@ -13,6 +13,11 @@
  *     folio may be pinned -> restore, -EAGAIN;
  *  2. freeze the refcount at exactly the references we know of (ours, and
  *     the page cache's) -> any GUP reference makes this fail -> restore;
+ *     for a page-cache folio under i_pages_lock, so that the lockless
+ *     lookup's folio_try_get() fails until the cache points at the copy
+ *     (doc/MEMORY-ORDERING.md (r)); legacy.migrate_no_freeze only compares
+ *     the count (before Linux 2.6.27's lockless page cache, the lookup took
+ *     the lock the check was made under);
  *  3. copy (migration) or rewrite the struct pages (split);
  *  4. remove_migration_ptes(): map the new folio(s) where the entries are.
  */
@@ -209,6 +214,30 @@ static int try_to_migrate(struct folio *folio, struct mig_range *r)
 	return 0;
 }
 
+/*
+ * Step 2: freeze @src's refcount at @expected.  legacy.migrate_no_freeze
+ * (doc/EXPLORE.md §5) only checks it: a speculative folio_try_get() after
+ * the check still succeeds, and a lockless lookup that also finds the old
+ * folio in its slot keeps a reference on the page being replaced.
+ */
+static bool migrate_ref_freeze(struct pinmm *m, struct folio *src, int expected)
+{
+	if (unlikely(m->cfg.legacy_migrate_no_freeze))
+		return folio_ref_count(src) == expected;
+	return folio_ref_freeze(src, expected);
+}
+
+/* After step 3: leave @src with only the caller's reference of @expected. */
+static void migrate_ref_unfreeze(struct pinmm *m, struct folio *src, int expected)
+{
+	if (unlikely(m->cfg.legacy_migrate_no_freeze)) {
+		if (expected > 1)
+			folio_ref_sub(src, expected - 1);	/* not frozen: others may hold it */
+		return;
+	}
+	folio_ref_unfreeze(src, 1);
+}
+
 static int __migrate_folio_to(struct folio *src, struct folio *dst)
 {
 	struct pinmm *m = folio_machine(src);
@@ -225,7 +254,7 @@ static int __migrate_folio_to(struct folio *src, struct folio *dst)
 		goto fail;
 	if (mapping)
 		spin_lock(&mapping->i_pages_lock);
-	if (!folio_ref_freeze(src, expected)) {
+	if (!migrate_ref_freeze(m, src, expected)) {
 		if (mapping)
 			spin_unlock(&mapping->i_pages_lock);
 		r.dst = NULL;
@@ -243,6 +272,8 @@ static int __migrate_folio_to(struct folio *src, struct folio *dst)
 			count_mthp_stat(m, folio_order(src), MTHP_STAT_NR_ANON, 1);
 	} else if (mapping) {
 		folio_ref_add(dst, (int)nr);	/* the cache's references */
+		/* MEMORY-ORDERING.md (r) U3: lockless lookups fail on src now. */
+		VM_BUG_ON_FOLIO(!m->cfg.legacy_migrate_no_freeze && folio_ref_count(src), src);
 		for (unsigned long i = 0; i < nr; i++)
 			page_index_replace(&mapping->i_pages, src->index + i, dst);
 	}
@@ -254,7 +285,7 @@ static int __migrate_folio_to(struct folio *src, struct folio *dst)
 	__atomic_fetch_and(&src->flags, ~move, __ATOMIC_RELAXED);
 	src->private = NULL;
 	/* Back from 0 with just our reference; the cache's moved to dst. */
-	folio_ref_unfreeze(src, 1);
+	migrate_ref_unfreeze(m, src, expected);
 	r.dst = &dst->page;
 	if (mapping) {
 		r.mapping = mapping;

@@ -4,10 +4,20 @@
  * offset (pgoff_t) to an item (a folio pointer in practice).
  *
  * This file owns the tree shape only: nodes, growing and shrinking the
- * height, and the walks.  It knows nothing of folios, reference counts or
- * locking; the page cache (filemap.c) calls it with mapping->i_pages_lock
- * held.  A large folio is entered once per page it covers, so a lookup of
- * any covered offset finds it.
+ * height, and the walks.  It knows nothing of folios or reference counts;
+ * the page cache (filemap.c) calls it with mapping->i_pages_lock held,
+ * except page_index_load(), which runs under rcu_read_lock() alone (the
+ * lockless page-cache lookup, doc/MEMORY-ORDERING.md (r)).  A large folio
+ * is entered once per page it covers, so a lookup of any covered offset
+ * finds it.
+ *
+ * For the lockless reader, the updaters (i_pages_lock held) keep three
+ * rules: a node is filled in before it is published, by a release store of
+ * the pointer to it (root or parent slot); every store to a slot or to the
+ * root is a single atomic store (a reader sees the old or the new value);
+ * a node is unlinked before it is freed, and freed only after an RCU grace
+ * period (call_rcu()).  A node's level never changes, so a reader takes
+ * the height from the root it loaded, not from @height.
  *
  * Shape:
  *  - height 0: the tree is empty and @root is NULL;
@@ -28,6 +38,7 @@
 #include <errno.h>
 
 #include "pagemap.h"
+#include "rcu.h"
 
 #define PI_SHIFT	6
 #define PI_SLOTS	(1UL << PI_SHIFT)
@@ -36,12 +47,40 @@
 
 /*
  * struct pi_node - one interior or bottom node, malloc'd.
- * @count: occupied slots (invariant 1).
+ * @slots: items (level 1) or child nodes; written with pi_publish().
+ * @count: occupied slots (invariant 1); i_pages_lock.
+ * @level: 1 = bottom; set before the node is published, never changed.
+ * @rcu: the deferred free (pi_node_free()).
  */
 struct pi_node {
 	void *slots[PI_SLOTS];
 	unsigned int count;
+	unsigned int level;
+	struct rcu_head rcu;
 };
+
+/* Store a slot or the root: the release orders the node's contents first. */
+static void pi_publish(void **where, void *value)
+{
+	__atomic_store_n(where, value, __ATOMIC_RELEASE);
+}
+
+/* The lockless reader's load of a slot or the root (pairs with the above). */
+static void *pi_load(void *const *where)
+{
+	return __atomic_load_n(where, __ATOMIC_ACQUIRE);
+}
+
+static void pi_node_free_rcu(struct rcu_head *head)
+{
+	free(caa_container_of(head, struct pi_node, rcu));
+}
+
+/* Free an unlinked node once no lockless reader can hold it. */
+static void pi_node_free(struct pi_node *node)
+{
+	call_rcu(&node->rcu, pi_node_free_rcu);
+}
 
 /* The largest offset a tree of @height covers. */
 static pgoff_t pi_max_index(unsigned int height)
@@ -57,9 +96,13 @@ static unsigned int pi_offset(pgoff_t index, unsigned int level)
 	return (unsigned int)((index >> ((level - 1) * PI_SHIFT)) & PI_MASK);
 }
 
-static struct pi_node *pi_node_alloc(void)
+static struct pi_node *pi_node_alloc(unsigned int level)
 {
-	return kzalloc(sizeof(struct pi_node));
+	struct pi_node *node = kzalloc(sizeof(struct pi_node));
+
+	if (node)
+		node->level = level;
+	return node;
 }
 
 /**
@@ -79,25 +122,27 @@ static int pi_extend(struct page_index *pi, pgoff_t index)
 {
 	if (!pi->root) {
 		unsigned int h = 1;
+		struct pi_node *node;
 
 		while (index > pi_max_index(h))
 			h++;
-		pi->root = pi_node_alloc();
-		if (!pi->root)
+		node = pi_node_alloc(h);
+		if (!node)
 			return -ENOMEM;
 		pi->height = h;
+		pi_publish(&pi->root, node);
 		return 0;
 	}
 	while (index > pi_max_index(pi->height)) {
-		struct pi_node *node = pi_node_alloc();
+		struct pi_node *node = pi_node_alloc(pi->height + 1);
 
 		if (!node)
 			return -ENOMEM;
 		/* The old tree becomes the first child of the new root. */
 		node->slots[0] = pi->root;
 		node->count = 1;
-		pi->root = node;
 		pi->height++;
+		pi_publish(&pi->root, node);
 		VM_BUG_ON(pi->height > PI_MAX_HEIGHT);
 	}
 	return 0;
@@ -138,12 +183,12 @@ static void **pi_slot(struct page_index *pi, pgoff_t index, bool create,
 
 			if (!create)
 				return NULL;
-			child = pi_node_alloc();
+			child = pi_node_alloc(level - 1);
 			if (!child) {
 				*err = -ENOMEM;
 				return NULL;
 			}
-			node->slots[off] = child;
+			pi_publish(&node->slots[off], child);
 			node->count++;
 		}
 		node = node->slots[off];
@@ -165,14 +210,15 @@ static void pi_prune(struct page_index *pi, struct pi_node **path,
 
 		if (node->count)
 			break;
-		free(node);
 		if (level == pi->height) {
-			pi->root = NULL;
+			pi_publish(&pi->root, NULL);
 			pi->height = 0;
+			pi_node_free(node);
 			return;
 		}
-		path[level]->slots[offs[level]] = NULL;
+		pi_publish(&path[level]->slots[offs[level]], NULL);
 		path[level]->count--;
+		pi_node_free(node);
 	}
 
 	while (pi->height > 1) {
@@ -180,9 +226,10 @@ static void pi_prune(struct page_index *pi, struct pi_node **path,
 
 		if (root->count != 1 || !root->slots[0])
 			break;
-		pi->root = root->slots[0];
+		/* A reader still in the old root walks one level more. */
+		pi_publish(&pi->root, root->slots[0]);
 		pi->height--;
-		free(root);
+		pi_node_free(root);
 	}
 }
 
@@ -234,6 +281,38 @@ void *page_index_lookup(struct page_index *pi, pgoff_t index)
 }
 
 /**
+ * page_index_load() - the item at @index, without the owner's lock.
+ * @pi: the index.
+ * @index: page offset.
+ *
+ * The walk loads the root and each slot once (acquire), takes the height
+ * from the root node it loaded and never writes.  Whatever it returns was
+ * in the slot at some moment during the call; it may be gone already, so
+ * the caller must take a reference that fails on a freed or frozen item
+ * and then load the slot again (filemap_get_entry()).
+ *
+ * Context: rcu_read_lock() held (nodes are freed after a grace period).
+ * Return: the item, or NULL.
+ */
+void *page_index_load(struct page_index *pi, pgoff_t index)
+{
+	struct pi_node *node;
+
+	WARN_ON_ONCE(!rcu_read_lock_held());
+	node = pi_load(&pi->root);
+	if (!node || index > pi_max_index(node->level))
+		return NULL;
+	for (;;) {
+		unsigned int level = node->level;
+		void *entry = pi_load(&node->slots[pi_offset(index, level)]);
+
+		if (level == 1 || !entry)
+			return entry;
+		node = entry;
+	}
+}
+
+/**
  * page_index_delete() - remove the item at @index.
  * @pi: the index.
  * @index: page offset.
@@ -253,7 +332,7 @@ void *page_index_delete(struct page_index *pi, pgoff_t index)
 	if (!slot || !*slot)
 		return NULL;
 	old = *slot;
-	*slot = NULL;
+	pi_publish(slot, NULL);
 	path[0]->count--;
 	pi_prune(pi, path, offs, 1);
 	return old;
@@ -292,7 +371,7 @@ int page_index_insert(struct page_index *pi, pgoff_t index, unsigned long nr,
 
 		if (!slot)
 			goto undo;
-		*slot = item;
+		pi_publish(slot, item);
 		path[0]->count++;
 	}
 	return 0;
@@ -326,7 +405,7 @@ void *page_index_replace(struct page_index *pi, pgoff_t index, void *item)
 	if (!slot || !*slot)
 		return NULL;
 	old = *slot;
-	*slot = item;
+	pi_publish(slot, item);
 	return old;
 }
 

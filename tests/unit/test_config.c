@@ -179,14 +179,15 @@ static void test_keys_roundtrip(void **state)
 		assert_int_equal(pinmm_config_set(&copy, keys[n], buf), 0);
 	}
 	assert_memory_equal(&cfg, &copy, sizeof(cfg));
-	assert_int_equal(n, 53);	/* + dax.truncate_wait_ms, dio.latency_us, writeback.latency_us,
+	assert_int_equal(n, 54);	/* + dax.truncate_wait_ms, dio.latency_us, writeback.latency_us,
 					   pinfs.dirty_no_blocks, nr_cpus, shutdown.wait_ms, fail.nth,
 					   fail.probability, fail.seed, fail.times, fail.site, swap,
 					   swap.latency_us, khugepaged.{scan_sleep_ms, pages_to_scan,
 					   max_ptes_none, max_ptes_swap, max_ptes_shared},
 					   ksm.sleep_ms, thp.16K .. thp.2048K, hugepages.2M, hugepages.1G,
 					   lease.outcome, trace.file, trace.buffer_size, legacy.cow_mapcount,
-					   legacy.gup_fast_no_seq, legacy.gup_fast_no_recheck */
+					   legacy.gup_fast_no_seq, legacy.gup_fast_no_recheck,
+					   legacy.migrate_no_freeze */
 	/* every key of doc/API.md §3 is there */
 	{
 		static const char *const want[] = { "ram", "zone.movable", "zone.cma", "pmem",

@@ -6,19 +6,24 @@
  *   E1  schedules per second: runs of each built-in race with the fix
  *       (nothing to find, so every run goes to the end), random strategy;
  *   E2  time to the first violation of each race in legacy mode, for each
- *       strategy (random, pct depth 3, dfs with 2 preemptions), seed 1,
+ *       strategy (random, pct depth 3, exhaustive with 2 preemptions), seed 1,
  *       capped at --runs runs and --seconds seconds;
  *   E3  the cost of the points when explore mode is off: the points one
  *       pin_user_pages_fast()+unpin of one page passes (counted by running
- *       it as a one-thread explore program), the time of one such call
- *       with explore off, and the time of one off point
- *       (pinmm_explore_point(), a library call: an upper bound of the
- *       inline check the wrappers do); their product over the call's time
- *       bounds the overhead.
+ *       it as a one-thread explore program), and, in E3_ROUNDS interleaved
+ *       rounds of this process, the time of that call pair with explore
+ *       off, of the check each point inlines (a relaxed load of a global
+ *       flag and a not-taken branch, timed in a loop of the same code
+ *       here) and of one off point through pinmm_explore_point() (a
+ *       library call: an upper bound).  The overhead bound of a round is
+ *       points x check / call; printed: the median and the range over the
+ *       rounds.  No build without the points exists to compare with, so
+ *       the bound is computed, not a difference of two measured builds.
  *
  * Every figure is measured in this run; none is asserted.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,16 +98,50 @@ static int e3_check(void *state, char *msg, size_t len)
 	return 0;
 }
 
+#define E3_ROUNDS	21
+
+/* The check every wrapper inlines when explore is off: explore_on(). */
+static _Atomic int e3_flag;
+
+static long e3_check_loop(long n)
+{
+	long taken = 0;
+
+	for (long i = 0; i < n; i++) {
+		if (__builtin_expect(atomic_load_explicit(&e3_flag, memory_order_relaxed), 0))
+			taken++;
+		__asm__ __volatile__("" ::: "memory");	/* reload, as between real points */
+	}
+	return taken;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median and range of @v[0..n), sorted in place. */
+static void print_spread(const char *what, double *v, int n, const char *unit)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	printf("E3  %-44s %8.2f %s (min %.2f, max %.2f, %d rounds)\n", what, v[n / 2], unit,
+	       v[0], v[n - 1], n);
+}
+
 static int bench_e3(void)
 {
 	const struct pinmm_explore_prog prog = { .name = "pin-loop", .nr_threads = 1,
 		.setup = e3_setup, .thread = e3_thread, .check = e3_check };
-	const long iters = 200000, points_iters = 100;
+	const long iters = 20000, checks = 200000, points_iters = 100;
+	double call[E3_ROUNDS], check[E3_ROUNDS], libpt[E3_ROUNDS];
+	double bound[E3_ROUNDS], lbound[E3_ROUNDS];
 	struct pinmm_explore_result r;
 	struct pinmm_explore_opts o;
-	uint64_t t0, call_ns, point_ns;
 	double points;
 	void *state;
+	long taken = 0;
 	int err;
 
 	pinmm_explore_defaults(&o);
@@ -121,21 +160,31 @@ static int bench_e3(void)
 		return EXIT_FAIL;
 	}
 	e3_loop(1000);
-	t0 = bench_now_ns();
-	e3_loop(iters);
-	call_ns = (bench_now_ns() - t0) / (uint64_t)iters;
-	t0 = bench_now_ns();
-	for (long i = 0; i < 10 * iters; i++)
-		pinmm_explore_point();
-	point_ns = bench_now_ns() - t0;
+	/* Interleaved rounds: a burst of load hits every figure of a round alike. */
+	for (int i = 0; i < E3_ROUNDS; i++) {
+		uint64_t t0 = bench_now_ns();
+
+		e3_loop(iters);
+		call[i] = (double)(bench_now_ns() - t0) / (double)iters;
+		t0 = bench_now_ns();
+		taken += e3_check_loop(checks);
+		check[i] = (double)(bench_now_ns() - t0) / (double)checks;
+		t0 = bench_now_ns();
+		for (long k = 0; k < checks; k++)
+			pinmm_explore_point();
+		libpt[i] = (double)(bench_now_ns() - t0) / (double)checks;
+		bound[i] = 100.0 * points * check[i] / call[i];
+		lbound[i] = 100.0 * points * libpt[i] / call[i];
+	}
 	pinmm_shutdown(e3.m);
 	printf("E3  points per pin_user_pages_fast+unpin of 1 page   %8.1f\n", points);
-	printf("E3  time of that call pair, explore off (ns)          %8llu\n",
-	       (unsigned long long)call_ns);
-	printf("E3  one off point via pinmm_explore_point() (ns)      %8.2f\n",
-	       (double)point_ns / (10.0 * (double)iters));
-	printf("E3  overhead bound: points x off point / call         %7.1f%%\n",
-	       100.0 * points * (double)point_ns / (10.0 * (double)iters) / (double)call_ns);
+	print_spread("time of that call pair, explore off", call, E3_ROUNDS, "ns");
+	print_spread("the inlined off check (load + branch)", check, E3_ROUNDS, "ns");
+	print_spread("one off point via pinmm_explore_point()", libpt, E3_ROUNDS, "ns");
+	print_spread("bound: points x check / call", bound, E3_ROUNDS, "%");
+	print_spread("bound with the library call instead", lbound, E3_ROUNDS, "%");
+	if (taken)
+		printf("E3  (the off check saw the flag set %ld times)\n", taken);
 	{
 		/* Timings on a shared machine: say how shared it was. */
 		FILE *f = fopen("/proc/loadavg", "r");
@@ -152,7 +201,7 @@ static int bench_e3(void)
 
 int bench_explore(int argc, char **argv)
 {
-	static const char *const strat_names[] = { "random", "pct", "dfs" };
+	static const char *const strat_names[] = { "random", "pct", "exhaustive" };
 	long runs = 2000, secs = 60;
 	int ret = EXIT_OK;
 
@@ -202,10 +251,10 @@ int bench_explore(int argc, char **argv)
 				continue;
 			}
 			if (r.verdict == PINMM_EXPLORE_PASS)
-				printf("E2  %-18s legacy, %-6s: none in %ld runs, %.2f s\n",
+				printf("E2  %-18s legacy, %-10s: none in %ld runs, %.2f s\n",
 				       er->prog.name, strat_names[s], r.runs, r.seconds);
 			else
-				printf("E2  %-18s legacy, %-6s: %s after %ld runs, %.2f s\n",
+				printf("E2  %-18s legacy, %-10s: %s after %ld runs, %.2f s\n",
 				       er->prog.name, strat_names[s],
 				       pinmm_explore_verdict_name(r.verdict), r.runs, r.seconds);
 		}

@@ -4,7 +4,7 @@
  * interleaving explorer (<pinmm/explore.h>, doc/EXPLORE.md, man pinmm(1)).
  *
  *   pinmm explore --list
- *   pinmm explore --race NAME [--legacy] [--strategy random|pct|dfs]
+ *   pinmm explore --race NAME [--legacy] [--strategy random|pct|exhaustive]
  *                 [--depth D] [--preemptions P] [--runs N] [--seconds T]
  *                 [--seed S] [--budget STEPS] [--shrink] [--check-every-step]
  *   pinmm explore --race NAME --replay SCHEDULE [--legacy] [--trace FILE]
@@ -13,6 +13,8 @@
  *
  * FILE is a scenario script with one group of `thread NAME { }` blocks
  * (explore_script.c); its legacy switch is a -D parameter of its boot line.
+ * `exhaustive` is the bounded depth-first search (`dfs` is accepted as its
+ * old name).  On a terminal, a progress line on stderr counts the runs.
  * Prints the verdict, and for a violation the schedule, its steps,
  * preemptions and trace hash.  Exit status: 0 no violation, 1 a violation
  * (the schedule printed reproduces it), 2 usage.
@@ -27,6 +29,7 @@
 #include "explore_races.h"
 #include "explore_script.h"
 #include "script_flow.h"
+#include "progress.h"
 
 static void explore_usage(FILE *f)
 {
@@ -100,6 +103,20 @@ static void print_result(const char *race, const char *file,
 	printf("schedule: %s\n", r->schedule);
 	printf("steps: %ld preemptions: %ld trace-hash: %016" PRIx64 "\n", r->steps,
 	       r->preemptions, r->trace_hash);
+}
+
+/* The progress line (a terminal only): runs made of the budget, rate, time. */
+struct explore_progress_line {
+	struct progress p;
+	long budget;
+};
+
+static void explore_progress(void *arg, long runs, double seconds)
+{
+	struct explore_progress_line *l = arg;
+
+	progress_show(&l->p, 200, "run %ld of at most %ld, %.0f runs/s, %.1f s", runs,
+		      l->budget, seconds > 0 ? (double)runs / seconds : 0.0, seconds);
 }
 
 static int do_list(void)
@@ -241,6 +258,7 @@ static int run_prog(const struct pinmm_explore_prog *prog, const char *race, con
 		    bool shrink)
 {
 	struct pinmm_explore_result r;
+	struct explore_progress_line pl;
 	FILE *tf = NULL;
 	int err;
 
@@ -269,7 +287,13 @@ static int run_prog(const struct pinmm_explore_prog *prog, const char *race, con
 		print_result(race, file, o, "replay", &r);
 		return r.verdict == PINMM_EXPLORE_PASS ? EXIT_OK : EXIT_FAIL;
 	}
+	progress_begin(&pl.p, "pinmm explore", 0);
+	pl.budget = o->runs;
+	o->progress = explore_progress;
+	o->progress_arg = &pl;
 	err = pinmm_explore(prog, o, &r);
+	progress_clear(&pl.p);
+	o->progress = NULL;
 	if (!err && shrink && r.verdict != PINMM_EXPLORE_PASS) {
 		print_result(race, file, o, "explore", &r);
 		err = pinmm_explore_shrink(prog, o, &r);

@@ -12,8 +12,13 @@
  * scheduler's participants run during a run.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <pinmm/lease.h>
 
 #include "explore_races.h"
 
@@ -21,17 +26,50 @@
 #define ORIGINAL "ORIGINAL"
 #define LEN	8
 
-/* A quiet 64M machine with @legacy_key set to @legacy. */
-static int boot(const char *legacy_key, bool legacy, struct pinmm **m)
+/*
+ * A quiet 64M machine with the key/value pairs of @kv (NULL-terminated);
+ * with @image, a pinfs on /data/ whose image file is removed once mounted
+ * (the machine keeps it open), so that no run leaves a file behind.
+ */
+static int boot_kv(const char *const *kv, const char *image, struct pinmm **m)
 {
 	struct pinmm_config cfg;
+	int err;
 
 	pinmm_config_default(&cfg);
 	if (pinmm_config_set(&cfg, "ram", "64M") || pinmm_config_set(&cfg, "quiet", "1") ||
-	    pinmm_config_set(&cfg, "nr_cpus", "2") ||
-	    pinmm_config_set(&cfg, legacy_key, legacy ? "1" : "0"))
+	    pinmm_config_set(&cfg, "nr_cpus", "2"))
 		return -EINVAL;
-	return pinmm_boot(&cfg, m);
+	for (; kv[0]; kv += 2)
+		if (pinmm_config_set(&cfg, kv[0], kv[1]))
+			return -EINVAL;
+	if (image && (pinmm_config_set(&cfg, "pinfs.image", image) ||
+		      pinmm_config_set(&cfg, "pinfs.size", "4M")))
+		return -EINVAL;
+	err = pinmm_boot(&cfg, m);
+	if (image)
+		unlink(image);
+	return err;
+}
+
+/* A quiet 64M machine with @legacy_key set to @legacy. */
+static int boot(const char *legacy_key, bool legacy, struct pinmm **m)
+{
+	const char *kv[] = { legacy_key, legacy ? "1" : "0", NULL };
+
+	return boot_kv(kv, NULL, m);
+}
+
+/* A fresh pinfs image path for this run child. */
+static const char *run_image(void)
+{
+	static char path[256];
+	const char *dir = getenv("TMPDIR");
+
+	snprintf(path, sizeof(path), "%s/pinmm-explore-%d.img", dir && *dir ? dir : "/tmp",
+		 (int)getpid());
+	unlink(path);
+	return path;
 }
 
 /* A process with one private anonymous page holding ORIGINAL. */
@@ -283,6 +321,203 @@ static struct pinmm *rc_machine(void *state)
 	return ((struct rc_state *)state)->m;
 }
 
+/* ------------------------------------------------------------------ */
+/* (d) Kara 2018: DIO into a MAP_SHARED file page against writeback     */
+
+/*
+ * A file page of pinfs is mapped MAP_SHARED.  Thread 0 is an O_DIRECT read
+ * into that mapping: it pins the page (FOLL_PIN, short-term), the device
+ * writes the data, the completion dirties the page (set_page_dirty_lock())
+ * and unpins it.  Thread 1 is the flusher and kswapd: sync(), then reclaim
+ * (the background writeback thread is off; its work runs here).  Under
+ * fs.pinned_policy=legacy a pin is a plain reference: writeback cleans the
+ * pinned page and reclaim strips its block mapping; the completion then
+ * dirties a page pinfs cannot write (pinfs.dirty_no_blocks=bug, ext4's
+ * answer of 2018: an oops, the data dropped).  The oracle: after the
+ * threads, sync and drop the cache; the file's first bytes, read back from
+ * the disk, are the device's.
+ */
+#define DIO_DATA 'B'
+
+struct kara_state {
+	struct pinmm *m;
+	struct pinmm_proc *p;
+	int fd;
+	unsigned long addr;
+	int pinned;
+	int dma;
+};
+
+static int kara_setup(bool legacy, void **state)
+{
+	static struct kara_state s;
+	static char buf[PG];
+	const char *kv[] = { "fs.pinned_policy", legacy ? "legacy" : "linux",
+			     "pinfs.dirty_no_blocks", "bug", NULL };
+	int err = boot_kv(kv, run_image(), &s.m);
+	long a;
+
+	*state = &s;
+	if (!err)
+		err = pinmm_proc_create(s.m, &s.p);
+	if (err)
+		return err;
+	s.fd = pinmm_open(s.p, "/data/victim", O_RDWR | O_CREAT, 0644);
+	if (s.fd < 0)
+		return s.fd;
+	memset(buf, 'A', PG);
+	if (pinmm_pwrite(s.p, s.fd, buf, PG, 0) != (long)PG || pinmm_fsync(s.p, s.fd))
+		return -EIO;
+	a = pinmm_mmap(s.p, 0, PG, PROT_READ | PROT_WRITE, MAP_SHARED, s.fd, 0);
+	if (a < 0)
+		return (int)a;
+	s.addr = (unsigned long)a;
+	return 0;
+}
+
+static void kara_thread(void *state, int idx)
+{
+	struct kara_state *s = state;
+	static char data[PG];
+	struct page *page;
+
+	if (idx == 1) {
+		pinmm_sync(s->m);		/* the flusher: cleans the page */
+		pinmm_reclaim(s->m, 1000);	/* kswapd: may strip its blocks */
+		return;
+	}
+	s->pinned = pin_fast(s->p, s->addr, &page);	/* the DIO read starts */
+	if (s->pinned != 1)
+		return;
+	memset(data, DIO_DATA, PG);
+	s->dma = pinmm_dma_write(page, 0, data, PG);	/* the device's data */
+	pinmm_unpin_user_pages_dirty_lock(&page, 1, true);	/* completion */
+}
+
+static int kara_check(void *state, char *msg, size_t len)
+{
+	struct kara_state *s = state;
+	char seen[LEN + 1] = "";
+
+	if (s->pinned != 1 || s->dma) {
+		snprintf(msg, len, "DIO pin %d, device write %d", s->pinned, s->dma);
+		return 1;
+	}
+	pinmm_munmap(s->p, s->addr, PG);
+	pinmm_drop_caches(s->m);		/* sync; the page leaves the cache */
+	if (pinmm_pread(s->p, s->fd, seen, LEN, 0) != LEN ||
+	    memcmp(seen, "BBBBBBBB", LEN)) {
+		snprintf(msg, len, "the disk holds \"%.8s\", not the DIO's data: "
+			 "pinned_dirty_no_blocks %ld, oops %ld, lost_bytes %ld", seen,
+			 pinmm_vmstat(s->m, "pinned_dirty_no_blocks"),
+			 pinmm_vmstat(s->m, "oops"), pinmm_vmstat(s->m, "lost_bytes"));
+		return 1;
+	}
+	return 0;
+}
+
+static struct pinmm *kara_machine(void *state)
+{
+	return ((struct kara_state *)state)->m;
+}
+
+/* ------------------------------------------------------------------ */
+/* (e) migration without the refcount freeze, against a lockless lookup */
+
+/*
+ * A tmpfs page is cached and mapped.  Thread 0 looks it up with the page
+ * cache's lockless lookup and keeps the reference (find_get_page(), as
+ * splice does); thread 1 migrates it.  Migration freezes the old page's
+ * refcount under i_pages_lock before it points the cache at the copy, so
+ * a speculative reference either stops the migration (taken before the
+ * freeze) or fails and looks again (during it).  legacy.migrate_no_freeze
+ * only compares the count: a lookup whose reference and recheck fall
+ * between that check and the switch keeps the old page.  The oracle: when
+ * migration succeeded, the looked-up page is the one cached now, and a
+ * write through it is what the file reads.
+ */
+struct mig_state {
+	struct pinmm *m;
+	struct pinmm_proc *p;
+	int fd;
+	unsigned long addr;
+	struct page *page;
+	int found;
+	int migrated;
+};
+
+static int mig_setup(bool legacy, void **state)
+{
+	static struct mig_state s;
+	const char *kv[] = { "legacy.migrate_no_freeze", legacy ? "1" : "0",
+			     "zone.movable", "16M", NULL };	/* a zone to move to */
+	int err = boot_kv(kv, NULL, &s.m);
+	char seen[LEN];
+	long a;
+
+	*state = &s;
+	if (!err)
+		err = pinmm_proc_create(s.m, &s.p);
+	if (err)
+		return err;
+	s.fd = pinmm_open(s.p, "/dev/shm/migrating", O_RDWR | O_CREAT, 0644);
+	if (s.fd < 0)
+		return s.fd;
+	if (pinmm_pwrite(s.p, s.fd, ORIGINAL, LEN, 0) != LEN)
+		return -EIO;
+	a = pinmm_mmap(s.p, 0, PG, PROT_READ | PROT_WRITE, MAP_SHARED, s.fd, 0);
+	if (a < 0)
+		return (int)a;
+	s.addr = (unsigned long)a;
+	return pinmm_load(s.p, s.addr, seen, LEN) == LEN ? 0 : -EFAULT;	/* mapped */
+}
+
+static void mig_thread(void *state, int idx)
+{
+	struct mig_state *s = state;
+
+	if (idx == 0)
+		s->found = pinmm_find_get_page(s->p, s->fd, 0, &s->page);
+	else
+		s->migrated = pinmm_migrate_page(s->p, s->addr, NULL);
+}
+
+static int mig_check(void *state, char *msg, size_t len)
+{
+	struct mig_state *s = state;
+	unsigned long pfn, cached_pfn = 0;
+	struct page *cached;
+	char seen[LEN + 1] = "";
+	char *kaddr;
+
+	if (s->found) {
+		snprintf(msg, len, "find_get_page returned %d on a cached page", s->found);
+		return 1;
+	}
+	pfn = pinmm_page_to_pfn(s->page);
+	if (!pinmm_find_get_page(s->p, s->fd, 0, &cached)) {
+		cached_pfn = pinmm_page_to_pfn(cached);
+		pinmm_put_page(cached);
+	}
+	kaddr = pinmm_kmap_local_page(s->page);
+	memcpy(kaddr, "LOOKUP!!", LEN);
+	pinmm_kunmap_local(kaddr);
+	pinmm_put_page(s->page);
+	pinmm_pread(s->p, s->fd, seen, LEN, 0);
+	if (s->migrated == 0 && (pfn != cached_pfn || memcmp(seen, "LOOKUP!!", LEN))) {
+		snprintf(msg, len, "the lookup kept pfn %#lx, migration cached pfn %#lx: "
+			 "the file reads \"%.8s\", the write through the reference is lost",
+			 pfn, cached_pfn, seen);
+		return 1;
+	}
+	return 0;
+}
+
+static struct pinmm *mig_machine(void *state)
+{
+	return ((struct mig_state *)state)->m;
+}
+
 const struct explore_race explore_races[] = {
 	{
 		.prog = { .name = "cve-2020-29374", .nr_threads = 2, .setup = cow_setup,
@@ -303,6 +538,20 @@ const struct explore_race explore_races[] = {
 		.legacy_key = "legacy.gup_fast_no_recheck",
 		.summary = "GUP-fast keeps a reference on a frame munmap freed and "
 			   "another process reused",
+	},
+	{
+		.prog = { .name = "kara-2018", .nr_threads = 2, .setup = kara_setup,
+			  .thread = kara_thread, .check = kara_check, .machine = kara_machine },
+		.legacy_key = "fs.pinned_policy=legacy",
+		.summary = "DIO into a MAP_SHARED pinfs page while writeback and reclaim "
+			   "strip it: the device's data never reaches disk",
+	},
+	{
+		.prog = { .name = "migrate-no-freeze", .nr_threads = 2, .setup = mig_setup,
+			  .thread = mig_thread, .check = mig_check, .machine = mig_machine },
+		.legacy_key = "legacy.migrate_no_freeze",
+		.summary = "a lockless page-cache lookup keeps the page migration "
+			   "replaced: a reference on a stale copy",
 	},
 	{ .prog = { .name = NULL } },
 };

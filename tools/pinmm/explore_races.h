@@ -12,7 +12,8 @@
 /*
  * struct explore_race - a race program and how it is documented.
  * @prog: the program (its setup sets @legacy_key from its legacy flag).
- * @legacy_key: the configuration key restoring the pre-fix decision.
+ * @legacy_key: the configuration key restoring the pre-fix decision (or
+ *	key=value when an existing key is the switch).
  * @summary: one line for `pinmm explore --list`.
  */
 struct explore_race {
