@@ -87,6 +87,17 @@ static __always_inline bool explore_participant(void)
 	return explore_on() && __explore_participant();
 }
 
+/*
+ * RCU callbacks in a run child (rcu.h's call_rcu()): from
+ * explore_rcu_defer_begin() (the child, before its setup) they are kept
+ * and run by the controller once the run's threads are done, so a schedule
+ * alone decides what is freed when.  explore_rcu_defer() returns false
+ * outside a run child (and when it cannot keep one: liburcu takes it).
+ */
+struct rcu_head;
+void explore_rcu_defer_begin(void);
+bool explore_rcu_defer(struct rcu_head *head, void (*func)(struct rcu_head *head));
+
 /* bug.c: a BUG in a run child is recorded as that run's violation. */
 void explore_note_bug(const char *file, int line, const char *cond);
 

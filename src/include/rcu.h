@@ -61,4 +61,16 @@ void pinmm_synchronize_rcu(void);
 	urcu_memb_barrier();						\
 } while (0)
 
+/*
+ * call_rcu() - liburcu's, except in an explorer's run child, where the
+ * callbacks wait until the run's threads are done (explore.c,
+ * explore_rcu_defer()): liburcu's worker thread would run them whenever
+ * its grace period ended, and a frame freed by one then - a page table -
+ * could be handed out or not at the same step of the same schedule, so a
+ * schedule would not decide its run.  doc/EXPLORE.md section 1.
+ */
+#undef call_rcu
+void pinmm_call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head));
+#define call_rcu(head, func) pinmm_call_rcu(head, func)
+
 #endif /* PINMM_RCU_H */

@@ -96,6 +96,7 @@ static __attribute__((noreturn)) void child_main(const struct pinmm_explore_prog
 	long warns;
 	int err;
 
+	explore_rcu_defer_begin();
 	err = prog->setup(legacy, &c.state);
 	if (err) {
 		shm->verdict = PINMM_EXPLORE_SETUP;

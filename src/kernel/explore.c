@@ -25,10 +25,12 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "explore_run.h"
+#include "rcu.h"
 #include "lockdep.h"
 #include "locking.h"
 
@@ -424,6 +426,91 @@ void explore_note_bug(const char *file, int line, const char *cond)
 	snprintf(sched.shm->msg, sizeof(sched.shm->msg), "BUG at %s:%d: %s", file, line, cond);
 }
 
+/* ---- RCU callbacks of a run child (explore.h) ----------------------------------- */
+
+struct deferred_cb {
+	struct rcu_head *head;
+	void (*func)(struct rcu_head *head);
+};
+
+/* Raw: call_rcu() is called under any lock, the validator's included. */
+static struct {
+	pthread_mutex_t lock;
+	bool on;			/* a run child, from before its setup */
+	struct deferred_cb *v;
+	size_t n, cap;
+} rcu_defer = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/**
+ * explore_rcu_defer_begin() - keep this process's RCU callbacks from now
+ * on, for explore_threads_run() to run when the threads are done.
+ * Context: a run child, before its setup, single-threaded.
+ */
+void explore_rcu_defer_begin(void)
+{
+	rcu_defer.on = true;
+}
+
+/**
+ * explore_rcu_defer() - keep a call_rcu() callback of a run child.
+ * @head: the object's rcu_head.
+ * @func: its callback.
+ * Context: any (rcu.h's call_rcu()).
+ * Return: true when kept; false outside a run child or out of memory (the
+ *	caller hands it to liburcu: correct, only no longer in step order).
+ */
+bool explore_rcu_defer(struct rcu_head *head, void (*func)(struct rcu_head *head))
+{
+	bool kept = false;
+
+	if (!rcu_defer.on)
+		return false;
+	pthread_mutex_lock(&rcu_defer.lock);
+	if (rcu_defer.n == rcu_defer.cap) {
+		size_t cap = rcu_defer.cap ? rcu_defer.cap * 2 : 64;
+		struct deferred_cb *v = realloc(rcu_defer.v, cap * sizeof(*v));
+
+		if (v) {
+			rcu_defer.v = v;
+			rcu_defer.cap = cap;
+		}
+	}
+	if (rcu_defer.n < rcu_defer.cap) {
+		rcu_defer.v[rcu_defer.n++] = (struct deferred_cb){ head, func };
+		kept = true;
+	}
+	pthread_mutex_unlock(&rcu_defer.lock);
+	return kept;
+}
+
+/*
+ * The threads are done: one grace period (no participant is left inside a
+ * read-side section), then the kept callbacks in the order they were
+ * queued, including any a callback queues.
+ */
+static void rcu_defer_run(void)
+{
+	for (;;) {
+		struct deferred_cb *v;
+		size_t n;
+
+		pthread_mutex_lock(&rcu_defer.lock);
+		v = rcu_defer.v;
+		n = rcu_defer.n;
+		rcu_defer.v = NULL;
+		rcu_defer.n = rcu_defer.cap = 0;
+		pthread_mutex_unlock(&rcu_defer.lock);
+		if (!n) {
+			free(v);
+			return;
+		}
+		urcu_memb_synchronize_rcu();
+		for (size_t i = 0; i < n; i++)
+			v[i].func(v[i].head);
+		free(v);
+	}
+}
+
 static void *participant(void *arg)
 {
 	struct ethread *me = arg;
@@ -550,4 +637,5 @@ void explore_threads_run(struct explore_shm *shm, int nr,
 	for (int i = 0; i < nr; i++)
 		pthread_join(sched.t[i].th, NULL);
 	atomic_store(&explore_enabled, 0);
+	rcu_defer_run();
 }

@@ -114,3 +114,19 @@ void pinmm_synchronize_rcu(void)
 	}
 	urcu_memb_synchronize_rcu();
 }
+
+/**
+ * pinmm_call_rcu() - run @func(@head) after a grace period (call_rcu()).
+ * @head: the rcu_head inside the object to free.
+ * @func: the callback.
+ *
+ * In an explorer's run child the callback is kept until the run's threads
+ * are done (explore_rcu_defer()); elsewhere liburcu's worker runs it.
+ * Context: any, including under spinlocks and inside a read-side section.
+ */
+void pinmm_call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head))
+{
+	if (explore_rcu_defer(head, func))
+		return;
+	urcu_memb_call_rcu(head, func);
+}
