@@ -33,6 +33,7 @@
 #include "rcu.h"
 #include "lockdep.h"
 #include "locking.h"
+#include "smp.h"
 
 _Atomic int explore_enabled;
 
@@ -51,9 +52,11 @@ struct ethread {
 	uint64_t rcu_since;		/* rcu clock at the outermost lock */
 	uint64_t sync_gen;		/* EP_SYNC_RCU: readers up to here */
 	int held;			/* locks held at its point (lockdep's count) */
+	bool joined;			/* returned, and its thread is gone */
 };
 
 #define CUR_CONTROLLER	(-2)	/* sched.cur: the controller runs a step check */
+#define CUR_REAP	(-3)	/* sched.cur: the controller joins sched.reap */
 
 static struct {
 	pthread_mutex_t lock;
@@ -71,6 +74,7 @@ static struct {
 	int (*check)(void *arg, int *verdict, char *msg, size_t len);
 	void *check_arg;
 	int after_check;			/* who gets the token after it */
+	int reap;				/* CUR_REAP: the thread that returned */
 	const void *objs[OBJ_SLOTS];
 	uint32_t ords[OBJ_SLOTS];
 	uint32_t nr_objs;
@@ -516,6 +520,8 @@ static void *participant(void *arg)
 	struct ethread *me = arg;
 
 	self = me;
+	/* Slot 1 + i, not the lowest free: that depends on when a thread exits. */
+	pinmm_cpu_slot_set((1 + me->idx) % PINMM_MAX_CPUS);
 	pthread_mutex_lock(&sched.lock);
 	while (sched.cur != me->idx)
 		pthread_cond_wait(&me->cv, &sched.lock);
@@ -524,15 +530,36 @@ static void *participant(void *arg)
 	pthread_mutex_lock(&sched.lock);
 	VM_WARN_ON(me->rcu_nest);
 	me->done = true;
-	if (++sched.nr_done == sched.nr) {
-		sched.cur = -1;
-		pthread_cond_signal(&sched.ctl_cv);
-	} else {
-		schedule_next(NULL);
-	}
+	sched.nr_done++;
+	/* The controller joins this thread, then hands the token on. */
+	sched.reap = me->idx;
+	sched.cur = CUR_REAP;
+	pthread_cond_signal(&sched.ctl_cv);
 	pthread_mutex_unlock(&sched.lock);
 	self = NULL;
 	return NULL;
+}
+
+/*
+ * A participant returned: wait until its thread is gone, then let the
+ * strategy pick the next one.  The exit of a thread frees its glibc arena
+ * and tcache, its liburcu registration and its lock validator state; done
+ * while the others still ran, it would land at a step the host decides,
+ * and the next allocations (their addresses, so the object ordinals, and
+ * which memory a later step reuses) would differ from one invocation to
+ * the next.  sched.lock held on entry and return.
+ */
+static void reap_participant(void)
+{
+	struct ethread *t = &sched.t[sched.reap];
+
+	pthread_mutex_unlock(&sched.lock);
+	BUG_ON(pthread_join(t->th, NULL) != 0);
+	pthread_mutex_lock(&sched.lock);
+	t->joined = true;
+	sched.cur = -1;
+	if (sched.nr_done < sched.nr)
+		schedule_next(NULL);
 }
 
 /**
@@ -626,16 +653,20 @@ void explore_threads_run(struct explore_shm *shm, int nr,
 		BUG_ON(pthread_create(&sched.t[i].th, NULL, participant, &sched.t[i]) != 0);
 	pthread_mutex_lock(&sched.lock);
 	schedule_next(NULL);
-	while (sched.nr_done < sched.nr) {
+	while (sched.nr_done < sched.nr || sched.cur == CUR_REAP) {
 		if (sched.cur == CUR_CONTROLLER) {
 			run_step_check();
+			continue;
+		}
+		if (sched.cur == CUR_REAP) {
+			reap_participant();
 			continue;
 		}
 		pthread_cond_wait(&sched.ctl_cv, &sched.lock);
 	}
 	pthread_mutex_unlock(&sched.lock);
 	for (int i = 0; i < nr; i++)
-		pthread_join(sched.t[i].th, NULL);
+		BUG_ON(!sched.t[i].joined);
 	atomic_store(&explore_enabled, 0);
 	rcu_defer_run();
 }
