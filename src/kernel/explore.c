@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "explore_run.h"
@@ -71,6 +72,7 @@ static struct {
 	int prio[PINMM_EXPLORE_MAX_THREADS];	/* PCT */
 	long change[EXPLORE_MAX_DEPTH];		/* PCT change points */
 	uint64_t rcu_clock;
+	uint64_t clock_ns;			/* the run's clock (explore.h) */
 	int (*check)(void *arg, int *verdict, char *msg, size_t len);
 	void *check_arg;
 	int after_check;			/* who gets the token after it */
@@ -415,6 +417,37 @@ void __explore_synchronize_rcu(void)
 }
 
 /**
+ * __explore_now() - the run's clock, for a participant (explore_now()).
+ * @ns: set to the clock in nanoseconds (CLOCK_MONOTONIC's scale).
+ *
+ * Context: any.
+ * Return: false when the caller is not a participant (@ns untouched).
+ */
+bool __explore_now(uint64_t *ns)
+{
+	if (!self)
+		return false;
+	pthread_mutex_lock(&sched.lock);
+	*ns = sched.clock_ns;
+	pthread_mutex_unlock(&sched.lock);
+	return true;
+}
+
+/**
+ * __explore_clock_advance() - a timed wait expired: its deadline is now.
+ * @ns: the deadline; the clock never goes back.
+ *
+ * Context: a participant holding the token.
+ */
+void __explore_clock_advance(uint64_t ns)
+{
+	pthread_mutex_lock(&sched.lock);
+	if (ns > sched.clock_ns)
+		sched.clock_ns = ns;
+	pthread_mutex_unlock(&sched.lock);
+}
+
+/**
  * explore_note_bug() - record a BUG() of a run child as its verdict.
  * @file: where
  * @line: its line
@@ -634,6 +667,13 @@ void explore_threads_run(struct explore_shm *shm, int nr,
 	sched.fn = fn;
 	sched.arg = arg;
 	sched.rng = shm->seed;
+	{
+		/* The run's clock starts at the host's; from here only steps move it. */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		sched.clock_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	}
 	shm->steps = 0;
 	shm->hash = 0xcbf29ce484222325ull;
 	shm->checks = 0;
