@@ -25,7 +25,6 @@
 
 extern __thread int pinmm_cpu_slot;	/* slot + 1; 0 until assigned */
 int __pinmm_cpu_slot_assign(void);
-void pinmm_cpu_slot_set(int s);		/* smp.c: a fixed slot (the explorer) */
 
 /*
  * raw_smp_processor_id() - the calling thread's CPU slot, in

@@ -34,7 +34,6 @@
 #include "rcu.h"
 #include "lockdep.h"
 #include "locking.h"
-#include "smp.h"
 
 _Atomic int explore_enabled;
 
@@ -553,8 +552,6 @@ static void *participant(void *arg)
 	struct ethread *me = arg;
 
 	self = me;
-	/* Slot 1 + i, not the lowest free: that depends on when a thread exits. */
-	pinmm_cpu_slot_set((1 + me->idx) % PINMM_MAX_CPUS);
 	pthread_mutex_lock(&sched.lock);
 	while (sched.cur != me->idx)
 		pthread_cond_wait(&me->cv, &sched.lock);

@@ -66,32 +66,3 @@ int __pinmm_cpu_slot_assign(void)
 	pinmm_cpu_slot = s + 1;
 	return s;
 }
-
-/**
- * pinmm_cpu_slot_set() - put the calling thread on CPU slot @s, whoever
- * else is alive: owned when free, else shared (not owned).
- * @s: the slot, in [0, PINMM_MAX_CPUS).
- *
- * The explorer's participants use it (kernel/explore.c): "the lowest free
- * slot" depends on whether a participant that returned has exited yet,
- * which the host decides, and the slot decides which per-CPU page list a
- * folio comes from.
- * Context: a thread that has not used per-CPU data yet; lock-free.
- */
-void pinmm_cpu_slot_set(int s)
-{
-	uint64_t owned = atomic_load_explicit(&cpu_slots_owned, memory_order_relaxed);
-
-	BUG_ON(pinmm_cpu_slot || s < 0 || s >= PINMM_MAX_CPUS);
-	pthread_once(&cpu_slot_once, cpu_slot_key_create);
-	while (!(owned & (1ULL << s))) {
-		if (atomic_compare_exchange_weak_explicit(&cpu_slots_owned, &owned,
-							  owned | (1ULL << s),
-							  memory_order_relaxed,
-							  memory_order_relaxed)) {
-			BUG_ON(pthread_setspecific(cpu_slot_key, (void *)(uintptr_t)(s + 1)) != 0);
-			break;
-		}
-	}
-	pinmm_cpu_slot = s + 1;
-}
