@@ -240,6 +240,8 @@ static int explore_main(int argc, char **argv, const char **defines)
 				   "parameter of its boot line", "--legacy");
 	if (race && nd)
 		return explore_bad("-D is for a script FILE", defines[0]);
+	if (log && replay)
+		return explore_bad("--log is for a search, not --replay", log);
 	if (race) {
 		er = explore_race_find(race);
 		if (!er)
@@ -251,8 +253,6 @@ static int explore_main(int argc, char **argv, const char **defines)
 			return err;
 		prog = &sprog;
 	}
-	if (log && replay)
-		return explore_bad("--log is for a search, not --replay", log);
 	if (log) {
 		o.log = strcmp(log, "-") ? fopen(log, "w") : stdout;
 		if (!o.log) {
