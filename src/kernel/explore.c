@@ -8,8 +8,10 @@
  * one of them run between two scheduling points, the runnable test of a
  * point (a lock acquire is runnable while the lock is free, a wait once
  * woken, synchronize_rcu() once no older reader is inside its section), the
- * pick strategies that run inside the child (random, PCT, guided), and the
- * step record and trace hash in the shared page (explore_run.h).
+ * pick strategies that run inside the child (random, PCT, guided), the
+ * step record and trace hash in the shared page (explore_run.h), the run's
+ * clock, and the join of a returning participant's thread before the next
+ * step (so that its exit lands at a step the schedule decides).
  * Does not own: forking, oracles, the auditor, the parent's search (DFS,
  * shrink): init/explore_run.c.  It only decides when the controller may run
  * the run's step check (no participant holds a lock or is inside an RCU
