@@ -88,7 +88,8 @@ enum pinmm_explore_verdict {
  * @runs: at most this many runs; @seconds: or at most this long (0 = no limit).
  * @step_budget: scheduling points per run before a livelock verdict.
  * @run_timeout_ms: wall-clock deadline of one run.
- * @trace: when set, replay writes one line per step here.
+ * @trace: when set, replay writes one line per step here; pinmm_explore()
+ *	writes every run's steps, each run headed by a line `run N`.
  * @check_every_step: after every step at which no participant holds a lock
  *	or is inside an RCU read-side section, run the program's invariant and
  *	the auditor (verdicts ORACLE and AUDIT, naming the step); needs the
@@ -97,6 +98,9 @@ enum pinmm_explore_verdict {
  * @progress: when set, pinmm_explore() calls it after every run with the
  *	runs made and the seconds spent (`pinmm explore`'s progress line);
  *	@progress_arg is passed through.
+ * @log: when set, pinmm_explore() writes one line per run here: `run N
+ *	VERDICT steps S hash H SCHEDULE` (the whole schedule, never cut short),
+ *	so that two searches can be compared run for run.
  */
 struct pinmm_explore_opts {
 	bool legacy;
@@ -112,6 +116,7 @@ struct pinmm_explore_opts {
 	bool check_every_step;
 	void (*progress)(void *arg, long runs, double seconds);
 	void *progress_arg;
+	FILE *log;
 };
 
 /*

@@ -88,6 +88,22 @@ static __always_inline bool explore_participant(void)
 }
 
 /*
+ * The run's clock (kernel/explore.c): a participant reads it instead of
+ * CLOCK_MONOTONIC (wait.c's deadlines, pin_policy_now_ns()).  It stands
+ * still while the threads run and moves only when the scheduler lets a
+ * timed wait expire (nothing else can run): to that wait's deadline.  So a
+ * timeout passes at a step the schedule decides, never because the host
+ * was slow.  explore_now() returns false for any other thread.
+ */
+bool __explore_now(uint64_t *ns);
+void __explore_clock_advance(uint64_t ns);
+
+static __always_inline bool explore_now(uint64_t *ns)
+{
+	return explore_on() && __explore_now(ns);
+}
+
+/*
  * RCU callbacks in a run child (rcu.h's call_rcu()): from
  * explore_rcu_defer_begin() (the child, before its setup) they are kept
  * and run by the controller once the run's threads are done, so a schedule

@@ -240,6 +240,26 @@ static int decode(const char *sched, int nr_threads, struct explore_shm *shm)
 	return 0;
 }
 
+/* @o->log's line for run @run in @shm: the record two searches compare. */
+static void log_run(FILE *f, long run, const struct explore_shm *shm)
+{
+	fprintf(f, "run %ld %s steps %ld hash %016llx ", run,
+		pinmm_explore_verdict_name((enum pinmm_explore_verdict)shm->verdict), shm->steps,
+		(unsigned long long)shm->hash);
+	for (long s = 0; s < shm->steps;) {
+		long e = s;
+
+		while (e < shm->steps && shm->choice[e] == shm->choice[s])
+			e++;
+		fputc('a' + shm->choice[s], f);
+		if (e - s > 1)
+			fprintf(f, "%ld", e - s);
+		s = e;
+	}
+	fputc('\n', f);
+	fflush(f);
+}
+
 static long count_preemptions(const struct explore_shm *shm)
 {
 	long p = 0;
@@ -369,6 +389,10 @@ int pinmm_explore(const struct pinmm_explore_prog *prog, const struct pinmm_expl
 	shm->pick = EXPLORE_PICK_GUIDED;	/* run 0: non-preemptive (PCT's k, DFS's root) */
 	shm->nr_guide = 0;
 	shm->exact = false;
+	if (o->trace) {
+		fflush(o->trace);
+		shm->trace_fd = fileno(o->trace);
+	}
 	for (long run = 0; run < o->runs; run++) {
 		if (run > 0 && o->seconds > 0 && now_s() - t0 >= o->seconds)
 			break;
@@ -378,9 +402,13 @@ int pinmm_explore(const struct pinmm_explore_prog *prog, const struct pinmm_expl
 			shm->seed = mix64(o->seed * 0x100000001b3ull + (uint64_t)run);
 			shm->pct_steps = k;
 		}
+		if (shm->trace_fd >= 0)
+			dprintf(shm->trace_fd, "run %ld\n", run);
 		err = run_one(prog, o, shm);
 		if (err)
 			break;
+		if (o->log)
+			log_run(o->log, run, shm);
 		r->runs = run + 1;
 		r->checks += shm->checks;
 		if (o->progress)

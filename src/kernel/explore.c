@@ -8,8 +8,10 @@
  * one of them run between two scheduling points, the runnable test of a
  * point (a lock acquire is runnable while the lock is free, a wait once
  * woken, synchronize_rcu() once no older reader is inside its section), the
- * pick strategies that run inside the child (random, PCT, guided), and the
- * step record and trace hash in the shared page (explore_run.h).
+ * pick strategies that run inside the child (random, PCT, guided), the
+ * step record and trace hash in the shared page (explore_run.h), the run's
+ * clock, and the join of a returning participant's thread before the next
+ * step (so that its exit lands at a step the schedule decides).
  * Does not own: forking, oracles, the auditor, the parent's search (DFS,
  * shrink): init/explore_run.c.  It only decides when the controller may run
  * the run's step check (no participant holds a lock or is inside an RCU
@@ -27,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "explore_run.h"
@@ -51,9 +54,11 @@ struct ethread {
 	uint64_t rcu_since;		/* rcu clock at the outermost lock */
 	uint64_t sync_gen;		/* EP_SYNC_RCU: readers up to here */
 	int held;			/* locks held at its point (lockdep's count) */
+	bool joined;			/* returned, and its thread is gone */
 };
 
 #define CUR_CONTROLLER	(-2)	/* sched.cur: the controller runs a step check */
+#define CUR_REAP	(-3)	/* sched.cur: the controller joins sched.reap */
 
 static struct {
 	pthread_mutex_t lock;
@@ -68,9 +73,11 @@ static struct {
 	int prio[PINMM_EXPLORE_MAX_THREADS];	/* PCT */
 	long change[EXPLORE_MAX_DEPTH];		/* PCT change points */
 	uint64_t rcu_clock;
+	uint64_t clock_ns;			/* the run's clock (explore.h) */
 	int (*check)(void *arg, int *verdict, char *msg, size_t len);
 	void *check_arg;
 	int after_check;			/* who gets the token after it */
+	int reap;				/* CUR_REAP: the thread that returned */
 	const void *objs[OBJ_SLOTS];
 	uint32_t ords[OBJ_SLOTS];
 	uint32_t nr_objs;
@@ -411,6 +418,37 @@ void __explore_synchronize_rcu(void)
 }
 
 /**
+ * __explore_now() - the run's clock, for a participant (explore_now()).
+ * @ns: set to the clock in nanoseconds (CLOCK_MONOTONIC's scale).
+ *
+ * Context: any.
+ * Return: false when the caller is not a participant (@ns untouched).
+ */
+bool __explore_now(uint64_t *ns)
+{
+	if (!self)
+		return false;
+	pthread_mutex_lock(&sched.lock);
+	*ns = sched.clock_ns;
+	pthread_mutex_unlock(&sched.lock);
+	return true;
+}
+
+/**
+ * __explore_clock_advance() - a timed wait expired: its deadline is now.
+ * @ns: the deadline; the clock never goes back.
+ *
+ * Context: a participant holding the token.
+ */
+void __explore_clock_advance(uint64_t ns)
+{
+	pthread_mutex_lock(&sched.lock);
+	if (ns > sched.clock_ns)
+		sched.clock_ns = ns;
+	pthread_mutex_unlock(&sched.lock);
+}
+
+/**
  * explore_note_bug() - record a BUG() of a run child as its verdict.
  * @file: where
  * @line: its line
@@ -524,15 +562,36 @@ static void *participant(void *arg)
 	pthread_mutex_lock(&sched.lock);
 	VM_WARN_ON(me->rcu_nest);
 	me->done = true;
-	if (++sched.nr_done == sched.nr) {
-		sched.cur = -1;
-		pthread_cond_signal(&sched.ctl_cv);
-	} else {
-		schedule_next(NULL);
-	}
+	sched.nr_done++;
+	/* The controller joins this thread, then hands the token on. */
+	sched.reap = me->idx;
+	sched.cur = CUR_REAP;
+	pthread_cond_signal(&sched.ctl_cv);
 	pthread_mutex_unlock(&sched.lock);
 	self = NULL;
 	return NULL;
+}
+
+/*
+ * A participant returned: wait until its thread is gone, then let the
+ * strategy pick the next one.  The exit of a thread frees its glibc arena
+ * and tcache, its liburcu registration and its lock validator state; done
+ * while the others still ran, it would land at a step the host decides,
+ * and the next allocations (their addresses, so the object ordinals, and
+ * which memory a later step reuses) would differ from one invocation to
+ * the next.  sched.lock held on entry and return.
+ */
+static void reap_participant(void)
+{
+	struct ethread *t = &sched.t[sched.reap];
+
+	pthread_mutex_unlock(&sched.lock);
+	BUG_ON(pthread_join(t->th, NULL) != 0);
+	pthread_mutex_lock(&sched.lock);
+	t->joined = true;
+	sched.cur = -1;
+	if (sched.nr_done < sched.nr)
+		schedule_next(NULL);
 }
 
 /**
@@ -607,6 +666,13 @@ void explore_threads_run(struct explore_shm *shm, int nr,
 	sched.fn = fn;
 	sched.arg = arg;
 	sched.rng = shm->seed;
+	{
+		/* The run's clock starts at the host's; from here only steps move it. */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		sched.clock_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	}
 	shm->steps = 0;
 	shm->hash = 0xcbf29ce484222325ull;
 	shm->checks = 0;
@@ -626,16 +692,20 @@ void explore_threads_run(struct explore_shm *shm, int nr,
 		BUG_ON(pthread_create(&sched.t[i].th, NULL, participant, &sched.t[i]) != 0);
 	pthread_mutex_lock(&sched.lock);
 	schedule_next(NULL);
-	while (sched.nr_done < sched.nr) {
+	while (sched.nr_done < sched.nr || sched.cur == CUR_REAP) {
 		if (sched.cur == CUR_CONTROLLER) {
 			run_step_check();
+			continue;
+		}
+		if (sched.cur == CUR_REAP) {
+			reap_participant();
 			continue;
 		}
 		pthread_cond_wait(&sched.ctl_cv, &sched.lock);
 	}
 	pthread_mutex_unlock(&sched.lock);
 	for (int i = 0; i < nr; i++)
-		pthread_join(sched.t[i].th, NULL);
+		BUG_ON(!sched.t[i].joined);
 	atomic_store(&explore_enabled, 0);
 	rcu_defer_run();
 }

@@ -165,8 +165,9 @@ static void explore_sleep(wait_queue_head_t *wq, struct mutex *lock,
 	atomic_store_explicit(&lock->owner, 0, memory_order_relaxed);
 	pthread_mutex_unlock(&lock->lock);
 	__explore_wait(wq, d != NULL, &timed_out);
-	if (timed_out)
-		clock_gettime(CLOCK_MONOTONIC, &((struct wait_deadline *)d)->until);
+	if (timed_out)	/* the run's clock (explore.h) moves to the deadline */
+		__explore_clock_advance((uint64_t)d->until.tv_sec * NSEC_PER_SEC +
+					(uint64_t)d->until.tv_nsec);
 	mutex_lock(lock);
 }
 
@@ -199,6 +200,19 @@ void __wait_sleep(wait_queue_head_t *wq, struct mutex *lock, const struct wait_d
 	atomic_store_explicit(&lock->owner, pinmm_tid(), memory_order_relaxed);
 }
 
+/* CLOCK_MONOTONIC, or for an explorer participant the run's clock. */
+static void wait_clock(struct timespec *ts)
+{
+	uint64_t ns;
+
+	if (explore_now(&ns)) {
+		ts->tv_sec = (time_t)(ns / NSEC_PER_SEC);
+		ts->tv_nsec = (long)(ns % NSEC_PER_SEC);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, ts);
+}
+
 /**
  * __wait_deadline_set() - the CLOCK_MONOTONIC time @timeout_ns from now.
  * @d: filled in.
@@ -211,7 +225,7 @@ void __wait_deadline_set(struct wait_deadline *d, uint64_t timeout_ns)
 	const uint64_t max_sec = (uint64_t)INT32_MAX;	/* 68 years: "forever" */
 	uint64_t sec = timeout_ns / NSEC_PER_SEC;
 
-	clock_gettime(CLOCK_MONOTONIC, &d->until);
+	wait_clock(&d->until);
 	if (sec > max_sec)
 		sec = max_sec;
 	d->until.tv_sec += (time_t)sec;
@@ -234,7 +248,7 @@ uint64_t __wait_deadline_left(const struct wait_deadline *d)
 	struct timespec now;
 	int64_t ns;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
+	wait_clock(&now);
 	ns = (int64_t)(d->until.tv_sec - now.tv_sec) * (int64_t)NSEC_PER_SEC +
 	     (d->until.tv_nsec - now.tv_nsec);
 	return ns > 0 ? (uint64_t)ns : 0;

@@ -8,7 +8,8 @@
  * outlived by it; a BUG ends one run with its message and the schedule
  * replays it with the same trace hash; a loop without progress is a
  * livelock; bad options and schedules are -EINVAL; checks between steps
- * run only where no thread holds a lock or is inside an RCU section.
+ * run only where no thread holds a lock or is inside an RCU section; the
+ * run's clock moves only when a timed wait expires.
  * Each run is a forked child with its own deadline, so none of these can
  * hang the test.
  */
@@ -17,8 +18,10 @@
 
 #include <pinmm/explore.h>
 #include "explore.h"
+#include "pin_policy.h"
 #include "rcu.h"
 #include "wait.h"
+#include <unistd.h>
 
 static struct {
 	struct mutex a, b;
@@ -314,6 +317,46 @@ static void test_step_checks(void **state)
 	assert_int_equal(r.verdict, PINMM_EXPLORE_PASS);
 }
 
+/*
+ * The run's clock: it stands still while a thread sleeps for real (a slow
+ * host), and a timed wait nobody ends expires exactly at its deadline.
+ */
+#define CLOCK_WAIT_NS	5000000ull
+static void clock_thread(void *state, int idx)
+{
+	uint64_t t0, t1, t2, left;
+
+	(void)state;
+	if (idx == 1) {
+		usleep(20000);		/* the host is slow: 20 ms between two points */
+		return;
+	}
+	t0 = pin_policy_now_ns();
+	pinmm_explore_point();
+	t1 = pin_policy_now_ns();
+	left = wait_event_timeout(&g.wq, READ_ONCE(g.flag), CLOCK_WAIT_NS);
+	t2 = pin_policy_now_ns();
+	if (t1 != t0)
+		g.violation = 1;
+	else if (left || t2 - t0 != CLOCK_WAIT_NS)
+		g.violation = 2;
+}
+
+static void test_clock(void **state)
+{
+	const struct pinmm_explore_prog prog = { .name = "clock", .nr_threads = 2,
+		.setup = setup_common, .thread = clock_thread, .check = check_violation };
+	struct pinmm_explore_result r;
+	struct pinmm_explore_opts o;
+	(void)state;
+
+	opts(&o, PINMM_EXPLORE_DFS, 20);
+	assert_int_equal(pinmm_explore(&prog, &o, &r), 0);
+	assert_string_equal(r.message, "");
+	assert_int_equal(r.verdict, PINMM_EXPLORE_PASS);
+	assert_true(r.runs > 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +366,7 @@ int main(void)
 		cmocka_unit_test(test_bug_and_replay),
 		cmocka_unit_test(test_livelock_and_bad_input),
 		cmocka_unit_test(test_step_checks),
+		cmocka_unit_test(test_clock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

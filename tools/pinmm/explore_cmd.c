@@ -7,6 +7,7 @@
  *   pinmm explore --race NAME [--legacy] [--strategy random|pct|exhaustive]
  *                 [--depth D] [--preemptions P] [--runs N] [--seconds T]
  *                 [--seed S] [--budget STEPS] [--shrink] [--check-every-step]
+ *                 [--log FILE] [--trace FILE]
  *   pinmm explore --race NAME --replay SCHEDULE [--legacy] [--trace FILE]
  *   pinmm explore FILE [-D NAME=VALUE]... [the same options but --legacy]
  *   pinmm explore --replay SCHEDULE FILE [-D NAME=VALUE]... [--trace FILE]
@@ -41,6 +42,7 @@ static void explore_usage(FILE *f)
 	      "       pinmm explore FILE [-D NAME=VALUE]... [--strategy S] [--depth D] [--runs N]\n"
 	      "                     [--seconds T] [--seed S] [--preemptions P] [--budget STEPS] [--shrink]\n"
 	      "                     [--check-every-step]\n"
+	      "       (a search also takes --log FILE, one line per run, and --trace FILE)\n"
 	      "       pinmm explore --replay SCHEDULE FILE [-D NAME=VALUE]... [--trace FILE]\n"
 	      "FILE: a script with one group of 'thread NAME { }' blocks (doc/EXPLORE.md).\n"
 	      "--strategy dfs is exhaustive (the preemption-bounded search).\n"
@@ -162,7 +164,7 @@ int pinmm_cmd_explore(int argc, char **argv)
 
 static int explore_main(int argc, char **argv, const char **defines)
 {
-	const char *race = NULL, *replay = NULL, *trace = NULL, *file = NULL;
+	const char *race = NULL, *replay = NULL, *trace = NULL, *file = NULL, *log = NULL;
 	const struct explore_race *er = NULL;
 	struct pinmm_explore_prog sprog;
 	const struct pinmm_explore_prog *prog;
@@ -207,6 +209,8 @@ static int explore_main(int argc, char **argv, const char **defines)
 			replay = argv[++i];
 		} else if (!strcmp(a, "--trace")) {
 			trace = argv[++i];
+		} else if (!strcmp(a, "--log")) {
+			log = argv[++i];
 		} else if (!strcmp(a, "--strategy")) {
 			i++;
 			if (!parse_strategy(n, &o.strategy))
@@ -236,6 +240,8 @@ static int explore_main(int argc, char **argv, const char **defines)
 				   "parameter of its boot line", "--legacy");
 	if (race && nd)
 		return explore_bad("-D is for a script FILE", defines[0]);
+	if (log && replay)
+		return explore_bad("--log is for a search, not --replay", log);
 	if (race) {
 		er = explore_race_find(race);
 		if (!er)
@@ -247,7 +253,17 @@ static int explore_main(int argc, char **argv, const char **defines)
 			return err;
 		prog = &sprog;
 	}
+	if (log) {
+		o.log = strcmp(log, "-") ? fopen(log, "w") : stdout;
+		if (!o.log) {
+			fprintf(stderr, "pinmm: explore: cannot open '%s': %s\n", log,
+				strerror(errno));
+			return EXIT_FAIL;
+		}
+	}
 	err = run_prog(prog, race, file, &o, replay, trace, shrink);
+	if (o.log && o.log != stdout)
+		fclose(o.log);
 	if (file)
 		explore_script_unload();
 	return err;
@@ -262,16 +278,16 @@ static int run_prog(const struct pinmm_explore_prog *prog, const char *race, con
 	FILE *tf = NULL;
 	int err;
 
-	if (replay) {
-		if (trace) {
-			tf = strcmp(trace, "-") ? fopen(trace, "w") : stdout;
-			if (!tf) {
-				fprintf(stderr, "pinmm: explore: cannot open '%s': %s\n", trace,
-					strerror(errno));
-				return EXIT_FAIL;
-			}
-			o->trace = tf;
+	if (trace) {
+		tf = strcmp(trace, "-") ? fopen(trace, "w") : stdout;
+		if (!tf) {
+			fprintf(stderr, "pinmm: explore: cannot open '%s': %s\n", trace,
+				strerror(errno));
+			return EXIT_FAIL;
 		}
+		o->trace = tf;
+	}
+	if (replay) {
 		err = pinmm_explore_replay(prog, o, replay, &r);
 		if (tf && tf != stdout)
 			fclose(tf);
@@ -294,6 +310,9 @@ static int run_prog(const struct pinmm_explore_prog *prog, const char *race, con
 	err = pinmm_explore(prog, o, &r);
 	progress_clear(&pl.p);
 	o->progress = NULL;
+	o->trace = NULL;	/* shrink and its replays write no trace */
+	if (tf && tf != stdout)
+		fclose(tf);
 	if (!err && shrink && r.verdict != PINMM_EXPLORE_PASS) {
 		print_result(race, file, o, "explore", &r);
 		err = pinmm_explore_shrink(prog, o, &r);
