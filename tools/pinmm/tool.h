@@ -314,6 +314,7 @@ int script_host_dispatch(struct script *s, int argc, char **argv);
 struct diff_log;
 void diff_log_line(struct script *s, int rc);
 void diff_log_check(struct script *s, bool ok, const char *detail);
+void diff_log_state(struct script *s, const char *text);	/* observe */
 
 /* Page-state table rows, shared by `show page` and the demo (script_show.c). */
 const char *page_table_header(void);
