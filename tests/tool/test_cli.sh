@@ -23,12 +23,13 @@ has out "expect" "help commands lists expect"
 for title in "Machines, processes and memory:" "Moving and merging memory:" "Files:" \
 	     "Pinning (<pinmm/linux.h>):" "Swap and soft-dirty:" "Expectations:" "Output:" "Pictures:" "RDMA and MMU notifiers" \
 	     "Layout leases and file_pin records" "Writeback, reclaim, migration" "O_DIRECT and io_uring" \
-	     "The gup_test device" "Fault injection and introspection" "Pins owned by a file"; do
+	     "The gup_test device" "Fault injection and introspection" "Pins owned by a file" \
+	     "Observing for pinmm diff:"; do
 	[ "$(grep -cF -- "$title" "$TMP/out")" = 1 ]
 	ok $? "help commands lists the group '$title' once"
 done
 grep -F -- ":" "$TMP/out" | grep -v '^ ' | cut -d' ' -f1 | tr '\n' ' ' >"$TMP/order"
-[ "$(cat "$TMP/order")" = "Machines, Moving Files: Writeback, Pinning Pins O_DIRECT The Swap Expectations: Output: Pictures: RDMA Layout Fault " ]
+[ "$(cat "$TMP/order")" = "Machines, Moving Files: Writeback, Pinning Pins O_DIRECT The Swap Expectations: Observing Output: Pictures: RDMA Layout Fault " ]
 ok $? "help commands lists the groups in their order: $(cat "$TMP/order")"
 has out "expect mr MR CHECK..." "the RDMA group adds 'expect mr' to expect's usage"
 has out "show notifier N" "the RDMA group adds 'show notifier' to show's usage"

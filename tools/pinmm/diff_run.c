@@ -329,7 +329,7 @@ static const char *seg_key(const char *seg, size_t len, const char *key)
 /* The first field two observe tuples differ in, by importance. */
 static void state_field(const char *a, const char *b, char *out, size_t len)
 {
-	static const char *const keys[] = { "novma", "-", "swapped", "anon", "shmem", "thp",
+	static const char *const keys[] = { "novma", "-", "swapped", "anon", "shmem",
 					    "ord", "map", "page", "mem" };
 
 	while (*a && *b) {

@@ -11,8 +11,10 @@
  *   NAME+OFF - [swapped]           no page mapped (swapped out or not)
  *   NAME+OFF FLAGS map=N ord=O page=pK mem=HASH
  *
- * FLAGS are `anon`, `shmem` and `thp` when set; map= is the page's
- * mapcount, ord= the order of its folio, mem= an FNV-1a hash of its 4096
+ * FLAGS are `anon` and `shmem` when set; map= is the page's mapcount,
+ * ord= the order of its folio (a THP has 9: whether a PMD or PTEs map it
+ * is not observable on the host, whose kpageflags THP bit describes the
+ * folio, not the mapping), mem= an FNV-1a hash of its 4096
  * bytes as the process reads them (or the errno name when the read fails,
  * a PROT_NONE page).  Frame numbers are never printed: page=pK names the
  * K-th distinct frame met on this line, so "the same page in P and C" and
@@ -159,9 +161,9 @@ static int cmd_observe(struct script *s, int argc, char **argv)
 				sb_printf(&sb, " -%s", pi.swapped ? " swapped" : "");
 				continue;
 			}
-			sb_printf(&sb, "%s%s%s map=%d ord=%d page=p%d mem=%s",
+			sb_printf(&sb, "%s%s map=%d ord=%d page=p%d mem=%s",
 				  pi.anon ? " anon" : "", pi.shmem ? " shmem" : "",
-				  pi.huge_mapped ? " thp" : "", pi.mapcount, pi.folio_order,
+				  pi.mapcount, pi.folio_order,
 				  frame_label(fr, pi.pfn), mem);
 		}
 	}

@@ -46,6 +46,7 @@ int pinmm_cmd_fsck(int argc, char **argv);	/* fsck_cmd.c */
 int pinmm_cmd_torture(int argc, char **argv);	/* torture_cmd.c */
 int pinmm_cmd_diff(int argc, char **argv);	/* diff_cmd.c: pinmm vs the host kernel */
 int pinmm_cmd_explore(int argc, char **argv);	/* explore_cmd.c */
+int pinmm_cmd_fuzz(int argc, char **argv);	/* fuzz_cmd.c: pinmm vs the host, generated */
 
 /* Options of `pinmm run`, shared by every file of one invocation. */
 struct run_opts {
