@@ -659,6 +659,40 @@ static void zap_pte_range(struct vm_area_struct *vma, pmd_t *pmd, unsigned long 
 	pte_unmap_unlock(pte, ptl);
 }
 
+/*
+ * Linux 6.18's try_to_free_pte() (mm/pt_reclaim.c, CONFIG_PT_RECLAIM):
+ * MADV_DONTNEED over a whole PMD range frees the PTE table it left empty,
+ * so that the next fault there may map a THP.  The PMD lock, then the PTE
+ * lock (nested, as fork's second table lock) to see the table still empty;
+ * lockless walkers recheck the PMD (pte_offset_map_lock()) and GUP-fast
+ * is covered by the RCU-deferred free.
+ */
+static void try_to_free_pte(struct mm_struct *mm, pmd_t *pmd, unsigned long addr)
+{
+	spinlock_t *pml = pmd_lock(mm, pmd), *ptl;
+	pmd_t pmdval = pmdp_get(pmd);
+	pte_t *pte;
+
+	if (!pmd_present(pmdval) || pmd_leaf(pmdval) || pmd_protnone(pmdval)) {
+		spin_unlock(pml);
+		return;
+	}
+	ptl = pte_lockptr(mm, pmdval);
+	spin_lock_nested(ptl, SINGLE_DEPTH_NESTING);
+	pte = pte_offset(mm, pmdval, addr & PMD_MASK);
+	for (int i = 0; i < PTRS_PER_PTE; i++) {
+		if (!pte_none(ptep_get(&pte[i]))) {
+			spin_unlock(ptl);
+			spin_unlock(pml);
+			return;
+		}
+	}
+	pmd_clear(pmd);
+	spin_unlock(ptl);
+	spin_unlock(pml);
+	pte_free_rcu(mm, pfn_to_page_m(mm->machine, pmd_pfn(pmdval)));
+}
+
 /**
  * zap_page_range_single() - unmap [start, end) of @vma.
  * Context: mmap_lock held, or the VMA kept alive by the i_mmap lock
@@ -700,6 +734,8 @@ void zap_page_range_single(struct vm_area_struct *vma, unsigned long start,
 			}
 		}
 		zap_pte_range(vma, pmd, a, next, details);
+		if (details && details->reclaim_pt && next - a == PMD_SIZE)
+			try_to_free_pte(mm, pmd, a);
 	}
 }
 
