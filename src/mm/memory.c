@@ -417,6 +417,34 @@ static vm_fault_t wp_page_shared(struct vm_fault *vmf, struct page *page)
 	return 0;
 }
 
+/*
+ * Linux 6.14+ __wp_can_reuse_large_anon_folio(): a PTE-mapped large anon
+ * folio that only this mm maps, with no reference but its mappings (no
+ * GUP reference, no pin, not in the swap cache), is reused by a write
+ * fault instead of copied.  Linux knows which mms map a large folio
+ * (folio->_mm_id, "maybe mapped shared"); pinmm counts the folio's pages
+ * this PTE table maps, under its lock: when they are all of the folio's
+ * mappings, no other mm (and no other range of this one) maps it.  Found
+ * by pinmm fuzz --diff (a THP shared at fork, the child gone).
+ */
+static bool wp_can_reuse_large_anon_folio(struct vm_fault *vmf, struct folio *folio)
+{
+	int mapcount = folio_mapcount(folio), n = 0;
+	unsigned long pfn = folio_pfn(folio), nr = folio_nr_pages(folio);
+	pte_t *table = vmf->pte - pte_index(vmf->address);
+
+	if (mapcount <= 1 || folio_entire_mapcount(folio) || folio_test_SwapCache(folio) ||
+	    folio_ref_count(folio) != mapcount)
+		return false;
+	for (int i = 0; i < PTRS_PER_PTE; i++) {
+		pte_t e = ptep_get(&table[i]);
+
+		if (pte_present(e) && pte_pfn(e) - pfn < nr)
+			n++;
+	}
+	return n == mapcount && folio_ref_count_acquire(folio) == mapcount;
+}
+
 /**
  * do_wp_page() - write (or unshare) fault on a present, read-only PTE.
  * Context: PTE lock held on entry; released on return.
@@ -461,6 +489,11 @@ vm_fault_t do_wp_page(struct vm_fault *vmf)
 		if (!folio_test_large(folio) &&
 		    (m->cfg.legacy_cow_mapcount || folio_ref_count_acquire(folio) == 1) &&
 		    folio_mapcount(folio) == 1) {
+			SetPageAnonExclusive(page);
+			goto reuse;
+		}
+		if (folio_test_large(folio) && !m->cfg.legacy_cow_mapcount &&
+		    wp_can_reuse_large_anon_folio(vmf, folio)) {
 			SetPageAnonExclusive(page);
 			goto reuse;
 		}
