@@ -11,7 +11,8 @@
  * mmap, stores, write touches, fork at any point, exit, long-term
  * R/W pins (io_uring on the host) and unpin, mprotect round trips,
  * MADV_DONTNEED, partial munmap, MADV_HUGEPAGE/NOHUGEPAGE on 2 MiB-aligned
- * regions, mremap (grow in place, shrink, move to a fixed address),
+ * regions, mremap (grow in place, shrink, move to a fixed address, a
+ * pure move of a whole slot across its VMAs and holes),
  * pwrite and ftruncate, with `observe` lines at random points and at the
  * end.  Every mapping sits at a fixed address (one 16 MiB slot per
  * mapping, MAP_FIXED_NOREPLACE), so the two sides have the same layout and
@@ -411,12 +412,44 @@ static bool whole(const struct gproc *p, int slot, int *n)
 	return i > 0;
 }
 
+/*
+ * A pure move (MREMAP_FIXED, equal lengths) of a whole slot to an empty
+ * one: since Linux 6.17 it may cover several VMAs and holes.
+ */
+static void mremap_slot(struct gen *g, int pr, int slot)
+{
+	struct gproc *p = &g->proc[pr];
+	int to = -1, n = 0;
+	char lb[16];
+
+	for (int s = 0; s < NSLOT; s++)
+		if (slot_empty(p, s) && (to < 0 || pick(g, 2)))
+			to = s;
+	for (int i = 0; i < SLOT_PAGES; i++)
+		if (p->prot[slot][i])
+			n = i + 1;
+	if (to < 0 || p->kind[slot] == K_THP)
+		return;
+	emit(g, "expect ok mremap %s %#lx %s %s maymove fixed=%#lx\n", proc_name[pr],
+	     addr(slot, 0), len_text(n, lb), lb, addr(to, 0));
+	if (!p->prot[slot][0])
+		return;		/* a hole at the start: EFAULT, nothing moves */
+	p->kind[to] = p->kind[slot];
+	p->file[to] = p->file[slot];
+	memcpy(p->prot[to], p->prot[slot], sizeof(p->prot[to]));
+	memset(p->prot[slot], 0, sizeof(p->prot[slot]));
+}
+
 static void op_mremap(struct gen *g)
 {
 	int pr = live_proc(g), slot = used_slot(g, pr), n, to = -1, nn;
 	struct gproc *p = &g->proc[pr];
 	char lb[16], nb[16];
 
+	if (slot >= 0 && !pick(g, 3)) {
+		mremap_slot(g, pr, slot);
+		return;
+	}
 	if (slot < 0 || p->kind[slot] == K_THP || file_backed(p->kind[slot]) ||
 	    !whole(p, slot, &n))
 		return;
