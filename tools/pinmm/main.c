@@ -25,7 +25,7 @@ static void usage(FILE *f)
 	      "Commands:\n"
 	      "  run [OPTIONS] FILE...  run scenario scripts (FILE '-' is stdin)\n"
 	      "  diff [OPTIONS] FILE... run scripts on pinmm and the host kernel, compare\n"
-	      "  fuzz --diff --seed S --count N  generated scripts on pinmm and the host\n"
+	      "  fuzz --diff [OPTIONS]  generated scripts on pinmm and the host, shrunk\n"
 	      "  demo [OPTIONS]         the pinned-page policy table (--tour: guided tour)\n"
 	      "  bench [ARGS...]        benchmarks (see 'pinmm bench --help')\n"
 	      "  tracking [--json]      compare the pin-counting strategies\n"
