@@ -332,6 +332,17 @@ static long mremap_to(struct mm_struct *mm, unsigned long addr, unsigned long ol
 		return -EINVAL;
 	if (addr + old_len > new_addr && new_addr + new_len > addr)
 		return -EINVAL;			/* the two ranges overlap */
+	/*
+	 * Linux's check_prep_vma() runs before anything is unmapped: the part
+	 * that moves (the first @new_len bytes of a shrink) must lie in one
+	 * VMA, or nothing changes (found by pinmm fuzz --diff).
+	 */
+	vma = vma_lookup(mm, addr);
+	if (!vma)
+		return -EFAULT;
+	ret = remap_is_valid(vma, addr, min(old_len, new_len), new_len, flags);
+	if (ret)
+		return ret;
 	if (flags & MREMAP_FIXED) {
 		ret = do_munmap(mm, new_addr, new_len);
 		if (ret)
