@@ -54,6 +54,13 @@ struct gproc {
 	enum kind kind[NSLOT];
 	int file[NSLOT];
 	unsigned char prot[NSLOT][SLOT_PAGES];	/* 0: unmapped */
+	/*
+	 * The model may be wrong about the slot: a resizing mremap needs one
+	 * VMA, and VMAs merge or not by rules the model does not follow (fork,
+	 * VM_ACCOUNT).  No pins there: an unbound `-> PG` would make its
+	 * unpin a syntax error.
+	 */
+	bool shaky[NSLOT];
 };
 
 struct gen {
@@ -236,6 +243,7 @@ static void op_mmap(struct gen *g)
 		     proc_name[pr], len_text(np, lb), addr(slot, 0));
 	}
 	set_prot(p, slot, 0, np, PR_RW);
+	p->shaky[slot] = false;
 }
 
 static void op_store(struct gen *g, bool touch)
@@ -321,7 +329,7 @@ static void op_pin(struct gen *g)
 	range(g, pr, slot, &first, &n);
 	if (n > 4)
 		n = 4;
-	if (p->prot[slot][first] != PR_RW)
+	if (p->prot[slot][first] != PR_RW || p->shaky[slot])
 		return;
 	if (file_backed(p->kind[slot]) && first >= g->fpages[p->file[slot]])
 		return;
@@ -436,6 +444,7 @@ static void mremap_slot(struct gen *g, int pr, int slot)
 		return;		/* a hole at the start: EFAULT, nothing moves */
 	p->kind[to] = p->kind[slot];
 	p->file[to] = p->file[slot];
+	p->shaky[to] = p->shaky[slot];
 	memcpy(p->prot[to], p->prot[slot], sizeof(p->prot[to]));
 	memset(p->prot[slot], 0, sizeof(p->prot[slot]));
 }
@@ -459,6 +468,7 @@ static void op_mremap(struct gen *g)
 			if (slot_empty(p, s) && s != slot && (to < 0 || pick(g, 2)))
 				to = s;
 	}
+	p->shaky[slot] = true;
 	if (to < 0) {
 		emit(g, "expect ok mremap %s %#lx %s %s\n", proc_name[pr], addr(slot, 0),
 		     len_text(n, lb), len_text(nn, nb));
@@ -471,6 +481,7 @@ static void op_mremap(struct gen *g)
 	emit(g, "expect ok mremap %s %#lx %s %s maymove fixed=%#lx\n", proc_name[pr],
 	     addr(slot, 0), len_text(n, lb), len_text(nn, nb), addr(to, 0));
 	p->kind[to] = p->kind[slot];
+	p->shaky[to] = true;
 	set_prot(p, to, 0, nn, p->prot[slot][0]);
 	set_prot(p, slot, 0, n, 0);
 }
