@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * diff.h - running one script on pinmm and on the host kernel and comparing
- * what each side observed (diff_run.c), shared by `pinmm diff` (diff_cmd.c)
- * and `pinmm fuzz --diff` (fuzz_cmd.c).  The rules are in doc/DIFF.md.
+ * what each side observed: diff_cmd.c (`pinmm diff`) has them, and
+ * `pinmm fuzz --diff` (fuzz_cmd.c) uses them.  Rules: doc/DIFF.md.
  */
 #ifndef PINMM_TOOL_DIFF_H
 #define PINMM_TOOL_DIFF_H
