@@ -260,8 +260,9 @@ static void op_store(struct gen *g, bool touch)
 	 * one, and faults around on file mappings on the host only.  So only
 	 * anonymous ranges that are mapped writable are touched.
 	 */
-	for (int i = first; touch && i < first + n; i++)
-		touch = g->proc[pr].prot[slot][i] == PR_RW && !file_backed(g->proc[pr].kind[slot]);
+	for (int i = first; touch && i < first + n; i++)	/* past the slot: no touch */
+		touch = i < SLOT_PAGES && g->proc[pr].prot[slot][i] == PR_RW &&
+			!file_backed(g->proc[pr].kind[slot]);
 	if (touch) {
 		emit(g, "expect ok touch %s %#lx %s write\n", proc_name[pr], addr(slot, first),
 		     len_text(n, lb));
