@@ -15,11 +15,7 @@ MIN_RUN=8
 . "$(dirname "$0")/host_env.sh"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pinmm-hostdiff.XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT INT TERM
-# Scratch directories of the host side: none of ours may stay.  Other runs
-# on the machine (pinmm fuzz) make theirs too; one still there 2 s later
-# that was not there before is a leak.
-scratch() { ls -d /dev/shm/pinmm-host.* /var/tmp/pinmm-host.* 2>/dev/null | sort; }
-scratch >"$TMP/scratch-before"
+host_scratch >"$TMP/scratch-before"
 N=0
 FAILED=0
 RAN=0
@@ -47,11 +43,7 @@ else
 	echo "not ok $N - only $RAN scripts ran on both sides (want at least $MIN_RUN)"
 fi
 N=$((N + 1))
-# Those that were not there before and are still there 2 s later.
-scratch | comm -13 "$TMP/scratch-before" - >"$TMP/scratch-new"
-sleep 2
-scratch | comm -12 "$TMP/scratch-new" - >"$TMP/scratch-left"
-if [ ! -s "$TMP/scratch-left" ]; then
+if host_scratch_left "$TMP/scratch-before" "$TMP/scratch-left"; then
 	echo "ok $N - no scratch directory left behind"
 else
 	FAILED=$((FAILED + 1))

@@ -15,10 +15,7 @@ COUNT=${PINMM_FUZZ_COUNT:-200}
 . "$(dirname "$0")/tap_lib.sh"
 
 case $ALLOW in /*) ;; *) ALLOW=$(pwd)/$ALLOW ;; esac
-# Scratch directories of the host side: none of ours may stay.  Other
-# runs on the machine make theirs too; one still there 2 s later is a leak.
-scratch() { ls -d /dev/shm/pinmm-host.* /var/tmp/pinmm-host.* 2>/dev/null | sort; }
-scratch >"$TMP/scratch-before"
+host_scratch >"$TMP/scratch-before"
 cd "$TMP" || exit 1
 timeout 280 "$PINMM" fuzz --diff --seed 1 --count "$COUNT" --allow "$ALLOW" \
 	--out "$TMP/fuzz-out" >"$TMP/out" 2>"$TMP/err"
@@ -31,10 +28,6 @@ grep -q " 0 not allowed .*generator refusals: 0;" "$TMP/out"
 ok $? "0 unallowed divergences and 0 generator refusals"
 grep -Eq "pinmm: [0-9.]+ s, [0-9.]+ programs/s; host: [0-9.]+ s, [0-9.]+ programs/s" "$TMP/out"
 ok $? "the summary gives each side's seconds and programs per second"
-# Those that were not there before and are still there 2 s later.
-scratch | comm -13 "$TMP/scratch-before" - >"$TMP/scratch-new"
-sleep 2
-scratch | comm -12 "$TMP/scratch-new" - >"$TMP/scratch-left"
-[ ! -s "$TMP/scratch-left" ]
+host_scratch_left "$TMP/scratch-before" "$TMP/scratch-left"
 ok $? "no scratch directory left behind" "$TMP/scratch-left"
 tap_done

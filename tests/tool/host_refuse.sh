@@ -59,20 +59,14 @@ printf 'proc P\nmmap 4K -> A\nmunmap 0x1000 0x7fffffffd000\nstore A "x"\n' >"$TM
 run 1 "a host process that dies is a runtime error, not a hang" run --host "$TMP/dead.pinmm"
 has err "dead.pinmm:3: host process P died: pid [0-9]+ killed by signal 11" "... reported with its signal"
 
-# Other runs on the machine (pinmm fuzz) make short-lived scratch
-# directories too: a leak is one that is new and still there 2 s later.
-scratch() { ls -d /dev/shm/pinmm-host.* /var/tmp/pinmm-host.* 2>/dev/null | sort; }
-scratch >"$TMP/scratch-before"
+host_scratch >"$TMP/scratch-before"
 printf 'proc P\nmmap 4K -> A\nfork P C\nfork C D\nopen /tmp/f rdwr,creat -> F\nmemfd "m" -> M\nexpect mem A == "never"\n' >"$TMP/left.pinmm"
 run 1 "a script ending on a failed expectation" run --host "$TMP/left.pinmm"
 sleep 0.2
 pgrep -f "pinmm run --host $TMP/left.pinmm" >/dev/null
 [ $? = 1 ]
 ok $? "... leaves no host process behind"
-scratch | comm -13 "$TMP/scratch-before" - >"$TMP/scratch-new"
-sleep 2
-scratch | comm -12 "$TMP/scratch-new" - >"$TMP/scratch-left"
-[ ! -s "$TMP/scratch-left" ]
+host_scratch_left "$TMP/scratch-before" "$TMP/scratch-left"
 ok $? "... nor its scratch directory" "$TMP/scratch-left"
 
 echo "1..$N"
