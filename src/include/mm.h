@@ -593,7 +593,12 @@ bool vma_thp_allowed(struct vm_area_struct *vma, unsigned long haddr);
  * of the page tables.  free_pgtables() frees page-table pages no VMA can
  * use any more, after an RCU grace period.
  */
-struct zap_details { struct folio *single_folio; bool even_cows; };
+/*
+ * struct zap_details - what a zap keeps and frees.  @reclaim_pt: free a
+ * PTE table the zap of a whole PMD range left empty (MADV_DONTNEED, as
+ * Linux's CONFIG_PT_RECLAIM).
+ */
+struct zap_details { struct folio *single_folio; bool even_cows; bool reclaim_pt; };
 void zap_page_range_single(struct vm_area_struct *vma, unsigned long start,
 			   unsigned long end, struct zap_details *details);
 void unmap_vmas(struct vm_area_struct *vma, unsigned long start, unsigned long end);

@@ -226,6 +226,13 @@ struct vm_area_struct {
 	struct file *vm_file;
 	const struct vm_operations_struct *vm_ops;
 	struct anon_vma *anon_vma;
+	/*
+	 * Stands for Linux's per-VMA anon_vma of a fork child: 0 for a VMA
+	 * whose anon_vma is its own (Linux: a singular anon_vma_chain); else a
+	 * number dup_mmap() gave it, unique among the VMAs of the child, which
+	 * splits copy.  Merges compare it with @anon_vma (vma.c).
+	 */
+	unsigned long anon_vma_fork_id;
 	struct rb_node vm_rb;		/* mm->mm_rb, ordered by address */
 	struct list_head vm_list;	/* mm->mmap_list, ordered by address */
 	struct list_head anon_vma_node;

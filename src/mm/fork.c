@@ -250,6 +250,7 @@ struct mm_struct *dup_mm(struct mm_struct *oldmm, int *err)
 {
 	struct mm_struct *mm = mm_alloc(oldmm->machine);
 	struct vm_area_struct *vma;
+	unsigned long fork_id = 0;
 	int ret = 0;
 
 	if (!mm) {
@@ -272,8 +273,11 @@ struct mm_struct *dup_mm(struct mm_struct *oldmm, int *err)
 			break;
 		}
 		new->vm_mm = mm;
-		if (new->anon_vma)
+		if (new->anon_vma) {
 			get_anon_vma(new->anon_vma);
+			/* Linux's anon_vma_fork(): a new anon_vma per child VMA */
+			new->anon_vma_fork_id = ++fork_id;
+		}
 		if (new->vm_file)
 			get_file(new->vm_file);
 		if (is_vm_hugetlb_page(new))

@@ -118,7 +118,13 @@ static int madvise_vma(struct vm_area_struct *vma, unsigned long start,
 		}
 		mmu_notifier_range_init(&range, MMU_NOTIFY_CLEAR, 0, vma->vm_mm, start, end);
 		mmu_notifier_invalidate_range_start(&range);
-		zap_page_range_single(vma, start, end, NULL);
+		{
+			/* Linux's madvise_dontneed_single_vma(): empty tables go */
+			struct zap_details details = { .even_cows = true,
+						       .reclaim_pt = !(flags & VM_HUGETLB) };
+
+			zap_page_range_single(vma, start, end, &details);
+		}
 		mmu_notifier_invalidate_range_end(&range);
 		return 0;
 	case MADV_DONTFORK:

@@ -417,6 +417,34 @@ static vm_fault_t wp_page_shared(struct vm_fault *vmf, struct page *page)
 	return 0;
 }
 
+/*
+ * Linux 6.14+ __wp_can_reuse_large_anon_folio(): a PTE-mapped large anon
+ * folio that only this mm maps, with no reference but its mappings (no
+ * GUP reference, no pin, not in the swap cache), is reused by a write
+ * fault instead of copied.  Linux knows which mms map a large folio
+ * (folio->_mm_id, "maybe mapped shared"); pinmm counts the folio's pages
+ * this PTE table maps, under its lock: when they are all of the folio's
+ * mappings, no other mm (and no other range of this one) maps it.  Found
+ * by pinmm fuzz --diff (a THP shared at fork, the child gone).
+ */
+static bool wp_can_reuse_large_anon_folio(struct vm_fault *vmf, struct folio *folio)
+{
+	int mapcount = folio_mapcount(folio), n = 0;
+	unsigned long pfn = folio_pfn(folio), nr = folio_nr_pages(folio);
+	pte_t *table = vmf->pte - pte_index(vmf->address);
+
+	if (mapcount <= 1 || folio_entire_mapcount(folio) || folio_test_SwapCache(folio) ||
+	    folio_ref_count(folio) != mapcount)
+		return false;
+	for (int i = 0; i < PTRS_PER_PTE; i++) {
+		pte_t e = ptep_get(&table[i]);
+
+		if (pte_present(e) && pte_pfn(e) - pfn < nr)
+			n++;
+	}
+	return n == mapcount && folio_ref_count_acquire(folio) == mapcount;
+}
+
 /**
  * do_wp_page() - write (or unshare) fault on a present, read-only PTE.
  * Context: PTE lock held on entry; released on return.
@@ -461,6 +489,11 @@ vm_fault_t do_wp_page(struct vm_fault *vmf)
 		if (!folio_test_large(folio) &&
 		    (m->cfg.legacy_cow_mapcount || folio_ref_count_acquire(folio) == 1) &&
 		    folio_mapcount(folio) == 1) {
+			SetPageAnonExclusive(page);
+			goto reuse;
+		}
+		if (folio_test_large(folio) && !m->cfg.legacy_cow_mapcount &&
+		    wp_can_reuse_large_anon_folio(vmf, folio)) {
 			SetPageAnonExclusive(page);
 			goto reuse;
 		}
@@ -659,6 +692,40 @@ static void zap_pte_range(struct vm_area_struct *vma, pmd_t *pmd, unsigned long 
 	pte_unmap_unlock(pte, ptl);
 }
 
+/*
+ * Linux 6.18's try_to_free_pte() (mm/pt_reclaim.c, CONFIG_PT_RECLAIM):
+ * MADV_DONTNEED over a whole PMD range frees the PTE table it left empty,
+ * so that the next fault there may map a THP.  The PMD lock, then the PTE
+ * lock (nested, as fork's second table lock) to see the table still empty;
+ * lockless walkers recheck the PMD (pte_offset_map_lock()) and GUP-fast
+ * is covered by the RCU-deferred free.
+ */
+static void try_to_free_pte(struct mm_struct *mm, pmd_t *pmd, unsigned long addr)
+{
+	spinlock_t *pml = pmd_lock(mm, pmd), *ptl;
+	pmd_t pmdval = pmdp_get(pmd);
+	pte_t *pte;
+
+	if (!pmd_present(pmdval) || pmd_leaf(pmdval) || pmd_protnone(pmdval)) {
+		spin_unlock(pml);
+		return;
+	}
+	ptl = pte_lockptr(mm, pmdval);
+	spin_lock_nested(ptl, SINGLE_DEPTH_NESTING);
+	pte = pte_offset(mm, pmdval, addr & PMD_MASK);
+	for (int i = 0; i < PTRS_PER_PTE; i++) {
+		if (!pte_none(ptep_get(&pte[i]))) {
+			spin_unlock(ptl);
+			spin_unlock(pml);
+			return;
+		}
+	}
+	pmd_clear(pmd);
+	spin_unlock(ptl);
+	spin_unlock(pml);
+	pte_free_rcu(mm, pfn_to_page_m(mm->machine, pmd_pfn(pmdval)));
+}
+
 /**
  * zap_page_range_single() - unmap [start, end) of @vma.
  * Context: mmap_lock held, or the VMA kept alive by the i_mmap lock
@@ -700,6 +767,8 @@ void zap_page_range_single(struct vm_area_struct *vma, unsigned long start,
 			}
 		}
 		zap_pte_range(vma, pmd, a, next, details);
+		if (details && details->reclaim_pt && next - a == PMD_SIZE)
+			try_to_free_pte(mm, pmd, a);
 	}
 }
 

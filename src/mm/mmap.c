@@ -400,6 +400,9 @@ long pinmm_mmap(struct pinmm_proc *p, unsigned long addr, size_t len, int prot,
 		vm_flags |= VM_GROWSDOWN;
 	if (flags & MAP_LOCKED)
 		vm_flags |= VM_LOCKED;
+	/* Linux's accountable_mapping(): private writable memory is committed */
+	if (!hsz && (vm_flags & (VM_NORESERVE | VM_SHARED | VM_WRITE)) == VM_WRITE)
+		vm_flags |= VM_ACCOUNT;
 
 	if (!get_proc_mm(p)) {	/* held for the call: exit cannot free it */
 		ret = -ESRCH;

@@ -185,6 +185,20 @@ int pinmm_mprotect(struct pinmm_proc *p, unsigned long start, size_t len, int pr
 			err = -EACCES;
 			break;
 		}
+		/*
+		 * Linux's mprotect_fixup(): memory turning writable is committed
+		 * (VM_ACCOUNT); anonymous memory turning read-only before its
+		 * first fault (no anon_vma) is uncommitted.  The flag decides
+		 * merges as in Linux.
+		 */
+		if (newflags & VM_WRITE) {
+			if (!(vma->vm_flags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED |
+					       VM_NORESERVE)))
+				newflags |= VM_ACCOUNT;
+		} else if ((vma->vm_flags & VM_ACCOUNT) && vma_is_anonymous(vma) &&
+			   !vma->anon_vma) {
+			newflags &= ~VM_ACCOUNT;
+		}
 		err = mprotect_fixup(vma, a, next, newflags);
 		if (err)
 			break;

@@ -332,6 +332,17 @@ static long mremap_to(struct mm_struct *mm, unsigned long addr, unsigned long ol
 		return -EINVAL;
 	if (addr + old_len > new_addr && new_addr + new_len > addr)
 		return -EINVAL;			/* the two ranges overlap */
+	/*
+	 * Linux's check_prep_vma() runs before anything is unmapped: the part
+	 * that moves (the first @new_len bytes of a shrink) must lie in one
+	 * VMA, or nothing changes (found by pinmm fuzz --diff).
+	 */
+	vma = vma_lookup(mm, addr);
+	if (!vma)
+		return -EFAULT;
+	ret = remap_is_valid(vma, addr, min(old_len, new_len), new_len, flags);
+	if (ret)
+		return ret;
 	if (flags & MREMAP_FIXED) {
 		ret = do_munmap(mm, new_addr, new_len);
 		if (ret)
@@ -353,6 +364,54 @@ static long mremap_to(struct mm_struct *mm, unsigned long addr, unsigned long ol
 	if (ret < 0)
 		return ret;
 	return move_vma(vma, addr, old_len, new_len, (unsigned long)ret, flags);
+}
+
+/*
+ * Linux 6.17+ remap_move(): MREMAP_FIXED with equal lengths only moves, and
+ * may cover several VMAs: each part of [@start, +@len) that a VMA maps
+ * moves on its own to the target, the gaps between them kept (a gap at the
+ * start is -EFAULT).  Every pinmm mapping may be moved so (Linux refuses
+ * only userfaultfd-armed VMAs and files whose get_unmapped_area() may
+ * ignore MAP_FIXED).  Return: the first part's new address, or an errno
+ * (parts already moved stay moved, as in Linux).
+ */
+static long remap_move(struct mm_struct *mm, unsigned long start, unsigned long len,
+		       int flags, unsigned long new_addr)
+{
+	unsigned long end = start + len, target = new_addr, last_end = start;
+	bool seen = false;
+	long res = -EFAULT;
+
+	if (len > TASK_SIZE || new_addr > TASK_SIZE - len)
+		return -EINVAL;
+	if (end > new_addr && new_addr + len > start)
+		return -EINVAL;			/* the two ranges overlap */
+	for (;;) {
+		struct vm_area_struct *vma = find_vma(mm, last_end);
+		unsigned long a, l, offset;
+		long r;
+
+		if (!vma || vma->vm_start >= end)
+			break;
+		if (!seen && start < vma->vm_start)
+			return -EFAULT;		/* no gap at the start */
+		if (vma->vm_flags & VM_HUGETLB)
+			return -EINVAL;		/* not modelled (doc/DESIGN.md §12) */
+		a = max(vma->vm_start, start);
+		l = min(end, vma->vm_end) - a;
+		offset = seen ? vma->vm_start - last_end : 0;
+		last_end = vma->vm_end;
+		r = mremap_to(mm, a, l, l, flags, target + offset);
+		if (r < 0)
+			return r;
+		if (!seen)
+			res = r;
+		seen = true;
+		target = (unsigned long)r + l;
+		if (last_end >= end)
+			break;
+	}
+	return res;
 }
 
 /* Can @vma grow by @delta bytes where it is? */
@@ -450,6 +509,10 @@ long pinmm_mremap(struct pinmm_proc *p, unsigned long old_addr, size_t old_len,
 	mmap_write_lock(mm);
 	if ((flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) && mm->map_count + 2 >= MAX_MAP_COUNT - 3) {
 		ret = -ENOMEM;
+		goto out;
+	}
+	if ((flags & MREMAP_FIXED) && old_len == new_len) {
+		ret = remap_move(mm, old_addr, old_len, flags, new_addr);
 		goto out;
 	}
 	vma = vma_lookup(mm, old_addr);

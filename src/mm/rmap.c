@@ -101,6 +101,7 @@ int anon_vma_prepare(struct vm_area_struct *vma)
 	down_write(&av->rwsem);
 	spin_lock(&mm->page_table_lock);
 	if (!vma->anon_vma) {
+		vma->anon_vma_fork_id = 0;	/* its own anon_vma */
 		list_add_tail(&vma->anon_vma_node, &av->vmas);
 		smp_store_release(&vma->anon_vma, av);
 		av = NULL;

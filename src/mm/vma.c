@@ -300,9 +300,18 @@ int vma_isolate_range(struct vm_area_struct *vma, unsigned long start, unsigned 
 	return 0;
 }
 
+/*
+ * Linux 6.18's is_mergeable_anon_vma(): two anon_vmas must be the same one
+ * (pinmm: the same family anon_vma and the same fork id); a VMA without one
+ * may join a VMA with one unless that is a fork child (vma_is_fork_child():
+ * its anon_vma_chain is not singular), whose anon_vma could not be shared.
+ */
 static bool anon_vma_compatible(struct vm_area_struct *a, struct vm_area_struct *b)
 {
-	return !a->anon_vma || !b->anon_vma || a->anon_vma == b->anon_vma;
+	if (a->anon_vma && b->anon_vma)
+		return a->anon_vma == b->anon_vma &&
+		       a->anon_vma_fork_id == b->anon_vma_fork_id;
+	return !a->anon_vma_fork_id && !b->anon_vma_fork_id;
 }
 
 /* Can @b directly follow @a as one VMA? */
@@ -331,6 +340,7 @@ static void vma_absorb_next(struct vm_area_struct *vma, struct vm_area_struct *n
 	if (!vma->anon_vma && next->anon_vma) {
 		get_anon_vma(next->anon_vma);
 		vma->anon_vma = next->anon_vma;
+		vma->anon_vma_fork_id = next->anon_vma_fork_id;
 		anon_vma_link(vma, vma->anon_vma);
 	}
 	/* next's range joins vma: under the rmap locks, one step. */

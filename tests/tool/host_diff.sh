@@ -15,7 +15,7 @@ MIN_RUN=8
 . "$(dirname "$0")/host_env.sh"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pinmm-hostdiff.XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT INT TERM
-scratch_before=$(ls -d /dev/shm/pinmm-host.* /var/tmp/pinmm-host.* 2>/dev/null | wc -l)
+host_scratch >"$TMP/scratch-before"
 N=0
 FAILED=0
 RAN=0
@@ -43,12 +43,11 @@ else
 	echo "not ok $N - only $RAN scripts ran on both sides (want at least $MIN_RUN)"
 fi
 N=$((N + 1))
-scratch_after=$(ls -d /dev/shm/pinmm-host.* /var/tmp/pinmm-host.* 2>/dev/null | wc -l)
-if [ "$scratch_after" -le "$scratch_before" ]; then
+if host_scratch_left "$TMP/scratch-before" "$TMP/scratch-left"; then
 	echo "ok $N - no scratch directory left behind"
 else
 	FAILED=$((FAILED + 1))
-	echo "not ok $N - scratch directories left behind: $scratch_before before, $scratch_after after"
+	echo "not ok $N - scratch directories left behind: $(tr '\n' ' ' <"$TMP/scratch-left")"
 fi
 echo "1..$N"
 [ $FAILED = 0 ]

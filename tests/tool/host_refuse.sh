@@ -60,16 +60,15 @@ printf 'proc P\nmmap 4K -> A\nmunmap 0x1000 0x7fffffffd000\nstore A "x"\n' >"$TM
 run 1 "a host process that dies is a runtime error, not a hang" run --host "$TMP/dead.pinmm"
 has err "dead.pinmm:3: host process P died: pid [0-9]+ killed by signal 11" "... reported with its signal"
 
-scratch_before=$(ls -d /dev/shm/pinmm-host.* /var/tmp/pinmm-host.* 2>/dev/null | wc -l)
+host_scratch >"$TMP/scratch-before"
 printf 'proc P\nmmap 4K -> A\nfork P C\nfork C D\nopen /tmp/f rdwr,creat -> F\nmemfd "m" -> M\nexpect mem A == "never"\n' >"$TMP/left.pinmm"
 run 1 "a script ending on a failed expectation" run --host "$TMP/left.pinmm"
 sleep 0.2
 pgrep -f "pinmm run --host $TMP/left.pinmm" >/dev/null
 [ $? = 1 ]
 ok $? "... leaves no host process behind"
-scratch_after=$(ls -d /dev/shm/pinmm-host.* /var/tmp/pinmm-host.* 2>/dev/null | wc -l)
-[ "$scratch_after" -le "$scratch_before" ]
-ok $? "... nor its scratch directory ($scratch_before before, $scratch_after after)"
+host_scratch_left "$TMP/scratch-before" "$TMP/scratch-left"
+ok $? "... nor its scratch directory" "$TMP/scratch-left"
 
 # One parser per command (tool.h's parse steps): a bad line is the same
 # FILE:LINE syntax error under `run` and `run --host` (\n separates the

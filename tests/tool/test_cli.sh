@@ -24,16 +24,30 @@ for title in "Machines, processes and memory:" "Moving and merging memory:" "Fil
 	     "Pinning (<pinmm/linux.h>):" "Swap and soft-dirty:" "Expectations:" "Output:" "Pictures:" "RDMA and MMU notifiers" \
 	     "Layout leases and file_pin records" "Writeback, reclaim, migration" "O_DIRECT and io_uring" \
 	     "The gup_test device" "Fault injection and introspection" "Pins owned by a file" \
-	     "Races: thread blocks"; do
+	     "Observing for pinmm diff:" "Races: thread blocks"; do
 	[ "$(grep -cF -- "$title" "$TMP/out")" = 1 ]
 	ok $? "help commands lists the group '$title' once"
 done
 grep -F -- ":" "$TMP/out" | grep -v '^ ' | cut -d' ' -f1 | tr '\n' ' ' >"$TMP/order"
-[ "$(cat "$TMP/order")" = "Machines, Moving Files: Writeback, Pinning Pins O_DIRECT The Swap Expectations: Output: Pictures: RDMA Layout Fault Races: " ]
+[ "$(cat "$TMP/order")" = "Machines, Moving Files: Writeback, Pinning Pins O_DIRECT The Swap Expectations: Observing Output: Pictures: RDMA Layout Fault Races: " ]
 ok $? "help commands lists the groups in their order: $(cat "$TMP/order")"
 has out "expect mr MR CHECK..." "the RDMA group adds 'expect mr' to expect's usage"
 has out "show notifier N" "the RDMA group adds 'show notifier' to show's usage"
 run 0 "pinmm version" version
+# pinmm fuzz (doc/DIFF.md): usage errors exit 2; --print needs no host
+# and is deterministic.
+run 2 "fuzz without --diff" fuzz --seed 1 --count 1
+run 2 "fuzz without --count" fuzz --diff --seed 1
+run 2 "fuzz with a bad seed" fuzz --diff --seed x --count 1
+run 2 "fuzz with an unknown option" fuzz --diff --seed 1 --count 1 --frob
+run 2 "fuzz with an unreadable allow-list" fuzz --diff --seed 1 --count 1 --allow "$TMP/none"
+run 0 "fuzz --print 3" fuzz --seed 1 --print 3
+cp "$TMP/out" "$TMP/p3"
+"$PINMM" fuzz --seed 1 --print 3 >"$TMP/p3b" 2>&1
+cmp -s "$TMP/p3" "$TMP/p3b"
+ok $? "fuzz: the same seed and index give the same program byte for byte"
+"$PINMM" run "$TMP/p3" >"$TMP/out" 2>"$TMP/err"
+ok $? "fuzz: a printed program is a script pinmm runs"
 run 2 "no subcommand"
 run 2 "unknown subcommand" frobnicate
 has err "Try 'pinmm help'" "unknown subcommand hints at help"

@@ -25,6 +25,7 @@ static void usage(FILE *f)
 	      "Commands:\n"
 	      "  run [OPTIONS] FILE...  run scenario scripts (FILE '-' is stdin)\n"
 	      "  diff [OPTIONS] FILE... run scripts on pinmm and the host kernel, compare\n"
+	      "  fuzz --diff [OPTIONS]  generated scripts on pinmm and the host, shrunk\n"
 	      "  demo [OPTIONS]         the pinned-page policy table (--tour: guided tour)\n"
 	      "  bench [ARGS...]        benchmarks (see 'pinmm bench --help')\n"
 	      "  tracking [--json]      compare the pin-counting strategies\n"
@@ -256,6 +257,7 @@ int main(int argc, char **argv)
 		{ "fsck", pinmm_cmd_fsck },
 		{ "torture", pinmm_cmd_torture },
 		{ "explore", pinmm_cmd_explore },
+		{ "fuzz", pinmm_cmd_fuzz },
 		{ "help", cmd_help },
 		{ "--help", cmd_help },
 		{ "-h", cmd_help },

@@ -46,6 +46,7 @@ int pinmm_cmd_fsck(int argc, char **argv);	/* fsck_cmd.c */
 int pinmm_cmd_torture(int argc, char **argv);	/* torture_cmd.c */
 int pinmm_cmd_diff(int argc, char **argv);	/* diff_cmd.c: pinmm vs the host kernel */
 int pinmm_cmd_explore(int argc, char **argv);	/* explore_cmd.c */
+int pinmm_cmd_fuzz(int argc, char **argv);	/* fuzz_cmd.c: pinmm vs the host, generated */
 
 /*
  * struct trace_files - the trace files of a command's machines, one per
@@ -394,6 +395,7 @@ int script_host_dispatch(struct script *s, int argc, char **argv);
 struct diff_log;
 void diff_log_line(struct script *s, int rc);
 void diff_log_check(struct script *s, bool ok, const char *detail);
+void diff_log_state(struct script *s, const char *text);	/* observe */
 
 /* Page-state table rows, shared by `show page` and the demo (script_show.c). */
 const char *page_table_header(void);

@@ -297,6 +297,23 @@ static int pinfs_mmap(struct file *file, struct vm_area_struct *vma)
 /* ------------------------------------------------------------------ */
 /* write()                                                             */
 
+static int pinfs_zero_partial(struct inode *inode, long long from, long long to);
+
+/*
+ * i_size grows from @old to @new: the bytes of the old EOF page past @old
+ * that the file now exposes are zeroed first, as ext4 in Linux 6.18 does
+ * (a store through a shared mapping may have put data there, past EOF,
+ * which is not file data).  Found by pinmm fuzz --diff.  i_rwsem held.
+ */
+static int pinfs_zero_eof_tail(struct inode *inode, long long old, long long new)
+{
+	long long end = ALIGN(old, (long long)PAGE_SIZE);
+
+	if (new <= old || old == end)
+		return 0;
+	return pinfs_zero_partial(inode, old, min(new, end));
+}
+
 /*
  * Like generic_file_write(), with the block allocated before the copy (a
  * full filesystem stops the write with -ENOSPC) and attached to the folio.
@@ -316,7 +333,8 @@ static long pinfs_file_write(struct file *file, const void *buf, size_t len, lon
 		len = (size_t)(PINFS_MAX_FILESIZE - off);
 
 	down_write(&inode->i_rwsem);
-	while (done < len) {
+	err = pinfs_zero_eof_tail(inode, inode->i_size, off);
+	while (!err && done < len) {
 		long long pos = off + (long long)done;
 		pgoff_t index = (pgoff_t)(pos >> PAGE_SHIFT);
 		size_t offset = (size_t)(pos & (PAGE_SIZE - 1));
@@ -447,7 +465,6 @@ static void pinfs_partial_abort(struct pinfs_partial *pp)
 	pp->folio = NULL;
 }
 
-static int pinfs_zero_partial(struct inode *inode, long long from, long long to);
 
 static int pinfs_partial_commit(struct inode *inode, struct pinfs_partial *pp)
 {
@@ -599,6 +616,11 @@ static int pinfs_setsize(struct inode *inode, long long size)
 		if (err)
 			return err;
 		err = pinfs_partial_prepare(inode, size, min(hole, old), &pp);
+		if (err)
+			return err;
+	}
+	if (size > old) {
+		err = pinfs_zero_eof_tail(inode, old, size);
 		if (err)
 			return err;
 	}
