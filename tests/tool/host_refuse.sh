@@ -104,6 +104,9 @@ same_error 'expect vmstat nr_foll_pin_acquired ~ 1'
 same_error 'proc a-b'
 same_error 'fork P 9x'
 same_error 'store A "x"\npin A 1 LONGTERM,WRITE -> PG\nexpect pages PG bogus=1'
+same_error 'pin A zz LONGTERM,WRITE -> PG'
+same_error 'pin A 1 LONGTERM,BOGUS -> PG'
+same_error 'pin A 2000000 LONGTERM,WRITE -> PG'
 
 # ---- run --host --json: show page and show vmstat are recorded as data -----------
 cat > "$TMP/hostjson.pinmm" <<'EOF2'

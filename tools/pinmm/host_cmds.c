@@ -378,34 +378,26 @@ static int host_pin(struct script *s, int argc, char **argv)
 {
 	struct host_session *hs = host_session(s);
 	struct host_proc *p;
+	struct gup_args g;
 	long long start, nr;
-	unsigned long flags = 0;
 	uint64_t a[2];
 	long slot;
 	int i = 1, k;
 
-	if (host_arg_proc(s, argc, argv, &i, &p))
+	if (host_arg_proc(s, argc, argv, &i, &p) || gup_args_parse(s, argc, argv, i, true, &g))
 		return SCRIPT_SYNTAX;
-	if (argc - i < 2 || arg_int(s, argv[i], &start) || arg_int(s, argv[i + 1], &nr))
-		return script_syntax(s, "usage: %s", script_find_cmd("pin")->usage);
-	for (i += 2; i < argc; i++) {
-		long f;
-
-		if (!strcmp(argv[i], "fast") || !strcmp(argv[i], "unlocked"))
-			continue;
-		if (!strncmp(argv[i], "remote", 6))
-			return host_refuse(s, "pin", "a remote pin (pin_user_pages_remote) has no "
-					   "host interface a script process can drive");
-		if (arg_flags(s, argv[i], foll_names, "FOLL_", &f))
-			return SCRIPT_SYNTAX;
-		flags |= (unsigned long)f;
-	}
-	if (flags != (FOLL_LONGTERM | FOLL_WRITE))
+	if (g.variant == GUP_REMOTE)
+		return host_refuse(s, "pin", "a remote pin (pin_user_pages_remote) has no "
+				   "host interface a script process can drive");
+	if (g.flags != (FOLL_LONGTERM | FOLL_WRITE))
 		return host_refuse(s, "pin", "the host pins user memory from a script process only "
 				   "through io_uring fixed buffers, FOLL_WRITE|FOLL_LONGTERM; "
 				   "short-term and read-only pins last only for one I/O there");
-	if (nr <= 0 || nr > (1 << 18))
-		return script_syntax(s, "page count %lld out of range (1..256K)", nr);
+	if (g.nr == 0 || g.nr > (1 << 18))
+		return host_refuse(s, "pin", "an io_uring fixed buffer holds 1 to 256K pages "
+				   "(1 GiB), not %ld", g.nr);
+	start = (long long)g.start;
+	nr = g.nr;
 	for (k = 0; k < HOST_MAX_PINS; k++)
 		if (hs->pins[k].name[0] && !strcmp(hs->pins[k].name, s->bind))
 			return script_syntax(s, "%s still holds pages; unpin or put them first", s->bind);

@@ -32,8 +32,6 @@ const struct name_val foll_names[] = {
 	{ NULL, 0 },
 };
 
-enum gup_variant { GUP_PLAIN, GUP_FAST, GUP_FAST_ONLY, GUP_UNLOCKED, GUP_REMOTE };
-
 struct gup_req {
 	bool pin;
 	enum gup_variant variant;
@@ -44,55 +42,80 @@ struct gup_req {
 	unsigned int flags;
 };
 
-static int parse_variant(struct script *s, const char *tok, struct gup_req *r)
-{
-	const char *v;
-	struct var *q;
-
-	if (!strcmp(tok, "fast"))
-		r->variant = GUP_FAST;
-	else if (!strcmp(tok, "fast_only") && !r->pin)
-		r->variant = GUP_FAST_ONLY;
-	else if (!strcmp(tok, "unlocked"))
-		r->variant = GUP_UNLOCKED;
-	else if (!strcmp(tok, "remote"))
-		r->variant = GUP_REMOTE;
-	else if (arg_kv(tok, "remote", &v)) {
-		q = var_find(s, v);
-		if (!q || q->kind != V_PROC || !q->proc)
-			return script_syntax(s, "remote=%s: not a live process", v);
-		r->variant = GUP_REMOTE;
-		r->target = q->proc;
-	} else {
-		long flags;
-
-		if (arg_flags(s, tok, foll_names, "FOLL_", &flags))
-			return SCRIPT_SYNTAX;
-		r->flags |= (unsigned int)flags;
-	}
-	return 0;
-}
-
-static int parse_gup(struct script *s, int argc, char **argv, struct gup_req *r)
+/**
+ * gup_args_parse() - the words of `pin`/`gup` after [P]: ADDR NPAGES, then
+ * a variant (fast, fast_only for gup, unlocked, remote, remote=Q) and FOLL_
+ * flags in any order.  Shared by the simulated handler and the host's
+ * (host_cmds.c), so that the two give the same errors.
+ * @s: the script.
+ * @argc: words of the line.
+ * @argv: the words; argv[0] names the command.
+ * @i: the index of ADDR.
+ * @pin: `pin` (FOLL_PIN) rather than `gup`.
+ * @g: the result; @g->remote is remote=Q's Q, for the caller to resolve.
+ * Context: a command handler.
+ * Return: 0, or SCRIPT_SYNTAX with the message set.
+ */
+int gup_args_parse(struct script *s, int argc, char **argv, int i, bool pin,
+		   struct gup_args *g)
 {
 	long long start, nr;
-	struct var *old;
-	int i = 1;
 
-	if (arg_proc(s, argc, argv, &i, &r->caller))
-		return SCRIPT_SYNTAX;
-	r->target = r->caller;
+	memset(g, 0, sizeof(*g));
 	if (argc - i < 2)
 		return script_syntax(s, "usage: %s", script_find_cmd(argv[0])->usage);
 	if (arg_int(s, argv[i], &start) || arg_int(s, argv[i + 1], &nr))
 		return SCRIPT_SYNTAX;
 	if (nr < 0 || nr > (1 << 20))
 		return script_syntax(s, "page count %lld out of range (0..1M)", nr);
-	r->start = (unsigned long)start;
-	r->nr = (long)nr;
-	for (i += 2; i < argc; i++)
-		if (parse_variant(s, argv[i], r))
+	g->start = (unsigned long)start;
+	g->nr = (long)nr;
+	for (i += 2; i < argc; i++) {
+		const char *tok = argv[i], *v;
+		long flags;
+
+		if (!strcmp(tok, "fast"))
+			g->variant = GUP_FAST;
+		else if (!strcmp(tok, "fast_only") && !pin)
+			g->variant = GUP_FAST_ONLY;
+		else if (!strcmp(tok, "unlocked"))
+			g->variant = GUP_UNLOCKED;
+		else if (!strcmp(tok, "remote"))
+			g->variant = GUP_REMOTE;
+		else if (arg_kv(tok, "remote", &v)) {
+			g->variant = GUP_REMOTE;
+			g->remote = v;
+		} else if (arg_flags(s, tok, foll_names, "FOLL_", &flags)) {
 			return SCRIPT_SYNTAX;
+		} else {
+			g->flags |= (unsigned int)flags;
+		}
+	}
+	return 0;
+}
+
+static int parse_gup(struct script *s, int argc, char **argv, struct gup_req *r)
+{
+	struct gup_args g;
+	struct var *old;
+	int i = 1;
+
+	if (arg_proc(s, argc, argv, &i, &r->caller))
+		return SCRIPT_SYNTAX;
+	r->target = r->caller;
+	if (gup_args_parse(s, argc, argv, i, r->pin, &g))
+		return SCRIPT_SYNTAX;
+	if (g.remote) {
+		struct var *q = var_find(s, g.remote);
+
+		if (!q || q->kind != V_PROC || !q->proc)
+			return script_syntax(s, "remote=%s: not a live process", g.remote);
+		r->target = q->proc;
+	}
+	r->variant = g.variant;
+	r->start = g.start;
+	r->nr = g.nr;
+	r->flags = g.flags;
 	old = var_find(s, s->bind);
 	if (old && old->kind == V_PAGES && old->npages)
 		return script_syntax(s, "%s still holds pages; unpin or put them first", s->bind);

@@ -349,6 +349,16 @@ int mem_args_parse(struct script *s, int argc, char **argv, int i,
 int script_bind_addr(struct script *s, const char *what, long ret);	/* script_cmds.c */
 int script_name_parse(struct script *s, const char *name);	/* script_cmds.c */
 int proc_args_end(struct script *s, char **argv, int i, int end);	/* script_cmds.c */
+enum gup_variant { GUP_PLAIN, GUP_FAST, GUP_FAST_ONLY, GUP_UNLOCKED, GUP_REMOTE };
+struct gup_args {		/* pin, gup: ADDR NPAGES [variant] [FLAGS] */
+	unsigned long start;
+	long nr;		/* 0..1M pages */
+	unsigned int flags;	/* FOLL_* */
+	enum gup_variant variant;
+	const char *remote;	/* remote=NAME: NAME, unresolved; else NULL */
+};
+int gup_args_parse(struct script *s, int argc, char **argv, int i, bool pin,
+		   struct gup_args *g);				/* script_pin.c */
 struct mremap_args {
 	long long addr, old_len, new_len, to;
 	int flags;		/* MREMAP_* */
