@@ -57,6 +57,13 @@ static int xs_setup(bool legacy, void **state)
 			 "%s: the lines before the thread blocks boot no machine", xs.s.file);
 		return -EINVAL;
 	}
+	/*
+	 * A boot without pinfs.image made a /data/ image in a directory of
+	 * its own, removed when the machine goes - which a run child, ending
+	 * in _exit(), never sees.  The mounted pinfs keeps the image open, so
+	 * remove it now: a search of thousands of runs leaves nothing behind.
+	 */
+	script_default_image_gone(&xs.s);
 	for (int i = 0; i < xs.n; i++)
 		script_thread_begin(&xs.t[i], &xs.s, &xs.sf, xs.t0 + i, xs.first, xs.end);
 	return 0;
