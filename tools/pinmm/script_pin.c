@@ -10,6 +10,7 @@
  * and references each of its pages holds, so releases can be checked.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -359,6 +360,51 @@ static int cmd_get(struct script *s, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * find_get_page [P] FD INDEX -> PG: pinmm_find_get_page(), the page
+ * cache's lockless lookup, keeping the reference (`put PG` drops it).
+ */
+static int cmd_find_get_page(struct script *s, int argc, char **argv)
+{
+	struct pinmm_proc *p;
+	struct page **pages;
+	struct var *old, *v;
+	long long fd, index;
+	int i = 1, rc;
+
+	if (arg_proc(s, argc, argv, &i, &p))
+		return SCRIPT_SYNTAX;
+	if (argc - i != 2)
+		return script_syntax(s, "usage: %s", script_find_cmd(argv[0])->usage);
+	if (arg_int(s, argv[i], &fd) || arg_int(s, argv[i + 1], &index))
+		return SCRIPT_SYNTAX;
+	if (fd < 0 || fd > INT_MAX || index < 0)
+		return script_syntax(s, "descriptor %lld or page index %lld out of range", fd,
+				     index);
+	old = var_find(s, s->bind);
+	if (old && old->kind == V_PAGES && old->npages)
+		return script_syntax(s, "%s still holds pages; unpin or put them first", s->bind);
+	pages = calloc(1, sizeof(*pages));
+	if (!pages)
+		return -ENOMEM;
+	rc = pinmm_find_get_page(p, (int)fd, (unsigned long)index, pages);
+	if (rc) {
+		free(pages);
+		return rc;
+	}
+	v = var_set(s, s->bind, V_PAGES);
+	if (!v) {
+		put_page(pages[0]);
+		free(pages);
+		return -ENOMEM;
+	}
+	v->pages = pages;
+	v->npages = 1;
+	v->pinned = false;
+	v->refs = 1;
+	return 0;
+}
+
 static int cmd_dirty(struct script *s, int argc, char **argv)
 {
 	struct var *v = NULL;
@@ -468,6 +514,7 @@ static const struct script_cmd pin_cmds[] = {
 	{ "gup", cmd_gup, BIND_REQUIRED,
 	  "gup [P] ADDR NPAGES [FOLL_FLAGS] [fast|fast_only|unlocked|remote|remote=Q] -> PG" },
 	{ "unpin", cmd_unpin, BIND_NONE, "unpin PG [dirty|clean] [range|folios|page=I|folio=I]" },
+	{ "find_get_page", cmd_find_get_page, BIND_REQUIRED, "find_get_page [P] FD INDEX -> PG" },
 	{ "put", cmd_put, BIND_NONE, "put PG" },
 	{ "get", cmd_get, BIND_NONE, "get PG" },
 	{ "dirty", cmd_dirty, BIND_NONE, "dirty PG" },
