@@ -97,6 +97,10 @@ enum pinmm_explore_verdict {
  * @progress: when set, pinmm_explore() calls it after every run with the
  *	runs made and the seconds spent (`pinmm explore`'s progress line);
  *	@progress_arg is passed through.
+ * @kthread_ticks: how often each background thread's periodic timer (the
+ *	writeback flusher's, ksmd's, khugepaged's sleep) may fire at a
+ *	strategy's choice while the program's threads run (default 1); once
+ *	used up, it fires only when no thread can run (doc/EXPLORE.md 1).
  */
 struct pinmm_explore_opts {
 	bool legacy;
@@ -112,6 +116,7 @@ struct pinmm_explore_opts {
 	bool check_every_step;
 	void (*progress)(void *arg, long runs, double seconds);
 	void *progress_arg;
+	long kthread_ticks;
 };
 
 /*
@@ -140,7 +145,8 @@ struct pinmm_explore_result {
 
 /**
  * pinmm_explore_defaults() - fill @o: random, seed 1, depth 3, 2
- * preemptions, 1000 runs, no time limit, 20000 steps, 10 s per run.
+ * preemptions, 1000 runs, no time limit, 20000 steps, 10 s per run, one
+ * timer tick per background thread.
  * @o: the options.
  *
  * Context: any.

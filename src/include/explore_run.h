@@ -39,6 +39,7 @@ struct explore_shm {
 	long nr_guide;
 	int trace_fd;			/* -1: no text trace */
 	bool check_every_step;		/* run the step check between quiet steps */
+	long kthread_ticks;		/* a background thread's timer fires so often */
 	uint8_t guide[EXPLORE_MAX_STEPS];
 	/* out: written by the child as it runs */
 	int verdict;			/* enum pinmm_explore_verdict */
