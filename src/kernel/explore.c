@@ -9,7 +9,9 @@
  * point (a lock acquire is runnable while the lock is free, a wait once
  * woken, synchronize_rcu() once no older reader is inside its section), the
  * pick strategies that run inside the child (random, PCT, guided), and the
- * step record and trace hash in the shared page (explore_run.h).
+ * step record and trace hash in the shared page (explore_run.h), and the
+ * machine's background threads as participants (kthread.h: adopted at the
+ * run, timers the strategy fires, joins that cannot deadlock).
  * Does not own: forking, oracles, the auditor, the parent's search (DFS,
  * shrink): init/explore_run.c.  It only decides when the controller may run
  * the run's step check (no participant holds a lock or is inside an RCU
