@@ -39,7 +39,8 @@ extern "C" {
  * @thread: the body of participating thread @idx.
  * @check: the oracle, after every thread has returned: 0 when the data
  *	are right, else non-zero with a message in @msg.
- * @machine: the machine to audit after the oracle (may return NULL).
+ * @machine: the machine to audit after the oracle, asked after it (may
+ *	return NULL: no machine, or the oracle shut it down).
  * @setup_error: optional: after @setup failed, write why into @msg (a
  *	script's FILE:LINE and message); NULL: the errno's name is the message.
  * @invariant: optional, with pinmm_explore_opts.check_every_step: a check

@@ -111,11 +111,11 @@ static __attribute__((noreturn)) void child_main(const struct pinmm_explore_prog
 	c.warns = warns;
 	explore_set_step_check(step_check, &c);
 	explore_threads_run(shm, prog->nr_threads, child_body, &c);
-	m = prog->machine ? prog->machine(c.state) : NULL;
 	if (prog->check(c.state, msg, sizeof(msg))) {
 		shm->verdict = PINMM_EXPLORE_ORACLE;
 		snprintf(shm->msg, sizeof(shm->msg), "%s", msg);
-	} else if (m && pinmm_audit(m)) {
+	} else if ((m = prog->machine ? prog->machine(c.state) : NULL) && pinmm_audit(m)) {
+		/* Asked after the oracle, which may have shut the machine down. */
 		shm->verdict = PINMM_EXPLORE_AUDIT;
 		snprintf(shm->msg, sizeof(shm->msg), "the auditor found %ld problems",
 			 pinmm_audit_errors(m));
