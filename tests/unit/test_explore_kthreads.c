@@ -14,13 +14,25 @@
  *    neither deadlocks nor hangs;
  *  - a thread a participant starts during the run joins it at once; one
  *    left asleep in an untimed wait when the program is done is idle, not
- *    a deadlock.
+ *    a deadlock;
+ *  - on a booted machine: ksmd, khugepaged and the writeback flusher of
+ *    the setup and the DIO engine a thread starts are threads c, d, e, f,
+ *    every run passes, replays are identical, and pinmm_shutdown() after
+ *    the run stops them all; an RDMA peer of the setup and one a thread
+ *    starts run their workloads as participants and are waited for by
+ *    participants.
  * Every run is a forked child with a deadline: none of these can hang.
  */
 #include "helpers.h"
 #include <string.h>
 
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <pinmm/dio.h>
 #include <pinmm/explore.h>
+#include <pinmm/rdma.h>
 #include "explore.h"
 #include "kthread.h"
 #include "rcu.h"
@@ -333,6 +345,260 @@ static void test_started_during_run(void **state)
 	assert_int_equal(r.verdict, PINMM_EXPLORE_PASS);
 }
 
+/* ---- The machine's own threads ----------------------------------------------- */
+
+#define PG 4096UL
+
+static struct {
+	struct pinmm *m;
+	struct pinmm_proc *p, *q;
+	int fd, pd;
+	unsigned long buf, anon, qa;
+	long dio;
+	struct pinmm_rdma_peer *peer;
+	struct pinmm_rdma_peer_cfg cfg;
+	struct pinmm_rdma_peer_stats st0, st1;
+	int err0, err1;
+} mt;
+
+static int mt_boot(const char *const *kv, const char *image)
+{
+	struct pinmm_config cfg;
+
+	pinmm_config_default(&cfg);
+	if (pinmm_config_set(&cfg, "ram", "64M") || pinmm_config_set(&cfg, "quiet", "1"))
+		return -EINVAL;
+	for (; kv[0]; kv += 2)
+		if (pinmm_config_set(&cfg, kv[0], kv[1]))
+			return -EINVAL;
+	if (image && (pinmm_config_set(&cfg, "pinfs.image", image) ||
+		      pinmm_config_set(&cfg, "pinfs.size", "4M")))
+		return -EINVAL;
+	return pinmm_boot(&cfg, &mt.m);
+}
+
+/* ksmd, khugepaged, a pinfs with its flusher; a file of 'F's to read by DIO. */
+static int setup_machine(bool legacy, void **state)
+{
+	const char *kv[] = { "ksm.sleep_ms", "20", "khugepaged.scan_sleep_ms", "20",
+			     "writeback.interval_ms", "20", NULL };
+	static char image[256], data[PG];
+	const char *dir = getenv("TMPDIR");
+	long a;
+	int err;
+
+	(void)legacy;
+	memset(&mt, 0, sizeof(mt));
+	*state = &mt;
+	snprintf(image, sizeof(image), "%s/pinmm-kthreads-%d.img", dir && *dir ? dir : "/tmp",
+		 (int)getpid());
+	unlink(image);
+	err = mt_boot(kv, image);
+	unlink(image);		/* the machine keeps it open */
+	if (!err)
+		err = pinmm_proc_create(mt.m, &mt.p);
+	if (err)
+		return err;
+	mt.fd = pinmm_open(mt.p, "/data/f", O_RDWR | O_CREAT | O_DIRECT, 0644);
+	if (mt.fd < 0)
+		return mt.fd;
+	memset(data, 'F', PG);
+	if (pinmm_pwrite(mt.p, mt.fd, data, PG, 0) != (long)PG)
+		return -EIO;
+	a = pinmm_mmap(mt.p, 0, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+	if (a < 0)
+		return (int)a;
+	mt.buf = (unsigned long)a;
+	mt.anon = mt.buf + PG;
+	return 0;
+}
+
+static void machine_thread(void *state, int idx)
+{
+	struct pinmm_dio *d;
+
+	(void)state;
+	if (idx == 0) {
+		/* The first DIO starts the mount's DIO engine: thread f. */
+		mt.dio = pinmm_dio_submit(mt.p, mt.fd, PINMM_DIO_READ, mt.buf, PG, 0, &d);
+		if (!mt.dio)
+			mt.dio = pinmm_dio_wait(d);
+	} else {
+		mt.err1 = pinmm_store(mt.p, mt.anon, "anon", 4) == 4 ? 0 : -EFAULT;
+		if (!mt.err1)
+			mt.err1 = pinmm_sync(mt.m);
+	}
+}
+
+static int check_machine(void *state, char *msg, size_t len)
+{
+	char seen[8] = "";
+	int err;
+
+	(void)state;
+	pinmm_load(mt.p, mt.buf, seen, sizeof(seen));
+	/*
+	 * Stops ksmd, khugepaged, the flusher and the DIO engine (joins from
+	 * outside the run: they are released).  It returns -EBUSY here: in a
+	 * run child the page tables the exits free by call_rcu() wait for the
+	 * end of the run (doc/EXPLORE.md 1), so the leak check still sees them.
+	 */
+	err = pinmm_shutdown(mt.m);
+	mt.m = NULL;
+	if (err == -EBUSY)
+		err = 0;
+	if (mt.dio != (long)PG || mt.err1 || memcmp(seen, "FFFFFFFF", 8) || err) {
+		snprintf(msg, len, "dio %ld, store+sync %d, read \"%.8s\", shutdown %d", mt.dio,
+			 mt.err1, seen, err);
+		return 1;
+	}
+	return 0;
+}
+
+static struct pinmm *mt_machine(void *state)
+{
+	(void)state;
+	return mt.m;
+}
+
+/* Which threads the step trace of replaying @sched shows (bit i: T<i>). */
+static unsigned traced_threads(const struct pinmm_explore_prog *prog, const char *sched,
+			       struct pinmm_explore_result *r)
+{
+	struct pinmm_explore_opts o;
+	unsigned seen = 0;
+	char line[256];
+	FILE *trace = tmpfile();
+	int t;
+
+	assert_non_null(trace);
+	opts(&o, PINMM_EXPLORE_RANDOM, 1);
+	o.trace = trace;
+	assert_int_equal(pinmm_explore_replay(prog, &o, sched, r), 0);
+	rewind(trace);
+	while (fgets(line, sizeof(line), trace))
+		if (sscanf(line, "%*s T%d", &t) == 1 && t >= 0 && t < 8)
+			seen |= 1u << t;
+	fclose(trace);
+	return seen;
+}
+
+static void test_machine_threads(void **state)
+{
+	const struct pinmm_explore_prog prog = { .name = "machine", .nr_threads = 2,
+		.setup = setup_machine, .thread = machine_thread, .check = check_machine,
+		.machine = mt_machine };
+	struct pinmm_explore_result r, again;
+	struct pinmm_explore_opts o;
+	(void)state;
+
+	for (int s = PINMM_EXPLORE_RANDOM; s <= PINMM_EXPLORE_PCT; s++) {
+		opts(&o, s, 20);
+		o.step_budget = 20000;
+		o.run_timeout_ms = 10000;
+		assert_int_equal(pinmm_explore(&prog, &o, &r), 0);
+		if (r.verdict != PINMM_EXPLORE_PASS)
+			fail_msg("%s: %s", pinmm_explore_verdict_name(r.verdict), r.message);
+		assert_int_equal(r.runs, 20);
+	}
+	/* a, b; c ksmd, d khugepaged, e the flusher (boot order); f the DIO engine. */
+	assert_int_equal(traced_threads(&prog, "a", &r), 0x3f);
+	assert_int_equal(r.verdict, PINMM_EXPLORE_PASS);
+	assert_int_equal(traced_threads(&prog, r.schedule, &again), 0x3f);
+	assert_int_equal(again.trace_hash, r.trace_hash);
+}
+
+/* RDMA: a peer of the setup (c), waited for by thread 1; one thread 0 starts. */
+static int setup_rdma(bool legacy, void **state)
+{
+	const char *kv[] = { NULL };
+	struct pinmm_rdma_mr_info mr;
+	long a;
+	int err;
+
+	(void)legacy;
+	memset(&mt, 0, sizeof(mt));
+	*state = &mt;
+	err = mt_boot(kv, NULL);
+	if (!err)
+		err = pinmm_proc_create(mt.m, &mt.q);
+	if (!err)
+		err = pinmm_proc_create(mt.m, &mt.p);
+	if (err)
+		return err;
+	a = pinmm_mmap(mt.q, 0, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+	if (a < 0)
+		return (int)a;
+	mt.qa = (unsigned long)a;
+	if (pinmm_store(mt.q, mt.qa, "in Q", 4) != 4)
+		return -EFAULT;
+	mt.pd = pinmm_rdma_alloc_pd(mt.p);
+	if (mt.pd < 0)
+		return mt.pd;
+	err = pinmm_rdma_reg_mr_remote(mt.p, mt.pd, mt.q, mt.qa, 4 * PG,
+				       IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_READ |
+				       IB_ACCESS_REMOTE_WRITE, &mr);
+	if (err)
+		return err;
+	mt.cfg = (struct pinmm_rdma_peer_cfg){ .rkey = mr.rkey, .iova = mt.qa, .length = 4 * PG,
+					       .write_pct = 50, .max_ops = 6, .seed = 7 };
+	return pinmm_rdma_peer_start(mt.p, mt.pd, &mt.cfg, &mt.peer);
+}
+
+static void rdma_thread(void *state, int idx)
+{
+	struct pinmm_rdma_peer_cfg cfg = mt.cfg;
+	struct pinmm_rdma_peer *peer;
+
+	(void)state;
+	if (idx == 1) {
+		mt.err1 = pinmm_rdma_peer_wait(mt.peer, &mt.st1);	/* a join: scheduled */
+		return;
+	}
+	cfg.max_ops = 3;
+	cfg.seed = 9;
+	mt.err0 = pinmm_rdma_peer_start(mt.p, mt.pd, &cfg, &peer);
+	if (!mt.err0)
+		mt.err0 = pinmm_rdma_peer_wait(peer, &mt.st0);
+}
+
+static int check_rdma(void *state, char *msg, size_t len)
+{
+	(void)state;
+	if (mt.err0 || mt.err1 || mt.st0.ops != 3 || mt.st1.ops != 6 || mt.st0.refused ||
+	    mt.st1.refused) {
+		snprintf(msg, len, "err %d/%d ops %ld/%ld refused %ld/%ld", mt.err0, mt.err1,
+			 mt.st0.ops, mt.st1.ops, mt.st0.refused, mt.st1.refused);
+		return 1;
+	}
+	return 0;
+}
+
+static void test_rdma_peers(void **state)
+{
+	const struct pinmm_explore_prog prog = { .name = "rdma", .nr_threads = 2,
+		.setup = setup_rdma, .thread = rdma_thread, .check = check_rdma,
+		.machine = mt_machine };
+	struct pinmm_explore_result r, again;
+	struct pinmm_explore_opts o;
+	(void)state;
+
+	for (int s = PINMM_EXPLORE_RANDOM; s <= PINMM_EXPLORE_PCT; s++) {
+		opts(&o, s, 30);
+		o.step_budget = 20000;
+		assert_int_equal(pinmm_explore(&prog, &o, &r), 0);
+		if (r.verdict != PINMM_EXPLORE_PASS)
+			fail_msg("%s: %s", pinmm_explore_verdict_name(r.verdict), r.message);
+	}
+	/* c: the setup's peer; d: thread 0's. */
+	assert_int_equal(traced_threads(&prog, "b", &r), 0xf);
+	assert_int_equal(r.verdict, PINMM_EXPLORE_PASS);
+	assert_int_equal(traced_threads(&prog, r.schedule, &again), 0xf);
+	assert_int_equal(again.trace_hash, r.trace_hash);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +606,8 @@ int main(void)
 		cmocka_unit_test(test_time_passes_when_blocked),
 		cmocka_unit_test(test_joins),
 		cmocka_unit_test(test_started_during_run),
+		cmocka_unit_test(test_machine_threads),
+		cmocka_unit_test(test_rdma_peers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
