@@ -7,6 +7,9 @@
  * pthread_join() everywhere but in an explorer's run child, where such a
  * thread is a participant of the controlled scheduler (doc/EXPLORE.md
  * section 1, "Background threads"): it runs only when it holds the token.
+ * Unlike Linux's kthread_run()/kthread_stop(), there is no should-stop
+ * flag here: the caller tells the thread to stop its own way (a
+ * completion, a flag) and then joins it.
  */
 #ifndef PINMM_KTHREAD_H
 #define PINMM_KTHREAD_H
