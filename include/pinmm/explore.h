@@ -39,7 +39,8 @@ extern "C" {
  * @thread: the body of participating thread @idx.
  * @check: the oracle, after every thread has returned: 0 when the data
  *	are right, else non-zero with a message in @msg.
- * @machine: the machine to audit after the oracle (may return NULL).
+ * @machine: the machine to audit after the oracle, asked after it (may
+ *	return NULL: no machine, or the oracle shut it down).
  * @setup_error: optional: after @setup failed, write why into @msg (a
  *	script's FILE:LINE and message); NULL: the errno's name is the message.
  * @invariant: optional, with pinmm_explore_opts.check_every_step: a check
@@ -101,6 +102,10 @@ enum pinmm_explore_verdict {
  * @log: when set, pinmm_explore() writes one line per run here: `run N
  *	VERDICT steps S hash H SCHEDULE` (the whole schedule, never cut short),
  *	so that two searches can be compared run for run.
+ * @kthread_ticks: how often each background thread's periodic timer (the
+ *	writeback flusher's, ksmd's, khugepaged's sleep) may fire at a
+ *	strategy's choice while the program's threads run (default 1); once
+ *	used up, it fires only when no thread can run (doc/EXPLORE.md 1).
  */
 struct pinmm_explore_opts {
 	bool legacy;
@@ -117,6 +122,7 @@ struct pinmm_explore_opts {
 	void (*progress)(void *arg, long runs, double seconds);
 	void *progress_arg;
 	FILE *log;
+	long kthread_ticks;
 };
 
 /*
@@ -145,7 +151,8 @@ struct pinmm_explore_result {
 
 /**
  * pinmm_explore_defaults() - fill @o: random, seed 1, depth 3, 2
- * preemptions, 1000 runs, no time limit, 20000 steps, 10 s per run.
+ * preemptions, 1000 runs, no time limit, 20000 steps, 10 s per run, one
+ * timer tick per background thread.
  * @o: the options.
  *
  * Context: any.

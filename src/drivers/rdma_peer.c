@@ -21,6 +21,7 @@
 #include "fs.h"
 #include "init.h"
 #include "rcu.h"
+#include "kthread.h"
 
 /*
  * struct pinmm_rdma_peer - one peer thread.  @node links it on
@@ -166,7 +167,7 @@ int pinmm_rdma_peer_start(struct pinmm_proc *p, int pd, const struct pinmm_rdma_
 	fput(file);
 	/* Here, not in the thread: progress() reads it without a lock. */
 	clock_gettime(CLOCK_MONOTONIC, &peer->t0);
-	if (pthread_create(&peer->thread, NULL, rdma_peer_thread, peer)) {
+	if (kthread_start(&peer->thread, rdma_peer_thread, peer)) {
 		rdma_pd_put(d);
 		free(peer->buf);
 		free(peer);
@@ -209,7 +210,7 @@ int pinmm_rdma_peer_progress(struct pinmm_rdma_peer *peer, struct pinmm_rdma_pee
 /* Join a peer told to stop (or finishing on its own), report, free it. */
 static void rdma_peer_reap(struct pinmm_rdma_peer *peer, struct pinmm_rdma_peer_stats *out)
 {
-	pthread_join(peer->thread, NULL);
+	kthread_join(peer->thread);
 	if (out)
 		pinmm_rdma_peer_progress(peer, out);
 	rdma_pd_put(peer->pd);

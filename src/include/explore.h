@@ -113,6 +113,7 @@ static __always_inline bool explore_now(uint64_t *ns)
 struct rcu_head;
 void explore_rcu_defer_begin(void);
 bool explore_rcu_defer(struct rcu_head *head, void (*func)(struct rcu_head *head));
+void explore_rcu_flush(void);
 
 /* bug.c: a BUG in a run child is recorded as that run's violation. */
 void explore_note_bug(const char *file, int line, const char *cond);

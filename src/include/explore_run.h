@@ -39,6 +39,7 @@ struct explore_shm {
 	long nr_guide;
 	int trace_fd;			/* -1: no text trace */
 	bool check_every_step;		/* run the step check between quiet steps */
+	long kthread_ticks;		/* a background thread's timer fires so often */
 	uint8_t guide[EXPLORE_MAX_STEPS];
 	/* out: written by the child as it runs */
 	int verdict;			/* enum pinmm_explore_verdict */
@@ -54,8 +55,10 @@ struct explore_shm {
 /*
  * explore_threads_run() - run @nr participating threads, thread i calling
  * @fn(@arg, i), under the controlled scheduler described by @shm, until
- * all of them return.  A deadlock, a livelock or a divergence does not
- * return: the verdict goes to @shm and the process exits (_exit(0)).
+ * all of them return and every background thread (kthread.h: the setup's,
+ * adopted as threads @nr, @nr + 1, ..., and those started during the run)
+ * sleeps.  A deadlock, a livelock or a divergence does not return: the
+ * verdict goes to @shm and the process exits (_exit(0)).
  * Context: a run child, single-threaded on entry.
  */
 void explore_threads_run(struct explore_shm *shm, int nr,

@@ -56,9 +56,10 @@ void pinmm_synchronize_rcu(void);
 	might_sleep();							\
 	pinmm_synchronize_rcu();					\
 } while (0)
+void pinmm_rcu_barrier(void);
 #define rcu_barrier() do {						\
 	might_sleep();							\
-	urcu_memb_barrier();						\
+	pinmm_rcu_barrier();						\
 } while (0)
 
 /*

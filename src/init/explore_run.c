@@ -29,6 +29,7 @@
 #include "explore_run.h"
 #include "bug.h"
 #include "lockdep.h"
+#include "kthread.h"
 
 struct child_ctx {
 	const struct pinmm_explore_prog *prog;
@@ -97,6 +98,7 @@ static __attribute__((noreturn)) void child_main(const struct pinmm_explore_prog
 	int err;
 
 	explore_rcu_defer_begin();
+	explore_kthreads_begin();	/* the machine's threads become participants */
 	err = prog->setup(legacy, &c.state);
 	if (err) {
 		shm->verdict = PINMM_EXPLORE_SETUP;
@@ -109,11 +111,11 @@ static __attribute__((noreturn)) void child_main(const struct pinmm_explore_prog
 	c.warns = warns;
 	explore_set_step_check(step_check, &c);
 	explore_threads_run(shm, prog->nr_threads, child_body, &c);
-	m = prog->machine ? prog->machine(c.state) : NULL;
 	if (prog->check(c.state, msg, sizeof(msg))) {
 		shm->verdict = PINMM_EXPLORE_ORACLE;
 		snprintf(shm->msg, sizeof(shm->msg), "%s", msg);
-	} else if (m && pinmm_audit(m)) {
+	} else if ((m = prog->machine ? prog->machine(c.state) : NULL) && pinmm_audit(m)) {
+		/* Asked after the oracle, which may have shut the machine down. */
 		shm->verdict = PINMM_EXPLORE_AUDIT;
 		snprintf(shm->msg, sizeof(shm->msg), "the auditor found %ld problems",
 			 pinmm_audit_errors(m));
@@ -214,10 +216,17 @@ static void encode(const struct explore_shm *shm, char *out, size_t len)
 	}
 }
 
-/* Parse @sched into @shm->guide; -EINVAL on a bad character or length. */
+/*
+ * Parse @sched into @shm->guide; -EINVAL on a bad character or length.
+ * Letters past the program's threads are background threads (kthread.h),
+ * which only the run knows: a letter no thread has diverges there.
+ */
 static int decode(const char *sched, int nr_threads, struct explore_shm *shm)
 {
 	long n = 0;
+
+	(void)nr_threads;
+	nr_threads = PINMM_EXPLORE_MAX_THREADS;
 
 	while (*sched) {
 		int t = *sched++ - 'a';
@@ -295,6 +304,7 @@ static struct explore_shm *shm_new(const struct pinmm_explore_opts *o)
 	shm->step_budget = o->step_budget;
 	shm->depth = o->depth;
 	shm->check_every_step = o->check_every_step;
+	shm->kthread_ticks = o->kthread_ticks;
 	shm->trace_fd = -1;
 	return shm;
 }
@@ -311,7 +321,8 @@ static int check_args(const struct pinmm_explore_prog *prog, const struct pinmm_
 	    prog->nr_threads < 1 || prog->nr_threads > PINMM_EXPLORE_MAX_THREADS)
 		return -EINVAL;
 	if (o->depth < 1 || o->depth > EXPLORE_MAX_DEPTH || o->preemptions < 0 ||
-	    o->step_budget < 1 || o->step_budget > EXPLORE_MAX_STEPS || o->runs < 1)
+	    o->step_budget < 1 || o->step_budget > EXPLORE_MAX_STEPS || o->runs < 1 ||
+	    o->kthread_ticks < 0)
 		return -EINVAL;
 	/* Which steps are quiet is lockdep's held-lock count. */
 	if (o->check_every_step && !lockdep_enabled())
@@ -330,6 +341,7 @@ void pinmm_explore_defaults(struct pinmm_explore_opts *o)
 	o->runs = 1000;
 	o->step_budget = 20000;
 	o->run_timeout_ms = 10000;
+	o->kthread_ticks = 1;
 }
 
 /*

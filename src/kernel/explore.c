@@ -10,8 +10,10 @@
  * woken, synchronize_rcu() once no older reader is inside its section), the
  * pick strategies that run inside the child (random, PCT, guided), the
  * step record and trace hash in the shared page (explore_run.h), the run's
- * clock, and the join of a returning participant's thread before the next
- * step (so that its exit lands at a step the schedule decides).
+ * clock, the join of a returning participant's thread before the next
+ * step (so that its exit lands at a step the schedule decides), and the
+ * machine's background threads as participants (kthread.h: adopted at the
+ * run, timers the strategy fires, joins that cannot deadlock).
  * Does not own: forking, oracles, the auditor, the parent's search (DFS,
  * shrink): init/explore_run.c.  It only decides when the controller may run
  * the run's step check (no participant holds a lock or is inside an RCU
@@ -36,6 +38,7 @@
 #include "rcu.h"
 #include "lockdep.h"
 #include "locking.h"
+#include "kthread.h"
 
 _Atomic int explore_enabled;
 
@@ -55,6 +58,10 @@ struct ethread {
 	uint64_t sync_gen;		/* EP_SYNC_RCU: readers up to here */
 	int held;			/* locks held at its point (lockdep's count) */
 	bool joined;			/* returned, and its thread is gone */
+	/* A background thread (kthread.c; "Background threads" below): */
+	bool bg;
+	bool released;			/* runs unscheduled from now on */
+	long ticks;			/* its timer may still fire this often */
 };
 
 #define CUR_CONTROLLER	(-2)	/* sched.cur: the controller runs a step check */
@@ -81,6 +88,8 @@ static struct {
 	const void *objs[OBJ_SLOTS];
 	uint32_t ords[OBJ_SLOTS];
 	uint32_t nr_objs;
+	int nr_prog;			/* t[0..nr_prog): the program's threads */
+	bool over;			/* the threads' phase of the run has ended */
 } sched = { .lock = PTHREAD_MUTEX_INITIALIZER, .ctl_cv = PTHREAD_COND_INITIALIZER };
 
 static __thread struct ethread *self;
@@ -162,6 +171,39 @@ static bool runnable(const struct ethread *t)
 	default:
 		return true;
 	}
+}
+
+/* Are all the program's threads done?  sched.lock held. */
+static bool prog_done(void)
+{
+	for (int i = 0; i < sched.nr_prog; i++)
+		if (!sched.t[i].done)
+			return false;
+	return true;
+}
+
+/*
+ * runnable(), and a background thread's timed sleep: its timer may fire
+ * (the strategy may pick it) while it has ticks left and a program thread
+ * still runs.  sched.lock held.
+ */
+static bool may_run(const struct ethread *t, bool ending)
+{
+	if (t->bg && !t->done && t->kind == EP_WAIT_TIMED && !t->woken && !t->timed_out)
+		return !ending && t->ticks > 0;
+	return runnable(t);
+}
+
+/* Every live thread sleeps in a wait: the run is idle.  sched.lock held. */
+static bool all_idle(void)
+{
+	for (int i = 0; i < sched.nr; i++) {
+		const struct ethread *t = &sched.t[i];
+
+		if (!t->done && t->kind != EP_WAIT && t->kind != EP_WAIT_TIMED)
+			return false;
+	}
+	return true;
 }
 
 /* Finish the run from inside the scheduler: the verdict, then exit. */
@@ -261,12 +303,13 @@ static void schedule_next(struct ethread *me)
 	long s = shm->steps;
 	int prev = me ? me->idx : EXPLORE_NONE;
 	unsigned mask = 0, spinning = 0;
+	bool ending = prog_done();
 	int c;
 
 	if (s >= shm->step_budget)
 		finish(PINMM_EXPLORE_LIVELOCK, "step budget used up");
 	for (int i = 0; i < sched.nr; i++)
-		if (runnable(&sched.t[i])) {
+		if (may_run(&sched.t[i], ending)) {
 			if (sched.t[i].kind == EP_SPIN)
 				spinning |= 1u << i;
 			else
@@ -275,6 +318,13 @@ static void schedule_next(struct ethread *me)
 	/* A busy-wait runs only when nobody it could be waiting for can. */
 	if (!mask)
 		mask = spinning;
+	if (!mask && ending && all_idle()) {
+		/* Background threads asleep for good: the threads' phase is over. */
+		sched.over = true;
+		sched.cur = -1;
+		pthread_cond_signal(&sched.ctl_cv);
+		goto wait;
+	}
 	if (!mask) {
 		/* Time passes only when nothing else can run: expire the first timed wait. */
 		for (int i = 0; i < sched.nr && !mask; i++)
@@ -288,6 +338,11 @@ static void schedule_next(struct ethread *me)
 	c = pick(mask, prev, s);
 	if (c < 0)
 		finish(PINMM_EXPLORE_DIVERGED, "replay: the recorded thread cannot run here");
+	if (sched.t[c].bg && sched.t[c].kind == EP_WAIT_TIMED && !sched.t[c].woken &&
+	    !sched.t[c].timed_out) {
+		sched.t[c].timed_out = true;	/* its timer fired */
+		sched.t[c].ticks--;
+	}
 	shm->prev[s] = (uint8_t)prev;
 	shm->enabled[s] = (uint8_t)mask;
 	shm->choice[s] = (uint8_t)c;
@@ -313,9 +368,13 @@ static void schedule_next(struct ethread *me)
 		sched.cur = c;
 		pthread_cond_signal(&sched.t[c].cv);
 	}
-	if (me)
-		while (sched.cur != me->idx)
+wait:
+	if (me) {
+		while (sched.cur != me->idx && !me->released)
 			pthread_cond_wait(&me->cv, &sched.lock);
+		if (me->released)
+			self = NULL;	/* kthread_join() let it go: unscheduled */
+	}
 }
 
 /**
@@ -521,12 +580,16 @@ bool explore_rcu_defer(struct rcu_head *head, void (*func)(struct rcu_head *head
 	return kept;
 }
 
-/*
- * The threads are done: one grace period (no participant is left inside a
- * read-side section), then the kept callbacks in the order they were
- * queued, including any a callback queues.
+/**
+ * explore_rcu_flush() - run the callbacks a run child kept: one grace
+ * period, then each in the order queued, including any a callback queues.
+ * Called when the run's threads are done (no participant is left inside a
+ * read-side section) and by rcu_barrier() after that (an oracle that shuts
+ * the machine down waits for the frees as anywhere else).
+ * Context: a run child outside its threads' phase, or any process (no-op);
+ * may sleep; not inside a read-side section.
  */
-static void rcu_defer_run(void)
+void explore_rcu_flush(void)
 {
 	for (;;) {
 		struct deferred_cb *v;
@@ -547,6 +610,269 @@ static void rcu_defer_run(void)
 			v[i].func(v[i].head);
 		free(v);
 	}
+}
+
+/* ---- Background threads of a run child (kthread.c) ----------------------------- */
+
+/*
+ * A thread the machine starts for itself (the writeback flusher, ksmd,
+ * khugepaged, a pinfs DIO engine, an RDMA peer) is started through
+ * kthread_start().  In a run child it is a participant too: one started by
+ * the setup waits, without running, until explore_threads_run() adopts it
+ * as thread nr, nr + 1, ... in the order the setup started them; one that a
+ * participant starts during the run takes the next index at once.  Both
+ * orders are the program's, so the indices (schedule letters) replay.
+ * After the run, kthread_start() makes plain unscheduled threads.
+ */
+enum kt_phase { KT_OFF, KT_SETUP, KT_RUN, KT_AFTER };
+
+#define KT_SLOTS	(2 * PINMM_EXPLORE_MAX_THREADS)
+
+/* One background thread of a run child; under sched.lock. */
+struct kslot {
+	pthread_t th;
+	pthread_cond_t cv;		/* until adopted or released */
+	bool cv_ready;
+	bool used;			/* started, not yet joined */
+	bool released;			/* kthread_join() let it run unscheduled */
+	int idx;			/* its sched.t[] index, -1 until adopted */
+	unsigned long seq;		/* start order */
+	void *(*fn)(void *arg);
+	void *arg;
+};
+
+static struct {
+	enum kt_phase phase;
+	struct kslot slot[KT_SLOTS];
+	unsigned long seq;
+} kt;				/* under sched.lock */
+
+/**
+ * explore_kthreads_begin() - schedule the background threads this process
+ * starts from now on (kthread_start()).
+ *
+ * Context: a run child, before its setup, single-threaded.
+ */
+void explore_kthreads_begin(void)
+{
+	kt.phase = KT_SETUP;
+}
+
+/* Started by the setup, not released: adopted at the run.  sched.lock held. */
+static bool kslot_pending(const struct kslot *ks)
+{
+	return ks->used && !ks->released && ks->idx < 0;
+}
+
+static int kthreads_pending(void)
+{
+	int n = 0;
+
+	for (int k = 0; k < KT_SLOTS; k++)
+		n += kslot_pending(&kt.slot[k]);
+	return n;
+}
+
+/* @ks becomes participant @idx, not yet started (EP_START).  sched.lock held. */
+static void kthread_attach(struct kslot *ks, int idx)
+{
+	struct ethread *t = &sched.t[idx];
+
+	memset(t, 0, sizeof(*t));
+	t->idx = idx;
+	t->kind = EP_START;
+	t->bg = true;
+	t->ticks = sched.shm->kthread_ticks;
+	BUG_ON(pthread_cond_init(&t->cv, NULL) != 0);
+	ks->idx = idx;
+	pthread_cond_broadcast(&ks->cv);
+}
+
+/* explore_threads_run(): the setup's threads become t[nr...], in start order. */
+static void kthreads_adopt(int nr)
+{
+	pthread_mutex_lock(&sched.lock);
+	for (int idx = nr; idx < sched.nr; idx++) {
+		struct kslot *first = NULL;
+
+		for (int k = 0; k < KT_SLOTS; k++)
+			if (kslot_pending(&kt.slot[k]) && (!first || kt.slot[k].seq < first->seq))
+				first = &kt.slot[k];
+		kthread_attach(first, idx);
+	}
+	kt.phase = KT_RUN;
+	pthread_mutex_unlock(&sched.lock);
+}
+
+/*
+ * PCT: a thread started during the run gets a start priority at a random
+ * rank among the others' (the ones at or above it move up one), so the
+ * priorities stay distinct.  sched.lock held.
+ */
+static void pct_insert(int idx)
+{
+	int depth = sched.shm->depth;
+	int r;
+
+	if (sched.shm->pick != EXPLORE_PICK_PCT)
+		return;
+	r = (int)(splitmix64(&sched.rng) % (uint64_t)(idx + 1));
+	for (int i = 0; i < idx; i++)
+		if (sched.prio[i] >= depth + r)
+			sched.prio[i]++;
+	sched.prio[idx] = depth + r;
+}
+
+/* The thread of a kslot: wait for adoption (or release), run, leave. */
+static void *kthread_main(void *arg)
+{
+	struct kslot *ks = arg;
+	void *(*fn)(void *arg);
+	struct ethread *me;
+	void *ret, *fn_arg;
+
+	pthread_mutex_lock(&sched.lock);
+	while (ks->idx < 0 && !ks->released)
+		pthread_cond_wait(&ks->cv, &sched.lock);
+	if (!ks->released) {
+		me = &sched.t[ks->idx];
+		self = me;
+		while (sched.cur != me->idx && !me->released)
+			pthread_cond_wait(&me->cv, &sched.lock);
+		if (me->released)
+			self = NULL;
+	}
+	fn = ks->fn;
+	fn_arg = ks->arg;
+	pthread_mutex_unlock(&sched.lock);
+	ret = fn(fn_arg);
+	me = self;
+	if (me) {
+		pthread_mutex_lock(&sched.lock);
+		VM_WARN_ON(me->rcu_nest);
+		me->done = true;
+		sched.nr_done++;
+		/* Its joiners (explore_kthread_join()) wait on its ethread. */
+		for (int i = 0; i < sched.nr; i++)
+			if (sched.t[i].kind == EP_WAIT && sched.t[i].obj == me)
+				sched.t[i].woken = true;
+		schedule_next(NULL);
+		pthread_mutex_unlock(&sched.lock);
+		self = NULL;
+	}
+	return ret;
+}
+
+/**
+ * explore_kthread_start() - start @fn(@arg) as a background thread of this
+ * run child (kthread_start()).
+ * @th: its pthread.
+ * @fn: the thread function.
+ * @arg: its argument.
+ *
+ * In the setup the thread waits for explore_threads_run() to adopt it; a
+ * participant's start makes it the next participant at once.
+ * Context: any.
+ * Return: 0; -ENOSYS when the scheduler does not take it (not a run child,
+ * the run is over, or the caller is not a participant during the run: a
+ * plain thread then); -EAGAIN when no thread index or pthread is left.
+ */
+int explore_kthread_start(pthread_t *th, void *(*fn)(void *arg), void *arg)
+{
+	struct kslot *ks = NULL;
+	int err = 0;
+
+	pthread_mutex_lock(&sched.lock);
+	if (kt.phase == KT_OFF || kt.phase == KT_AFTER || (kt.phase == KT_RUN && !self)) {
+		err = -ENOSYS;
+		goto out;
+	}
+	for (int k = 0; k < KT_SLOTS && !ks; k++)
+		if (!kt.slot[k].used)
+			ks = &kt.slot[k];
+	if (!ks || (kt.phase == KT_RUN && sched.nr >= PINMM_EXPLORE_MAX_THREADS)) {
+		err = -EAGAIN;
+		goto out;
+	}
+	if (!ks->cv_ready) {
+		BUG_ON(pthread_cond_init(&ks->cv, NULL) != 0);
+		ks->cv_ready = true;
+	}
+	ks->used = true;
+	ks->released = false;
+	ks->idx = -1;
+	ks->seq = kt.seq++;
+	ks->fn = fn;
+	ks->arg = arg;
+	if (kt.phase == KT_RUN) {
+		int idx = sched.nr++;
+
+		kthread_attach(ks, idx);
+		pct_insert(idx);
+	}
+	if (pthread_create(&ks->th, NULL, kthread_main, ks)) {
+		if (ks->idx >= 0) {
+			sched.t[ks->idx].done = true;	/* never runs */
+			sched.nr_done++;
+		}
+		ks->used = false;
+		err = -EAGAIN;
+		goto out;
+	}
+	*th = ks->th;
+out:
+	pthread_mutex_unlock(&sched.lock);
+	return err;
+}
+
+/**
+ * explore_kthread_join() - wait for a background thread's exit (kthread_join()).
+ * @th: a thread explore_kthread_start() started.
+ *
+ * The caller has told it to stop.  A participant waits in the scheduler
+ * (a wait on the thread) while it runs to its end.  Any other caller - the
+ * setup, the checks after the run - lets it run unscheduled (so a stop at
+ * unmount or shutdown cannot deadlock), then joins it.
+ * Context: may sleep.
+ * Return: 0, or -ENOSYS when @th is not one of them (the caller joins it).
+ */
+int explore_kthread_join(pthread_t th)
+{
+	struct kslot *ks = NULL;
+
+	pthread_mutex_lock(&sched.lock);
+	for (int k = 0; k < KT_SLOTS && !ks; k++)
+		if (kt.slot[k].used && pthread_equal(kt.slot[k].th, th))
+			ks = &kt.slot[k];
+	if (!ks) {
+		pthread_mutex_unlock(&sched.lock);
+		return -ENOSYS;
+	}
+	if (ks->idx >= 0 && !ks->released && self && kt.phase == KT_RUN) {
+		struct ethread *t = &sched.t[ks->idx], *me = self;
+
+		while (!t->done) {
+			me->woken = false;
+			me->timed_out = false;
+			me->kind = EP_WAIT;
+			me->obj = t;
+			me->held = lockdep_depth();
+			schedule_next(me);
+		}
+	} else if (!ks->released && !(ks->idx >= 0 && sched.t[ks->idx].done)) {
+		ks->released = true;
+		if (ks->idx >= 0) {
+			sched.t[ks->idx].released = true;
+			pthread_cond_signal(&sched.t[ks->idx].cv);
+		}
+		pthread_cond_broadcast(&ks->cv);
+	}
+	pthread_mutex_unlock(&sched.lock);
+	pthread_join(th, NULL);
+	pthread_mutex_lock(&sched.lock);
+	ks->used = false;
+	pthread_mutex_unlock(&sched.lock);
+	return 0;
 }
 
 static void *participant(void *arg)
@@ -590,8 +916,7 @@ static void reap_participant(void)
 	pthread_mutex_lock(&sched.lock);
 	t->joined = true;
 	sched.cur = -1;
-	if (sched.nr_done < sched.nr)
-		schedule_next(NULL);
+	schedule_next(NULL);	/* or, the last program thread, ends the threads' phase */
 }
 
 /**
@@ -659,8 +984,15 @@ void explore_threads_run(struct explore_shm *shm, int nr,
 			 void (*fn)(void *arg, int idx), void *arg)
 {
 	BUG_ON(nr < 1 || nr > PINMM_EXPLORE_MAX_THREADS);
+	pthread_mutex_lock(&sched.lock);	/* kthreads of the setup look at nr */
 	sched.shm = shm;
-	sched.nr = nr;
+	sched.nr = nr + kthreads_pending();
+	sched.nr_prog = nr;
+	sched.over = false;
+	pthread_mutex_unlock(&sched.lock);
+	if (sched.nr > PINMM_EXPLORE_MAX_THREADS)
+		finish(PINMM_EXPLORE_SETUP, "too many threads: the program's and "
+		       "the background threads its setup started exceed 8");
 	sched.nr_done = 0;
 	sched.cur = -1;
 	sched.fn = fn;
@@ -687,12 +1019,13 @@ void explore_threads_run(struct explore_shm *shm, int nr,
 		t->kind = EP_START;
 		BUG_ON(pthread_cond_init(&t->cv, NULL) != 0);
 	}
+	kthreads_adopt(nr);
 	atomic_store(&explore_enabled, 1);
 	for (int i = 0; i < nr; i++)
 		BUG_ON(pthread_create(&sched.t[i].th, NULL, participant, &sched.t[i]) != 0);
 	pthread_mutex_lock(&sched.lock);
 	schedule_next(NULL);
-	while (sched.nr_done < sched.nr || sched.cur == CUR_REAP) {
+	while (!sched.over || sched.cur == CUR_REAP) {
 		if (sched.cur == CUR_CONTROLLER) {
 			run_step_check();
 			continue;
@@ -703,9 +1036,10 @@ void explore_threads_run(struct explore_shm *shm, int nr,
 		}
 		pthread_cond_wait(&sched.ctl_cv, &sched.lock);
 	}
+	kt.phase = KT_AFTER;	/* threads started from now on run unscheduled */
 	pthread_mutex_unlock(&sched.lock);
 	for (int i = 0; i < nr; i++)
 		BUG_ON(!sched.t[i].joined);
 	atomic_store(&explore_enabled, 0);
-	rcu_defer_run();
+	explore_rcu_flush();
 }

@@ -130,3 +130,16 @@ void pinmm_call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head))
 		return;
 	urcu_memb_call_rcu(head, func);
 }
+
+/**
+ * pinmm_rcu_barrier() - wait until every callback queued so far has run
+ * (rcu_barrier()): in an explorer's run child after its threads' phase,
+ * the callbacks it kept run first (explore_rcu_flush()).
+ * Context: may sleep; not inside a read-side section.
+ */
+void pinmm_rcu_barrier(void)
+{
+	if (!explore_on())
+		explore_rcu_flush();
+	urcu_memb_barrier();
+}

@@ -26,6 +26,7 @@
 #include "mm.h"
 #include "rcu.h"
 #include "wait.h"
+#include "kthread.h"
 
 /* One registered mm.  @mm holds an mm_count reference (mmgrab). */
 struct khugepaged_mm_slot {
@@ -335,7 +336,7 @@ static int khugepaged_init(struct pinmm *m)
 	init_completion(&k->stop);
 	m->khugepaged = k;
 	if (m->cfg.khugepaged_scan_sleep_ms) {
-		if (pthread_create(&k->thread, NULL, khugepaged_thread, m)) {
+		if (kthread_start(&k->thread, khugepaged_thread, m)) {
 			m->khugepaged = NULL;
 			destroy_completion(&k->stop);
 			spin_lock_destroy(&k->mm_lock);
@@ -356,7 +357,7 @@ static void khugepaged_shutdown(struct pinmm *m)
 	if (!k || !k->has_thread)
 		return;
 	complete(&k->stop);
-	pthread_join(k->thread, NULL);
+	kthread_join(k->thread);
 	k->has_thread = false;
 }
 

@@ -53,6 +53,7 @@
 #include "mm.h"
 #include "rcu.h"
 #include "wait.h"
+#include "kthread.h"
 
 #define KSM_BUCKETS	256
 
@@ -560,7 +561,7 @@ static int ksm_init(struct pinmm *m)
 	if (!k)
 		return -ENOMEM;
 	init_completion(&k->stop);
-	if (pthread_create(&k->thread, NULL, ksmd_fn, m)) {
+	if (kthread_start(&k->thread, ksmd_fn, m)) {
 		destroy_completion(&k->stop);
 		return -EAGAIN;
 	}
@@ -576,7 +577,7 @@ static void ksm_shutdown(struct pinmm *m)
 	if (!k || !k->has_thread)
 		return;
 	complete(&k->stop);
-	pthread_join(k->thread, NULL);
+	kthread_join(k->thread);
 	destroy_completion(&k->stop);
 	k->has_thread = false;
 }

@@ -34,6 +34,7 @@
 #include "rcu.h"
 #include "wait.h"
 #include "writeback.h"
+#include "kthread.h"
 
 /* ------------------------------------------------------------------ */
 /* Errors                                                              */
@@ -310,10 +311,8 @@ int wb_register_sb(struct super_block *sb, unsigned long interval_ms)
 	wb->interval_ms = interval_ms;
 	init_completion(&wb->stop);
 	if (interval_ms) {
-		if (pthread_create(&wb->thread, NULL, wb_flusher, wb))
-			err = -EAGAIN;
-		else
-			wb->has_thread = true;
+		err = kthread_start(&wb->thread, wb_flusher, wb);
+		wb->has_thread = !err;
 	}
 	mutex_lock(&wb_lock);
 	list_add_tail(&wb->node, &wb_list);
@@ -344,7 +343,7 @@ void wb_unregister_sb(struct super_block *sb)
 		return;
 	if (found->has_thread) {
 		complete(&found->stop);
-		pthread_join(found->thread, NULL);
+		kthread_join(found->thread);
 	}
 	destroy_completion(&found->stop);
 	free(found);

@@ -8,8 +8,9 @@
  * legacy mode; with the fix no interleaving violates.
  *
  * Every program boots a small, quiet machine with no background threads
- * (writeback, ksmd, khugepaged, DIO engine, RDMA peer all off): only the
- * scheduler's participants run during a run.
+ * (writeback, ksmd, khugepaged, DIO engine, RDMA peer all off), except
+ * kara-2018-flusher, whose writeback flusher thread is a participant of
+ * the scheduler like the program's own threads (doc/EXPLORE.md 1).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -348,12 +349,14 @@ struct kara_state {
 	int dma;
 };
 
-static int kara_setup(bool legacy, void **state)
+/* @interval: the writeback flusher's period ("0": no flusher thread). */
+static int kara_setup_wb(bool legacy, void **state, const char *interval)
 {
 	static struct kara_state s;
 	static char buf[PG];
 	const char *kv[] = { "fs.pinned_policy", legacy ? "legacy" : "linux",
-			     "pinfs.dirty_no_blocks", "bug", NULL };
+			     "pinfs.dirty_no_blocks", "bug",
+			     "writeback.interval_ms", interval, NULL };
 	int err = boot_kv(kv, run_image(), &s.m);
 	long a;
 
@@ -375,6 +378,23 @@ static int kara_setup(bool legacy, void **state)
 	return 0;
 }
 
+static int kara_setup(bool legacy, void **state)
+{
+	return kara_setup_wb(legacy, state, "0");
+}
+
+/*
+ * kara-2018-flusher: the same race with the machine's own writeback
+ * flusher (writeback.interval_ms) in place of thread 1's sync(): thread 2
+ * of the schedule is the flusher, started at the mount in the setup; its
+ * periodic sleep is a timer the strategy may fire (doc/EXPLORE.md 1).
+ * The period's value does not matter under the scheduler.
+ */
+static int kara_wb_setup(bool legacy, void **state)
+{
+	return kara_setup_wb(legacy, state, "1000");
+}
+
 static void kara_thread(void *state, int idx)
 {
 	struct kara_state *s = state;
@@ -384,6 +404,10 @@ static void kara_thread(void *state, int idx)
 	if (idx == 1) {
 		pinmm_sync(s->m);		/* the flusher: cleans the page */
 		pinmm_reclaim(s->m, 1000);	/* kswapd: may strip its blocks */
+		return;
+	}
+	if (idx == 2) {				/* kara-2018-flusher: kswapd only */
+		pinmm_reclaim(s->m, 1000);
 		return;
 	}
 	s->pinned = pin_fast(s->p, s->addr, &page);	/* the DIO read starts */
@@ -419,6 +443,12 @@ static int kara_check(void *state, char *msg, size_t len)
 static struct pinmm *kara_machine(void *state)
 {
 	return ((struct kara_state *)state)->m;
+}
+
+/* kara-2018-flusher's threads: the DIO read, kswapd (the flusher is thread 2). */
+static void kara_wb_thread(void *state, int idx)
+{
+	kara_thread(state, idx == 0 ? 0 : 2);
 }
 
 /* ------------------------------------------------------------------ */
@@ -545,6 +575,14 @@ const struct explore_race explore_races[] = {
 		.legacy_key = "fs.pinned_policy=legacy",
 		.summary = "DIO into a MAP_SHARED pinfs page while writeback and reclaim "
 			   "strip it: the device's data never reaches disk",
+	},
+	{
+		.prog = { .name = "kara-2018-flusher", .nr_threads = 2, .setup = kara_wb_setup,
+			  .thread = kara_wb_thread, .check = kara_check,
+			  .machine = kara_machine },
+		.legacy_key = "fs.pinned_policy=legacy",
+		.summary = "kara-2018 with the writeback flusher thread as a scheduled "
+			   "participant (thread c) instead of a sync() call",
 	},
 	{
 		.prog = { .name = "migrate-no-freeze", .nr_threads = 2, .setup = mig_setup,

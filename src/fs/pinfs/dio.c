@@ -47,6 +47,7 @@
 #include "rcu.h"
 #include "wait.h"
 #include "fault_inject.h"
+#include "kthread.h"
 
 struct pinfs_dio_engine {
 	pthread_t thread;
@@ -233,7 +234,7 @@ static struct pinfs_dio_engine *dio_engine_get(struct pinfs_sb_info *sbi)
 			mutex_init(&e->lock);
 			init_waitqueue_head(&e->wait);
 			INIT_LIST_HEAD(&e->queue);
-			if (pthread_create(&e->thread, NULL, dio_thread, e)) {
+			if (kthread_start(&e->thread, dio_thread, e)) {
 				destroy_waitqueue_head(&e->wait);
 				mutex_destroy(&e->lock);
 				free(e);
@@ -267,7 +268,7 @@ void pinfs_dio_stop(struct pinfs_sb_info *sbi)
 	e->stop = true;
 	wake_up(&e->wait);
 	mutex_unlock(&e->lock);
-	pthread_join(e->thread, NULL);
+	kthread_join(e->thread);
 	destroy_waitqueue_head(&e->wait);
 	mutex_destroy(&e->lock);
 	free(e);
