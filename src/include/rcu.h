@@ -64,7 +64,7 @@ void pinmm_rcu_barrier(void);
 
 /*
  * call_rcu() - liburcu's, except in an explorer's run child, where the
- * callbacks wait until the run's threads are done (explore.c,
+ * callbacks wait until the run's threads are done (rcu.c,
  * explore_rcu_defer()): liburcu's worker thread would run them whenever
  * its grace period ended, and a frame freed by one then - a page table -
  * could be handed out or not at the same step of the same schedule, so a

@@ -34,7 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "explore_run.h"
+#include "explore_internal.h"
 #include "rcu.h"
 #include "lockdep.h"
 #include "locking.h"
@@ -42,57 +42,9 @@
 
 _Atomic int explore_enabled;
 
-#define OBJ_SLOTS	4096	/* object ordinals: open addressing */
+struct explore_sched sched = { .lock = PTHREAD_MUTEX_INITIALIZER, .ctl_cv = PTHREAD_COND_INITIALIZER };
 
-struct ethread {
-	pthread_t th;
-	pthread_cond_t cv;
-	int idx;
-	bool done;
-	enum explore_kind kind;		/* the point it stopped at */
-	const void *obj;
-	bool woken;			/* EP_WAIT*: a wake-up came */
-	bool timed_out;			/* EP_WAIT_TIMED: picked as expired */
-	int rcu_nest;			/* read-side nesting */
-	uint64_t rcu_since;		/* rcu clock at the outermost lock */
-	uint64_t sync_gen;		/* EP_SYNC_RCU: readers up to here */
-	int held;			/* locks held at its point (lockdep's count) */
-	bool joined;			/* returned, and its thread is gone */
-	/* A background thread (kthread.c; "Background threads" below): */
-	bool bg;
-	bool released;			/* runs unscheduled from now on */
-	long ticks;			/* its timer may still fire this often */
-};
-
-#define CUR_CONTROLLER	(-2)	/* sched.cur: the controller runs a step check */
-#define CUR_REAP	(-3)	/* sched.cur: the controller joins sched.reap */
-
-static struct {
-	pthread_mutex_t lock;
-	pthread_cond_t ctl_cv;		/* the controller: all threads done */
-	struct explore_shm *shm;
-	int nr, nr_done;
-	int cur;			/* token holder, -1 none */
-	struct ethread t[PINMM_EXPLORE_MAX_THREADS];
-	void (*fn)(void *arg, int idx);
-	void *arg;
-	uint64_t rng;
-	int prio[PINMM_EXPLORE_MAX_THREADS];	/* PCT */
-	long change[EXPLORE_MAX_DEPTH];		/* PCT change points */
-	uint64_t rcu_clock;
-	uint64_t clock_ns;			/* the run's clock (explore.h) */
-	int (*check)(void *arg, int *verdict, char *msg, size_t len);
-	void *check_arg;
-	int after_check;			/* who gets the token after it */
-	int reap;				/* CUR_REAP: the thread that returned */
-	const void *objs[OBJ_SLOTS];
-	uint32_t ords[OBJ_SLOTS];
-	uint32_t nr_objs;
-	int nr_prog;			/* t[0..nr_prog): the program's threads */
-	bool over;			/* the threads' phase of the run has ended */
-} sched = { .lock = PTHREAD_MUTEX_INITIALIZER, .ctl_cv = PTHREAD_COND_INITIALIZER };
-
-static __thread struct ethread *self;
+__thread struct ethread *self;
 
 static const char *const kind_names[EP_NR_KINDS] = {
 	[EP_START] = "start", [EP_SPIN_LOCK] = "spin_lock",
@@ -106,15 +58,6 @@ static const char *const kind_names[EP_NR_KINDS] = {
 	[EP_SYNC_RCU] = "synchronize_rcu", [EP_USER] = "user",
 	[EP_SPIN] = "spin",
 };
-
-static uint64_t splitmix64(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 /* The ordinal of @obj in order of first appearance in this run (0: none). */
 static uint32_t obj_ordinal(const void *obj)
@@ -297,7 +240,7 @@ static bool quiet(void)
  * One step: pick the thread that runs next and hand it the token; if @me
  * is still alive, sleep until the token comes back.  sched.lock held.
  */
-static void schedule_next(struct ethread *me)
+void schedule_next(struct ethread *me)
 {
 	struct explore_shm *shm = sched.shm;
 	long s = shm->steps;
@@ -523,358 +466,6 @@ void explore_note_bug(const char *file, int line, const char *cond)
 	snprintf(sched.shm->msg, sizeof(sched.shm->msg), "BUG at %s:%d: %s", file, line, cond);
 }
 
-/* ---- RCU callbacks of a run child (explore.h) ----------------------------------- */
-
-struct deferred_cb {
-	struct rcu_head *head;
-	void (*func)(struct rcu_head *head);
-};
-
-/* Raw: call_rcu() is called under any lock, the validator's included. */
-static struct {
-	pthread_mutex_t lock;
-	bool on;			/* a run child, from before its setup */
-	struct deferred_cb *v;
-	size_t n, cap;
-} rcu_defer = { .lock = PTHREAD_MUTEX_INITIALIZER };
-
-/**
- * explore_rcu_defer_begin() - keep this process's RCU callbacks from now
- * on, for explore_threads_run() to run when the threads are done.
- * Context: a run child, before its setup, single-threaded.
- */
-void explore_rcu_defer_begin(void)
-{
-	rcu_defer.on = true;
-}
-
-/**
- * explore_rcu_defer() - keep a call_rcu() callback of a run child.
- * @head: the object's rcu_head.
- * @func: its callback.
- * Context: any (rcu.h's call_rcu()).
- * Return: true when kept; false outside a run child or out of memory (the
- *	caller hands it to liburcu: correct, only no longer in step order).
- */
-bool explore_rcu_defer(struct rcu_head *head, void (*func)(struct rcu_head *head))
-{
-	bool kept = false;
-
-	if (!rcu_defer.on)
-		return false;
-	pthread_mutex_lock(&rcu_defer.lock);
-	if (rcu_defer.n == rcu_defer.cap) {
-		size_t cap = rcu_defer.cap ? rcu_defer.cap * 2 : 64;
-		struct deferred_cb *v = realloc(rcu_defer.v, cap * sizeof(*v));
-
-		if (v) {
-			rcu_defer.v = v;
-			rcu_defer.cap = cap;
-		}
-	}
-	if (rcu_defer.n < rcu_defer.cap) {
-		rcu_defer.v[rcu_defer.n++] = (struct deferred_cb){ head, func };
-		kept = true;
-	}
-	pthread_mutex_unlock(&rcu_defer.lock);
-	return kept;
-}
-
-/**
- * explore_rcu_flush() - run the callbacks a run child kept: one grace
- * period, then each in the order queued, including any a callback queues.
- * Called when the run's threads are done (no participant is left inside a
- * read-side section) and by rcu_barrier() after that (an oracle that shuts
- * the machine down waits for the frees as anywhere else).
- * Context: a run child outside its threads' phase, or any process (no-op);
- * may sleep; not inside a read-side section.
- */
-void explore_rcu_flush(void)
-{
-	for (;;) {
-		struct deferred_cb *v;
-		size_t n;
-
-		pthread_mutex_lock(&rcu_defer.lock);
-		v = rcu_defer.v;
-		n = rcu_defer.n;
-		rcu_defer.v = NULL;
-		rcu_defer.n = rcu_defer.cap = 0;
-		pthread_mutex_unlock(&rcu_defer.lock);
-		if (!n) {
-			free(v);
-			return;
-		}
-		urcu_memb_synchronize_rcu();
-		for (size_t i = 0; i < n; i++)
-			v[i].func(v[i].head);
-		free(v);
-	}
-}
-
-/* ---- Background threads of a run child (kthread.c) ----------------------------- */
-
-/*
- * A thread the machine starts for itself (the writeback flusher, ksmd,
- * khugepaged, a pinfs DIO engine, an RDMA peer) is started through
- * kthread_start().  In a run child it is a participant too: one started by
- * the setup waits, without running, until explore_threads_run() adopts it
- * as thread nr, nr + 1, ... in the order the setup started them; one that a
- * participant starts during the run takes the next index at once.  Both
- * orders are the program's, so the indices (schedule letters) replay.
- * After the run, kthread_start() makes plain unscheduled threads.
- */
-enum kt_phase { KT_OFF, KT_SETUP, KT_RUN, KT_AFTER };
-
-#define KT_SLOTS	(2 * PINMM_EXPLORE_MAX_THREADS)
-
-/* One background thread of a run child; under sched.lock. */
-struct kslot {
-	pthread_t th;
-	pthread_cond_t cv;		/* until adopted or released */
-	bool cv_ready;
-	bool used;			/* started, not yet joined */
-	bool released;			/* kthread_join() let it run unscheduled */
-	int idx;			/* its sched.t[] index, -1 until adopted */
-	unsigned long seq;		/* start order */
-	void *(*fn)(void *arg);
-	void *arg;
-};
-
-static struct {
-	enum kt_phase phase;
-	struct kslot slot[KT_SLOTS];
-	unsigned long seq;
-} kt;				/* under sched.lock */
-
-/**
- * explore_kthreads_begin() - schedule the background threads this process
- * starts from now on (kthread_start()).
- *
- * Context: a run child, before its setup, single-threaded.
- */
-void explore_kthreads_begin(void)
-{
-	kt.phase = KT_SETUP;
-}
-
-/* Started by the setup, not released: adopted at the run.  sched.lock held. */
-static bool kslot_pending(const struct kslot *ks)
-{
-	return ks->used && !ks->released && ks->idx < 0;
-}
-
-static int kthreads_pending(void)
-{
-	int n = 0;
-
-	for (int k = 0; k < KT_SLOTS; k++)
-		n += kslot_pending(&kt.slot[k]);
-	return n;
-}
-
-/* @ks becomes participant @idx, not yet started (EP_START).  sched.lock held. */
-static void kthread_attach(struct kslot *ks, int idx)
-{
-	struct ethread *t = &sched.t[idx];
-
-	memset(t, 0, sizeof(*t));
-	t->idx = idx;
-	t->kind = EP_START;
-	t->bg = true;
-	t->ticks = sched.shm->kthread_ticks;
-	BUG_ON(pthread_cond_init(&t->cv, NULL) != 0);
-	ks->idx = idx;
-	pthread_cond_broadcast(&ks->cv);
-}
-
-/* explore_threads_run(): the setup's threads become t[nr...], in start order. */
-static void kthreads_adopt(int nr)
-{
-	pthread_mutex_lock(&sched.lock);
-	for (int idx = nr; idx < sched.nr; idx++) {
-		struct kslot *first = NULL;
-
-		for (int k = 0; k < KT_SLOTS; k++)
-			if (kslot_pending(&kt.slot[k]) && (!first || kt.slot[k].seq < first->seq))
-				first = &kt.slot[k];
-		kthread_attach(first, idx);
-	}
-	kt.phase = KT_RUN;
-	pthread_mutex_unlock(&sched.lock);
-}
-
-/*
- * PCT: a thread started during the run gets a start priority at a random
- * rank among the others' (the ones at or above it move up one), so the
- * priorities stay distinct.  sched.lock held.
- */
-static void pct_insert(int idx)
-{
-	int depth = sched.shm->depth;
-	int r;
-
-	if (sched.shm->pick != EXPLORE_PICK_PCT)
-		return;
-	r = (int)(splitmix64(&sched.rng) % (uint64_t)(idx + 1));
-	for (int i = 0; i < idx; i++)
-		if (sched.prio[i] >= depth + r)
-			sched.prio[i]++;
-	sched.prio[idx] = depth + r;
-}
-
-/* The thread of a kslot: wait for adoption (or release), run, leave. */
-static void *kthread_main(void *arg)
-{
-	struct kslot *ks = arg;
-	void *(*fn)(void *arg);
-	struct ethread *me;
-	void *ret, *fn_arg;
-
-	pthread_mutex_lock(&sched.lock);
-	while (ks->idx < 0 && !ks->released)
-		pthread_cond_wait(&ks->cv, &sched.lock);
-	if (!ks->released) {
-		me = &sched.t[ks->idx];
-		self = me;
-		while (sched.cur != me->idx && !me->released)
-			pthread_cond_wait(&me->cv, &sched.lock);
-		if (me->released)
-			self = NULL;
-	}
-	fn = ks->fn;
-	fn_arg = ks->arg;
-	pthread_mutex_unlock(&sched.lock);
-	ret = fn(fn_arg);
-	me = self;
-	if (me) {
-		pthread_mutex_lock(&sched.lock);
-		VM_WARN_ON(me->rcu_nest);
-		me->done = true;
-		sched.nr_done++;
-		/* Its joiners (explore_kthread_join()) wait on its ethread. */
-		for (int i = 0; i < sched.nr; i++)
-			if (sched.t[i].kind == EP_WAIT && sched.t[i].obj == me)
-				sched.t[i].woken = true;
-		schedule_next(NULL);
-		pthread_mutex_unlock(&sched.lock);
-		self = NULL;
-	}
-	return ret;
-}
-
-/**
- * explore_kthread_start() - start @fn(@arg) as a background thread of this
- * run child (kthread_start()).
- * @th: its pthread.
- * @fn: the thread function.
- * @arg: its argument.
- *
- * In the setup the thread waits for explore_threads_run() to adopt it; a
- * participant's start makes it the next participant at once.
- * Context: any.
- * Return: 0; -ENOSYS when the scheduler does not take it (not a run child,
- * the run is over, or the caller is not a participant during the run: a
- * plain thread then); -EAGAIN when no thread index or pthread is left.
- */
-int explore_kthread_start(pthread_t *th, void *(*fn)(void *arg), void *arg)
-{
-	struct kslot *ks = NULL;
-	int err = 0;
-
-	pthread_mutex_lock(&sched.lock);
-	if (kt.phase == KT_OFF || kt.phase == KT_AFTER || (kt.phase == KT_RUN && !self)) {
-		err = -ENOSYS;
-		goto out;
-	}
-	for (int k = 0; k < KT_SLOTS && !ks; k++)
-		if (!kt.slot[k].used)
-			ks = &kt.slot[k];
-	if (!ks || (kt.phase == KT_RUN && sched.nr >= PINMM_EXPLORE_MAX_THREADS)) {
-		err = -EAGAIN;
-		goto out;
-	}
-	if (!ks->cv_ready) {
-		BUG_ON(pthread_cond_init(&ks->cv, NULL) != 0);
-		ks->cv_ready = true;
-	}
-	ks->used = true;
-	ks->released = false;
-	ks->idx = -1;
-	ks->seq = kt.seq++;
-	ks->fn = fn;
-	ks->arg = arg;
-	if (kt.phase == KT_RUN) {
-		int idx = sched.nr++;
-
-		kthread_attach(ks, idx);
-		pct_insert(idx);
-	}
-	if (pthread_create(&ks->th, NULL, kthread_main, ks)) {
-		if (ks->idx >= 0) {
-			sched.t[ks->idx].done = true;	/* never runs */
-			sched.nr_done++;
-		}
-		ks->used = false;
-		err = -EAGAIN;
-		goto out;
-	}
-	*th = ks->th;
-out:
-	pthread_mutex_unlock(&sched.lock);
-	return err;
-}
-
-/**
- * explore_kthread_join() - wait for a background thread's exit (kthread_join()).
- * @th: a thread explore_kthread_start() started.
- *
- * The caller has told it to stop.  A participant waits in the scheduler
- * (a wait on the thread) while it runs to its end.  Any other caller - the
- * setup, the checks after the run - lets it run unscheduled (so a stop at
- * unmount or shutdown cannot deadlock), then joins it.
- * Context: may sleep.
- * Return: 0, or -ENOSYS when @th is not one of them (the caller joins it).
- */
-int explore_kthread_join(pthread_t th)
-{
-	struct kslot *ks = NULL;
-
-	pthread_mutex_lock(&sched.lock);
-	for (int k = 0; k < KT_SLOTS && !ks; k++)
-		if (kt.slot[k].used && pthread_equal(kt.slot[k].th, th))
-			ks = &kt.slot[k];
-	if (!ks) {
-		pthread_mutex_unlock(&sched.lock);
-		return -ENOSYS;
-	}
-	if (ks->idx >= 0 && !ks->released && self && kt.phase == KT_RUN) {
-		struct ethread *t = &sched.t[ks->idx], *me = self;
-
-		while (!t->done) {
-			me->woken = false;
-			me->timed_out = false;
-			me->kind = EP_WAIT;
-			me->obj = t;
-			me->held = lockdep_depth();
-			schedule_next(me);
-		}
-	} else if (!ks->released && !(ks->idx >= 0 && sched.t[ks->idx].done)) {
-		ks->released = true;
-		if (ks->idx >= 0) {
-			sched.t[ks->idx].released = true;
-			pthread_cond_signal(&sched.t[ks->idx].cv);
-		}
-		pthread_cond_broadcast(&ks->cv);
-	}
-	pthread_mutex_unlock(&sched.lock);
-	pthread_join(th, NULL);
-	pthread_mutex_lock(&sched.lock);
-	ks->used = false;
-	pthread_mutex_unlock(&sched.lock);
-	return 0;
-}
-
 static void *participant(void *arg)
 {
 	struct ethread *me = arg;
@@ -1036,7 +627,7 @@ void explore_threads_run(struct explore_shm *shm, int nr,
 		}
 		pthread_cond_wait(&sched.ctl_cv, &sched.lock);
 	}
-	kt.phase = KT_AFTER;	/* threads started from now on run unscheduled */
+	kthreads_after();	/* threads started from now on run unscheduled */
 	pthread_mutex_unlock(&sched.lock);
 	for (int i = 0; i < nr; i++)
 		BUG_ON(!sched.t[i].joined);

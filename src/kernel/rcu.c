@@ -2,12 +2,14 @@
 /*
  * rcu.c - per-thread set-up: liburcu registration on first entry into the
  * library (undone by a pthread key destructor when the thread exits), the
- * small thread ids used for lock ownership, and __init_rwsem().
+ * small thread ids used for lock ownership, __init_rwsem(), and call_rcu()
+ * and rcu_barrier() with an explorer run child's kept callbacks.
  *
  * Does not own any RCU-protected data: the users of rcu_read_lock() and
  * call_rcu() document their own objects.
  */
 #include <pthread.h>
+#include <stdlib.h>
 
 #include "rcu.h"
 #include "locking.h"
@@ -113,6 +115,102 @@ void pinmm_synchronize_rcu(void)
 		return;
 	}
 	urcu_memb_synchronize_rcu();
+}
+
+/* ---- an explorer's run child: callbacks kept until its threads are done ---- */
+
+/*
+ * From before its setup, a run child's call_rcu() keeps the callbacks here
+ * instead of handing them to liburcu's worker, whose grace periods end when
+ * the host decides (doc/EXPLORE.md section 1 "RCU callbacks wait for the
+ * end of the run"); the controller runs them when the run's threads are
+ * done, and rcu_barrier() after that.
+ */
+struct deferred_cb {
+	struct rcu_head *head;
+	void (*func)(struct rcu_head *head);
+};
+
+/* Raw: call_rcu() is called under any lock, the validator's included. */
+static struct {
+	pthread_mutex_t lock;
+	bool on;			/* a run child, from before its setup */
+	struct deferred_cb *v;
+	size_t n, cap;
+} rcu_defer = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/**
+ * explore_rcu_defer_begin() - keep this process's RCU callbacks from now
+ * on, for explore_threads_run() to run when the threads are done.
+ * Context: a run child, before its setup, single-threaded.
+ */
+void explore_rcu_defer_begin(void)
+{
+	rcu_defer.on = true;
+}
+
+/**
+ * explore_rcu_defer() - keep a call_rcu() callback of a run child.
+ * @head: the object's rcu_head.
+ * @func: its callback.
+ * Context: any (rcu.h's call_rcu()).
+ * Return: true when kept; false outside a run child or out of memory (the
+ *	caller hands it to liburcu: correct, only no longer in step order).
+ */
+bool explore_rcu_defer(struct rcu_head *head, void (*func)(struct rcu_head *head))
+{
+	bool kept = false;
+
+	if (!rcu_defer.on)
+		return false;
+	pthread_mutex_lock(&rcu_defer.lock);
+	if (rcu_defer.n == rcu_defer.cap) {
+		size_t cap = rcu_defer.cap ? rcu_defer.cap * 2 : 64;
+		struct deferred_cb *v = realloc(rcu_defer.v, cap * sizeof(*v));
+
+		if (v) {
+			rcu_defer.v = v;
+			rcu_defer.cap = cap;
+		}
+	}
+	if (rcu_defer.n < rcu_defer.cap) {
+		rcu_defer.v[rcu_defer.n++] = (struct deferred_cb){ head, func };
+		kept = true;
+	}
+	pthread_mutex_unlock(&rcu_defer.lock);
+	return kept;
+}
+
+/**
+ * explore_rcu_flush() - run the callbacks a run child kept: one grace
+ * period, then each in the order queued, including any a callback queues.
+ * Called when the run's threads are done (no participant is left inside a
+ * read-side section) and by rcu_barrier() after that (an oracle that shuts
+ * the machine down waits for the frees as anywhere else).
+ * Context: a run child outside its threads' phase, or any process (no-op);
+ * may sleep; not inside a read-side section.
+ */
+void explore_rcu_flush(void)
+{
+	for (;;) {
+		struct deferred_cb *v;
+		size_t n;
+
+		pthread_mutex_lock(&rcu_defer.lock);
+		v = rcu_defer.v;
+		n = rcu_defer.n;
+		rcu_defer.v = NULL;
+		rcu_defer.n = rcu_defer.cap = 0;
+		pthread_mutex_unlock(&rcu_defer.lock);
+		if (!n) {
+			free(v);
+			return;
+		}
+		urcu_memb_synchronize_rcu();
+		for (size_t i = 0; i < n; i++)
+			v[i].func(v[i].head);
+		free(v);
+	}
 }
 
 /**

@@ -24,7 +24,8 @@ import sys
 
 WRAPPERS = {'src/include/locking.h', 'src/include/wait.h', 'src/kernel/wait.c',
             'src/kernel/rcu.c', 'src/kernel/lockdep.c',
-            'src/kernel/symbolize.c', 'src/kernel/explore.c'}
+            'src/kernel/symbolize.c', 'src/kernel/explore.c',
+            'src/kernel/explore_kthread.c', 'src/kernel/explore_internal.h'}
 RAW = re.compile(r'\bpthread_(mutex|cond|rwlock|spin)\w*')
 LOCK_TYPES = r'(?:struct\s+mutex|spinlock_t|struct\s+rw_semaphore|seqcount_t|' \
              r'wait_queue_head_t|struct\s+completion)'
