@@ -389,7 +389,11 @@ struct vm_area_struct *vma_try_merge(struct vm_area_struct *vma)
  * protections, file, operations and anon_vma, at file (or anonymous) page
  * offset @pgoff, linked into the tree and the rmap lists: the destination
  * of an mremap() move.  Unlike Linux's copy_vma() it never merges with a
- * neighbour; the caller merges once the move is complete.
+ * neighbour; the caller merges once the move is complete.  As Linux's, an
+ * anonymous VMA that has never been faulted (no anon_vma) takes the page
+ * offset of its new address instead of @pgoff, so that it can merge with
+ * neighbours there (pinmm fuzz --diff found the difference:
+ * tests/scenarios/host_fuzz_mremap_unfaulted_pgoff.pinmm).
  * Context: mmap_lock held for writing; the range must be free.
  * Return: the new VMA, or NULL (out of memory).
  */
@@ -403,6 +407,8 @@ struct vm_area_struct *copy_vma(struct vm_area_struct *vma, unsigned long addr,
 	new = vm_area_dup(vma);
 	if (!new)
 		return NULL;
+	if (vma_is_anonymous(vma) && !vma->anon_vma)
+		pgoff = addr >> PAGE_SHIFT;
 	new->vm_start = addr;
 	new->vm_end = addr + len;
 	new->vm_pgoff = pgoff;
