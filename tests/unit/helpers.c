@@ -139,3 +139,14 @@ int test_imgdir_teardown(void **state)
 	free(t);
 	return 0;
 }
+
+void test_explore_opts(struct pinmm_explore_opts *o, enum pinmm_explore_strategy s,
+		       long runs)
+{
+	pinmm_explore_defaults(o);
+	o->strategy = s;
+	o->runs = runs;
+	o->preemptions = 2;
+	o->step_budget = 2000;
+	o->run_timeout_ms = 5000;
+}

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include <pinmm/pinmm.h>
+#include <pinmm/explore.h>
 
 #define KiB (1024UL)
 #define MiB (1024UL * 1024)
@@ -105,5 +106,12 @@ struct test_imgdir {
 };
 int test_imgdir_setup(void **state);
 int test_imgdir_teardown(void **state);
+
+/*
+ * The explorer tests' options: pinmm_explore_defaults(), then strategy @s,
+ * @runs runs, 2 preemptions, a 2000-step budget and a 5 s run deadline.
+ */
+void test_explore_opts(struct pinmm_explore_opts *o, enum pinmm_explore_strategy s,
+		       long runs);
 
 #endif

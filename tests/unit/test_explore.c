@@ -51,16 +51,6 @@ static int check_violation(void *state, char *msg, size_t len)
 	return g.violation;
 }
 
-static void opts(struct pinmm_explore_opts *o, enum pinmm_explore_strategy s, long runs)
-{
-	pinmm_explore_defaults(o);
-	o->strategy = s;
-	o->runs = runs;
-	o->preemptions = 2;
-	o->step_budget = 2000;
-	o->run_timeout_ms = 5000;
-}
-
 /* ABBA */
 static void abba_thread(void *state, int idx)
 {
@@ -87,7 +77,7 @@ static void test_abba_deadlock(void **state)
 	struct pinmm_explore_opts o;
 	(void)state;
 
-	opts(&o, PINMM_EXPLORE_DFS, 100);
+	test_explore_opts(&o, PINMM_EXPLORE_DFS, 100);
 	assert_int_equal(pinmm_explore(&prog, &o, &r), 0);
 	assert_int_equal(r.verdict, PINMM_EXPLORE_DEADLOCK);
 	assert_non_null(strstr(r.message, "T0 mutex_lock"));
@@ -124,7 +114,7 @@ static void test_waits(void **state)
 	struct pinmm_explore_opts o;
 	(void)state;
 
-	opts(&o, PINMM_EXPLORE_DFS, 1000);
+	test_explore_opts(&o, PINMM_EXPLORE_DFS, 1000);
 	assert_int_equal(pinmm_explore(&lost, &o, &r), 0);
 	assert_int_equal(r.verdict, PINMM_EXPLORE_DEADLOCK);
 	assert_non_null(strstr(r.message, "T0 wait"));
@@ -161,7 +151,7 @@ static void test_rcu(void **state)
 	struct pinmm_explore_opts o;
 	(void)state;
 
-	opts(&o, PINMM_EXPLORE_DFS, 1000);
+	test_explore_opts(&o, PINMM_EXPLORE_DFS, 1000);
 	assert_int_equal(pinmm_explore(&prog, &o, &r), 0);
 	assert_int_equal(r.verdict, PINMM_EXPLORE_PASS);
 	assert_true(r.runs > 2);
@@ -189,7 +179,7 @@ static void test_bug_and_replay(void **state)
 	struct pinmm_explore_opts o;
 	(void)state;
 
-	opts(&o, PINMM_EXPLORE_RANDOM, 200);
+	test_explore_opts(&o, PINMM_EXPLORE_RANDOM, 200);
 	assert_int_equal(pinmm_explore(&prog, &o, &r), 0);
 	assert_int_equal(r.verdict, PINMM_EXPLORE_BUG);
 	assert_non_null(strstr(r.message, "BUG at"));
@@ -226,7 +216,7 @@ static void test_livelock_and_bad_input(void **state)
 	struct pinmm_explore_opts o;
 	(void)state;
 
-	opts(&o, PINMM_EXPLORE_RANDOM, 3);
+	test_explore_opts(&o, PINMM_EXPLORE_RANDOM, 3);
 	assert_int_equal(pinmm_explore(&prog, &o, &r), 0);
 	assert_int_equal(r.verdict, PINMM_EXPLORE_LIVELOCK);
 	assert_int_equal(r.steps, o.step_budget);
@@ -299,7 +289,7 @@ static void test_step_checks(void **state)
 	struct pinmm_explore_opts o;
 	(void)state;
 
-	opts(&o, PINMM_EXPLORE_DFS, 10000);
+	test_explore_opts(&o, PINMM_EXPLORE_DFS, 10000);
 	o.check_every_step = true;
 	if (!CONFIG_LOCKDEP) {
 		assert_int_equal(pinmm_explore(&quiet, &o, &r), -EOPNOTSUPP);
@@ -353,7 +343,7 @@ static void test_clock(void **state)
 	struct pinmm_explore_opts o;
 	(void)state;
 
-	opts(&o, PINMM_EXPLORE_DFS, 20);
+	test_explore_opts(&o, PINMM_EXPLORE_DFS, 20);
 	assert_int_equal(pinmm_explore(&prog, &o, &r), 0);
 	assert_string_equal(r.message, "");
 	assert_int_equal(r.verdict, PINMM_EXPLORE_PASS);

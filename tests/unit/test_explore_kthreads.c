@@ -110,16 +110,6 @@ static int setup_plain(bool legacy, void **state)
 	return 0;
 }
 
-static void opts(struct pinmm_explore_opts *o, enum pinmm_explore_strategy s, long runs)
-{
-	pinmm_explore_defaults(o);
-	o->strategy = s;
-	o->runs = runs;
-	o->preemptions = 2;
-	o->step_budget = 2000;
-	o->run_timeout_ms = 5000;
-}
-
 /* The window: g.a is 1 between two points of thread 0. */
 static void window_thread(void *state, int idx)
 {
@@ -155,7 +145,7 @@ static void test_timer_fires_in_window(void **state)
 	(void)state;
 
 	g.restart = false;
-	opts(&o, PINMM_EXPLORE_RANDOM, 300);
+	test_explore_opts(&o, PINMM_EXPLORE_RANDOM, 300);
 	o.seed = 1;
 	assert_int_equal(pinmm_explore(&prog, &o, &r), 0);
 	assert_int_equal(r.verdict, PINMM_EXPLORE_ORACLE);
@@ -176,7 +166,7 @@ static void test_timer_fires_in_window(void **state)
 	o.trace = NULL;
 
 	/* No ticks: the timer never fires while the program runs. */
-	opts(&o, PINMM_EXPLORE_DFS, 5000);
+	test_explore_opts(&o, PINMM_EXPLORE_DFS, 5000);
 	o.kthread_ticks = 0;
 	assert_int_equal(pinmm_explore(&prog, &o, &r), 0);
 	assert_int_equal(r.verdict, PINMM_EXPLORE_PASS);
@@ -213,7 +203,7 @@ static void test_time_passes_when_blocked(void **state)
 
 	g.restart = false;
 	for (long ticks = 0; ticks <= 1; ticks++) {
-		opts(&o, PINMM_EXPLORE_DFS, 2000);
+		test_explore_opts(&o, PINMM_EXPLORE_DFS, 2000);
 		o.kthread_ticks = ticks;
 		assert_int_equal(pinmm_explore(&prog, &o, &r), 0);
 		assert_int_equal(r.verdict, PINMM_EXPLORE_PASS);
@@ -266,11 +256,11 @@ static void test_joins(void **state)
 
 	for (int restart = 0; restart <= 1; restart++) {
 		g.restart = restart;
-		opts(&o, PINMM_EXPLORE_DFS, 5000);
+		test_explore_opts(&o, PINMM_EXPLORE_DFS, 5000);
 		assert_int_equal(pinmm_explore(&during, &o, &r), 0);
 		assert_int_equal(r.verdict, PINMM_EXPLORE_PASS);
 		assert_true(r.runs > 2);
-		opts(&o, PINMM_EXPLORE_PCT, 50);
+		test_explore_opts(&o, PINMM_EXPLORE_PCT, 50);
 		assert_int_equal(pinmm_explore(&after, &o, &r), 0);
 		assert_int_equal(r.verdict, PINMM_EXPLORE_PASS);
 		assert_int_equal(r.runs, 50);
@@ -326,13 +316,13 @@ static void test_started_during_run(void **state)
 	(void)state;
 
 	for (int s = PINMM_EXPLORE_RANDOM; s <= PINMM_EXPLORE_DFS; s++) {
-		opts(&o, s, 200);
+		test_explore_opts(&o, s, 200);
 		assert_int_equal(pinmm_explore(&midrun, &o, &r), 0);
 		assert_int_equal(r.verdict, PINMM_EXPLORE_PASS);
 		assert_true(r.runs > 2);
 	}
 	/* The worker (c) runs to its sleep before the waker (b) starts: replays. */
-	opts(&o, PINMM_EXPLORE_RANDOM, 1);
+	test_explore_opts(&o, PINMM_EXPLORE_RANDOM, 1);
 	assert_int_equal(pinmm_explore_replay(&midrun, &o, "a2c2", &r), 0);
 	assert_int_equal(r.verdict, PINMM_EXPLORE_PASS);
 	assert_non_null(strchr(r.schedule, 'c'));
@@ -340,7 +330,7 @@ static void test_started_during_run(void **state)
 	assert_int_equal(again.verdict, PINMM_EXPLORE_PASS);
 	assert_int_equal(again.trace_hash, r.trace_hash);
 
-	opts(&o, PINMM_EXPLORE_DFS, 2000);
+	test_explore_opts(&o, PINMM_EXPLORE_DFS, 2000);
 	assert_int_equal(pinmm_explore(&idle, &o, &r), 0);
 	assert_int_equal(r.verdict, PINMM_EXPLORE_PASS);
 }
@@ -471,7 +461,7 @@ static unsigned traced_threads(const struct pinmm_explore_prog *prog, const char
 	int t;
 
 	assert_non_null(trace);
-	opts(&o, PINMM_EXPLORE_RANDOM, 1);
+	test_explore_opts(&o, PINMM_EXPLORE_RANDOM, 1);
 	o.trace = trace;
 	assert_int_equal(pinmm_explore_replay(prog, &o, sched, r), 0);
 	rewind(trace);
@@ -492,7 +482,7 @@ static void test_machine_threads(void **state)
 	(void)state;
 
 	for (int s = PINMM_EXPLORE_RANDOM; s <= PINMM_EXPLORE_PCT; s++) {
-		opts(&o, s, 20);
+		test_explore_opts(&o, s, 20);
 		o.step_budget = 20000;
 		o.run_timeout_ms = 10000;
 		assert_int_equal(pinmm_explore(&prog, &o, &r), 0);
@@ -584,7 +574,7 @@ static void test_rdma_peers(void **state)
 	(void)state;
 
 	for (int s = PINMM_EXPLORE_RANDOM; s <= PINMM_EXPLORE_PCT; s++) {
-		opts(&o, s, 30);
+		test_explore_opts(&o, s, 30);
 		o.step_budget = 20000;
 		assert_int_equal(pinmm_explore(&prog, &o, &r), 0);
 		if (r.verdict != PINMM_EXPLORE_PASS)
